@@ -1,0 +1,153 @@
+//! # forkwait: fork/wait parallelism that can be tested deterministically
+//!
+//! [`fork`] starts a task and returns a [`Future`] at once; [`wait`] forces its completion
+//! and returns the value. The model is `torch.jit.fork` / `torch.jit.wait`: forks nest
+//! arbitrarily, arguments are the closure's captures (shared, not copied), a panic in a
+//! task is raised at `wait`, and a future that is never waited still runs to completion.
+//!
+//! ```
+//! use forkwait::{fork, wait};
+//!
+//! fn foo(a: i64, b: i64) -> i64 {
+//!     a + b
+//! }
+//!
+//! fn bar(a: i64) -> i64 {
+//!     // `torch.jit.fork(foo, a, b=2)`: arguments are the closure's captures.
+//!     let fut: forkwait::Future<i64> = fork(move || foo(a, 2));
+//!     wait(fut)
+//! }
+//!
+//! assert_eq!(bar(2), 4);
+//! ```
+//!
+//! ## Fork tasks execute nondeterministically
+//!
+//! Only *pure* functions should be forked: functions that modify neither their inputs, nor
+//! module attributes, nor global state. The same code runs for real on a thread pool and,
+//! in tests, under a seeded deterministic scheduler that explores interleavings.
+//!
+//! ## Execution modes
+//!
+//! Which runtime serves `fork`/`wait` is set by context, never by the code under test:
+//!
+//! | mode | how it runs | selected by |
+//! |---|---|---|
+//! | parallel (default) | a work-stealing pool; a worker that waits on an unfinished future runs other queued tasks, so nested forks never deadlock, even on one thread | default outside any context (pool sized by `FORKWAIT_THREADS`); [`Runtime::parallel`] |
+//! | eager | `fork` runs the function at the fork point (plain-Python semantics) | [`Runtime::eager`] |
+//! | trace | eager, and the fork/wait graph is recorded | [`trace()`] |
+
+#![deny(missing_docs)]
+
+mod future;
+pub mod model;
+pub mod runtime;
+mod scope;
+
+pub use crate::future::{Future, TaskPanic};
+pub use crate::runtime::Runtime;
+pub use crate::runtime::trace::{Graph, trace};
+pub use crate::scope::{Scope, ScopedFuture, scope};
+
+use crate::future::Repr;
+use crate::runtime::context::{self, Context};
+use crate::runtime::task::Task;
+use std::panic::{AssertUnwindSafe, Location};
+
+/// Creates a task running `f` and returns a reference to its result at once.
+///
+/// The value may not be computed yet: call [`wait`] (or [`Future::wait`]) to force
+/// completion. Calls nest arbitrarily; positional and keyword arguments of the TorchScript
+/// form are the closure's captures.
+///
+/// Outside any runtime the task runs on the global pool (started on first use, sized by
+/// `FORKWAIT_THREADS` or the machine's parallelism); inside [`Runtime::run`],
+/// [`trace()`] or the simulator it runs there.
+///
+/// # Panics
+///
+/// `fork` itself does not panic; a panic of `f` is caught and re-raised at `wait`.
+///
+/// ```
+/// // Forking a "module" whose `forward` is the task, as `torch.jit.fork(self.mod, a, b=2)`.
+/// struct AddMod;
+/// impl AddMod {
+///     fn forward(&self, a: i64, b: i64) -> i64 { a + b }
+/// }
+/// let m = std::sync::Arc::new(AddMod);
+/// let m2 = m.clone();
+/// let fut = forkwait::fork(move || m2.forward(2, 2));
+/// assert_eq!(forkwait::wait(fut), m.forward(2, 2));
+/// ```
+#[track_caller]
+pub fn fork<F, T>(f: F) -> Future<T>
+where
+    F: FnOnce() -> T + Send + 'static,
+    T: Send + 'static,
+{
+    let site = Location::caller();
+    match context::current() {
+        Context::Eager | Context::Trace => Future::from_repr(fork_ready(f, site)),
+        Context::Pool | Context::Default | Context::Sim => {
+            let task = Task::new(f, site);
+            runtime::pool::push(task.clone());
+            Future::from_repr(Repr::Pool(task))
+        }
+    }
+}
+
+/// Eager and trace modes: runs `f` now, catching its panic for `wait`.
+pub(crate) fn fork_ready<'a, F, T>(f: F, site: &'static Location<'static>) -> Repr<'a, T>
+where
+    F: FnOnce() -> T,
+{
+    let run = || std::panic::catch_unwind(AssertUnwindSafe(f));
+    let (result, node) = if context::current() == Context::Trace {
+        let (r, id) = runtime::trace::record_fork(site, std::any::type_name::<T>(), run);
+        (r, Some(id))
+    } else {
+        (run(), None)
+    };
+    Repr::Ready {
+        result: Some(result),
+        site,
+        node,
+    }
+}
+
+/// Forces completion of `fut` and returns its value (the same as [`Future::wait`]).
+///
+/// # Panics
+///
+/// If the task panicked, its panic is resumed here with the original payload.
+///
+/// ```
+/// let f = forkwait::fork(|| vec![1, 2, 3].into_iter().sum::<i32>());
+/// assert_eq!(forkwait::wait(f), 6);
+///
+/// let g = forkwait::fork(|| -> i32 { panic!("bad input") });
+/// let err = std::panic::catch_unwind(move || forkwait::wait(g)).unwrap_err();
+/// assert_eq!(*err.downcast::<&str>().unwrap(), "bad input");
+/// ```
+#[track_caller]
+pub fn wait<T>(fut: Future<T>) -> T {
+    fut.wait()
+}
+
+/// An explicit scheduling point: under the simulator another task may run here; on the
+/// pool it yields the OS thread; in eager mode it does nothing.
+///
+/// ```
+/// let f = forkwait::fork(|| {
+///     forkwait::yield_now();
+///     1
+/// });
+/// assert_eq!(f.wait(), 1);
+/// ```
+#[track_caller]
+pub fn yield_now() {
+    match context::current() {
+        Context::Eager | Context::Trace => {}
+        Context::Pool | Context::Default | Context::Sim => std::thread::yield_now(),
+    }
+}

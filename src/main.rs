@@ -1,0 +1,5 @@
+//! The `forkwait` command line.
+fn main() {
+    eprintln!("forkwait: the command line arrives with the model language");
+    std::process::exit(2);
+}

@@ -1,0 +1,598 @@
+//! Tokens and the tokenizer.
+//!
+//! Layout follows Python: a logical line ends with a `Newline` token; a line indented
+//! deeper than the previous one starts with `Indent`, a shallower one with one `Dedent`
+//! per closed level. Blank and comment-only lines produce nothing, and newlines inside
+//! `()`, `[]`, `{}` or after a `\` are ignored. Indentation is counted in spaces; a tab in
+//! the indentation of a line is an error (elsewhere a tab is ordinary whitespace). `\r`
+//! is whitespace, so `\r\n` files work; only `\n` starts a new line.
+
+use super::ast::{BinOp, Span};
+use super::diag::Diagnostic;
+
+/// Python keywords that the model language reserves but does not support.
+const RESERVED: [&str; 12] = [
+    "async", "await", "del", "except", "finally", "from", "import", "lambda", "nonlocal", "raise",
+    "try", "yield",
+];
+
+/// Keywords.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Kw {
+    And,
+    As,
+    Assert,
+    Break,
+    Class,
+    Continue,
+    Def,
+    Elif,
+    Else,
+    False,
+    For,
+    Global,
+    If,
+    In,
+    Is,
+    None,
+    Not,
+    Or,
+    Pass,
+    Return,
+    True,
+    While,
+    With,
+    /// A Python keyword the model language does not support, e.g. `import`.
+    Reserved(&'static str),
+}
+
+impl Kw {
+    /// The keyword as written.
+    pub(crate) fn as_str(self) -> &'static str {
+        match self {
+            Kw::And => "and",
+            Kw::As => "as",
+            Kw::Assert => "assert",
+            Kw::Break => "break",
+            Kw::Class => "class",
+            Kw::Continue => "continue",
+            Kw::Def => "def",
+            Kw::Elif => "elif",
+            Kw::Else => "else",
+            Kw::False => "False",
+            Kw::For => "for",
+            Kw::Global => "global",
+            Kw::If => "if",
+            Kw::In => "in",
+            Kw::Is => "is",
+            Kw::None => "None",
+            Kw::Not => "not",
+            Kw::Or => "or",
+            Kw::Pass => "pass",
+            Kw::Return => "return",
+            Kw::True => "True",
+            Kw::While => "while",
+            Kw::With => "with",
+            Kw::Reserved(w) => w,
+        }
+    }
+
+    fn from_word(w: &str) -> Option<Kw> {
+        if !(2..=8).contains(&w.len()) || !w.as_bytes()[0].is_ascii_alphabetic() {
+            return None;
+        }
+        Some(match w {
+            "and" => Kw::And,
+            "as" => Kw::As,
+            "assert" => Kw::Assert,
+            "break" => Kw::Break,
+            "class" => Kw::Class,
+            "continue" => Kw::Continue,
+            "def" => Kw::Def,
+            "elif" => Kw::Elif,
+            "else" => Kw::Else,
+            "False" => Kw::False,
+            "for" => Kw::For,
+            "global" => Kw::Global,
+            "if" => Kw::If,
+            "in" => Kw::In,
+            "is" => Kw::Is,
+            "None" => Kw::None,
+            "not" => Kw::Not,
+            "or" => Kw::Or,
+            "pass" => Kw::Pass,
+            "return" => Kw::Return,
+            "True" => Kw::True,
+            "while" => Kw::While,
+            "with" => Kw::With,
+            _ => return RESERVED.iter().find(|r| **r == w).map(|r| Kw::Reserved(r)),
+        })
+    }
+}
+
+/// Token kinds.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum Tok {
+    Name(String),
+    Int(i64),
+    Float(f64),
+    Str(String),
+    Kw(Kw),
+    /// A punctuation or operator token, as written (`"("`, `"//"`, `"=="`, ...).
+    Op(&'static str),
+    /// An augmented assignment operator such as `+=`.
+    AugAssign(BinOp),
+    Newline,
+    Indent,
+    Dedent,
+    Eof,
+}
+
+impl Tok {
+    /// How the token is named in "found ..." messages.
+    pub(crate) fn describe(&self) -> String {
+        match self {
+            Tok::Name(n) => format!("identifier `{n}`"),
+            Tok::Int(_) | Tok::Float(_) => "a number".to_string(),
+            Tok::Str(_) => "a string".to_string(),
+            Tok::Kw(k) => format!("`{}`", k.as_str()),
+            Tok::Op(op) => format!("`{op}`"),
+            Tok::AugAssign(op) => format!("`{}=`", op.symbol()),
+            Tok::Newline => "end of line".to_string(),
+            Tok::Indent => "an indented block".to_string(),
+            Tok::Dedent => "the end of the block".to_string(),
+            Tok::Eof => "end of file".to_string(),
+        }
+    }
+}
+
+/// A token with the position of its first char and the position just past its last.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Token {
+    pub(crate) tok: Tok,
+    pub(crate) span: Span,
+    pub(crate) end: Span,
+}
+
+/// One-char operators and punctuation.
+const SHORT_OPS: &str = "()[]{},:;.+-*/%<>=";
+
+/// The chars that form a two-char operator with a following `=`, and those operators.
+const EQ_FIRST: &str = "=!<>+-*/%";
+const EQ_OPS: [&str; 9] = ["==", "!=", "<=", ">=", "+=", "-=", "*=", "/=", "%="];
+
+/// Whether `c` may continue an identifier.
+fn is_ident(c: char) -> bool {
+    c.is_ascii_alphanumeric() || c == '_' || (!c.is_ascii() && c.is_alphanumeric())
+}
+
+struct Lexer<'a> {
+    path: &'a str,
+    chars: Vec<char>,
+    pos: usize,
+    line: u32,
+    col: u32,
+    tokens: Vec<Token>,
+    indents: Vec<u32>,
+    brackets: Vec<(char, Span)>,
+}
+
+/// Splits `source` into tokens, ending with `Newline` (if the last line has code), one
+/// `Dedent` per open indentation level, and `Eof`.
+pub(crate) fn tokenize(path: &str, source: &str) -> Result<Vec<Token>, Diagnostic> {
+    let mut lx = Lexer {
+        path,
+        chars: source.chars().collect(),
+        pos: 0,
+        line: 1,
+        col: 1,
+        tokens: Vec::new(),
+        indents: vec![0],
+        brackets: Vec::new(),
+    };
+    if lx.peek(0) == Some('\u{feff}') {
+        lx.bump();
+    }
+    lx.run()?;
+    Ok(lx.tokens)
+}
+
+impl Lexer<'_> {
+    fn here(&self) -> Span {
+        Span::new(self.line, self.col)
+    }
+
+    fn peek(&self, n: usize) -> Option<char> {
+        self.chars.get(self.pos + n).copied()
+    }
+
+    fn bump(&mut self) -> Option<char> {
+        let c = self.peek(0)?;
+        self.pos += 1;
+        if c == '\n' {
+            self.line = self.line.saturating_add(1);
+            self.col = 1;
+        } else {
+            self.col = self.col.saturating_add(1);
+        }
+        Some(c)
+    }
+
+    fn error(&self, span: Span, message: impl Into<String>) -> Diagnostic {
+        Diagnostic::new(self.path, span, message)
+    }
+
+    fn push(&mut self, tok: Tok, span: Span) {
+        let end = self.here();
+        self.tokens.push(Token { tok, span, end });
+    }
+
+    fn run(&mut self) -> Result<(), Diagnostic> {
+        let mut line_start = true;
+        let mut line_has_code = false;
+        loop {
+            if line_start && self.brackets.is_empty() {
+                line_start = false;
+                self.indentation()?;
+            }
+            let start = self.here();
+            let Some(c) = self.peek(0) else { break };
+            match c {
+                '\n' => {
+                    self.bump();
+                    if self.brackets.is_empty() {
+                        if line_has_code {
+                            self.tokens.push(Token {
+                                tok: Tok::Newline,
+                                span: start,
+                                end: start,
+                            });
+                        }
+                        line_has_code = false;
+                        line_start = true;
+                    }
+                    continue;
+                }
+                ' ' | '\t' | '\r' | '\x0c' => {
+                    self.bump();
+                    continue;
+                }
+                '#' => {
+                    while self.peek(0).is_some_and(|c| c != '\n') {
+                        self.bump();
+                    }
+                    continue;
+                }
+                '\\' => {
+                    self.bump();
+                    if self.peek(0) == Some('\r') {
+                        self.bump();
+                    }
+                    if self.bump() != Some('\n') {
+                        let msg = "a line continuation '\\' must end its line";
+                        return Err(self.error(start, msg));
+                    }
+                    continue;
+                }
+                _ => {}
+            }
+            line_has_code = true;
+            if c.is_ascii_digit() || (c == '.' && self.peek(1).is_some_and(|d| d.is_ascii_digit()))
+            {
+                self.number(start)?;
+            } else if c == '"' || c == '\'' {
+                self.string(start, c)?;
+            } else if c == '_' || c.is_alphabetic() {
+                let len = self.chars[self.pos..]
+                    .iter()
+                    .take_while(|c| is_ident(**c))
+                    .count();
+                let word: String = self.chars[self.pos..self.pos + len].iter().collect();
+                self.pos += len;
+                self.col = self.col.saturating_add(len as u32);
+                let tok = Kw::from_word(&word).map_or(Tok::Name(word), Tok::Kw);
+                self.push(tok, start);
+            } else {
+                self.operator(start, c)?;
+            }
+        }
+        let eof = self.here();
+        if let Some((open, span)) = self.brackets.last() {
+            return Err(self.error(*span, format!("'{open}' was never closed")));
+        }
+        if line_has_code {
+            self.tokens.push(Token {
+                tok: Tok::Newline,
+                span: eof,
+                end: eof,
+            });
+        }
+        for _ in 1..self.indents.len() {
+            self.tokens.push(Token {
+                tok: Tok::Dedent,
+                span: eof,
+                end: eof,
+            });
+        }
+        self.tokens.push(Token {
+            tok: Tok::Eof,
+            span: eof,
+            end: eof,
+        });
+        Ok(())
+    }
+
+    /// At the start of a line outside brackets: skips blank and comment-only lines, then
+    /// compares the indentation with the stack and emits `Indent`/`Dedent`.
+    fn indentation(&mut self) -> Result<(), Diagnostic> {
+        loop {
+            let mut width: u32 = 0;
+            loop {
+                match self.peek(0) {
+                    Some(' ') => width = width.saturating_add(1),
+                    Some('\x0c') => width = 0,
+                    Some('\r') => {}
+                    Some('\t') => {
+                        return Err(
+                            self.error(self.here(), "tab in indentation (indent with spaces only)")
+                        );
+                    }
+                    _ => break,
+                }
+                self.bump();
+            }
+            match self.peek(0) {
+                None => return Ok(()),
+                Some('\n') => {
+                    self.bump();
+                    continue;
+                }
+                Some('#') => {
+                    while self.peek(0).is_some_and(|c| c != '\n') {
+                        self.bump();
+                    }
+                    continue;
+                }
+                Some(_) => {}
+            }
+            let here = self.here();
+            let top = self.indents.last().copied().unwrap_or(0);
+            if width > top {
+                self.indents.push(width);
+                self.tokens.push(Token {
+                    tok: Tok::Indent,
+                    span: here,
+                    end: here,
+                });
+            }
+            while width < self.indents.last().copied().unwrap_or(0) {
+                self.indents.pop();
+                self.tokens.push(Token {
+                    tok: Tok::Dedent,
+                    span: here,
+                    end: here,
+                });
+            }
+            if width != self.indents.last().copied().unwrap_or(0) {
+                return Err(self.error(here, "unindent does not match any outer indentation level"));
+            }
+            return Ok(());
+        }
+    }
+
+    fn operator(&mut self, start: Span, c: char) -> Result<(), Diagnostic> {
+        let (c1, c2) = (self.peek(1).unwrap_or(' '), self.peek(2).unwrap_or(' '));
+        let long = match (c, c1, c2) {
+            ('*', '*', '=') => Some("**="),
+            ('/', '/', '=') => Some("//="),
+            ('*', '*', _) => Some("**"),
+            ('/', '/', _) => Some("//"),
+            ('-', '>', _) => Some("->"),
+            (_, '=', _) => EQ_FIRST.find(c).map(|i| EQ_OPS[i]),
+            _ => None,
+        };
+        let short = || SHORT_OPS.find(c).and_then(|i| SHORT_OPS.get(i..i + 1));
+        let Some(op) = long.or_else(short) else {
+            let message = if matches!(c, '|' | '&' | '^' | '~' | '@') {
+                format!("the operator '{c}' is not supported")
+            } else {
+                format!("unexpected character {c:?}")
+            };
+            return Err(self.error(start, message));
+        };
+        for _ in 0..op.len() {
+            self.bump();
+        }
+        match op {
+            "(" | "[" | "{" => self.brackets.push((c, start)),
+            ")" | "]" | "}" => {
+                let want = match c {
+                    ')' => '(',
+                    ']' => '[',
+                    _ => '{',
+                };
+                match self.brackets.pop() {
+                    Some((open, _)) if open == want => {}
+                    Some((open, span)) => {
+                        return Err(self.error(
+                            start,
+                            format!("closing '{c}' does not match '{open}' opened at {span}"),
+                        ));
+                    }
+                    None => return Err(self.error(start, format!("unmatched '{c}'"))),
+                }
+            }
+            _ => {}
+        }
+        let tok = match op {
+            "+=" => Tok::AugAssign(BinOp::Add),
+            "-=" => Tok::AugAssign(BinOp::Sub),
+            "*=" => Tok::AugAssign(BinOp::Mul),
+            "/=" => Tok::AugAssign(BinOp::Div),
+            "//=" => Tok::AugAssign(BinOp::FloorDiv),
+            "%=" => Tok::AugAssign(BinOp::Mod),
+            "**=" => Tok::AugAssign(BinOp::Pow),
+            _ => Tok::Op(op),
+        };
+        self.push(tok, start);
+        Ok(())
+    }
+
+    fn number(&mut self, start: Span) -> Result<(), Diagnostic> {
+        let mut text = String::new();
+        let digits = |lx: &mut Self, text: &mut String, ok: fn(char) -> bool| {
+            while let Some(c) = lx.peek(0).filter(|c| ok(*c) || *c == '_') {
+                if c != '_' {
+                    text.push(c);
+                }
+                lx.bump();
+            }
+        };
+        let radix = match (self.peek(0), self.peek(1)) {
+            (Some('0'), Some('x' | 'X')) => 16,
+            (Some('0'), Some('o' | 'O')) => 8,
+            (Some('0'), Some('b' | 'B')) => 2,
+            _ => 10,
+        };
+        let mut is_float = false;
+        if radix != 10 {
+            self.bump();
+            self.bump();
+            digits(self, &mut text, |c| c.is_ascii_hexdigit());
+        } else {
+            digits(self, &mut text, |c| c.is_ascii_digit());
+            if self.peek(0) == Some('.') {
+                is_float = true;
+                text.push('.');
+                self.bump();
+                digits(self, &mut text, |c| c.is_ascii_digit());
+            }
+            if matches!(self.peek(0), Some('e' | 'E')) {
+                let sign = matches!(self.peek(1), Some('+' | '-'));
+                if self
+                    .peek(1 + usize::from(sign))
+                    .is_some_and(|c| c.is_ascii_digit())
+                {
+                    is_float = true;
+                    text.push('e');
+                    self.bump();
+                    if sign {
+                        text.extend(self.bump());
+                    }
+                    digits(self, &mut text, |c| c.is_ascii_digit());
+                }
+            }
+        }
+        if self
+            .peek(0)
+            .is_some_and(|c| c == '_' || c.is_alphanumeric())
+        {
+            return Err(self.error(start, "invalid number literal"));
+        }
+        let tok = if is_float {
+            match text.parse::<f64>() {
+                Ok(f) => Tok::Float(f),
+                Err(_) => return Err(self.error(start, "invalid float literal")),
+            }
+        } else {
+            if radix == 10
+                && text.len() > 1
+                && text.starts_with('0')
+                && text.bytes().any(|b| b != b'0')
+            {
+                return Err(self.error(
+                    start,
+                    "leading zeros in decimal integer literals are not permitted",
+                ));
+            }
+            match i64::from_str_radix(&text, radix) {
+                Ok(i) => Tok::Int(i),
+                Err(_) if text.is_empty() || !text.chars().all(|c| c.is_digit(radix)) => {
+                    return Err(self.error(start, "invalid integer literal"));
+                }
+                Err(_) => {
+                    return Err(self.error(
+                        start,
+                        "integer literal is too large (the limit is 2**63 - 1)",
+                    ));
+                }
+            }
+        };
+        self.push(tok, start);
+        Ok(())
+    }
+
+    fn string(&mut self, start: Span, quote: char) -> Result<(), Diagnostic> {
+        let triple = self.peek(1) == Some(quote) && self.peek(2) == Some(quote);
+        for _ in 0..if triple { 3 } else { 1 } {
+            self.bump();
+        }
+        let mut value = String::new();
+        loop {
+            let here = self.here();
+            let unterminated = |lx: &Self| lx.error(start, "unterminated string literal");
+            match self.peek(0) {
+                None => return Err(unterminated(self)),
+                Some('\n') if !triple => return Err(unterminated(self)),
+                Some(c) if c == quote => {
+                    if !triple {
+                        self.bump();
+                        break;
+                    }
+                    if self.peek(1) == Some(quote) && self.peek(2) == Some(quote) {
+                        for _ in 0..3 {
+                            self.bump();
+                        }
+                        break;
+                    }
+                    value.push(c);
+                    self.bump();
+                }
+                Some('\\') => {
+                    self.bump();
+                    let Some(e) = self.bump() else {
+                        return Err(unterminated(self));
+                    };
+                    match e {
+                        'n' => value.push('\n'),
+                        't' => value.push('\t'),
+                        'r' => value.push('\r'),
+                        '0' => value.push('\0'),
+                        '\\' | '\'' | '"' => value.push(e),
+                        '\n' => {}
+                        _ => {
+                            return Err(
+                                self.error(here, format!("unknown escape sequence '\\{e}'"))
+                            );
+                        }
+                    }
+                }
+                Some(c) => {
+                    value.push(c);
+                    self.bump();
+                }
+            }
+        }
+        self.push(Tok::Str(value), start);
+        Ok(())
+    }
+}
+
+/// An upper bound on how deep the parser recurses on `toks`: one level for the statement,
+/// one per open indentation level, and one per token of its logical line that can open a
+/// nested parse (a bracket, a prefix or `**` operator, `:`, `if`/`else`, `not`).
+pub(crate) fn nesting_bound(toks: &[Token]) -> u32 {
+    let (mut indent, mut line, mut max) = (0u32, 0u32, 0u32);
+    for t in toks {
+        match &t.tok {
+            Tok::Indent => indent += 1,
+            Tok::Dedent => indent = indent.saturating_sub(1),
+            Tok::Newline => line = 0,
+            Tok::Op("(" | "[" | "{" | "-" | "+" | "**" | ":") => line += 1,
+            Tok::Kw(Kw::Not | Kw::If | Kw::Else | Kw::Elif | Kw::Reserved(_)) => line += 1,
+            _ => {}
+        }
+        max = max.max(indent.saturating_add(line));
+    }
+    max.saturating_add(1)
+}

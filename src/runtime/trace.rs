@@ -1,0 +1,313 @@
+//! Trace mode: run eagerly and record the fork/wait graph.
+//!
+//! As `torch.jit.trace` does, nothing runs in parallel under tracing, but every `fork`
+//! and `wait` becomes a node of an IR graph: a fork node owns the subgraph of the task it
+//! started, and a wait node names the fork it forces. [`Graph`] prints as
+//! TorchScript-style IR (`prim::fork`, `aten::wait`), as Graphviz dot, or as JSON.
+
+use super::context::{self, Context};
+use super::facade::fw_thread_local;
+use std::cell::RefCell;
+use std::fmt::{self, Write as _};
+use std::panic::Location;
+
+/// One recorded operation.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum NodeKind {
+    /// `prim::fork`: started the task whose operations form subgraph `block`.
+    Fork {
+        /// The block holding the forked task's own operations.
+        block: usize,
+        /// The Rust type of the task's result.
+        output_type: String,
+    },
+    /// `aten::wait` on the future of the fork node `fork`.
+    Wait {
+        /// The id of the fork node whose future was waited.
+        fork: usize,
+    },
+}
+
+/// A node of the fork/wait graph.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Node {
+    /// The node's id (its index in [`Graph::nodes`]); printed as `%id`.
+    pub id: usize,
+    /// The block (0 = the traced function, k = the k-th forked task) the node belongs to.
+    pub block: usize,
+    /// What the node does.
+    pub kind: NodeKind,
+    /// Where in the source it happened (`file:line:col`).
+    pub site: String,
+}
+
+/// The fork/wait graph of one traced run.
+///
+/// ```
+/// let (v, graph) = forkwait::trace(|| {
+///     let a = forkwait::fork(|| 1 + 1);
+///     forkwait::wait(a) * 10
+/// });
+/// assert_eq!(v, 20);
+/// assert_eq!(graph.forks(), 1);
+/// let ir = graph.to_string();
+/// assert!(ir.contains("prim::fork"));
+/// assert!(ir.contains("aten::wait"));
+/// ```
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Graph {
+    nodes: Vec<Node>,
+    blocks: usize,
+}
+
+impl Graph {
+    /// Every node, in the order it was recorded.
+    ///
+    /// ```
+    /// let (_, g) = forkwait::trace(|| forkwait::wait(forkwait::fork(|| ())));
+    /// assert_eq!(g.nodes().len(), 2);
+    /// ```
+    pub fn nodes(&self) -> &[Node] {
+        &self.nodes
+    }
+
+    /// The number of fork nodes.
+    ///
+    /// ```
+    /// let (_, g) = forkwait::trace(|| ());
+    /// assert_eq!(g.forks(), 0);
+    /// ```
+    pub fn forks(&self) -> usize {
+        self.nodes
+            .iter()
+            .filter(|n| matches!(n.kind, NodeKind::Fork { .. }))
+            .count()
+    }
+
+    /// The number of wait nodes.
+    ///
+    /// ```
+    /// let (_, g) = forkwait::trace(|| drop(forkwait::fork(|| ())));
+    /// assert_eq!(g.waits(), 0);
+    /// ```
+    pub fn waits(&self) -> usize {
+        self.nodes
+            .iter()
+            .filter(|n| matches!(n.kind, NodeKind::Wait { .. }))
+            .count()
+    }
+
+    fn write_block(&self, out: &mut String, block: usize, indent: usize) {
+        let pad = " ".repeat(indent);
+        for n in self.nodes.iter().filter(|n| n.block == block) {
+            match &n.kind {
+                NodeKind::Fork { block, output_type } => {
+                    let _ = writeln!(
+                        out,
+                        "{pad}%{} : Future[{output_type}] = prim::fork_{block}()  # {}",
+                        n.id, n.site
+                    );
+                    let _ = writeln!(out, "{pad}  block{block}():");
+                    self.write_block(out, *block, indent + 4);
+                    let _ = writeln!(out, "{pad}    -> ()");
+                }
+                NodeKind::Wait { fork } => {
+                    let _ = writeln!(out, "{pad}%{} = aten::wait(%{fork})  # {}", n.id, n.site);
+                }
+            }
+        }
+    }
+
+    /// The graph in Graphviz dot: a cluster per task, a dashed edge from each fork to its
+    /// task's first node, an edge from each fork to the wait that forces it.
+    ///
+    /// ```
+    /// let (_, g) = forkwait::trace(|| forkwait::wait(forkwait::fork(|| 3)));
+    /// assert!(g.to_dot().starts_with("digraph forkwait {"));
+    /// ```
+    pub fn to_dot(&self) -> String {
+        let mut out = String::from("digraph forkwait {\n  node [shape=box];\n");
+        for b in 0..=self.blocks {
+            let _ = writeln!(out, "  subgraph cluster_{b} {{");
+            let label = if b == 0 {
+                "main".to_string()
+            } else {
+                format!("task {b}")
+            };
+            let _ = writeln!(out, "    label=\"{label}\";");
+            for n in self.nodes.iter().filter(|n| n.block == b) {
+                let op = match n.kind {
+                    NodeKind::Fork { .. } => "prim::fork",
+                    NodeKind::Wait { .. } => "aten::wait",
+                };
+                let site = n.site.replace('"', "\\\"");
+                let _ = writeln!(out, "    n{} [label=\"%{} {op}\\n{site}\"];", n.id, n.id);
+            }
+            out.push_str("  }\n");
+        }
+        for n in &self.nodes {
+            match n.kind {
+                NodeKind::Fork { block, .. } => {
+                    if let Some(first) = self.nodes.iter().find(|m| m.block == block) {
+                        let _ = writeln!(out, "  n{} -> n{} [style=dashed];", n.id, first.id);
+                    }
+                }
+                NodeKind::Wait { fork } => {
+                    let _ = writeln!(out, "  n{fork} -> n{};", n.id);
+                }
+            }
+        }
+        out.push_str("}\n");
+        out
+    }
+
+    /// The graph as JSON: `{"nodes": [{"id", "block", "op", "site", ...}]}`.
+    ///
+    /// ```
+    /// let (_, g) = forkwait::trace(|| forkwait::wait(forkwait::fork(|| 3)));
+    /// let v = g.to_json();
+    /// assert_eq!(v["nodes"][0]["op"], "prim::fork");
+    /// assert_eq!(v["nodes"][1]["waits"], 0);
+    /// ```
+    pub fn to_json(&self) -> serde_json::Value {
+        let nodes: Vec<serde_json::Value> = self
+            .nodes
+            .iter()
+            .map(|n| match &n.kind {
+                NodeKind::Fork { block, output_type } => serde_json::json!({
+                    "id": n.id, "block": n.block, "op": "prim::fork",
+                    "subgraph": block, "type": format!("Future[{output_type}]"), "site": n.site,
+                }),
+                NodeKind::Wait { fork } => serde_json::json!({
+                    "id": n.id, "block": n.block, "op": "aten::wait", "waits": fork,
+                    "site": n.site,
+                }),
+            })
+            .collect();
+        serde_json::json!({ "nodes": nodes })
+    }
+}
+
+impl fmt::Display for Graph {
+    /// TorchScript-style IR: each fork with its subgraph, each wait naming its fork.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut out = String::from("graph():\n");
+        self.write_block(&mut out, 0, 2);
+        out.push_str("  return ()\n");
+        f.write_str(&out)
+    }
+}
+
+#[derive(Default)]
+struct Recorder {
+    graph: Graph,
+    /// The block the current code records into (the innermost running task).
+    current: usize,
+}
+
+fw_thread_local! {
+    static RECORDER: RefCell<Vec<Recorder>> = RefCell::new(Vec::new());
+}
+
+/// Pops the recorder pushed by `trace`, also when `f` unwinds.
+struct PopRecorder;
+
+impl Drop for PopRecorder {
+    fn drop(&mut self) {
+        RECORDER.with(|r| r.borrow_mut().pop());
+    }
+}
+
+/// Runs `f` eagerly and returns its value with the fork/wait graph it produced.
+///
+/// # Panics
+///
+/// A panic of `f` propagates (the partial graph is discarded).
+///
+/// ```
+/// fn foo(a: i64, b: i64) -> i64 { a + b }
+/// fn bar(a: i64) -> i64 {
+///     let fut = forkwait::fork(move || foo(a, 2));
+///     forkwait::wait(fut)
+/// }
+/// let (v, graph) = forkwait::trace(|| bar(2));
+/// assert_eq!(v, bar(2)); // the traced run computes what the plain run does
+/// assert!(graph.to_string().contains("fork"));
+/// ```
+pub fn trace<R>(f: impl FnOnce() -> R) -> (R, Graph) {
+    RECORDER.with(|r| r.borrow_mut().push(Recorder::default()));
+    let pop = PopRecorder;
+    let v = {
+        let _g = context::enter(Context::Trace);
+        f()
+    };
+    let graph = RECORDER.with(|r| {
+        let mut r = r.borrow_mut();
+        std::mem::take(&mut r.last_mut().expect("trace recorder").graph)
+    });
+    drop(pop);
+    (v, graph)
+}
+
+/// Restores the recording block of the parent task when a traced task ends.
+struct RestoreBlock(usize);
+
+impl Drop for RestoreBlock {
+    fn drop(&mut self) {
+        let parent = self.0;
+        RECORDER.with(|r| {
+            if let Some(rec) = r.borrow_mut().last_mut() {
+                rec.current = parent;
+            }
+        });
+    }
+}
+
+/// Records a fork node and runs `body` (the task) inside its block. Returns the node id.
+pub(crate) fn record_fork<R>(
+    site: &'static Location<'static>,
+    output_type: &str,
+    body: impl FnOnce() -> R,
+) -> (R, usize) {
+    let (id, parent) = RECORDER.with(|r| {
+        let mut r = r.borrow_mut();
+        let rec = r.last_mut().expect("trace mode without a recorder");
+        rec.graph.blocks += 1;
+        let block = rec.graph.blocks;
+        let id = rec.graph.nodes.len();
+        rec.graph.nodes.push(Node {
+            id,
+            block: rec.current,
+            kind: NodeKind::Fork {
+                block,
+                output_type: output_type.to_string(),
+            },
+            site: site.to_string(),
+        });
+        let parent = rec.current;
+        rec.current = block;
+        (id, parent)
+    });
+    let _restore = RestoreBlock(parent);
+    (body(), id)
+}
+
+/// Records a wait on the fork node `fork` (if the future came from a trace and we are
+/// still tracing).
+pub(crate) fn record_wait(fork: Option<usize>, site: &'static Location<'static>) {
+    let Some(fork) = fork else { return };
+    if context::current() != Context::Trace {
+        return;
+    }
+    RECORDER.with(|r| {
+        if let Some(rec) = r.borrow_mut().last_mut() {
+            let id = rec.graph.nodes.len();
+            rec.graph.nodes.push(Node {
+                id,
+                block: rec.current,
+                kind: NodeKind::Wait { fork },
+                site: site.to_string(),
+            });
+        }
+    });
+}

@@ -1,0 +1,71 @@
+//! Model-checks the pool's own synchronization with loom.
+//!
+//! Run with `RUSTFLAGS="--cfg loom" LOOM_MAX_PREEMPTIONS=2 cargo test --release --test loom_pool`.
+//! Each model builds a small pool (loom allows at most 5 threads, the model's main thread
+//! included) and explores every interleaving of: a task's completion racing with a
+//! waiter that claims, helps or sleeps; pushes racing with workers going to sleep (a lost
+//! wake-up would hang, which loom reports as a deadlock); and shutdown draining the queues.
+#![cfg(loom)]
+
+use forkwait::{Runtime, fork, wait};
+
+#[test]
+fn completion_races_with_an_outside_waiter() {
+    loom::model(|| {
+        let rt = Runtime::parallel(1);
+        // The future comes back to this (outside) thread, so the worker may run the task
+        // before, during or after our wait: claim, sleep-then-wake, or already done.
+        let f = rt.run(|| fork(|| 7));
+        assert_eq!(f.wait(), 7);
+    });
+}
+
+#[test]
+fn nested_fork_and_wait_on_one_worker() {
+    loom::model(|| {
+        let rt = Runtime::parallel(1);
+        let v = rt.run(|| {
+            let a = fork(|| 1);
+            let b = fork(|| 2);
+            wait(a) + wait(b)
+        });
+        assert_eq!(v, 3);
+    });
+}
+
+#[test]
+fn two_workers_steal_and_wake() {
+    loom::model(|| {
+        let rt = Runtime::parallel(2);
+        let v = rt.run(|| {
+            let a = fork(|| 10);
+            wait(a) + 1
+        });
+        assert_eq!(v, 11);
+    });
+}
+
+#[test]
+fn detached_task_runs_before_shutdown_completes() {
+    loom::model(|| {
+        use loom::sync::Arc;
+        use loom::sync::atomic::{AtomicBool, Ordering};
+        let ran = Arc::new(AtomicBool::new(false));
+        let r = ran.clone();
+        {
+            let rt = Runtime::parallel(1);
+            rt.run(move || drop(fork(move || r.store(true, Ordering::SeqCst))));
+        }
+        assert!(ran.load(Ordering::SeqCst));
+    });
+}
+
+#[test]
+fn panic_is_delivered_across_threads() {
+    loom::model(|| {
+        let rt = Runtime::parallel(1);
+        let f = rt.run(|| fork(|| -> u8 { panic!("loom boom") }));
+        let p = f.try_wait().unwrap_err();
+        assert_eq!(p.message(), Some("loom boom"));
+    });
+}
