@@ -34,6 +34,8 @@ pub(crate) enum Repr<'a, T> {
     },
     /// A task of a pool.
     Pool(Arc<dyn Handle<T> + 'a>),
+    /// A task of the simulator.
+    Sim(crate::sim::SimFuture<T>),
 }
 
 impl<'a, T> Repr<'a, T> {
@@ -41,6 +43,7 @@ impl<'a, T> Repr<'a, T> {
         match self {
             Repr::Ready { .. } => true,
             Repr::Pool(h) => h.header().is_done(),
+            Repr::Sim(f) => f.is_done(),
         }
     }
 
@@ -57,6 +60,7 @@ impl<'a, T> Repr<'a, T> {
                 crate::runtime::pool::wait_job(h.as_job());
                 h.take()
             }
+            Repr::Sim(f) => f.join(site),
         }
     }
 
@@ -74,6 +78,8 @@ impl<'a, T> Repr<'a, T> {
                     crate::runtime::report_lost_panic(h.header().site, &*p);
                 }
             }
+            // The simulator reports it as a `LostError` finding.
+            Repr::Sim(f) => f.detach(),
         }
     }
 }

@@ -36,6 +36,30 @@
 //! | parallel (default) | a work-stealing pool; a worker that waits on an unfinished future runs other queued tasks, so nested forks never deadlock, even on one thread | default outside any context (pool sized by `FORKWAIT_THREADS`); [`Runtime::parallel`] |
 //! | eager | `fork` runs the function at the fork point (plain-Python semantics) | [`Runtime::eager`] |
 //! | trace | eager, and the fork/wait graph is recorded | [`trace()`] |
+//! | simulated | deterministic, under a seeded scheduler | [`check`], [`Checker::run`], [`replay`] |
+//!
+//! ## Testing: the simulator
+//!
+//! ```
+//! use forkwait::{Checker, FindingKind, fork, wait, sync::Shared};
+//! use std::sync::Arc;
+//!
+//! // A lost update: two tasks read-then-write one counter.
+//! let report = Checker::new().iterations(200).run(|| {
+//!     let n = Arc::new(Shared::new(0));
+//!     let tasks: Vec<_> = (0..2)
+//!         .map(|_| {
+//!             let n = n.clone();
+//!             fork(move || n.write(n.read() + 1))
+//!         })
+//!         .collect();
+//!     tasks.into_iter().for_each(wait);
+//!     n.read()
+//! });
+//! assert!(report.has(FindingKind::Nondeterminism));
+//! let values: Vec<&str> = report.outcomes().iter().map(|o| o.value.as_str()).collect();
+//! assert!(values.contains(&"1") && values.contains(&"2"));
+//! ```
 
 #![deny(missing_docs)]
 
@@ -43,11 +67,17 @@ mod future;
 pub mod model;
 pub mod runtime;
 mod scope;
+pub mod sim;
+pub mod sync;
 
 pub use crate::future::{Future, TaskPanic};
 pub use crate::runtime::Runtime;
 pub use crate::runtime::trace::{Graph, trace};
 pub use crate::scope::{Scope, ScopedFuture, scope};
+pub use crate::sim::{
+    Checker, Finding, FindingKind, Outcome, Report, Schedule, Strategy, TokenError, WaitPolicy,
+    check, replay,
+};
 
 use crate::future::Repr;
 use crate::runtime::context::{self, Context};
@@ -88,7 +118,8 @@ where
     let site = Location::caller();
     match context::current() {
         Context::Eager | Context::Trace => Future::from_repr(fork_ready(f, site)),
-        Context::Pool | Context::Default | Context::Sim => {
+        Context::Sim => Future::from_repr(Repr::Sim(sim::fork(f, site))),
+        Context::Pool | Context::Default => {
             let task = Task::new(f, site);
             runtime::pool::push(task.clone());
             Future::from_repr(Repr::Pool(task))
@@ -148,6 +179,7 @@ pub fn wait<T>(fut: Future<T>) -> T {
 pub fn yield_now() {
     match context::current() {
         Context::Eager | Context::Trace => {}
-        Context::Pool | Context::Default | Context::Sim => std::thread::yield_now(),
+        Context::Sim => sim::yield_now(Location::caller()),
+        Context::Pool | Context::Default => std::thread::yield_now(),
     }
 }

@@ -12,6 +12,8 @@ pub struct Scope<'env> {
     /// Every pool task forked in this scope (lifetime-erased; joined before `scope`
     /// returns, which is what makes the erasure sound).
     pending: Mutex<Vec<Arc<dyn Job>>>,
+    /// Every simulated task forked in this scope.
+    pending_sim: Mutex<Vec<Box<dyn SimJoin + 'env>>>,
     /// The first panic of an eager task whose future was dropped unwaited.
     dropped_panic: Mutex<Option<Box<dyn std::any::Any + Send>>>,
     /// Invariant in `'env`, like `std::thread::Scope`.
@@ -54,10 +56,12 @@ where
 {
     let scope = Scope {
         pending: Mutex::new(Vec::new()),
+        pending_sim: Mutex::new(Vec::new()),
         dropped_panic: Mutex::new(None),
         _env: PhantomData,
     };
     let result = std::panic::catch_unwind(AssertUnwindSafe(|| f(&scope)));
+    // (join_all is #[track_caller]: simulated joins are attributed to the `scope` call.)
     let first_panic = scope.join_all();
     match result {
         Err(p) => std::panic::resume_unwind(p),
@@ -90,7 +94,15 @@ impl<'env> Scope<'env> {
         let site = Location::caller();
         let repr = match context::current() {
             Context::Eager | Context::Trace => crate::fork_ready(f, site),
-            Context::Pool | Context::Default | Context::Sim => {
+            Context::Sim => {
+                let fut = crate::sim::fork(f, site);
+                self.pending_sim
+                    .lock()
+                    .unwrap()
+                    .push(Box::new(fut.handle()));
+                Repr::Sim(fut)
+            }
+            Context::Pool | Context::Default => {
                 let task = Task::new(f, site);
                 let job: Arc<dyn Job + 'env> = task.clone();
                 // SAFETY: `scope` joins every pending job before it returns, and 'env
@@ -128,8 +140,24 @@ impl<'env> Scope<'env> {
     }
 
     /// Waits for every pending task; returns the first panic nobody consumed.
+    #[track_caller]
     fn join_all(&self) -> Option<Box<dyn std::any::Any + Send>> {
         let mut first = self.dropped_panic.lock().unwrap().take();
+        let site = Location::caller();
+        loop {
+            let batch = std::mem::take(&mut *self.pending_sim.lock().unwrap());
+            if batch.is_empty() {
+                break;
+            }
+            for h in &batch {
+                h.join(site);
+            }
+            for h in &batch {
+                if let Some(p) = h.take_panic() {
+                    first.get_or_insert(p);
+                }
+            }
+        }
         loop {
             // Tasks may fork more scoped tasks while we wait, so drain until empty.
             let batch = std::mem::take(&mut *self.pending.lock().unwrap());
@@ -146,6 +174,21 @@ impl<'env> Scope<'env> {
             }
         }
         first
+    }
+}
+
+/// Joins a simulated scoped task without its type.
+trait SimJoin {
+    fn join(&self, site: &'static Location<'static>);
+    fn take_panic(&self) -> Option<Box<dyn std::any::Any + Send>>;
+}
+
+impl<T> SimJoin for crate::sim::SimFuture<T> {
+    fn join(&self, site: &'static Location<'static>) {
+        self.join_ref(site)
+    }
+    fn take_panic(&self) -> Option<Box<dyn std::any::Any + Send>> {
+        crate::sim::SimFuture::take_panic(self)
     }
 }
 

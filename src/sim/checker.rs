@@ -1,0 +1,1017 @@
+//! The checker: runs a closure under many schedules and turns what happened into findings.
+
+use super::exec::{self, Abort, Config, Finished, Op, TaskId};
+use super::report::{Finding, FindingKind, Outcome, Report};
+use super::schedule::{Schedule, TokenError};
+use super::scheduler::{DfsSched, PctSched, RandomSched, ReplaySched, Scheduler};
+use super::{Strategy, WaitPolicy};
+use std::cell::RefCell;
+use std::fmt::{Debug, Write as _};
+use std::panic::AssertUnwindSafe;
+use std::time::{Duration, Instant};
+
+/// Configures and runs the deterministic simulator.
+///
+/// ```
+/// use forkwait::{Checker, FindingKind, Strategy, sync::Shared};
+/// use std::sync::Arc;
+///
+/// let report = Checker::new()
+///     .strategy(Strategy::Pct { depth: 2 })
+///     .iterations(200)
+///     .seed(42)
+///     .run(|| {
+///         let counter = Arc::new(Shared::new(0));
+///         let c = counter.clone();
+///         let t = forkwait::fork(move || c.write(c.read() + 1)); // lost update
+///         counter.write(counter.read() + 1);
+///         forkwait::wait(t);
+///         counter.read()
+///     });
+/// assert!(report.has(FindingKind::Nondeterminism));
+/// ```
+#[derive(Clone, Debug)]
+pub struct Checker {
+    strategy: Strategy,
+    iterations: u64,
+    seed: u64,
+    max_steps: u64,
+    max_time: Option<Duration>,
+    workers: Option<u32>,
+    policy: WaitPolicy,
+    check_determinism: bool,
+    stack_size: usize,
+    shard: Option<(u64, u64)>,
+    shrink: bool,
+    log: bool,
+    name: Option<String>,
+    regressions: bool,
+}
+
+impl Default for Checker {
+    fn default() -> Self {
+        Checker::new()
+    }
+}
+
+thread_local! {
+    /// The message and location of the last panic on this thread while simulating.
+    static LAST_PANIC: RefCell<Option<(String, String)>> = const { RefCell::new(None) };
+}
+
+/// Installs (once) a panic hook that keeps panics inside simulated tasks quiet — the
+/// report shows them — and records their message and location.
+fn install_panic_hook() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        let prev = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            if crate::runtime::context::current() == crate::runtime::context::Context::Sim
+                && exec::in_task()
+            {
+                let msg = crate::future::payload_text(info.payload());
+                let at = info
+                    .location()
+                    .map(|l| l.to_string())
+                    .unwrap_or_else(|| "?".into());
+                LAST_PANIC.with(|p| *p.borrow_mut() = Some((msg, at)));
+            } else {
+                prev(info);
+            }
+        }));
+    });
+}
+
+/// Takes the message and location recorded by the panic hook for the last panic.
+pub(crate) fn take_last_panic() -> (String, String) {
+    LAST_PANIC
+        .with(|p| p.borrow_mut().take())
+        .unwrap_or_else(|| ("a panic".into(), "?".into()))
+}
+
+struct RunResult {
+    outcome: Option<Result<String, (String, String)>>,
+    fin: Finished,
+}
+
+impl Checker {
+    /// A checker with the defaults: `Strategy::Random`, 1000 iterations, seed 0, a step
+    /// limit of 100 000, unbounded workers, `WaitPolicy::Suspend`.
+    ///
+    /// ```
+    /// let r = forkwait::Checker::new().run(|| forkwait::wait(forkwait::fork(|| 1)));
+    /// assert!(r.is_clean());
+    /// ```
+    pub fn new() -> Self {
+        Checker {
+            strategy: Strategy::Random,
+            iterations: 1000,
+            seed: 0,
+            max_steps: 100_000,
+            max_time: None,
+            workers: None,
+            policy: WaitPolicy::Suspend,
+            check_determinism: false,
+            stack_size: 256 * 1024,
+            shard: None,
+            shrink: true,
+            log: false,
+            name: None,
+            regressions: false,
+        }
+    }
+
+    /// A checker configured from the environment, as [`check`](crate::check) uses:
+    /// `FORKWAIT_SEED`, `FORKWAIT_ITERATIONS`, `FORKWAIT_STRATEGY` (`random`, `pct:3`,
+    /// `exhaustive`, `exhaustive:2`), `FORKWAIT_SHARD=k/n` (1-based: shard k of n takes
+    /// the iterations i with i mod n = k-1), `FORKWAIT_LOG=1`. It is named after the
+    /// current thread (the test's name under `cargo test`) and keeps regression files.
+    ///
+    /// # Panics
+    ///
+    /// On a malformed variable, with a message naming it.
+    ///
+    /// ```
+    /// let c = forkwait::Checker::from_env();
+    /// assert!(c.run(|| ()).is_clean());
+    /// ```
+    pub fn from_env() -> Self {
+        let mut c = Checker::new();
+        c.regressions = true;
+        c.name = std::thread::current().name().map(str::to_owned);
+        let var = |k: &str| std::env::var(k).ok().filter(|v| !v.trim().is_empty());
+        if let Some(v) = var("FORKWAIT_SEED") {
+            c.seed = v
+                .trim()
+                .parse()
+                .unwrap_or_else(|_| panic!("FORKWAIT_SEED={v:?}: expected an integer"));
+        }
+        if let Some(v) = var("FORKWAIT_ITERATIONS") {
+            c.iterations = v
+                .trim()
+                .parse()
+                .unwrap_or_else(|_| panic!("FORKWAIT_ITERATIONS={v:?}: expected an integer"));
+        }
+        if let Some(v) = var("FORKWAIT_STRATEGY") {
+            c.strategy = v
+                .parse()
+                .unwrap_or_else(|e| panic!("FORKWAIT_STRATEGY: {e}"));
+        }
+        if let Some(v) = var("FORKWAIT_SHARD") {
+            c.shard = Some(parse_shard(&v).unwrap_or_else(|e| panic!("FORKWAIT_SHARD: {e}")));
+        }
+        if var("FORKWAIT_LOG").is_some_and(|v| v != "0") {
+            c.log = true;
+        }
+        c
+    }
+
+    /// The exploration strategy.
+    ///
+    /// ```
+    /// let r = forkwait::Checker::new()
+    ///     .strategy(forkwait::Strategy::Exhaustive { max_preemptions: None })
+    ///     .run(|| forkwait::wait(forkwait::fork(|| 1)));
+    /// assert!(r.executions() >= 1);
+    /// ```
+    pub fn strategy(mut self, s: Strategy) -> Self {
+        self.strategy = s;
+        self
+    }
+
+    /// How many executions to run (exhaustive search stops earlier when done).
+    ///
+    /// ```
+    /// assert_eq!(forkwait::Checker::new().iterations(3).run(|| ()).executions(), 3);
+    /// ```
+    pub fn iterations(mut self, n: u64) -> Self {
+        self.iterations = n;
+        self
+    }
+
+    /// The seed; iteration i depends on (seed, i) only.
+    ///
+    /// ```
+    /// let r = forkwait::Checker::new().seed(7).iterations(5).run(|| ());
+    /// assert_eq!(r.executions(), 5);
+    /// ```
+    pub fn seed(mut self, seed: u64) -> Self {
+        self.seed = seed;
+        self
+    }
+
+    /// The most steps one execution may take before it is a `StepLimit` finding.
+    ///
+    /// ```
+    /// use forkwait::sync::AtomicBool;
+    /// let r = forkwait::Checker::new().max_steps(1000).iterations(1).run(|| {
+    ///     let flag = AtomicBool::new(false);
+    ///     while !flag.load() {} // nobody ever sets it
+    /// });
+    /// assert!(r.has(forkwait::FindingKind::StepLimit));
+    /// ```
+    pub fn max_steps(mut self, n: u64) -> Self {
+        self.max_steps = n;
+        self
+    }
+
+    /// A wall-clock budget for the whole run: exploration stops when it is spent (so the
+    /// number of executions then depends on the machine; each one stays deterministic).
+    ///
+    /// ```
+    /// let r = forkwait::Checker::new()
+    ///     .iterations(u64::MAX)
+    ///     .max_time(std::time::Duration::from_millis(20))
+    ///     .run(|| ());
+    /// assert!(r.executions() > 0);
+    /// ```
+    pub fn max_time(mut self, d: Duration) -> Self {
+        self.max_time = Some(d);
+        self
+    }
+
+    /// Models a pool of `k` workers: a forked task needs a free worker to start.
+    ///
+    /// ```
+    /// use forkwait::{Checker, WaitPolicy, FindingKind, fork, wait};
+    /// let nested = || wait(fork(|| wait(fork(|| 1))));
+    /// let blocked = Checker::new().workers(1).wait_policy(WaitPolicy::Block).run(nested);
+    /// assert!(blocked.has(FindingKind::Deadlock)); // starvation, as in pytorch#109782
+    /// let suspended = Checker::new().workers(1).wait_policy(WaitPolicy::Suspend).run(nested);
+    /// assert!(suspended.is_clean());
+    /// ```
+    pub fn workers(mut self, k: u32) -> Self {
+        self.workers = Some(k.max(1));
+        self
+    }
+
+    /// Whether a task blocked in `wait` holds its worker (see [`WaitPolicy`]).
+    ///
+    /// ```
+    /// let c = forkwait::Checker::new().wait_policy(forkwait::WaitPolicy::Block);
+    /// assert!(c.run(|| ()).is_clean());
+    /// ```
+    pub fn wait_policy(mut self, p: WaitPolicy) -> Self {
+        self.policy = p;
+        self
+    }
+
+    /// Runs every schedule twice and reports `UncontrolledNondeterminism` when the two
+    /// runs take different paths.
+    ///
+    /// ```
+    /// let r = forkwait::Checker::new().check_determinism(true).iterations(10)
+    ///     .run(|| forkwait::wait(forkwait::fork(|| 2)));
+    /// assert!(r.is_clean());
+    /// ```
+    pub fn check_determinism(mut self, on: bool) -> Self {
+        self.check_determinism = on;
+        self
+    }
+
+    /// The stack size of each simulated task (default 256 KiB).
+    ///
+    /// ```
+    /// let r = forkwait::Checker::new().stack_size(1 << 20).run(|| ());
+    /// assert!(r.is_clean());
+    /// ```
+    pub fn stack_size(mut self, bytes: usize) -> Self {
+        self.stack_size = bytes.max(16 * 1024);
+        self
+    }
+
+    /// Whether failing schedules are minimized before they are reported (default on).
+    ///
+    /// ```
+    /// let r = forkwait::Checker::new().shrink(false).run(|| ());
+    /// assert!(r.is_clean());
+    /// ```
+    pub fn shrink(mut self, on: bool) -> Self {
+        self.shrink = on;
+        self
+    }
+
+    /// Names the run (for the report and the regression file).
+    ///
+    /// ```
+    /// let r = forkwait::Checker::new().name("my_test").run(|| ());
+    /// assert!(r.to_string().contains("my_test"));
+    /// ```
+    pub fn name(mut self, name: impl Into<String>) -> Self {
+        self.name = Some(name.into());
+        self
+    }
+
+    /// Whether failing tokens are kept in `forkwait-regressions/<name>.txt` and replayed
+    /// first on later runs (on for [`from_env`](Checker::from_env)).
+    ///
+    /// ```
+    /// let r = forkwait::Checker::new().regressions(false).run(|| ());
+    /// assert!(r.is_clean());
+    /// ```
+    pub fn regressions(mut self, on: bool) -> Self {
+        self.regressions = on;
+        self
+    }
+
+    fn config(&self) -> Config {
+        Config {
+            max_steps: self.max_steps,
+            workers: self.workers,
+            policy: self.policy,
+            stack_size: self.stack_size,
+            log: self.log,
+        }
+    }
+
+    fn run_once<T: Debug>(&self, f: &dyn Fn() -> T, sched: &mut dyn Scheduler) -> RunResult {
+        let mut outcome: Option<Result<String, (String, String)>> = None;
+        let mut main = || {
+            let r = std::panic::catch_unwind(AssertUnwindSafe(f));
+            outcome = Some(match r {
+                Ok(v) => Ok(format!("{v:?}")),
+                Err(_) => Err(take_last_panic()),
+            });
+        };
+        let fin = exec::run(&mut main, sched, &self.config());
+        RunResult { outcome, fin }
+    }
+
+    /// Explores schedules of `f` and reports what it found.
+    ///
+    /// `f` is run once per schedule; its value (`Debug` text) is the outcome. Every
+    /// `fork`, `wait`, `scope`, `yield_now` and `forkwait::sync` operation inside it is
+    /// simulated.
+    ///
+    /// ```
+    /// use forkwait::{Checker, FindingKind, sync::Mutex};
+    /// use std::sync::Arc;
+    /// let report = Checker::new().iterations(100).run(|| {
+    ///     let log = Arc::new(Mutex::new(Vec::new()));
+    ///     let l = log.clone();
+    ///     let t = forkwait::fork(move || l.lock().push("task"));
+    ///     log.lock().push("main");
+    ///     forkwait::wait(t);
+    ///     let v = log.lock().clone();
+    ///     v
+    /// });
+    /// assert!(report.has(FindingKind::Nondeterminism)); // the order of the appends
+    /// assert_eq!(report.outcomes().len(), 2);
+    /// ```
+    pub fn run<T: Debug>(&self, f: impl Fn() -> T) -> Report {
+        install_panic_hook();
+        let mut acc = Acc::default();
+        let started = Instant::now();
+        // Regression tokens first.
+        for token in self.regression_tokens() {
+            if let Ok(s) = Schedule::from_token(&token) {
+                let mut sched = ReplaySched::new(s.choices().to_vec(), true);
+                sched.begin(0);
+                let r = self.run_once(&f, &mut sched);
+                if r.fin.state.path_hash == s.fingerprint() {
+                    acc.absorb(&r, self);
+                }
+            }
+        }
+        let mut sched: Box<dyn Scheduler> = match &self.strategy {
+            Strategy::Random => Box::new(RandomSched::new(self.seed)),
+            Strategy::Pct { depth } => Box::new(PctSched::new(self.seed, *depth)),
+            Strategy::Exhaustive { max_preemptions } => Box::new(DfsSched::new(*max_preemptions)),
+            Strategy::Replay(s) => Box::new(ReplaySched::new(s.choices().to_vec(), true)),
+        };
+        let iterations = match self.strategy {
+            Strategy::Replay(_) => 1,
+            _ => self.iterations,
+        };
+        let (shard_k, shard_n) = self.shard.unwrap_or((0, 1));
+        let mut i = 0u64;
+        while i < iterations {
+            if self.max_time.is_some_and(|t| started.elapsed() >= t) {
+                break;
+            }
+            let this = i;
+            i += 1;
+            if this % shard_n != shard_k {
+                continue;
+            }
+            if !sched.begin(this) {
+                break;
+            }
+            let r = self.run_once(&f, &mut *sched);
+            sched.end(&r.fin.state.choices);
+            if self.check_determinism {
+                let mut again = ReplaySched::new(choices_of(&r.fin), true);
+                again.begin(0);
+                let r2 = self.run_once(&f, &mut again);
+                if r2.fin.state.path_hash != r.fin.state.path_hash
+                    || r2.fin.state.choices != r.fin.state.choices
+                {
+                    acc.push(
+                        FindingKind::UncontrolledNondeterminism,
+                        "uncontrolled".into(),
+                        "re-running the same schedule took a different path: the program \
+                         uses time, OS randomness, real threads or state outside forkwait"
+                            .into(),
+                        vec![],
+                        schedule_of(&r.fin),
+                    );
+                }
+            }
+            acc.absorb(&r, self);
+        }
+        self.finish(acc, &f)
+    }
+
+    fn finish<T: Debug>(&self, mut acc: Acc, f: &dyn Fn() -> T) -> Report {
+        // Shrink and illustrate every finding.
+        let mut findings = std::mem::take(&mut acc.findings);
+        for pf in &mut findings {
+            let Some(schedule) = pf.schedule.clone() else {
+                continue;
+            };
+            let target = pf.clone();
+            let shrunk = if self.shrink && !pf.kind.is_warning() {
+                self.shrink_schedule(f, schedule, &|r: &RunResult| {
+                    finding_matches(r, &target, &acc)
+                })
+            } else {
+                schedule
+            };
+            let mut sched = ReplaySched::new(shrunk.choices().to_vec(), false);
+            sched.begin(0);
+            let r = self.run_once(f, &mut sched);
+            pf.replay = Some(schedule_of(&r.fin).to_token());
+            pf.interleaving = render_steps(&r.fin);
+            pf.task_tree = render_tree(&r.fin);
+        }
+        let name = self
+            .name
+            .clone()
+            .unwrap_or_else(|| "forkwait::check".into());
+        let mut report = Report {
+            executions: acc.executions,
+            outcomes: acc.outcomes,
+            findings: findings
+                .into_iter()
+                .map(PendingFinding::into_finding)
+                .collect(),
+            header: format!(
+                "{name}: strategy {}, seed {}, {} iterations",
+                self.strategy, self.seed, self.iterations
+            ),
+            reproduce: None,
+        };
+        report
+            .findings
+            .sort_by_key(|f| (f.kind.is_warning(), f.kind));
+        if let Some(first) = report.findings.iter().find(|f| !f.kind.is_warning()) {
+            if let Some(t) = &first.replay {
+                let test = self.name.as_deref().unwrap_or("<test name>");
+                report.reproduce = Some(format!("FORKWAIT_REPLAY={t} cargo test {test}"));
+            }
+        }
+        report
+    }
+
+    /// Minimizes a failing schedule: first fewer preemptions, then shorter.
+    fn shrink_schedule<T: Debug>(
+        &self,
+        f: &dyn Fn() -> T,
+        schedule: Schedule,
+        still_fails: &dyn Fn(&RunResult) -> bool,
+    ) -> Schedule {
+        let mut budget = 300u32;
+        let mut try_run = |choices: &[u32]| -> Option<Vec<u32>> {
+            if budget == 0 {
+                return None;
+            }
+            budget -= 1;
+            let mut sched = ReplaySched::new(choices.to_vec(), false);
+            sched.begin(0);
+            let r = self.run_once(f, &mut sched);
+            still_fails(&r).then(|| choices_of(&r.fin))
+        };
+        let mut best: Vec<u32> = schedule.choices().to_vec();
+        // Fewer preemptions: replace each choice by "keep running the current task".
+        let mut cur = {
+            let mut sched = ReplaySched::new(best.clone(), false);
+            sched.begin(0);
+            let r = self.run_once(f, &mut sched);
+            r.fin.state.choices.clone()
+        };
+        let mut i = 0;
+        while i < cur.len() {
+            if cur[i].is_preemption() {
+                let mut cand: Vec<u32> = cur.iter().map(|c| c.index).collect();
+                cand[i] = cur[i].current.expect("a preemption has a current task");
+                cand.truncate(i + 1);
+                if let Some(found) = try_run(&cand) {
+                    best = found;
+                    let mut sched = ReplaySched::new(best.clone(), false);
+                    sched.begin(0);
+                    cur = self.run_once(f, &mut sched).fin.state.choices.clone();
+                }
+            }
+            i += 1;
+        }
+        // Shorter: the shortest prefix that still fails with default choices after it.
+        let (mut lo, mut hi) = (0usize, best.len());
+        while lo < hi {
+            let mid = (lo + hi) / 2;
+            match try_run(&best[..mid]) {
+                Some(_) => hi = mid,
+                None => lo = mid + 1,
+            }
+        }
+        if hi < best.len() {
+            if let Some(found) = try_run(&best[..hi]) {
+                best = found;
+            }
+        }
+        Schedule::from_choices(best)
+    }
+
+    fn regression_path(&self) -> Option<std::path::PathBuf> {
+        if !self.regressions {
+            return None;
+        }
+        let name = self.name.as_deref()?;
+        let file: String = name
+            .chars()
+            .map(|c| {
+                if c.is_ascii_alphanumeric() || c == '_' {
+                    c
+                } else {
+                    '_'
+                }
+            })
+            .collect();
+        let root = std::env::var_os("CARGO_MANIFEST_DIR")
+            .map(std::path::PathBuf::from)
+            .unwrap_or_else(|| ".".into());
+        Some(
+            root.join("forkwait-regressions")
+                .join(format!("{file}.txt")),
+        )
+    }
+
+    fn regression_tokens(&self) -> Vec<String> {
+        let Some(p) = self.regression_path() else {
+            return Vec::new();
+        };
+        std::fs::read_to_string(p)
+            .map(|s| {
+                s.lines()
+                    .map(str::trim)
+                    .filter(|l| l.starts_with("fw"))
+                    .map(str::to_owned)
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    /// Appends the failing tokens of `report` to the regression file (best effort).
+    fn save_regressions(&self, report: &Report) {
+        let Some(p) = self.regression_path() else {
+            return;
+        };
+        let known = self.regression_tokens();
+        let mut new = String::new();
+        for f in report.findings() {
+            if let Some(t) = f.replay().filter(|_| !f.kind.is_warning()) {
+                if !known.iter().any(|k| k == t) {
+                    let _ = writeln!(new, "{t}  # {}: {}", f.kind, f.message);
+                }
+            }
+        }
+        if new.is_empty() {
+            return;
+        }
+        if let Some(dir) = p.parent() {
+            let _ = std::fs::create_dir_all(dir);
+        }
+        use std::io::Write as _;
+        if let Ok(mut file) = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&p)
+        {
+            if known.is_empty() {
+                let _ = writeln!(
+                    file,
+                    "# forkwait regression schedules: replayed first on every run"
+                );
+            }
+            let _ = file.write_all(new.as_bytes());
+        }
+    }
+
+    /// Runs the checker (honouring `FORKWAIT_REPLAY`) and panics with the report if it
+    /// found anything that is not a warning.
+    ///
+    /// # Panics
+    ///
+    /// With the full report (findings, interleavings, replay command) on a finding.
+    ///
+    /// ```
+    /// forkwait::Checker::new().iterations(20).check(|| {
+    ///     let f = forkwait::fork(|| 21);
+    ///     forkwait::wait(f) * 2
+    /// });
+    /// ```
+    pub fn check<T: Debug>(&self, f: impl Fn() -> T) {
+        let report = match std::env::var("FORKWAIT_REPLAY") {
+            Ok(token) if !token.trim().is_empty() => match Schedule::from_token(&token) {
+                Ok(s) => {
+                    let c = self.clone().strategy(Strategy::Replay(s)).shrink(false);
+                    let r = c.run(&f);
+                    eprintln!(
+                        "{}",
+                        r.findings()
+                            .first()
+                            .map_or(String::new(), |f| f.interleaving().to_string())
+                    );
+                    r
+                }
+                Err(e) => panic!("FORKWAIT_REPLAY: {e}"),
+            },
+            _ => self.run(&f),
+        };
+        if !report.is_clean() {
+            self.save_regressions(&report);
+            panic!("{report}");
+        }
+    }
+}
+
+fn parse_shard(v: &str) -> Result<(u64, u64), String> {
+    let (k, n) = v
+        .trim()
+        .split_once('/')
+        .ok_or_else(|| format!("{v:?}: expected k/n, e.g. 1/4"))?;
+    let k: u64 = k.parse().map_err(|_| format!("{v:?}: k is not a number"))?;
+    let n: u64 = n.parse().map_err(|_| format!("{v:?}: n is not a number"))?;
+    if n == 0 || k == 0 || k > n {
+        return Err(format!("{v:?}: need 1 <= k <= n"));
+    }
+    Ok((k - 1, n))
+}
+
+/// Replays exactly one schedule of `f`, prints its interleaving step by step to standard
+/// error, and returns the report of that one execution.
+///
+/// # Errors
+///
+/// A malformed, corrupt or stale token (the program changed since the token was made) is
+/// a [`TokenError`], never a panic of the harness.
+///
+/// ```
+/// let program = || {
+///     let a = forkwait::fork(|| 1);
+///     let b = forkwait::fork(|| 2);
+///     forkwait::wait(a) + forkwait::wait(b)
+/// };
+/// let report = forkwait::Checker::new().iterations(1).run(program);
+/// let token = report.outcomes()[0].replay.clone();
+/// let again = forkwait::replay(&token, program).unwrap();
+/// assert_eq!(again.outcomes()[0].value, "3");
+/// assert!(forkwait::replay("fw1:garbage", program).is_err());
+/// ```
+pub fn replay<T: Debug>(token: &str, f: impl Fn() -> T) -> Result<Report, TokenError> {
+    install_panic_hook();
+    let s = Schedule::from_token(token)?;
+    let c = Checker::new();
+    let mut sched = ReplaySched::new(s.choices().to_vec(), true);
+    sched.begin(0);
+    let r = c.run_once(&f, &mut sched);
+    if let Some(Abort::Stale(msg)) = &r.fin.state.abort {
+        return Err(TokenError::new(msg.clone()));
+    }
+    if r.fin.state.choices.len() != s.len() {
+        return Err(TokenError::new(format!(
+            "stale replay token: it has {} choices, the program made {} (the program changed \
+             since the token was made)",
+            s.len(),
+            r.fin.state.choices.len()
+        )));
+    }
+    if s.fingerprint() != 0 && s.fingerprint() != r.fin.state.path_hash {
+        return Err(TokenError::new(
+            "stale replay token: the program took a different path than when the token was \
+             made (it changed, or it is nondeterministic outside the harness)",
+        ));
+    }
+    eprint!("{}", render_steps(&r.fin));
+    let mut acc = Acc::default();
+    acc.absorb(&r, &c);
+    Ok(c.finish(acc, &f))
+}
+
+fn choices_of(fin: &Finished) -> Vec<u32> {
+    fin.state.choices.iter().map(|c| c.index).collect()
+}
+
+fn schedule_of(fin: &Finished) -> Schedule {
+    Schedule::with_fingerprint(choices_of(fin), fin.state.path_hash)
+}
+
+#[derive(Clone)]
+struct PendingFinding {
+    kind: FindingKind,
+    key: String,
+    message: String,
+    locations: Vec<String>,
+    schedule: Option<Schedule>,
+    other: Option<Schedule>,
+    replay: Option<String>,
+    interleaving: String,
+    task_tree: String,
+}
+
+impl PendingFinding {
+    fn into_finding(self) -> Finding {
+        Finding {
+            kind: self.kind,
+            message: self.message,
+            locations: self.locations,
+            replay: self.replay,
+            other_replay: self.other.map(|s| s.to_token()),
+            interleaving: self.interleaving,
+            task_tree: self.task_tree,
+        }
+    }
+}
+
+/// Findings and outcomes accumulated over a run.
+#[derive(Default)]
+struct Acc {
+    executions: u64,
+    outcomes: Vec<Outcome>,
+    findings: Vec<PendingFinding>,
+}
+
+impl Acc {
+    fn push(
+        &mut self,
+        kind: FindingKind,
+        key: String,
+        message: String,
+        locations: Vec<String>,
+        schedule: Schedule,
+    ) {
+        if self.findings.iter().any(|f| f.kind == kind && f.key == key) {
+            return;
+        }
+        self.findings.push(PendingFinding {
+            kind,
+            key,
+            message,
+            locations,
+            schedule: Some(schedule),
+            other: None,
+            replay: None,
+            interleaving: String::new(),
+            task_tree: String::new(),
+        });
+    }
+
+    fn absorb(&mut self, r: &RunResult, c: &Checker) {
+        let _ = c;
+        self.executions += 1;
+        let s = &r.fin.state;
+        let schedule = schedule_of(&r.fin);
+        let site = |t: TaskId| s.tasks[t as usize].site.to_string();
+        match &s.abort {
+            Some(Abort::Deadlock { cycle, starved }) => {
+                let (msg, locs, key) = if !cycle.is_empty() {
+                    let parts: Vec<String> = cycle
+                        .iter()
+                        .map(|&t| format!("task {t} (forked at {})", site(t)))
+                        .collect();
+                    (
+                        format!(
+                            "wait-for cycle: {} -> back to the first",
+                            parts.join(" -> ")
+                        ),
+                        cycle.iter().map(|&t| site(t)).collect(),
+                        format!(
+                            "cycle {:?}",
+                            cycle.iter().map(|&t| site(t)).collect::<Vec<_>>()
+                        ),
+                    )
+                } else {
+                    let holders: Vec<String> = s
+                        .tasks
+                        .iter()
+                        .enumerate()
+                        .filter(|(i, t)| *i != 0 && matches!(t.phase, exec::Phase::Blocked(_)))
+                        .map(|(i, t)| format!("task {i} (forked at {})", t.site))
+                        .collect();
+                    (
+                        format!(
+                            "starvation: every worker is held by a blocked task ({}), while \
+                             {} ready task(s) wait for a worker",
+                            holders.join(", "),
+                            starved.len()
+                        ),
+                        starved.iter().map(|&t| site(t)).collect(),
+                        "starvation".into(),
+                    )
+                };
+                self.push(FindingKind::Deadlock, key, msg, locs, schedule.clone());
+            }
+            Some(Abort::StepLimit) => self.push(
+                FindingKind::StepLimit,
+                "steps".into(),
+                format!(
+                    "an execution exceeded {} steps (a livelock or an unbounded loop)",
+                    s.steps.len() - 1
+                ),
+                vec![
+                    s.steps
+                        .last()
+                        .map(|st| st.site.to_string())
+                        .unwrap_or_default(),
+                ],
+                schedule.clone(),
+            ),
+            Some(Abort::Stale(msg)) | Some(Abort::Harness(msg)) => self.push(
+                FindingKind::UncontrolledNondeterminism,
+                msg.clone(),
+                msg.clone(),
+                vec![],
+                schedule.clone(),
+            ),
+            None => {}
+        }
+        for (i, t) in s.tasks.iter().enumerate().skip(1) {
+            if t.detached && !t.waited {
+                if let Some((msg, at)) = &t.panic {
+                    self.push(
+                        FindingKind::LostError,
+                        format!("{} {msg}", t.site),
+                        format!(
+                            "task {i} forked at {} panicked ({msg}) and its future was never \
+                             waited: the error is lost",
+                            t.site
+                        ),
+                        vec![t.site.to_string(), at.clone()],
+                        schedule.clone(),
+                    );
+                }
+                self.push(
+                    FindingKind::UnwaitedFuture,
+                    t.site.to_string(),
+                    format!(
+                        "the future of the task forked at {} was dropped without wait",
+                        t.site
+                    ),
+                    vec![t.site.to_string()],
+                    schedule.clone(),
+                );
+            }
+        }
+        if s.abort.is_some() {
+            return;
+        }
+        let value = match &r.outcome {
+            Some(Ok(v)) => v.clone(),
+            Some(Err((msg, at))) => {
+                self.push(
+                    FindingKind::Panic,
+                    format!("{msg} {at}"),
+                    format!("the program panicked: {msg}"),
+                    vec![at.clone()],
+                    schedule.clone(),
+                );
+                format!("panic: {msg}")
+            }
+            None => return,
+        };
+        let is_panic = matches!(r.outcome, Some(Err(_)));
+        match self.outcomes.iter_mut().find(|o| o.value == value) {
+            Some(o) => o.count += 1,
+            None => {
+                let first_value = self
+                    .outcomes
+                    .iter()
+                    .find(|o| !o.value.starts_with("panic: "))
+                    .map(|o| (o.value.clone(), o.replay.clone()));
+                self.outcomes.push(Outcome {
+                    value: value.clone(),
+                    count: 1,
+                    replay: schedule.to_token(),
+                });
+                if let (Some((first, first_token)), false) = (first_value, is_panic) {
+                    if !self
+                        .findings
+                        .iter()
+                        .any(|f| f.kind == FindingKind::Nondeterminism)
+                    {
+                        self.findings.push(PendingFinding {
+                            kind: FindingKind::Nondeterminism,
+                            key: "outcomes".into(),
+                            message: format!(
+                                "two schedules gave different outcomes: {first} and {value}"
+                            ),
+                            locations: vec![],
+                            schedule: Some(schedule.clone()),
+                            other: Schedule::from_token(&first_token).ok(),
+                            replay: None,
+                            interleaving: String::new(),
+                            task_tree: String::new(),
+                        });
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Whether a run shows the same finding again (for shrinking).
+fn finding_matches(r: &RunResult, target: &PendingFinding, acc: &Acc) -> bool {
+    let mut probe = Acc::default();
+    if target.kind == FindingKind::Nondeterminism {
+        // It must give an outcome other than the first one seen.
+        let first = acc
+            .outcomes
+            .iter()
+            .find(|o| !o.value.starts_with("panic: "));
+        return match (&r.outcome, first) {
+            (Some(Ok(v)), Some(first)) => r.fin.state.abort.is_none() && *v != first.value,
+            _ => false,
+        };
+    }
+    probe.absorb(r, &Checker::new());
+    probe
+        .findings
+        .iter()
+        .any(|f| f.kind == target.kind && f.key == target.key)
+}
+
+const MAX_SHOWN_STEPS: usize = 400;
+
+fn render_steps(fin: &Finished) -> String {
+    let steps = &fin.state.steps;
+    let mut out = String::new();
+    let skip = steps.len().saturating_sub(MAX_SHOWN_STEPS);
+    if skip > 0 {
+        let _ = writeln!(out, "... {skip} earlier steps not shown ...");
+    }
+    for (i, st) in steps.iter().enumerate().skip(skip) {
+        let _ = writeln!(
+            out,
+            "{:>5}  task {:<3} {:<24} {}",
+            i + 1,
+            st.task,
+            exec::op_text(&st.op),
+            st.site
+        );
+    }
+    let _ = match &fin.state.abort {
+        Some(Abort::Deadlock { .. }) => writeln!(out, "  --  deadlock: no task can run"),
+        Some(Abort::StepLimit) => writeln!(out, "  --  step limit reached"),
+        Some(Abort::Stale(m)) | Some(Abort::Harness(m)) => writeln!(out, "  --  {m}"),
+        None => Ok(()),
+    };
+    let _ = Op::Yield;
+    out
+}
+
+fn render_tree(fin: &Finished) -> String {
+    let tasks = &fin.state.tasks;
+    let mut out = String::new();
+    fn walk(tasks: &[exec::TaskRec], t: usize, depth: usize, out: &mut String) {
+        let rec = &tasks[t];
+        let what = if t == 0 {
+            "main".to_string()
+        } else {
+            format!("forked at {}", rec.site)
+        };
+        let mut notes = Vec::new();
+        if rec.panic.is_some() {
+            notes.push("panicked");
+        }
+        if rec.detached && !rec.waited {
+            notes.push("never waited");
+        }
+        if rec.phase != exec::Phase::Done {
+            notes.push("unfinished");
+        }
+        let notes = if notes.is_empty() {
+            String::new()
+        } else {
+            format!(" [{}]", notes.join(", "))
+        };
+        let _ = writeln!(out, "{}task {t} {what}{notes}", "  ".repeat(depth));
+        for (c, rec) in tasks.iter().enumerate() {
+            if rec.parent == Some(t as TaskId) {
+                walk(tasks, c, depth + 1, out);
+            }
+        }
+    }
+    if !tasks.is_empty() {
+        walk(tasks, 0, 0, &mut out);
+    }
+    out
+}

@@ -1,0 +1,781 @@
+//! One simulated execution: the task table, the runnable set, scheduling points, and the
+//! step and access logs.
+//!
+//! # How an execution runs
+//!
+//! The checker calls [`run`]: task 0 is the closure under test. Every task is a coroutine
+//! (see `coro.rs`). A task runs until its next *scheduling point* — fork, wait, task end,
+//! an instrumented access, a lock operation, `yield_now` — where it records a [`Step`] and
+//! asks [`ExecState::choose`] who runs next. Only a point with more than one runnable task
+//! is a *choice*, recorded in [`ExecState::choices`]; the list of choices is the schedule.
+//! If the chosen task is not the current one, the current task suspends back to the loop
+//! in [`run`], which resumes the chosen one. A task that blocks (a wait on an unfinished
+//! task, a held lock) leaves the runnable set until it is woken.
+//!
+//! # Worker model
+//!
+//! With `workers = Some(k)`, a forked task needs one of k workers to start and keeps it
+//! until it ends; a task blocked in `wait` keeps it under [`WaitPolicy::Block`] (PyTorch's
+//! Static Runtime) and frees it under [`WaitPolicy::Suspend`] (the TorchScript
+//! interpreter). Task 0 is the caller's own thread and needs no worker. A state where
+//! tasks are unfinished and none can run is a deadlock: a wait-for cycle, or starvation.
+//!
+//! # Teardown
+//!
+//! An execution that ends early (deadlock, step limit, stale schedule) drops its suspended
+//! coroutines, which unwinds their stacks; while that happens every simulator operation is
+//! a no-op (`tearing_down`), so destructors of user state run without scheduling.
+
+use super::coro::{self, Coro, TaskYielder};
+use super::scheduler::Scheduler;
+use crate::sim::WaitPolicy;
+use std::cell::{Cell, RefCell};
+use std::panic::Location;
+
+/// A task's index in its execution (0 = the closure under test).
+pub(crate) type TaskId = u32;
+/// An instrumented object's index in its execution.
+pub(crate) type ObjId = u32;
+
+type Site = &'static Location<'static>;
+
+/// What a blocked task waits for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Block {
+    Wait(TaskId),
+    Lock(ObjId),
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Phase {
+    NotStarted,
+    Ready,
+    Blocked(Block),
+    Done,
+}
+
+/// The kind of an access to instrumented state.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AccessKind {
+    /// A plain read (`Shared::read`).
+    Read,
+    /// A plain write (`Shared::write`).
+    Write,
+    /// A read-modify-write as one step (`Shared::update`).
+    Update,
+    /// An atomic load.
+    AtomicLoad,
+    /// An atomic store.
+    AtomicStore,
+    /// An atomic read-modify-write.
+    AtomicRmw,
+    /// A mutex acquisition.
+    Lock,
+    /// A mutex release.
+    Unlock,
+}
+
+impl AccessKind {
+    /// Whether the access changes the state.
+    pub fn is_write(self) -> bool {
+        !matches!(self, AccessKind::Read | AccessKind::AtomicLoad)
+    }
+}
+
+/// An operation at a scheduling point (or a logged non-choice event).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Op {
+    Start,
+    Fork(TaskId),
+    Wait(TaskId),
+    End,
+    Access(ObjId, AccessKind),
+    Yield,
+}
+
+/// One step of the interleaving.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Step {
+    pub task: TaskId,
+    pub op: Op,
+    pub site: Site,
+}
+
+/// One access to instrumented state, for the race and purity analyses.
+#[derive(Clone, Copy, Debug)]
+#[allow(dead_code)] // the log the happens-before analysis (race, purity) reads
+pub(crate) struct Access {
+    pub step: u32,
+    pub task: TaskId,
+    pub obj: ObjId,
+    pub kind: AccessKind,
+    pub site: Site,
+}
+
+/// The kind of an instrumented object.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum ObjKind {
+    Shared,
+    Mutex,
+    Atomic,
+}
+
+#[allow(dead_code)] // creator/site/kind: read by the purity analysis
+pub(crate) struct ObjInfo {
+    /// The task that created it; `None` for state created outside the execution (global).
+    pub creator: Option<TaskId>,
+    pub site: Site,
+    pub kind: ObjKind,
+    /// The mutex holder, for `ObjKind::Mutex`.
+    owner: Option<TaskId>,
+    lock_waiters: Vec<TaskId>,
+}
+
+/// One scheduling choice: `index` into `options` runnable tasks (sorted by id);
+/// `current` is the running task's index among them if it was still runnable.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Choice {
+    pub index: u32,
+    pub options: u32,
+    pub current: Option<u32>,
+}
+
+impl Choice {
+    /// Whether this choice switched away from a task that could have continued.
+    pub fn is_preemption(&self) -> bool {
+        self.current.is_some_and(|c| c != self.index)
+    }
+}
+
+/// Why an execution ended early.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) enum Abort {
+    /// Unfinished tasks, none runnable: `cycle` is the wait-for cycle (task, what it waits
+    /// at), empty for starvation; `starved` the ready tasks that had no worker.
+    Deadlock {
+        cycle: Vec<TaskId>,
+        starved: Vec<TaskId>,
+    },
+    StepLimit,
+    /// The schedule did not fit the program (replay of a stale or foreign token).
+    Stale(String),
+    /// A task overflowed... reserved for stack trouble; and other harness errors.
+    Harness(String),
+}
+
+pub(crate) struct TaskRec {
+    pub phase: Phase,
+    pub parent: Option<TaskId>,
+    pub site: Site,
+    has_worker: bool,
+    body: Option<Box<dyn FnOnce()>>,
+    coro: Option<Coro>,
+    yielder: *const TaskYielder,
+    waiters: Vec<TaskId>,
+    /// Its result was consumed by `wait`.
+    pub waited: bool,
+    /// Its future was dropped without `wait`.
+    pub detached: bool,
+    /// The panic message and site, if it panicked.
+    pub panic: Option<(String, String)>,
+}
+
+/// The configuration of one execution.
+#[derive(Clone, Debug)]
+pub(crate) struct Config {
+    pub max_steps: u64,
+    pub workers: Option<u32>,
+    pub policy: WaitPolicy,
+    pub stack_size: usize,
+    pub log: bool,
+}
+
+pub(crate) struct ExecState {
+    pub tasks: Vec<TaskRec>,
+    /// Tasks that are `NotStarted` or `Ready`, sorted by id.
+    ready: Vec<TaskId>,
+    pub current: TaskId,
+    next: Option<TaskId>,
+    pub steps: Vec<Step>,
+    pub choices: Vec<Choice>,
+    pub accesses: Vec<Access>,
+    pub objects: Vec<ObjInfo>,
+    pub abort: Option<Abort>,
+    pub path_hash: u64,
+    pub epoch: u32,
+    busy: u32,
+    cfg: Config,
+    sched: *mut dyn Scheduler,
+    tearing_down: bool,
+    scratch: Vec<TaskId>,
+}
+
+/// The execution the current thread is simulating.
+pub(crate) struct Exec {
+    pub(crate) state: RefCell<ExecState>,
+}
+
+thread_local! {
+    static CURRENT: Cell<*const Exec> = const { Cell::new(std::ptr::null()) };
+    /// Whether a simulated task's coroutine is running (its panics are the program's).
+    static IN_TASK: Cell<bool> = const { Cell::new(false) };
+}
+
+/// Whether the current code runs inside a simulated task (not in the harness).
+pub(crate) fn in_task() -> bool {
+    IN_TASK.with(|c| c.get())
+}
+
+static EPOCH: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(1);
+
+/// Runs `f` on the current execution's state.
+///
+/// # Panics
+///
+/// Outside an execution (callers check the context first).
+#[inline]
+pub(crate) fn with<R>(f: impl FnOnce(&mut ExecState) -> R) -> R {
+    let p = CURRENT.with(|c| c.get());
+    assert!(
+        !p.is_null(),
+        "forkwait: simulator operation outside a simulation"
+    );
+    // SAFETY: `run` sets the pointer to an `Exec` on its own stack frame for exactly the
+    // duration of the execution and clears it before returning; only this thread uses it.
+    let exec = unsafe { &*p };
+    f(&mut exec.state.borrow_mut())
+}
+
+/// Suspends the current task (its yielder) back to the execution loop.
+#[inline]
+fn suspend(y: *const TaskYielder) {
+    // SAFETY: the yielder lives on the suspended coroutine's own stack for as long as the
+    // coroutine runs, and we are running on that coroutine now.
+    unsafe { (*y).suspend(()) }
+}
+
+#[inline]
+fn mix(h: u64, v: u64) -> u64 {
+    (h ^ v).wrapping_mul(0x0100_0000_01b3).rotate_left(23)
+}
+
+impl ExecState {
+    pub(crate) fn tearing_down(&self) -> bool {
+        self.tearing_down
+    }
+
+    fn new_task(&mut self, parent: Option<TaskId>, site: Site, body: Box<dyn FnOnce()>) -> TaskId {
+        let id = self.tasks.len() as TaskId;
+        self.tasks.push(TaskRec {
+            phase: Phase::NotStarted,
+            parent,
+            site,
+            has_worker: parent.is_none(),
+            body: Some(body),
+            coro: None,
+            yielder: std::ptr::null(),
+            waiters: Vec::new(),
+            waited: false,
+            detached: false,
+            panic: None,
+        });
+        self.ready.push(id); // ids only grow: stays sorted
+        id
+    }
+
+    /// Registers a new instrumented object created by the current task (or `None`:
+    /// created outside the execution).
+    pub(crate) fn new_object(&mut self, kind: ObjKind, site: Site, global: bool) -> ObjId {
+        let id = self.objects.len() as ObjId;
+        self.objects.push(ObjInfo {
+            creator: if global { None } else { Some(self.current) },
+            site,
+            kind,
+            owner: None,
+            lock_waiters: Vec::new(),
+        });
+        id
+    }
+
+    fn record(&mut self, op: Op, site: Site) {
+        let step = Step {
+            task: self.current,
+            op,
+            site,
+        };
+        if self.cfg.log {
+            eprintln!(
+                "forkwait: step {:>5}  task {:>3}  {:<22} {}",
+                self.steps.len() + 1,
+                step.task,
+                op_text(&step.op),
+                site
+            );
+        }
+        let code = match op {
+            Op::Start => 1,
+            Op::Fork(t) => 2 | (t as u64) << 8,
+            Op::Wait(t) => 3 | (t as u64) << 8,
+            Op::End => 4,
+            Op::Access(o, k) => 5 | (k as u64) << 4 | (o as u64) << 8,
+            Op::Yield => 6,
+        };
+        self.path_hash = mix(
+            self.path_hash,
+            code ^ (self.current as u64) << 40 ^ (site.line() as u64) << 20 ^ site.column() as u64,
+        );
+        self.steps.push(step);
+    }
+
+    fn runnable(&self, out: &mut Vec<TaskId>) {
+        out.clear();
+        match self.cfg.workers {
+            None => out.extend_from_slice(&self.ready),
+            Some(k) => {
+                let free = self.busy < k;
+                out.extend(
+                    self.ready
+                        .iter()
+                        .copied()
+                        .filter(|&t| free || self.tasks[t as usize].has_worker),
+                );
+            }
+        }
+    }
+
+    /// Picks the task to run next, recording a choice when there is one. `None` when no
+    /// task can run (finished, or a deadlock: then `abort` is set).
+    fn choose(&mut self) -> Option<TaskId> {
+        if self.cfg.max_steps > 0 && self.steps.len() as u64 > self.cfg.max_steps {
+            self.abort.get_or_insert(Abort::StepLimit);
+            return None;
+        }
+        let mut runnable = std::mem::take(&mut self.scratch);
+        self.runnable(&mut runnable);
+        let picked = match runnable.len() {
+            0 => {
+                if self.tasks.iter().any(|t| t.phase != Phase::Done) {
+                    let abort = self.deadlock();
+                    self.abort.get_or_insert(abort);
+                }
+                None
+            }
+            1 => Some(runnable[0]),
+            n => {
+                let current = runnable.binary_search(&self.current).ok().map(|i| i as u32);
+                // SAFETY: the scheduler outlives the execution (see `run`) and is used
+                // only from this thread, never re-entrantly.
+                let sched = unsafe { &mut *self.sched };
+                match sched.choose(&runnable, current, self.choices.len()) {
+                    Ok(i) => {
+                        self.choices.push(Choice {
+                            index: i as u32,
+                            options: n as u32,
+                            current,
+                        });
+                        Some(runnable[i])
+                    }
+                    Err(msg) => {
+                        self.abort.get_or_insert(Abort::Stale(msg));
+                        None
+                    }
+                }
+            }
+        };
+        self.scratch = runnable;
+        picked
+    }
+
+    fn deadlock(&self) -> Abort {
+        // Follow wait-for edges from each blocked task; a revisit closes a cycle.
+        let next_of = |t: TaskId| -> Option<TaskId> {
+            match self.tasks[t as usize].phase {
+                Phase::Blocked(Block::Wait(u)) => Some(u),
+                Phase::Blocked(Block::Lock(m)) => self.objects[m as usize].owner,
+                _ => None,
+            }
+        };
+        for start in 0..self.tasks.len() as TaskId {
+            if !matches!(self.tasks[start as usize].phase, Phase::Blocked(_)) {
+                continue;
+            }
+            let mut path = vec![start];
+            let mut t = start;
+            while let Some(u) = next_of(t) {
+                if let Some(pos) = path.iter().position(|&p| p == u) {
+                    return Abort::Deadlock {
+                        cycle: path[pos..].to_vec(),
+                        starved: Vec::new(),
+                    };
+                }
+                path.push(u);
+                t = u;
+            }
+        }
+        let starved = self
+            .ready
+            .iter()
+            .copied()
+            .filter(|&t| !self.tasks[t as usize].has_worker)
+            .collect();
+        Abort::Deadlock {
+            cycle: Vec::new(),
+            starved,
+        }
+    }
+
+    fn set_ready(&mut self, t: TaskId) {
+        let rec = &mut self.tasks[t as usize];
+        if matches!(rec.phase, Phase::Blocked(_)) {
+            rec.phase = Phase::Ready;
+            if let Err(i) = self.ready.binary_search(&t) {
+                self.ready.insert(i, t);
+            }
+        }
+    }
+
+    fn set_blocked(&mut self, t: TaskId, b: Block) {
+        if let Ok(i) = self.ready.binary_search(&t) {
+            self.ready.remove(i);
+        }
+        let policy = self.cfg.policy;
+        let rec = &mut self.tasks[t as usize];
+        rec.phase = Phase::Blocked(b);
+        if matches!(b, Block::Wait(_)) && policy == WaitPolicy::Suspend && t != 0 && rec.has_worker
+        {
+            rec.has_worker = false;
+            self.busy -= 1;
+        }
+    }
+
+    /// After `op` by the current task: picks who runs next. Returns the yielder to
+    /// suspend through if the current task must stop running now.
+    fn after_point(&mut self) -> Option<*const TaskYielder> {
+        let cur = self.current;
+        let next = self.choose();
+        if next == Some(cur) {
+            return None;
+        }
+        self.next = next;
+        Some(self.tasks[cur as usize].yielder)
+    }
+
+    fn on_task_end(&mut self, t: TaskId) {
+        if let Ok(i) = self.ready.binary_search(&t) {
+            self.ready.remove(i);
+        }
+        let rec = &mut self.tasks[t as usize];
+        rec.phase = Phase::Done;
+        if rec.has_worker && t != 0 {
+            rec.has_worker = false;
+            self.busy -= 1;
+        }
+        let waiters = std::mem::take(&mut self.tasks[t as usize].waiters);
+        for w in waiters {
+            self.set_ready(w);
+        }
+        self.record(Op::End, self.tasks[t as usize].site);
+        self.next = self.choose();
+    }
+}
+
+/// A scheduling point of the current task: records `op`, then lets the scheduler decide
+/// who runs next (possibly suspending this task).
+pub(crate) fn point(op: Op, site: Site) {
+    let y = with(|s| {
+        if s.tearing_down {
+            return None;
+        }
+        s.record(op, site);
+        s.after_point()
+    });
+    if let Some(y) = y {
+        suspend(y);
+    }
+}
+
+/// Records an access to instrumented state, as a scheduling point.
+pub(crate) fn access(obj: ObjId, kind: AccessKind, site: Site) {
+    let y = with(|s| {
+        if s.tearing_down {
+            return None;
+        }
+        s.accesses.push(Access {
+            step: s.steps.len() as u32,
+            task: s.current,
+            obj,
+            kind,
+            site,
+        });
+        s.record(Op::Access(obj, kind), site);
+        s.after_point()
+    });
+    if let Some(y) = y {
+        suspend(y);
+    }
+}
+
+/// Blocks the current task on `b` until it is woken and scheduled again.
+fn block(b: Block) {
+    let y = with(|s| {
+        let cur = s.current;
+        s.set_blocked(cur, b);
+        if let Block::Wait(t) = b {
+            s.tasks[t as usize].waiters.push(cur);
+        }
+        s.next = s.choose();
+        s.tasks[cur as usize].yielder
+    });
+    suspend(y);
+}
+
+/// Forks a simulated task running `body`; returns its id. A scheduling point.
+pub(crate) fn fork(body: Box<dyn FnOnce()>, site: Site) -> TaskId {
+    let id = with(|s| {
+        let parent = s.current;
+        s.new_task(Some(parent), site, body)
+    });
+    point(Op::Fork(id), site);
+    id
+}
+
+/// Waits until task `t` is done. A scheduling point.
+pub(crate) fn wait(t: TaskId, site: Site) {
+    point(Op::Wait(t), site);
+    loop {
+        let done = with(|s| s.tearing_down || s.tasks[t as usize].phase == Phase::Done);
+        if done {
+            break;
+        }
+        block(Block::Wait(t));
+    }
+    with(|s| s.tasks[t as usize].waited = true);
+}
+
+/// Whether task `t` has finished.
+pub(crate) fn is_done(t: TaskId) -> bool {
+    with(|s| s.tasks[t as usize].phase == Phase::Done)
+}
+
+/// The future of task `t` was dropped without `wait`.
+pub(crate) fn detach(t: TaskId) {
+    with(|s| s.tasks[t as usize].detached = true);
+}
+
+/// Acquires mutex `m` for the current task (blocking while another task holds it). A
+/// re-entrant acquisition is a deadlock.
+pub(crate) fn lock(m: ObjId, site: Site) {
+    access(m, AccessKind::Lock, site);
+    loop {
+        let (acquired, reentrant) = with(|s| {
+            if s.tearing_down {
+                return (true, false);
+            }
+            let cur = s.current;
+            let o = &mut s.objects[m as usize];
+            match o.owner {
+                None => {
+                    o.owner = Some(cur);
+                    (true, false)
+                }
+                Some(owner) => {
+                    if !o.lock_waiters.contains(&cur) {
+                        o.lock_waiters.push(cur);
+                    }
+                    (false, owner == cur)
+                }
+            }
+        });
+        if acquired {
+            return;
+        }
+        let _ = reentrant; // a self-edge in the wait-for graph: `deadlock` reports it
+        block(Block::Lock(m));
+    }
+}
+
+/// Releases mutex `m` and wakes the tasks waiting for it (not a choice point).
+pub(crate) fn unlock(m: ObjId, site: Site) {
+    with(|s| {
+        if s.tearing_down {
+            return;
+        }
+        s.accesses.push(Access {
+            step: s.steps.len() as u32,
+            task: s.current,
+            obj: m,
+            kind: AccessKind::Unlock,
+            site,
+        });
+        s.record(Op::Access(m, AccessKind::Unlock), site);
+        let o = &mut s.objects[m as usize];
+        o.owner = None;
+        let waiters = std::mem::take(&mut o.lock_waiters);
+        for w in waiters {
+            s.set_ready(w);
+        }
+    });
+}
+
+/// Records a panic of the current task (called by its body wrapper).
+pub(crate) fn note_panic(msg: String, at: String) {
+    with(|s| {
+        let cur = s.current as usize;
+        s.tasks[cur].panic = Some((msg, at));
+    });
+}
+
+/// The result of one execution (the checker reads the rest off the state).
+pub(crate) struct Finished {
+    pub state: ExecState,
+}
+
+/// Runs one execution of `main` under `sched`.
+pub(crate) fn run(main: &mut dyn FnMut(), sched: &mut dyn Scheduler, cfg: &Config) -> Finished {
+    let epoch = EPOCH.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    // SAFETY (lifetime erasure): the main body borrows `main`, which outlives this call;
+    // every coroutine is finished or dropped before we return.
+    let main_body: Box<dyn FnOnce() + '_> = Box::new(main);
+    let main_body: Box<dyn FnOnce()> = unsafe { std::mem::transmute(main_body) };
+    let sched_ptr: *mut (dyn Scheduler + '_) = sched;
+    // SAFETY: as above; the scheduler outlives the execution.
+    let sched_ptr: *mut dyn Scheduler = unsafe { std::mem::transmute(sched_ptr) };
+    let exec = Exec {
+        state: RefCell::new(ExecState {
+            tasks: Vec::new(),
+            ready: Vec::new(),
+            current: 0,
+            next: Some(0),
+            steps: Vec::new(),
+            choices: Vec::new(),
+            accesses: Vec::new(),
+            objects: Vec::new(),
+            abort: None,
+            path_hash: 0xcbf2_9ce4_8422_2325,
+            epoch,
+            busy: 0,
+            cfg: cfg.clone(),
+            sched: sched_ptr,
+            tearing_down: false,
+            scratch: Vec::new(),
+        }),
+    };
+    exec.state
+        .borrow_mut()
+        .new_task(None, Location::caller(), main_body);
+    let prev = CURRENT.with(|c| c.replace(&exec as *const Exec));
+    let _ctx = crate::runtime::context::enter(crate::runtime::context::Context::Sim);
+    drive(&exec);
+    teardown(&exec);
+    CURRENT.with(|c| c.set(prev));
+    Finished {
+        state: exec.state.into_inner(),
+    }
+}
+
+fn drive(exec: &Exec) {
+    loop {
+        let prepared = {
+            let mut s = exec.state.borrow_mut();
+            let Some(t) = s.next.take() else { break };
+            s.current = t;
+            let stack_size = s.cfg.stack_size;
+            let rec = &mut s.tasks[t as usize];
+            let take_worker = !rec.has_worker;
+            rec.has_worker = true;
+            let co = match rec.coro.take() {
+                Some(co) => Ok(co),
+                None => {
+                    let body = rec.body.take().expect("forkwait: task started twice");
+                    rec.phase = Phase::Ready;
+                    match coro::take_stack(stack_size) {
+                        // SAFETY: the body's borrows outlive the execution (`run`).
+                        Ok(stack) => Ok(unsafe { coro::spawn(stack, task_entry(t, body)) }),
+                        Err(e) => Err(format!("could not map a task stack: {e}")),
+                    }
+                }
+            };
+            if take_worker {
+                s.busy += 1;
+            }
+            match co {
+                Ok(co) => (t, co, stack_size),
+                Err(msg) => {
+                    s.abort.get_or_insert(Abort::Harness(msg));
+                    break;
+                }
+            }
+        };
+        let (t, mut co, stack_size) = prepared;
+        IN_TASK.with(|c| c.set(true));
+        let finished = coro::resume(&mut co);
+        IN_TASK.with(|c| c.set(false));
+        let mut s = exec.state.borrow_mut();
+        if finished {
+            coro::recycle(co, stack_size);
+            s.on_task_end(t);
+        } else {
+            s.tasks[t as usize].coro = Some(co);
+        }
+        if s.abort.is_some() {
+            s.next = None;
+        }
+    }
+}
+
+fn task_entry(t: TaskId, body: Box<dyn FnOnce()>) -> Box<dyn FnOnce(&TaskYielder)> {
+    Box::new(move |y: &TaskYielder| {
+        let site = with(|s| {
+            s.tasks[t as usize].yielder = y as *const TaskYielder;
+            s.tasks[t as usize].site
+        });
+        if t != 0 {
+            point(Op::Start, site);
+        }
+        body();
+    })
+}
+
+fn teardown(exec: &Exec) {
+    let (coros, bodies, stack_size) = {
+        let mut s = exec.state.borrow_mut();
+        s.tearing_down = true;
+        let size = s.cfg.stack_size;
+        let coros: Vec<Coro> = s.tasks.iter_mut().filter_map(|t| t.coro.take()).collect();
+        let bodies: Vec<Box<dyn FnOnce()>> =
+            s.tasks.iter_mut().filter_map(|t| t.body.take()).collect();
+        (coros, bodies, size)
+    };
+    // Dropping a suspended coroutine unwinds its stack, running user destructors; they
+    // may call back into the simulator, which is a no-op while tearing down.
+    for mut co in coros {
+        co.force_unwind();
+        coro::recycle(co, stack_size);
+    }
+    drop(bodies);
+}
+
+/// A short text for a step's operation.
+pub(crate) fn op_text(op: &Op) -> String {
+    match *op {
+        Op::Start => "start".into(),
+        Op::Fork(t) => format!("fork -> task {t}"),
+        Op::Wait(t) => format!("wait task {t}"),
+        Op::End => "end".into(),
+        Op::Access(o, k) => format!("{} #{o}", access_text(k)),
+        Op::Yield => "yield_now".into(),
+    }
+}
+
+fn access_text(k: AccessKind) -> &'static str {
+    match k {
+        AccessKind::Read => "read",
+        AccessKind::Write => "write",
+        AccessKind::Update => "update",
+        AccessKind::AtomicLoad => "atomic load",
+        AccessKind::AtomicStore => "atomic store",
+        AccessKind::AtomicRmw => "atomic rmw",
+        AccessKind::Lock => "lock",
+        AccessKind::Unlock => "unlock",
+    }
+}

@@ -1,0 +1,252 @@
+//! The deterministic simulator and checker.
+//!
+//! The same `fork`/`wait` code runs under a seeded scheduler. Tasks are coroutines on one
+//! OS thread (`coro.rs`); an execution (`exec.rs`) runs the closure under test as task 0
+//! and stops every task at each *scheduling point* — fork, wait, task end, an access to
+//! [`crate::sync`] state, a lock operation, [`yield_now`](crate::yield_now) — where a
+//! strategy (`scheduler.rs`) picks who runs next. The list of choices is a [`Schedule`],
+//! printable as a one-line token (`schedule.rs`) that [`replay`] runs again exactly. The
+//! checker (`checker.rs`) runs many executions, compares their outcomes, and reports
+//! [`Finding`]s (`report.rs`), each shrunk to a minimal schedule.
+//!
+//! ```
+//! use forkwait::{check, fork, wait};
+//! // Passes: a pure program gives one outcome under every schedule.
+//! check(|| {
+//!     let a = fork(|| 2);
+//!     let b = fork(|| 3);
+//!     wait(a) * wait(b)
+//! });
+//! ```
+
+mod checker;
+pub(crate) mod coro;
+pub(crate) mod exec;
+mod report;
+mod schedule;
+mod scheduler;
+
+pub use self::checker::{Checker, replay};
+pub use self::exec::AccessKind;
+pub use self::report::{Finding, FindingKind, Outcome, Report};
+pub use self::schedule::{Schedule, TOKEN_PREFIX, TokenError};
+
+use std::fmt;
+use std::panic::Location;
+use std::sync::{Arc, Mutex};
+
+/// How the checker explores schedules.
+///
+/// ```
+/// let s: forkwait::Strategy = "pct:3".parse().unwrap();
+/// assert_eq!(s, forkwait::Strategy::Pct { depth: 3 });
+/// assert_eq!(s.to_string(), "pct:3");
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Strategy {
+    /// Uniform among the runnable tasks at each choice.
+    Random,
+    /// Probabilistic concurrency testing (Burckhardt et al., ASPLOS 2010) for bugs of
+    /// depth `depth`.
+    Pct {
+        /// The bug depth targeted (number of ordering constraints).
+        depth: u32,
+    },
+    /// Depth-first over every schedule, optionally bounded in preemptions.
+    Exhaustive {
+        /// The most preemptions per schedule (`None`: unbounded).
+        max_preemptions: Option<u32>,
+    },
+    /// Exactly one schedule.
+    Replay(Schedule),
+}
+
+impl fmt::Display for Strategy {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Strategy::Random => f.write_str("random"),
+            Strategy::Pct { depth } => write!(f, "pct:{depth}"),
+            Strategy::Exhaustive {
+                max_preemptions: None,
+            } => f.write_str("exhaustive"),
+            Strategy::Exhaustive {
+                max_preemptions: Some(k),
+            } => write!(f, "exhaustive:{k}"),
+            Strategy::Replay(s) => write!(f, "replay:{}", s.to_token()),
+        }
+    }
+}
+
+impl std::str::FromStr for Strategy {
+    type Err = String;
+
+    /// `random`, `pct`, `pct:D`, `exhaustive`, `exhaustive:K` (K preemptions).
+    fn from_str(s: &str) -> Result<Self, String> {
+        let s = s.trim();
+        let (name, arg) = match s.split_once(':') {
+            Some((n, a)) => (n, Some(a)),
+            None => (s, None),
+        };
+        let num = |a: &str| {
+            a.parse::<u32>()
+                .map_err(|_| format!("{s:?}: `{a}` is not a number"))
+        };
+        match (name, arg) {
+            ("random", None) => Ok(Strategy::Random),
+            ("pct", None) => Ok(Strategy::Pct { depth: 3 }),
+            ("pct", Some(a)) => Ok(Strategy::Pct {
+                depth: num(a)?.max(1),
+            }),
+            ("exhaustive", None) => Ok(Strategy::Exhaustive {
+                max_preemptions: None,
+            }),
+            ("exhaustive", Some(a)) => Ok(Strategy::Exhaustive {
+                max_preemptions: Some(num(a)?),
+            }),
+            ("replay", Some(t)) => Schedule::from_token(t)
+                .map(Strategy::Replay)
+                .map_err(|e| e.to_string()),
+            _ => Err(format!(
+                "unknown strategy {s:?}: expected random, pct:D, exhaustive or exhaustive:K"
+            )),
+        }
+    }
+}
+
+/// What a task blocked in `wait` does with its worker (see [`Checker::workers`]).
+///
+/// ```
+/// assert_eq!(forkwait::WaitPolicy::default(), forkwait::WaitPolicy::Suspend);
+/// ```
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum WaitPolicy {
+    /// The waiting task frees its worker (TorchScript's interpreter suspends the frame).
+    #[default]
+    Suspend,
+    /// The waiting task holds its worker (PyTorch's Static Runtime blocks the thread), so
+    /// nested forks on a small pool can starve.
+    Block,
+}
+
+/// Checks `f` under the simulator with the settings of the environment
+/// ([`Checker::from_env`]) and panics with the report on any finding that is not a warning.
+///
+/// # Panics
+///
+/// With the full report: each finding, its task tree and interleaving, and the line that
+/// reproduces it: `FORKWAIT_REPLAY=<token> cargo test <test name>`.
+///
+/// ```
+/// forkwait::check(|| {
+///     let f = forkwait::fork(|| "pure");
+///     forkwait::wait(f).len()
+/// });
+/// ```
+#[track_caller]
+pub fn check<T: fmt::Debug>(f: impl Fn() -> T) {
+    Checker::from_env().check(f)
+}
+
+/// The result slot of a simulated task.
+type Slot<T> = Arc<Mutex<Option<std::thread::Result<T>>>>;
+
+/// A future of a simulated task.
+pub(crate) struct SimFuture<T> {
+    task: exec::TaskId,
+    epoch: u32,
+    slot: Slot<T>,
+}
+
+fn current_epoch() -> u32 {
+    exec::with(|s| s.epoch)
+}
+
+/// Forks `f` as a simulated task.
+pub(crate) fn fork<'a, F, T>(f: F, site: &'static Location<'static>) -> SimFuture<T>
+where
+    F: FnOnce() -> T + 'a,
+    T: 'a,
+{
+    let slot: Slot<T> = Arc::new(Mutex::new(None));
+    let out = slot.clone();
+    let body: Box<dyn FnOnce() + 'a> = Box::new(move || {
+        let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(f));
+        if r.is_err() {
+            let (msg, at) = checker::take_last_panic();
+            exec::note_panic(msg, at);
+        }
+        *out.lock().unwrap_or_else(|e| e.into_inner()) = Some(r);
+    });
+    // SAFETY: a simulated task never outlives its execution: `exec::run` drives or drops
+    // every task before it returns, and scoped forks are joined by their scope first.
+    let body: Box<dyn FnOnce()> = unsafe { std::mem::transmute(body) };
+    let task = exec::fork(body, site);
+    SimFuture {
+        task,
+        epoch: current_epoch(),
+        slot,
+    }
+}
+
+impl<T> SimFuture<T> {
+    /// A second handle on the same task (for scopes).
+    pub(crate) fn handle(&self) -> SimFuture<T> {
+        SimFuture {
+            task: self.task,
+            epoch: self.epoch,
+            slot: self.slot.clone(),
+        }
+    }
+
+    fn live(&self) -> bool {
+        crate::runtime::context::current() == crate::runtime::context::Context::Sim
+            && current_epoch() == self.epoch
+    }
+
+    pub(crate) fn is_done(&self) -> bool {
+        self.live() && exec::is_done(self.task)
+    }
+
+    pub(crate) fn join(self, site: &'static Location<'static>) -> std::thread::Result<T> {
+        assert!(
+            self.live(),
+            "forkwait: a future of a simulated execution was waited outside it"
+        );
+        exec::wait(self.task, site);
+        let r = self.slot.lock().unwrap_or_else(|e| e.into_inner()).take();
+        r.unwrap_or_else(|| {
+            // Only while tearing down an aborted execution.
+            std::panic::resume_unwind(Box::new("forkwait: execution aborted"))
+        })
+    }
+
+    pub(crate) fn detach(self) {
+        if self.live() {
+            exec::detach(self.task);
+        }
+    }
+
+    /// Waits without taking the result (scopes).
+    pub(crate) fn join_ref(&self, site: &'static Location<'static>) {
+        if self.live() {
+            exec::wait(self.task, site);
+        }
+    }
+
+    /// The result if it is an unconsumed panic.
+    pub(crate) fn take_panic(&self) -> Option<Box<dyn std::any::Any + Send>> {
+        let mut g = self.slot.lock().unwrap_or_else(|e| e.into_inner());
+        match g.take() {
+            Some(Err(p)) => Some(p),
+            other => {
+                *g = other;
+                None
+            }
+        }
+    }
+}
+
+/// A scheduling point for `yield_now`.
+pub(crate) fn yield_now(site: &'static Location<'static>) {
+    exec::point(exec::Op::Yield, site);
+}
