@@ -280,6 +280,23 @@ impl Checker {
         self
     }
 
+    /// Runs only shard `k` of `n` (1-based): the iterations i with i mod n = k-1. The
+    /// shards of one seed together run exactly the iterations of the whole run.
+    ///
+    /// # Panics
+    ///
+    /// Unless 1 <= k <= n.
+    ///
+    /// ```
+    /// let r = forkwait::Checker::new().iterations(10).shard(1, 2).run(|| ());
+    /// assert_eq!(r.executions(), 5);
+    /// ```
+    pub fn shard(mut self, k: u64, n: u64) -> Self {
+        assert!(1 <= k && k <= n, "shard {k}/{n}: need 1 <= k <= n");
+        self.shard = Some((k - 1, n));
+        self
+    }
+
     /// Whether failing schedules are minimized before they are reported (default on).
     ///
     /// ```
@@ -375,7 +392,14 @@ impl Checker {
         }
         let mut sched: Box<dyn Scheduler> = match &self.strategy {
             Strategy::Random => Box::new(RandomSched::new(self.seed)),
-            Strategy::Pct { depth } => Box::new(PctSched::new(self.seed, *depth)),
+            Strategy::Pct { depth } => {
+                let mut pct = PctSched::new(self.seed, *depth);
+                let mut probe = ReplaySched::new(Vec::new(), false);
+                probe.begin(0);
+                let k = self.run_once(&f, &mut probe).fin.state.choices.len();
+                pct.set_k(2 * k);
+                Box::new(pct)
+            }
             Strategy::Exhaustive { max_preemptions } => Box::new(DfsSched::new(*max_preemptions)),
             Strategy::Replay(s) => Box::new(ReplaySched::new(s.choices().to_vec(), true)),
         };

@@ -7,7 +7,8 @@
 //!   at `depth - 1` change points drawn uniformly from the first `k` choices, the running
 //!   task's priority drops below every initial one. For a program with `n` tasks and `k`
 //!   steps, one run finds a bug of depth `d` with probability at least `1/(n·k^(d-1))`.
-//!   We count steps in *choices* and estimate `k` as the most choices seen so far.
+//!   We count steps in *choices* and take `k` as twice the choices of the default
+//!   (non-preemptive) schedule, measured once per run.
 //! * **Exhaustive**: depth-first over the tree of choices, optionally bounded in
 //!   preemptions (Musuvathi & Qadeer, *Iterative Context Bounding*, PLDI 2007). Each
 //!   execution replays a prefix of the previous one with its last open choice advanced,
@@ -164,9 +165,14 @@ impl Scheduler for PctSched {
         self.last = Some(runnable[best]);
         Ok(best)
     }
+}
 
-    fn end(&mut self, choices: &[Choice]) {
-        self.k = self.k.max(choices.len());
+impl PctSched {
+    /// Sets `k`, the number of choices change points are drawn from. The checker measures
+    /// it once per run on the default (non-preemptive) schedule, so that it is the same in
+    /// every iteration and shard: iteration i still depends on (seed, i) alone.
+    pub(crate) fn set_k(&mut self, k: usize) {
+        self.k = k.max(1);
     }
 }
 
