@@ -207,6 +207,20 @@ struct Recorder {
 
 fw_thread_local! {
     static RECORDER: RefCell<Vec<Recorder>> = RefCell::new(Vec::new());
+    static SPAN: std::cell::Cell<Option<crate::sim::exec::SourceSpan>> =
+        std::cell::Cell::new(None);
+}
+
+/// Sets the interpreted-source position recorded instead of Rust call sites.
+pub(crate) fn set_span(span: Option<crate::sim::exec::SourceSpan>) {
+    SPAN.with(|c| c.set(span));
+}
+
+fn site_text(site: &'static Location<'static>) -> String {
+    match SPAN.with(|c| c.get()) {
+        Some(span) => span.to_string(),
+        None => site.to_string(),
+    }
 }
 
 /// Pops the recorder pushed by `trace`, also when `f` unwinds.
@@ -282,7 +296,7 @@ pub(crate) fn record_fork<R>(
                 block,
                 output_type: output_type.to_string(),
             },
-            site: site.to_string(),
+            site: site_text(site),
         });
         let parent = rec.current;
         rec.current = block;
@@ -306,7 +320,7 @@ pub(crate) fn record_wait(fork: Option<usize>, site: &'static Location<'static>)
                 id,
                 block: rec.current,
                 kind: NodeKind::Wait { fork },
-                site: site.to_string(),
+                site: site_text(site),
             });
         }
     });

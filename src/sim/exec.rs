@@ -39,6 +39,49 @@ pub(crate) type ObjId = u32;
 
 type Site = &'static Location<'static>;
 
+/// A position in the source of an interpreted program (see
+/// [`set_source_span`](crate::set_source_span)).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SourceSpan {
+    /// The program's file, as it should be printed.
+    pub file: &'static str,
+    /// 1-based line.
+    pub line: u32,
+    /// 1-based column.
+    pub col: u32,
+}
+
+impl std::fmt::Display for SourceSpan {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}:{}:{}", self.file, self.line, self.col)
+    }
+}
+
+/// Where an operation happened: a Rust call site, or a position of an interpreted model.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Where {
+    Rust(Site),
+    Model(SourceSpan),
+}
+
+impl Where {
+    fn line_col(&self) -> (u32, u32) {
+        match self {
+            Where::Rust(l) => (l.line(), l.column()),
+            Where::Model(s) => (s.line, s.col),
+        }
+    }
+}
+
+impl std::fmt::Display for Where {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Where::Rust(l) => write!(f, "{l}"),
+            Where::Model(s) => write!(f, "{s}"),
+        }
+    }
+}
+
 /// What a blocked task waits for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Block {
@@ -98,7 +141,7 @@ pub(crate) enum Op {
 pub(crate) struct Step {
     pub task: TaskId,
     pub op: Op,
-    pub site: Site,
+    pub site: Where,
 }
 
 /// One access to instrumented state, for the race and purity analyses.
@@ -109,7 +152,7 @@ pub(crate) struct Access {
     pub task: TaskId,
     pub obj: ObjId,
     pub kind: AccessKind,
-    pub site: Site,
+    pub site: Where,
 }
 
 /// The kind of an instrumented object.
@@ -124,8 +167,9 @@ pub(crate) enum ObjKind {
 pub(crate) struct ObjInfo {
     /// The task that created it; `None` for state created outside the execution (global).
     pub creator: Option<TaskId>,
-    pub site: Site,
+    pub site: Where,
     pub kind: ObjKind,
+    pub class: crate::sync::StateClass,
     /// The mutex holder, for `ObjKind::Mutex`.
     owner: Option<TaskId>,
     lock_waiters: Vec<TaskId>,
@@ -166,7 +210,10 @@ pub(crate) enum Abort {
 pub(crate) struct TaskRec {
     pub phase: Phase,
     pub parent: Option<TaskId>,
-    pub site: Site,
+    /// Where it was forked.
+    pub site: Where,
+    /// The interpreted-source position it is at, if an interpreter set one.
+    span: Option<SourceSpan>,
     has_worker: bool,
     body: Option<Box<dyn FnOnce()>>,
     coro: Option<Coro>,
@@ -264,12 +311,35 @@ impl ExecState {
         self.tearing_down
     }
 
+    /// Where the current task is: its interpreted-source span if it has one, else `site`.
+    #[inline]
+    fn here(&self, site: Site) -> Where {
+        match self.tasks.get(self.current as usize).and_then(|t| t.span) {
+            Some(span) => Where::Model(span),
+            None => Where::Rust(site),
+        }
+    }
+
+    /// Sets the interpreted-source position of the current task.
+    pub(crate) fn set_span(&mut self, span: Option<SourceSpan>) {
+        let cur = self.current as usize;
+        if let Some(t) = self.tasks.get_mut(cur) {
+            t.span = span;
+        }
+    }
+
     fn new_task(&mut self, parent: Option<TaskId>, site: Site, body: Box<dyn FnOnce()>) -> TaskId {
         let id = self.tasks.len() as TaskId;
+        let site = if parent.is_some() {
+            self.here(site)
+        } else {
+            Where::Rust(site)
+        };
         self.tasks.push(TaskRec {
             phase: Phase::NotStarted,
             parent,
             site,
+            span: None,
             has_worker: parent.is_none(),
             body: Some(body),
             coro: None,
@@ -285,19 +355,27 @@ impl ExecState {
 
     /// Registers a new instrumented object created by the current task (or `None`:
     /// created outside the execution).
-    pub(crate) fn new_object(&mut self, kind: ObjKind, site: Site, global: bool) -> ObjId {
+    pub(crate) fn new_object(
+        &mut self,
+        kind: ObjKind,
+        site: Site,
+        global: bool,
+        class: crate::sync::StateClass,
+    ) -> ObjId {
         let id = self.objects.len() as ObjId;
+        let site = self.here(site);
         self.objects.push(ObjInfo {
             creator: if global { None } else { Some(self.current) },
             site,
             kind,
+            class,
             owner: None,
             lock_waiters: Vec::new(),
         });
         id
     }
 
-    fn record(&mut self, op: Op, site: Site) {
+    fn record(&mut self, op: Op, site: Where) {
         let step = Step {
             task: self.current,
             op,
@@ -320,9 +398,10 @@ impl ExecState {
             Op::Access(o, k) => 5 | (k as u64) << 4 | (o as u64) << 8,
             Op::Yield => 6,
         };
+        let (line, col) = site.line_col();
         self.path_hash = mix(
             self.path_hash,
-            code ^ (self.current as u64) << 40 ^ (site.line() as u64) << 20 ^ site.column() as u64,
+            code ^ (self.current as u64) << 40 ^ (line as u64) << 20 ^ col as u64,
         );
         self.steps.push(step);
     }
@@ -474,7 +553,11 @@ impl ExecState {
         for w in waiters {
             self.set_ready(w);
         }
-        self.record(Op::End, self.tasks[t as usize].site);
+        let at = match self.tasks[t as usize].span {
+            Some(span) => Where::Model(span),
+            None => self.tasks[t as usize].site,
+        };
+        self.record(Op::End, at);
         self.next = self.choose();
     }
 }
@@ -486,7 +569,20 @@ pub(crate) fn point(op: Op, site: Site) {
         if s.tearing_down {
             return None;
         }
-        s.record(op, site);
+        let at = s.here(site);
+        s.record(op, at);
+        s.after_point()
+    });
+    if let Some(y) = y {
+        suspend(y);
+    }
+}
+
+/// The first step of a task, attributed to its fork site.
+fn start_point(t: TaskId) {
+    let y = with(|s| {
+        let at = s.tasks[t as usize].site;
+        s.record(Op::Start, at);
         s.after_point()
     });
     if let Some(y) = y {
@@ -500,14 +596,15 @@ pub(crate) fn access(obj: ObjId, kind: AccessKind, site: Site) {
         if s.tearing_down {
             return None;
         }
+        let at = s.here(site);
         s.accesses.push(Access {
             step: s.steps.len() as u32,
             task: s.current,
             obj,
             kind,
-            site,
+            site: at,
         });
-        s.record(Op::Access(obj, kind), site);
+        s.record(Op::Access(obj, kind), at);
         s.after_point()
     });
     if let Some(y) = y {
@@ -600,14 +697,15 @@ pub(crate) fn unlock(m: ObjId, site: Site) {
         if s.tearing_down {
             return;
         }
+        let at = s.here(site);
         s.accesses.push(Access {
             step: s.steps.len() as u32,
             task: s.current,
             obj: m,
             kind: AccessKind::Unlock,
-            site,
+            site: at,
         });
-        s.record(Op::Access(m, AccessKind::Unlock), site);
+        s.record(Op::Access(m, AccessKind::Unlock), at);
         let o = &mut s.objects[m as usize];
         o.owner = None;
         let waiters = std::mem::take(&mut o.lock_waiters);
@@ -725,12 +823,9 @@ fn drive(exec: &Exec) {
 
 fn task_entry(t: TaskId, body: Box<dyn FnOnce()>) -> Box<dyn FnOnce(&TaskYielder)> {
     Box::new(move |y: &TaskYielder| {
-        let site = with(|s| {
-            s.tasks[t as usize].yielder = y as *const TaskYielder;
-            s.tasks[t as usize].site
-        });
+        with(|s| s.tasks[t as usize].yielder = y as *const TaskYielder);
         if t != 0 {
-            point(Op::Start, site);
+            start_point(t);
         }
         body();
     })

@@ -27,7 +27,7 @@ mod schedule;
 mod scheduler;
 
 pub use self::checker::{Checker, replay};
-pub use self::exec::AccessKind;
+pub use self::exec::{AccessKind, SourceSpan};
 pub use self::report::{Finding, FindingKind, Outcome, Report};
 pub use self::schedule::{Schedule, TOKEN_PREFIX, TokenError};
 

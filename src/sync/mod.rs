@@ -32,12 +32,48 @@ use std::fmt;
 use std::panic::Location;
 use std::sync::atomic::{AtomicU64, Ordering};
 
+/// How the purity analysis classifies a write to a piece of state by a forked task that
+/// did not create it (see `ImpureWrite`).
+///
+/// ```
+/// use forkwait::sync::{Shared, StateClass};
+/// assert_eq!(Shared::new(0).class(), StateClass::Input);
+/// assert_eq!(Shared::attribute(0).class(), StateClass::ModuleAttribute);
+/// assert_eq!(Shared::global(0).class(), StateClass::Global);
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+pub enum StateClass {
+    /// Ordinary state: reached by a task through what it was handed (its captures).
+    #[default]
+    Input,
+    /// A field of a module (a struct whose method is forked, like `nn.Module`).
+    ModuleAttribute,
+    /// Global state (a `static`, or anything created outside the simulated program).
+    Global,
+}
+
+impl StateClass {
+    /// The class's name in reports: `input`, `module-attribute` or `global`.
+    ///
+    /// ```
+    /// assert_eq!(forkwait::sync::StateClass::ModuleAttribute.name(), "module-attribute");
+    /// ```
+    pub fn name(self) -> &'static str {
+        match self {
+            StateClass::Input => "input",
+            StateClass::ModuleAttribute => "module-attribute",
+            StateClass::Global => "global",
+        }
+    }
+}
+
 /// The identity of an instrumented object within the current execution: created inside an
 /// execution it belongs to the creating task; otherwise (a `static`, or state made before
 /// the execution) it is registered on first use as global state.
 struct ObjCell {
     /// `epoch << 32 | (id + 1)`; 0 = not registered.
     packed: AtomicU64,
+    class: StateClass,
 }
 
 #[inline]
@@ -47,13 +83,13 @@ fn in_sim() -> bool {
 
 impl ObjCell {
     #[inline]
-    fn new(kind: ObjKind, site: &'static Location<'static>) -> Self {
+    fn new(kind: ObjKind, site: &'static Location<'static>, class: StateClass) -> Self {
         let packed = if in_sim() {
             exec::with(|s| {
                 if s.tearing_down() {
                     return 0;
                 }
-                let id = s.new_object(kind, site, false);
+                let id = s.new_object(kind, site, false, class);
                 (s.epoch as u64) << 32 | (id as u64 + 1)
             })
         } else {
@@ -61,12 +97,14 @@ impl ObjCell {
         };
         ObjCell {
             packed: AtomicU64::new(packed),
+            class,
         }
     }
 
     const fn new_const() -> Self {
         ObjCell {
             packed: AtomicU64::new(0),
+            class: StateClass::Global,
         }
     }
 
@@ -78,7 +116,7 @@ impl ObjCell {
             if p >> 32 == s.epoch as u64 && p != 0 {
                 return (p & 0xFFFF_FFFF) as ObjId - 1;
             }
-            let id = s.new_object(kind, site, true);
+            let id = s.new_object(kind, site, true, StateClass::Global);
             self.packed
                 .store((s.epoch as u64) << 32 | (id as u64 + 1), Ordering::Relaxed);
             id
@@ -113,10 +151,56 @@ impl<T> Shared<T> {
     /// ```
     #[track_caller]
     pub fn new(v: T) -> Self {
+        Self::with_class(v, StateClass::Input)
+    }
+
+    /// A new cell that is a module attribute (a field of a struct whose methods are
+    /// forked): a forked task writing it is reported as `module-attribute` impurity.
+    ///
+    /// ```
+    /// struct Counter { calls: forkwait::sync::Shared<u32> }
+    /// let m = Counter { calls: forkwait::sync::Shared::attribute(0) };
+    /// m.calls.update(|c| *c += 1);
+    /// assert_eq!(m.calls.read(), 1);
+    /// ```
+    #[track_caller]
+    pub fn attribute(v: T) -> Self {
+        Self::with_class(v, StateClass::ModuleAttribute)
+    }
+
+    /// A new cell that is global state (a forked task writing it is `global` impurity).
+    ///
+    /// ```
+    /// let g = forkwait::sync::Shared::global(0);
+    /// g.write(1);
+    /// assert_eq!(g.read(), 1);
+    /// ```
+    #[track_caller]
+    pub fn global(v: T) -> Self {
+        Self::with_class(v, StateClass::Global)
+    }
+
+    /// A new cell of the given class.
+    ///
+    /// ```
+    /// use forkwait::sync::{Shared, StateClass};
+    /// assert_eq!(Shared::with_class(1, StateClass::Global).class(), StateClass::Global);
+    /// ```
+    #[track_caller]
+    pub fn with_class(v: T, class: StateClass) -> Self {
         Shared {
-            obj: ObjCell::new(ObjKind::Shared, Location::caller()),
+            obj: ObjCell::new(ObjKind::Shared, Location::caller(), class),
             value: std::sync::Mutex::new(v),
         }
+    }
+
+    /// The class of this state for the purity analysis.
+    ///
+    /// ```
+    /// assert_eq!(forkwait::sync::Shared::new(()).class(), forkwait::sync::StateClass::Input);
+    /// ```
+    pub fn class(&self) -> StateClass {
+        self.obj.class
     }
 
     /// A cell for a `static`: always global state to the simulator.
@@ -230,8 +314,20 @@ impl<T> Mutex<T> {
     /// ```
     #[track_caller]
     pub fn new(v: T) -> Self {
+        Self::with_class(v, StateClass::Input)
+    }
+
+    /// A new mutex of the given class (see [`StateClass`]).
+    ///
+    /// ```
+    /// use forkwait::sync::{Mutex, StateClass};
+    /// let m = Mutex::with_class(0, StateClass::ModuleAttribute);
+    /// *m.lock() += 1;
+    /// ```
+    #[track_caller]
+    pub fn with_class(v: T, class: StateClass) -> Self {
         Mutex {
-            obj: ObjCell::new(ObjKind::Mutex, Location::caller()),
+            obj: ObjCell::new(ObjKind::Mutex, Location::caller(), class),
             inner: std::sync::Mutex::new(v),
         }
     }
@@ -320,7 +416,10 @@ macro_rules! atomic_int {
             /// A new atomic holding `v`.
             #[track_caller]
             pub fn new(v: $t) -> Self {
-                $name { obj: ObjCell::new(ObjKind::Atomic, Location::caller()), v: <$std>::new(v) }
+                $name {
+                    obj: ObjCell::new(ObjKind::Atomic, Location::caller(), StateClass::Input),
+                    v: <$std>::new(v),
+                }
             }
 
             /// An atomic for a `static` (global state to the simulator).
