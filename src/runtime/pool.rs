@@ -314,7 +314,29 @@ pub(crate) fn push(job: JobRef) {
 /// Waits until `job` is done: claims it if still queued, else helps the current thread's
 /// pool (or the global pool) and finally sleeps.
 pub(crate) fn wait_job(job: &dyn Job) {
-    if job.header().is_done() || job.run_if_queued() {
+    if job.header().is_done() {
+        return;
+    }
+    // Fork-then-wait: the awaited task is usually the newest entry of this worker's own
+    // deque. Pop it rather than claim it in place, so no dead entry is left behind (a
+    // dead entry keeps the task's memory alive and misleads thieves).
+    let popped = WorkerThread::with_current(|w| {
+        let w = w?;
+        let top = w.local.pop()?;
+        if std::ptr::addr_eq(Arc::as_ptr(&top), job as *const dyn Job) {
+            Some(top)
+        } else {
+            w.local.push(top); // the same position: LIFO pop then push
+            None
+        }
+    });
+    if let Some(top) = popped {
+        top.run_if_queued();
+        if job.header().is_done() {
+            return;
+        }
+    }
+    if job.run_if_queued() {
         return;
     }
     match WorkerThread::with_current(|w| w.map(|w| w.registry.clone())) {

@@ -6,7 +6,6 @@
 //!   bit 0..1  phase: QUEUED -> RUNNING -> DONE   (only ever advances)
 //!   bit 2     WAITING   a thread sleeps until DONE (completion must unpark it)
 //!   bit 3     DETACHED  the future was dropped unwaited (a panic is then "lost")
-//!   bit 4     TAKEN     the result was consumed by `wait`
 //! ```
 //!
 //! A task sits in some queue *and* is referenced by its future. Whoever moves the phase
@@ -32,7 +31,6 @@ pub(crate) const DONE: usize = 2;
 const PHASE: usize = 0b11;
 const WAITING: usize = 1 << 2;
 const DETACHED: usize = 1 << 3;
-const TAKEN: usize = 1 << 4;
 
 /// The payload of a panic, as `std::panic::catch_unwind` returns it.
 pub(crate) type Payload = Box<dyn Any + Send + 'static>;
@@ -222,9 +220,7 @@ where
     }
 
     fn take_unclaimed_panic(&self) -> Option<Payload> {
-        if self.header.state.load(Acquire) & TAKEN != 0 {
-            return None;
-        }
+        // A result consumed by `wait` has left the slot: nothing to take then.
         self.take_if_panic()
     }
 }
@@ -239,8 +235,7 @@ where
     }
 
     fn take(&self) -> std::thread::Result<T> {
-        let prev = self.header.state.fetch_or(TAKEN, AcqRel);
-        debug_assert_eq!(prev & PHASE, DONE);
+        debug_assert!(self.header.is_done());
         // SAFETY: DONE observed with acquire by the future's owner, the only consumer.
         self.result
             .with_mut(|p| unsafe { (*p).take() })
@@ -249,7 +244,7 @@ where
 
     fn detach(&self) -> Option<Payload> {
         let prev = self.header.state.fetch_or(DETACHED, AcqRel);
-        if prev & PHASE == DONE && prev & TAKEN == 0 {
+        if prev & PHASE == DONE {
             // The task finished first: we are the last to look.
             self.take_if_panic()
         } else {

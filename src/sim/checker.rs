@@ -46,6 +46,7 @@ pub struct Checker {
     log: bool,
     name: Option<String>,
     regressions: bool,
+    allowed_sites: Vec<String>,
 }
 
 impl Default for Checker {
@@ -118,6 +119,7 @@ impl Checker {
             log: false,
             name: None,
             regressions: false,
+            allowed_sites: Vec::new(),
         }
     }
 
@@ -297,6 +299,28 @@ impl Checker {
         self
     }
 
+    /// Accepts impure writes made at source locations containing `site` (a file name, or
+    /// `file:line`): e.g. a metrics counter the program bumps on purpose. To accept a
+    /// whole object instead, build it with `impurity_allowed()` (see
+    /// [`Shared::impurity_allowed`](crate::sync::Shared::impurity_allowed)).
+    ///
+    /// ```
+    /// use forkwait::{Checker, FindingKind, sync::Shared};
+    /// use std::sync::Arc;
+    /// let program = || {
+    ///     let hits = Arc::new(Shared::new(0));
+    ///     let h = hits.clone();
+    ///     forkwait::wait(forkwait::fork(move || h.update(|n| *n += 1)));
+    /// };
+    /// assert!(Checker::new().run(program).has(FindingKind::ImpureWrite));
+    /// let r = Checker::new().allow_impure_at(file!()).run(program);
+    /// assert!(!r.has(FindingKind::ImpureWrite));
+    /// ```
+    pub fn allow_impure_at(mut self, site: impl Into<String>) -> Self {
+        self.allowed_sites.push(site.into());
+        self
+    }
+
     /// Whether failing schedules are minimized before they are reported (default on).
     ///
     /// ```
@@ -456,7 +480,7 @@ impl Checker {
             let target = pf.clone();
             let shrunk = if self.shrink && !pf.kind.is_warning() {
                 self.shrink_schedule(f, schedule, &|r: &RunResult| {
-                    finding_matches(r, &target, &acc)
+                    finding_matches(r, &target, &acc, self)
                 })
             } else {
                 schedule
@@ -800,7 +824,6 @@ impl Acc {
     }
 
     fn absorb(&mut self, r: &RunResult, c: &Checker) {
-        let _ = c;
         self.executions += 1;
         let s = &r.fin.state;
         let schedule = schedule_of(&r.fin);
@@ -895,6 +918,54 @@ impl Acc {
                 );
             }
         }
+        let analysis = super::hb::analyze(s);
+        for race in &analysis.races {
+            let (a, b) = (race.first, race.second);
+            let mut pair = [a.site.to_string(), b.site.to_string()];
+            pair.sort();
+            let obj = &s.objects[race.obj as usize];
+            self.push(
+                FindingKind::Race,
+                format!("{} {}", pair[0], pair[1]),
+                format!(
+                    "data race on the state created at {}: task {} {} at {} and task {} {} at                      {} are not ordered by fork/wait, a lock or an atomic",
+                    obj.site,
+                    a.task,
+                    kind_text(a.kind),
+                    a.site,
+                    b.task,
+                    kind_text(b.kind),
+                    b.site
+                ),
+                vec![a.site.to_string(), b.site.to_string()],
+                schedule.clone(),
+            );
+        }
+        for imp in &analysis.impure {
+            let at = imp.site.to_string();
+            if c.allowed_sites.iter().any(|a| at.contains(a.as_str())) {
+                continue;
+            }
+            let obj = &s.objects[imp.obj as usize];
+            let owner = match obj.creator {
+                None => "outside the program".to_string(),
+                Some(0) => "the caller (task 0)".to_string(),
+                Some(t) => format!("task {t}"),
+            };
+            self.push(
+                FindingKind::ImpureWrite,
+                format!("{at} {}", imp.class.name()),
+                format!(
+                    "impure write ({}): task {} (forked at {}) writes state created at {} by                      {owner}, which it does not own",
+                    imp.class.name(),
+                    imp.task,
+                    s.tasks[imp.task as usize].site,
+                    obj.site
+                ),
+                vec![at.clone(), obj.site.to_string()],
+                schedule.clone(),
+            );
+        }
         if s.abort.is_some() {
             return;
         }
@@ -952,8 +1023,20 @@ impl Acc {
     }
 }
 
+fn kind_text(k: super::AccessKind) -> &'static str {
+    use super::AccessKind::*;
+    match k {
+        Read => "reads",
+        Write => "writes",
+        Update => "updates",
+        AtomicLoad | AtomicStore | AtomicRmw => "atomically accesses",
+        Lock => "locks",
+        Unlock => "unlocks",
+    }
+}
+
 /// Whether a run shows the same finding again (for shrinking).
-fn finding_matches(r: &RunResult, target: &PendingFinding, acc: &Acc) -> bool {
+fn finding_matches(r: &RunResult, target: &PendingFinding, acc: &Acc, checker: &Checker) -> bool {
     let mut probe = Acc::default();
     if target.kind == FindingKind::Nondeterminism {
         // It must give an outcome other than the first one seen.
@@ -966,7 +1049,7 @@ fn finding_matches(r: &RunResult, target: &PendingFinding, acc: &Acc) -> bool {
             _ => false,
         };
     }
-    probe.absorb(r, &Checker::new());
+    probe.absorb(r, checker);
     probe
         .findings
         .iter()

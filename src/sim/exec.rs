@@ -134,6 +134,10 @@ pub(crate) enum Op {
     End,
     Access(ObjId, AccessKind),
     Yield,
+    /// Not a scheduling point: a wait on the task returned (its whole run happened before).
+    Joined(TaskId),
+    /// Not a scheduling point: the mutex was acquired (the attempt was `Access(_, Lock)`).
+    Acquired(ObjId),
 }
 
 /// One step of the interleaving.
@@ -141,17 +145,6 @@ pub(crate) enum Op {
 pub(crate) struct Step {
     pub task: TaskId,
     pub op: Op,
-    pub site: Where,
-}
-
-/// One access to instrumented state, for the race and purity analyses.
-#[derive(Clone, Copy, Debug)]
-#[allow(dead_code)] // the log the happens-before analysis (race, purity) reads
-pub(crate) struct Access {
-    pub step: u32,
-    pub task: TaskId,
-    pub obj: ObjId,
-    pub kind: AccessKind,
     pub site: Where,
 }
 
@@ -163,13 +156,14 @@ pub(crate) enum ObjKind {
     Atomic,
 }
 
-#[allow(dead_code)] // creator/site/kind: read by the purity analysis
 pub(crate) struct ObjInfo {
     /// The task that created it; `None` for state created outside the execution (global).
     pub creator: Option<TaskId>,
     pub site: Where,
     pub kind: ObjKind,
     pub class: crate::sync::StateClass,
+    /// Writes to it are accepted impurity (allow-listed by the program).
+    pub allowed: bool,
     /// The mutex holder, for `ObjKind::Mutex`.
     owner: Option<TaskId>,
     lock_waiters: Vec<TaskId>,
@@ -245,7 +239,8 @@ pub(crate) struct ExecState {
     next: Option<TaskId>,
     pub steps: Vec<Step>,
     pub choices: Vec<Choice>,
-    pub accesses: Vec<Access>,
+    /// Whether any instrumented state was accessed (else the analyses are skipped).
+    pub accessed: bool,
     pub objects: Vec<ObjInfo>,
     pub abort: Option<Abort>,
     pub path_hash: u64,
@@ -369,6 +364,7 @@ impl ExecState {
             site,
             kind,
             class,
+            allowed: false,
             owner: None,
             lock_waiters: Vec::new(),
         });
@@ -397,6 +393,8 @@ impl ExecState {
             Op::End => 4,
             Op::Access(o, k) => 5 | (k as u64) << 4 | (o as u64) << 8,
             Op::Yield => 6,
+            Op::Joined(t) => 7 | (t as u64) << 8,
+            Op::Acquired(o) => 8 | (o as u64) << 8,
         };
         let (line, col) = site.line_col();
         self.path_hash = mix(
@@ -597,13 +595,7 @@ pub(crate) fn access(obj: ObjId, kind: AccessKind, site: Site) {
             return None;
         }
         let at = s.here(site);
-        s.accesses.push(Access {
-            step: s.steps.len() as u32,
-            task: s.current,
-            obj,
-            kind,
-            site: at,
-        });
+        s.accessed = true;
         s.record(Op::Access(obj, kind), at);
         s.after_point()
     });
@@ -646,7 +638,21 @@ pub(crate) fn wait(t: TaskId, site: Site) {
         }
         block(Block::Wait(t));
     }
+    log(Op::Joined(t), site);
     with(|s| s.tasks[t as usize].waited = true);
+}
+
+/// Records a step that is not a scheduling point.
+pub(crate) fn log(op: Op, site: Site) {
+    with(|s| {
+        if !s.tearing_down {
+            let at = s.here(site);
+            if matches!(op, Op::Access(..)) {
+                s.accessed = true;
+            }
+            s.record(op, at);
+        }
+    });
 }
 
 /// Whether task `t` has finished.
@@ -684,6 +690,7 @@ pub(crate) fn lock(m: ObjId, site: Site) {
             }
         });
         if acquired {
+            log(Op::Acquired(m), site);
             return;
         }
         let _ = reentrant; // a self-edge in the wait-for graph: `deadlock` reports it
@@ -698,13 +705,6 @@ pub(crate) fn unlock(m: ObjId, site: Site) {
             return;
         }
         let at = s.here(site);
-        s.accesses.push(Access {
-            step: s.steps.len() as u32,
-            task: s.current,
-            obj: m,
-            kind: AccessKind::Unlock,
-            site: at,
-        });
         s.record(Op::Access(m, AccessKind::Unlock), at);
         let o = &mut s.objects[m as usize];
         o.owner = None;
@@ -746,7 +746,7 @@ pub(crate) fn run(main: &mut dyn FnMut(), sched: &mut dyn Scheduler, cfg: &Confi
             next: Some(0),
             steps: Vec::new(),
             choices: Vec::new(),
-            accesses: Vec::new(),
+            accessed: false,
             objects: Vec::new(),
             abort: None,
             path_hash: 0xcbf2_9ce4_8422_2325,
@@ -859,6 +859,8 @@ pub(crate) fn op_text(op: &Op) -> String {
         Op::End => "end".into(),
         Op::Access(o, k) => format!("{} #{o}", access_text(k)),
         Op::Yield => "yield_now".into(),
+        Op::Joined(t) => format!("  (joined task {t})"),
+        Op::Acquired(o) => format!("  (acquired #{o})"),
     }
 }
 

@@ -22,6 +22,7 @@
 mod checker;
 pub(crate) mod coro;
 pub(crate) mod exec;
+mod hb;
 mod report;
 mod schedule;
 mod scheduler;

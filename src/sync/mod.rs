@@ -74,6 +74,8 @@ struct ObjCell {
     /// `epoch << 32 | (id + 1)`; 0 = not registered.
     packed: AtomicU64,
     class: StateClass,
+    /// Impure writes to it are accepted (allow-listed).
+    allowed: bool,
 }
 
 #[inline]
@@ -98,6 +100,22 @@ impl ObjCell {
         ObjCell {
             packed: AtomicU64::new(packed),
             class,
+            allowed: false,
+        }
+    }
+
+    /// Marks the object's impure writes as accepted, in this execution too.
+    fn allow(&mut self) {
+        self.allowed = true;
+        let p = *self.packed.get_mut();
+        if p != 0 && in_sim() {
+            exec::with(|s| {
+                if p >> 32 == s.epoch as u64 {
+                    if let Some(o) = s.objects.get_mut((p & 0xFFFF_FFFF) as usize - 1) {
+                        o.allowed = true;
+                    }
+                }
+            });
         }
     }
 
@@ -105,6 +123,7 @@ impl ObjCell {
         ObjCell {
             packed: AtomicU64::new(0),
             class: StateClass::Global,
+            allowed: false,
         }
     }
 
@@ -117,6 +136,7 @@ impl ObjCell {
                 return (p & 0xFFFF_FFFF) as ObjId - 1;
             }
             let id = s.new_object(kind, site, true, StateClass::Global);
+            s.objects[id as usize].allowed = self.allowed;
             self.packed
                 .store((s.epoch as u64) << 32 | (id as u64 + 1), Ordering::Relaxed);
             id
@@ -192,6 +212,24 @@ impl<T> Shared<T> {
             obj: ObjCell::new(ObjKind::Shared, Location::caller(), class),
             value: std::sync::Mutex::new(v),
         }
+    }
+
+    /// Accepts impure writes to this cell (e.g. a metrics counter): the purity analysis
+    /// stays silent about it; races on it are still reported.
+    ///
+    /// ```
+    /// use forkwait::{Checker, FindingKind, sync::Shared};
+    /// use std::sync::Arc;
+    /// let r = Checker::new().run(|| {
+    ///     let metric = Arc::new(Shared::new(0).impurity_allowed());
+    ///     let m = metric.clone();
+    ///     forkwait::wait(forkwait::fork(move || m.update(|n| *n += 1)));
+    /// });
+    /// assert!(r.is_clean());
+    /// ```
+    pub fn impurity_allowed(mut self) -> Self {
+        self.obj.allow();
+        self
     }
 
     /// The class of this state for the purity analysis.
@@ -303,6 +341,8 @@ pub struct Mutex<T> {
 pub struct MutexGuard<'a, T> {
     guard: Option<std::sync::MutexGuard<'a, T>>,
     sim: Option<(ObjId, &'static Location<'static>)>,
+    /// Whether a mutable borrow was already logged as a write of the protected data.
+    wrote: bool,
 }
 
 impl<T> Mutex<T> {
@@ -345,6 +385,17 @@ impl<T> Mutex<T> {
         }
     }
 
+    /// Accepts impure writes to the protected data (see [`Shared::impurity_allowed`]).
+    ///
+    /// ```
+    /// let m = forkwait::sync::Mutex::new(0).impurity_allowed();
+    /// *m.lock() += 1;
+    /// ```
+    pub fn impurity_allowed(mut self) -> Self {
+        self.obj.allow();
+        self
+    }
+
     /// Acquires the lock, blocking (or, simulated, yielding) while another task holds it.
     ///
     /// ```
@@ -364,6 +415,7 @@ impl<T> Mutex<T> {
         MutexGuard {
             guard: Some(self.inner.lock().unwrap_or_else(|e| e.into_inner())),
             sim,
+            wrote: false,
         }
     }
 }
@@ -376,7 +428,15 @@ impl<T> std::ops::Deref for MutexGuard<'_, T> {
 }
 
 impl<T> std::ops::DerefMut for MutexGuard<'_, T> {
+    /// A mutable borrow of the protected data is logged (once per guard) as a write, for
+    /// the purity analysis; it is not a scheduling point (the lock already orders it).
     fn deref_mut(&mut self) -> &mut T {
+        if !self.wrote {
+            self.wrote = true;
+            if let (Some((id, site)), true) = (self.sim, in_sim()) {
+                exec::log(exec::Op::Access(id, AccessKind::Write), site);
+            }
+        }
         self.guard.as_mut().expect("guard present until drop")
     }
 }
