@@ -47,6 +47,7 @@ pub struct Checker {
     name: Option<String>,
     regressions: bool,
     allowed_sites: Vec<String>,
+    analysis: bool,
 }
 
 impl Default for Checker {
@@ -120,6 +121,7 @@ impl Checker {
             name: None,
             regressions: false,
             allowed_sites: Vec::new(),
+            analysis: true,
         }
     }
 
@@ -318,6 +320,25 @@ impl Checker {
     /// ```
     pub fn allow_impure_at(mut self, site: impl Into<String>) -> Self {
         self.allowed_sites.push(site.into());
+        self
+    }
+
+    /// Whether the happens-before analysis (races, impure writes) runs on each execution
+    /// (default on). Off, only outcome-level findings remain: useful to measure its cost.
+    ///
+    /// ```
+    /// use forkwait::{Checker, FindingKind, sync::Shared};
+    /// use std::sync::Arc;
+    /// let program = || {
+    ///     let c = Arc::new(Shared::new(0));
+    ///     let c2 = c.clone();
+    ///     forkwait::wait(forkwait::fork(move || c2.write(1)));
+    /// };
+    /// assert!(Checker::new().run(program).has(FindingKind::ImpureWrite));
+    /// assert!(Checker::new().analysis(false).run(program).is_clean());
+    /// ```
+    pub fn analysis(mut self, on: bool) -> Self {
+        self.analysis = on;
         self
     }
 
@@ -918,9 +939,18 @@ impl Acc {
                 );
             }
         }
-        let analysis = super::hb::analyze(s);
+        let analysis = if c.analysis {
+            super::hb::analyze(s)
+        } else {
+            Default::default()
+        };
         for race in &analysis.races {
-            let (a, b) = (race.first, race.second);
+            let step = |seen: &super::hb::Seen| s.steps[seen.step as usize];
+            let (a, b) = (step(&race.first), step(&race.second));
+            let kind = |st: &exec::Step| match st.op {
+                Op::Access(_, k) => k,
+                _ => super::AccessKind::Read,
+            };
             let mut pair = [a.site.to_string(), b.site.to_string()];
             pair.sort();
             let obj = &s.objects[race.obj as usize];
@@ -931,10 +961,10 @@ impl Acc {
                     "data race on the state created at {}: task {} {} at {} and task {} {} at                      {} are not ordered by fork/wait, a lock or an atomic",
                     obj.site,
                     a.task,
-                    kind_text(a.kind),
+                    kind_text(kind(&a)),
                     a.site,
                     b.task,
-                    kind_text(b.kind),
+                    kind_text(kind(&b)),
                     b.site
                 ),
                 vec![a.site.to_string(), b.site.to_string()],

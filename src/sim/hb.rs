@@ -36,6 +36,7 @@
 
 use super::AccessKind;
 use super::exec::{ExecState, ObjId, ObjKind, Op, TaskId, Where};
+
 use crate::sync::StateClass;
 
 /// A sparse vector clock: `(task, clock)` sorted by task; absent entries are 0.
@@ -98,13 +99,13 @@ impl Vc {
     }
 }
 
-/// An access as remembered by a location: epoch, kind and site.
-#[derive(Clone, Copy, Debug)]
+/// An access as remembered by a location: its epoch (`clock@task`) and its step (for the
+/// kind and site, looked up only when a race is reported). 12 bytes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) struct Seen {
     pub task: TaskId,
     clock: u32,
-    pub kind: AccessKind,
-    pub site: Where,
+    pub step: u32,
 }
 
 impl Seen {
@@ -172,7 +173,7 @@ pub(crate) fn analyze(s: &ExecState) -> Analysis {
     let mut locs: Vec<Loc> = Vec::new();
     locs.resize_with(s.objects.len(), Loc::default);
 
-    for step in &s.steps {
+    for (idx, step) in s.steps.iter().enumerate() {
         let t = step.task;
         match step.op {
             Op::Fork(child) => {
@@ -211,10 +212,16 @@ pub(crate) fn analyze(s: &ExecState) -> Analysis {
                 let seen = Seen {
                     task: t,
                     clock: vc[t as usize].get(t),
-                    kind,
-                    site: step.site,
+                    step: idx as u32,
                 };
-                access(&mut locs[o as usize], &vc[t as usize], seen, o, &mut out);
+                access(
+                    &mut locs[o as usize],
+                    &vc[t as usize],
+                    seen,
+                    kind,
+                    o,
+                    &mut out,
+                );
                 if kind.is_write() {
                     check_purity(s, &mut out, o, t, step.site);
                 }
@@ -226,9 +233,21 @@ pub(crate) fn analyze(s: &ExecState) -> Analysis {
 }
 
 /// FastTrack's read and write rules for one non-synchronizing access.
-fn access(loc: &mut Loc, now: &Vc, seen: Seen, obj: ObjId, out: &mut Analysis) {
-    let reads = matches!(seen.kind, AccessKind::Read | AccessKind::Update);
-    let writes = seen.kind.is_write();
+fn access(loc: &mut Loc, now: &Vc, seen: Seen, kind: AccessKind, obj: ObjId, out: &mut Analysis) {
+    let reads = matches!(kind, AccessKind::Read | AccessKind::Update);
+    let writes = kind.is_write();
+    let same_epoch = |e: &Seen| e.task == seen.task && e.clock == seen.clock;
+    // Same-epoch fast paths (FastTrack's common case): nothing synchronized since this
+    // task's last access of the same kind, so nothing new can be learned.
+    if writes && loc.write.as_ref().is_some_and(same_epoch) {
+        if let Some(w) = &mut loc.write {
+            w.step = seen.step;
+        }
+        return;
+    }
+    if !writes && loc.reads.len() == 1 && same_epoch(&loc.reads[0]) {
+        return;
+    }
     if let Some(w) = loc.write {
         if w.task != seen.task && !w.before(now) {
             out.races.push(Race {
@@ -251,10 +270,14 @@ fn access(loc: &mut Loc, now: &Vc, seen: Seen, obj: ObjId, out: &mut Analysis) {
         loc.write = Some(seen);
         loc.reads.clear();
     } else if reads {
-        // Same task: replace its epoch. Reads ordered before this one are dropped (the
-        // new read subsumes them); unordered ones stay (read-shared).
-        loc.reads.retain(|r| r.task != seen.task && !r.before(now));
-        loc.reads.push(seen);
+        // Reads ordered before this one are subsumed by it; unordered ones stay
+        // (the location is then read-shared).
+        if loc.reads.len() == 1 && loc.reads[0].before(now) {
+            loc.reads[0] = seen;
+        } else {
+            loc.reads.retain(|r| r.task != seen.task && !r.before(now));
+            loc.reads.push(seen);
+        }
     }
 }
 
@@ -263,6 +286,9 @@ fn check_purity(s: &ExecState, out: &mut Analysis, o: ObjId, t: TaskId, site: Wh
         return; // the closure under test is the caller, not a forked task
     }
     let info = &s.objects[o as usize];
+    if info.creator == Some(t) && info.class == StateClass::Input {
+        return; // its own state: the common case, no ancestry walk
+    }
     let own = match info.creator {
         Some(0) | None => false,
         Some(c) => info.class == StateClass::Input && is_ancestor_or_self(s, c, t),
