@@ -61,8 +61,7 @@ fn appends_under_a_lock_are_impure_not_racy_and_nondeterministic() {
             })
             .collect();
         ts.into_iter().for_each(wait);
-        let v = log.lock().clone();
-        v
+        log.lock().clone()
     });
     assert!(r.has(FindingKind::ImpureWrite), "{r}");
     assert!(
