@@ -273,14 +273,18 @@ impl Checker {
         self
     }
 
-    /// The stack size of each simulated task (default 256 KiB).
+    /// The stack size of each simulated task (default 256 KiB). A task that comes within a
+    /// safety margin of the end (24 KiB, 96 KiB in debug builds) at a scheduling point,
+    /// or hits the guard page, is reported as overflowing its stack. Sizes below the
+    /// margin plus 64 KiB are raised to that.
     ///
     /// ```
     /// let r = forkwait::Checker::new().stack_size(1 << 20).run(|| ());
     /// assert!(r.is_clean());
     /// ```
     pub fn stack_size(mut self, bytes: usize) -> Self {
-        self.stack_size = bytes.max(16 * 1024);
+        // Below margin + 64 KiB every task would count as overflowing.
+        self.stack_size = bytes.max(super::overflow::MIN_STACK);
         self
     }
 
@@ -848,7 +852,13 @@ impl Acc {
         self.executions += 1;
         let s = &r.fin.state;
         let schedule = schedule_of(&r.fin);
-        let site = |t: TaskId| s.tasks[t as usize].site.to_string();
+        let site = |t: TaskId| {
+            if t == 0 {
+                "the closure under test".to_string()
+            } else {
+                s.tasks[t as usize].site.to_string()
+            }
+        };
         match &s.abort {
             Some(Abort::Deadlock { cycle, starved }) => {
                 let (msg, locs, key) = if !cycle.is_empty() {
@@ -901,6 +911,18 @@ impl Acc {
                         .map(|st| st.site.to_string())
                         .unwrap_or_default(),
                 ],
+                schedule.clone(),
+            ),
+            Some(Abort::StackOverflow(t)) => self.push(
+                FindingKind::Panic,
+                format!("stack overflow {}", site(*t)),
+                format!(
+                    "task {t} (forked at {}) overflowed its stack of {} bytes (raise it with \
+                     `Checker::stack_size`, or look for unbounded recursion)",
+                    site(*t),
+                    c.stack_size
+                ),
+                vec![site(*t)],
                 schedule.clone(),
             ),
             Some(Abort::Stale(msg)) | Some(Abort::Harness(msg)) => self.push(
@@ -1108,6 +1130,7 @@ fn render_steps(fin: &Finished) -> String {
     let _ = match &fin.state.abort {
         Some(Abort::Deadlock { .. }) => writeln!(out, "  --  deadlock: no task can run"),
         Some(Abort::StepLimit) => writeln!(out, "  --  step limit reached"),
+        Some(Abort::StackOverflow(t)) => writeln!(out, "  --  task {t} overflowed its stack"),
         Some(Abort::Stale(m)) | Some(Abort::Harness(m)) => writeln!(out, "  --  {m}"),
         None => Ok(()),
     };

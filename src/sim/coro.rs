@@ -6,7 +6,7 @@
 //! finished tasks return theirs to a thread-local pool, so after the first execution a
 //! new task costs a pool pop.
 
-use corosensei::stack::DefaultStack;
+use corosensei::stack::{DefaultStack, Stack as _};
 use corosensei::{Coroutine, CoroutineResult, Yielder};
 use std::cell::RefCell;
 
@@ -54,12 +54,15 @@ pub(crate) fn recycle(co: Coro, size: usize) {
 /// Everything `body` borrows must stay alive until the coroutine has finished or been
 /// dropped (the simulator drives or drops every coroutine of an execution before the
 /// execution returns).
+/// Returns the coroutine and the lowest usable address of its stack.
 pub(crate) unsafe fn spawn<'a>(
     stack: DefaultStack,
     body: Box<dyn FnOnce(&TaskYielder) + 'a>,
-) -> Coro {
+) -> (Coro, usize) {
+    let limit = stack.limit().get();
     // SAFETY: forwarded to the caller (see above).
-    unsafe { Coro::with_stack_unchecked(stack, move |y: &TaskYielder, ()| body(y)) }
+    let co = unsafe { Coro::with_stack_unchecked(stack, move |y: &TaskYielder, ()| body(y)) };
+    (co, limit)
 }
 
 /// Resumes `co`; returns whether it finished.

@@ -27,6 +27,7 @@
 //! a no-op (`tearing_down`), so destructors of user state run without scheduling.
 
 use super::coro::{self, Coro, TaskYielder};
+use super::overflow;
 use super::scheduler::Scheduler;
 use crate::sim::WaitPolicy;
 use std::cell::{Cell, RefCell};
@@ -197,7 +198,9 @@ pub(crate) enum Abort {
     StepLimit,
     /// The schedule did not fit the program (replay of a stale or foreign token).
     Stale(String),
-    /// A task overflowed... reserved for stack trouble; and other harness errors.
+    /// The task overflowed its stack.
+    StackOverflow(TaskId),
+    /// The harness could not go on (e.g. no memory for a task stack).
     Harness(String),
 }
 
@@ -211,6 +214,7 @@ pub(crate) struct TaskRec {
     has_worker: bool,
     body: Option<Box<dyn FnOnce()>>,
     coro: Option<Coro>,
+    stack_limit: usize,
     yielder: *const TaskYielder,
     waiters: Vec<TaskId>,
     /// Its result was consumed by `wait`.
@@ -338,6 +342,7 @@ impl ExecState {
             has_worker: parent.is_none(),
             body: Some(body),
             coro: None,
+            stack_limit: 0,
             yielder: std::ptr::null(),
             waiters: Vec::new(),
             waited: false,
@@ -525,6 +530,15 @@ impl ExecState {
         }
     }
 
+    /// The current task is about to run out of stack: end the execution with a finding
+    /// (the task is suspended for good; teardown unwinds it). Returns its yielder.
+    fn stack_exhausted(&mut self) -> *const TaskYielder {
+        let cur = self.current;
+        self.abort.get_or_insert(Abort::StackOverflow(cur));
+        self.next = None;
+        self.tasks[cur as usize].yielder
+    }
+
     /// After `op` by the current task: picks who runs next. Returns the yielder to
     /// suspend through if the current task must stop running now.
     fn after_point(&mut self) -> Option<*const TaskYielder> {
@@ -567,6 +581,9 @@ pub(crate) fn point(op: Op, site: Site) {
         if s.tearing_down {
             return None;
         }
+        if overflow::near_limit() {
+            return Some(s.stack_exhausted());
+        }
         let at = s.here(site);
         s.record(op, at);
         s.after_point()
@@ -593,6 +610,9 @@ pub(crate) fn access(obj: ObjId, kind: AccessKind, site: Site) {
     let y = with(|s| {
         if s.tearing_down {
             return None;
+        }
+        if overflow::near_limit() {
+            return Some(s.stack_exhausted());
         }
         let at = s.here(site);
         s.accessed = true;
@@ -788,7 +808,11 @@ fn drive(exec: &Exec) {
                     rec.phase = Phase::Ready;
                     match coro::take_stack(stack_size) {
                         // SAFETY: the body's borrows outlive the execution (`run`).
-                        Ok(stack) => Ok(unsafe { coro::spawn(stack, task_entry(t, body)) }),
+                        Ok(stack) => {
+                            let (co, limit) = unsafe { coro::spawn(stack, task_entry(t, body)) };
+                            rec.stack_limit = limit;
+                            Ok(co)
+                        }
                         Err(e) => Err(format!("could not map a task stack: {e}")),
                     }
                 }
@@ -797,18 +821,27 @@ fn drive(exec: &Exec) {
                 s.busy += 1;
             }
             match co {
-                Ok(co) => (t, co, stack_size),
+                Ok(co) => (t, co, stack_size, s.tasks[t as usize].stack_limit),
                 Err(msg) => {
                     s.abort.get_or_insert(Abort::Harness(msg));
                     break;
                 }
             }
         };
-        let (t, mut co, stack_size) = prepared;
+        let (t, mut co, stack_size, limit) = prepared;
         IN_TASK.with(|c| c.set(true));
+        overflow::enter(&co, limit);
         let finished = coro::resume(&mut co);
+        let overflowed = overflow::leave();
         IN_TASK.with(|c| c.set(false));
         let mut s = exec.state.borrow_mut();
+        if overflowed {
+            coro::recycle(co, stack_size);
+            s.tasks[t as usize].phase = Phase::Done;
+            s.abort.get_or_insert(Abort::StackOverflow(t));
+            s.next = None;
+            continue;
+        }
         if finished {
             coro::recycle(co, stack_size);
             s.on_task_end(t);

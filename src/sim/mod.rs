@@ -23,6 +23,7 @@ mod checker;
 pub(crate) mod coro;
 pub(crate) mod exec;
 mod hb;
+mod overflow;
 mod report;
 mod schedule;
 mod scheduler;

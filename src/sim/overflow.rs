@@ -1,0 +1,203 @@
+//! Reporting a simulated task that overflows its stack, instead of crashing.
+//!
+//! Two layers:
+//!
+//! 1. **Proactive**: every scheduling point checks how much of the task's stack is left
+//!    ([`near_limit`]); below a margin the execution ends with a finding. Recursive
+//!    fork/wait code (each level forks, waits or touches `forkwait::sync`) is caught here,
+//!    cleanly, before any fault.
+//! 2. **Trap**: recursion with no scheduling point runs into the stack's guard page. A
+//!    `SIGSEGV`/`SIGBUS` handler (on the alternate signal stack std installs for every
+//!    thread) checks whether the faulting stack pointer lies in the running task's stack;
+//!    if so, corosensei's `CoroutineTrapHandler` makes the coroutine return at once, and
+//!    the simulator reports the overflow. Faults anywhere else are handed back to the
+//!    previous handler (std prints its own stack-overflow message for thread stacks).
+//!    The task's frames are discarded without running their destructors: what they owned
+//!    is leaked, which is acceptable for a run that is being reported as failed.
+//!
+//! The trap layer is implemented for Linux on x86_64 and aarch64; elsewhere only the
+//! proactive check applies.
+
+use super::coro::Coro;
+use std::cell::Cell;
+
+/// Stack that must be left at a scheduling point: the harness's own deepest path (a
+/// scheduling decision that refills the ChaCha block buffer) must fit below it. Debug
+/// builds have far larger frames (measured: tens of KiB for the unoptimized refill).
+const MARGIN: usize = if cfg!(debug_assertions) {
+    96 * 1024
+} else {
+    24 * 1024
+};
+
+thread_local! {
+    /// The running task's stack limit (lowest usable address), 0 when none.
+    static LIMIT: Cell<usize> = const { Cell::new(0) };
+    /// Set by the trap path: the running task overflowed.
+    static OVERFLOWED: Cell<bool> = const { Cell::new(false) };
+}
+
+/// Whether the current task is within `MARGIN` bytes of its stack limit.
+#[inline]
+pub(crate) fn near_limit() -> bool {
+    let limit = LIMIT.with(|l| l.get());
+    if limit == 0 {
+        return false;
+    }
+    let here = &limit as *const usize as usize;
+    here < limit + MARGIN
+}
+
+/// Called by the execution loop before each resume of a task's coroutine, with the
+/// lowest usable address of the task's stack.
+pub(crate) fn enter(co: &Coro, limit: usize) {
+    LIMIT.with(|l| l.set(limit));
+    arm(co);
+}
+
+/// After a resume: whether the task overflowed (trap path), clearing the state.
+pub(crate) fn leave() -> bool {
+    LIMIT.with(|l| l.set(0));
+    disarm();
+    OVERFLOWED.with(|o| o.replace(false))
+}
+
+#[cfg(all(
+    target_os = "linux",
+    any(target_arch = "x86_64", target_arch = "aarch64")
+))]
+mod trap {
+    use super::super::coro::Coro;
+    use corosensei::trap::CoroutineTrapHandler;
+    use std::cell::Cell;
+    use std::sync::Once;
+
+    thread_local! {
+        static HANDLER: Cell<Option<CoroutineTrapHandler<()>>> = const { Cell::new(None) };
+    }
+
+    static mut OLD_SEGV: std::mem::MaybeUninit<libc::sigaction> = std::mem::MaybeUninit::uninit();
+    static mut OLD_BUS: std::mem::MaybeUninit<libc::sigaction> = std::mem::MaybeUninit::uninit();
+
+    pub(super) fn arm(co: &Coro) {
+        install();
+        HANDLER.with(|h| h.set(Some(co.trap_handler())));
+    }
+
+    pub(super) fn disarm() {
+        HANDLER.with(|h| h.set(None));
+    }
+
+    fn install() {
+        static ONCE: Once = Once::new();
+        ONCE.call_once(|| {
+            // SAFETY: plain sigaction calls with a zeroed, then filled, struct; the old
+            // actions are saved before anything can use them (inside `call_once`).
+            unsafe {
+                let mut sa: libc::sigaction = std::mem::zeroed();
+                sa.sa_sigaction = handler as *const () as usize;
+                sa.sa_flags = libc::SA_SIGINFO | libc::SA_ONSTACK;
+                libc::sigemptyset(&mut sa.sa_mask);
+                libc::sigaction(
+                    libc::SIGSEGV,
+                    &sa,
+                    (&raw mut OLD_SEGV).cast::<libc::sigaction>(),
+                );
+                libc::sigaction(
+                    libc::SIGBUS,
+                    &sa,
+                    (&raw mut OLD_BUS).cast::<libc::sigaction>(),
+                );
+            }
+        });
+    }
+
+    unsafe extern "C" fn handler(
+        signum: libc::c_int,
+        _info: *mut libc::siginfo_t,
+        ctx: *mut libc::c_void,
+    ) {
+        // SAFETY: the kernel passes a valid ucontext for SA_SIGINFO handlers.
+        let ctx = unsafe { &mut *(ctx as *mut libc::ucontext_t) };
+        #[cfg(target_arch = "x86_64")]
+        let sp = ctx.uc_mcontext.gregs[libc::REG_RSP as usize] as usize;
+        #[cfg(target_arch = "aarch64")]
+        let sp = ctx.uc_mcontext.sp as usize;
+        // A const-initialized `Cell` thread-local: no lazy initialization, no allocation.
+        let h = HANDLER.with(|h| h.get());
+        match h {
+            Some(h) if h.stack_ptr_in_bounds(sp) => {
+                // SAFETY: the faulting stack pointer is inside the running task's
+                // coroutine (checked above); the registers are updated below exactly as
+                // `TrapHandlerRegs` requires. The closure only sets a thread-local flag.
+                let regs =
+                    unsafe { h.setup_trap_handler(|| super::OVERFLOWED.with(|o| o.set(true))) };
+                #[cfg(target_arch = "x86_64")]
+                {
+                    let corosensei::trap::TrapHandlerRegs {
+                        rip,
+                        rsp,
+                        rbp,
+                        rdi,
+                        rsi,
+                    } = regs;
+                    let g = &mut ctx.uc_mcontext.gregs;
+                    g[libc::REG_RIP as usize] = rip as i64;
+                    g[libc::REG_RSP as usize] = rsp as i64;
+                    g[libc::REG_RBP as usize] = rbp as i64;
+                    g[libc::REG_RDI as usize] = rdi as i64;
+                    g[libc::REG_RSI as usize] = rsi as i64;
+                }
+                #[cfg(target_arch = "aarch64")]
+                {
+                    let corosensei::trap::TrapHandlerRegs {
+                        pc,
+                        sp,
+                        x0,
+                        x1,
+                        x29,
+                        lr,
+                    } = regs;
+                    let m = &mut ctx.uc_mcontext;
+                    m.pc = pc;
+                    m.sp = sp;
+                    m.regs[0] = x0;
+                    m.regs[1] = x1;
+                    m.regs[29] = x29;
+                    m.regs[30] = lr;
+                }
+            }
+            _ => {
+                // Not ours: restore the previous handler and return; the faulting
+                // instruction runs again and faults into it.
+                // SAFETY: the old actions were saved by `install` before this handler
+                // could ever run.
+                unsafe {
+                    let old = if signum == libc::SIGBUS {
+                        (&raw const OLD_BUS).cast::<libc::sigaction>()
+                    } else {
+                        (&raw const OLD_SEGV).cast::<libc::sigaction>()
+                    };
+                    libc::sigaction(signum, old, std::ptr::null_mut());
+                }
+            }
+        }
+    }
+}
+
+#[cfg(all(
+    target_os = "linux",
+    any(target_arch = "x86_64", target_arch = "aarch64")
+))]
+use trap::{arm, disarm};
+
+#[cfg(not(all(
+    target_os = "linux",
+    any(target_arch = "x86_64", target_arch = "aarch64")
+)))]
+fn arm(_: &Coro) {}
+#[cfg(not(all(
+    target_os = "linux",
+    any(target_arch = "x86_64", target_arch = "aarch64")
+)))]
+fn disarm() {}
