@@ -30,6 +30,9 @@ const MARGIN: usize = if cfg!(debug_assertions) {
     24 * 1024
 };
 
+/// The smallest task stack the checker uses: the margin plus room to run.
+pub(crate) const MIN_STACK: usize = MARGIN + 64 * 1024;
+
 thread_local! {
     /// The running task's stack limit (lowest usable address), 0 when none.
     static LIMIT: Cell<usize> = const { Cell::new(0) };
