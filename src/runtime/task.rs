@@ -169,14 +169,15 @@ where
     }
 
     fn execute(&self) {
-        let prev_runner = self.header.runner.swap(current_thread_id(), Relaxed);
+        // Only the claiming thread writes `runner` (a task runs once): plain stores.
+        self.header.runner.store(current_thread_id(), Relaxed);
         // SAFETY: we won the claim (see the `Sync` impl); nobody else touches `func`.
         let f = self.func.with_mut(|p| unsafe { (*p).take() });
         let f = f.expect("forkwait: task claimed twice");
         let r = panic::catch_unwind(AssertUnwindSafe(f));
         // SAFETY: only the runner writes `result`, before DONE is published.
         self.result.with_mut(|p| unsafe { *p = Some(r) });
-        self.header.runner.store(prev_runner, Relaxed);
+        self.header.runner.store(0, Relaxed);
         let prev = self.header.complete();
         if prev & DETACHED != 0 {
             // The future was dropped before we finished: we are the last to look.
