@@ -48,6 +48,8 @@ pub struct Checker {
     regressions: bool,
     allowed_sites: Vec<String>,
     analysis: bool,
+    /// Where the program under test was handed to the checker (task 0's site).
+    main_site: std::cell::Cell<&'static std::panic::Location<'static>>,
 }
 
 impl Default for Checker {
@@ -104,6 +106,7 @@ impl Checker {
     /// let r = forkwait::Checker::new().run(|| forkwait::wait(forkwait::fork(|| 1)));
     /// assert!(r.is_clean());
     /// ```
+    #[track_caller]
     pub fn new() -> Self {
         Checker {
             strategy: Strategy::Random,
@@ -122,6 +125,7 @@ impl Checker {
             regressions: false,
             allowed_sites: Vec::new(),
             analysis: true,
+            main_site: std::cell::Cell::new(std::panic::Location::caller()),
         }
     }
 
@@ -399,7 +403,7 @@ impl Checker {
                 Err(_) => Err(take_last_panic()),
             });
         };
-        let fin = exec::run(&mut main, sched, &self.config());
+        let fin = exec::run(&mut main, sched, &self.config(), self.main_site.get());
         RunResult { outcome, fin }
     }
 
@@ -424,7 +428,9 @@ impl Checker {
     /// assert!(report.has(FindingKind::Nondeterminism)); // the order of the appends
     /// assert_eq!(report.outcomes().len(), 2);
     /// ```
+    #[track_caller]
     pub fn run<T: Debug>(&self, f: impl Fn() -> T) -> Report {
+        self.main_site.set(std::panic::Location::caller());
         install_panic_hook();
         let mut acc = Acc::default();
         let started = Instant::now();
@@ -446,7 +452,7 @@ impl Checker {
                 let mut probe = ReplaySched::new(Vec::new(), false);
                 probe.begin(0);
                 let k = self.run_once(&f, &mut probe).fin.state.choices.len();
-                pct.set_k(2 * k);
+                pct.set_k(k);
                 Box::new(pct)
             }
             Strategy::Exhaustive { max_preemptions } => Box::new(DfsSched::new(*max_preemptions)),
@@ -481,12 +487,17 @@ impl Checker {
                 {
                     acc.push(
                         FindingKind::UncontrolledNondeterminism,
-                        "uncontrolled".into(),
-                        "re-running the same schedule took a different path: the program \
-                         uses time, OS randomness, real threads or state outside forkwait"
-                            .into(),
-                        vec![],
-                        schedule_of(&r.fin),
+                        1,
+                        &|| schedule_of(&r.fin),
+                        || {
+                            (
+                                "re-running the same schedule took a different path: the \
+                                 program uses time, OS randomness, real threads or state \
+                                 outside forkwait"
+                                    .into(),
+                                vec![],
+                            )
+                        },
                     );
                 }
             }
@@ -692,7 +703,9 @@ impl Checker {
     ///     forkwait::wait(f) * 2
     /// });
     /// ```
+    #[track_caller]
     pub fn check<T: Debug>(&self, f: impl Fn() -> T) {
+        self.main_site.set(std::panic::Location::caller());
         let report = match std::env::var("FORKWAIT_REPLAY") {
             Ok(token) if !token.trim().is_empty() => match Schedule::from_token(&token) {
                 Ok(s) => {
@@ -750,6 +763,7 @@ fn parse_shard(v: &str) -> Result<(u64, u64), String> {
 /// assert_eq!(again.outcomes()[0].value, "3");
 /// assert!(forkwait::replay("fw1:garbage", program).is_err());
 /// ```
+#[track_caller]
 pub fn replay<T: Debug>(token: &str, f: impl Fn() -> T) -> Result<Report, TokenError> {
     install_panic_hook();
     let s = Schedule::from_token(token)?;
@@ -791,7 +805,8 @@ fn schedule_of(fin: &Finished) -> Schedule {
 #[derive(Clone)]
 struct PendingFinding {
     kind: FindingKind,
-    key: String,
+    /// Deduplication key: one finding per (kind, key) per run.
+    key: u64,
     message: String,
     locations: Vec<String>,
     schedule: Option<Schedule>,
@@ -823,24 +838,32 @@ struct Acc {
     findings: Vec<PendingFinding>,
 }
 
+fn str_key(s: &str) -> u64 {
+    s.bytes()
+        .fold(0xcbf2_9ce4_8422_2325, |h, b| exec::mix(h, b as u64))
+}
+
 impl Acc {
+    /// Records a finding unless one of the same kind and key exists. The message,
+    /// locations and schedule are built only for a new finding: the same finding shows
+    /// up in most executions, and formatting it each time would dominate the run.
     fn push(
         &mut self,
         kind: FindingKind,
-        key: String,
-        message: String,
-        locations: Vec<String>,
-        schedule: Schedule,
+        key: u64,
+        schedule: &dyn Fn() -> Schedule,
+        make: impl FnOnce() -> (String, Vec<String>),
     ) {
         if self.findings.iter().any(|f| f.kind == kind && f.key == key) {
             return;
         }
+        let (message, locations) = make();
         self.findings.push(PendingFinding {
             kind,
             key,
             message,
             locations,
-            schedule: Some(schedule),
+            schedule: Some(schedule()),
             other: None,
             replay: None,
             interleaving: String::new(),
@@ -851,7 +874,7 @@ impl Acc {
     fn absorb(&mut self, r: &RunResult, c: &Checker) {
         self.executions += 1;
         let s = &r.fin.state;
-        let schedule = schedule_of(&r.fin);
+        let schedule = || schedule_of(&r.fin);
         let site = |t: TaskId| {
             if t == 0 {
                 "the closure under test".to_string()
@@ -859,9 +882,13 @@ impl Acc {
                 s.tasks[t as usize].site.to_string()
             }
         };
+        let task_key = |t: TaskId| s.tasks[t as usize].site.key() ^ t as u64;
         match &s.abort {
-            Some(Abort::Deadlock { cycle, starved }) => {
-                let (msg, locs, key) = if !cycle.is_empty() {
+            Some(Abort::Deadlock { cycle, starved }) if !cycle.is_empty() => {
+                let key = cycle
+                    .iter()
+                    .fold(1, |h, &t| exec::mix(h, s.tasks[t as usize].site.key()));
+                self.push(FindingKind::Deadlock, key, &schedule, || {
                     let parts: Vec<String> = cycle
                         .iter()
                         .map(|&t| format!("task {t} (forked at {})", site(t)))
@@ -872,12 +899,12 @@ impl Acc {
                             parts.join(" -> ")
                         ),
                         cycle.iter().map(|&t| site(t)).collect(),
-                        format!(
-                            "cycle {:?}",
-                            cycle.iter().map(|&t| site(t)).collect::<Vec<_>>()
-                        ),
                     )
-                } else {
+                });
+                let _ = starved;
+            }
+            Some(Abort::Deadlock { starved, .. }) => {
+                self.push(FindingKind::Deadlock, 2, &schedule, || {
                     let holders: Vec<String> = s
                         .tasks
                         .iter()
@@ -893,72 +920,68 @@ impl Acc {
                             starved.len()
                         ),
                         starved.iter().map(|&t| site(t)).collect(),
-                        "starvation".into(),
                     )
-                };
-                self.push(FindingKind::Deadlock, key, msg, locs, schedule.clone());
+                });
             }
-            Some(Abort::StepLimit) => self.push(
-                FindingKind::StepLimit,
-                "steps".into(),
-                format!(
-                    "an execution exceeded {} steps (a livelock or an unbounded loop)",
-                    s.steps.len() - 1
-                ),
-                vec![
-                    s.steps
-                        .last()
-                        .map(|st| st.site.to_string())
-                        .unwrap_or_default(),
-                ],
-                schedule.clone(),
-            ),
-            Some(Abort::StackOverflow(t)) => self.push(
-                FindingKind::Panic,
-                format!("stack overflow {}", site(*t)),
-                format!(
-                    "task {t} (forked at {}) overflowed its stack of {} bytes (raise it with \
-                     `Checker::stack_size`, or look for unbounded recursion)",
-                    site(*t),
-                    c.stack_size
-                ),
-                vec![site(*t)],
-                schedule.clone(),
-            ),
+            Some(Abort::StepLimit) => self.push(FindingKind::StepLimit, 3, &schedule, || {
+                (
+                    format!(
+                        "an execution exceeded {} steps (a livelock or an unbounded loop)",
+                        s.steps.len().saturating_sub(1)
+                    ),
+                    vec![
+                        s.steps
+                            .last()
+                            .map(|st| st.site.to_string())
+                            .unwrap_or_default(),
+                    ],
+                )
+            }),
+            Some(Abort::StackOverflow(t)) => {
+                self.push(FindingKind::Panic, task_key(*t), &schedule, || {
+                    (
+                        format!(
+                            "task {t} (forked at {}) overflowed its stack of {} bytes (raise it \
+                             with `Checker::stack_size`, or look for unbounded recursion)",
+                            site(*t),
+                            c.stack_size
+                        ),
+                        vec![site(*t)],
+                    )
+                })
+            }
             Some(Abort::Stale(msg)) | Some(Abort::Harness(msg)) => self.push(
                 FindingKind::UncontrolledNondeterminism,
-                msg.clone(),
-                msg.clone(),
-                vec![],
-                schedule.clone(),
+                str_key(msg),
+                &schedule,
+                || (msg.clone(), vec![]),
             ),
             None => {}
         }
         for (i, t) in s.tasks.iter().enumerate().skip(1) {
             if t.detached && !t.waited {
                 if let Some((msg, at)) = &t.panic {
-                    self.push(
-                        FindingKind::LostError,
-                        format!("{} {msg}", t.site),
+                    let key = exec::mix(t.site.key(), str_key(msg));
+                    self.push(FindingKind::LostError, key, &schedule, || {
+                        (
+                            format!(
+                                "task {i} forked at {} panicked ({msg}) and its future was \
+                                 never waited: the error is lost",
+                                t.site
+                            ),
+                            vec![t.site.to_string(), at.clone()],
+                        )
+                    });
+                }
+                self.push(FindingKind::UnwaitedFuture, t.site.key(), &schedule, || {
+                    (
                         format!(
-                            "task {i} forked at {} panicked ({msg}) and its future was never \
-                             waited: the error is lost",
+                            "the future of the task forked at {} was dropped without wait",
                             t.site
                         ),
-                        vec![t.site.to_string(), at.clone()],
-                        schedule.clone(),
-                    );
-                }
-                self.push(
-                    FindingKind::UnwaitedFuture,
-                    t.site.to_string(),
-                    format!(
-                        "the future of the task forked at {} was dropped without wait",
-                        t.site
-                    ),
-                    vec![t.site.to_string()],
-                    schedule.clone(),
-                );
+                        vec![t.site.to_string()],
+                    )
+                });
             }
         }
         let analysis = if c.analysis {
@@ -969,54 +992,62 @@ impl Acc {
         for race in &analysis.races {
             let step = |seen: &super::hb::Seen| s.steps[seen.step as usize];
             let (a, b) = (step(&race.first), step(&race.second));
-            let kind = |st: &exec::Step| match st.op {
-                Op::Access(_, k) => k,
-                _ => super::AccessKind::Read,
-            };
-            let mut pair = [a.site.to_string(), b.site.to_string()];
-            pair.sort();
-            let obj = &s.objects[race.obj as usize];
-            self.push(
-                FindingKind::Race,
-                format!("{} {}", pair[0], pair[1]),
-                format!(
-                    "data race on the state created at {}: task {} {} at {} and task {} {} at                      {} are not ordered by fork/wait, a lock or an atomic",
-                    obj.site,
-                    a.task,
-                    kind_text(kind(&a)),
-                    a.site,
-                    b.task,
-                    kind_text(kind(&b)),
-                    b.site
-                ),
-                vec![a.site.to_string(), b.site.to_string()],
-                schedule.clone(),
-            );
+            let (ka, kb) = (a.site.key(), b.site.key());
+            let key = exec::mix(ka.min(kb), ka.max(kb));
+            self.push(FindingKind::Race, key, &schedule, || {
+                let kind = |st: &exec::Step| match st.op {
+                    Op::Access(_, k) => k,
+                    _ => super::AccessKind::Read,
+                };
+                let obj = &s.objects[race.obj as usize];
+                (
+                    format!(
+                        "data race on the state created at {}: task {} {} at {} and task {} {} \
+                         at {} are not ordered by fork/wait, a lock or an atomic",
+                        obj.site,
+                        a.task,
+                        kind_text(kind(&a)),
+                        a.site,
+                        b.task,
+                        kind_text(kind(&b)),
+                        b.site
+                    ),
+                    vec![a.site.to_string(), b.site.to_string()],
+                )
+            });
         }
         for imp in &analysis.impure {
+            let key = exec::mix(imp.site.key(), imp.class as u64);
+            if self
+                .findings
+                .iter()
+                .any(|f| f.kind == FindingKind::ImpureWrite && f.key == key)
+            {
+                continue;
+            }
             let at = imp.site.to_string();
             if c.allowed_sites.iter().any(|a| at.contains(a.as_str())) {
                 continue;
             }
-            let obj = &s.objects[imp.obj as usize];
-            let owner = match obj.creator {
-                None => "outside the program".to_string(),
-                Some(0) => "the caller (task 0)".to_string(),
-                Some(t) => format!("task {t}"),
-            };
-            self.push(
-                FindingKind::ImpureWrite,
-                format!("{at} {}", imp.class.name()),
-                format!(
-                    "impure write ({}): task {} (forked at {}) writes state created at {} by                      {owner}, which it does not own",
-                    imp.class.name(),
-                    imp.task,
-                    s.tasks[imp.task as usize].site,
-                    obj.site
-                ),
-                vec![at.clone(), obj.site.to_string()],
-                schedule.clone(),
-            );
+            self.push(FindingKind::ImpureWrite, key, &schedule, || {
+                let obj = &s.objects[imp.obj as usize];
+                let owner = match obj.creator {
+                    None => "outside the program".to_string(),
+                    Some(0) => "the caller (task 0)".to_string(),
+                    Some(t) => format!("task {t}"),
+                };
+                (
+                    format!(
+                        "impure write ({}): task {} (forked at {}) writes state created at {} \
+                         by {owner}, which it does not own",
+                        imp.class.name(),
+                        imp.task,
+                        s.tasks[imp.task as usize].site,
+                        obj.site
+                    ),
+                    vec![at.clone(), obj.site.to_string()],
+                )
+            });
         }
         if s.abort.is_some() {
             return;
@@ -1024,13 +1055,10 @@ impl Acc {
         let value = match &r.outcome {
             Some(Ok(v)) => v.clone(),
             Some(Err((msg, at))) => {
-                self.push(
-                    FindingKind::Panic,
-                    format!("{msg} {at}"),
-                    format!("the program panicked: {msg}"),
-                    vec![at.clone()],
-                    schedule.clone(),
-                );
+                let key = exec::mix(str_key(msg), str_key(at));
+                self.push(FindingKind::Panic, key, &schedule, || {
+                    (format!("the program panicked: {msg}"), vec![at.clone()])
+                });
                 format!("panic: {msg}")
             }
             None => return,
@@ -1044,6 +1072,7 @@ impl Acc {
                     .iter()
                     .find(|o| !o.value.starts_with("panic: "))
                     .map(|o| (o.value.clone(), o.replay.clone()));
+                let schedule = schedule();
                 self.outcomes.push(Outcome {
                     value: value.clone(),
                     count: 1,
@@ -1057,12 +1086,12 @@ impl Acc {
                     {
                         self.findings.push(PendingFinding {
                             kind: FindingKind::Nondeterminism,
-                            key: "outcomes".into(),
+                            key: 0,
                             message: format!(
                                 "two schedules gave different outcomes: {first} and {value}"
                             ),
                             locations: vec![],
-                            schedule: Some(schedule.clone()),
+                            schedule: Some(schedule),
                             other: Schedule::from_token(&first_token).ok(),
                             replay: None,
                             interleaving: String::new(),

@@ -55,10 +55,8 @@ pub(crate) fn recycle(co: Coro, size: usize) {
 /// dropped (the simulator drives or drops every coroutine of an execution before the
 /// execution returns).
 /// Returns the coroutine and the lowest usable address of its stack.
-pub(crate) unsafe fn spawn<'a>(
-    stack: DefaultStack,
-    body: Box<dyn FnOnce(&TaskYielder) + 'a>,
-) -> (Coro, usize) {
+/// The closure is moved onto the coroutine's own stack (no allocation).
+pub(crate) unsafe fn spawn(stack: DefaultStack, body: impl FnOnce(&TaskYielder)) -> (Coro, usize) {
     let limit = stack.limit().get();
     // SAFETY: forwarded to the caller (see above).
     let co = unsafe { Coro::with_stack_unchecked(stack, move |y: &TaskYielder, ()| body(y)) };

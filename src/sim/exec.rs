@@ -66,6 +66,15 @@ pub(crate) enum Where {
 }
 
 impl Where {
+    /// A cheap identity for deduplicating findings (no allocation).
+    pub(crate) fn key(&self) -> u64 {
+        let (file, line, col) = match self {
+            Where::Rust(l) => (l.file().as_ptr() as u64, l.line(), l.column()),
+            Where::Model(s) => (s.file.as_ptr() as u64, s.line, s.col),
+        };
+        mix(mix(file, line as u64), col as u64)
+    }
+
     fn line_col(&self) -> (u32, u32) {
         match self {
             Where::Rust(l) => (l.line(), l.column()),
@@ -301,7 +310,7 @@ fn suspend(y: *const TaskYielder) {
 }
 
 #[inline]
-fn mix(h: u64, v: u64) -> u64 {
+pub(crate) fn mix(h: u64, v: u64) -> u64 {
     (h ^ v).wrapping_mul(0x0100_0000_01b3).rotate_left(23)
 }
 
@@ -401,7 +410,12 @@ impl ExecState {
             Op::Joined(t) => 7 | (t as u64) << 8,
             Op::Acquired(o) => 8 | (o as u64) << 8,
         };
-        let (line, col) = site.line_col();
+        // Start and End are identified by the task (whose fork site the Fork step hashed);
+        // task 0's site is wherever the checker was called, which must not matter.
+        let (line, col) = match op {
+            Op::Start | Op::End => (0, 0),
+            _ => site.line_col(),
+        };
         self.path_hash = mix(
             self.path_hash,
             code ^ (self.current as u64) << 40 ^ (line as u64) << 20 ^ col as u64,
@@ -743,13 +757,55 @@ pub(crate) fn note_panic(msg: String, at: String) {
     });
 }
 
-/// The result of one execution (the checker reads the rest off the state).
+/// The result of one execution (the checker reads the rest off the state). Dropping it
+/// hands the execution's buffers back for the next execution on this thread.
 pub(crate) struct Finished {
     pub state: ExecState,
 }
 
+/// Buffers kept between executions so that a run does not re-grow them every time.
+#[derive(Default)]
+struct Spare {
+    tasks: Vec<TaskRec>,
+    ready: Vec<TaskId>,
+    steps: Vec<Step>,
+    choices: Vec<Choice>,
+    objects: Vec<ObjInfo>,
+    scratch: Vec<TaskId>,
+}
+
+thread_local! {
+    static SPARE: RefCell<Spare> = RefCell::new(Spare::default());
+}
+
+impl Drop for Finished {
+    fn drop(&mut self) {
+        let s = &mut self.state;
+        let mut spare = Spare {
+            tasks: std::mem::take(&mut s.tasks),
+            ready: std::mem::take(&mut s.ready),
+            steps: std::mem::take(&mut s.steps),
+            choices: std::mem::take(&mut s.choices),
+            objects: std::mem::take(&mut s.objects),
+            scratch: std::mem::take(&mut s.scratch),
+        };
+        spare.tasks.clear();
+        spare.ready.clear();
+        spare.steps.clear();
+        spare.choices.clear();
+        spare.objects.clear();
+        spare.scratch.clear();
+        let _ = SPARE.try_with(|sp| *sp.borrow_mut() = spare);
+    }
+}
+
 /// Runs one execution of `main` under `sched`.
-pub(crate) fn run(main: &mut dyn FnMut(), sched: &mut dyn Scheduler, cfg: &Config) -> Finished {
+pub(crate) fn run(
+    main: &mut dyn FnMut(),
+    sched: &mut dyn Scheduler,
+    cfg: &Config,
+    main_site: Site,
+) -> Finished {
     let epoch = EPOCH.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     // SAFETY (lifetime erasure): the main body borrows `main`, which outlives this call;
     // every coroutine is finished or dropped before we return.
@@ -758,16 +814,17 @@ pub(crate) fn run(main: &mut dyn FnMut(), sched: &mut dyn Scheduler, cfg: &Confi
     let sched_ptr: *mut (dyn Scheduler + '_) = sched;
     // SAFETY: as above; the scheduler outlives the execution.
     let sched_ptr: *mut dyn Scheduler = unsafe { std::mem::transmute(sched_ptr) };
+    let spare = SPARE.with(|sp| std::mem::take(&mut *sp.borrow_mut()));
     let exec = Exec {
         state: RefCell::new(ExecState {
-            tasks: Vec::new(),
-            ready: Vec::new(),
+            tasks: spare.tasks,
+            ready: spare.ready,
             current: 0,
             next: Some(0),
-            steps: Vec::new(),
-            choices: Vec::new(),
+            steps: spare.steps,
+            choices: spare.choices,
             accessed: false,
-            objects: Vec::new(),
+            objects: spare.objects,
             abort: None,
             path_hash: 0xcbf2_9ce4_8422_2325,
             epoch,
@@ -775,12 +832,10 @@ pub(crate) fn run(main: &mut dyn FnMut(), sched: &mut dyn Scheduler, cfg: &Confi
             cfg: cfg.clone(),
             sched: sched_ptr,
             tearing_down: false,
-            scratch: Vec::new(),
+            scratch: spare.scratch,
         }),
     };
-    exec.state
-        .borrow_mut()
-        .new_task(None, Location::caller(), main_body);
+    exec.state.borrow_mut().new_task(None, main_site, main_body);
     let prev = CURRENT.with(|c| c.replace(&exec as *const Exec));
     let _ctx = crate::runtime::context::enter(crate::runtime::context::Context::Sim);
     drive(&exec);
@@ -854,14 +909,14 @@ fn drive(exec: &Exec) {
     }
 }
 
-fn task_entry(t: TaskId, body: Box<dyn FnOnce()>) -> Box<dyn FnOnce(&TaskYielder)> {
-    Box::new(move |y: &TaskYielder| {
+fn task_entry(t: TaskId, body: Box<dyn FnOnce()>) -> impl FnOnce(&TaskYielder) {
+    move |y: &TaskYielder| {
         with(|s| s.tasks[t as usize].yielder = y as *const TaskYielder);
         if t != 0 {
             start_point(t);
         }
         body();
-    })
+    }
 }
 
 fn teardown(exec: &Exec) {

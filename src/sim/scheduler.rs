@@ -7,8 +7,9 @@
 //!   at `depth - 1` change points drawn uniformly from the first `k` choices, the running
 //!   task's priority drops below every initial one. For a program with `n` tasks and `k`
 //!   steps, one run finds a bug of depth `d` with probability at least `1/(n·k^(d-1))`.
-//!   We count steps in *choices* and take `k` as twice the choices of the default
-//!   (non-preemptive) schedule, measured once per run.
+//!   We count steps in *choices* and take `k` as the number of choices of the default
+//!   (non-preemptive) schedule, measured once per run (so that iteration i still depends
+//!   on (seed, i) alone).
 //! * **Exhaustive**: depth-first over the tree of choices, optionally bounded in
 //!   preemptions (Musuvathi & Qadeer, *Iterative Context Bounding*, PLDI 2007). Each
 //!   execution replays a prefix of the previous one with its last open choice advanced,
@@ -101,7 +102,6 @@ pub(crate) struct PctSched {
     change_points: Vec<usize>,
     /// Estimate of the number of choices per execution (`k`).
     k: usize,
-    last: Option<TaskId>,
 }
 
 impl PctSched {
@@ -113,7 +113,6 @@ impl PctSched {
             prio: Vec::new(),
             change_points: Vec::new(),
             k: 16,
-            last: None,
         }
     }
 
@@ -131,11 +130,15 @@ impl Scheduler for PctSched {
     fn begin(&mut self, iteration: u64) -> bool {
         self.rng = iteration_rng(self.seed, iteration);
         self.prio.clear();
-        self.last = None;
         self.change_points.clear();
-        for _ in 1..self.depth {
+        // d - 1 distinct change points among the first k choices (without replacement:
+        // coinciding points would waste depth).
+        let want = (self.depth as usize - 1).min(self.k);
+        while self.change_points.len() < want {
             let p = below(&mut self.rng, self.k.max(1));
-            self.change_points.push(p);
+            if !self.change_points.contains(&p) {
+                self.change_points.push(p);
+            }
         }
         true
     }
@@ -146,13 +149,23 @@ impl Scheduler for PctSched {
         current: Option<u32>,
         nth: usize,
     ) -> Result<usize, String> {
+        let mut best = self.highest(runnable);
         if let Some(i) = self.change_points.iter().position(|&c| c == nth) {
-            if let Some(c) = current {
-                let t = runnable[c as usize];
-                self.prio_of(t);
-                self.prio[t as usize] = i as u64 + 1;
-            }
+            // At change point i, the task that would run this step drops to priority
+            // i + 1, below every initial priority (as in the paper: the thread executing
+            // step k_i is lowered), and the step goes to the new highest.
+            let t = runnable[best];
+            self.prio[t as usize] = i as u64 + 1;
+            best = self.highest(runnable);
         }
+        let _ = current;
+        Ok(best)
+    }
+}
+
+impl PctSched {
+    /// The index of the highest-priority task in `runnable`.
+    fn highest(&mut self, runnable: &[TaskId]) -> usize {
         let mut best = 0;
         let mut best_p = 0;
         for (i, &t) in runnable.iter().enumerate() {
@@ -162,12 +175,9 @@ impl Scheduler for PctSched {
                 best = i;
             }
         }
-        self.last = Some(runnable[best]);
-        Ok(best)
+        best
     }
-}
 
-impl PctSched {
     /// Sets `k`, the number of choices change points are drawn from. The checker measures
     /// it once per run on the default (non-preemptive) schedule, so that it is the same in
     /// every iteration and shard: iteration i still depends on (seed, i) alone.
