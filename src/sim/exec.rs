@@ -386,6 +386,9 @@ impl ExecState {
     }
 
     fn record(&mut self, op: Op, site: Where) {
+        if matches!(op, Op::Access(..)) {
+            self.accessed = true;
+        }
         let step = Step {
             task: self.current,
             op,
@@ -620,22 +623,9 @@ fn start_point(t: TaskId) {
 }
 
 /// Records an access to instrumented state, as a scheduling point.
+#[inline]
 pub(crate) fn access(obj: ObjId, kind: AccessKind, site: Site) {
-    let y = with(|s| {
-        if s.tearing_down {
-            return None;
-        }
-        if overflow::near_limit() {
-            return Some(s.stack_exhausted());
-        }
-        let at = s.here(site);
-        s.accessed = true;
-        s.record(Op::Access(obj, kind), at);
-        s.after_point()
-    });
-    if let Some(y) = y {
-        suspend(y);
-    }
+    point(Op::Access(obj, kind), site);
 }
 
 /// Blocks the current task on `b` until it is woken and scheduled again.
@@ -681,9 +671,6 @@ pub(crate) fn log(op: Op, site: Site) {
     with(|s| {
         if !s.tearing_down {
             let at = s.here(site);
-            if matches!(op, Op::Access(..)) {
-                s.accessed = true;
-            }
             s.record(op, at);
         }
     });
