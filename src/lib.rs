@@ -63,6 +63,7 @@
 
 #![deny(missing_docs)]
 
+pub mod cli;
 mod future;
 pub mod model;
 pub mod runtime;

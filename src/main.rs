@@ -1,5 +1,5 @@
-//! The `forkwait` command line.
-fn main() {
-    eprintln!("forkwait: the command line arrives with the model language");
-    std::process::exit(2);
+//! The `forkwait` command line (see [`forkwait::cli`]).
+
+fn main() -> std::process::ExitCode {
+    forkwait::cli::main()
 }

@@ -60,18 +60,70 @@
 //!      --> models/foo.fw:2:10\n  |\n2 | if x == 1\n  |          ^"
 //! );
 //! ```
+//!
+//! # Running models
+//!
+//! [`Model`] loads a file (parse, then static checks: unknown names, argument counts of
+//! direct calls, operators on literals), and [`Model::run_main`] runs it on the library:
+//! `fork` is [`crate::fork`], and every global variable, instance attribute, list and dict
+//! is [`crate::sync`] state, so a model runs in every mode and the simulator classifies its
+//! impure writes as `input`, `module-attribute` or `global`. [`check_model`] is what
+//! `forkwait check` runs: it explores a model with [`CheckOptions`] and compares the
+//! [`verdicts`] with the `# expect:` header.
+//!
+//! ```
+//! use forkwait::model::{CheckOptions, Model, check_model};
+//! let src = "\
+//! ## expect: nondeterministic, impure
+//! def add(log, x):
+//!     with lock:
+//!         log.append(x)
+//!
+//! lock = Lock()
+//!
+//! def main():
+//!     log = []
+//!     a = fork(add, log, 1)
+//!     b = fork(add, log, 2)
+//!     wait(a)
+//!     wait(b)
+//!     return log
+//! ";
+//! let model = Model::from_source("appends.fw", src).unwrap();
+//! let check = check_model(&model, &CheckOptions { iterations: 200, ..Default::default() });
+//! assert!(check.ok, "{}", check.report);
+//! let outcomes: Vec<&str> = check.report.outcomes().iter().map(|o| o.value.as_str()).collect();
+//! assert!(outcomes.contains(&"[1, 2]") && outcomes.contains(&"[2, 1]"));
+//! ```
 
+mod access;
 pub mod ast;
+mod builtins;
+mod check;
 pub mod diag;
+mod interp;
 mod lexer;
+mod load;
+mod ops;
 mod parser;
+mod resolve;
+mod snapshot;
+mod tasks;
+mod value;
 
 pub use self::ast::{
     BinOp, Call, ClassDef, CmpOp, Comparison, Expr, ExprKind, FunctionDef, IfBranch, Keyword,
     LogicOp, Param, Program, Span, Stmt, StmtKind, Target, TargetKind, UnaryOp, VERDICTS,
 };
+pub use self::check::{
+    CheckOptions, MODEL_STACK_SIZE, ModelCheck, check_model, matches_expectation, verdicts,
+};
 pub use self::diag::Diagnostic;
+pub use self::interp::{MAX_CALL_DEPTH, YIELD_EVERY};
+pub use self::load::{LoadError, Model, Print};
 pub use self::parser::MAX_DEPTH;
+pub use self::snapshot::Snapshot;
+pub use self::value::{Dict, FutureCell, Instance, List, Lock, Value};
 
 use self::lexer::{Kw, Tok};
 use self::parser::{PResult, Parser, bail};

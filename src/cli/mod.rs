@@ -1,0 +1,261 @@
+//! The `forkwait` command line: check, replay, run and trace `.fw` models.
+//!
+//! `src/main.rs` only calls [`main`]; [`run`] takes the arguments and returns the exit
+//! status, so the whole command line can be driven from tests.
+//!
+//! Exit status: **0** when every model got exactly the verdicts of its `# expect:` header
+//! (or, without a header, nothing was found); **1** when a model did not (or, for `run`,
+//! `trace` and `replay`, when the model failed at run time or the replayed schedule shows a
+//! finding); **2** on bad usage or bad input: unknown flags, a missing or malformed model
+//! (rendered as `file:line:col` with the source line and a caret), a corrupt or stale
+//! replay token.
+//!
+//! ```
+//! let code = forkwait::cli::run(["forkwait", "check", "--iterations", "x", "models"]);
+//! assert_eq!(code, 2); // bad usage
+//! ```
+
+mod check;
+mod commands;
+
+use crate::model::{CheckOptions, LoadError, Model};
+use crate::{Strategy, WaitPolicy};
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use std::ffi::OsString;
+use std::io::Write;
+use std::path::PathBuf;
+
+const AFTER_HELP: &str = "\
+Exit status: 0 when every model got exactly the verdicts of its `# expect:` header (a model
+without a header: when nothing was found); 1 otherwise, or when `run`/`trace` hit a runtime
+error of the model, or the replayed schedule shows a finding; 2 on bad usage or bad input
+(unknown flags, a malformed model, shown as file:line:col with a caret, a bad token).";
+
+/// forkwait: fork/wait programs (`.fw` models), checked deterministically.
+#[derive(Parser, Debug)]
+#[command(name = "forkwait", version, after_help = AFTER_HELP)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Explore every model's schedules and compare the verdicts with its `# expect:` header.
+    ///
+    /// Prints a table of verdicts, then each finding with its interleaving (model lines)
+    /// and the `forkwait replay` command that reproduces it.
+    Check(CheckArgs),
+    /// Run exactly one schedule of a model: the interleaving step by step, then the outcome.
+    Replay(ReplayArgs),
+    /// Run `main()` once and print its result (and what the model prints).
+    ///
+    /// A runtime error of the model is printed with its location and exits with 1.
+    Run(RunArgs),
+    /// Run `main()` eagerly and print the fork/wait graph: TorchScript-style IR
+    /// (`prim::fork` with its subgraph, `aten::wait`), Graphviz dot or JSON.
+    Trace(TraceArgs),
+}
+
+/// Simulator settings shared by `check` and `replay`.
+#[derive(Args, Debug, Clone)]
+struct SimArgs {
+    /// Model a pool of K workers (default: unbounded); see --wait.
+    #[arg(long, value_name = "K", value_parser = clap::value_parser!(u32).range(1..))]
+    workers: Option<u32>,
+    /// What a task blocked in `wait` does with its worker: `suspend` frees it (the
+    /// TorchScript interpreter, the default), `block` holds it (Static Runtime: nested forks
+    /// can starve).
+    #[arg(long, value_enum, value_name = "POLICY")]
+    wait: Option<WaitArg>,
+    /// The step limit of one execution (default 20000); beyond it the verdict is
+    /// `livelock`.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    max_steps: Option<u64>,
+}
+
+#[derive(Args, Debug)]
+struct CheckArgs {
+    /// Model files, or directories (every `.fw` file below them, sorted by path).
+    #[arg(required = true, value_name = "PATH")]
+    paths: Vec<PathBuf>,
+    /// How to explore schedules: random, pct:D (PCT for bugs of depth D), exhaustive, or
+    /// exhaustive:K (at most K preemptions).
+    #[arg(long, default_value = "random", value_parser = parse_strategy)]
+    strategy: Strategy,
+    /// Executions per model.
+    #[arg(long, default_value_t = 1000, value_name = "N")]
+    iterations: u64,
+    /// The seed: iteration i depends on (seed, i) only.
+    #[arg(long, default_value_t = 0, value_name = "N")]
+    seed: u64,
+    #[command(flatten)]
+    sim: SimArgs,
+    /// Print one JSON document instead of the table.
+    #[arg(long)]
+    json: bool,
+    /// Check this many models in parallel (each model's check stays single-threaded and
+    /// deterministic; the output is always in path order).
+    #[arg(long, default_value_t = 1, value_name = "N",
+          value_parser = clap::value_parser!(u32).range(1..))]
+    jobs: u32,
+}
+
+#[derive(Args, Debug)]
+struct ReplayArgs {
+    /// The model file.
+    file: PathBuf,
+    /// The replay token (`fw1:...`) printed by `check`.
+    token: String,
+    /// Give the same --workers, --wait and --max-steps as the `check` that printed the
+    /// token (`check` prints them in its replay commands).
+    #[command(flatten)]
+    sim: SimArgs,
+}
+
+#[derive(Args, Debug)]
+struct RunArgs {
+    /// The model file.
+    file: PathBuf,
+    /// eager: forks run at the fork point; parallel: a thread pool; sim: one simulated
+    /// schedule (print output is shown for its first execution only).
+    #[arg(long, value_enum, default_value = "eager")]
+    mode: Mode,
+    /// Threads of the pool in parallel mode (default: the machine's parallelism).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    threads: Option<u32>,
+    /// The seed of the schedule in sim mode.
+    #[arg(long, default_value_t = 0, value_name = "N")]
+    seed: u64,
+}
+
+#[derive(Args, Debug)]
+struct TraceArgs {
+    /// The model file.
+    file: PathBuf,
+    /// Output format.
+    #[arg(long, value_enum, default_value = "ir")]
+    format: Format,
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+enum WaitArg {
+    Suspend,
+    Block,
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+enum Mode {
+    Eager,
+    Parallel,
+    Sim,
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+enum Format {
+    Ir,
+    Dot,
+    Json,
+}
+
+fn parse_strategy(s: &str) -> Result<Strategy, String> {
+    match s.parse::<Strategy>()? {
+        Strategy::Replay(_) => Err("use `forkwait replay FILE TOKEN` to replay a token".into()),
+        other => Ok(other),
+    }
+}
+
+impl SimArgs {
+    fn options(&self) -> CheckOptions {
+        let d = CheckOptions::default();
+        CheckOptions {
+            workers: self.workers,
+            wait: match self.wait {
+                Some(WaitArg::Block) => WaitPolicy::Block,
+                _ => WaitPolicy::Suspend,
+            },
+            max_steps: self.max_steps.unwrap_or(d.max_steps),
+            ..d
+        }
+    }
+
+    fn given(&self) -> bool {
+        self.workers.is_some() || self.wait.is_some() || self.max_steps.is_some()
+    }
+}
+
+/// Writes to standard output, ignoring a closed pipe (`forkwait check models | head`).
+pub(crate) fn out(text: &str) {
+    let mut o = std::io::stdout().lock();
+    let _ = o.write_all(text.as_bytes());
+    let _ = o.flush();
+}
+
+/// Writes to standard error, ignoring errors.
+pub(crate) fn err(text: &str) {
+    let _ = std::io::stderr().lock().write_all(text.as_bytes());
+}
+
+/// Loads a model, printing the rendered error on failure.
+pub(crate) fn load(path: &std::path::Path) -> Result<Model, i32> {
+    Model::load(path).map_err(|e: LoadError| {
+        err(&format!("{}\n", e.render()));
+        2
+    })
+}
+
+/// Keeps the panics that carry model errors quiet outside the simulator (their message is
+/// reported by the command itself); other panics print as usual.
+fn install_quiet_hook() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        let prev = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            let model_error = info
+                .location()
+                .is_some_and(|l| l.file().replace('\\', "/").ends_with("model/interp.rs"));
+            if !model_error {
+                prev(info);
+            }
+        }));
+    });
+}
+
+/// Runs the command line `args` (the first item is the program name) and returns the exit
+/// status (see the module docs).
+///
+/// ```
+/// assert_eq!(forkwait::cli::run(["forkwait", "run", "no/such/model.fw"]), 2);
+/// ```
+pub fn run<I, T>(args: I) -> i32
+where
+    I: IntoIterator<Item = T>,
+    T: Into<OsString> + Clone,
+{
+    let cli = match Cli::try_parse_from(args) {
+        Ok(cli) => cli,
+        Err(e) => {
+            let _ = e.print();
+            return e.exit_code();
+        }
+    };
+    install_quiet_hook();
+    match cli.command {
+        Command::Check(a) => check::command(&a),
+        Command::Replay(a) => commands::replay(&a),
+        Command::Run(a) => commands::run(&a),
+        Command::Trace(a) => commands::trace(&a),
+    }
+}
+
+/// The entry point of the `forkwait` binary: [`run`] on the process's arguments.
+///
+/// ```no_run
+/// fn main() -> std::process::ExitCode {
+///     forkwait::cli::main()
+/// }
+/// ```
+pub fn main() -> std::process::ExitCode {
+    let code = run(std::env::args_os());
+    std::process::ExitCode::from(u8::try_from(code).unwrap_or(2))
+}

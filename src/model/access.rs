@@ -1,0 +1,225 @@
+//! Attributes and items: instance attributes (instrumented cells), indexing and slicing
+//! of lists, tuples, strings and ranges, dict lookups. Part of the interpreter (see
+//! `interp.rs`); every container access is one access to its instrumented state.
+
+use super::ast::{Expr, ExprKind, Span};
+use super::builtins;
+use super::interp::{Frame, Interp, Res};
+use super::value::{List, Value, key_eq, range_len};
+use crate::sync::Shared;
+use std::sync::Arc;
+
+impl Interp {
+    pub(crate) fn getattr(&self, obj: &Value, attr: &str, span: Span) -> Res<Value> {
+        if let Value::Instance(inst) = obj {
+            if let Some(cell) = inst.attr(attr) {
+                return Ok(cell.read());
+            }
+            let class = &self.code.program.classes[inst.class];
+            if let Some(i) = class.methods.iter().position(|m| m.name == attr) {
+                return Ok(Value::Method(inst.clone(), i));
+            }
+        } else if let Some(m) = builtins::method(obj, attr) {
+            return Ok(Value::BuiltinMethod(Arc::new(obj.clone()), m));
+        }
+        let t = obj.type_name();
+        Err(self.err(span, format!("'{t}' object has no attribute '{attr}'")))
+    }
+
+    pub(crate) fn setattr(&self, obj: &Value, attr: &str, v: Value, span: Span) -> Res<()> {
+        let Value::Instance(inst) = obj else {
+            let t = obj.type_name();
+            return Err(self.err(
+                span,
+                format!("cannot set attribute '{attr}' of a '{t}' object"),
+            ));
+        };
+        if let Some(cell) = inst.attr(attr) {
+            cell.write(v);
+            return Ok(());
+        }
+        // A new attribute changes the instance's shape (a module-attribute write).
+        inst.shape.write(());
+        let mut attrs = inst.attrs.lock().unwrap_or_else(|e| e.into_inner());
+        match attrs.iter().find(|(n, _)| &**n == attr) {
+            Some((_, cell)) => {
+                let cell = cell.clone();
+                drop(attrs);
+                cell.write(v);
+            }
+            None => attrs.push((Arc::from(attr), Arc::new(Shared::attribute(v)))),
+        }
+        Ok(())
+    }
+
+    fn index(&self, i: &Value, len: usize, what: &str, span: Span) -> Res<usize> {
+        let Some(i) = i.as_int() else {
+            let t = i.type_name();
+            return Err(self.err(span, format!("{what} indices must be integers, not '{t}'")));
+        };
+        let len = i64::try_from(len).unwrap_or(i64::MAX);
+        let j = if i < 0 { i + len } else { i };
+        if j < 0 || j >= len {
+            return Err(self.err(span, format!("{what} index out of range")));
+        }
+        Ok(j as usize)
+    }
+
+    fn slice(&self, f: &mut Frame, e: &Expr, len: usize) -> Res<Vec<usize>> {
+        let ExprKind::Slice { lower, upper, step } = &e.kind else {
+            return Ok(Vec::new());
+        };
+        let mut bound = |x: &Option<Box<Expr>>| -> Res<Option<i64>> {
+            match x {
+                None => Ok(None),
+                Some(x) => match self.eval(f, x)? {
+                    Value::None => Ok(None),
+                    v => v
+                        .as_int()
+                        .map(Some)
+                        .ok_or_else(|| self.err(x.span, "slice indices must be integers or None")),
+                },
+            }
+        };
+        let (lo, hi, st) = (bound(lower)?, bound(upper)?, bound(step)?);
+        let st = st.unwrap_or(1);
+        if st == 0 {
+            return Err(self.err(e.span, "slice step cannot be zero"));
+        }
+        let n = i64::try_from(len).unwrap_or(i64::MAX);
+        let clamp = |x: i64, lo: i64, hi: i64| x.max(lo).min(hi);
+        let fix = |x: i64| if x < 0 { x + n } else { x };
+        let out = if st > 0 {
+            let a = lo.map_or(0, |x| clamp(fix(x), 0, n));
+            let b = hi.map_or(n, |x| clamp(fix(x), 0, n));
+            (0..range_len(a, b, st))
+                .map(|k| (a + k * st) as usize)
+                .collect()
+        } else {
+            let a = lo.map_or(n - 1, |x| clamp(fix(x), -1, n - 1));
+            let b = hi.map_or(-1, |x| clamp(fix(x), -1, n - 1));
+            (0..range_len(a, b, st))
+                .map(|k| (a + k * st) as usize)
+                .collect()
+        };
+        Ok(out)
+    }
+
+    pub(crate) fn subscript(&self, f: &mut Frame, obj: &Value, index: &Expr) -> Res<Value> {
+        if matches!(index.kind, ExprKind::Slice { .. }) {
+            let class = f.class();
+            return match obj {
+                Value::List(l) => {
+                    let items = l.cell.read();
+                    let idx = self.slice(f, index, items.len())?;
+                    let out = idx.into_iter().map(|i| items[i].clone()).collect();
+                    Ok(Value::List(List::new(out, class)))
+                }
+                Value::Tuple(t) => {
+                    let idx = self.slice(f, index, t.len())?;
+                    Ok(Value::tuple(
+                        idx.into_iter().map(|i| t[i].clone()).collect(),
+                    ))
+                }
+                Value::Str(s) => {
+                    let chars: Vec<char> = s.chars().collect();
+                    let idx = self.slice(f, index, chars.len())?;
+                    let out: String = idx.into_iter().map(|i| chars[i]).collect();
+                    Ok(Value::str(&out))
+                }
+                other => Err(self.err(
+                    index.span,
+                    format!("'{}' object cannot be sliced", other.type_name()),
+                )),
+            };
+        }
+        let key = self.eval(f, index)?;
+        self.getitem(obj, &key, index.span)
+    }
+
+    pub(crate) fn getitem(&self, obj: &Value, key: &Value, span: Span) -> Res<Value> {
+        match obj {
+            Value::List(l) => {
+                let items = l.cell.read();
+                let i = self.index(key, items.len(), "list", span)?;
+                Ok(items[i].clone())
+            }
+            Value::Tuple(t) => {
+                let i = self.index(key, t.len(), "tuple", span)?;
+                Ok(t[i].clone())
+            }
+            Value::Str(s) => {
+                let chars: Vec<char> = s.chars().collect();
+                let i = self.index(key, chars.len(), "string", span)?;
+                Ok(Value::str(&chars[i].to_string()))
+            }
+            Value::Range(a, b, st) => {
+                let i = self.index(key, range_len(*a, *b, *st) as usize, "range", span)?;
+                Ok(Value::Int(a + st * i as i64))
+            }
+            Value::Dict(d) => {
+                if !key.hashable() {
+                    let t = key.type_name();
+                    return Err(self.err(span, format!("unhashable type: '{t}'")));
+                }
+                let entries = d.cell.read();
+                match entries.iter().find(|(k, _)| key_eq(k, key)) {
+                    Some((_, v)) => Ok(v.clone()),
+                    None => Err(self.err(span, format!("KeyError: {key:?}"))),
+                }
+            }
+            other => Err(self.err(
+                span,
+                format!("'{}' object is not subscriptable", other.type_name()),
+            )),
+        }
+    }
+
+    pub(crate) fn setitem(&self, obj: &Value, key: Value, v: Value, span: Span) -> Res<()> {
+        match obj {
+            Value::List(l) => {
+                let i = key.as_int().ok_or_else(|| {
+                    let t = key.type_name();
+                    self.err(span, format!("list indices must be integers, not '{t}'"))
+                })?;
+                let old = l.cell.update(|items| {
+                    let n = i64::try_from(items.len()).unwrap_or(i64::MAX);
+                    let j = if i < 0 { i + n } else { i };
+                    if j < 0 || j >= n {
+                        return Err(v);
+                    }
+                    Ok(std::mem::replace(&mut items[j as usize], v))
+                });
+                match old {
+                    Ok(old) => drop(old),
+                    Err(_) => return Err(self.err(span, "list assignment index out of range")),
+                }
+                Ok(())
+            }
+            Value::Dict(d) => {
+                if !key.hashable() {
+                    let t = key.type_name();
+                    return Err(self.err(span, format!("unhashable type: '{t}'")));
+                }
+                let old = d.cell.update(|entries| {
+                    match entries.iter_mut().find(|(k, _)| key_eq(k, &key)) {
+                        Some((_, slot)) => Some(std::mem::replace(slot, v)),
+                        None => {
+                            entries.push((key, v));
+                            None
+                        }
+                    }
+                });
+                drop(old);
+                Ok(())
+            }
+            other => Err(self.err(
+                span,
+                format!(
+                    "'{}' object does not support item assignment",
+                    other.type_name()
+                ),
+            )),
+        }
+    }
+}

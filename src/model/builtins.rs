@@ -1,0 +1,597 @@
+//! The builtin functions and the methods of the builtin types.
+//!
+//! Functions: `fork`, `wait`, `yield_now`, `Lock`, `print`, `len`, `range`, `min`, `max`,
+//! `abs`, `sum`, `sorted`, `enumerate`, `zip`, `str`, `int`, `float`, `bool`, `list`,
+//! `tuple`, `dict`. (`enumerate` and `zip` return tuples of tuples, not iterators.)
+//!
+//! Methods: lists `append`, `pop`, `extend`, `insert`, `index`, `count`, `clear`, `copy`;
+//! dicts `get`, `keys`, `values`, `items`, `pop`; strings `join`, `upper`, `lower`,
+//! `strip`, `split`, `startswith`, `endswith`. Every list or dict method is one access
+//! to the container's instrumented state (a mutation is one atomic `update`), except
+//! `extend`, which first reads its argument.
+
+use super::ast::Span;
+use super::interp::{Frame, Interp, Res, Sink};
+use super::value::{Dict, List, Lock, Value, key_eq, range_len};
+use crate::sync::Mutex as SyncMutex;
+use std::sync::Arc;
+
+/// Builtin names with their positional-argument bounds and allowed keywords.
+const BUILTINS: &[(&str, usize, Option<usize>, &[&str])] = &[
+    ("Lock", 0, Some(0), &[]),
+    ("abs", 1, Some(1), &[]),
+    ("bool", 0, Some(1), &[]),
+    ("dict", 0, Some(1), &[]),
+    ("enumerate", 1, Some(1), &[]),
+    ("float", 0, Some(1), &[]),
+    ("fork", 1, None, &[]),
+    ("int", 0, Some(1), &[]),
+    ("len", 1, Some(1), &[]),
+    ("list", 0, Some(1), &[]),
+    ("max", 1, None, &[]),
+    ("min", 1, None, &[]),
+    ("print", 0, None, &[]),
+    ("range", 1, Some(3), &[]),
+    ("sorted", 1, Some(1), &["reverse"]),
+    ("str", 0, Some(1), &[]),
+    ("sum", 1, Some(2), &[]),
+    ("tuple", 0, Some(1), &[]),
+    ("wait", 1, Some(1), &[]),
+    ("yield_now", 0, Some(0), &[]),
+    ("zip", 0, None, &[]),
+];
+
+/// The builtin called `name`, as a `'static` name.
+pub(crate) fn lookup(name: &str) -> Option<&'static str> {
+    BUILTINS.iter().find(|b| b.0 == name).map(|b| b.0)
+}
+
+/// The positional bounds and allowed keywords of builtin `name`.
+pub(crate) fn arity(name: &str) -> Option<(usize, Option<usize>, &'static [&'static str])> {
+    BUILTINS
+        .iter()
+        .find(|b| b.0 == name)
+        .map(|b| (b.1, b.2, b.3))
+}
+
+/// The error message of calling `name` with `n` positional arguments.
+pub(crate) fn arity_message(name: &str, min: usize, max: Option<usize>, n: usize) -> String {
+    let s = |k: usize| if k == 1 { "" } else { "s" };
+    match max {
+        Some(m) if m == min => format!("{name}() takes {m} argument{} ({n} given)", s(m)),
+        Some(m) if n > m => format!("{name}() takes at most {m} argument{} ({n} given)", s(m)),
+        _ => format!(
+            "{name}() takes at least {min} argument{} ({n} given)",
+            s(min)
+        ),
+    }
+}
+
+const LIST_METHODS: &[&str] = &[
+    "append", "clear", "copy", "count", "extend", "index", "insert", "pop",
+];
+const DICT_METHODS: &[&str] = &["get", "items", "keys", "pop", "values"];
+const STR_METHODS: &[&str] = &[
+    "endswith",
+    "join",
+    "lower",
+    "split",
+    "startswith",
+    "strip",
+    "upper",
+];
+
+/// The method `attr` of a builtin-typed `obj`, if it has one.
+pub(crate) fn method(obj: &Value, attr: &str) -> Option<&'static str> {
+    let table = match obj {
+        Value::List(_) => LIST_METHODS,
+        Value::Dict(_) => DICT_METHODS,
+        Value::Str(_) => STR_METHODS,
+        _ => return None,
+    };
+    table.iter().find(|m| **m == attr).copied()
+}
+
+/// The items of an iterable value.
+pub(crate) enum Items {
+    Vec(std::vec::IntoIter<Value>),
+    Range(i64, i64, i64),
+}
+
+impl Iterator for Items {
+    type Item = Value;
+    fn next(&mut self) -> Option<Value> {
+        match self {
+            Items::Vec(it) => it.next(),
+            Items::Range(cur, stop, step) => {
+                if range_len(*cur, *stop, *step) == 0 {
+                    return None;
+                }
+                let v = *cur;
+                *cur = cur.saturating_add(*step);
+                if *cur == v {
+                    *stop = v; // saturated: end
+                }
+                Some(Value::Int(v))
+            }
+        }
+    }
+}
+
+/// Iterates a value: a list is read once (a snapshot of its items), a dict gives its keys.
+pub(crate) fn iterate(v: &Value) -> Result<Items, String> {
+    Ok(Items::Vec(match v {
+        Value::List(l) => l.cell.read().into_iter(),
+        Value::Tuple(t) => t.iter().cloned().collect::<Vec<_>>().into_iter(),
+        Value::Str(s) => s
+            .chars()
+            .map(|c| Value::str(&c.to_string()))
+            .collect::<Vec<_>>()
+            .into_iter(),
+        Value::Dict(d) => d
+            .cell
+            .read()
+            .into_iter()
+            .map(|(k, _)| k)
+            .collect::<Vec<_>>()
+            .into_iter(),
+        Value::Range(a, b, s) => return Ok(Items::Range(*a, *b, *s)),
+        other => return Err(format!("'{}' object is not iterable", other.type_name())),
+    }))
+}
+
+/// `item in container`.
+pub(crate) fn contains(container: &Value, item: &Value) -> Result<bool, String> {
+    match container {
+        Value::Str(s) => match item {
+            Value::Str(sub) => Ok(s.contains(&**sub)),
+            other => Err(format!(
+                "'in <string>' requires string as left operand, not {}",
+                other.type_name()
+            )),
+        },
+        Value::Dict(d) => {
+            if !item.hashable() {
+                return Err(format!("unhashable type: '{}'", item.type_name()));
+            }
+            Ok(d.cell.read().iter().any(|(k, _)| key_eq(k, item)))
+        }
+        Value::Range(a, b, s) => Ok(item.as_int().is_some_and(|i| {
+            let n = range_len(*a, *b, *s);
+            let off = i128::from(i) - i128::from(*a);
+            off % i128::from(*s) == 0 && (0..i128::from(n)).contains(&(off / i128::from(*s)))
+        })),
+        other => {
+            for x in iterate(other)
+                .map_err(|_| format!("argument of type '{}' is not iterable", other.type_name()))?
+            {
+                if x.py_eq(item)? {
+                    return Ok(true);
+                }
+            }
+            Ok(false)
+        }
+    }
+}
+
+fn sort_values(items: &mut [Value]) -> Result<(), String> {
+    let mut error = None;
+    items.sort_by(|a, b| {
+        a.py_cmp(b).unwrap_or_else(|e| {
+            error.get_or_insert(e);
+            std::cmp::Ordering::Equal
+        })
+    });
+    error.map_or(Ok(()), Err)
+}
+
+fn extreme(name: &str, args: Vec<Value>, want: std::cmp::Ordering) -> Result<Value, String> {
+    let items: Vec<Value> = if args.len() == 1 {
+        iterate(&args[0])?.collect()
+    } else {
+        args
+    };
+    let mut best: Option<Value> = None;
+    for x in items {
+        best = Some(match best {
+            Some(b) if x.py_cmp(&b)? != want => b,
+            _ => x,
+        });
+    }
+    best.ok_or_else(|| format!("{name}() arg is an empty sequence"))
+}
+
+fn to_int(v: &Value) -> Result<Value, String> {
+    match v {
+        Value::Float(f) if f.is_finite() && f.abs() < 9.2e18 => Ok(Value::Int(f.trunc() as i64)),
+        Value::Float(_) => Err("cannot convert float infinity or nan to integer".into()),
+        Value::Str(s) => s
+            .trim()
+            .replace('_', "")
+            .parse::<i64>()
+            .map(Value::Int)
+            .map_err(|_| format!("invalid literal for int() with base 10: {v:?}")),
+        v => v.as_int().map(Value::Int).ok_or_else(|| {
+            format!(
+                "int() argument must be a number or string, not '{}'",
+                v.type_name()
+            )
+        }),
+    }
+}
+
+fn to_float(v: &Value) -> Result<Value, String> {
+    match v {
+        Value::Str(s) => {
+            let t = s.trim().to_ascii_lowercase();
+            let f = match t.as_str() {
+                "inf" | "+inf" | "infinity" => f64::INFINITY,
+                "-inf" | "-infinity" => f64::NEG_INFINITY,
+                "nan" => f64::NAN,
+                _ => t
+                    .parse::<f64>()
+                    .map_err(|_| format!("could not convert string to float: {v:?}"))?,
+            };
+            Ok(Value::Float(f))
+        }
+        v => v.as_f64().map(Value::Float).ok_or_else(|| {
+            format!(
+                "float() argument must be a number or string, not '{}'",
+                v.type_name()
+            )
+        }),
+    }
+}
+
+/// Calls builtin `name`.
+pub(crate) fn call(
+    it: &Interp,
+    f: &Frame,
+    name: &str,
+    args: Vec<Value>,
+    kwargs: Vec<(&str, Value)>,
+    span: Span,
+) -> Res<Value> {
+    let e = |m: String| it.err(span, m);
+    if name == "fork" {
+        let mut args = args.into_iter();
+        let callee = args
+            .next()
+            .ok_or_else(|| e("fork() missing the function to fork".into()))?;
+        return it.fork(f, callee, args.collect(), kwargs, span);
+    }
+    if let Some((min, max, allowed)) = arity(name) {
+        if let Some((k, _)) = kwargs.iter().find(|(k, _)| !allowed.contains(k)) {
+            return Err(e(format!(
+                "{name}() got an unexpected keyword argument '{k}'"
+            )));
+        }
+        if args.len() < min || max.is_some_and(|m| args.len() > m) {
+            return Err(e(arity_message(name, min, max, args.len())));
+        }
+    }
+    let class = f.class();
+    let first = args.first().cloned().unwrap_or(Value::None);
+    let r: Result<Value, String> = match name {
+        "wait" => return it.wait(&first, span),
+        "yield_now" => {
+            it.at(span);
+            crate::yield_now();
+            Ok(Value::None)
+        }
+        "Lock" => Ok(Value::Lock(Arc::new(Lock {
+            mutex: SyncMutex::with_class((), class),
+        }))),
+        "print" => {
+            let text: Vec<String> = args.iter().map(Value::to_str).collect();
+            let line = text.join(" ");
+            match &it.sink {
+                Sink::Stdout => println!("{line}"),
+                Sink::Stderr => eprintln!("{line}"),
+                Sink::Discard => {}
+                Sink::FirstRun(done) => {
+                    if !done.load(std::sync::atomic::Ordering::Relaxed) {
+                        println!("{line}");
+                    }
+                }
+            }
+            Ok(Value::None)
+        }
+        "len" => match &first {
+            Value::Str(s) => Ok(Value::Int(s.chars().count() as i64)),
+            Value::List(l) => Ok(Value::Int(l.cell.read().len() as i64)),
+            Value::Dict(d) => Ok(Value::Int(d.cell.read().len() as i64)),
+            Value::Tuple(t) => Ok(Value::Int(t.len() as i64)),
+            Value::Range(a, b, s) => Ok(Value::Int(range_len(*a, *b, *s))),
+            v => Err(format!("object of type '{}' has no len()", v.type_name())),
+        },
+        "range" => {
+            let mut n = Vec::new();
+            for a in &args {
+                n.push(a.as_int().ok_or_else(|| {
+                    e(format!(
+                        "'{}' object cannot be interpreted as an integer",
+                        a.type_name()
+                    ))
+                })?);
+            }
+            match n[..] {
+                [stop] => Ok(Value::Range(0, stop, 1)),
+                [start, stop] => Ok(Value::Range(start, stop, 1)),
+                [_, _, 0] => Err("range() arg 3 must not be zero".into()),
+                [start, stop, step] => Ok(Value::Range(start, stop, step)),
+                _ => Err("range() takes 1 to 3 arguments".into()),
+            }
+        }
+        "min" => extreme(name, args, std::cmp::Ordering::Less),
+        "max" => extreme(name, args, std::cmp::Ordering::Greater),
+        "abs" => match &first {
+            Value::Float(x) => Ok(Value::Float(x.abs())),
+            v => match v.as_int() {
+                Some(i) => i
+                    .checked_abs()
+                    .map(Value::Int)
+                    .ok_or_else(|| "integer overflow (model integers are 64-bit)".into()),
+                None => Err(format!("bad operand type for abs(): '{}'", v.type_name())),
+            },
+        },
+        "sum" => (|| {
+            let mut acc = args.get(1).cloned().unwrap_or(Value::Int(0));
+            for x in iterate(&first)? {
+                acc = super::ops::binary(super::ast::BinOp::Add, &acc, &x, class)?;
+            }
+            Ok(acc)
+        })(),
+        "sorted" => (|| {
+            let mut items: Vec<Value> = iterate(&first)?.collect();
+            sort_values(&mut items)?;
+            if kwargs.first().is_some_and(|(_, v)| v.truthy()) {
+                items.reverse();
+            }
+            Ok(Value::List(List::new(items, class)))
+        })(),
+        "enumerate" => iterate(&first).map(|items| {
+            let pairs = items
+                .enumerate()
+                .map(|(i, x)| Value::tuple(vec![Value::Int(i as i64), x]));
+            Value::tuple(pairs.collect())
+        }),
+        "zip" => (|| {
+            let cols: Vec<Vec<Value>> = args
+                .iter()
+                .map(|a| iterate(a).map(Iterator::collect))
+                .collect::<Result<_, _>>()?;
+            let n = cols.iter().map(Vec::len).min().unwrap_or(0);
+            let rows = (0..n).map(|i| Value::tuple(cols.iter().map(|c| c[i].clone()).collect()));
+            Ok(Value::tuple(rows.collect()))
+        })(),
+        "str" => Ok(args
+            .first()
+            .map_or(Value::str(""), |v| Value::str(&v.to_str()))),
+        "int" => args.first().map_or(Ok(Value::Int(0)), to_int),
+        "float" => args.first().map_or(Ok(Value::Float(0.0)), to_float),
+        "bool" => Ok(Value::Bool(args.first().is_some_and(Value::truthy))),
+        "list" => match args.first() {
+            None => Ok(Value::List(List::new(Vec::new(), class))),
+            Some(v) => iterate(v).map(|i| Value::List(List::new(i.collect(), class))),
+        },
+        "tuple" => match args.first() {
+            None => Ok(Value::tuple(Vec::new())),
+            Some(v) => iterate(v).map(|i| Value::tuple(i.collect())),
+        },
+        "dict" => (|| {
+            let mut out: Vec<(Value, Value)> = Vec::new();
+            if let Some(Value::Dict(d)) = args.first() {
+                out = d.cell.read();
+            } else if let Some(v) = args.first() {
+                for pair in iterate(v)? {
+                    let kv: Vec<Value> = iterate(&pair)?.collect();
+                    let [k, v] = <[Value; 2]>::try_from(kv)
+                        .map_err(|_| "dict() needs pairs of (key, value)".to_string())?;
+                    if !k.hashable() {
+                        return Err(format!("unhashable type: '{}'", k.type_name()));
+                    }
+                    match out.iter_mut().find(|(k2, _)| key_eq(k2, &k)) {
+                        Some((_, slot)) => *slot = v,
+                        None => out.push((k, v)),
+                    }
+                }
+            }
+            Ok(Value::Dict(Dict::new(out, class)))
+        })(),
+        other => Err(format!("unknown builtin {other}")),
+    };
+    r.map_err(e)
+}
+
+/// Calls method `name` of the builtin-typed `recv`.
+pub(crate) fn call_method(
+    it: &Interp,
+    f: &Frame,
+    recv: &Value,
+    name: &str,
+    args: Vec<Value>,
+    kwargs: Vec<(&str, Value)>,
+    span: Span,
+) -> Res<Value> {
+    let e = |m: String| it.err(span, m);
+    if let Some((k, _)) = kwargs.first() {
+        return Err(e(format!(
+            "{name}() takes no keyword arguments (got '{k}')"
+        )));
+    }
+    let n = args.len();
+    let want = |lo: usize, hi: usize| -> Res<()> {
+        if n < lo || n > hi {
+            return Err(e(arity_message(name, lo, Some(hi), n)));
+        }
+        Ok(())
+    };
+    let class = f.class();
+    let arg = |i: usize| args.get(i).cloned().unwrap_or(Value::None);
+    it.at(span);
+    match recv {
+        Value::List(l) => match name {
+            "append" => {
+                want(1, 1)?;
+                let x = arg(0);
+                l.cell.update(|v| v.push(x));
+                Ok(Value::None)
+            }
+            "extend" => {
+                want(1, 1)?;
+                let items: Vec<Value> = iterate(&arg(0)).map_err(e)?.collect();
+                it.at(span);
+                l.cell.update(|v| v.extend(items));
+                Ok(Value::None)
+            }
+            "insert" => {
+                want(2, 2)?;
+                let i = arg(0)
+                    .as_int()
+                    .ok_or_else(|| e("insert() index must be an integer".into()))?;
+                let x = arg(1);
+                l.cell.update(|v| {
+                    let n = v.len() as i64;
+                    let j = if i < 0 { (i + n).max(0) } else { i.min(n) };
+                    v.insert(j as usize, x);
+                });
+                Ok(Value::None)
+            }
+            "pop" => {
+                want(0, 1)?;
+                let i = match args.first() {
+                    None => -1,
+                    Some(x) => x
+                        .as_int()
+                        .ok_or_else(|| e("pop() index must be an integer".into()))?,
+                };
+                let r = l.cell.update(|v| {
+                    if v.is_empty() {
+                        return Err("pop from empty list");
+                    }
+                    let n = v.len() as i64;
+                    let j = if i < 0 { i + n } else { i };
+                    if j < 0 || j >= n {
+                        return Err("pop index out of range");
+                    }
+                    Ok(v.remove(j as usize))
+                });
+                r.map_err(|m| e(m.into()))
+            }
+            "clear" => {
+                want(0, 0)?;
+                let old = l.cell.update(std::mem::take);
+                drop(old);
+                Ok(Value::None)
+            }
+            "copy" => {
+                want(0, 0)?;
+                Ok(Value::List(List::new(l.cell.read(), class)))
+            }
+            "index" | "count" => {
+                want(1, 1)?;
+                let x = arg(0);
+                let items = l.cell.read();
+                let mut hits = Vec::new();
+                for (i, y) in items.iter().enumerate() {
+                    if y.py_eq(&x).map_err(e)? {
+                        hits.push(i);
+                    }
+                }
+                if name == "count" {
+                    return Ok(Value::Int(hits.len() as i64));
+                }
+                match hits.first() {
+                    Some(i) => Ok(Value::Int(*i as i64)),
+                    None => Err(e(format!("{x:?} is not in list"))),
+                }
+            }
+            _ => Err(e(format!("'list' object has no attribute '{name}'"))),
+        },
+        Value::Dict(d) => {
+            let key = arg(0);
+            if n > 0 && !key.hashable() {
+                return Err(e(format!("unhashable type: '{}'", key.type_name())));
+            }
+            match name {
+                "get" => {
+                    want(1, 2)?;
+                    let entries = d.cell.read();
+                    let found = entries.iter().find(|(k, _)| key_eq(k, &key));
+                    Ok(found.map_or_else(|| arg(1), |(_, v)| v.clone()))
+                }
+                "pop" => {
+                    want(1, 2)?;
+                    let r = d.cell.update(|entries| {
+                        let i = entries.iter().position(|(k, _)| key_eq(k, &key))?;
+                        Some(entries.remove(i).1)
+                    });
+                    match (r, n) {
+                        (Some(v), _) => Ok(v),
+                        (None, 2) => Ok(arg(1)),
+                        (None, _) => Err(e(format!("KeyError: {key:?}"))),
+                    }
+                }
+                "keys" | "values" | "items" => {
+                    want(0, 0)?;
+                    let entries = d.cell.read();
+                    let out = entries
+                        .into_iter()
+                        .map(|(k, v)| match name {
+                            "keys" => k,
+                            "values" => v,
+                            _ => Value::tuple(vec![k, v]),
+                        })
+                        .collect();
+                    Ok(Value::List(List::new(out, class)))
+                }
+                _ => Err(e(format!("'dict' object has no attribute '{name}'"))),
+            }
+        }
+        Value::Str(s) => {
+            let text = |v: &Value| match v {
+                Value::Str(x) => Ok(x.clone()),
+                o => Err(e(format!("expected a string, got '{}'", o.type_name()))),
+            };
+            match name {
+                "upper" => want(0, 0).map(|()| Value::str(&s.to_uppercase())),
+                "lower" => want(0, 0).map(|()| Value::str(&s.to_lowercase())),
+                "strip" => want(0, 0).map(|()| Value::str(s.trim())),
+                "startswith" => want(1, 1)
+                    .and_then(|()| text(&arg(0)))
+                    .map(|p| Value::Bool(s.starts_with(&*p))),
+                "endswith" => want(1, 1)
+                    .and_then(|()| text(&arg(0)))
+                    .map(|p| Value::Bool(s.ends_with(&*p))),
+                "split" => {
+                    want(0, 1)?;
+                    let parts: Vec<Value> = match args.first() {
+                        None => s.split_whitespace().map(Value::str).collect(),
+                        Some(sep) => {
+                            let sep = text(sep)?;
+                            if sep.is_empty() {
+                                return Err(e("empty separator".into()));
+                            }
+                            s.split(&*sep).map(Value::str).collect()
+                        }
+                    };
+                    Ok(Value::List(List::new(parts, class)))
+                }
+                "join" => {
+                    want(1, 1)?;
+                    let mut out = Vec::new();
+                    for x in iterate(&arg(0)).map_err(e)? {
+                        out.push(text(&x)?.to_string());
+                    }
+                    Ok(Value::str(&out.join(s)))
+                }
+                _ => Err(e(format!("'str' object has no attribute '{name}'"))),
+            }
+        }
+        other => Err(e(format!(
+            "'{}' object has no attribute '{name}'",
+            other.type_name()
+        ))),
+    }
+}

@@ -1,0 +1,185 @@
+//! Checking models against their `# expect:` headers: what `forkwait check` and the
+//! corpus tests (`tests/models.rs`) both run.
+
+use super::ast::VERDICTS;
+use super::load::Model;
+use crate::{Checker, FindingKind, Report, Strategy, WaitPolicy};
+use std::time::{Duration, Instant};
+
+/// The stack of each simulated task of a model: room for [`MAX_CALL_DEPTH`] nested model
+/// calls and the deepest expressions the parser accepts, in an unoptimised build.
+///
+/// [`MAX_CALL_DEPTH`]: super::interp::MAX_CALL_DEPTH
+pub const MODEL_STACK_SIZE: usize = 8 << 20;
+
+/// The exploration settings of a model check (the `forkwait check` flags).
+///
+/// ```
+/// let o = forkwait::model::CheckOptions::default();
+/// assert_eq!((o.iterations, o.seed, o.max_steps), (1000, 0, 20_000));
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CheckOptions {
+    /// How schedules are explored (default: random).
+    pub strategy: Strategy,
+    /// Executions per model (default 1000).
+    pub iterations: u64,
+    /// The seed (default 0).
+    pub seed: u64,
+    /// The step limit of one execution, beyond which it is a livelock (default 20 000).
+    pub max_steps: u64,
+    /// The modelled worker pool size (default: unbounded).
+    pub workers: Option<u32>,
+    /// What a task blocked in `wait` does with its worker (default: suspend).
+    pub wait: WaitPolicy,
+}
+
+impl Default for CheckOptions {
+    fn default() -> Self {
+        CheckOptions {
+            strategy: Strategy::Random,
+            iterations: 1000,
+            seed: 0,
+            max_steps: 20_000,
+            workers: None,
+            wait: WaitPolicy::Suspend,
+        }
+    }
+}
+
+impl CheckOptions {
+    /// The checker these options configure, named `name`.
+    ///
+    /// ```
+    /// let c = forkwait::model::CheckOptions::default().checker("m.fw");
+    /// assert!(c.run(|| ()).is_clean());
+    /// ```
+    pub fn checker(&self, name: &str) -> Checker {
+        let mut c = Checker::new()
+            .strategy(self.strategy.clone())
+            .iterations(self.iterations)
+            .seed(self.seed)
+            .max_steps(self.max_steps)
+            .wait_policy(self.wait)
+            .stack_size(MODEL_STACK_SIZE)
+            .name(name);
+        if let Some(k) = self.workers {
+            c = c.workers(k);
+        }
+        c
+    }
+
+    /// The flags that reproduce the non-default worker settings and step limit, for
+    /// replay commands (`""` with the defaults).
+    ///
+    /// ```
+    /// let mut o = forkwait::model::CheckOptions::default();
+    /// assert_eq!(o.replay_flags(), "");
+    /// o.workers = Some(1);
+    /// o.wait = forkwait::WaitPolicy::Block;
+    /// assert_eq!(o.replay_flags(), " --workers 1 --wait block");
+    /// ```
+    pub fn replay_flags(&self) -> String {
+        let mut s = String::new();
+        if let Some(k) = self.workers {
+            s.push_str(&format!(" --workers {k}"));
+        }
+        if self.wait == WaitPolicy::Block {
+            s.push_str(" --wait block");
+        }
+        if self.max_steps != CheckOptions::default().max_steps {
+            s.push_str(&format!(" --max-steps {}", self.max_steps));
+        }
+        s
+    }
+}
+
+/// The verdict words of a report: one of `deterministic` / `nondeterministic`, then the
+/// verdict of every finding that is not a warning, in the order of
+/// [`VERDICTS`], without duplicates.
+///
+/// ```
+/// let r = forkwait::Checker::new().iterations(5).run(|| -> () { panic!("x") });
+/// assert_eq!(forkwait::model::verdicts(&r), ["deterministic", "panic"]);
+/// ```
+pub fn verdicts(report: &Report) -> Vec<&'static str> {
+    let found: Vec<&'static str> = report
+        .findings()
+        .iter()
+        .filter(|f| !f.kind().is_warning())
+        .filter_map(|f| f.kind().verdict())
+        .collect();
+    let nondet = report.has(FindingKind::Nondeterminism) || found.contains(&"nondeterministic");
+    let first = if nondet {
+        "nondeterministic"
+    } else {
+        "deterministic"
+    };
+    VERDICTS
+        .iter()
+        .copied()
+        .filter(|v| *v == first || (found.contains(v) && *v != "deterministic"))
+        .collect()
+}
+
+/// Whether a report satisfies a header: the same set of verdict words; without a header,
+/// nothing but warnings may be found.
+///
+/// ```
+/// let r = forkwait::Checker::new().iterations(5).run(|| 1);
+/// assert!(forkwait::model::matches_expectation(None, &r));
+/// assert!(forkwait::model::matches_expectation(Some(&["deterministic".into()]), &r));
+/// assert!(!forkwait::model::matches_expectation(Some(&["panic".into()]), &r));
+/// ```
+pub fn matches_expectation(expected: Option<&[String]>, report: &Report) -> bool {
+    match expected {
+        None => report.is_clean(),
+        Some(words) => {
+            let got = verdicts(report);
+            got.len() == words.len() && words.iter().all(|w| got.contains(&w.as_str()))
+        }
+    }
+}
+
+/// The result of checking one model.
+#[derive(Clone, Debug)]
+pub struct ModelCheck {
+    /// The model's path.
+    pub path: String,
+    /// The checker's report.
+    pub report: Report,
+    /// The verdicts found (see [`verdicts`]).
+    pub verdict: Vec<&'static str>,
+    /// The verdicts of the `# expect:` header, if any.
+    pub expected: Option<Vec<String>>,
+    /// Whether the verdicts match the header (see [`matches_expectation`]).
+    pub ok: bool,
+    /// How long the check took (shown, never used in a decision).
+    pub elapsed: Duration,
+}
+
+/// Explores `model` with `opts` and compares the verdicts with its header.
+///
+/// ```
+/// use forkwait::model::{CheckOptions, Model, check_model};
+/// let src = "# expect: deterministic\ndef main():\n    return wait(fork(len, [1, 2]))\n";
+/// let m = Model::from_source("m.fw", src).unwrap();
+/// let opts = CheckOptions { iterations: 20, ..CheckOptions::default() };
+/// let c = check_model(&m, &opts);
+/// assert!(c.ok);
+/// assert_eq!(c.verdict, ["deterministic"]);
+/// assert_eq!(c.report.outcomes()[0].value, "2");
+/// ```
+pub fn check_model(model: &Model, opts: &CheckOptions) -> ModelCheck {
+    let started = Instant::now();
+    let report = opts.checker(model.path()).run(|| model.run_main());
+    let expected = model.expect().map(<[String]>::to_vec);
+    ModelCheck {
+        path: model.path().to_string(),
+        verdict: verdicts(&report),
+        ok: matches_expectation(expected.as_deref(), &report),
+        expected,
+        report,
+        elapsed: started.elapsed(),
+    }
+}

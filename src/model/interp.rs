@@ -1,0 +1,620 @@
+//! The tree-walking interpreter of the model language, running on the forkwait library.
+//!
+//! # Design
+//!
+//! * **One interpreter state per run.** [`Interp::new`] creates the instrumented cells of
+//!   the global variables; the caller then runs the top-level statements and `main()`.
+//!   Under the checker this happens inside the closure it runs, so every execution starts
+//!   from fresh state and every object is created inside the execution.
+//! * **`fork(f, *args, **kwargs)` is [`crate::fork`]** of a closure that calls `f` with
+//!   the (shared, not copied) argument values in a fresh frame; the closure holds the
+//!   interpreter state through an `Arc`. `wait(fut)` is [`crate::Future::try_wait`]. So a
+//!   model runs in every mode of the library: eager, parallel, traced and simulated.
+//! * **Errors are values** ([`Diagnostic`] located in the model) until they leave a task:
+//!   a task whose function fails panics with `"{file}:{line}:{col}: error: {message}"`
+//!   (so the simulator reports a `Panic` or `LostError` finding), and `wait` turns that
+//!   panic back into the same located error in the waiter.
+//! * **Source positions.** Before each statement and call, and around `fork`/`wait`, the
+//!   interpreter calls [`crate::set_source_span`], so interleavings, deadlock reports and
+//!   trace graphs show model lines rather than interpreter lines.
+//! * **Locks.** No `std` lock of the interpreter is ever held across a scheduling point
+//!   (an instrumented access, fork, wait, yield): under the simulator all tasks share one
+//!   OS thread, so such a lock would deadlock it.
+//! * **Loops yield.** Every [`YIELD_EVERY`] iterations a loop calls [`crate::yield_now`],
+//!   so a loop that touches no shared state still reaches the simulator's step limit
+//!   (a `livelock` verdict) instead of hanging the checker.
+
+use super::ast::*;
+use super::builtins;
+use super::diag::Diagnostic;
+use super::ops;
+use super::resolve::{Binding, Code, Scope, bind};
+use super::value::{Dict, Instance, List, Value, key_eq};
+use crate::sync::{Shared, StateClass};
+use std::sync::{Arc, Weak};
+
+/// The deepest nesting of model calls (a forked task counts one level more than its
+/// forker). Deeper recursion is a runtime error, not a stack overflow.
+pub const MAX_CALL_DEPTH: u32 = 64;
+
+/// A loop yields to the scheduler every this many iterations.
+pub const YIELD_EVERY: u32 = 256;
+
+pub(crate) type Res<T> = Result<T, Box<Diagnostic>>;
+
+/// Where `print` writes.
+#[derive(Clone, Debug)]
+pub(crate) enum Sink {
+    Stdout,
+    Stderr,
+    Discard,
+    /// Standard output, only while the flag is unset (the first run of a model).
+    FirstRun(Arc<std::sync::atomic::AtomicBool>),
+}
+
+/// The state of one run of a model.
+pub(crate) struct Interp {
+    pub(crate) code: Arc<Code>,
+    /// One instrumented cell per global variable (parallel to `code.globals`).
+    globals: Vec<Shared<Option<Value>>>,
+    pub(crate) sink: Sink,
+    me: Weak<Interp>,
+}
+
+/// A function activation (or the module's top level).
+pub(crate) struct Frame<'c> {
+    scope: Option<&'c Scope>,
+    locals: Vec<Option<Value>>,
+    pub(crate) depth: u32,
+    ticks: u32,
+    /// Running the module's top-level statements: new containers are global state.
+    module: bool,
+}
+
+impl<'c> Frame<'c> {
+    fn new(scope: Option<&'c Scope>, depth: u32, module: bool) -> Frame<'c> {
+        let n = scope.map_or(0, |s| s.locals.len());
+        Frame {
+            scope,
+            locals: vec![None; n],
+            depth,
+            ticks: 0,
+            module,
+        }
+    }
+
+    /// The frame of a forked task's entry (no locals of its own).
+    pub(crate) fn task(depth: u32) -> Frame<'static> {
+        Frame::new(None, depth, false)
+    }
+
+    /// The purity class of containers created in this frame.
+    pub(crate) fn class(&self) -> StateClass {
+        if self.module {
+            StateClass::Global
+        } else {
+            StateClass::Input
+        }
+    }
+}
+
+enum Flow {
+    Next,
+    Break,
+    Continue,
+    Return(Value),
+}
+
+/// Raises a model error as a panic whose message is the located error.
+pub(crate) fn raise(d: &Diagnostic) -> ! {
+    std::panic::panic_any(d.to_string())
+}
+
+impl Interp {
+    /// A fresh state for one run of `code`.
+    pub(crate) fn new(code: Arc<Code>, sink: Sink) -> Arc<Interp> {
+        let file = code.file;
+        let globals = code
+            .global_spans
+            .iter()
+            .map(|span| {
+                // The cell is created "at" the global's definition, for reports.
+                crate::set_source_span(file, span.line, span.col);
+                Shared::global(None)
+            })
+            .collect();
+        Arc::new_cyclic(|me| Interp {
+            globals,
+            code,
+            sink,
+            me: me.clone(),
+        })
+    }
+
+    pub(crate) fn arc(&self) -> Arc<Interp> {
+        self.me
+            .upgrade()
+            .expect("the interpreter is alive while it runs")
+    }
+
+    pub(crate) fn err(&self, span: Span, msg: impl Into<String>) -> Box<Diagnostic> {
+        Box::new(self.code.program.error(span, msg))
+    }
+
+    /// Tells the library where the current task is in the model.
+    pub(crate) fn at(&self, span: Span) {
+        crate::set_source_span(self.code.file, span.line, span.col);
+    }
+
+    /// Runs the top-level statements, then `main()`; returns what `main()` returned.
+    pub(crate) fn run_main(&self) -> Res<Value> {
+        let mut top = Frame::new(None, 0, true);
+        self.block(&mut top, &self.code.program.stmts)?;
+        let p = &self.code.program;
+        let i = p.functions.iter().position(|f| f.name == "main");
+        let i = i.ok_or_else(|| self.err(Span::new(1, 1), "no `main()` function"))?;
+        let main_span = p.functions[i].span;
+        let frame = Frame::new(None, 0, false);
+        let main = Value::Function(i, Arc::from("main"));
+        self.call(&frame, &main, Vec::new(), Vec::new(), main_span)
+    }
+
+    fn global_cell(&self, name: &str) -> Option<&Shared<Option<Value>>> {
+        let i = self
+            .code
+            .globals
+            .binary_search_by(|g| g.as_str().cmp(name))
+            .ok()?;
+        self.globals.get(i)
+    }
+
+    fn block(&self, f: &mut Frame, stmts: &[Stmt]) -> Res<Flow> {
+        for s in stmts {
+            match self.stmt(f, s)? {
+                Flow::Next => {}
+                other => return Ok(other),
+            }
+        }
+        Ok(Flow::Next)
+    }
+
+    fn tick(&self, f: &mut Frame) {
+        f.ticks = f.ticks.wrapping_add(1);
+        if f.ticks % YIELD_EVERY == 0 {
+            crate::yield_now();
+        }
+    }
+
+    fn stmt(&self, f: &mut Frame, s: &Stmt) -> Res<Flow> {
+        self.at(s.span);
+        match &s.kind {
+            StmtKind::Expr(e) => {
+                self.eval(f, e)?;
+            }
+            StmtKind::Assign { target, value } => {
+                let v = self.eval(f, value)?;
+                self.store(f, target, v)?;
+            }
+            StmtKind::AugAssign { target, op, value } => self.aug_assign(f, target, *op, value)?,
+            StmtKind::If { branches, orelse } => {
+                for b in branches {
+                    self.at(b.span);
+                    if self.eval(f, &b.cond)?.truthy() {
+                        return self.block(f, &b.body);
+                    }
+                }
+                return self.block(f, orelse);
+            }
+            StmtKind::While { cond, body } => loop {
+                self.at(s.span);
+                if !self.eval(f, cond)?.truthy() {
+                    break;
+                }
+                self.tick(f);
+                match self.block(f, body)? {
+                    Flow::Break => break,
+                    Flow::Next | Flow::Continue => {}
+                    ret => return Ok(ret),
+                }
+            },
+            StmtKind::For { target, iter, body } => {
+                let seq = self.eval(f, iter)?;
+                let items = builtins::iterate(&seq).map_err(|m| self.err(iter.span, m))?;
+                for item in items {
+                    self.at(s.span);
+                    self.store(f, target, item)?;
+                    self.tick(f);
+                    match self.block(f, body)? {
+                        Flow::Break => break,
+                        Flow::Next | Flow::Continue => {}
+                        ret => return Ok(ret),
+                    }
+                }
+            }
+            StmtKind::Break => return Ok(Flow::Break),
+            StmtKind::Continue => return Ok(Flow::Continue),
+            StmtKind::Return(e) => {
+                let v = match e {
+                    Some(e) => self.eval(f, e)?,
+                    None => Value::None,
+                };
+                return Ok(Flow::Return(v));
+            }
+            StmtKind::Assert { test, msg } => {
+                if !self.eval(f, test)?.truthy() {
+                    let text = match msg {
+                        Some(m) => format!("assertion failed: {}", self.eval(f, m)?.to_str()),
+                        None => "assertion failed".to_string(),
+                    };
+                    return Err(self.err(s.span, text));
+                }
+            }
+            StmtKind::Pass | StmtKind::Global(_) => {}
+            StmtKind::With { item, target, body } => {
+                let v = self.eval(f, item)?;
+                let Value::Lock(lock) = &v else {
+                    let t = v.type_name();
+                    return Err(self.err(
+                        item.span,
+                        format!("'{t}' object cannot be used in `with` (only a Lock() can)"),
+                    ));
+                };
+                self.at(s.span);
+                let guard = lock.mutex.lock();
+                let r = match target {
+                    Some(t) => self
+                        .store(f, t, v.clone())
+                        .and_then(|()| self.block(f, body)),
+                    None => self.block(f, body),
+                };
+                drop(guard);
+                return r;
+            }
+        }
+        Ok(Flow::Next)
+    }
+
+    fn aug_assign(&self, f: &mut Frame, target: &Target, op: BinOp, value: &Expr) -> Res<()> {
+        let combine = |this: &Self, f: &mut Frame, old: Value| -> Res<Value> {
+            let rhs = this.eval(f, value)?;
+            if let (BinOp::Add, Value::List(l)) = (op, &old) {
+                // `xs += it` extends the list in place, as Python's `__iadd__`.
+                let items = builtins::iterate(&rhs).map_err(|m| this.err(value.span, m))?;
+                let items: Vec<Value> = items.collect();
+                this.at(target.span);
+                l.cell.update(|v| v.extend(items));
+                return Ok(old);
+            }
+            this.at(target.span);
+            ops::binary(op, &old, &rhs, f.class()).map_err(|m| this.err(target.span, m))
+        };
+        match &target.kind {
+            TargetKind::Name(n) => {
+                let old = self.load_name(f, n, target.span)?;
+                let new = combine(self, f, old)?;
+                self.store_name(f, n, new);
+                Ok(())
+            }
+            TargetKind::Attribute { value: obj, attr } => {
+                let obj = self.eval(f, obj)?;
+                let old = self.getattr(&obj, attr, target.span)?;
+                let new = combine(self, f, old)?;
+                self.setattr(&obj, attr, new, target.span)
+            }
+            TargetKind::Subscript { value: obj, index } => {
+                let obj = self.eval(f, obj)?;
+                let key = self.eval(f, index)?;
+                let old = self.getitem(&obj, &key, target.span)?;
+                let new = combine(self, f, old)?;
+                self.setitem(&obj, key, new, target.span)
+            }
+            TargetKind::Tuple(_) => Err(self.err(target.span, "cannot augment-assign a tuple")),
+        }
+    }
+
+    fn store(&self, f: &mut Frame, target: &Target, v: Value) -> Res<()> {
+        match &target.kind {
+            TargetKind::Name(n) => {
+                self.store_name(f, n, v);
+                Ok(())
+            }
+            TargetKind::Attribute { value, attr } => {
+                let obj = self.eval(f, value)?;
+                self.at(target.span);
+                self.setattr(&obj, attr, v, target.span)
+            }
+            TargetKind::Subscript { value, index } => {
+                if matches!(index.kind, ExprKind::Slice { .. }) {
+                    return Err(self.err(index.span, "slice assignment is not supported"));
+                }
+                let obj = self.eval(f, value)?;
+                let key = self.eval(f, index)?;
+                self.at(target.span);
+                self.setitem(&obj, key, v, target.span)
+            }
+            TargetKind::Tuple(targets) => {
+                let items: Vec<Value> = builtins::iterate(&v)
+                    .map_err(|m| self.err(target.span, format!("cannot unpack: {m}")))?
+                    .collect();
+                if items.len() != targets.len() {
+                    return Err(self.err(
+                        target.span,
+                        format!(
+                            "cannot unpack {} values into {} targets",
+                            items.len(),
+                            targets.len()
+                        ),
+                    ));
+                }
+                for (t, item) in targets.iter().zip(items) {
+                    self.store(f, t, item)?;
+                }
+                Ok(())
+            }
+        }
+    }
+
+    fn store_name(&self, f: &mut Frame, name: &str, v: Value) {
+        if let Some(i) = f.scope.and_then(|s| s.slot(name)) {
+            f.locals[i] = Some(v);
+        } else if let Some(cell) = self.global_cell(name) {
+            cell.write(Some(v));
+        }
+    }
+
+    fn load_name(&self, f: &Frame, name: &str, span: Span) -> Res<Value> {
+        if let Some(i) = f.scope.and_then(|s| s.slot(name)) {
+            return f.locals[i].clone().ok_or_else(|| {
+                self.err(
+                    span,
+                    format!("local variable '{name}' referenced before assignment"),
+                )
+            });
+        }
+        if let Some(cell) = self.global_cell(name) {
+            if let Some(v) = cell.read() {
+                return Ok(v);
+            }
+        }
+        let p = &self.code.program;
+        if let Some(i) = p.functions.iter().position(|d| d.name == name) {
+            return Ok(Value::Function(i, Arc::from(name)));
+        }
+        if let Some(i) = p.classes.iter().position(|c| c.name == name) {
+            return Ok(Value::Class(i, Arc::from(name)));
+        }
+        if let Some(b) = builtins::lookup(name) {
+            return Ok(Value::Builtin(b));
+        }
+        Err(self.err(span, format!("name '{name}' is not defined")))
+    }
+
+    pub(crate) fn eval(&self, f: &mut Frame, e: &Expr) -> Res<Value> {
+        Ok(match &e.kind {
+            ExprKind::Int(i) => Value::Int(*i),
+            ExprKind::Float(x) => Value::Float(*x),
+            ExprKind::Str(s) => Value::str(s),
+            ExprKind::Bool(b) => Value::Bool(*b),
+            ExprKind::None => Value::None,
+            ExprKind::Name(n) => self.load_name(f, n, e.span)?,
+            ExprKind::List(items) => {
+                let mut out = Vec::with_capacity(items.len());
+                for i in items {
+                    out.push(self.eval(f, i)?);
+                }
+                Value::List(List::new(out, f.class()))
+            }
+            ExprKind::Tuple(items) => {
+                let mut out = Vec::with_capacity(items.len());
+                for i in items {
+                    out.push(self.eval(f, i)?);
+                }
+                Value::tuple(out)
+            }
+            ExprKind::Dict(entries) => {
+                let mut out: Vec<(Value, Value)> = Vec::with_capacity(entries.len());
+                for (k, v) in entries {
+                    let key = self.eval(f, k)?;
+                    if !key.hashable() {
+                        let t = key.type_name();
+                        return Err(self.err(k.span, format!("unhashable type: '{t}'")));
+                    }
+                    let val = self.eval(f, v)?;
+                    match out.iter_mut().find(|(k2, _)| key_eq(k2, &key)) {
+                        Some((_, slot)) => *slot = val,
+                        None => out.push((key, val)),
+                    }
+                }
+                Value::Dict(Dict::new(out, f.class()))
+            }
+            ExprKind::Attribute { value, attr } => {
+                let obj = self.eval(f, value)?;
+                self.getattr(&obj, attr, e.span)?
+            }
+            ExprKind::Subscript { value, index } => {
+                let obj = self.eval(f, value)?;
+                self.subscript(f, &obj, index)?
+            }
+            ExprKind::Slice { .. } => return Err(self.err(e.span, "a slice outside `[]`")),
+            ExprKind::Call(c) => self.eval_call(f, c)?,
+            ExprKind::Unary { op, operand } => {
+                let v = self.eval(f, operand)?;
+                ops::unary(*op, &v).map_err(|m| self.err(e.span, m))?
+            }
+            ExprKind::Binary {
+                op,
+                op_span,
+                left,
+                right,
+            } => {
+                let a = self.eval(f, left)?;
+                let b = self.eval(f, right)?;
+                ops::binary(*op, &a, &b, f.class()).map_err(|m| self.err(*op_span, m))?
+            }
+            ExprKind::Logic { op, left, right } => {
+                let a = self.eval(f, left)?;
+                match (op, a.truthy()) {
+                    (LogicOp::And, false) | (LogicOp::Or, true) => a,
+                    _ => self.eval(f, right)?,
+                }
+            }
+            ExprKind::Compare { left, rest } => {
+                let mut a = self.eval(f, left)?;
+                for c in rest {
+                    let b = self.eval(f, &c.right)?;
+                    if !self.compare(c.op, &a, &b, c.span)? {
+                        return Ok(Value::Bool(false));
+                    }
+                    a = b;
+                }
+                Value::Bool(true)
+            }
+            ExprKind::IfExp { cond, then, orelse } => {
+                if self.eval(f, cond)?.truthy() {
+                    self.eval(f, then)?
+                } else {
+                    self.eval(f, orelse)?
+                }
+            }
+        })
+    }
+
+    fn compare(&self, op: CmpOp, a: &Value, b: &Value, span: Span) -> Res<bool> {
+        use std::cmp::Ordering::*;
+        let e = |m: String| self.err(span, m);
+        Ok(match op {
+            CmpOp::Eq => a.py_eq(b).map_err(e)?,
+            CmpOp::Ne => !a.py_eq(b).map_err(e)?,
+            CmpOp::Is => a.is(b),
+            CmpOp::IsNot => !a.is(b),
+            CmpOp::In => builtins::contains(b, a).map_err(e)?,
+            CmpOp::NotIn => !builtins::contains(b, a).map_err(e)?,
+            CmpOp::Lt => a.py_cmp(b).map_err(e)? == Less,
+            CmpOp::Le => a.py_cmp(b).map_err(e)? != Greater,
+            CmpOp::Gt => a.py_cmp(b).map_err(e)? == Greater,
+            CmpOp::Ge => a.py_cmp(b).map_err(e)? != Less,
+        })
+    }
+
+    fn eval_call(&self, f: &mut Frame, c: &Call) -> Res<Value> {
+        let callee = self.eval(f, &c.func)?;
+        let mut args = Vec::with_capacity(c.args.len());
+        for a in &c.args {
+            args.push(self.eval(f, a)?);
+        }
+        let mut kwargs = Vec::with_capacity(c.kwargs.len());
+        for k in &c.kwargs {
+            kwargs.push((k.name.as_str(), self.eval(f, &k.value)?));
+        }
+        self.at(c.span);
+        let r = self.call(f, &callee, args, kwargs, c.span);
+        self.at(c.span);
+        r
+    }
+
+    /// Calls `callee` from frame `f` (its depth and purity class matter).
+    pub(crate) fn call(
+        &self,
+        f: &Frame,
+        callee: &Value,
+        args: Vec<Value>,
+        kwargs: Vec<(&str, Value)>,
+        span: Span,
+    ) -> Res<Value> {
+        let p = &self.code.program;
+        match callee {
+            Value::Function(i, _) => {
+                let (def, scope) = (&p.functions[*i], &self.code.functions[*i]);
+                self.call_def(f, def, scope, None, args, kwargs, span)
+            }
+            Value::Class(i, name) => {
+                let inst = Value::Instance(Arc::new(Instance {
+                    class: *i,
+                    class_name: name.clone(),
+                    attrs: std::sync::Mutex::new(Vec::new()),
+                    shape: Shared::attribute(()),
+                }));
+                let class = &p.classes[*i];
+                match class.methods.iter().position(|m| m.name == "__init__") {
+                    Some(m) => {
+                        let (def, scope) = (&class.methods[m], &self.code.methods[*i][m]);
+                        self.call_def(f, def, scope, Some(inst.clone()), args, kwargs, span)?;
+                    }
+                    None if !args.is_empty() || !kwargs.is_empty() => {
+                        return Err(self.err(span, format!("{name}() takes no arguments")));
+                    }
+                    None => {}
+                }
+                Ok(inst)
+            }
+            Value::Instance(inst) => {
+                let class = &p.classes[inst.class];
+                let Some(m) = class.methods.iter().position(|m| m.name == "forward") else {
+                    let t = &inst.class_name;
+                    return Err(self.err(
+                        span,
+                        format!("'{t}' object is not callable (it has no `forward` method)"),
+                    ));
+                };
+                let (def, scope) = (&class.methods[m], &self.code.methods[inst.class][m]);
+                self.call_def(f, def, scope, Some(callee.clone()), args, kwargs, span)
+            }
+            Value::Method(inst, m) => {
+                let class = &p.classes[inst.class];
+                let (def, scope) = (&class.methods[*m], &self.code.methods[inst.class][*m]);
+                let this = Some(Value::Instance(inst.clone()));
+                self.call_def(f, def, scope, this, args, kwargs, span)
+            }
+            Value::Builtin(name) => builtins::call(self, f, name, args, kwargs, span),
+            Value::BuiltinMethod(recv, name) => {
+                builtins::call_method(self, f, recv, name, args, kwargs, span)
+            }
+            other => Err(self.err(
+                span,
+                format!("'{}' object is not callable", other.type_name()),
+            )),
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn call_def(
+        &self,
+        f: &Frame,
+        def: &FunctionDef,
+        scope: &Scope,
+        this: Option<Value>,
+        args: Vec<Value>,
+        kwargs: Vec<(&str, Value)>,
+        span: Span,
+    ) -> Res<Value> {
+        if f.depth >= MAX_CALL_DEPTH {
+            return Err(self.err(
+                span,
+                format!("maximum recursion depth exceeded ({MAX_CALL_DEPTH} nested calls)"),
+            ));
+        }
+        let mut pos: Vec<Option<Value>> = this.into_iter().chain(args).map(Some).collect();
+        let names: Vec<&str> = kwargs.iter().map(|(k, _)| *k).collect();
+        let bindings =
+            bind(&def.name, &def.params, 0, pos.len(), &names).map_err(|m| self.err(span, m))?;
+        let mut kwargs: Vec<Option<Value>> = kwargs.into_iter().map(|(_, v)| Some(v)).collect();
+        let mut frame = Frame::new(Some(scope), f.depth + 1, false);
+        for (param, b) in def.params.iter().zip(bindings) {
+            let v = match b {
+                Binding::Pos(i) => pos[i].take().unwrap_or(Value::None),
+                Binding::Kw(j) => kwargs[j].take().unwrap_or(Value::None),
+                Binding::Default => match &param.default {
+                    Some(d) => self.eval(&mut Frame::new(None, f.depth + 1, false), d)?,
+                    None => Value::None,
+                },
+            };
+            if let Some(slot) = scope.slot(&param.name) {
+                frame.locals[slot] = Some(v);
+            }
+        }
+        match self.block(&mut frame, &def.body)? {
+            Flow::Return(v) => Ok(v),
+            _ => Ok(Value::None),
+        }
+    }
+}

@@ -1,0 +1,288 @@
+//! [`Model`]: a loaded, statically checked model that can be run in any mode.
+
+use super::diag::Diagnostic;
+use super::interp::{Interp, Sink, raise};
+use super::resolve::{Code, resolve};
+use super::snapshot::Snapshot;
+use super::{Program, parse};
+use std::collections::BTreeSet;
+use std::fmt;
+use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+
+/// Where a model's `print(...)` goes.
+///
+/// ```
+/// assert_eq!(forkwait::model::Print::default(), forkwait::model::Print::Discard);
+/// ```
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Print {
+    /// Nowhere (the default: the checker runs a model hundreds of times).
+    #[default]
+    Discard,
+    /// Standard output.
+    Stdout,
+    /// Standard error.
+    Stderr,
+    /// Standard output during the first run of this [`Model`] value only.
+    FirstRun,
+}
+
+/// A model program, parsed and checked, ready to run.
+///
+/// Under a [`Checker`](crate::Checker) of your own, give simulated tasks
+/// [`MODEL_STACK_SIZE`](super::MODEL_STACK_SIZE) of stack (as
+/// [`CheckOptions::checker`](super::CheckOptions::checker) does) if the model recurses
+/// deeply: the default is sized for Rust closures, not for an interpreter.
+///
+/// Each [`run_main`](Model::run_main) starts from fresh state: the top-level statements
+/// run, then `main()`, whose return value is the result. It runs in whatever forkwait
+/// mode the caller is in: eager ([`Runtime::eager`](crate::Runtime::eager)), parallel,
+/// traced ([`trace`](crate::trace())) or simulated ([`Checker::run`](crate::Checker::run)).
+///
+/// ```
+/// use forkwait::model::Model;
+/// let src = "\
+/// def foo(a, b):
+///     return a + b
+///
+/// def main():
+///     fut = fork(foo, 2, b=2)
+///     return [wait(fut), 'done']
+/// ";
+/// let model = Model::from_source("seed.fw", src).unwrap();
+/// let eager = forkwait::Runtime::eager().run(|| model.run_main());
+/// assert_eq!(format!("{eager:?}"), "[4, 'done']");
+/// let report = forkwait::Checker::new().iterations(50).run(|| model.run_main());
+/// assert!(report.is_clean());
+/// assert_eq!(report.outcomes()[0].value, "[4, 'done']");
+/// ```
+#[derive(Clone)]
+pub struct Model {
+    code: Arc<Code>,
+    print: Print,
+    ran: Arc<AtomicBool>,
+}
+
+/// Why a model file could not be loaded.
+///
+/// ```
+/// let err = forkwait::model::Model::load("no/such/file.fw").unwrap_err();
+/// assert!(err.render().contains("no/such/file.fw"));
+/// ```
+#[derive(Debug)]
+pub enum LoadError {
+    /// The file could not be read.
+    Io {
+        /// The path given.
+        path: String,
+        /// The error of the read.
+        error: std::io::Error,
+    },
+    /// The file is not a valid model.
+    Invalid {
+        /// The located error.
+        diagnostic: Diagnostic,
+        /// The file's text (for rendering the diagnostic).
+        source: String,
+    },
+}
+
+impl LoadError {
+    /// The error for a terminal: the rustc-like rendering with the source line and a
+    /// caret for an invalid model.
+    pub fn render(&self) -> String {
+        match self {
+            LoadError::Io { path, error } => format!("error: cannot read {path}: {error}"),
+            LoadError::Invalid { diagnostic, source } => diagnostic.render(source),
+        }
+    }
+}
+
+impl fmt::Display for LoadError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            LoadError::Io { path, error } => write!(f, "cannot read {path}: {error}"),
+            LoadError::Invalid { diagnostic, .. } => write!(f, "{diagnostic}"),
+        }
+    }
+}
+
+impl std::error::Error for LoadError {}
+
+/// Leaks each distinct model path once, so that source spans (`&'static str`) can name it.
+fn intern(path: &str) -> &'static str {
+    static PATHS: Mutex<BTreeSet<&'static str>> = Mutex::new(BTreeSet::new());
+    let mut paths = PATHS.lock().unwrap_or_else(|e| e.into_inner());
+    if let Some(p) = paths.get(path) {
+        return p;
+    }
+    let p: &'static str = Box::leak(path.to_string().into_boxed_str());
+    paths.insert(p);
+    p
+}
+
+impl Model {
+    /// Parses and checks `source`, read from `path` (which names the file in errors, source
+    /// spans and reports).
+    ///
+    /// # Errors
+    ///
+    /// A syntax error, a missing `main()`, an unknown name, a wrong argument count of a
+    /// direct call, an operator applied to literals of the wrong types: a [`Diagnostic`].
+    ///
+    /// ```
+    /// let err = forkwait::model::Model::from_source("m.fw", "def main():\n    return 1 + 'a'\n")
+    ///     .err().unwrap();
+    /// assert_eq!(err.to_string(), "m.fw:2:14: error: unsupported operand type(s) for +: 'int' and 'str'");
+    /// ```
+    pub fn from_source(path: &str, source: &str) -> Result<Model, Diagnostic> {
+        let program = parse(path, source)?;
+        let code = resolve(program, intern(path))?;
+        Ok(Model {
+            code: Arc::new(code),
+            print: Print::Discard,
+            ran: Arc::new(AtomicBool::new(false)),
+        })
+    }
+
+    /// Reads, parses and checks the model file at `path`.
+    ///
+    /// # Errors
+    ///
+    /// The file cannot be read, or is not a valid model (see [`Model::from_source`]).
+    ///
+    /// ```no_run
+    /// let model = forkwait::model::Model::load("models/seed_function.fw").unwrap();
+    /// println!("{:?}", model.run_main());
+    /// ```
+    pub fn load(path: impl AsRef<Path>) -> Result<Model, LoadError> {
+        let shown = path.as_ref().to_string_lossy().replace('\\', "/");
+        let source = std::fs::read_to_string(path.as_ref()).map_err(|error| LoadError::Io {
+            path: shown.clone(),
+            error,
+        })?;
+        Model::from_source(&shown, &source)
+            .map_err(|diagnostic| LoadError::Invalid { diagnostic, source })
+    }
+
+    /// Sets where `print(...)` writes (see [`Print`]).
+    ///
+    /// ```
+    /// use forkwait::model::{Model, Print};
+    /// let m = Model::from_source("p.fw", "def main():\n    print('hi')\n").unwrap();
+    /// let m = m.with_print(Print::Stderr);
+    /// assert_eq!(format!("{:?}", m.run_main()), "None");
+    /// ```
+    pub fn with_print(mut self, print: Print) -> Model {
+        self.print = print;
+        self
+    }
+
+    /// The path the model was loaded from.
+    ///
+    /// ```
+    /// let m = forkwait::model::Model::from_source("a/b.fw", "def main():\n    pass\n").unwrap();
+    /// assert_eq!(m.path(), "a/b.fw");
+    /// ```
+    pub fn path(&self) -> &'static str {
+        self.code.file
+    }
+
+    /// The model's source text.
+    ///
+    /// ```
+    /// let m = forkwait::model::Model::from_source("m.fw", "def main():\n    pass\n").unwrap();
+    /// assert!(m.source().starts_with("def main"));
+    /// ```
+    pub fn source(&self) -> &str {
+        &self.code.program.source
+    }
+
+    /// The syntax tree.
+    ///
+    /// ```
+    /// let m = forkwait::model::Model::from_source("m.fw", "def main():\n    pass\n").unwrap();
+    /// assert!(m.program().function("main").is_some());
+    /// ```
+    pub fn program(&self) -> &Program {
+        &self.code.program
+    }
+
+    /// The verdicts of the model's `# expect:` header, if it has one.
+    ///
+    /// ```
+    /// let src = "# expect: deterministic\ndef main():\n    return 1\n";
+    /// let m = forkwait::model::Model::from_source("m.fw", src).unwrap();
+    /// assert_eq!(m.expect(), Some(&["deterministic".to_string()][..]));
+    /// ```
+    pub fn expect(&self) -> Option<&[String]> {
+        self.code.program.expect.as_deref()
+    }
+
+    fn sink(&self) -> Sink {
+        match self.print {
+            Print::Discard => Sink::Discard,
+            Print::Stdout => Sink::Stdout,
+            Print::Stderr => Sink::Stderr,
+            Print::FirstRun => Sink::FirstRun(self.ran.clone()),
+        }
+    }
+
+    /// Runs the model once (top-level statements, then `main()`) and returns a snapshot of
+    /// what `main()` returned, or the located runtime error.
+    ///
+    /// # Errors
+    ///
+    /// A runtime error of the model (an unknown name, a type error, a failed `assert`,
+    /// an error raised in a waited task, ...), located in the model.
+    ///
+    /// ```
+    /// let src = "def main():\n    xs = [1]\n    return xs[3]\n";
+    /// let m = forkwait::model::Model::from_source("m.fw", src).unwrap();
+    /// let err = forkwait::Runtime::eager().run(|| m.try_run_main()).unwrap_err();
+    /// assert_eq!(err.to_string(), "m.fw:3:15: error: list index out of range");
+    /// ```
+    pub fn try_run_main(&self) -> Result<Snapshot, Diagnostic> {
+        let interp = Interp::new(self.code.clone(), self.sink());
+        let r = interp.run_main().map(|v| v.snapshot());
+        drop(interp);
+        self.ran.store(true, Ordering::Relaxed);
+        // Under the simulator the span is per task (the end of `main` shows its last line);
+        // elsewhere it is per thread, so forget it.
+        if crate::runtime::context::current() != crate::runtime::context::Context::Sim {
+            crate::clear_source_span();
+        }
+        r.map_err(|d| *d)
+    }
+
+    /// Like [`try_run_main`](Model::try_run_main), but a runtime error panics with the
+    /// message `"{file}:{line}:{col}: error: {message}"`, so that under the checker it is
+    /// a `Panic` finding located in the model.
+    ///
+    /// # Panics
+    ///
+    /// On a runtime error of the model.
+    ///
+    /// ```
+    /// let src = "def main():\n    assert 1 == 2, 'no'\n";
+    /// let m = forkwait::model::Model::from_source("m.fw", src).unwrap();
+    /// let r = forkwait::Checker::new().iterations(3).run(|| m.run_main());
+    /// assert!(r.findings()[0].message().contains("m.fw:2:5: error: assertion failed: no"));
+    /// ```
+    pub fn run_main(&self) -> Snapshot {
+        match self.try_run_main() {
+            Ok(v) => v,
+            Err(d) => raise(&d),
+        }
+    }
+}
+
+impl fmt::Debug for Model {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Model")
+            .field("path", &self.code.file)
+            .finish_non_exhaustive()
+    }
+}

@@ -1,0 +1,117 @@
+//! `fork` and `wait` of the model language on the library's [`crate::fork`] and
+//! [`crate::Future::try_wait`] (see the design note of `interp.rs`).
+
+use super::ast::Span;
+use super::diag::Diagnostic;
+use super::interp::{Frame, Interp, Res, raise};
+use super::value::{FutureCell, FutureState, Value};
+use std::sync::Arc;
+
+impl Interp {
+    /// `fork(callee, *args, **kwargs)`: a library fork of a task calling `callee`.
+    pub(crate) fn fork(
+        &self,
+        f: &Frame,
+        callee: Value,
+        args: Vec<Value>,
+        kwargs: Vec<(&str, Value)>,
+        span: Span,
+    ) -> Res<Value> {
+        let callable = match &callee {
+            Value::Function(..)
+            | Value::Class(..)
+            | Value::Method(..)
+            | Value::Builtin(_)
+            | Value::BuiltinMethod(..) => true,
+            Value::Instance(inst) => self.code.program.classes[inst.class]
+                .method("forward")
+                .is_some(),
+            _ => false,
+        };
+        if !callable {
+            let t = callee.type_name();
+            return Err(self.err(span, format!("fork() expects a function, got a '{t}'")));
+        }
+        let me = self.arc();
+        let kwargs: Vec<(String, Value)> = kwargs
+            .into_iter()
+            .map(|(k, v)| (k.to_string(), v))
+            .collect();
+        let depth = f.depth + 1;
+        self.at(span);
+        let fut = crate::fork(move || {
+            me.at(span);
+            let kw = kwargs
+                .iter()
+                .map(|(k, v)| (k.as_str(), v.clone()))
+                .collect();
+            match me.call(&Frame::task(depth), &callee, args, kw, span) {
+                Ok(v) => v,
+                Err(d) => raise(&d),
+            }
+        });
+        self.at(span);
+        Ok(Value::Future(Arc::new(FutureCell {
+            state: std::sync::Mutex::new(FutureState::Pending(fut)),
+        })))
+    }
+
+    /// `wait(fut)`: the task's value, or its error raised again here.
+    pub(crate) fn wait(&self, fut: &Value, span: Span) -> Res<Value> {
+        let Value::Future(cell) = fut else {
+            let t = fut.type_name();
+            return Err(self.err(span, format!("wait() expects a future, got a '{t}'")));
+        };
+        let pending = {
+            let mut st = cell.state.lock().unwrap_or_else(|e| e.into_inner());
+            match std::mem::replace(&mut *st, FutureState::Waiting) {
+                FutureState::Pending(fut) => fut,
+                FutureState::Waiting => {
+                    return Err(
+                        self.err(span, "this future is already being waited by another task")
+                    );
+                }
+                FutureState::Done(r) => {
+                    *st = FutureState::Done(r.clone());
+                    return r;
+                }
+            }
+        };
+        self.at(span);
+        let r = pending
+            .try_wait()
+            .map_err(|p| self.task_error(p.message(), span));
+        self.at(span);
+        let mut st = cell.state.lock().unwrap_or_else(|e| e.into_inner());
+        *st = FutureState::Done(r.clone());
+        r
+    }
+
+    /// The located error of a task's panic message, noting where it was re-raised.
+    fn task_error(&self, message: Option<&str>, span: Span) -> Box<Diagnostic> {
+        let file = self.code.file;
+        let waited = format!(
+            "raised in a forked task, re-raised by `wait` at {file}:{}:{}",
+            span.line, span.col
+        );
+        let Some(text) = message else {
+            return self.err(span, "a forked task panicked");
+        };
+        match parse_located(file, text) {
+            Some((at, msg)) => Box::new(self.code.program.error(at, msg).with_note(waited)),
+            None => self.err(span, format!("a forked task panicked: {text}")),
+        }
+    }
+}
+
+/// Splits `"{file}:{line}:{col}: error: {message}"`.
+pub(crate) fn parse_located(file: &str, text: &str) -> Option<(Span, String)> {
+    let rest = text.strip_prefix(file)?.strip_prefix(':')?;
+    let (line, rest) = rest.split_once(':')?;
+    let (col, rest) = rest.split_once(':')?;
+    let msg = rest.strip_prefix(" error: ")?;
+    Some((
+        Span::new(line.parse().ok()?, col.parse().ok()?),
+        msg.to_string(),
+    ))
+}

@@ -1,0 +1,428 @@
+//! The values of the model language and their Python-like behaviour: truth, equality,
+//! ordering, `repr`.
+//!
+//! Immutable values (`None`, booleans, numbers, strings, tuples, ranges) are plain data.
+//! Mutable ones live in instrumented state ([`crate::sync`]) so that the simulator sees
+//! every access:
+//!
+//! * a **list** is one [`Shared`]`<Vec<Value>>`: one location per list (an `append` and an
+//!   item assignment of one list are accesses to the same location);
+//! * a **dict** is one [`Shared`] holding its entries in insertion order;
+//! * an **instance** of a model class has one [`Shared::attribute`] cell per attribute
+//!   (class `module-attribute` for the purity analysis), plus a `shape` cell written when
+//!   an attribute is added after construction;
+//! * a **global variable** is one [`Shared::global`] cell (see the interpreter);
+//! * a `Lock()` is a [`crate::sync::Mutex`].
+//!
+//! Containers created while the module's top-level statements run are global state
+//! (`Shared::global`); those created later are ordinary (`input`) state of the task that
+//! made them. Nothing here iterates a hash map: dicts and attributes keep insertion order.
+
+use super::snapshot::Snapshot;
+use crate::sync::{Mutex as SyncMutex, Shared, StateClass};
+use std::fmt;
+use std::sync::Arc;
+
+/// How deep [`Value::snapshot`], equality and ordering recurse into nested containers.
+pub(crate) const MAX_NESTING: usize = 100;
+
+/// A value of the model language.
+///
+/// Values are cheap to clone (heap objects are shared through `Arc`, as Python shares
+/// references) and are `Send + Sync`, so they can be captured by forked tasks.
+///
+/// `Debug` prints Python's `repr` (reading containers through their instrumented state):
+///
+/// ```
+/// use forkwait::model::Value;
+/// let v = Value::tuple(vec![Value::Int(1), Value::str("a"), Value::None, Value::Float(2.0)]);
+/// assert_eq!(format!("{v:?}"), "(1, 'a', None, 2.0)");
+/// ```
+#[derive(Clone)]
+pub enum Value {
+    /// `None`.
+    None,
+    /// `True` / `False`.
+    Bool(bool),
+    /// A 64-bit integer (overflow is a runtime error, unlike Python's big integers).
+    Int(i64),
+    /// A float.
+    Float(f64),
+    /// A string.
+    Str(Arc<str>),
+    /// A tuple (immutable).
+    Tuple(Arc<[Value]>),
+    /// A list (mutable, instrumented).
+    List(Arc<List>),
+    /// A dict (mutable, instrumented, insertion-ordered).
+    Dict(Arc<Dict>),
+    /// `range(start, stop, step)`, a lazy sequence of integers.
+    Range(i64, i64, i64),
+    /// A top-level function: its index in [`Program::functions`](super::Program) and name.
+    Function(usize, Arc<str>),
+    /// A class: its index in [`Program::classes`](super::Program) and name.
+    Class(usize, Arc<str>),
+    /// An instance of a model class.
+    Instance(Arc<Instance>),
+    /// A method bound to its instance (`self.helper`): the method's index in its class.
+    Method(Arc<Instance>, usize),
+    /// A builtin function such as `len` or `fork`.
+    Builtin(&'static str),
+    /// A method of a builtin type bound to its receiver, e.g. `xs.append`.
+    BuiltinMethod(Arc<Value>, &'static str),
+    /// The future returned by `fork`.
+    Future(Arc<FutureCell>),
+    /// A lock made by `Lock()`, used as `with lock:`.
+    Lock(Arc<Lock>),
+}
+
+/// A model list: one instrumented location holding the items.
+pub struct List {
+    pub(crate) cell: Shared<Vec<Value>>,
+}
+
+/// A model dict: one instrumented location holding the entries in insertion order.
+pub struct Dict {
+    pub(crate) cell: Shared<Vec<(Value, Value)>>,
+}
+
+/// The attributes of an instance: name and cell, in order of creation.
+pub(crate) type Attrs = Vec<(Arc<str>, Arc<Shared<Value>>)>;
+
+/// An instance of a model class.
+pub struct Instance {
+    pub(crate) class: usize,
+    pub(crate) class_name: Arc<str>,
+    /// Attributes in order of creation; each its own instrumented cell. The vector itself
+    /// is only locked for the lookup, never across a scheduling point.
+    pub(crate) attrs: std::sync::Mutex<Attrs>,
+    /// Written (as a module attribute) when an attribute is added.
+    pub(crate) shape: Shared<()>,
+}
+
+/// A model lock (`Lock()`).
+pub struct Lock {
+    pub(crate) mutex: SyncMutex<()>,
+}
+
+/// The state of a model future: the library future until someone waits, then the result
+/// (so a future may be waited again; concurrent waits of one future are an error).
+pub struct FutureCell {
+    pub(crate) state: std::sync::Mutex<FutureState>,
+}
+
+/// See [`FutureCell`].
+pub(crate) enum FutureState {
+    Pending(crate::Future<Value>),
+    Waiting,
+    Done(Result<Value, Box<super::Diagnostic>>),
+}
+
+impl List {
+    /// A new list of `items` with the purity class `class`.
+    #[track_caller]
+    pub(crate) fn new(items: Vec<Value>, class: StateClass) -> Arc<List> {
+        Arc::new(List {
+            cell: Shared::with_class(items, class),
+        })
+    }
+}
+
+impl Dict {
+    /// A new dict of `entries` (keys already unique) with the purity class `class`.
+    #[track_caller]
+    pub(crate) fn new(entries: Vec<(Value, Value)>, class: StateClass) -> Arc<Dict> {
+        Arc::new(Dict {
+            cell: Shared::with_class(entries, class),
+        })
+    }
+}
+
+impl Instance {
+    /// The cell of attribute `name`, if the instance has it.
+    pub(crate) fn attr(&self, name: &str) -> Option<Arc<Shared<Value>>> {
+        let attrs = self.attrs.lock().unwrap_or_else(|e| e.into_inner());
+        attrs
+            .iter()
+            .find(|(n, _)| &**n == name)
+            .map(|(_, c)| c.clone())
+    }
+}
+
+impl Value {
+    /// A string value.
+    ///
+    /// ```
+    /// assert_eq!(format!("{:?}", forkwait::model::Value::str("it's")), "\"it's\"");
+    /// ```
+    pub fn str(s: &str) -> Value {
+        Value::Str(Arc::from(s))
+    }
+
+    /// A tuple value.
+    ///
+    /// ```
+    /// let t = forkwait::model::Value::tuple(vec![forkwait::model::Value::Int(1)]);
+    /// assert_eq!(format!("{t:?}"), "(1,)");
+    /// ```
+    pub fn tuple(items: Vec<Value>) -> Value {
+        Value::Tuple(Arc::from(items))
+    }
+
+    /// The Python type name, as used in error messages (`int`, `list`, `AddMod`, ...).
+    ///
+    /// ```
+    /// assert_eq!(forkwait::model::Value::Float(1.5).type_name(), "float");
+    /// ```
+    pub fn type_name(&self) -> String {
+        match self {
+            Value::Instance(i) => i.class_name.to_string(),
+            other => other.kind_name().to_string(),
+        }
+    }
+
+    pub(crate) fn kind_name(&self) -> &'static str {
+        match self {
+            Value::None => "NoneType",
+            Value::Bool(_) => "bool",
+            Value::Int(_) => "int",
+            Value::Float(_) => "float",
+            Value::Str(_) => "str",
+            Value::Tuple(_) => "tuple",
+            Value::List(_) => "list",
+            Value::Dict(_) => "dict",
+            Value::Range(..) => "range",
+            Value::Function(..) => "function",
+            Value::Class(..) => "type",
+            Value::Instance(_) => "object",
+            Value::Method(..) => "method",
+            Value::Builtin(_) | Value::BuiltinMethod(..) => "builtin_function_or_method",
+            Value::Future(_) => "Future",
+            Value::Lock(_) => "Lock",
+        }
+    }
+
+    /// Python truthiness (reads a container's instrumented state).
+    pub(crate) fn truthy(&self) -> bool {
+        match self {
+            Value::None => false,
+            Value::Bool(b) => *b,
+            Value::Int(i) => *i != 0,
+            Value::Float(f) => *f != 0.0,
+            Value::Str(s) => !s.is_empty(),
+            Value::Tuple(t) => !t.is_empty(),
+            Value::List(l) => !l.cell.read().is_empty(),
+            Value::Dict(d) => !d.cell.read().is_empty(),
+            Value::Range(a, b, s) => range_len(*a, *b, *s) > 0,
+            _ => true,
+        }
+    }
+
+    /// A number as `f64`, for mixed arithmetic and comparisons.
+    pub(crate) fn as_f64(&self) -> Option<f64> {
+        match self {
+            Value::Bool(b) => Some(f64::from(u8::from(*b))),
+            Value::Int(i) => Some(*i as f64),
+            Value::Float(f) => Some(*f),
+            _ => None,
+        }
+    }
+
+    /// An integer (booleans count, as in Python).
+    pub(crate) fn as_int(&self) -> Option<i64> {
+        match self {
+            Value::Bool(b) => Some(i64::from(*b)),
+            Value::Int(i) => Some(*i),
+            _ => None,
+        }
+    }
+
+    /// Whether the value may be a dict key (immutable: no instrumented reads to compare).
+    pub(crate) fn hashable(&self) -> bool {
+        match self {
+            Value::None | Value::Bool(_) | Value::Int(_) | Value::Float(_) | Value::Str(_) => true,
+            Value::Tuple(t) => t.iter().all(Value::hashable),
+            Value::Range(..) | Value::Function(..) | Value::Class(..) | Value::Builtin(_) => true,
+            _ => false,
+        }
+    }
+
+    /// Python `is`: identity for heap objects, equality of value for immutable atoms.
+    pub(crate) fn is(&self, other: &Value) -> bool {
+        match (self, other) {
+            (Value::None, Value::None) => true,
+            (Value::Bool(a), Value::Bool(b)) => a == b,
+            (Value::Int(a), Value::Int(b)) => a == b,
+            (Value::Float(a), Value::Float(b)) => a.to_bits() == b.to_bits(),
+            (Value::Str(a), Value::Str(b)) => a == b,
+            (Value::Tuple(a), Value::Tuple(b)) => Arc::ptr_eq(a, b),
+            (Value::List(a), Value::List(b)) => Arc::ptr_eq(a, b),
+            (Value::Dict(a), Value::Dict(b)) => Arc::ptr_eq(a, b),
+            (Value::Instance(a), Value::Instance(b)) => Arc::ptr_eq(a, b),
+            (Value::Future(a), Value::Future(b)) => Arc::ptr_eq(a, b),
+            (Value::Lock(a), Value::Lock(b)) => Arc::ptr_eq(a, b),
+            (Value::Function(a, _), Value::Function(b, _)) => a == b,
+            (Value::Class(a, _), Value::Class(b, _)) => a == b,
+            (Value::Builtin(a), Value::Builtin(b)) => a == b,
+            (Value::Range(a, b, c), Value::Range(d, e, f)) => (a, b, c) == (d, e, f),
+            (Value::Method(a, i), Value::Method(b, j)) => Arc::ptr_eq(a, b) && i == j,
+            (Value::BuiltinMethod(a, m), Value::BuiltinMethod(b, n)) => a.is(b) && m == n,
+            _ => false,
+        }
+    }
+
+    /// Python `==` (reads containers' instrumented state; not inside another cell's
+    /// `update`).
+    pub(crate) fn py_eq(&self, other: &Value) -> Result<bool, String> {
+        eq_depth(self, other, 0)
+    }
+
+    /// Python `<`, `<=`, `>`, `>=` as an ordering, or a type error.
+    pub(crate) fn py_cmp(&self, other: &Value) -> Result<std::cmp::Ordering, String> {
+        cmp_depth(self, other, 0)
+    }
+
+    /// A deep, plain copy of the value for outcomes and printing (reads containers).
+    ///
+    /// ```
+    /// use forkwait::model::{Snapshot, Value};
+    /// assert_eq!(Value::Int(3).snapshot(), Snapshot::Int(3));
+    /// ```
+    pub fn snapshot(&self) -> Snapshot {
+        super::snapshot::snap(self, &mut Vec::new())
+    }
+
+    /// Python's `str()`: strings unquoted, everything else as its `repr`.
+    pub(crate) fn to_str(&self) -> String {
+        match self {
+            Value::Str(s) => s.to_string(),
+            other => format!("{:?}", other.snapshot()),
+        }
+    }
+}
+
+impl fmt::Debug for Value {
+    /// Python's `repr` of the value.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(&self.snapshot(), f)
+    }
+}
+
+/// The number of items of `range(a, b, s)` (`s != 0`).
+pub(crate) fn range_len(a: i64, b: i64, s: i64) -> i64 {
+    let (a, b, s) = (i128::from(a), i128::from(b), i128::from(s));
+    let n = if s > 0 {
+        (b - a + s - 1).div_euclid(s)
+    } else {
+        (a - b - s - 1).div_euclid(-s)
+    };
+    n.clamp(0, i128::from(i64::MAX)) as i64
+}
+
+fn seq_items(v: &Value) -> Option<Vec<Value>> {
+    match v {
+        Value::Tuple(t) => Some(t.to_vec()),
+        Value::List(l) => Some(l.cell.read()),
+        _ => None,
+    }
+}
+
+fn eq_depth(a: &Value, b: &Value, depth: usize) -> Result<bool, String> {
+    if depth > MAX_NESTING {
+        return Err("maximum recursion depth exceeded in comparison".into());
+    }
+    if let (Some(x), Some(y)) = (a.as_f64(), b.as_f64()) {
+        return Ok(match (a.as_int(), b.as_int()) {
+            (Some(i), Some(j)) => i == j,
+            _ => x == y,
+        });
+    }
+    Ok(match (a, b) {
+        (Value::None, Value::None) => true,
+        (Value::Str(x), Value::Str(y)) => x == y,
+        (Value::Tuple(_), Value::Tuple(_)) | (Value::List(_), Value::List(_)) => {
+            if a.is(b) {
+                return Ok(true);
+            }
+            let (x, y) = (
+                seq_items(a).unwrap_or_default(),
+                seq_items(b).unwrap_or_default(),
+            );
+            if x.len() != y.len() {
+                return Ok(false);
+            }
+            for (p, q) in x.iter().zip(&y) {
+                if !eq_depth(p, q, depth + 1)? {
+                    return Ok(false);
+                }
+            }
+            true
+        }
+        (Value::Dict(x), Value::Dict(y)) => {
+            if Arc::ptr_eq(x, y) {
+                return Ok(true);
+            }
+            let (x, y) = (x.cell.read(), y.cell.read());
+            if x.len() != y.len() {
+                return Ok(false);
+            }
+            for (k, v) in &x {
+                let Some((_, w)) = y.iter().find(|(k2, _)| key_eq(k, k2)) else {
+                    return Ok(false);
+                };
+                if !eq_depth(v, w, depth + 1)? {
+                    return Ok(false);
+                }
+            }
+            true
+        }
+        _ => a.is(b),
+    })
+}
+
+/// Equality of two hashable keys (never reads instrumented state).
+pub(crate) fn key_eq(a: &Value, b: &Value) -> bool {
+    match (a, b) {
+        (Value::Tuple(x), Value::Tuple(y)) => {
+            x.len() == y.len() && x.iter().zip(y.iter()).all(|(p, q)| key_eq(p, q))
+        }
+        _ => match (a.as_f64(), b.as_f64()) {
+            (Some(_), Some(_)) => eq_depth(a, b, 0).unwrap_or(false),
+            _ => a.is(b),
+        },
+    }
+}
+
+fn cmp_depth(a: &Value, b: &Value, depth: usize) -> Result<std::cmp::Ordering, String> {
+    if depth > MAX_NESTING {
+        return Err("maximum recursion depth exceeded in comparison".into());
+    }
+    if let (Some(i), Some(j)) = (a.as_int(), b.as_int()) {
+        return Ok(i.cmp(&j));
+    }
+    if let (Some(x), Some(y)) = (a.as_f64(), b.as_f64()) {
+        return x
+            .partial_cmp(&y)
+            .ok_or_else(|| "cannot order nan".to_string());
+    }
+    match (a, b) {
+        (Value::Str(x), Value::Str(y)) => Ok(x.cmp(y)),
+        (Value::Tuple(_), Value::Tuple(_)) | (Value::List(_), Value::List(_)) => {
+            let (x, y) = (
+                seq_items(a).unwrap_or_default(),
+                seq_items(b).unwrap_or_default(),
+            );
+            for (p, q) in x.iter().zip(&y) {
+                if !eq_depth(p, q, depth + 1)? {
+                    return cmp_depth(p, q, depth + 1);
+                }
+            }
+            Ok(x.len().cmp(&y.len()))
+        }
+        _ => Err(format!(
+            "'<' not supported between instances of '{}' and '{}'",
+            a.type_name(),
+            b.type_name()
+        )),
+    }
+}
