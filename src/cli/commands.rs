@@ -3,7 +3,7 @@
 use super::check::model_locations;
 use super::{Format, Mode, ReplayArgs, RunArgs, TraceArgs, err, load, out};
 use crate::model::{Diagnostic, Model, Print, Snapshot, Value};
-use crate::{Report, Runtime, Schedule, Strategy};
+use crate::{Report, Runtime};
 use std::fmt::Write as _;
 
 /// Prints a runtime error of `model` with its source line and caret; returns 1.
@@ -79,40 +79,17 @@ pub(super) fn replay(a: &ReplayArgs) -> i32 {
         Err(code) => return code,
     };
     let token = a.token.trim();
-    let schedule = match Schedule::from_token(token) {
-        Ok(s) => s,
+    // Replayed under the settings of `check` (workers, wait policy, step limit, stack
+    // size): a token only fits the settings it was found with. `Checker::replay` prints
+    // the interleaving step by step.
+    let checker = a.sim.options().checker(model.path());
+    match checker.replay(token, || model.run_main()) {
+        Ok(r) => replay_result(&model, &r),
         Err(e) => {
             err(&format!("error: {e}\n"));
-            return 2;
-        }
-    };
-    // `forkwait::replay` prints the interleaving step by step, but runs with the library's
-    // default settings (step limit, unbounded workers, task stacks sized for Rust
-    // closures). Without worker or step flags, try it first; if the schedule does not fit
-    // those settings, run it under the settings of `check`.
-    if !a.sim.given() {
-        if let Ok(r) = crate::replay(token, || model.run_main()) {
-            return replay_result(&model, &r);
+            2
         }
     }
-    let r = a
-        .sim
-        .options()
-        .checker(model.path())
-        .strategy(Strategy::Replay(schedule))
-        .shrink(false)
-        .run(|| model.run_main());
-    let stale = r.findings().iter().find(|f| {
-        f.kind() == crate::FindingKind::UncontrolledNondeterminism && f.message().contains("stale")
-    });
-    if let Some(f) = stale {
-        err(&format!("error: {}\n", f.message()));
-        return 2;
-    }
-    if let Some(f) = r.findings().iter().find(|f| !f.kind().is_warning()) {
-        err(f.interleaving());
-    }
-    replay_result(&model, &r)
 }
 
 /// Prints the findings and the outcome of a replayed schedule; the exit status.

@@ -178,10 +178,6 @@ impl SimArgs {
             ..d
         }
     }
-
-    fn given(&self) -> bool {
-        self.workers.is_some() || self.wait.is_some() || self.max_steps.is_some()
-    }
 }
 
 /// Writes to standard output, ignoring a closed pipe (`forkwait check models | head`).

@@ -74,9 +74,10 @@ fn install_panic_hook() {
                 && exec::in_task()
             {
                 let msg = crate::future::payload_text(info.payload());
-                let at = info
-                    .location()
-                    .map(|l| l.to_string())
+                // An interpreted program's position, if the task set one, else Rust's.
+                let at = exec::current_span()
+                    .map(|s| s.to_string())
+                    .or_else(|| info.location().map(|l| l.to_string()))
                     .unwrap_or_else(|| "?".into());
                 LAST_PANIC.with(|p| *p.borrow_mut() = Some((msg, at)));
             } else {
@@ -765,33 +766,59 @@ fn parse_shard(v: &str) -> Result<(u64, u64), String> {
 /// ```
 #[track_caller]
 pub fn replay<T: Debug>(token: &str, f: impl Fn() -> T) -> Result<Report, TokenError> {
-    install_panic_hook();
-    let s = Schedule::from_token(token)?;
-    let c = Checker::new();
-    let mut sched = ReplaySched::new(s.choices().to_vec(), true);
-    sched.begin(0);
-    let r = c.run_once(&f, &mut sched);
-    if let Some(Abort::Stale(msg)) = &r.fin.state.abort {
-        return Err(TokenError::new(msg.clone()));
+    Checker::new().replay(token, f)
+}
+
+impl Checker {
+    /// Replays exactly one schedule of `f` under this checker's settings (workers, wait
+    /// policy, step limit, stack size: a token must be replayed with the settings it was
+    /// found with), prints its interleaving to standard error, and returns the report of
+    /// that execution (its findings unshrunk, so the token stays the one given).
+    ///
+    /// # Errors
+    ///
+    /// A malformed, corrupt or stale token is a [`TokenError`].
+    ///
+    /// ```
+    /// use forkwait::{Checker, WaitPolicy, FindingKind, fork, wait};
+    /// let nested = || wait(fork(|| wait(fork(|| 1))));
+    /// let c = Checker::new().workers(1).wait_policy(WaitPolicy::Block);
+    /// let found = c.run(nested);
+    /// let token = found.findings()[0].replay().unwrap().to_string();
+    /// let again = c.replay(&token, nested).unwrap();
+    /// assert!(again.has(FindingKind::Deadlock));
+    /// ```
+    #[track_caller]
+    pub fn replay<T: Debug>(&self, token: &str, f: impl Fn() -> T) -> Result<Report, TokenError> {
+        self.main_site.set(std::panic::Location::caller());
+        install_panic_hook();
+        let s = Schedule::from_token(token)?;
+        let mut sched = ReplaySched::new(s.choices().to_vec(), true);
+        sched.begin(0);
+        let r = self.run_once(&f, &mut sched);
+        if let Some(Abort::Stale(msg)) = &r.fin.state.abort {
+            return Err(TokenError::new(msg.clone()));
+        }
+        if r.fin.state.choices.len() != s.len() {
+            return Err(TokenError::new(format!(
+                "stale replay token: it has {} choices, the program made {} (the program \
+                 changed since the token was made, or it is replayed with other settings)",
+                s.len(),
+                r.fin.state.choices.len()
+            )));
+        }
+        if s.fingerprint() != 0 && s.fingerprint() != r.fin.state.path_hash {
+            return Err(TokenError::new(
+                "stale replay token: the program took a different path than when the token \
+                 was made (it changed, it is nondeterministic outside the harness, or it is \
+                 replayed with other settings)",
+            ));
+        }
+        eprint!("{}", render_steps(&r.fin));
+        let mut acc = Acc::default();
+        acc.absorb(&r, self);
+        Ok(self.clone().shrink(false).finish(acc, &f))
     }
-    if r.fin.state.choices.len() != s.len() {
-        return Err(TokenError::new(format!(
-            "stale replay token: it has {} choices, the program made {} (the program changed \
-             since the token was made)",
-            s.len(),
-            r.fin.state.choices.len()
-        )));
-    }
-    if s.fingerprint() != 0 && s.fingerprint() != r.fin.state.path_hash {
-        return Err(TokenError::new(
-            "stale replay token: the program took a different path than when the token was \
-             made (it changed, or it is nondeterministic outside the harness)",
-        ));
-    }
-    eprint!("{}", render_steps(&r.fin));
-    let mut acc = Acc::default();
-    acc.absorb(&r, &c);
-    Ok(c.finish(acc, &f))
 }
 
 fn choices_of(fin: &Finished) -> Vec<u32> {

@@ -301,6 +301,19 @@ pub(crate) fn with<R>(f: impl FnOnce(&mut ExecState) -> R) -> R {
     f(&mut exec.state.borrow_mut())
 }
 
+/// The interpreted-source span of the current task, if any (usable from a panic hook:
+/// never panics, even if the state is borrowed).
+pub(crate) fn current_span() -> Option<SourceSpan> {
+    let p = CURRENT.with(|c| c.get());
+    if p.is_null() {
+        return None;
+    }
+    // SAFETY: as in `with`.
+    let exec = unsafe { &*p };
+    let s = exec.state.try_borrow().ok()?;
+    s.tasks.get(s.current as usize).and_then(|t| t.span)
+}
+
 /// Suspends the current task (its yielder) back to the execution loop.
 #[inline]
 fn suspend(y: *const TaskYielder) {
