@@ -223,3 +223,35 @@ fn check_panics_with_the_report_and_passes_clean_programs() {
     assert!(msg.contains("Nondeterminism"), "{msg}");
     assert!(msg.contains("FORKWAIT_REPLAY=fw1:"), "{msg}");
 }
+
+#[test]
+fn a_replayed_finding_shows_the_same_step_trace() {
+    let program = || {
+        let c = Arc::new(Shared::new(0));
+        let c2 = c.clone();
+        let t = fork(move || c2.write(c2.read() + 1));
+        c.write(c.read() + 1);
+        wait(t);
+        assert_eq!(c.read(), 2, "lost update");
+    };
+    let checker = Checker::new().iterations(200);
+    let found = checker.run(program);
+    let f = found
+        .findings()
+        .iter()
+        .find(|f| f.kind() == FindingKind::Panic)
+        .expect("the lost update is found");
+    let again = checker.replay(f.replay().unwrap(), program).unwrap();
+    let g = again
+        .findings()
+        .iter()
+        .find(|g| g.kind() == FindingKind::Panic)
+        .expect("and replayed");
+    assert!(!f.interleaving().is_empty());
+    assert_eq!(
+        f.interleaving(),
+        g.interleaving(),
+        "step by step, the same interleaving"
+    );
+    assert_eq!(f.replay(), g.replay());
+}

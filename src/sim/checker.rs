@@ -1174,13 +1174,18 @@ fn render_steps(fin: &Finished) -> String {
         let _ = writeln!(out, "... {skip} earlier steps not shown ...");
     }
     for (i, st) in steps.iter().enumerate().skip(skip) {
+        // Task 0's own end has no source line of its own: the closure returned.
+        let site = if st.task == 0 && st.op == Op::End {
+            "(the closure under test returned)".to_string()
+        } else {
+            st.site.to_string()
+        };
         let _ = writeln!(
             out,
-            "{:>5}  task {:<3} {:<24} {}",
+            "{:>5}  task {:<3} {:<24} {site}",
             i + 1,
             st.task,
             exec::op_text(&st.op),
-            st.site
         );
     }
     let _ = match &fin.state.abort {
@@ -1190,7 +1195,6 @@ fn render_steps(fin: &Finished) -> String {
         Some(Abort::Stale(m)) | Some(Abort::Harness(m)) => writeln!(out, "  --  {m}"),
         None => Ok(()),
     };
-    let _ = Op::Yield;
     out
 }
 
