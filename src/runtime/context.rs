@@ -25,7 +25,7 @@ pub(crate) enum Context {
 }
 
 fw_thread_local! {
-    static CURRENT: Cell<Context> = Cell::new(Context::Default);
+    static CURRENT: Cell<Context> = const { Cell::new(Context::Default) };
 }
 
 /// The current thread's mode.

@@ -27,13 +27,21 @@ pub(crate) use loom::sync::{Condvar, Mutex};
 pub(crate) use loom::thread;
 
 /// `thread_local!` from std, or loom's (loom runs its threads on one OS thread, so a std
-/// thread-local would be shared between model threads).
+/// thread-local would be shared between model threads). The `const` form gives std's
+/// const-initialized thread-locals (no lazy-initialization check on each access, which
+/// matters on the fork/wait hot path); loom gets the plain form.
 #[cfg(not(loom))]
 macro_rules! fw_thread_local {
+    (static $name:ident : $t:ty = const $init:block;) => {
+        std::thread_local!(static $name: $t = const $init;);
+    };
     ($($t:tt)*) => { std::thread_local!($($t)*); };
 }
 #[cfg(loom)]
 macro_rules! fw_thread_local {
+    (static $name:ident : $t:ty = const $init:block;) => {
+        loom::thread_local!(static $name: $t = $init;);
+    };
     ($($t:tt)*) => { loom::thread_local!($($t)*); };
 }
 pub(crate) use fw_thread_local;

@@ -55,7 +55,7 @@ pub(crate) struct WorkerThread {
 }
 
 fw_thread_local! {
-    static WORKER: Cell<*const WorkerThread> = Cell::new(std::ptr::null());
+    static WORKER: Cell<*const WorkerThread> = const { Cell::new(std::ptr::null()) };
 }
 
 impl Registry {

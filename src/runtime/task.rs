@@ -257,7 +257,7 @@ where
 /// A small integer naming the current thread, stable for its lifetime and never 0.
 pub(crate) fn current_thread_id() -> usize {
     super::facade::fw_thread_local! {
-        static ID: u8 = 0;
+        static ID: u8 = const { 0 };
     }
     ID.with(|b| b as *const u8 as usize)
 }
