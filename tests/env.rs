@@ -1,0 +1,173 @@
+//! `forkwait::check` and the environment: FORKWAIT_ITERATIONS, _SEED, _STRATEGY, _SHARD,
+//! _LOG, _REPLAY, and the regression files. Each case re-runs this test binary as a child
+//! process with the variables set only there (setting them here would race with the other
+//! tests of this process).
+
+use forkwait::sync::Shared;
+use forkwait::{check, fork, wait};
+use std::process::Command;
+use std::sync::Arc;
+
+fn two_tasks() -> u32 {
+    let a = fork(|| 1);
+    let b = fork(|| 2);
+    wait(a) + wait(b)
+}
+
+fn lost_update() -> u32 {
+    let c = Arc::new(Shared::new(0));
+    let c2 = c.clone();
+    let t = fork(move || c2.write(c2.read() + 1));
+    c.write(c.read() + 1);
+    wait(t);
+    c.read()
+}
+
+#[test]
+#[ignore = "run by the tests below, in a child process"]
+fn probe_clean() {
+    check(two_tasks);
+}
+
+#[test]
+#[ignore = "run by the tests below, in a child process"]
+fn probe_failing() {
+    check(lost_update);
+}
+
+/// Runs one probe with `vars`; returns (success, stderr).
+fn probe(name: &str, vars: &[(&str, &str)]) -> (bool, String) {
+    let mut cmd = Command::new(std::env::current_exe().unwrap());
+    cmd.args([
+        "--ignored",
+        "--exact",
+        name,
+        "--nocapture",
+        "--test-threads=1",
+    ]);
+    for k in [
+        "FORKWAIT_SEED",
+        "FORKWAIT_ITERATIONS",
+        "FORKWAIT_STRATEGY",
+        "FORKWAIT_SHARD",
+        "FORKWAIT_LOG",
+        "FORKWAIT_REPLAY",
+    ] {
+        cmd.env_remove(k);
+    }
+    for (k, v) in vars {
+        cmd.env(k, v);
+    }
+    let out = cmd.output().unwrap();
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stderr).into_owned() + &String::from_utf8_lossy(&out.stdout),
+    )
+}
+
+/// Executions seen in a FORKWAIT_LOG=1 run: every execution's first step is step 1.
+fn executions(log: &str) -> usize {
+    log.lines()
+        .filter(|l| l.contains("forkwait: step     1 "))
+        .count()
+}
+
+#[test]
+fn iterations_log_and_shard_come_from_the_environment() {
+    let (ok, log) = probe(
+        "probe_clean",
+        &[("FORKWAIT_ITERATIONS", "3"), ("FORKWAIT_LOG", "1")],
+    );
+    assert!(ok, "{log}");
+    assert_eq!(executions(&log), 3, "{log}");
+    let (ok, log) = probe(
+        "probe_clean",
+        &[
+            ("FORKWAIT_ITERATIONS", "6"),
+            ("FORKWAIT_SHARD", "2/3"),
+            ("FORKWAIT_LOG", "1"),
+        ],
+    );
+    assert!(ok, "{log}");
+    assert_eq!(
+        executions(&log),
+        2,
+        "shard 2 of 3 runs 2 of 6 iterations: {log}"
+    );
+}
+
+#[test]
+fn seed_and_strategy_change_the_schedules() {
+    let run = |seed: &str, strategy: &str| {
+        let (ok, log) = probe(
+            "probe_clean",
+            &[
+                ("FORKWAIT_ITERATIONS", "5"),
+                ("FORKWAIT_SEED", seed),
+                ("FORKWAIT_STRATEGY", strategy),
+                ("FORKWAIT_LOG", "1"),
+            ],
+        );
+        assert!(ok, "{log}");
+        log.lines()
+            .filter(|l| l.starts_with("forkwait: step"))
+            .map(str::to_owned)
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(
+        run("1", "random"),
+        run("1", "random"),
+        "same seed, same schedules"
+    );
+    assert_ne!(run("1", "random"), run("2", "random"));
+    let exhaustive = run("1", "exhaustive");
+    assert!(!exhaustive.is_empty());
+}
+
+#[test]
+fn bad_variables_are_clear_errors() {
+    for (k, v, want) in [
+        ("FORKWAIT_STRATEGY", "sideways", "FORKWAIT_STRATEGY"),
+        ("FORKWAIT_SEED", "x", "FORKWAIT_SEED"),
+        ("FORKWAIT_SHARD", "4/3", "FORKWAIT_SHARD"),
+        ("FORKWAIT_REPLAY", "fw1:nope", "FORKWAIT_REPLAY"),
+    ] {
+        let (ok, log) = probe("probe_clean", &[(k, v)]);
+        assert!(!ok, "{k}={v} must fail");
+        assert!(log.contains(want), "{k}={v}: {log}");
+    }
+}
+
+#[test]
+fn a_failure_prints_its_replay_line_which_replays_it_and_is_kept_as_a_regression() {
+    let regressions = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("forkwait-regressions")
+        .join("probe_failing.txt");
+    let _ = std::fs::remove_file(&regressions);
+    let (ok, log) = probe("probe_failing", &[("FORKWAIT_ITERATIONS", "200")]);
+    assert!(!ok, "the lost update is found");
+    let line = log
+        .lines()
+        .find(|l| l.contains("FORKWAIT_REPLAY="))
+        .unwrap_or_else(|| panic!("no replay line in: {log}"));
+    assert!(line.contains("cargo test probe_failing"), "{line}");
+    let token = line
+        .split("FORKWAIT_REPLAY=")
+        .nth(1)
+        .unwrap()
+        .split_whitespace()
+        .next()
+        .unwrap()
+        .to_string();
+    let kept = std::fs::read_to_string(&regressions).expect("regression file written");
+    assert!(kept.contains(&token), "{kept}");
+    // Replaying the token alone reproduces the failure.
+    let (ok, log) = probe("probe_failing", &[("FORKWAIT_REPLAY", &token)]);
+    assert!(!ok, "{log}");
+    assert!(
+        log.contains("Nondeterminism") || log.contains("Race"),
+        "{log}"
+    );
+    std::fs::remove_file(&regressions).unwrap();
+    let _ = std::fs::remove_dir(regressions.parent().unwrap());
+}
