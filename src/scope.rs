@@ -9,11 +9,9 @@ use std::sync::{Arc, Mutex};
 
 /// A scope for forks that borrow non-`'static` data; see [`scope`].
 pub struct Scope<'env> {
-    /// Every pool task forked in this scope (lifetime-erased; joined before `scope`
-    /// returns, which is what makes the erasure sound).
-    pending: Mutex<Vec<Arc<dyn Job>>>,
-    /// Every simulated task forked in this scope.
-    pending_sim: Mutex<Vec<Box<dyn SimJoin + 'env>>>,
+    /// Every task forked in this scope, joined before `scope` returns (which is what
+    /// makes the lifetime erasure of pool tasks sound).
+    pending: Mutex<Vec<Pending<'env>>>,
     /// The first panic of an eager task whose future was dropped unwaited.
     dropped_panic: Mutex<Option<Box<dyn std::any::Any + Send>>>,
     /// Invariant in `'env`, like `std::thread::Scope`.
@@ -56,7 +54,6 @@ where
 {
     let scope = Scope {
         pending: Mutex::new(Vec::new()),
-        pending_sim: Mutex::new(Vec::new()),
         dropped_panic: Mutex::new(None),
         _env: PhantomData,
     };
@@ -96,10 +93,10 @@ impl<'env> Scope<'env> {
             Context::Eager | Context::Trace => crate::fork_ready(f, site),
             Context::Sim => {
                 let fut = crate::sim::fork(f, site);
-                self.pending_sim
+                self.pending
                     .lock()
                     .unwrap()
-                    .push(Box::new(fut.handle()));
+                    .push(Pending::Sim(Box::new(fut.handle())));
                 Repr::Sim(fut)
             }
             Context::Pool | Context::Default => {
@@ -109,7 +106,10 @@ impl<'env> Scope<'env> {
                 // outlives the scope; so nothing the task borrows is freed while the task
                 // may still run or hold its result.
                 let job = unsafe { crate::runtime::erase(job) };
-                self.pending.lock().unwrap().push(job.clone());
+                self.pending
+                    .lock()
+                    .unwrap()
+                    .push(Pending::Pool(job.clone()));
                 crate::runtime::pool::push(job);
                 Repr::Pool(task)
             }
@@ -145,35 +145,44 @@ impl<'env> Scope<'env> {
         let mut first = self.dropped_panic.lock().unwrap().take();
         let site = Location::caller();
         loop {
-            let batch = std::mem::take(&mut *self.pending_sim.lock().unwrap());
-            if batch.is_empty() {
-                break;
-            }
-            for h in &batch {
-                h.join(site);
-            }
-            for h in &batch {
-                if let Some(p) = h.take_panic() {
-                    first.get_or_insert(p);
-                }
-            }
-        }
-        loop {
             // Tasks may fork more scoped tasks while we wait, so drain until empty.
             let batch = std::mem::take(&mut *self.pending.lock().unwrap());
             if batch.is_empty() {
                 break;
             }
-            for job in &batch {
-                crate::runtime::pool::wait_job(&**job);
+            for task in &batch {
+                task.join(site);
             }
-            for job in &batch {
-                if let Some(p) = job.take_unclaimed_panic() {
+            for task in &batch {
+                if let Some(p) = task.take_unclaimed_panic() {
                     first.get_or_insert(p);
                 }
             }
         }
         first
+    }
+}
+
+/// A task forked in a scope: on the pool, or simulated.
+enum Pending<'env> {
+    Pool(Arc<dyn Job>),
+    Sim(Box<dyn SimJoin + 'env>),
+}
+
+impl Pending<'_> {
+    fn join(&self, site: &'static Location<'static>) {
+        match self {
+            Pending::Pool(job) => crate::runtime::pool::wait_job(&**job),
+            Pending::Sim(h) => h.join(site),
+        }
+    }
+
+    /// Its panic, if it panicked and nobody waited its future.
+    fn take_unclaimed_panic(&self) -> Option<Box<dyn std::any::Any + Send>> {
+        match self {
+            Pending::Pool(job) => job.take_unclaimed_panic(),
+            Pending::Sim(h) => h.take_panic(),
+        }
     }
 }
 

@@ -42,15 +42,18 @@ fn a_panic_does_not_kill_the_worker() {
 #[test]
 fn panics_surface_at_wait_in_eager_mode_too() {
     let rt = Runtime::eager();
-    let out = rt.run(|| {
+    let (done_at_fork, msg) = rt.run(|| {
+        // The task runs (and panics) at the fork point, yet the fork returns normally...
         let f = fork(|| -> i32 { panic!("eager boom") });
-        let after_fork = "the caller kept going after the fork";
+        let done_at_fork = f.is_done();
+        // ...and the panic is delivered only here, at the wait.
         (
-            after_fork,
+            done_at_fork,
             f.try_wait().unwrap_err().message().map(str::to_owned),
         )
     });
-    assert_eq!(out.1.as_deref(), Some("eager boom"));
+    assert!(done_at_fork, "eager: the task already ran at the fork");
+    assert_eq!(msg.as_deref(), Some("eager boom"));
 }
 
 #[test]

@@ -153,35 +153,6 @@ impl Registry {
         let _g = self.sleep_lock.lock().unwrap();
         self.sleep_cv.notify_all();
     }
-
-    /// Waits (from any thread) until `header` is done, helping this pool meanwhile.
-    pub(crate) fn help_until_done(&self, job: &dyn Job) {
-        let header = job.header();
-        if header.is_done() {
-            return;
-        }
-        // Prefer the awaited task itself: claim it wherever it is queued.
-        if job.run_if_queued() {
-            return;
-        }
-        WorkerThread::with_current(|w| match w {
-            Some(w) if std::ptr::eq(&*w.registry, self) => w.help_until(job),
-            _ => {
-                // An outside thread (or another pool's worker): steal from this pool.
-                while !header.is_done() {
-                    match self.steal_any(0, None) {
-                        Some(j) => {
-                            j.run_if_queued();
-                        }
-                        None => {
-                            check_not_below_us(job);
-                            header.sleep_until_done();
-                        }
-                    }
-                }
-            }
-        });
-    }
 }
 
 fn check_not_below_us(job: &dyn Job) {
@@ -278,21 +249,6 @@ impl WorkerThread {
         reg.counters.fetch_sub(1, SeqCst);
         drop(guard);
     }
-
-    fn help_until(&self, job: &dyn Job) {
-        let header = job.header();
-        while !header.is_done() {
-            match self.find_work() {
-                Some(j) => {
-                    j.run_if_queued();
-                }
-                None => {
-                    check_not_below_us(job);
-                    header.sleep_until_done();
-                }
-            }
-        }
-    }
 }
 
 /// Queues a job: on the current worker's own deque if this thread is a pool worker,
@@ -330,23 +286,40 @@ pub(crate) fn wait_job(job: &dyn Job) {
             None
         }
     });
-    if let Some(top) = popped {
-        top.run_if_queued();
-        if job.header().is_done() {
-            return;
+    match popped {
+        Some(top) => {
+            top.run_if_queued();
+        }
+        // Otherwise claim it wherever it is queued.
+        None => {
+            if job.run_if_queued() {
+                return;
+            }
         }
     }
-    if job.run_if_queued() {
-        return;
-    }
-    match WorkerThread::with_current(|w| w.map(|w| w.registry.clone())) {
-        Some(r) => r.help_until_done(job),
+    // It runs elsewhere: help with other work meanwhile — a worker from its own pool,
+    // an outside thread from the global pool (if one was ever started).
+    WorkerThread::with_current(|w| match w {
+        Some(w) => help_until_done(job, || w.find_work()),
         None => match super::started_global_registry() {
-            Some(g) => g.help_until_done(job),
+            Some(g) => help_until_done(job, || g.steal_any(0, None)),
+            None => help_until_done(job, || None),
+        },
+    })
+}
+
+/// Runs work from `find` until `job` is done; sleeps on the job when there is none.
+fn help_until_done(job: &dyn Job, mut find: impl FnMut() -> Option<JobRef>) {
+    let header = job.header();
+    while !header.is_done() {
+        match find() {
+            Some(j) => {
+                j.run_if_queued();
+            }
             None => {
                 check_not_below_us(job);
-                job.header().sleep_until_done();
+                header.sleep_until_done();
             }
-        },
+        }
     }
 }

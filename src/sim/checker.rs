@@ -478,7 +478,6 @@ impl Checker {
                 break;
             }
             let r = self.run_once(&f, &mut *sched);
-            sched.end(&r.fin.state.choices);
             if self.check_determinism {
                 let mut again = ReplaySched::new(choices_of(&r.fin), true);
                 again.begin(0);
@@ -708,20 +707,10 @@ impl Checker {
     pub fn check<T: Debug>(&self, f: impl Fn() -> T) {
         self.main_site.set(std::panic::Location::caller());
         let report = match std::env::var("FORKWAIT_REPLAY") {
-            Ok(token) if !token.trim().is_empty() => match Schedule::from_token(&token) {
-                Ok(s) => {
-                    let c = self.clone().strategy(Strategy::Replay(s)).shrink(false);
-                    let r = c.run(&f);
-                    eprintln!(
-                        "{}",
-                        r.findings()
-                            .first()
-                            .map_or(String::new(), |f| f.interleaving().to_string())
-                    );
-                    r
-                }
-                Err(e) => panic!("FORKWAIT_REPLAY: {e}"),
-            },
+            // Exactly that schedule, under this checker's settings, step trace printed.
+            Ok(token) if !token.trim().is_empty() => self
+                .replay(&token, &f)
+                .unwrap_or_else(|e| panic!("FORKWAIT_REPLAY: {e}")),
             _ => self.run(&f),
         };
         if !report.is_clean() {
@@ -911,7 +900,7 @@ impl Acc {
         };
         let task_key = |t: TaskId| s.tasks[t as usize].site.key() ^ t as u64;
         match &s.abort {
-            Some(Abort::Deadlock { cycle, starved }) if !cycle.is_empty() => {
+            Some(Abort::Deadlock { cycle, .. }) if !cycle.is_empty() => {
                 let key = cycle
                     .iter()
                     .fold(1, |h, &t| exec::mix(h, s.tasks[t as usize].site.key()));
@@ -928,7 +917,6 @@ impl Acc {
                         cycle.iter().map(|&t| site(t)).collect(),
                     )
                 });
-                let _ = starved;
             }
             Some(Abort::Deadlock { starved, .. }) => {
                 self.push(FindingKind::Deadlock, 2, &schedule, || {
@@ -1045,15 +1033,11 @@ impl Acc {
         }
         for imp in &analysis.impure {
             let key = exec::mix(imp.site.key(), imp.class as u64);
-            if self
-                .findings
-                .iter()
-                .any(|f| f.kind == FindingKind::ImpureWrite && f.key == key)
-            {
-                continue;
-            }
-            let at = imp.site.to_string();
-            if c.allowed_sites.iter().any(|a| at.contains(a.as_str())) {
+            let allowed = || {
+                let at = imp.site.to_string();
+                c.allowed_sites.iter().any(|a| at.contains(a.as_str()))
+            };
+            if !c.allowed_sites.is_empty() && allowed() {
                 continue;
             }
             self.push(FindingKind::ImpureWrite, key, &schedule, || {
@@ -1072,7 +1056,7 @@ impl Acc {
                         s.tasks[imp.task as usize].site,
                         obj.site
                     ),
-                    vec![at.clone(), obj.site.to_string()],
+                    vec![imp.site.to_string(), obj.site.to_string()],
                 )
             });
         }
@@ -1200,8 +1184,20 @@ fn render_steps(fin: &Finished) -> String {
 
 fn render_tree(fin: &Finished) -> String {
     let tasks = &fin.state.tasks;
+    // Children lists once: a walk that scanned every task per node would be quadratic.
+    let mut children: Vec<Vec<usize>> = vec![Vec::new(); tasks.len()];
+    for (c, rec) in tasks.iter().enumerate() {
+        if let Some(p) = rec.parent {
+            children[p as usize].push(c);
+        }
+    }
     let mut out = String::new();
-    fn walk(tasks: &[exec::TaskRec], t: usize, depth: usize, out: &mut String) {
+    let mut stack = if tasks.is_empty() {
+        vec![]
+    } else {
+        vec![(0usize, 0usize)]
+    };
+    while let Some((t, depth)) = stack.pop() {
         let rec = &tasks[t];
         let what = if t == 0 {
             "main".to_string()
@@ -1224,14 +1220,8 @@ fn render_tree(fin: &Finished) -> String {
             format!(" [{}]", notes.join(", "))
         };
         let _ = writeln!(out, "{}task {t} {what}{notes}", "  ".repeat(depth));
-        for (c, rec) in tasks.iter().enumerate() {
-            if rec.parent == Some(t as TaskId) {
-                walk(tasks, c, depth + 1, out);
-            }
-        }
-    }
-    if !tasks.is_empty() {
-        walk(tasks, 0, 0, &mut out);
+        // Reversed, so that children come out in fork order.
+        stack.extend(children[t].iter().rev().map(|&c| (c, depth + 1)));
     }
     out
 }

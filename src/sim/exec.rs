@@ -606,7 +606,14 @@ impl ExecState {
 
 /// A scheduling point of the current task: records `op`, then lets the scheduler decide
 /// who runs next (possibly suspending this task).
+#[inline]
 pub(crate) fn point(op: Op, site: Site) {
+    point_with(|_| op, site)
+}
+
+/// [`point`], with the operation computed from the state inside the same borrow (an
+/// access resolves its object there). `op` is not called while tearing down.
+pub(crate) fn point_with(op: impl FnOnce(&mut ExecState) -> Op, site: Site) {
     let y = with(|s| {
         if s.tearing_down {
             return None;
@@ -614,6 +621,7 @@ pub(crate) fn point(op: Op, site: Site) {
         if overflow::near_limit() {
             return Some(s.stack_exhausted());
         }
+        let op = op(s);
         let at = s.here(site);
         s.record(op, at);
         s.after_point()
@@ -704,30 +712,25 @@ pub(crate) fn detach(t: TaskId) {
 pub(crate) fn lock(m: ObjId, site: Site) {
     access(m, AccessKind::Lock, site);
     loop {
-        let (acquired, reentrant) = with(|s| {
+        let acquired = with(|s| {
             if s.tearing_down {
-                return (true, false);
+                return true;
             }
             let cur = s.current;
             let o = &mut s.objects[m as usize];
-            match o.owner {
-                None => {
-                    o.owner = Some(cur);
-                    (true, false)
-                }
-                Some(owner) => {
-                    if !o.lock_waiters.contains(&cur) {
-                        o.lock_waiters.push(cur);
-                    }
-                    (false, owner == cur)
-                }
+            if o.owner.is_none() {
+                o.owner = Some(cur);
+                return true;
             }
+            // Held (by us, re-entrantly, too: a self-edge `deadlock` reports). `unlock`
+            // empties the list, so a task is in it at most once.
+            o.lock_waiters.push(cur);
+            false
         });
         if acquired {
             log(Op::Acquired(m), site);
             return;
         }
-        let _ = reentrant; // a self-edge in the wait-for graph: `deadlock` reports it
         block(Block::Lock(m));
     }
 }

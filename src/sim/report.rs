@@ -121,8 +121,23 @@ impl Finding {
     /// For `Nondeterminism`: the token of the schedule that gave the other outcome.
     ///
     /// ```
-    /// # let r = forkwait::Checker::new().run(|| 1);
-    /// # assert!(r.findings().is_empty());
+    /// use forkwait::{Checker, FindingKind, sync::Mutex};
+    /// use std::sync::Arc;
+    /// let program = || {
+    ///     let log = Arc::new(Mutex::new(Vec::new()));
+    ///     let l = log.clone();
+    ///     let t = forkwait::fork(move || l.lock().push(1));
+    ///     log.lock().push(2);
+    ///     forkwait::wait(t);
+    ///     let v = log.lock().clone();
+    ///     v
+    /// };
+    /// let r = Checker::new().iterations(100).run(program);
+    /// let f = r.findings().iter().find(|f| f.kind() == FindingKind::Nondeterminism).unwrap();
+    /// // The two tokens replay the two different outcomes.
+    /// let one = forkwait::replay(f.replay().unwrap(), program).unwrap();
+    /// let other = forkwait::replay(f.other_replay().unwrap(), program).unwrap();
+    /// assert_ne!(one.outcomes()[0].value, other.outcomes()[0].value);
     /// ```
     pub fn other_replay(&self) -> Option<&str> {
         self.other_replay.as_deref()

@@ -36,8 +36,6 @@ pub(crate) trait Scheduler {
         current: Option<u32>,
         nth: usize,
     ) -> Result<usize, String>;
-    /// Called when an execution ends, with the choices it made.
-    fn end(&mut self, _choices: &[Choice]) {}
 }
 
 /// The default choice: keep running the current task, else the lowest id.
@@ -146,7 +144,7 @@ impl Scheduler for PctSched {
     fn choose(
         &mut self,
         runnable: &[TaskId],
-        current: Option<u32>,
+        _current: Option<u32>,
         nth: usize,
     ) -> Result<usize, String> {
         let mut best = self.highest(runnable);
@@ -158,7 +156,6 @@ impl Scheduler for PctSched {
             self.prio[t as usize] = i as u64 + 1;
             best = self.highest(runnable);
         }
-        let _ = current;
         Ok(best)
     }
 }

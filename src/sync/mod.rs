@@ -129,18 +129,28 @@ impl ObjCell {
 
     /// The object's id in the current execution (registering it as global if it comes
     /// from outside the execution).
-    fn id(&self, kind: ObjKind, site: &'static Location<'static>) -> ObjId {
+    fn id(
+        &self,
+        s: &mut exec::ExecState,
+        kind: ObjKind,
+        site: &'static Location<'static>,
+    ) -> ObjId {
         let p = self.packed.load(Ordering::Relaxed);
-        exec::with(|s| {
-            if p >> 32 == s.epoch as u64 && p != 0 {
-                return (p & 0xFFFF_FFFF) as ObjId - 1;
-            }
-            let id = s.new_object(kind, site, true, StateClass::Global);
-            s.objects[id as usize].allowed = self.allowed;
-            self.packed
-                .store((s.epoch as u64) << 32 | (id as u64 + 1), Ordering::Relaxed);
-            id
-        })
+        if p >> 32 == s.epoch as u64 && p != 0 {
+            return (p & 0xFFFF_FFFF) as ObjId - 1;
+        }
+        let id = s.new_object(kind, site, true, StateClass::Global);
+        s.objects[id as usize].allowed = self.allowed;
+        self.packed
+            .store((s.epoch as u64) << 32 | (id as u64 + 1), Ordering::Relaxed);
+        id
+    }
+
+    /// An access to this object as a scheduling point: the object is resolved inside the
+    /// point's own borrow of the execution state (one borrow per access, not two).
+    #[inline]
+    fn access(&self, obj: ObjKind, kind: AccessKind, site: &'static Location<'static>) {
+        exec::point_with(|s| exec::Op::Access(self.id(s, obj, site), kind), site);
     }
 }
 
@@ -258,8 +268,7 @@ impl<T> Shared<T> {
     #[inline]
     fn touch(&self, kind: AccessKind, site: &'static Location<'static>) {
         if in_sim() {
-            let id = self.obj.id(ObjKind::Shared, site);
-            exec::access(id, kind, site);
+            self.obj.access(ObjKind::Shared, kind, site);
         }
     }
 
@@ -406,7 +415,7 @@ impl<T> Mutex<T> {
     pub fn lock(&self) -> MutexGuard<'_, T> {
         let sim = if in_sim() {
             let site = Location::caller();
-            let id = self.obj.id(ObjKind::Mutex, site);
+            let id = exec::with(|s| self.obj.id(s, ObjKind::Mutex, site));
             exec::lock(id, site);
             Some((id, site))
         } else {
@@ -490,8 +499,7 @@ macro_rules! atomic_int {
             #[inline]
             fn touch(&self, kind: AccessKind, site: &'static Location<'static>) {
                 if in_sim() {
-                    let id = self.obj.id(ObjKind::Atomic, site);
-                    exec::access(id, kind, site);
+                    self.obj.access(ObjKind::Atomic, kind, site);
                 }
             }
 
