@@ -28,14 +28,14 @@ fn sync_vs_std(c: &mut Criterion) {
     let fw_mutex = forkwait::sync::Mutex::new(0u64);
     g.bench_function("sync::Mutex lock+modify", |b| {
         b.iter(|| {
-            let mut v = fw_mutex.lock();
+            let mut v = fw_mutex.lock().unwrap();
             *v = black_box(*v + 1);
         })
     });
 
-    let fw_atomic = forkwait::sync::AtomicUsize::new(0);
+    let fw_atomic = forkwait::sync::atomic::AtomicUsize::new(0);
     g.bench_function("sync::AtomicUsize::fetch_add", |b| {
-        b.iter(|| black_box(fw_atomic.fetch_add(1)))
+        b.iter(|| black_box(fw_atomic.fetch_add(1, Ordering::SeqCst)))
     });
     let std_atomic = std::sync::atomic::AtomicUsize::new(0);
     g.bench_function("std AtomicUsize::fetch_add", |b| {

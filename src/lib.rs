@@ -70,6 +70,7 @@ pub mod runtime;
 mod scope;
 pub mod sim;
 pub mod sync;
+pub mod thread;
 
 pub use crate::future::{Future, TaskPanic};
 pub use crate::runtime::Runtime;

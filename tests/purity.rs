@@ -1,7 +1,8 @@
 //! Purity violations and races, proven by happens-before even when the outcome never
 //! changes: each case with the bug (reported) and without (silent).
 
-use forkwait::sync::{AtomicUsize, Mutex, Shared};
+use forkwait::sync::atomic::{AtomicUsize, Ordering::SeqCst};
+use forkwait::sync::{Mutex, Shared};
 use forkwait::{Checker, Finding, FindingKind, Report, fork, scope, wait};
 use std::sync::Arc;
 
@@ -57,11 +58,11 @@ fn appends_under_a_lock_are_impure_not_racy_and_nondeterministic() {
         let ts: Vec<_> = (0..2)
             .map(|i| {
                 let l = log.clone();
-                fork(move || l.lock().push(i))
+                fork(move || l.lock().unwrap().push(i))
             })
             .collect();
         ts.into_iter().for_each(wait);
-        log.lock().clone()
+        log.lock().unwrap().clone()
     });
     assert!(r.has(FindingKind::ImpureWrite), "{r}");
     assert!(
@@ -176,7 +177,7 @@ fn state_created_in_a_task_and_mutated_by_its_children_is_clean() {
                 .map(|i| {
                     let (a, o) = (acc.clone(), own.clone());
                     fork(move || {
-                        a.fetch_add(i);
+                        a.fetch_add(i, SeqCst);
                         o.update(|v| v.push(i));
                     })
                 })
@@ -184,7 +185,7 @@ fn state_created_in_a_task_and_mutated_by_its_children_is_clean() {
             kids.into_iter().for_each(wait);
             let mut v = own.read();
             v.sort();
-            (acc.load(), v)
+            (acc.load(SeqCst), v)
         });
         wait(t)
     });
@@ -221,12 +222,12 @@ fn atomics_synchronize_and_are_never_races() {
             .map(|_| {
                 let n = n.clone();
                 fork(move || {
-                    n.fetch_add(1);
+                    n.fetch_add(1, SeqCst);
                 })
             })
             .collect();
         ts.into_iter().for_each(wait);
-        n.load()
+        n.load(SeqCst)
     });
     assert!(!r.has(FindingKind::Race), "{r}");
     assert!(r.has(FindingKind::ImpureWrite)); // still the caller's counter

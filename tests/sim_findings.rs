@@ -78,15 +78,15 @@ fn exhaustive_finds_both_outcomes_and_terminates() {
 fn ordered_appends(lock_both: bool) -> Vec<&'static str> {
     let log = Arc::new(Mutex::new(Vec::new()));
     let l = log.clone();
-    let t = fork(move || l.lock().push("task"));
+    let t = fork(move || l.lock().unwrap().push("task"));
     if lock_both {
-        log.lock().push("main");
+        log.lock().unwrap().push("main");
         wait(t);
     } else {
         wait(t);
-        log.lock().push("main");
+        log.lock().unwrap().push("main");
     }
-    log.lock().clone()
+    log.lock().unwrap().clone()
 }
 
 #[test]
@@ -146,7 +146,7 @@ fn a_wait_cycle_through_futures_passed_between_tasks_deadlocks() {
             let (sa, sb) = (slot_a.clone(), slot_b.clone());
             let a = fork(move || {
                 let other = loop {
-                    if let Some(f) = sb.lock().take() {
+                    if let Some(f) = sb.lock().unwrap().take() {
                         break f;
                     }
                     forkwait::yield_now();
@@ -156,7 +156,7 @@ fn a_wait_cycle_through_futures_passed_between_tasks_deadlocks() {
             let b = fork(move || {
                 if cycle {
                     let other = loop {
-                        if let Some(f) = sa.lock().take() {
+                        if let Some(f) = sa.lock().unwrap().take() {
                             break f;
                         }
                         forkwait::yield_now();
@@ -164,9 +164,9 @@ fn a_wait_cycle_through_futures_passed_between_tasks_deadlocks() {
                     wait(other);
                 }
             });
-            *slot_b.lock() = Some(b);
+            *slot_b.lock().unwrap() = Some(b);
             if cycle {
-                *slot_a.lock() = Some(a);
+                *slot_a.lock().unwrap() = Some(a);
             } else {
                 wait(a);
             }
@@ -200,8 +200,8 @@ fn a_wait_cycle_through_futures_passed_between_tasks_deadlocks() {
 fn relocking_a_held_mutex_is_a_deadlock() {
     let r = Checker::new().iterations(5).run(|| {
         let m = Mutex::new(0);
-        let _g = m.lock();
-        let _again = m.lock();
+        let _g = m.lock().unwrap();
+        let _again = m.lock().unwrap();
     });
     assert!(r.has(FindingKind::Deadlock), "{r}");
 }

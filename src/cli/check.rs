@@ -240,16 +240,12 @@ fn findings(results: &[ModelCheck], opts: &CheckOptions) -> String {
             let _ = writeln!(s, "outcomes: {}", outs.join(", "));
         }
         for f in r.report.findings() {
-            let level = if f.kind().is_warning() {
-                "warning"
-            } else {
-                "error"
-            };
+            let level = if f.is_warning() { "warning" } else { "error" };
             let _ = writeln!(s, "{level}[{}]: {}", f.kind(), f.message());
             for l in model_locations(f, &r.path) {
                 let _ = writeln!(s, "  at {l}");
             }
-            if f.kind().is_warning() {
+            if f.is_warning() {
                 continue;
             }
             let steps: Vec<&str> = f.interleaving().lines().collect();
@@ -299,7 +295,7 @@ fn json(results: &[ModelCheck]) -> serde_json::Value {
                 .map(|f| {
                     serde_json::json!({
                         "kind": f.kind().to_string(),
-                        "verdict": if f.kind().is_warning() { None } else { f.kind().verdict() },
+                        "verdict": if f.is_warning() { None } else { f.kind().verdict() },
                         "message": f.message(),
                         "locations": model_locations(f, &r.path),
                         "replay": f.replay(),

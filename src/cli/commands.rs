@@ -55,7 +55,7 @@ pub(super) fn run(a: &RunArgs) -> i32 {
 /// Prints the outcome of a one-schedule report, or its findings; the exit status.
 fn sim_result(model: &Model, report: &Report) -> i32 {
     let mut code = 0;
-    for f in report.findings().iter().filter(|f| !f.kind().is_warning()) {
+    for f in report.findings().iter().filter(|f| !f.is_warning()) {
         let mut s = format!("error[{}]: {}\n", f.kind(), f.message());
         for l in model_locations(f, model.path()) {
             let _ = writeln!(s, "  at {l}");
@@ -96,7 +96,7 @@ pub(super) fn replay(a: &ReplayArgs) -> i32 {
 fn replay_result(model: &Model, report: &Report) -> i32 {
     let mut code = 0;
     for f in report.findings() {
-        let level = if f.kind().is_warning() {
+        let level = if f.is_warning() {
             "warning"
         } else {
             code = 1;

@@ -106,7 +106,7 @@ pub fn verdicts(report: &Report) -> Vec<&'static str> {
     let found: Vec<&'static str> = report
         .findings()
         .iter()
-        .filter(|f| !f.kind().is_warning())
+        .filter(|f| !f.is_warning())
         .filter_map(|f| f.kind().verdict())
         .collect();
     let nondet = report.has(FindingKind::Nondeterminism) || found.contains(&"nondeterministic");

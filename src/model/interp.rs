@@ -260,7 +260,8 @@ impl Interp {
                     ));
                 };
                 self.at(s.span);
-                let guard = lock.mutex.lock();
+                // A model's lock does not poison (Python's don't).
+                let guard = lock.mutex.lock().unwrap_or_else(|p| p.into_inner());
                 let r = match target {
                     Some(t) => self
                         .store(f, t, v.clone())

@@ -48,6 +48,7 @@ pub struct Checker {
     regressions: bool,
     allowed_sites: Vec<String>,
     analysis: bool,
+    strict_purity: bool,
     /// Where the program under test was handed to the checker (task 0's site).
     main_site: std::cell::Cell<&'static std::panic::Location<'static>>,
 }
@@ -125,6 +126,7 @@ impl Checker {
             name: None,
             regressions: false,
             allowed_sites: Vec::new(),
+            strict_purity: false,
             analysis: true,
             main_site: std::cell::Cell::new(std::panic::Location::caller()),
         }
@@ -172,6 +174,13 @@ impl Checker {
         if var("FORKWAIT_LOG").is_some_and(|v| v != "0") {
             c.log = true;
         }
+        if let Some(v) = var("FORKWAIT_PURITY") {
+            c.strict_purity = match v.trim() {
+                "strict" => true,
+                "default" => false,
+                other => panic!("FORKWAIT_PURITY={other:?}: expected `strict` or `default`"),
+            };
+        }
         c
     }
 
@@ -212,10 +221,10 @@ impl Checker {
     /// The most steps one execution may take before it is a `StepLimit` finding.
     ///
     /// ```
-    /// use forkwait::sync::AtomicBool;
+    /// use forkwait::sync::atomic::{AtomicBool, Ordering};
     /// let r = forkwait::Checker::new().max_steps(1000).iterations(1).run(|| {
     ///     let flag = AtomicBool::new(false);
-    ///     while !flag.load() {} // nobody ever sets it
+    ///     while !flag.load(Ordering::Acquire) {} // nobody ever sets it
     /// });
     /// assert!(r.has(forkwait::FindingKind::StepLimit));
     /// ```
@@ -332,6 +341,31 @@ impl Checker {
         self
     }
 
+    /// Makes every impure write an error (TorchScript's rule: a forked function must be
+    /// pure). By default an impure write *through synchronization* — a `Mutex` or
+    /// `RwLock` guard, an atomic, a channel, a once cell — is a warning, since
+    /// synchronized sharing in Rust is deliberate; an impure write to unsynchronized state
+    /// (`Shared`, every model variable) is an error either way. Also set by
+    /// `FORKWAIT_PURITY=strict` in [`Checker::from_env`].
+    ///
+    /// ```
+    /// use forkwait::{Checker, FindingKind};
+    /// use forkwait::sync::{Arc, Mutex};
+    /// let program = || {
+    ///     let m = Arc::new(Mutex::new(0));
+    ///     let m2 = m.clone();
+    ///     forkwait::wait(forkwait::fork(move || *m2.lock().unwrap() += 1));
+    ///     *m.lock().unwrap()
+    /// };
+    /// let relaxed = Checker::new().run(program);
+    /// assert!(relaxed.is_clean() && relaxed.has(FindingKind::ImpureWrite)); // a warning
+    /// assert!(!Checker::new().strict_purity(true).run(program).is_clean());
+    /// ```
+    pub fn strict_purity(mut self, on: bool) -> Self {
+        self.strict_purity = on;
+        self
+    }
+
     /// Whether the happens-before analysis (races, impure writes) runs on each execution
     /// (default on). Off, only outcome-level findings remain: useful to measure its cost.
     ///
@@ -420,10 +454,10 @@ impl Checker {
     /// let report = Checker::new().iterations(100).run(|| {
     ///     let log = Arc::new(Mutex::new(Vec::new()));
     ///     let l = log.clone();
-    ///     let t = forkwait::fork(move || l.lock().push("task"));
-    ///     log.lock().push("main");
+    ///     let t = forkwait::fork(move || l.lock().unwrap().push("task"));
+    ///     log.lock().unwrap().push("main");
     ///     forkwait::wait(t);
-    ///     let v = log.lock().clone();
+    ///     let v = log.lock().unwrap().clone();
     ///     v
     /// });
     /// assert!(report.has(FindingKind::Nondeterminism)); // the order of the appends
@@ -514,7 +548,7 @@ impl Checker {
                 continue;
             };
             let target = pf.clone();
-            let shrunk = if self.shrink && !pf.kind.is_warning() {
+            let shrunk = if self.shrink && !pf.warning {
                 self.shrink_schedule(f, schedule, &|r: &RunResult| {
                     finding_matches(r, &target, &acc, self)
                 })
@@ -545,10 +579,8 @@ impl Checker {
             ),
             reproduce: None,
         };
-        report
-            .findings
-            .sort_by_key(|f| (f.kind.is_warning(), f.kind));
-        if let Some(first) = report.findings.iter().find(|f| !f.kind.is_warning()) {
+        report.findings.sort_by_key(|f| (f.warning, f.kind));
+        if let Some(first) = report.findings.iter().find(|f| !f.warning) {
             if let Some(t) = &first.replay {
                 let test = self.name.as_deref().unwrap_or("<test name>");
                 report.reproduce = Some(format!("FORKWAIT_REPLAY={t} cargo test {test}"));
@@ -662,7 +694,7 @@ impl Checker {
         let known = self.regression_tokens();
         let mut new = String::new();
         for f in report.findings() {
-            if let Some(t) = f.replay().filter(|_| !f.kind.is_warning()) {
+            if let Some(t) = f.replay().filter(|_| !f.warning) {
                 if !known.iter().any(|k| k == t) {
                     let _ = writeln!(new, "{t}  # {}: {}", f.kind, f.message);
                 }
@@ -821,6 +853,8 @@ fn schedule_of(fin: &Finished) -> Schedule {
 #[derive(Clone)]
 struct PendingFinding {
     kind: FindingKind,
+    /// Only a warning (it does not fail `check`).
+    warning: bool,
     /// Deduplication key: one finding per (kind, key) per run.
     key: u64,
     message: String,
@@ -836,6 +870,7 @@ impl PendingFinding {
     fn into_finding(self) -> Finding {
         Finding {
             kind: self.kind,
+            warning: self.warning,
             message: self.message,
             locations: self.locations,
             replay: self.replay,
@@ -870,12 +905,25 @@ impl Acc {
         schedule: &dyn Fn() -> Schedule,
         make: impl FnOnce() -> (String, Vec<String>),
     ) {
+        self.push_as(kind, kind.is_warning(), key, schedule, make)
+    }
+
+    /// [`push`](Acc::push) with an explicit severity.
+    fn push_as(
+        &mut self,
+        kind: FindingKind,
+        warning: bool,
+        key: u64,
+        schedule: &dyn Fn() -> Schedule,
+        make: impl FnOnce() -> (String, Vec<String>),
+    ) {
         if self.findings.iter().any(|f| f.kind == kind && f.key == key) {
             return;
         }
         let (message, locations) = make();
         self.findings.push(PendingFinding {
             kind,
+            warning,
             key,
             message,
             locations,
@@ -911,8 +959,9 @@ impl Acc {
                         .collect();
                     (
                         format!(
-                            "wait-for cycle: {} -> back to the first",
-                            parts.join(" -> ")
+                            "wait-for cycle: {} -> back to the first; {}",
+                            parts.join(" -> "),
+                            blocked_tasks(s)
                         ),
                         cycle.iter().map(|&t| site(t)).collect(),
                     )
@@ -927,12 +976,21 @@ impl Acc {
                         .filter(|(i, t)| *i != 0 && matches!(t.phase, exec::Phase::Blocked(_)))
                         .map(|(i, t)| format!("task {i} (forked at {})", t.site))
                         .collect();
+                    if starved.is_empty() {
+                        // Nobody is starved of a worker: every unfinished task waits for
+                        // something no task will ever do (a notification, a message).
+                        return (
+                            format!("no task can run: {}", blocked_tasks(s)),
+                            blocked_sites(s),
+                        );
+                    }
                     (
                         format!(
                             "starvation: every worker is held by a blocked task ({}), while \
-                             {} ready task(s) wait for a worker",
+                             {} ready task(s) wait for a worker; {}",
                             holders.join(", "),
-                            starved.len()
+                            starved.len(),
+                            blocked_tasks(s)
                         ),
                         starved.iter().map(|&t| site(t)).collect(),
                     )
@@ -1040,7 +1098,9 @@ impl Acc {
             if !c.allowed_sites.is_empty() && allowed() {
                 continue;
             }
-            self.push(FindingKind::ImpureWrite, key, &schedule, || {
+            let through_sync = s.objects[imp.obj as usize].kind.is_sync();
+            let warning = through_sync && !c.strict_purity;
+            self.push_as(FindingKind::ImpureWrite, warning, key, &schedule, || {
                 let obj = &s.objects[imp.obj as usize];
                 let owner = match obj.creator {
                     None => "outside the program".to_string(),
@@ -1097,6 +1157,7 @@ impl Acc {
                     {
                         self.findings.push(PendingFinding {
                             kind: FindingKind::Nondeterminism,
+                            warning: false,
                             key: 0,
                             message: format!(
                                 "two schedules gave different outcomes: {first} and {value}"
@@ -1115,6 +1176,31 @@ impl Acc {
     }
 }
 
+/// Every blocked task and what it waits for, for deadlock reports.
+fn blocked_tasks(s: &exec::ExecState) -> String {
+    let parts: Vec<String> = (0..s.tasks.len() as TaskId)
+        .filter_map(|t| {
+            let what = exec::blocked_on(s, t)?;
+            let who = if t == 0 {
+                "task 0 (the closure under test)".to_string()
+            } else {
+                format!("task {t} (forked at {})", s.tasks[t as usize].site)
+            };
+            Some(format!("{who} {what}"))
+        })
+        .collect();
+    format!("blocked: {}", parts.join("; "))
+}
+
+/// Where each blocked task is blocked (its last step).
+fn blocked_sites(s: &exec::ExecState) -> Vec<String> {
+    (0..s.tasks.len() as TaskId)
+        .filter(|&t| exec::blocked_on(s, t).is_some())
+        .filter_map(|t| s.steps.iter().rev().find(|st| st.task == t))
+        .map(|st| st.site.to_string())
+        .collect()
+}
+
 fn kind_text(k: super::AccessKind) -> &'static str {
     use super::AccessKind::*;
     match k {
@@ -1124,6 +1210,12 @@ fn kind_text(k: super::AccessKind) -> &'static str {
         AtomicLoad | AtomicStore | AtomicRmw => "atomically accesses",
         Lock => "locks",
         Unlock => "unlocks",
+        LockShared => "read-locks",
+        UnlockShared => "read-unlocks",
+        Send => "sends on",
+        Recv => "receives from",
+        Notify => "notifies",
+        Wait => "waits on",
     }
 }
 

@@ -95,8 +95,27 @@ impl std::fmt::Display for Where {
 /// What a blocked task waits for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Block {
+    /// The end of a task (`wait`).
     Wait(TaskId),
+    /// A lock held by another task (a `Mutex`, or an `RwLock` held for writing or, by a
+    /// writer, for reading).
     Lock(ObjId),
+    /// A notification on an object that has no owner (a condvar, a channel, a barrier, a
+    /// once cell), which may also end otherwise (see [`Wakeable`]).
+    On(ObjId, Wakeable),
+}
+
+/// How a task blocked on an object ([`Block::On`]) may wake without a notification.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Wakeable {
+    /// Only a notification wakes it.
+    Notified,
+    /// Its timeout may expire: the scheduler may pick it at any choice (a timeout is a
+    /// scheduling choice), and must when nothing else can run (time passes).
+    Timeout,
+    /// A spurious wakeup may end it, as a scheduling choice while another task can run
+    /// (never as the only option: a waiter nobody can notify is a deadlock).
+    Spurious,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -122,16 +141,36 @@ pub enum AccessKind {
     AtomicStore,
     /// An atomic read-modify-write.
     AtomicRmw,
-    /// A mutex acquisition.
+    /// A lock acquisition (a mutex, or an `RwLock` for writing).
     Lock,
-    /// A mutex release.
+    /// A lock release.
     Unlock,
+    /// An `RwLock` acquisition for reading.
+    LockShared,
+    /// An `RwLock` release by a reader.
+    UnlockShared,
+    /// A message sent on a channel.
+    Send,
+    /// A message taken from a channel (or an attempt to).
+    Recv,
+    /// A condition-variable notification.
+    Notify,
+    /// A wait on a condition variable or a barrier, or on a once cell's initialization.
+    Wait,
 }
 
 impl AccessKind {
     /// Whether the access changes the state.
     pub fn is_write(self) -> bool {
-        !matches!(self, AccessKind::Read | AccessKind::AtomicLoad)
+        !matches!(
+            self,
+            AccessKind::Read
+                | AccessKind::AtomicLoad
+                | AccessKind::LockShared
+                | AccessKind::UnlockShared
+                | AccessKind::Notify
+                | AccessKind::Wait
+        )
     }
 }
 
@@ -164,6 +203,39 @@ pub(crate) enum ObjKind {
     Shared,
     Mutex,
     Atomic,
+    RwLock,
+    Condvar,
+    Channel,
+    Barrier,
+    Once,
+}
+
+impl ObjKind {
+    /// What the object is, for reports.
+    pub(crate) fn name(self) -> &'static str {
+        match self {
+            ObjKind::Shared => "shared cell",
+            ObjKind::Mutex => "mutex",
+            ObjKind::Atomic => "atomic",
+            ObjKind::RwLock => "rwlock",
+            ObjKind::Condvar => "condvar",
+            ObjKind::Channel => "channel",
+            ObjKind::Barrier => "barrier",
+            ObjKind::Once => "once cell",
+        }
+    }
+
+    /// Whether every operation on it synchronizes (acquires and releases the object, as a
+    /// sequentially consistent atomic does): its accesses are never races themselves.
+    pub(crate) fn synchronizes(self) -> bool {
+        !matches!(self, ObjKind::Shared | ObjKind::Mutex | ObjKind::RwLock)
+    }
+
+    /// Whether writes through it are synchronized sharing (a lock guard, an atomic, a
+    /// channel): an impure write through it is a warning unless purity is strict.
+    pub(crate) fn is_sync(self) -> bool {
+        !matches!(self, ObjKind::Shared)
+    }
 }
 
 pub(crate) struct ObjInfo {
@@ -174,9 +246,12 @@ pub(crate) struct ObjInfo {
     pub class: crate::sync::StateClass,
     /// Writes to it are accepted impurity (allow-listed by the program).
     pub allowed: bool,
-    /// The mutex holder, for `ObjKind::Mutex`.
+    /// The holder of a mutex, or the writer holding an rwlock.
     owner: Option<TaskId>,
-    lock_waiters: Vec<TaskId>,
+    /// The readers holding an rwlock.
+    readers: Vec<TaskId>,
+    /// Tasks blocked on it (on the lock, or for a notification).
+    waiters: Vec<TaskId>,
 }
 
 /// One scheduling choice: `index` into `options` runnable tasks (sorted by id);
@@ -232,6 +307,9 @@ pub(crate) struct TaskRec {
     pub detached: bool,
     /// The panic message and site, if it panicked.
     pub panic: Option<(String, String)>,
+    /// Its last block on an object ended without a notification (a timeout or a
+    /// spurious wakeup chosen by the scheduler).
+    woke_unnotified: bool,
 }
 
 /// The configuration of one execution.
@@ -263,6 +341,8 @@ pub(crate) struct ExecState {
     sched: *mut dyn Scheduler,
     tearing_down: bool,
     scratch: Vec<TaskId>,
+    /// Blocked tasks that may wake without a notification (timeouts, spurious wakeups).
+    wakeable: Vec<TaskId>,
 }
 
 /// The execution the current thread is simulating.
@@ -370,6 +450,7 @@ impl ExecState {
             waited: false,
             detached: false,
             panic: None,
+            woke_unnotified: false,
         });
         self.ready.push(id); // ids only grow: stays sorted
         id
@@ -393,7 +474,8 @@ impl ExecState {
             class,
             allowed: false,
             owner: None,
-            lock_waiters: Vec::new(),
+            readers: Vec::new(),
+            waiters: Vec::new(),
         });
         id
     }
@@ -441,10 +523,10 @@ impl ExecState {
 
     fn runnable(&self, out: &mut Vec<TaskId>) {
         out.clear();
+        let free = self.cfg.workers.is_none_or(|k| self.busy < k);
         match self.cfg.workers {
             None => out.extend_from_slice(&self.ready),
-            Some(k) => {
-                let free = self.busy < k;
+            Some(_) => {
                 out.extend(
                     self.ready
                         .iter()
@@ -452,6 +534,30 @@ impl ExecState {
                         .filter(|&t| free || self.tasks[t as usize].has_worker),
                 );
             }
+        }
+        if self.wakeable.is_empty() {
+            return;
+        }
+        // Blocked tasks whose timeout may expire now, or that may wake spuriously while
+        // another task can run, are options too (choosing one wakes it unnotified).
+        let others = !out.is_empty();
+        let before = out.len();
+        for &t in &self.wakeable {
+            let rec = &self.tasks[t as usize];
+            let Phase::Blocked(Block::On(_, how)) = rec.phase else {
+                continue;
+            };
+            let can = match how {
+                Wakeable::Timeout => true,
+                Wakeable::Spurious => others,
+                Wakeable::Notified => false,
+            };
+            if can && (free || rec.has_worker) {
+                out.push(t);
+            }
+        }
+        if out.len() != before {
+            out.sort_unstable();
         }
     }
 
@@ -495,6 +601,14 @@ impl ExecState {
             }
         };
         self.scratch = runnable;
+        if let Some(t) = picked {
+            if let Phase::Blocked(Block::On(o, _)) = self.tasks[t as usize].phase {
+                // A timeout expired, or a spurious wakeup: it leaves the object's waiters.
+                self.objects[o as usize].waiters.retain(|&w| w != t);
+                self.tasks[t as usize].woke_unnotified = true;
+                self.set_ready(t);
+            }
+        }
         picked
     }
 
@@ -503,7 +617,11 @@ impl ExecState {
         let next_of = |t: TaskId| -> Option<TaskId> {
             match self.tasks[t as usize].phase {
                 Phase::Blocked(Block::Wait(u)) => Some(u),
-                Phase::Blocked(Block::Lock(m)) => self.objects[m as usize].owner,
+                Phase::Blocked(Block::Lock(m)) => {
+                    let o = &self.objects[m as usize];
+                    o.owner
+                        .or_else(|| o.readers.iter().copied().find(|&r| r != t))
+                }
                 _ => None,
             }
         };
@@ -538,8 +656,11 @@ impl ExecState {
 
     fn set_ready(&mut self, t: TaskId) {
         let rec = &mut self.tasks[t as usize];
-        if matches!(rec.phase, Phase::Blocked(_)) {
+        if let Phase::Blocked(b) = rec.phase {
             rec.phase = Phase::Ready;
+            if matches!(b, Block::On(_, w) if w != Wakeable::Notified) {
+                self.wakeable.retain(|&w| w != t);
+            }
             if let Err(i) = self.ready.binary_search(&t) {
                 self.ready.insert(i, t);
             }
@@ -551,6 +672,9 @@ impl ExecState {
             self.ready.remove(i);
         }
         let policy = self.cfg.policy;
+        if matches!(b, Block::On(_, w) if w != Wakeable::Notified) {
+            self.wakeable.push(t);
+        }
         let rec = &mut self.tasks[t as usize];
         rec.phase = Phase::Blocked(b);
         if matches!(b, Block::Wait(_)) && policy == WaitPolicy::Suspend && t != 0 && rec.has_worker
@@ -707,10 +831,28 @@ pub(crate) fn detach(t: TaskId) {
     with(|s| s.tasks[t as usize].detached = true);
 }
 
-/// Acquires mutex `m` for the current task (blocking while another task holds it). A
-/// re-entrant acquisition is a deadlock.
-pub(crate) fn lock(m: ObjId, site: Site) {
-    access(m, AccessKind::Lock, site);
+/// Whether the current task can take lock `m` now (`shared`: for reading).
+fn can_take(o: &ObjInfo, shared: bool) -> bool {
+    o.owner.is_none() && (shared || o.readers.is_empty())
+}
+
+fn take(o: &mut ObjInfo, cur: TaskId, shared: bool) {
+    if shared {
+        o.readers.push(cur);
+    } else {
+        o.owner = Some(cur);
+    }
+}
+
+/// Acquires lock `m` for the current task, exclusively or (`shared`) for reading,
+/// blocking while it cannot. A re-entrant acquisition is a deadlock (a self-edge).
+pub(crate) fn lock(m: ObjId, shared: bool, site: Site) {
+    let kind = if shared {
+        AccessKind::LockShared
+    } else {
+        AccessKind::Lock
+    };
+    access(m, kind, site);
     loop {
         let acquired = with(|s| {
             if s.tearing_down {
@@ -718,13 +860,13 @@ pub(crate) fn lock(m: ObjId, site: Site) {
             }
             let cur = s.current;
             let o = &mut s.objects[m as usize];
-            if o.owner.is_none() {
-                o.owner = Some(cur);
+            if can_take(o, shared) {
+                take(o, cur, shared);
                 return true;
             }
-            // Held (by us, re-entrantly, too: a self-edge `deadlock` reports). `unlock`
+            // Held (by us, re-entrantly, too: a self-edge `deadlock` reports). A release
             // empties the list, so a task is in it at most once.
-            o.lock_waiters.push(cur);
+            o.waiters.push(cur);
             false
         });
         if acquired {
@@ -735,21 +877,163 @@ pub(crate) fn lock(m: ObjId, site: Site) {
     }
 }
 
-/// Releases mutex `m` and wakes the tasks waiting for it (not a choice point).
-pub(crate) fn unlock(m: ObjId, site: Site) {
+/// Tries to acquire lock `m` without blocking (a scheduling point either way).
+pub(crate) fn try_lock(m: ObjId, shared: bool, site: Site) -> bool {
+    let kind = if shared {
+        AccessKind::LockShared
+    } else {
+        AccessKind::Lock
+    };
+    access(m, kind, site);
+    let acquired = with(|s| {
+        if s.tearing_down {
+            return true;
+        }
+        let cur = s.current;
+        let o = &mut s.objects[m as usize];
+        let ok = can_take(o, shared);
+        if ok {
+            take(o, cur, shared);
+        }
+        ok
+    });
+    if acquired {
+        log(Op::Acquired(m), site);
+    }
+    acquired
+}
+
+/// Releases lock `m` (held exclusively, or `shared` by a reader) and wakes the tasks
+/// waiting for it (not a choice point).
+pub(crate) fn unlock(m: ObjId, shared: bool, site: Site) {
     with(|s| {
         if s.tearing_down {
             return;
         }
         let at = s.here(site);
-        s.record(Op::Access(m, AccessKind::Unlock), at);
+        let kind = if shared {
+            AccessKind::UnlockShared
+        } else {
+            AccessKind::Unlock
+        };
+        s.record(Op::Access(m, kind), at);
+        let cur = s.current;
         let o = &mut s.objects[m as usize];
-        o.owner = None;
-        let waiters = std::mem::take(&mut o.lock_waiters);
+        if shared {
+            if let Some(i) = o.readers.iter().position(|&r| r == cur) {
+                o.readers.swap_remove(i);
+            }
+        } else {
+            o.owner = None;
+        }
+        let waiters = std::mem::take(&mut o.waiters);
         for w in waiters {
             s.set_ready(w);
         }
     });
+}
+
+/// Blocks the current task on object `o` until [`notify`] wakes it or (as `how` allows)
+/// the scheduler ends the block unnotified. Returns whether it was notified. Not a
+/// scheduling point of its own: callers make the operation that decided to block one.
+pub(crate) fn block_on(o: ObjId, how: Wakeable) -> bool {
+    let blocked = with(|s| {
+        if s.tearing_down {
+            return false;
+        }
+        let cur = s.current;
+        s.tasks[cur as usize].woke_unnotified = false;
+        s.objects[o as usize].waiters.push(cur);
+        true
+    });
+    if !blocked {
+        return true;
+    }
+    block(Block::On(o, how));
+    with(|s| {
+        let cur = s.current as usize;
+        !std::mem::take(&mut s.tasks[cur].woke_unnotified)
+    })
+}
+
+/// Wakes the tasks blocked on object `o` (all of them, or one: which one is a scheduling
+/// choice when several wait). Returns how many it woke. Not a scheduling point.
+pub(crate) fn notify(o: ObjId, all: bool) -> usize {
+    with(|s| {
+        if s.tearing_down {
+            return 0;
+        }
+        let waiting = s.objects[o as usize].waiters.len();
+        if waiting == 0 {
+            return 0;
+        }
+        if all || waiting == 1 {
+            let waiters = std::mem::take(&mut s.objects[o as usize].waiters);
+            for w in waiters {
+                s.set_ready(w);
+            }
+            return waiting;
+        }
+        let mut options = std::mem::take(&mut s.objects[o as usize].waiters);
+        options.sort_unstable();
+        // SAFETY: as in `choose`: the scheduler outlives the execution and is not used
+        // re-entrantly.
+        let sched = unsafe { &mut *s.sched };
+        let i = match sched.choose(&options, None, s.choices.len()) {
+            Ok(i) => i,
+            Err(msg) => {
+                s.abort.get_or_insert(Abort::Stale(msg));
+                0
+            }
+        };
+        s.choices.push(Choice {
+            index: i as u32,
+            options: options.len() as u32,
+            current: None,
+        });
+        let woken = options.remove(i);
+        s.objects[o as usize].waiters = options;
+        s.set_ready(woken);
+        1
+    })
+}
+
+/// Whether any task is blocked on object `o`.
+pub(crate) fn has_waiters(o: ObjId) -> bool {
+    with(|s| !s.objects[o as usize].waiters.is_empty())
+}
+
+/// What blocked task `t` waits for, for deadlock reports (`None` if it is not blocked).
+pub(crate) fn blocked_on(s: &ExecState, t: TaskId) -> Option<String> {
+    let Phase::Blocked(b) = s.tasks[t as usize].phase else {
+        return None;
+    };
+    let obj = |o: ObjId| {
+        let info = &s.objects[o as usize];
+        format!("the {} created at {}", info.kind.name(), info.site)
+    };
+    Some(match b {
+        Block::Wait(u) => format!("waits for task {u} to end"),
+        Block::Lock(m) => {
+            let info = &s.objects[m as usize];
+            let holders: Vec<String> = info
+                .owner
+                .iter()
+                .chain(info.readers.iter())
+                .map(|h| format!("task {h}"))
+                .collect();
+            format!("waits to lock {} (held by {})", obj(m), holders.join(", "))
+        }
+        Block::On(o, _) => {
+            let what = match s.objects[o as usize].kind {
+                ObjKind::Condvar => "a notification on",
+                ObjKind::Channel => "a message or room on",
+                ObjKind::Barrier => "the other tasks at",
+                _ => "",
+            };
+            format!("waits for {what} {}", obj(o))
+        }
+    })
 }
 
 /// Records a panic of the current task (called by its body wrapper).
@@ -775,6 +1059,7 @@ struct Spare {
     choices: Vec<Choice>,
     objects: Vec<ObjInfo>,
     scratch: Vec<TaskId>,
+    wakeable: Vec<TaskId>,
 }
 
 thread_local! {
@@ -791,6 +1076,7 @@ impl Drop for Finished {
             choices: std::mem::take(&mut s.choices),
             objects: std::mem::take(&mut s.objects),
             scratch: std::mem::take(&mut s.scratch),
+            wakeable: std::mem::take(&mut s.wakeable),
         };
         spare.tasks.clear();
         spare.ready.clear();
@@ -798,6 +1084,7 @@ impl Drop for Finished {
         spare.choices.clear();
         spare.objects.clear();
         spare.scratch.clear();
+        spare.wakeable.clear();
         let _ = SPARE.try_with(|sp| *sp.borrow_mut() = spare);
     }
 }
@@ -836,6 +1123,7 @@ pub(crate) fn run(
             sched: sched_ptr,
             tearing_down: false,
             scratch: spare.scratch,
+            wakeable: spare.wakeable,
         }),
     };
     exec.state.borrow_mut().new_task(None, main_site, main_body);
@@ -965,5 +1253,11 @@ fn access_text(k: AccessKind) -> &'static str {
         AccessKind::AtomicRmw => "atomic rmw",
         AccessKind::Lock => "lock",
         AccessKind::Unlock => "unlock",
+        AccessKind::LockShared => "read-lock",
+        AccessKind::UnlockShared => "read-unlock",
+        AccessKind::Send => "send",
+        AccessKind::Recv => "recv",
+        AccessKind::Notify => "notify",
+        AccessKind::Wait => "wait on",
     }
 }

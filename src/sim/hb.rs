@@ -9,8 +9,14 @@
 //! * **wait**: the child's whole run happens before the waiter's next step
 //!   ([`Op::Joined`]);
 //! * **locks**: a release happens before the next acquisition ([`Op::Acquired`]);
-//! * **atomics** synchronize: every atomic operation on an object acquires and releases
-//!   it (they are sequentially consistent), so atomics are never races themselves.
+//! * **locks**: an `RwLock` release (by the writer or a reader) is joined into the lock's
+//!   clock, which the next acquisition (for reading or writing) acquires;
+//! * **atomics and the other synchronizing objects** (condvars, channels, barriers, once
+//!   cells): every operation on such an object acquires and releases it (the simulator
+//!   runs every atomic as `SeqCst`), so they are never races themselves. For channels this
+//!   over-approximates: a send is ordered after every earlier operation on the channel,
+//!   not only after the receive it pairs with, so a race hidden behind such an ordering
+//!   is missed (never reported falsely).
 //!
 //! # FastTrack
 //!
@@ -35,7 +41,7 @@
 //! [`StateClass`](crate::sync::StateClass), global for state from outside the execution.
 
 use super::AccessKind;
-use super::exec::{ExecState, ObjId, ObjKind, Op, TaskId, Where};
+use super::exec::{ExecState, ObjId, Op, TaskId, Where};
 
 use crate::sync::StateClass;
 
@@ -192,12 +198,19 @@ pub(crate) fn analyze(s: &ExecState) -> Analysis {
                     vc[t as usize].join(&l);
                 }
             }
-            Op::Access(m, AccessKind::Unlock) => {
-                sync[m as usize] = Some(vc[t as usize].clone());
+            Op::Access(m, AccessKind::Unlock | AccessKind::UnlockShared) => {
+                // Joined, not replaced: readers of an rwlock release it in any order. (A
+                // mutex's holder already acquired the last release, so join = replace.)
+                let now = vc[t as usize].clone();
+                match &mut sync[m as usize] {
+                    Some(l) => l.join(&now),
+                    slot => *slot = Some(now),
+                }
                 vc[t as usize].tick(t);
             }
-            Op::Access(_, AccessKind::Lock) => {} // the attempt; `Acquired` synchronizes
-            Op::Access(o, kind) if s.objects[o as usize].kind == ObjKind::Atomic => {
+            // The attempt; `Acquired` synchronizes.
+            Op::Access(_, AccessKind::Lock | AccessKind::LockShared) => {}
+            Op::Access(o, kind) if s.objects[o as usize].kind.synchronizes() => {
                 if let Some(a) = &sync[o as usize] {
                     let a = a.clone();
                     vc[t as usize].join(&a);

@@ -66,6 +66,7 @@ impl fmt::Display for FindingKind {
 #[derive(Clone, Debug)]
 pub struct Finding {
     pub(crate) kind: FindingKind,
+    pub(crate) warning: bool,
     pub(crate) message: String,
     pub(crate) locations: Vec<String>,
     pub(crate) replay: Option<String>,
@@ -86,6 +87,19 @@ impl Finding {
     /// ```
     pub fn kind(&self) -> FindingKind {
         self.kind
+    }
+
+    /// Whether this finding is only a warning: it does not fail `check` nor count in
+    /// [`Report::is_clean`]. `UnwaitedFuture` always is; an `ImpureWrite` through
+    /// synchronization (a lock guard, an atomic, a channel) is unless
+    /// [`Checker::strict_purity`](crate::Checker::strict_purity) is on.
+    ///
+    /// ```
+    /// let r = forkwait::Checker::new().run(|| drop(forkwait::fork(|| 1)));
+    /// assert!(r.findings()[0].is_warning());
+    /// ```
+    pub fn is_warning(&self) -> bool {
+        self.warning
     }
 
     /// The replay token of the (shrunk) schedule that shows it.
@@ -126,10 +140,10 @@ impl Finding {
     /// let program = || {
     ///     let log = Arc::new(Mutex::new(Vec::new()));
     ///     let l = log.clone();
-    ///     let t = forkwait::fork(move || l.lock().push(1));
-    ///     log.lock().push(2);
+    ///     let t = forkwait::fork(move || l.lock().unwrap().push(1));
+    ///     log.lock().unwrap().push(2);
     ///     forkwait::wait(t);
-    ///     let v = log.lock().clone();
+    ///     let v = log.lock().unwrap().clone();
     ///     v
     /// };
     /// let r = Checker::new().iterations(100).run(program);
@@ -156,11 +170,7 @@ impl Finding {
 
 impl fmt::Display for Finding {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let level = if self.kind.is_warning() {
-            "warning"
-        } else {
-            "error"
-        };
+        let level = if self.warning { "warning" } else { "error" };
         writeln!(f, "{level}[{}]: {}", self.kind, self.message)?;
         for l in &self.locations {
             writeln!(f, "  at {l}")?;
@@ -258,7 +268,7 @@ impl Report {
     /// assert_eq!(r.findings().len(), 1);
     /// ```
     pub fn is_clean(&self) -> bool {
-        self.findings.iter().all(|f| f.kind.is_warning())
+        self.findings.iter().all(|f| f.warning)
     }
 
     /// Whether a finding of `kind` was made.

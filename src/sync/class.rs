@@ -1,0 +1,136 @@
+//! Purity classes, and the identity every instrumented object has in an execution.
+
+use crate::runtime::context::{self, Context};
+use crate::sim::AccessKind;
+use crate::sim::exec::{self, ObjId, ObjKind};
+use std::panic::Location;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+/// How the purity analysis classifies a write to a piece of state by a forked task that
+/// did not create it (see `ImpureWrite`).
+///
+/// ```
+/// use forkwait::sync::{Shared, StateClass};
+/// assert_eq!(Shared::new(0).class(), StateClass::Input);
+/// assert_eq!(Shared::attribute(0).class(), StateClass::ModuleAttribute);
+/// assert_eq!(Shared::global(0).class(), StateClass::Global);
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+pub enum StateClass {
+    /// Ordinary state: reached by a task through what it was handed (its captures).
+    #[default]
+    Input,
+    /// A field of a module (a struct whose method is forked, like `nn.Module`).
+    ModuleAttribute,
+    /// Global state (a `static`, or anything created outside the simulated program).
+    Global,
+}
+
+impl StateClass {
+    /// The class's name in reports: `input`, `module-attribute` or `global`.
+    ///
+    /// ```
+    /// assert_eq!(forkwait::sync::StateClass::ModuleAttribute.name(), "module-attribute");
+    /// ```
+    pub fn name(self) -> &'static str {
+        match self {
+            StateClass::Input => "input",
+            StateClass::ModuleAttribute => "module-attribute",
+            StateClass::Global => "global",
+        }
+    }
+}
+
+/// The identity of an instrumented object within the current execution: created inside an
+/// execution it belongs to the creating task; otherwise (a `static`, or state made before
+/// the execution) it is registered on first use as global state.
+pub(crate) struct ObjCell {
+    /// `epoch << 32 | (id + 1)`; 0 = not registered.
+    packed: AtomicU64,
+    pub(crate) class: StateClass,
+    /// Impure writes to it are accepted (allow-listed).
+    allowed: bool,
+}
+
+/// Whether the current thread runs under the simulator.
+#[inline]
+pub(crate) fn in_sim() -> bool {
+    context::current() == Context::Sim
+}
+
+impl ObjCell {
+    #[inline]
+    pub(crate) fn new(kind: ObjKind, site: &'static Location<'static>, class: StateClass) -> Self {
+        let packed = if in_sim() {
+            exec::with(|s| {
+                if s.tearing_down() {
+                    return 0;
+                }
+                let id = s.new_object(kind, site, false, class);
+                (s.epoch as u64) << 32 | (id as u64 + 1)
+            })
+        } else {
+            0
+        };
+        ObjCell {
+            packed: AtomicU64::new(packed),
+            class,
+            allowed: false,
+        }
+    }
+
+    /// Marks the object's impure writes as accepted, in this execution too.
+    pub(crate) fn allow(&mut self) {
+        self.allowed = true;
+        let p = *self.packed.get_mut();
+        if p != 0 && in_sim() {
+            exec::with(|s| {
+                if p >> 32 == s.epoch as u64 {
+                    if let Some(o) = s.objects.get_mut((p & 0xFFFF_FFFF) as usize - 1) {
+                        o.allowed = true;
+                    }
+                }
+            });
+        }
+    }
+
+    pub(crate) const fn new_const() -> Self {
+        ObjCell {
+            packed: AtomicU64::new(0),
+            class: StateClass::Global,
+            allowed: false,
+        }
+    }
+
+    /// The object's id in the current execution (registering it as global if it comes
+    /// from outside the execution).
+    pub(crate) fn id(
+        &self,
+        s: &mut exec::ExecState,
+        kind: ObjKind,
+        site: &'static Location<'static>,
+    ) -> ObjId {
+        let p = self.packed.load(Ordering::Relaxed);
+        if p >> 32 == s.epoch as u64 && p != 0 {
+            return (p & 0xFFFF_FFFF) as ObjId - 1;
+        }
+        let id = s.new_object(kind, site, true, StateClass::Global);
+        s.objects[id as usize].allowed = self.allowed;
+        self.packed
+            .store((s.epoch as u64) << 32 | (id as u64 + 1), Ordering::Relaxed);
+        id
+    }
+
+    /// An access to this object as a scheduling point: the object is resolved inside the
+    /// point's own borrow of the execution state (one borrow per access, not two).
+    #[inline]
+    pub(crate) fn access(&self, obj: ObjKind, kind: AccessKind, site: &'static Location<'static>) {
+        exec::point_with(|s| exec::Op::Access(self.id(s, obj, site), kind), site);
+    }
+
+    /// The object's id in the current execution (simulator only).
+    #[inline]
+    pub(crate) fn resolve(&self, obj: ObjKind, site: &'static Location<'static>) -> ObjId {
+        exec::with(|s| self.id(s, obj, site))
+    }
+}

@@ -1,0 +1,396 @@
+//! `Mutex<T>`, shaped like `std::sync::Mutex`.
+
+use super::class::{ObjCell, StateClass, in_sim};
+use crate::sim::AccessKind;
+use crate::sim::exec::{self, ObjId, ObjKind};
+use std::fmt;
+use std::ops::{Deref, DerefMut};
+use std::panic::Location;
+use std::sync::{LockResult, PoisonError, TryLockError, TryLockResult};
+
+type Site = &'static Location<'static>;
+
+/// A mutual-exclusion lock, with the API of [`std::sync::Mutex`].
+///
+/// On the real runtime it is a `std::sync::Mutex` (a contended `lock` on a pool worker
+/// first lets the pool compensate for the blocked thread). Under the simulator the
+/// acquisition is a scheduling point, a task that finds the lock held blocks until it is
+/// released, and a release happens-before the next acquisition; a task locking a mutex it
+/// already holds is a `Deadlock` finding (std would hang or panic).
+///
+/// Poisoning is std's: a task that panics while holding the guard poisons the mutex, and
+/// later `lock` calls return `Err(PoisonError)` whose
+/// [`into_inner`](std::sync::PoisonError::into_inner) still gives the guard.
+///
+/// ```
+/// use forkwait::sync::{Arc, Mutex};
+/// use forkwait::{fork, wait};
+///
+/// let total = Arc::new(Mutex::new(0));
+/// let tasks: Vec<_> = (1..=3)
+///     .map(|i| {
+///         let total = Arc::clone(&total);
+///         fork(move || *total.lock().unwrap() += i)
+///     })
+///     .collect();
+/// tasks.into_iter().for_each(wait);
+/// assert_eq!(*total.lock().unwrap(), 6);
+/// ```
+pub struct Mutex<T: ?Sized> {
+    pub(super) obj: ObjCell,
+    pub(super) inner: std::sync::Mutex<T>,
+}
+
+/// The guard of a locked [`Mutex`]; the lock is released when it is dropped.
+///
+/// ```
+/// let m = forkwait::sync::Mutex::new(vec![1]);
+/// let mut g = m.lock().unwrap();
+/// g.push(2);
+/// drop(g);
+/// assert_eq!(m.lock().unwrap().len(), 2);
+/// ```
+#[must_use = "if unused the Mutex will immediately unlock"]
+pub struct MutexGuard<'a, T: ?Sized + 'a> {
+    pub(super) lock: &'a Mutex<T>,
+    /// `None` only while a condition variable waits with the lock released.
+    pub(super) guard: Option<std::sync::MutexGuard<'a, T>>,
+    /// The lock's id and the acquiring site, under the simulator.
+    pub(super) sim: Option<(ObjId, Site)>,
+    /// Whether a mutable borrow was already logged as a write of the protected data.
+    wrote: bool,
+}
+
+impl<T> Mutex<T> {
+    /// A new unlocked mutex.
+    ///
+    /// (std's `Mutex::new` is `const`; this one records where the mutex was created and
+    /// by which task, for the purity analysis. Use [`Mutex::new_static`] in a `static`.)
+    ///
+    /// ```
+    /// let m = forkwait::sync::Mutex::new("v");
+    /// assert_eq!(*m.lock().unwrap(), "v");
+    /// ```
+    #[track_caller]
+    pub fn new(v: T) -> Self {
+        Self::with_class(v, StateClass::Input)
+    }
+
+    /// A new mutex of the given class (see [`StateClass`]).
+    ///
+    /// ```
+    /// use forkwait::sync::{Mutex, StateClass};
+    /// let m = Mutex::with_class(0, StateClass::ModuleAttribute);
+    /// *m.lock().unwrap() += 1;
+    /// assert_eq!(m.class(), StateClass::ModuleAttribute);
+    /// ```
+    #[track_caller]
+    pub fn with_class(v: T, class: StateClass) -> Self {
+        Mutex {
+            obj: ObjCell::new(ObjKind::Mutex, Location::caller(), class),
+            inner: std::sync::Mutex::new(v),
+        }
+    }
+
+    /// A new mutex that is a module attribute (a field of a struct whose methods are
+    /// forked).
+    ///
+    /// ```
+    /// let m = forkwait::sync::Mutex::attribute(0);
+    /// assert_eq!(m.class(), forkwait::sync::StateClass::ModuleAttribute);
+    /// ```
+    #[track_caller]
+    pub fn attribute(v: T) -> Self {
+        Self::with_class(v, StateClass::ModuleAttribute)
+    }
+
+    /// A new mutex that is global state.
+    ///
+    /// ```
+    /// let m = forkwait::sync::Mutex::global(0);
+    /// assert_eq!(m.class(), forkwait::sync::StateClass::Global);
+    /// ```
+    #[track_caller]
+    pub fn global(v: T) -> Self {
+        Self::with_class(v, StateClass::Global)
+    }
+
+    /// A mutex for a `static` (global state to the simulator).
+    ///
+    /// ```
+    /// static M: forkwait::sync::Mutex<u8> = forkwait::sync::Mutex::new_static(0);
+    /// *M.lock().unwrap() = 1;
+    /// ```
+    pub const fn new_static(v: T) -> Self {
+        Mutex {
+            obj: ObjCell::new_const(),
+            inner: std::sync::Mutex::new(v),
+        }
+    }
+
+    /// Consumes the mutex and returns the data (`Err` if it is poisoned, with the data).
+    ///
+    /// ```
+    /// let m = forkwait::sync::Mutex::new(3);
+    /// assert_eq!(m.into_inner().unwrap(), 3);
+    /// ```
+    pub fn into_inner(self) -> LockResult<T> {
+        self.inner.into_inner()
+    }
+}
+
+impl<T: ?Sized> Mutex<T> {
+    /// Accepts impure writes to the protected data (a metrics counter, say): the purity
+    /// analysis stays silent about it.
+    ///
+    /// ```
+    /// let m = forkwait::sync::Mutex::new(0).impurity_allowed();
+    /// *m.lock().unwrap() += 1;
+    /// ```
+    pub fn impurity_allowed(mut self) -> Self
+    where
+        T: Sized,
+    {
+        self.obj.allow();
+        self
+    }
+
+    /// The class of the protected data for the purity analysis.
+    ///
+    /// ```
+    /// use forkwait::sync::{Mutex, StateClass};
+    /// assert_eq!(Mutex::new(()).class(), StateClass::Input);
+    /// ```
+    pub fn class(&self) -> StateClass {
+        self.obj.class
+    }
+
+    /// Acquires the lock, blocking the task while another task holds it.
+    ///
+    /// # Errors
+    ///
+    /// If a task panicked while holding the lock, the mutex is poisoned and this returns
+    /// `Err` — the lock is acquired all the same, and the error's
+    /// [`into_inner`](std::sync::PoisonError::into_inner) gives the guard.
+    ///
+    /// # Panics
+    ///
+    /// On the real runtime, locking a mutex the current thread already holds may panic or
+    /// deadlock, as with std. Under the simulator it is reported as a `Deadlock` finding.
+    ///
+    /// ```
+    /// let m = forkwait::sync::Mutex::new(1);
+    /// assert_eq!(*m.lock().unwrap(), 1);
+    /// ```
+    #[track_caller]
+    pub fn lock(&self) -> LockResult<MutexGuard<'_, T>> {
+        self.lock_at(Location::caller())
+    }
+
+    /// [`lock`](Mutex::lock), attributed to `site`.
+    pub(super) fn lock_at(&self, site: Site) -> LockResult<MutexGuard<'_, T>> {
+        if in_sim() {
+            let id = self.obj.resolve(ObjKind::Mutex, site);
+            exec::lock(id, false, site);
+            // The simulator gave this task the lock: std's is free (or poisoned).
+            return self.guard(self.inner.lock(), Some((id, site)));
+        }
+        let r = match self.inner.try_lock() {
+            Ok(g) => Ok(g),
+            Err(TryLockError::Poisoned(p)) => Err(p),
+            Err(TryLockError::WouldBlock) => crate::runtime::blocking(|| self.inner.lock()),
+        };
+        self.guard(r, None)
+    }
+
+    /// Acquires the lock if it is free, without blocking.
+    ///
+    /// # Errors
+    ///
+    /// `TryLockError::WouldBlock` if another task holds it; `TryLockError::Poisoned` if it
+    /// is poisoned (acquired all the same).
+    ///
+    /// ```
+    /// use std::sync::TryLockError;
+    /// let m = forkwait::sync::Mutex::new(0);
+    /// let g = m.try_lock().unwrap();
+    /// assert!(matches!(m.try_lock(), Err(TryLockError::WouldBlock)));
+    /// drop(g);
+    /// assert!(m.try_lock().is_ok());
+    /// ```
+    #[track_caller]
+    pub fn try_lock(&self) -> TryLockResult<MutexGuard<'_, T>> {
+        let site = Location::caller();
+        let sim = if in_sim() {
+            let id = self.obj.resolve(ObjKind::Mutex, site);
+            if !exec::try_lock(id, false, site) {
+                return Err(TryLockError::WouldBlock);
+            }
+            Some((id, site))
+        } else {
+            None
+        };
+        match self.inner.try_lock() {
+            Ok(g) => Ok(self.wrap(g, sim)),
+            Err(TryLockError::Poisoned(p)) => Err(TryLockError::Poisoned(PoisonError::new(
+                self.wrap(p.into_inner(), sim),
+            ))),
+            Err(TryLockError::WouldBlock) => Err(TryLockError::WouldBlock),
+        }
+    }
+
+    /// Whether the mutex is poisoned (a task panicked while holding it).
+    ///
+    /// ```
+    /// let m = std::sync::Arc::new(forkwait::sync::Mutex::new(0));
+    /// let m2 = m.clone();
+    /// let f = forkwait::fork(move || {
+    ///     let _g = m2.lock().unwrap();
+    ///     panic!("while holding the lock");
+    /// });
+    /// assert!(f.try_wait().is_err());
+    /// assert!(m.is_poisoned());
+    /// ```
+    pub fn is_poisoned(&self) -> bool {
+        self.inner.is_poisoned()
+    }
+
+    /// Clears the poisoned state.
+    ///
+    /// ```
+    /// let m = forkwait::sync::Mutex::new(0);
+    /// m.clear_poison();
+    /// assert!(!m.is_poisoned());
+    /// ```
+    pub fn clear_poison(&self) {
+        self.inner.clear_poison()
+    }
+
+    /// A mutable reference to the data (no locking needed: the borrow is exclusive).
+    ///
+    /// ```
+    /// let mut m = forkwait::sync::Mutex::new(0);
+    /// *m.get_mut().unwrap() = 5;
+    /// assert_eq!(*m.lock().unwrap(), 5);
+    /// ```
+    pub fn get_mut(&mut self) -> LockResult<&mut T> {
+        self.inner.get_mut()
+    }
+
+    fn wrap<'a>(
+        &'a self,
+        g: std::sync::MutexGuard<'a, T>,
+        sim: Option<(ObjId, Site)>,
+    ) -> MutexGuard<'a, T> {
+        MutexGuard::from_parts(self, g, sim, false)
+    }
+
+    fn guard<'a>(
+        &'a self,
+        r: LockResult<std::sync::MutexGuard<'a, T>>,
+        sim: Option<(ObjId, Site)>,
+    ) -> LockResult<MutexGuard<'a, T>> {
+        match r {
+            Ok(g) => Ok(self.wrap(g, sim)),
+            Err(p) => Err(PoisonError::new(self.wrap(p.into_inner(), sim))),
+        }
+    }
+}
+
+impl<'a, T: ?Sized> MutexGuard<'a, T> {
+    pub(super) fn from_parts(
+        lock: &'a Mutex<T>,
+        g: std::sync::MutexGuard<'a, T>,
+        sim: Option<(ObjId, Site)>,
+        wrote: bool,
+    ) -> Self {
+        MutexGuard {
+            lock,
+            guard: Some(g),
+            sim,
+            wrote,
+        }
+    }
+
+    pub(super) fn wrote_flag(&self) -> bool {
+        self.wrote
+    }
+
+    /// The data, without logging a write (for conditions evaluated by a condvar wait).
+    pub(super) fn data_unlogged(&mut self) -> &mut T {
+        self.guard.as_mut().expect("guard present until drop")
+    }
+}
+
+impl<T: ?Sized> Deref for MutexGuard<'_, T> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        self.guard.as_ref().expect("guard present until drop")
+    }
+}
+
+impl<T: ?Sized> DerefMut for MutexGuard<'_, T> {
+    /// A mutable borrow of the protected data is logged (once per guard) as a write, for
+    /// the purity analysis; it is not a scheduling point (the lock already orders it).
+    fn deref_mut(&mut self) -> &mut T {
+        if !self.wrote {
+            self.wrote = true;
+            if let (Some((id, site)), true) = (self.sim, in_sim()) {
+                exec::log(exec::Op::Access(id, AccessKind::Write), site);
+            }
+        }
+        self.guard.as_mut().expect("guard present until drop")
+    }
+}
+
+impl<T: ?Sized> Drop for MutexGuard<'_, T> {
+    fn drop(&mut self) {
+        // std's guard first: it poisons the lock if this task is panicking.
+        drop(self.guard.take());
+        if let Some((id, site)) = self.sim {
+            if in_sim() {
+                exec::unlock(id, false, site);
+            }
+        }
+    }
+}
+
+impl<T: ?Sized + fmt::Debug> fmt::Debug for Mutex<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // Like std: peek without blocking and without a scheduling point.
+        let mut d = f.debug_struct("Mutex");
+        match self.inner.try_lock() {
+            Ok(g) => d.field("data", &&*g),
+            Err(TryLockError::Poisoned(p)) => d.field("data", &&*p.into_inner()),
+            Err(TryLockError::WouldBlock) => d.field("data", &format_args!("<locked>")),
+        };
+        d.field("poisoned", &self.inner.is_poisoned())
+            .finish_non_exhaustive()
+    }
+}
+
+impl<T: Default> Default for Mutex<T> {
+    #[track_caller]
+    fn default() -> Self {
+        Mutex::new(T::default())
+    }
+}
+
+impl<T> From<T> for Mutex<T> {
+    #[track_caller]
+    fn from(v: T) -> Self {
+        Mutex::new(v)
+    }
+}
+
+impl<T: ?Sized + fmt::Debug> fmt::Debug for MutexGuard<'_, T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(&**self, f)
+    }
+}
+
+impl<T: ?Sized + fmt::Display> fmt::Display for MutexGuard<'_, T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(&**self, f)
+    }
+}
