@@ -435,6 +435,8 @@ impl Checker {
             let r = std::panic::catch_unwind(AssertUnwindSafe(f));
             outcome = Some(match r {
                 Ok(v) => Ok(format!("{v:?}")),
+                // The harness unwinding an aborted execution: no outcome, no panic.
+                Err(p) if exec::tearing_down_now() => std::panic::resume_unwind(p),
                 Err(_) => Err(take_last_panic()),
             });
         };
@@ -1304,7 +1306,13 @@ fn render_tree(fin: &Finished) -> String {
             notes.push("never waited");
         }
         if rec.phase != exec::Phase::Done {
-            notes.push("unfinished");
+            notes.push(match &fin.state.abort {
+                Some(Abort::Deadlock { .. }) => "cut short by the deadlock",
+                Some(Abort::StepLimit) => "cut short by the step limit",
+                Some(Abort::StackOverflow(_)) => "cut short by the stack overflow",
+                Some(_) => "cut short: the execution was abandoned",
+                None => "unfinished",
+            });
         }
         let notes = if notes.is_empty() {
             String::new()

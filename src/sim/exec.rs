@@ -394,6 +394,21 @@ pub(crate) fn current_span() -> Option<SourceSpan> {
     s.tasks.get(s.current as usize).and_then(|t| t.span)
 }
 
+/// Whether the current execution is being torn down (its suspended tasks are being
+/// unwound by the harness): an unwind caught now is the harness's, never the program's.
+pub(crate) fn tearing_down_now() -> bool {
+    let p = CURRENT.with(|c| c.get());
+    if p.is_null() {
+        return false;
+    }
+    // SAFETY: as in `with`.
+    let exec = unsafe { &*p };
+    exec.state
+        .try_borrow()
+        .map(|s| s.tearing_down)
+        .unwrap_or(false)
+}
+
 /// Suspends the current task (its yielder) back to the execution loop.
 #[inline]
 fn suspend(y: *const TaskYielder) {
@@ -828,7 +843,13 @@ pub(crate) fn is_done(t: TaskId) -> bool {
 
 /// The future of task `t` was dropped without `wait`.
 pub(crate) fn detach(t: TaskId) {
-    with(|s| s.tasks[t as usize].detached = true);
+    with(|s| {
+        // A future dropped by the harness unwinding an aborted execution was not dropped
+        // by the program: no `UnwaitedFuture` or `LostError` from teardown.
+        if !s.tearing_down {
+            s.tasks[t as usize].detached = true;
+        }
+    });
 }
 
 /// Whether the current task can take lock `m` now (`shared`: for reading).

@@ -173,9 +173,17 @@ where
     let out = slot.clone();
     let body: Box<dyn FnOnce() + 'a> = Box::new(move || {
         let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(f));
-        if r.is_err() {
+        if let Err(p) = r {
+            // The harness unwinding an aborted execution's task: not the program's panic,
+            // and the unwind must reach the coroutine's base.
+            if exec::tearing_down_now() {
+                std::panic::resume_unwind(p);
+            }
+            let r: std::thread::Result<T> = Err(p);
             let (msg, at) = checker::take_last_panic();
             exec::note_panic(msg, at);
+            *out.lock().unwrap_or_else(|e| e.into_inner()) = Some(r);
+            return;
         }
         *out.lock().unwrap_or_else(|e| e.into_inner()) = Some(r);
     });
