@@ -18,6 +18,8 @@ pub mod trace;
 
 use self::context::Context;
 use self::pool::Registry;
+#[cfg_attr(not(loom), allow(unused_imports))] // for `forkwait::sync`
+pub(crate) use self::pool::blocking;
 use std::any::Any;
 use std::panic::Location;
 use std::sync::Arc;
@@ -164,6 +166,9 @@ impl Drop for Runtime {
             for h in handles.drain(..) {
                 let _ = h.join();
             }
+            // Spares start only from pool threads; with every worker joined, the spares
+            // (and any spare they started) are the last pool threads.
+            registry.join_spares();
         }
     }
 }
