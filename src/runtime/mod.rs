@@ -220,6 +220,15 @@ pub(crate) fn global_registry() -> &'static Arc<Registry> {
     })
 }
 
+/// Internal, for the loom models in `tests/loom_*.rs` only (built with `--cfg loom`):
+/// the crate's `runtime::blocking`, which `forkwait::sync` calls before blocking a thread.
+/// Not part of the API.
+#[cfg(loom)]
+#[doc(hidden)]
+pub fn __blocking_for_tests<R>(f: impl FnOnce() -> R) -> R {
+    blocking(f)
+}
+
 static LOST_PANICS: AtomicU64 = AtomicU64::new(0);
 
 /// The number of panics, since the process started, in tasks whose future was dropped
