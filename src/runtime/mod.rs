@@ -18,7 +18,6 @@ pub mod trace;
 
 use self::context::Context;
 use self::pool::Registry;
-#[cfg_attr(not(loom), allow(unused_imports))] // for `forkwait::sync`
 pub(crate) use self::pool::blocking;
 use std::any::Any;
 use std::panic::Location;
@@ -149,7 +148,9 @@ impl Runtime {
                 // this function returns.
                 let job: Arc<dyn task::Job> = unsafe { erase(job) };
                 registry.inject(job);
-                task::Job::header(&*task).sleep_until_done();
+                // A worker of another pool blocks here: let its pool compensate, since
+                // the task may need work queued behind us there.
+                blocking(|| task::Job::header(&*task).sleep_until_done());
                 match task::Handle::take(&*task) {
                     Ok(v) => v,
                     Err(p) => std::panic::resume_unwind(p),

@@ -351,7 +351,6 @@ impl Drop for BlockedGuard {
 /// Costs a thread-local read outside a pool; on a pool thread a few atomic operations,
 /// plus starting a thread when no idle spare is left. Callers only use it after a
 /// non-blocking attempt failed.
-#[cfg_attr(not(any(test, loom)), allow(dead_code))] // until `forkwait::sync` calls it
 pub(crate) fn blocking<R>(f: impl FnOnce() -> R) -> R {
     if super::context::current() != super::context::Context::Pool {
         return f();
@@ -762,6 +761,31 @@ mod tests {
         assert_eq!(reg2.spares(), 0);
         assert_eq!(reg2.blocked(), 0);
         assert!(reg2.spare_handles.lock().unwrap().is_empty());
+    }
+
+    #[test]
+    fn running_another_runtime_from_a_worker_is_compensated() {
+        let inner = Arc::new(Runtime::parallel(1));
+        let v = watchdog(
+            "a nested Runtime::run waiting for a queued task",
+            move || {
+                Runtime::parallel(1).run(|| {
+                    let gate = Gate::new();
+                    let g = gate.clone();
+                    let s = fork(move || {
+                        gate.open();
+                        1
+                    });
+                    // This worker blocks in `inner.run` while `s` is queued behind it.
+                    let r = inner.run(move || {
+                        g.pass();
+                        2
+                    });
+                    r + wait(s)
+                })
+            },
+        );
+        assert_eq!(v, 3);
     }
 
     #[test]
