@@ -4,7 +4,8 @@
 //! Each model builds a small pool (loom allows at most 5 threads, the model's main thread
 //! included) and explores every interleaving of: a task's completion racing with a
 //! waiter that claims, helps or sleeps; pushes racing with workers going to sleep (a lost
-//! wake-up would hang, which loom reports as a deadlock); and shutdown draining the queues.
+//! wake-up would hang, which loom reports as a deadlock); shutdown draining the queues; and
+//! a spare thread compensating for a worker blocked in `runtime::blocking`.
 #![cfg(loom)]
 
 use forkwait::{Runtime, fork, wait};
@@ -67,5 +68,42 @@ fn panic_is_delivered_across_threads() {
         let f = rt.run(|| fork(|| -> u8 { panic!("loom boom") }));
         let p = f.try_wait().unwrap_err();
         assert_eq!(p.message(), Some("loom boom"));
+    });
+}
+
+/// Managed blocking: on a pool of one worker, task A blocks its thread (inside
+/// `runtime::blocking`) until task B, queued behind it on the same worker's deque, has run.
+/// Without a compensating spare thread nobody could ever run B, and loom reports the
+/// deadlock; with it, every interleaving of the spare's start, its stealing B, A waking up,
+/// the spare retiring or going to sleep, and shutdown joining it must complete.
+#[test]
+fn blocked_task_is_compensated_by_a_spare() {
+    loom::model(|| {
+        use loom::sync::{Arc, Condvar, Mutex};
+        let gate = Arc::new((Mutex::new(false), Condvar::new()));
+        let (ga, gb) = (gate.clone(), gate);
+        let rt = Runtime::parallel(1);
+        let v = rt.run(move || {
+            let a = fork(move || {
+                forkwait::runtime::__blocking_for_tests(|| {
+                    let (m, cv) = &*ga;
+                    let mut open = m.lock().unwrap();
+                    while !*open {
+                        open = cv.wait(open).unwrap();
+                    }
+                });
+                1
+            });
+            let b = fork(move || {
+                let (m, cv) = &*gb;
+                *m.lock().unwrap() = true;
+                cv.notify_all();
+                2
+            });
+            // `b` is on top of the deque: `wait(a)` claims `a` in place and runs it on
+            // this worker, where it blocks with `b` still queued.
+            wait(a) + wait(b)
+        });
+        assert_eq!(v, 3);
     });
 }

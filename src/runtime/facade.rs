@@ -71,17 +71,22 @@ pub(crate) fn spawn_worker<F>(name: String, f: F) -> thread::JoinHandle<()>
 where
     F: FnOnce() + Send + 'static,
 {
+    try_spawn(name, f).expect("forkwait: could not spawn a worker thread")
+}
+
+/// Spawn a named thread, reporting failure (the OS may refuse a thread) to the caller.
+pub(crate) fn try_spawn<F>(name: String, f: F) -> std::io::Result<thread::JoinHandle<()>>
+where
+    F: FnOnce() + Send + 'static,
+{
     #[cfg(not(loom))]
     {
-        thread::Builder::new()
-            .name(name)
-            .spawn(f)
-            .expect("forkwait: could not spawn a worker thread")
+        thread::Builder::new().name(name).spawn(f)
     }
     #[cfg(loom)]
     {
         let _ = name;
-        thread::spawn(f)
+        Ok(thread::spawn(f))
     }
 }
 

@@ -18,6 +18,7 @@ pub mod trace;
 
 use self::context::Context;
 use self::pool::Registry;
+pub(crate) use self::pool::blocking;
 use std::any::Any;
 use std::panic::Location;
 use std::sync::Arc;
@@ -147,7 +148,9 @@ impl Runtime {
                 // this function returns.
                 let job: Arc<dyn task::Job> = unsafe { erase(job) };
                 registry.inject(job);
-                task::Job::header(&*task).sleep_until_done();
+                // A worker of another pool blocks here: let its pool compensate, since
+                // the task may need work queued behind us there.
+                blocking(|| task::Job::header(&*task).sleep_until_done());
                 match task::Handle::take(&*task) {
                     Ok(v) => v,
                     Err(p) => std::panic::resume_unwind(p),
@@ -164,6 +167,9 @@ impl Drop for Runtime {
             for h in handles.drain(..) {
                 let _ = h.join();
             }
+            // Spares start only from pool threads; with every worker joined, the spares
+            // (and any spare they started) are the last pool threads.
+            registry.join_spares();
         }
     }
 }
@@ -213,6 +219,15 @@ pub(crate) fn global_registry() -> &'static Arc<Registry> {
         std::mem::forget(handles);
         registry
     })
+}
+
+/// Internal, for the loom models in `tests/loom_*.rs` only (built with `--cfg loom`):
+/// the crate's `runtime::blocking`, which `forkwait::sync` calls before blocking a thread.
+/// Not part of the API.
+#[cfg(loom)]
+#[doc(hidden)]
+pub fn __blocking_for_tests<R>(f: impl FnOnce() -> R) -> R {
+    blocking(f)
 }
 
 static LOST_PANICS: AtomicU64 = AtomicU64::new(0);

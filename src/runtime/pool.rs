@@ -21,8 +21,25 @@
 //!   last looked. Both sides being RMWs on one word orders them without fences, so a push
 //!   can never slip between a worker's last look and its sleep (model-checked in
 //!   `tests/loom_pool.rs`).
-//! * **Shutdown.** Dropping a `Runtime` sets `terminate` and wakes everyone; workers drain
-//!   every queue first, so detached tasks still run to completion.
+//! * **Blocking in a task.** A task that blocks its OS thread in a synchronization
+//!   primitive (`forkwait::sync`'s condition variables, channels, barriers) calls
+//!   [`blocking`] first. The worker is then counted as *blocked* for the duration, and the
+//!   pool keeps `spares >= blocked`: if the count of threads that are not blocked would drop
+//!   below the pool's size, a *spare* thread is started (otherwise a sleeper is woken), so
+//!   that tasks queued behind the blocked one — typically the one that would wake it —
+//!   still run. Spares steal from every queue, put their own forks into the injector,
+//!   sleep like workers, and exit after `SPARE_KEEP_ALIVE` idle while surplus
+//!   (`spares > blocked`), or at shutdown. At most `MAX_SPARES` spares exist per pool: past
+//!   that bound a blocking task gets no compensation (a warning is printed once) and the
+//!   pool may starve as without this mechanism. This only cures starvation: a real
+//!   deadlock of the program (a receive nobody will ever send to) still hangs in parallel
+//!   mode — with a spare thread idling next to it — and the simulator reports it as a
+//!   `Deadlock`.
+//! * **Shutdown.** Dropping a `Runtime` sets `terminate` and wakes everyone; workers and
+//!   spares drain every queue first, so detached tasks still run to completion, and the
+//!   drop joins every worker and every spare. A task blocked forever (a real deadlock)
+//!   therefore also blocks the drop, as it did before spares existed: no pool thread is
+//!   ever detached.
 
 use super::facade::deque::{Injector, Steal, Stealer, Worker};
 use super::facade::{AtomicBool, AtomicUsize, Condvar, Mutex, fw_thread_local, thread};
@@ -30,11 +47,26 @@ use super::task::Job;
 use std::cell::Cell;
 use std::sync::Arc;
 use std::sync::atomic::Ordering::{Acquire, Release, SeqCst};
+use std::time::{Duration, Instant};
 
 pub(crate) type JobRef = Arc<dyn Job>;
 
 const SLEEPER_MASK: usize = 0xFFFF;
 const JOB_EVENT: usize = 1 << 16;
+
+/// The `managed` word: `spares << 16 | blocked`. One word, so that a worker starting to
+/// block and a spare deciding to retire are ordered by their CASes and never both act on
+/// a stale count (which could leave `spares < blocked`, or retire a needed spare).
+const BLOCKED_MASK: usize = 0xFFFF;
+const SPARE: usize = 1 << 16;
+
+/// The most spare threads a pool starts (see "Blocking in a task" above). Worker count plus
+/// this bound fits the 16-bit sleeper and blocked counts.
+pub(crate) const MAX_SPARES: usize = 256;
+
+/// How long a surplus spare stays idle before it exits: reusing a spare is much cheaper
+/// than starting a thread when tasks block and unblock in quick succession.
+const SPARE_KEEP_ALIVE: Duration = Duration::from_secs(1);
 
 pub(crate) struct Registry {
     injector: Injector<JobRef>,
@@ -44,14 +76,38 @@ pub(crate) struct Registry {
     sleep_cv: Condvar,
     terminate: AtomicBool,
     threads: usize,
+    /// `spares << 16 | blocked` (see [`SPARE`]).
+    managed: AtomicUsize,
+    /// Spare threads not yet joined (finished ones are pruned when a spare starts).
+    spare_handles: Mutex<Vec<thread::JoinHandle<()>>>,
+    /// Whether the warning about reaching `MAX_SPARES` was printed.
+    spare_bound_warned: AtomicBool,
 }
 
 /// The per-thread state of a pool worker.
 pub(crate) struct WorkerThread {
     registry: Arc<Registry>,
     index: usize,
-    local: Worker<JobRef>,
+    /// The worker's own deque; `None` for a spare. A spare's forks go to the injector:
+    /// the stealer list is fixed when the pool starts and read without a lock on every
+    /// steal, so giving a short-lived spare a stealable deque would cost a lock (or an
+    /// epoch scheme) on every worker's steal path, while a private deque would strand the
+    /// spare's forks whenever the spare itself blocks. The injector is already stolen from
+    /// by everyone; its cost (a shared FIFO, no LIFO locality) only applies to spares, and
+    /// `wait` still claims an awaited task in place wherever it is queued.
+    local: Option<Worker<JobRef>>,
     rng: Cell<u64>,
+    /// Whether this thread is inside [`blocking`] (counted in `blocked` once).
+    in_blocking: Cell<bool>,
+}
+
+/// What a worker's `sleep` ended with.
+#[derive(PartialEq, Eq)]
+enum Slept {
+    /// Found work, was woken, timed out, or the pool terminates: look for work again.
+    Woken,
+    /// A surplus spare left the pool (its `managed` count is already taken off).
+    Retired,
 }
 
 fw_thread_local! {
@@ -61,7 +117,7 @@ fw_thread_local! {
 impl Registry {
     /// Starts a pool of `n` worker threads (at least 1).
     pub(crate) fn start(n: usize) -> (Arc<Registry>, Vec<thread::JoinHandle<()>>) {
-        let n = n.clamp(1, SLEEPER_MASK);
+        let n = n.clamp(1, SLEEPER_MASK - MAX_SPARES);
         let locals: Vec<Worker<JobRef>> = (0..n).map(|_| Worker::new_lifo()).collect();
         let registry = Arc::new(Registry {
             injector: Injector::new(),
@@ -71,6 +127,9 @@ impl Registry {
             sleep_cv: Condvar::new(),
             terminate: AtomicBool::new(false),
             threads: n,
+            managed: AtomicUsize::new(0),
+            spare_handles: Mutex::new(Vec::new()),
+            spare_bound_warned: AtomicBool::new(false),
         });
         let handles = locals
             .into_iter()
@@ -81,8 +140,9 @@ impl Registry {
                     let worker = WorkerThread {
                         registry,
                         index,
-                        local,
+                        local: Some(local),
                         rng: Cell::new(0x9E37_79B9_7F4A_7C15 ^ (index as u64 + 1)),
+                        in_blocking: Cell::new(false),
                     };
                     worker.main_loop();
                 })
@@ -153,6 +213,169 @@ impl Registry {
         let _g = self.sleep_lock.lock().unwrap();
         self.sleep_cv.notify_all();
     }
+
+    /// After `terminate` and after every worker was joined: joins every spare. A spare
+    /// starts only from a pool thread that is inside `blocking`, and its handle is stored
+    /// before that thread goes on; so once the list stays empty after joining what it
+    /// held, no pool thread is left.
+    pub(crate) fn join_spares(&self) {
+        loop {
+            let handles = std::mem::take(&mut *self.spare_handles.lock().unwrap());
+            if handles.is_empty() {
+                return;
+            }
+            for h in handles {
+                let _ = h.join();
+            }
+        }
+    }
+
+    /// The number of live spare threads (counted until they decide to exit).
+    #[cfg_attr(not(test), allow(dead_code))]
+    pub(crate) fn spares(&self) -> usize {
+        self.managed.load(SeqCst) / SPARE
+    }
+
+    /// The number of pool threads currently inside `blocking`.
+    #[cfg_attr(not(test), allow(dead_code))]
+    pub(crate) fn blocked(&self) -> usize {
+        self.managed.load(SeqCst) & BLOCKED_MASK
+    }
+
+    /// Counts one more blocked thread and returns whether a spare must be started for it
+    /// (already counted), keeping `spares >= blocked` up to `MAX_SPARES`.
+    fn enter_blocked(&self) -> bool {
+        let mut cur = self.managed.load(SeqCst);
+        loop {
+            let blocked = cur & BLOCKED_MASK;
+            let spares = cur / SPARE;
+            // After this thread blocks, `n + spares - (blocked + 1)` threads can run
+            // queued work; that is below `n` exactly when `spares <= blocked`.
+            let needed = spares <= blocked;
+            let start = needed && spares < MAX_SPARES;
+            let new = cur + 1 + if start { SPARE } else { 0 };
+            match self.managed.compare_exchange(cur, new, SeqCst, SeqCst) {
+                Ok(_) => {
+                    if needed && !start && !self.spare_bound_warned.swap(true, SeqCst) {
+                        eprintln!(
+                            "forkwait: warning: {MAX_SPARES} spare threads are running for                              tasks blocked in synchronization primitives; further blocked                              tasks get no compensating thread and the pool may starve"
+                        );
+                    }
+                    return start;
+                }
+                Err(actual) => cur = actual,
+            }
+        }
+    }
+
+    /// A spare that found no work: leaves the pool if it is surplus (`spares > blocked`).
+    fn try_retire(&self) -> bool {
+        let mut cur = self.managed.load(SeqCst);
+        loop {
+            if cur / SPARE <= cur & BLOCKED_MASK {
+                return false;
+            }
+            match self
+                .managed
+                .compare_exchange(cur, cur - SPARE, SeqCst, SeqCst)
+            {
+                Ok(_) => return true,
+                Err(actual) => cur = actual,
+            }
+        }
+    }
+
+    /// Starts a spare thread (already counted in `managed`).
+    fn start_spare(self: &Arc<Self>) {
+        let registry = self.clone();
+        let seed = self.managed.load(SeqCst) as u64;
+        let spawned = super::facade::try_spawn("forkwait-spare".to_string(), move || {
+            let spare = WorkerThread {
+                registry,
+                index: usize::MAX,
+                local: None,
+                rng: Cell::new(0xD1B5_4A32_D192_ED03 ^ seed),
+                in_blocking: Cell::new(false),
+            };
+            spare.main_loop();
+        });
+        match spawned {
+            Ok(handle) => {
+                let mut handles = self.spare_handles.lock().unwrap();
+                // Spares that retired are gone: drop their handles, so that a long-lived
+                // pool does not accumulate them. (Loom's handles cannot tell; there are
+                // few of them in a model.)
+                #[cfg(not(loom))]
+                handles.retain(|h| !h.is_finished());
+                handles.push(handle);
+            }
+            Err(e) => {
+                // No compensation then: undo the count, and wake a sleeper at least.
+                self.managed.fetch_sub(SPARE, SeqCst);
+                if !self.spare_bound_warned.swap(true, SeqCst) {
+                    eprintln!(
+                        "forkwait: warning: could not start a spare thread for a blocked                          task ({e}); the pool may starve"
+                    );
+                }
+                self.announce_job();
+            }
+        }
+    }
+}
+
+/// Releases a pool thread's `blocked` count when `blocking` ends (also by unwinding).
+struct BlockedGuard {
+    registry: Arc<Registry>,
+}
+
+impl Drop for BlockedGuard {
+    fn drop(&mut self) {
+        // A spare made surplus by this stays idle for its keep-alive, then retires: no
+        // wake-up needed here.
+        self.registry.managed.fetch_sub(1, SeqCst);
+        WorkerThread::with_current(|w| {
+            if let Some(w) = w {
+                w.in_blocking.set(false);
+            }
+        });
+    }
+}
+
+/// Runs `f`, which may block the current OS thread in a synchronization primitive.
+///
+/// On a pool thread (context `Pool`), the pool first makes sure that queued tasks keep
+/// running while this thread is blocked: it counts the thread as blocked and starts a
+/// spare thread if fewer than the pool's size of threads could otherwise run work, or
+/// wakes a sleeping one (see "Blocking in a task" above). Elsewhere it just runs `f`.
+///
+/// Costs a thread-local read outside a pool; on a pool thread a few atomic operations,
+/// plus starting a thread when no idle spare is left. Callers only use it after a
+/// non-blocking attempt failed.
+pub(crate) fn blocking<R>(f: impl FnOnce() -> R) -> R {
+    if super::context::current() != super::context::Context::Pool {
+        return f();
+    }
+    let guard = WorkerThread::with_current(|w| {
+        let w = w?;
+        if w.in_blocking.replace(true) {
+            // Already counted (a task run while helping inside `f` blocks again).
+            return None;
+        }
+        let registry = &w.registry;
+        if registry.enter_blocked() {
+            registry.start_spare();
+        } else {
+            // Enough threads exist, but some may sleep: queued work (the blocked
+            // thread's own deque included) must be found by one of them.
+            registry.announce_job();
+        }
+        Some(BlockedGuard {
+            registry: registry.clone(),
+        })
+    });
+    let r = f();
+    drop(guard);
+    r
 }
 
 fn check_not_below_us(job: &dyn Job) {
@@ -178,8 +401,11 @@ impl WorkerThread {
     fn main_loop(self) {
         WORKER.with(|c| c.set(&self as *const WorkerThread));
         let _ctx = super::context::enter(super::context::Context::Pool);
+        // Since when a spare has found no work.
+        let mut idle_since: Option<Instant> = None;
         loop {
             if let Some(job) = self.find_work() {
+                idle_since = None;
                 job.run_if_queued();
                 continue;
             }
@@ -188,11 +414,26 @@ impl WorkerThread {
                     job.run_if_queued();
                     continue;
                 }
+                if self.is_spare() {
+                    self.registry.managed.fetch_sub(SPARE, SeqCst);
+                }
                 break;
             }
-            self.sleep();
+            let idle_for = if self.is_spare() {
+                idle_since.get_or_insert_with(Instant::now).elapsed()
+            } else {
+                Duration::ZERO
+            };
+            if self.sleep(idle_for) == Slept::Retired {
+                break;
+            }
         }
         WORKER.with(|c| c.set(std::ptr::null()));
+    }
+
+    #[inline]
+    fn is_spare(&self) -> bool {
+        self.local.is_none()
     }
 
     fn next_rand(&self) -> usize {
@@ -206,17 +447,23 @@ impl WorkerThread {
     }
 
     fn find_work(&self) -> Option<JobRef> {
-        if let Some(j) = self.local.pop() {
-            return Some(j);
-        }
         let n = self.registry.stealers.len();
-        self.registry
-            .steal_any(self.next_rand() % n, Some(self.index))
+        match &self.local {
+            Some(local) => {
+                if let Some(j) = local.pop() {
+                    return Some(j);
+                }
+                self.registry
+                    .steal_any(self.next_rand() % n, Some(self.index))
+            }
+            None => self.registry.steal_any(self.next_rand() % n, None),
+        }
     }
 
     /// Idles: spins briefly, then sleeps until a job is announced. Any job found on the
-    /// way is run instead.
-    fn sleep(&self) {
+    /// way is run instead. A spare (which has found no work for `idle_for`) sleeps at most
+    /// until its keep-alive runs out, and leaves the pool once it has, if it is surplus.
+    fn sleep(&self, idle_for: Duration) -> Slept {
         let reg = &*self.registry;
         // Spinning only saves latency; under loom it would multiply the state space.
         const SPINS: usize = if cfg!(loom) { 0 } else { 32 };
@@ -224,7 +471,7 @@ impl WorkerThread {
             thread::yield_now();
             if let Some(j) = self.find_work() {
                 j.run_if_queued();
-                return;
+                return Slept::Woken;
             }
         }
         let guard = reg.sleep_lock.lock().unwrap();
@@ -232,10 +479,21 @@ impl WorkerThread {
         if let Some(j) = self.find_work() {
             drop(guard);
             j.run_if_queued();
-            return;
+            return Slept::Woken;
         }
         if reg.terminate.load(Acquire) {
-            return;
+            return Slept::Woken;
+        }
+        if self.is_spare() {
+            // Retire only after looking for work (above, after `seen`). A job announced
+            // since then either woke a sleeper, or found every thread awake; retiring
+            // keeps `spares >= blocked`, so at least the pool's size of threads that are
+            // not blocked remain to find it, as in a pool without spares. Under loom the
+            // keep-alive is zero (its timed wait never times out), which also lets the
+            // model explore retiring racing with a worker starting to block.
+            if (idle_for >= SPARE_KEEP_ALIVE || cfg!(loom)) && reg.try_retire() {
+                return Slept::Retired;
+            }
         }
         // Become a sleeper only if no job was announced since `seen`.
         if reg
@@ -243,11 +501,20 @@ impl WorkerThread {
             .compare_exchange(seen, seen + 1, SeqCst, SeqCst)
             .is_err()
         {
-            return;
+            return Slept::Woken;
         }
-        let guard = reg.sleep_cv.wait(guard).unwrap();
+        let guard = if self.is_spare() {
+            // At least a millisecond, so that a keep-alive just short of running out does
+            // not spin through the sleep protocol.
+            let left = SPARE_KEEP_ALIVE.saturating_sub(idle_for);
+            let left = left.max(Duration::from_millis(1));
+            reg.sleep_cv.wait_timeout(guard, left).unwrap().0
+        } else {
+            reg.sleep_cv.wait(guard).unwrap()
+        };
         reg.counters.fetch_sub(1, SeqCst);
         drop(guard);
+        Slept::Woken
     }
 }
 
@@ -255,14 +522,18 @@ impl WorkerThread {
 /// otherwise into the global pool's injector.
 pub(crate) fn push(job: JobRef) {
     WorkerThread::with_current(|w| match w {
-        Some(w) => {
-            w.local.push(job);
-            // Only wake a sleeper if there is one: this worker runs its own deque anyway
-            // (at the latest when it waits), so skipping the RMW loses no job.
-            if w.registry.counters.load(SeqCst) & SLEEPER_MASK != 0 {
-                w.registry.announce_job();
+        Some(w) => match &w.local {
+            Some(local) => {
+                local.push(job);
+                // Only wake a sleeper if there is one: this worker runs its own deque
+                // anyway (at the latest when it waits), so skipping the RMW loses no job.
+                if w.registry.counters.load(SeqCst) & SLEEPER_MASK != 0 {
+                    w.registry.announce_job();
+                }
             }
-        }
+            // A spare has no deque (see `WorkerThread::local`).
+            None => w.registry.inject(job),
+        },
         None => super::global_registry().inject(job),
     })
 }
@@ -277,12 +548,12 @@ pub(crate) fn wait_job(job: &dyn Job) {
     // deque. Pop it rather than claim it in place, so no dead entry is left behind (a
     // dead entry keeps the task's memory alive and misleads thieves).
     let popped = WorkerThread::with_current(|w| {
-        let w = w?;
-        let top = w.local.pop()?;
+        let local = w?.local.as_ref()?;
+        let top = local.pop()?;
         if std::ptr::addr_eq(Arc::as_ptr(&top), job as *const dyn Job) {
             Some(top)
         } else {
-            w.local.push(top); // the same position: LIFO pop then push
+            local.push(top); // the same position: LIFO pop then push
             None
         }
     });
@@ -321,5 +592,226 @@ fn help_until_done(job: &dyn Job, mut find: impl FnMut() -> Option<JobRef>) {
                 header.sleep_until_done();
             }
         }
+    }
+}
+
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use super::{Registry, blocking};
+    use crate::runtime::{Kind, Runtime};
+    use crate::{fork, wait};
+    use std::sync::mpsc::{self, RecvTimeoutError};
+    use std::sync::{Arc, Condvar, Mutex};
+    use std::time::{Duration, Instant};
+
+    fn registry(rt: &Runtime) -> Arc<Registry> {
+        match &rt.kind {
+            Kind::Pool { registry, .. } => registry.clone(),
+            Kind::Eager => unreachable!("a pool runtime"),
+        }
+    }
+
+    /// Runs `f` on a fresh thread and fails the test if it has not finished in 20 s.
+    fn watchdog<R: Send + 'static>(what: &str, f: impl FnOnce() -> R + Send + 'static) -> R {
+        let (tx, rx) = mpsc::channel();
+        let h = std::thread::spawn(move || {
+            let _ = tx.send(f());
+        });
+        match rx.recv_timeout(Duration::from_secs(20)) {
+            Ok(v) => v,
+            Err(RecvTimeoutError::Disconnected) => match h.join() {
+                Err(p) => std::panic::resume_unwind(p),
+                Ok(()) => unreachable!(),
+            },
+            Err(RecvTimeoutError::Timeout) => panic!(
+                "hang: {what} did not finish within 20 s (tasks blocked in \
+                 `runtime::blocking` starved the pool)"
+            ),
+        }
+    }
+
+    /// Polls `cond` for up to 10 s.
+    fn eventually(what: &str, cond: impl Fn() -> bool) {
+        let start = Instant::now();
+        while !cond() {
+            assert!(
+                start.elapsed() < Duration::from_secs(10),
+                "{what} did not happen within 10 s"
+            );
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    }
+
+    /// A one-shot gate built on a std condition variable.
+    struct Gate(Mutex<bool>, Condvar);
+
+    impl Gate {
+        fn new() -> Arc<Gate> {
+            Arc::new(Gate(Mutex::new(false), Condvar::new()))
+        }
+        fn open(&self) {
+            *self.0.lock().unwrap() = true;
+            self.1.notify_all();
+        }
+        /// Blocks the thread until the gate opens, as `forkwait::sync` would.
+        fn pass(&self) {
+            blocking(|| {
+                let mut open = self.0.lock().unwrap();
+                while !*open {
+                    open = self.1.wait(open).unwrap();
+                }
+            })
+        }
+    }
+
+    #[test]
+    fn receive_before_the_queued_send_on_one_worker() {
+        let v = watchdog("recv waiting for a queued send on parallel(1)", || {
+            Runtime::parallel(1).run(|| {
+                let (tx, rx) = mpsc::channel();
+                let r = fork(move || blocking(|| rx.recv().unwrap()));
+                let s = fork(move || {
+                    tx.send(40).unwrap();
+                    2
+                });
+                // `s` is on top of the deque: `wait(r)` runs `r`, which blocks the only
+                // worker with `s` still queued behind it.
+                wait(r) + wait(s)
+            })
+        });
+        assert_eq!(v, 42);
+    }
+
+    /// Several tasks block twice: on a rendezvous with a task each forked onto its own
+    /// deque just before, then on a gate opened by a task queued behind all of them.
+    fn several_blocked_tasks(threads: usize) -> Arc<Registry> {
+        let rt = Runtime::parallel(threads);
+        let reg = registry(&rt);
+        let sum = watchdog("tasks blocked on a gate and on channels", move || {
+            rt.run(|| {
+                let gate = Gate::new();
+                let waiters: Vec<_> = (0..6u64)
+                    .map(|i| {
+                        let gate = gate.clone();
+                        fork(move || {
+                            let (tx, rx) = mpsc::sync_channel(0);
+                            let inner = fork(move || blocking(|| tx.send(i).unwrap()));
+                            let got = blocking(|| rx.recv().unwrap());
+                            gate.pass();
+                            wait(inner);
+                            got
+                        })
+                    })
+                    .collect();
+                let opener = fork(move || gate.open());
+                let sum: u64 = waiters.into_iter().map(wait).sum();
+                wait(opener);
+                sum
+            })
+        });
+        assert_eq!(sum, 15);
+        reg
+    }
+
+    #[test]
+    fn blocked_tasks_complete_on_one_worker() {
+        let reg = several_blocked_tasks(1);
+        assert_eq!(reg.blocked(), 0);
+    }
+
+    #[test]
+    fn blocked_tasks_complete_on_two_workers() {
+        let reg = several_blocked_tasks(2);
+        assert_eq!(reg.blocked(), 0);
+    }
+
+    #[test]
+    fn spares_retire_when_idle_and_are_joined_at_drop() {
+        let rt = Runtime::parallel(1);
+        let reg = registry(&rt);
+        let rt = watchdog(
+            "a task blocked until a queued task opens its gate",
+            move || {
+                rt.run(|| {
+                    let gate = Gate::new();
+                    let g = gate.clone();
+                    let a = fork(move || g.pass());
+                    let b = fork(move || gate.open());
+                    wait(a);
+                    wait(b);
+                });
+                rt
+            },
+        );
+        assert!(reg.spares() <= 1);
+        assert_eq!(reg.blocked(), 0);
+        // The pool is idle: the spare leaves after its keep-alive.
+        eventually("the spare retiring", || reg.spares() == 0);
+        // It is blocked again, and this time the runtime is dropped while a spare runs.
+        let reg2 = reg.clone();
+        watchdog("a blocked detached task at shutdown", move || {
+            rt.run(|| {
+                let gate = Gate::new();
+                let g = gate.clone();
+                drop(fork(move || g.pass()));
+                drop(fork(move || gate.open()));
+            });
+            drop(rt);
+        });
+        assert_eq!(reg2.spares(), 0);
+        assert_eq!(reg2.blocked(), 0);
+        assert!(reg2.spare_handles.lock().unwrap().is_empty());
+    }
+
+    #[test]
+    fn running_another_runtime_from_a_worker_is_compensated() {
+        let inner = Arc::new(Runtime::parallel(1));
+        let v = watchdog(
+            "a nested Runtime::run waiting for a queued task",
+            move || {
+                Runtime::parallel(1).run(|| {
+                    let gate = Gate::new();
+                    let g = gate.clone();
+                    let s = fork(move || {
+                        gate.open();
+                        1
+                    });
+                    // This worker blocks in `inner.run` while `s` is queued behind it.
+                    let r = inner.run(move || {
+                        g.pass();
+                        2
+                    });
+                    r + wait(s)
+                })
+            },
+        );
+        assert_eq!(v, 3);
+    }
+
+    #[test]
+    fn blocking_elsewhere_just_runs() {
+        assert_eq!(blocking(|| 1), 1);
+        assert_eq!(Runtime::eager().run(|| blocking(|| 2)), 2);
+        let rt = Runtime::parallel(1);
+        let reg = registry(&rt);
+        // A thread of another pool is not a thread of this one.
+        let v = rt.run(|| Runtime::eager().run(|| blocking(|| 3)));
+        assert_eq!(v, 3);
+        assert_eq!(reg.spares(), 0);
+    }
+
+    #[test]
+    fn unwinding_releases_the_blocked_count() {
+        let rt = Runtime::parallel(1);
+        let reg = registry(&rt);
+        let reg2 = reg.clone();
+        rt.run(move || {
+            let r = std::panic::catch_unwind(|| blocking(|| panic!("blocked and failed")));
+            assert!(r.is_err());
+            assert_eq!(reg2.blocked(), 0);
+            // Still counted once when blocking again.
+            blocking(|| assert_eq!(reg2.blocked(), 1));
+        });
+        assert_eq!(reg.blocked(), 0);
     }
 }
