@@ -256,9 +256,3 @@ pub(crate) fn report_lost_panic(site: &Location<'static>, payload: &(dyn Any + S
         crate::future::payload_text(payload)
     );
 }
-
-/// Runs `f`, which may block the current OS thread in a synchronization primitive.
-/// (Placeholder until the pool's compensation lands: it just runs `f`.)
-pub(crate) fn blocking<R>(f: impl FnOnce() -> R) -> R {
-    f()
-}

@@ -105,6 +105,12 @@ pub(crate) enum Block {
     On(ObjId, Wakeable),
 }
 
+/// How many spurious wakeups the scheduler may choose for one task in one execution.
+const MAX_SPURIOUS_WAKEUPS: u32 = 1;
+/// How many timeouts the scheduler may choose for one task in one execution while other
+/// tasks can run (with nothing else to run a timeout always expires).
+const MAX_EARLY_TIMEOUTS: u32 = 2;
+
 /// How a task blocked on an object ([`Block::On`]) may wake without a notification.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Wakeable {
@@ -310,6 +316,8 @@ pub(crate) struct TaskRec {
     /// Its last block on an object ended without a notification (a timeout or a
     /// spurious wakeup chosen by the scheduler).
     woke_unnotified: bool,
+    /// How many of its blocks ended so (see `MAX_SPURIOUS_WAKEUPS`).
+    unnotified_wakes: u32,
 }
 
 /// The configuration of one execution.
@@ -466,6 +474,7 @@ impl ExecState {
             detached: false,
             panic: None,
             woke_unnotified: false,
+            unnotified_wakes: 0,
         });
         self.ready.push(id); // ids only grow: stays sorted
         id
@@ -562,9 +571,15 @@ impl ExecState {
             let Phase::Blocked(Block::On(_, how)) = rec.phase else {
                 continue;
             };
+            // Bounded per task and execution, so that a correct retry loop (`while !cond
+            // { wait }`, `loop { recv_timeout }`) is not driven into a livelock by a
+            // strategy that keeps picking the same task: one spurious wakeup and two
+            // early timeouts are enough to show a missing re-check. A timeout with nothing
+            // else to run always expires (time passes).
+            let early = rec.unnotified_wakes;
             let can = match how {
-                Wakeable::Timeout => true,
-                Wakeable::Spurious => others,
+                Wakeable::Timeout => !others || early < MAX_EARLY_TIMEOUTS,
+                Wakeable::Spurious => others && early < MAX_SPURIOUS_WAKEUPS,
                 Wakeable::Notified => false,
             };
             if can && (free || rec.has_worker) {
@@ -595,7 +610,17 @@ impl ExecState {
             }
             1 => Some(runnable[0]),
             n => {
-                let current = runnable.binary_search(&self.current).ok().map(|i| i as u32);
+                // A task that just blocked is not preempted by switching away from it
+                // (it may still be an option: a timeout that expires at once).
+                let running = !matches!(
+                    self.tasks.get(self.current as usize).map(|t| t.phase),
+                    Some(Phase::Blocked(_))
+                );
+                let current = runnable
+                    .binary_search(&self.current)
+                    .ok()
+                    .filter(|_| running)
+                    .map(|i| i as u32);
                 // SAFETY: the scheduler outlives the execution (see `run`) and is used
                 // only from this thread, never re-entrantly.
                 let sched = unsafe { &mut *self.sched };
@@ -621,6 +646,7 @@ impl ExecState {
                 // A timeout expired, or a spurious wakeup: it leaves the object's waiters.
                 self.objects[o as usize].waiters.retain(|&w| w != t);
                 self.tasks[t as usize].woke_unnotified = true;
+                self.tasks[t as usize].unnotified_wakes += 1;
                 self.set_ready(t);
             }
         }
