@@ -26,7 +26,8 @@ pub enum FindingKind {
 }
 
 impl FindingKind {
-    /// Whether this kind is only a warning (it does not fail `check`).
+    /// Whether findings of this kind are always only warnings (they do not fail `check`).
+    /// A finding of another kind may still be a warning: see [`Finding::is_warning`].
     ///
     /// ```
     /// use forkwait::FindingKind;
