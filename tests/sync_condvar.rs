@@ -289,7 +289,7 @@ fn wait_timeout_while_times_out_only_if_the_condition_still_holds() {
             let (g, res) = cvar
                 .wait_timeout_while(lock.lock().unwrap(), Duration::from_millis(5), |r| !*r)
                 .unwrap();
-            let consistent = res.timed_out() == !*g;
+            let consistent = res.timed_out() != *g;
             drop(g);
             wait(t);
             consistent

@@ -193,8 +193,7 @@ fn counter() -> i32 {
         })
         .collect();
     tasks.into_iter().for_each(wait);
-    let v = *m.lock().unwrap();
-    v
+    *m.lock().unwrap()
 }
 
 #[test]
@@ -247,8 +246,7 @@ fn impurity_allowed_mutex_is_silent_even_when_strict() {
         let m = Arc::new(Mutex::new(0).impurity_allowed());
         let m2 = m.clone();
         wait(fork(move || *m2.lock().unwrap() += 1));
-        let v = *m.lock().unwrap();
-        v
+        *m.lock().unwrap()
     });
     assert!(r.findings().is_empty(), "{r}");
 }
@@ -267,8 +265,7 @@ fn lost_update_through_two_critical_sections_is_nondeterministic() {
             })
             .collect();
         tasks.into_iter().for_each(wait);
-        let v = *m.lock().unwrap();
-        v
+        *m.lock().unwrap()
     };
     for strategy in [
         Strategy::Random,
@@ -354,8 +351,7 @@ fn consistent_lock_order_is_clean() {
                 })
                 .collect();
             ts.into_iter().for_each(wait);
-            let s = *a.lock().unwrap() + *b.lock().unwrap();
-            s
+            *a.lock().unwrap() + *b.lock().unwrap()
         });
     assert!(r.is_clean(), "{r}");
     assert_eq!(values(&r), ["4"]);

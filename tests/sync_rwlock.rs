@@ -195,8 +195,7 @@ fn read_then_write_under_separate_locks_is_a_lost_update() {
             })
             .collect();
         ts.into_iter().for_each(wait);
-        let v = *l.read().unwrap();
-        v
+        *l.read().unwrap()
     });
     assert!(r.has(FindingKind::Nondeterminism), "{r}");
     assert_eq!(values(&r), ["1", "2"], "{r}");
