@@ -202,9 +202,10 @@ fn buggy_load_store_increment_is_found() {
         .unwrap();
     assert!(panic.message().contains("left == right"), "{panic}");
     assert!(panic.replay().is_some_and(|t| t.starts_with("fw1:")));
-    // And `check` itself fails on it, as `loom::model` would.
+    // And `check` itself fails on it, as `loom::model` would (`Checker::new().check` is
+    // `forkwait::check` without writing a regression file into the repository).
     let failed = std::panic::catch_unwind(|| {
-        forkwait::check(|| {
+        Checker::new().check(|| {
             let num = Arc::new(AtomicUsize::new(0));
             let n2 = num.clone();
             let th = thread::spawn(move || {
