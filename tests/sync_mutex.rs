@@ -389,11 +389,6 @@ static TEARDOWN_A: Mutex<i32> = Mutex::new_static(0);
 static TEARDOWN_B: Mutex<i32> = Mutex::new_static(0);
 
 #[test]
-#[ignore = "BUG: the harness's teardown of a deadlocked execution unwinds the blocked tasks, \
-            dropping their MutexGuards while unwinding, which poisons std's mutex: a mutex \
-            that outlives the execution (a `static`, or one created before `Checker::run`) \
-            stays poisoned, so every later execution's `lock().unwrap()` panics (false \
-            `Panic` and `LostError` findings) and the static is poisoned after the run"]
 fn deadlock_teardown_does_not_poison_a_static_mutex() {
     let r = Checker::new().iterations(300).run(|| {
         let t1 = fork(|| {

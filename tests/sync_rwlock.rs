@@ -249,10 +249,6 @@ fn writer_waiting_for_readers_completes() {
 static TEARDOWN: RwLock<i32> = RwLock::new_static(0);
 
 #[test]
-#[ignore = "BUG: an execution cut short by the step limit is torn down by unwinding its tasks; \
-            a write guard dropped during that unwind poisons std's RwLock, so a `static` \
-            (or pre-existing) RwLock is poisoned for every later execution (false `Panic`: \
-            `PoisonError` on `write().unwrap()`) and after the run"]
 fn step_limit_teardown_does_not_poison_a_static_rwlock() {
     let r = Checker::new().max_steps(200).iterations(50).run(|| {
         let _w = TEARDOWN.write().unwrap();

@@ -345,8 +345,15 @@ impl<T: ?Sized> DerefMut for MutexGuard<'_, T> {
 
 impl<T: ?Sized> Drop for MutexGuard<'_, T> {
     fn drop(&mut self) {
-        // std's guard first: it poisons the lock if this task is panicking.
+        // std's guard first: it poisons the lock if this task is panicking — unless the
+        // "panic" is the harness unwinding an aborted execution, which is not the
+        // program's (a lock that outlives the execution must not stay poisoned).
+        let teardown = self.sim.is_some() && exec::tearing_down_now();
+        let poisoned_before = teardown && self.lock.inner.is_poisoned();
         drop(self.guard.take());
+        if teardown && !poisoned_before {
+            self.lock.inner.clear_poison();
+        }
         if let Some((id, site)) = self.sim {
             if in_sim() {
                 exec::unlock(id, false, site);

@@ -54,6 +54,7 @@ pub struct RwLockReadGuard<'a, T: ?Sized + 'a> {
 /// ```
 #[must_use = "if unused the RwLock will immediately unlock"]
 pub struct RwLockWriteGuard<'a, T: ?Sized + 'a> {
+    lock: &'a RwLock<T>,
     guard: Option<std::sync::RwLockWriteGuard<'a, T>>,
     sim: Option<(ObjId, Site)>,
     wrote: bool,
@@ -206,6 +207,7 @@ impl<T: ?Sized> RwLock<T> {
             }
         };
         map_result(r, |g| RwLockWriteGuard {
+            lock: self,
             guard: Some(g),
             sim,
             wrote: false,
@@ -255,6 +257,7 @@ impl<T: ?Sized> RwLock<T> {
             .sim_try_lock(false, Location::caller())
             .map_err(|()| TryLockError::WouldBlock)?;
         map_try(self.inner.try_write(), |g| RwLockWriteGuard {
+            lock: self,
             guard: Some(g),
             sim,
             wrote: false,
@@ -370,8 +373,14 @@ impl<T: ?Sized> DerefMut for RwLockWriteGuard<'_, T> {
 
 impl<T: ?Sized> Drop for RwLockWriteGuard<'_, T> {
     fn drop(&mut self) {
-        // std's guard first: it poisons the lock if this task is panicking.
+        // std's guard first: it poisons the lock if this task is panicking — not if the
+        // harness is unwinding an aborted execution (see `MutexGuard`'s drop).
+        let teardown = self.sim.is_some() && exec::tearing_down_now();
+        let poisoned_before = teardown && self.lock.inner.is_poisoned();
         drop(self.guard.take());
+        if teardown && !poisoned_before {
+            self.lock.inner.clear_poison();
+        }
         if let (Some((id, site)), true) = (self.sim, in_sim()) {
             exec::unlock(id, false, site);
         }
