@@ -127,6 +127,20 @@ impl<T> Future<T> {
         self.take_repr().join(site).map_err(TaskPanic::new)
     }
 
+    /// Turns this future into a [`SharedFuture`](crate::SharedFuture), which any number
+    /// of tasks may wait, any number of times (as a `torch.jit.Future` may be).
+    ///
+    /// ```
+    /// let f = forkwait::fork(|| 21).shared();
+    /// let g = f.clone();
+    /// let t = forkwait::fork(move || g.wait() * 2);
+    /// assert_eq!(forkwait::wait(t), 42);
+    /// assert_eq!(f.wait(), 21);
+    /// ```
+    pub fn shared(mut self) -> crate::SharedFuture<T> {
+        crate::SharedFuture::from_repr(self.take_repr())
+    }
+
     /// Whether the task has finished (so `wait` would not block).
     ///
     /// ```

@@ -68,6 +68,7 @@ mod future;
 pub mod model;
 pub mod runtime;
 mod scope;
+mod shared_future;
 pub mod sim;
 pub mod sync;
 pub mod thread;
@@ -76,6 +77,7 @@ pub use crate::future::{Future, TaskPanic};
 pub use crate::runtime::Runtime;
 pub use crate::runtime::trace::{Graph, trace};
 pub use crate::scope::{Scope, ScopedFuture, scope};
+pub use crate::shared_future::SharedFuture;
 pub use crate::sim::{
     Checker, Finding, FindingKind, Outcome, Report, Schedule, Strategy, TokenError, WaitPolicy,
     check, replay,

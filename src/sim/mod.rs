@@ -230,6 +230,15 @@ impl<T> SimFuture<T> {
         })
     }
 
+    /// Takes the result after [`join_ref`](Self::join_ref) (shared futures: once).
+    pub(crate) fn take_result(&self) -> std::thread::Result<T> {
+        let r = self.slot.lock().unwrap_or_else(|e| e.into_inner()).take();
+        r.unwrap_or_else(|| {
+            // Only while tearing down an aborted execution.
+            std::panic::resume_unwind(Box::new("forkwait: execution aborted"))
+        })
+    }
+
     pub(crate) fn detach(self) {
         if self.live() {
             exec::detach(self.task);
