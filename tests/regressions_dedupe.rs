@@ -4,10 +4,6 @@
 use forkwait::Checker;
 
 #[test]
-#[ignore = "BUG: save_regressions compares each stored line (`fw1:…  # Kind: message`, \
-            comment included) with the bare token, so no token ever matches and every \
-            failing run appends the same token again (regression_tokens also hands the \
-            commented line, not the bare token, to the replayer)"]
 fn a_failing_token_is_stored_once() {
     let name = "zz_regressions_dedupe_probe";
     let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -30,5 +26,53 @@ fn a_failing_token_is_stored_once() {
         tokens.len(),
         1,
         "the same token was stored repeatedly:\n{text}"
+    );
+}
+
+/// A lost update: outcome 1 or 2 depending on the schedule.
+fn lost_update() -> u32 {
+    use forkwait::sync::{Arc, Shared};
+    let n = Arc::new(Shared::new(0));
+    let tasks: Vec<_> = (0..2)
+        .map(|_| {
+            let n = n.clone();
+            forkwait::fork(move || n.write(n.read() + 1))
+        })
+        .collect();
+    tasks.into_iter().for_each(forkwait::wait);
+    n.read()
+}
+
+#[test]
+fn a_nondeterminism_keeps_both_schedules_and_they_replay_the_divergence() {
+    let name = "zz_regressions_nondeterminism_probe";
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("forkwait-regressions")
+        .join(format!("{name}.txt"));
+    let _ = std::fs::remove_file(&path);
+    let failed = std::panic::catch_unwind(|| {
+        Checker::from_env()
+            .name(name)
+            .iterations(200)
+            .check(lost_update)
+    });
+    assert!(failed.is_err());
+    let text = std::fs::read_to_string(&path).unwrap_or_default();
+    let _ = std::fs::remove_file(&path);
+    let tokens: Vec<&str> = text.lines().filter(|l| l.starts_with("fw")).collect();
+    assert!(tokens.len() >= 2, "both schedules kept:\n{text}");
+    assert!(text.contains("# Nondeterminism"), "{text}");
+    let outcomes: std::collections::BTreeSet<String> = tokens
+        .iter()
+        .map(|t| {
+            forkwait::replay(t, lost_update).unwrap().outcomes()[0]
+                .value
+                .clone()
+        })
+        .collect();
+    assert_eq!(
+        outcomes.len(),
+        2,
+        "the kept schedules diverge: {outcomes:?}"
     );
 }

@@ -1,6 +1,7 @@
 //! The checker: runs a closure under many schedules and turns what happened into findings.
 
 use super::exec::{self, Abort, Config, Finished, Op, TaskId};
+use super::persist::{Entry, RegressionFile};
 use super::report::{Finding, FindingKind, Outcome, Report};
 use super::schedule::{Schedule, TokenError};
 use super::scheduler::{DfsSched, PctSched, RandomSched, ReplaySched, Scheduler};
@@ -471,14 +472,21 @@ impl Checker {
         install_panic_hook();
         let mut acc = Acc::default();
         let started = Instant::now();
-        // Regression tokens first.
-        for token in self.regression_tokens() {
-            if let Ok(s) = Schedule::from_token(&token) {
+        // Regression schedules first (they do not change the seeded exploration below:
+        // iteration i still depends on (seed, i) alone).
+        if let Some(file) = self.regression_file() {
+            for s in file.load() {
                 let mut sched = ReplaySched::new(s.choices().to_vec(), true);
                 sched.begin(0);
                 let r = self.run_once(&f, &mut sched);
                 if r.fin.state.path_hash == s.fingerprint() {
                     acc.absorb(&r, self);
+                } else {
+                    eprintln!(
+                        "forkwait: regression schedule {} no longer fits the program \
+                         (stale; skipped)",
+                        s.to_token()
+                    );
                 }
             }
         }
@@ -649,79 +657,34 @@ impl Checker {
         Schedule::from_choices(best)
     }
 
-    fn regression_path(&self) -> Option<std::path::PathBuf> {
+    fn regression_file(&self) -> Option<RegressionFile> {
         if !self.regressions {
             return None;
         }
-        let name = self.name.as_deref()?;
-        let file: String = name
-            .chars()
-            .map(|c| {
-                if c.is_ascii_alphanumeric() || c == '_' {
-                    c
-                } else {
-                    '_'
-                }
+        self.name.as_deref().map(RegressionFile::for_test)
+    }
+
+    /// Keeps the failing schedules of `report` in the regression file: each error's
+    /// token, and both schedules of a `Nondeterminism`.
+    fn save_regressions(&self, report: &Report) {
+        let Some(file) = self.regression_file() else {
+            return;
+        };
+        let entries: Vec<Entry> = report
+            .findings()
+            .iter()
+            .filter(|f| !f.warning)
+            .map(|f| Entry {
+                comment: format!("{}: {}", f.kind, f.message),
+                tokens: f
+                    .replay
+                    .iter()
+                    .chain(f.other_replay.iter())
+                    .cloned()
+                    .collect(),
             })
             .collect();
-        let root = std::env::var_os("CARGO_MANIFEST_DIR")
-            .map(std::path::PathBuf::from)
-            .unwrap_or_else(|| ".".into());
-        Some(
-            root.join("forkwait-regressions")
-                .join(format!("{file}.txt")),
-        )
-    }
-
-    fn regression_tokens(&self) -> Vec<String> {
-        let Some(p) = self.regression_path() else {
-            return Vec::new();
-        };
-        std::fs::read_to_string(p)
-            .map(|s| {
-                s.lines()
-                    .map(str::trim)
-                    .filter(|l| l.starts_with("fw"))
-                    .map(str::to_owned)
-                    .collect()
-            })
-            .unwrap_or_default()
-    }
-
-    /// Appends the failing tokens of `report` to the regression file (best effort).
-    fn save_regressions(&self, report: &Report) {
-        let Some(p) = self.regression_path() else {
-            return;
-        };
-        let known = self.regression_tokens();
-        let mut new = String::new();
-        for f in report.findings() {
-            if let Some(t) = f.replay().filter(|_| !f.warning) {
-                if !known.iter().any(|k| k == t) {
-                    let _ = writeln!(new, "{t}  # {}: {}", f.kind, f.message);
-                }
-            }
-        }
-        if new.is_empty() {
-            return;
-        }
-        if let Some(dir) = p.parent() {
-            let _ = std::fs::create_dir_all(dir);
-        }
-        use std::io::Write as _;
-        if let Ok(mut file) = std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(&p)
-        {
-            if known.is_empty() {
-                let _ = writeln!(
-                    file,
-                    "# forkwait regression schedules: replayed first on every run"
-                );
-            }
-            let _ = file.write_all(new.as_bytes());
-        }
+        file.save(&entries);
     }
 
     /// Runs the checker (honouring `FORKWAIT_REPLAY`) and panics with the report if it

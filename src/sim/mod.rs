@@ -24,6 +24,7 @@ pub(crate) mod coro;
 pub(crate) mod exec;
 mod hb;
 mod overflow;
+mod persist;
 mod report;
 mod schedule;
 mod scheduler;
