@@ -45,15 +45,11 @@ fn probe(name: &str, vars: &[(&str, &str)]) -> (bool, String) {
         "--nocapture",
         "--test-threads=1",
     ]);
-    for k in [
-        "FORKWAIT_SEED",
-        "FORKWAIT_ITERATIONS",
-        "FORKWAIT_STRATEGY",
-        "FORKWAIT_SHARD",
-        "FORKWAIT_LOG",
-        "FORKWAIT_REPLAY",
-    ] {
-        cmd.env_remove(k);
+    // A clean slate: none of the caller's FORKWAIT_* variables reach the child.
+    for (k, _) in std::env::vars_os() {
+        if k.to_string_lossy().starts_with("FORKWAIT_") {
+            cmd.env_remove(k);
+        }
     }
     for (k, v) in vars {
         cmd.env(k, v);
@@ -131,6 +127,12 @@ fn bad_variables_are_clear_errors() {
         ("FORKWAIT_SEED", "x", "FORKWAIT_SEED"),
         ("FORKWAIT_SHARD", "4/3", "FORKWAIT_SHARD"),
         ("FORKWAIT_REPLAY", "fw1:nope", "FORKWAIT_REPLAY"),
+        // Each of these used to switch a gate off silently or run nothing.
+        ("FORKWAIT_ITERATIONS", "0", "at least 1"),
+        ("FORKWAIT_STRATEGY", "pct:0", "at least 1"),
+        ("FORKWAIT_THREADS", "many", "FORKWAIT_THREADS"),
+        ("FORKWAIT_PURITY", "loose", "FORKWAIT_PURITY"),
+        ("FORKWAIT_ITERATION", "5", "unknown forkwait variable"),
     ] {
         let (ok, log) = probe("probe_clean", &[(k, v)]);
         assert!(!ok, "{k}={v} must fail");

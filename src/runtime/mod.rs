@@ -207,8 +207,12 @@ pub(crate) fn global_registry() -> &'static Arc<Registry> {
     GLOBAL.get_or_init(|| {
         let n = std::env::var("FORKWAIT_THREADS")
             .ok()
-            .and_then(|s| s.trim().parse::<usize>().ok())
-            .filter(|&n| n > 0)
+            .filter(|s| !s.trim().is_empty())
+            .map(|s| match s.trim().parse::<usize>() {
+                Ok(n) if n > 0 => n,
+                // Validated like every FORKWAIT_* variable: a clear error, not ignored.
+                _ => panic!("FORKWAIT_THREADS={s:?}: expected a number of threads, at least 1"),
+            })
             .unwrap_or_else(|| {
                 std::thread::available_parallelism()
                     .map(|n| n.get())

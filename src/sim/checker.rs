@@ -152,6 +152,23 @@ impl Checker {
         c.regressions = true;
         c.name = std::thread::current().name().map(str::to_owned);
         let var = |k: &str| std::env::var(k).ok().filter(|v| !v.trim().is_empty());
+        // A misspelt variable would silently switch a setting off: refuse it.
+        let mut unknown: Vec<String> = std::env::vars_os()
+            .filter_map(|(k, _)| k.into_string().ok())
+            .filter(|k| k.starts_with("FORKWAIT_") && !KNOWN_VARS.contains(&k.as_str()))
+            .collect();
+        unknown.sort();
+        if let Some(k) = unknown.first() {
+            panic!(
+                "{k}: unknown forkwait variable (known: {})",
+                KNOWN_VARS.join(", ")
+            );
+        }
+        if let Some(v) = var("FORKWAIT_THREADS") {
+            if !v.trim().parse::<usize>().is_ok_and(|n| n > 0) {
+                panic!("FORKWAIT_THREADS={v:?}: expected a number of threads, at least 1");
+            }
+        }
         if let Some(v) = var("FORKWAIT_SEED") {
             c.seed = v
                 .trim()
@@ -159,10 +176,12 @@ impl Checker {
                 .unwrap_or_else(|_| panic!("FORKWAIT_SEED={v:?}: expected an integer"));
         }
         if let Some(v) = var("FORKWAIT_ITERATIONS") {
-            c.iterations = v
-                .trim()
-                .parse()
-                .unwrap_or_else(|_| panic!("FORKWAIT_ITERATIONS={v:?}: expected an integer"));
+            c.iterations = match v.trim().parse() {
+                Ok(n) if n > 0 => n,
+                _ => {
+                    panic!("FORKWAIT_ITERATIONS={v:?}: expected a number of iterations, at least 1")
+                }
+            };
         }
         if let Some(v) = var("FORKWAIT_STRATEGY") {
             c.strategy = v
@@ -716,6 +735,18 @@ impl Checker {
         }
     }
 }
+
+/// Every environment variable forkwait reads.
+const KNOWN_VARS: [&str; 8] = [
+    "FORKWAIT_SEED",
+    "FORKWAIT_ITERATIONS",
+    "FORKWAIT_STRATEGY",
+    "FORKWAIT_SHARD",
+    "FORKWAIT_LOG",
+    "FORKWAIT_REPLAY",
+    "FORKWAIT_PURITY",
+    "FORKWAIT_THREADS",
+];
 
 fn parse_shard(v: &str) -> Result<(u64, u64), String> {
     let (k, n) = v

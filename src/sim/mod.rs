@@ -97,9 +97,10 @@ impl std::str::FromStr for Strategy {
         match (name, arg) {
             ("random", None) => Ok(Strategy::Random),
             ("pct", None) => Ok(Strategy::Pct { depth: 3 }),
-            ("pct", Some(a)) => Ok(Strategy::Pct {
-                depth: num(a)?.max(1),
-            }),
+            ("pct", Some(a)) => match num(a)? {
+                0 => Err(format!("{s:?}: the PCT depth must be at least 1")),
+                depth => Ok(Strategy::Pct { depth }),
+            },
             ("exhaustive", None) => Ok(Strategy::Exhaustive {
                 max_preemptions: None,
             }),
