@@ -52,6 +52,11 @@ pub struct Checker {
     strict_purity: bool,
     /// Where the program under test was handed to the checker (task 0's site).
     main_site: std::cell::Cell<&'static std::panic::Location<'static>>,
+    /// While a run explores: when its `max_time` runs out.
+    deadline: std::cell::Cell<Option<Instant>>,
+    /// While a finding cut by `max_time` is illustrated: the steps it took (its replay
+    /// stops there instead of running on without a deadline).
+    step_cap: std::cell::Cell<Option<u64>>,
 }
 
 impl Default for Checker {
@@ -130,6 +135,8 @@ impl Checker {
             strict_purity: false,
             analysis: true,
             main_site: std::cell::Cell::new(std::panic::Location::caller()),
+            deadline: std::cell::Cell::new(None),
+            step_cap: std::cell::Cell::new(None),
         }
     }
 
@@ -255,13 +262,25 @@ impl Checker {
 
     /// A wall-clock budget for the whole run: exploration stops when it is spent (so the
     /// number of executions then depends on the machine; each one stays deterministic).
+    /// An execution still running when it is spent ends at its next scheduling point,
+    /// with a `StepLimit` finding saying so — so one endless execution cannot hang the
+    /// run. (Code that reaches no scheduling point cannot be interrupted; the watchdog
+    /// names it.)
     ///
     /// ```
+    /// use std::time::Duration;
     /// let r = forkwait::Checker::new()
     ///     .iterations(u64::MAX)
-    ///     .max_time(std::time::Duration::from_millis(20))
+    ///     .max_time(Duration::from_millis(20))
     ///     .run(|| ());
     /// assert!(r.executions() > 0);
+    ///
+    /// // One endless execution (no step limit): ended by max_time.
+    /// let endless = forkwait::Checker::new()
+    ///     .max_steps(0)
+    ///     .max_time(Duration::from_millis(50))
+    ///     .run(|| loop { forkwait::yield_now() });
+    /// assert!(endless.has(forkwait::FindingKind::StepLimit));
     /// ```
     pub fn max_time(mut self, d: Duration) -> Self {
         self.max_time = Some(d);
@@ -441,11 +460,12 @@ impl Checker {
 
     fn config(&self) -> Config {
         Config {
-            max_steps: self.max_steps,
+            max_steps: self.step_cap.get().unwrap_or(self.max_steps),
             workers: self.workers,
             policy: self.policy,
             stack_size: self.stack_size,
             log: self.log,
+            deadline: self.deadline.get(),
         }
     }
 
@@ -488,9 +508,16 @@ impl Checker {
     #[track_caller]
     pub fn run<T: Debug>(&self, f: impl Fn() -> T) -> Report {
         self.main_site.set(std::panic::Location::caller());
+        self.explore(&f, false)
+    }
+
+    /// The run loop: regression schedules, then the strategy's iterations (all of them,
+    /// or, with `stop_early`, up to the first execution with an error); then shrinking.
+    fn explore<T: Debug>(&self, f: &dyn Fn() -> T, stop_early: bool) -> Report {
         install_panic_hook();
         let mut acc = Acc::default();
         let started = Instant::now();
+        self.deadline.set(self.max_time.map(|t| started + t));
         // Regression schedules first (they do not change the seeded exploration below:
         // iteration i still depends on (seed, i) alone).
         if let Some(file) = self.regression_file() {
@@ -565,8 +592,14 @@ impl Checker {
                 }
             }
             acc.absorb(&r, self);
+            if stop_early && acc.findings.iter().any(|p| !p.warning) {
+                break;
+            }
         }
-        self.finish(acc, &f)
+        // Shrinking and illustrating are not cut by `max_time` (they are bounded by the
+        // schedule's length).
+        self.deadline.set(None);
+        self.finish(acc, f)
     }
 
     fn finish<T: Debug>(&self, mut acc: Acc, f: &dyn Fn() -> T) -> Report {
@@ -577,7 +610,10 @@ impl Checker {
                 continue;
             };
             let target = pf.clone();
-            let shrunk = if self.shrink && !pf.warning {
+            // A finding cut by max_time is not shrunk (a shrinking run has no deadline)
+            // and is illustrated up to the step where the deadline stopped it.
+            self.step_cap.set(pf.cap);
+            let shrunk = if self.shrink && !pf.warning && pf.cap.is_none() {
                 self.shrink_schedule(f, schedule, &|r: &RunResult| {
                     finding_matches(r, &target, &acc, self)
                 })
@@ -588,8 +624,9 @@ impl Checker {
             sched.begin(0);
             let r = self.run_once(f, &mut sched);
             pf.replay = Some(schedule_of(&r.fin).to_token());
-            pf.interleaving = render_steps(&r.fin);
+            pf.interleaving = render_steps(&r);
             pf.task_tree = render_tree(&r.fin);
+            self.step_cap.set(None);
         }
         let name = self
             .name
@@ -727,7 +764,9 @@ impl Checker {
             Ok(token) if !token.trim().is_empty() => self
                 .replay(&token, &f)
                 .unwrap_or_else(|e| panic!("FORKWAIT_REPLAY: {e}")),
-            _ => self.run(&f),
+            // Stops at the first failing execution, then shrinks (as shuttle and
+            // proptest do): a failing test fails fast.
+            _ => self.explore(&f, true),
         };
         if !report.is_clean() {
             self.save_regressions(&report);
@@ -831,7 +870,7 @@ impl Checker {
                  replayed with other settings)",
             ));
         }
-        eprint!("{}", render_steps(&r.fin));
+        eprint!("{}", render_steps(&r));
         let mut acc = Acc::default();
         acc.absorb(&r, self);
         Ok(self.clone().shrink(false).finish(acc, &f))
@@ -849,6 +888,8 @@ fn schedule_of(fin: &Finished) -> Schedule {
 #[derive(Clone)]
 struct PendingFinding {
     kind: FindingKind,
+    /// For an execution cut by `max_time`: the steps it had taken.
+    cap: Option<u64>,
     /// Only a warning (it does not fail `check`).
     warning: bool,
     /// Deduplication key: one finding per (kind, key) per run.
@@ -904,6 +945,24 @@ impl Acc {
         self.push_as(kind, kind.is_warning(), key, schedule, make)
     }
 
+    /// [`push`](Acc::push) for an execution cut by `max_time` after `steps` steps.
+    fn push_capped(
+        &mut self,
+        kind: FindingKind,
+        key: u64,
+        schedule: &dyn Fn() -> Schedule,
+        steps: u64,
+        make: impl FnOnce() -> (String, Vec<String>),
+    ) {
+        let before = self.findings.len();
+        self.push(kind, key, schedule, make);
+        if self.findings.len() > before {
+            if let Some(f) = self.findings.last_mut() {
+                f.cap = Some(steps);
+            }
+        }
+    }
+
     /// [`push`](Acc::push) with an explicit severity.
     fn push_as(
         &mut self,
@@ -919,6 +978,7 @@ impl Acc {
         let (message, locations) = make();
         self.findings.push(PendingFinding {
             kind,
+            cap: None,
             warning,
             key,
             message,
@@ -992,6 +1052,27 @@ impl Acc {
                     )
                 });
             }
+            Some(Abort::TimeLimit) => self.push_capped(
+                FindingKind::StepLimit,
+                4,
+                &schedule,
+                s.steps.len() as u64,
+                || {
+                    (
+                        format!(
+                            "the run's max_time ran out inside one execution, after {} steps \
+                         (a livelock, an unbounded loop, or a very long execution)",
+                            s.steps.len()
+                        ),
+                        vec![
+                            s.steps
+                                .last()
+                                .map(|st| st.site.to_string())
+                                .unwrap_or_default(),
+                        ],
+                    )
+                },
+            ),
             Some(Abort::StepLimit) => self.push(FindingKind::StepLimit, 3, &schedule, || {
                 (
                     format!(
@@ -1153,6 +1234,7 @@ impl Acc {
                     {
                         self.findings.push(PendingFinding {
                             kind: FindingKind::Nondeterminism,
+                            cap: None,
                             warning: false,
                             key: 0,
                             message: format!(
@@ -1238,17 +1320,22 @@ fn finding_matches(r: &RunResult, target: &PendingFinding, acc: &Acc, checker: &
 
 const MAX_SHOWN_STEPS: usize = 400;
 
-fn render_steps(fin: &Finished) -> String {
+fn render_steps(r: &RunResult) -> String {
+    let fin = &r.fin;
     let steps = &fin.state.steps;
+    // Task 0's own end has no source line of its own: the closure returned, or panicked.
+    let main_end = match &r.outcome {
+        Some(Err((_, at))) => format!("(the closure under test panicked at {at})"),
+        _ => "(the closure under test returned)".to_string(),
+    };
     let mut out = String::new();
     let skip = steps.len().saturating_sub(MAX_SHOWN_STEPS);
     if skip > 0 {
         let _ = writeln!(out, "... {skip} earlier steps not shown ...");
     }
     for (i, st) in steps.iter().enumerate().skip(skip) {
-        // Task 0's own end has no source line of its own: the closure returned.
         let site = if st.task == 0 && st.op == Op::End {
-            "(the closure under test returned)".to_string()
+            main_end.clone()
         } else {
             st.site.to_string()
         };
@@ -1263,6 +1350,7 @@ fn render_steps(fin: &Finished) -> String {
     let _ = match &fin.state.abort {
         Some(Abort::Deadlock { .. }) => writeln!(out, "  --  deadlock: no task can run"),
         Some(Abort::StepLimit) => writeln!(out, "  --  step limit reached"),
+        Some(Abort::TimeLimit) => writeln!(out, "  --  max_time ran out"),
         Some(Abort::StackOverflow(t)) => writeln!(out, "  --  task {t} overflowed its stack"),
         Some(Abort::Stale(m)) | Some(Abort::Harness(m)) => writeln!(out, "  --  {m}"),
         None => Ok(()),
@@ -1303,6 +1391,7 @@ fn render_tree(fin: &Finished) -> String {
             notes.push(match &fin.state.abort {
                 Some(Abort::Deadlock { .. }) => "cut short by the deadlock",
                 Some(Abort::StepLimit) => "cut short by the step limit",
+                Some(Abort::TimeLimit) => "cut short by max_time",
                 Some(Abort::StackOverflow(_)) => "cut short by the stack overflow",
                 Some(_) => "cut short: the execution was abandoned",
                 None => "unfinished",

@@ -286,6 +286,8 @@ pub(crate) enum Abort {
         starved: Vec<TaskId>,
     },
     StepLimit,
+    /// The run's `max_time` ran out during the execution.
+    TimeLimit,
     /// The schedule did not fit the program (replay of a stale or foreign token).
     Stale(String),
     /// The task overflowed its stack.
@@ -328,7 +330,14 @@ pub(crate) struct Config {
     pub policy: WaitPolicy,
     pub stack_size: usize,
     pub log: bool,
+    /// When the run's `max_time` runs out: the execution then ends at its next
+    /// scheduling point (checked every [`DEADLINE_EVERY`] steps, to keep the clock off the
+    /// hot path).
+    pub deadline: Option<std::time::Instant>,
 }
+
+/// How often (in steps) an execution looks at the clock when it has a deadline.
+const DEADLINE_EVERY: usize = 256;
 
 pub(crate) struct ExecState {
     pub tasks: Vec<TaskRec>,
@@ -597,6 +606,12 @@ impl ExecState {
         if self.cfg.max_steps > 0 && self.steps.len() as u64 > self.cfg.max_steps {
             self.abort.get_or_insert(Abort::StepLimit);
             return None;
+        }
+        if let Some(d) = self.cfg.deadline {
+            if self.steps.len() % DEADLINE_EVERY == 0 && std::time::Instant::now() >= d {
+                self.abort.get_or_insert(Abort::TimeLimit);
+                return None;
+            }
         }
         let mut runnable = std::mem::take(&mut self.scratch);
         self.runnable(&mut runnable);
