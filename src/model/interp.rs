@@ -283,7 +283,7 @@ impl Interp {
                 let items = builtins::iterate(&rhs).map_err(|m| this.err(value.span, m))?;
                 let items: Vec<Value> = items.collect();
                 this.at(target.span);
-                l.cell.update(|v| v.extend(items));
+                l.extend(items);
                 return Ok(old);
             }
             this.at(target.span);
