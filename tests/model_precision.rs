@@ -348,3 +348,49 @@ def main():
     assert_eq!(r.outcomes().len(), 1, "{r}");
     assert_eq!(r.outcomes()[0].value, want);
 }
+
+// ---------------------------------------------------------------------------------------
+// 4. Parsing and resolving are linear in the file's size
+// ---------------------------------------------------------------------------------------
+
+/// A model of `n` functions, each calling the previous one, plus globals and a class.
+fn many_defs(n: usize) -> String {
+    let mut s =
+        String::from("total = 0\n\nclass Acc:\n    def forward(self, x):\n        return x\n\n");
+    s.push_str("def f0(x):\n    return x\n\n");
+    for i in 1..n {
+        s.push_str(&format!(
+            "def f{i}(x, y=1):\n    global total\n    v{i} = f{}(x) + y\n    return Acc()(v{i})\n\n",
+            i - 1
+        ));
+    }
+    s.push_str(&format!("def main():\n    return f{}(0)\n", n - 1));
+    s
+}
+
+/// The best of three timings of loading (parsing and resolving) `src`.
+fn load_time(src: &str) -> std::time::Duration {
+    (0..3)
+        .map(|_| {
+            let t = std::time::Instant::now();
+            let m = Model::from_source("defs.fw", src).expect("valid");
+            let d = t.elapsed();
+            drop(m);
+            d
+        })
+        .min()
+        .expect("three runs")
+}
+
+#[test]
+fn loading_is_linear_in_the_number_of_defs() {
+    let (small, big) = (many_defs(2000), many_defs(8000));
+    let (ts, tb) = (load_time(&small), load_time(&big));
+    let ratio = tb.as_secs_f64() / ts.as_secs_f64().max(1e-6);
+    eprintln!("load: 2000 defs {ts:?}, 8000 defs {tb:?}, ratio {ratio:.2}");
+    // 4x the input: about 4x the time if linear, 16x if quadratic.
+    assert!(
+        ratio < 8.0,
+        "2000 defs: {ts:?}, 8000 defs: {tb:?}, ratio {ratio:.1}"
+    );
+}

@@ -151,7 +151,7 @@ impl Interp {
         let mut top = Frame::new(None, 0, true);
         self.block(&mut top, &self.code.program.stmts)?;
         let p = &self.code.program;
-        let i = p.functions.iter().position(|f| f.name == "main");
+        let i = self.code.function("main").map(|(i, _)| i);
         let i = i.ok_or_else(|| self.err(Span::new(1, 1), "no `main()` function"))?;
         let main_span = p.functions[i].span;
         let frame = Frame::new(None, 0, false);
@@ -377,11 +377,10 @@ impl Interp {
                 return Ok(v);
             }
         }
-        let p = &self.code.program;
-        if let Some(i) = p.functions.iter().position(|d| d.name == name) {
+        if let Some((i, _)) = self.code.function(name) {
             return Ok(Value::Function(i, Arc::from(name)));
         }
-        if let Some(i) = p.classes.iter().position(|c| c.name == name) {
+        if let Some((i, _)) = self.code.class(name) {
             return Ok(Value::Class(i, Arc::from(name)));
         }
         if let Some(b) = builtins::lookup(name) {
