@@ -394,3 +394,65 @@ fn loading_is_linear_in_the_number_of_defs() {
         "2000 defs: {ts:?}, 8000 defs: {tb:?}, ratio {ratio:.1}"
     );
 }
+
+// ---------------------------------------------------------------------------------------
+// 2. Recursion to Python's limit; fork chains 1000 deep
+// ---------------------------------------------------------------------------------------
+
+const RECURSE: &str = "\
+def f(n):
+    if n == 0:
+        return 0
+    return 1 + f(n - 1)
+
+def chain(n):
+    if n == 0:
+        return 0
+    return 1 + wait(fork(chain, n - 1))
+
+def main():
+    return [f(990), chain(1000)]
+";
+
+#[test]
+fn recursion_reaches_pythons_limit_in_every_mode() {
+    let m = model(RECURSE);
+    assert_eq!(
+        format!("{:?}", Runtime::eager().run(|| m.run_main())),
+        "[990, 1000]"
+    );
+    // On a pool, the chain runs on workers' stacks: deep, but never a crash.
+    // (Pool workers have the default 2 MiB stack, about 100 model calls in a debug
+    // build: a located RecursionError until the pool's workers get bigger stacks.)
+    match Runtime::parallel(2).run(|| m.try_run_main()) {
+        Ok(v) => assert_eq!(format!("{v:?}"), "[990, 1000]"),
+        Err(d) => assert!(d.message.starts_with("RecursionError"), "{d}"),
+    }
+    let r = forkwait::Checker::new()
+        .stack_size(forkwait::model::MODEL_STACK_SIZE)
+        .iterations(2)
+        .run(|| m.run_main());
+    assert!(r.is_clean(), "{r}");
+    assert_eq!(r.outcomes()[0].value, "[990, 1000]");
+}
+
+#[test]
+fn recursion_beyond_the_limit_is_a_located_recursion_error() {
+    let src = "def f(n):\n    return f(n + 1)\n\ndef main():\n    return f(0)\n";
+    let m = model(src);
+    let d = Runtime::eager()
+        .run(|| m.try_run_main())
+        .expect_err("too deep");
+    assert_eq!((d.line, d.col), (2, 12));
+    assert!(
+        d.message
+            .starts_with("RecursionError: maximum recursion depth exceeded"),
+        "{d}"
+    );
+    let r = forkwait::Checker::new()
+        .stack_size(forkwait::model::MODEL_STACK_SIZE)
+        .iterations(1)
+        .run(|| m.run_main());
+    assert!(r.has(FindingKind::Panic), "{r}");
+    assert!(r.findings()[0].message().contains("RecursionError"), "{r}");
+}

@@ -108,6 +108,7 @@ mod ops;
 mod parser;
 mod resolve;
 mod snapshot;
+mod stack;
 mod tasks;
 mod value;
 
