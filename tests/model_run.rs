@@ -309,7 +309,7 @@ fn recursion_is_bounded() {
     let src = "def f(n):\n    return f(n + 1)\ndef main():\n    return f(0)\n";
     assert_eq!(
         error(src),
-        "2:12: maximum recursion depth exceeded (64 nested calls)"
+        "2:12: RecursionError: maximum recursion depth exceeded (1000 nested calls)"
     );
     let ok = "def f(n):\n    if n == 0:\n        return 0\n    return 1 + f(n - 1)\ndef main():\n    return wait(fork(f, 50))\n";
     assert_eq!(eval(ok), "50");

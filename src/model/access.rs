@@ -1,11 +1,11 @@
 //! Attributes and items: instance attributes (instrumented cells), indexing and slicing
 //! of lists, tuples, strings and ranges, dict lookups. Part of the interpreter (see
-//! `interp.rs`); every container access is one access to its instrumented state.
+//! `interp.rs`); list items and dict entries are their own locations (see `value.rs`).
 
 use super::ast::{Expr, ExprKind, Span};
 use super::builtins;
 use super::interp::{Frame, Interp, Res};
-use super::value::{List, Value, key_eq, range_len};
+use super::value::{List, Value, range_len};
 use crate::sync::Shared;
 use std::sync::Arc;
 
@@ -110,7 +110,7 @@ impl Interp {
             let class = f.class();
             return match obj {
                 Value::List(l) => {
-                    let items = l.cell.read();
+                    let items = l.items();
                     let idx = self.slice(f, index, items.len())?;
                     let out = idx.into_iter().map(|i| items[i].clone()).collect();
                     Ok(Value::List(List::new(out, class)))
@@ -140,9 +140,12 @@ impl Interp {
     pub(crate) fn getitem(&self, obj: &Value, key: &Value, span: Span) -> Res<Value> {
         match obj {
             Value::List(l) => {
-                let items = l.cell.read();
-                let i = self.index(key, items.len(), "list", span)?;
-                Ok(items[i].clone())
+                let Some(i) = key.as_int() else {
+                    let t = key.type_name();
+                    return Err(self.err(span, format!("list indices must be integers, not '{t}'")));
+                };
+                l.get(i)
+                    .ok_or_else(|| self.err(span, "list index out of range"))
             }
             Value::Tuple(t) => {
                 let i = self.index(key, t.len(), "tuple", span)?;
@@ -162,11 +165,8 @@ impl Interp {
                     let t = key.type_name();
                     return Err(self.err(span, format!("unhashable type: '{t}'")));
                 }
-                let entries = d.cell.read();
-                match entries.iter().find(|(k, _)| key_eq(k, key)) {
-                    Some((_, v)) => Ok(v.clone()),
-                    None => Err(self.err(span, format!("KeyError: {key:?}"))),
-                }
+                d.get(key)
+                    .ok_or_else(|| self.err(span, format!("KeyError: {key:?}")))
             }
             other => Err(self.err(
                 span,
@@ -182,35 +182,15 @@ impl Interp {
                     let t = key.type_name();
                     self.err(span, format!("list indices must be integers, not '{t}'"))
                 })?;
-                let old = l.cell.update(|items| {
-                    let n = i64::try_from(items.len()).unwrap_or(i64::MAX);
-                    let j = if i < 0 { i + n } else { i };
-                    if j < 0 || j >= n {
-                        return Err(v);
-                    }
-                    Ok(std::mem::replace(&mut items[j as usize], v))
-                });
-                match old {
-                    Ok(old) => drop(old),
-                    Err(_) => return Err(self.err(span, "list assignment index out of range")),
-                }
-                Ok(())
+                l.set(i, v)
+                    .map_err(|_| self.err(span, "list assignment index out of range"))
             }
             Value::Dict(d) => {
                 if !key.hashable() {
                     let t = key.type_name();
                     return Err(self.err(span, format!("unhashable type: '{t}'")));
                 }
-                let old = d.cell.update(|entries| {
-                    match entries.iter_mut().find(|(k, _)| key_eq(k, &key)) {
-                        Some((_, slot)) => Some(std::mem::replace(slot, v)),
-                        None => {
-                            entries.push((key, v));
-                            None
-                        }
-                    }
-                });
-                drop(old);
+                d.set(key, v);
                 Ok(())
             }
             other => Err(self.err(

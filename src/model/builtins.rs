@@ -6,9 +6,11 @@
 //!
 //! Methods: lists `append`, `pop`, `extend`, `insert`, `index`, `count`, `clear`, `copy`;
 //! dicts `get`, `keys`, `values`, `items`, `pop`; strings `join`, `upper`, `lower`,
-//! `strip`, `split`, `startswith`, `endswith`. Every list or dict method is one access
-//! to the container's instrumented state (a mutation is one atomic `update`), except
-//! `extend`, which first reads its argument.
+//! `strip`, `split`, `startswith`, `endswith`. A list or dict method accesses the
+//! container's structure location and its item locations as the table in `value.rs`
+//! says: a structural change (`append`, `pop`, ...) is one write of the structure
+//! (`extend` first reads its argument), `get` reads the structure and one entry, `keys`
+//! only the structure, `values`/`items`/`copy`/`index`/`count` every item.
 
 use super::ast::Span;
 use super::interp::{Frame, Interp, Res, Sink};
@@ -121,20 +123,14 @@ impl Iterator for Items {
 /// Iterates a value: a list is read once (a snapshot of its items), a dict gives its keys.
 pub(crate) fn iterate(v: &Value) -> Result<Items, String> {
     Ok(Items::Vec(match v {
-        Value::List(l) => l.cell.read().into_iter(),
+        Value::List(l) => l.items().into_iter(),
         Value::Tuple(t) => t.iter().cloned().collect::<Vec<_>>().into_iter(),
         Value::Str(s) => s
             .chars()
             .map(|c| Value::str(&c.to_string()))
             .collect::<Vec<_>>()
             .into_iter(),
-        Value::Dict(d) => d
-            .cell
-            .read()
-            .into_iter()
-            .map(|(k, _)| k)
-            .collect::<Vec<_>>()
-            .into_iter(),
+        Value::Dict(d) => d.keys().into_iter(),
         Value::Range(a, b, s) => return Ok(Items::Range(*a, *b, *s)),
         other => return Err(format!("'{}' object is not iterable", other.type_name())),
     }))
@@ -154,7 +150,7 @@ pub(crate) fn contains(container: &Value, item: &Value) -> Result<bool, String> 
             if !item.hashable() {
                 return Err(format!("unhashable type: '{}'", item.type_name()));
             }
-            Ok(d.cell.read().iter().any(|(k, _)| key_eq(k, item)))
+            Ok(d.contains(item))
         }
         Value::Range(a, b, s) => Ok(item.as_int().is_some_and(|i| {
             let n = range_len(*a, *b, *s);
@@ -299,8 +295,8 @@ pub(crate) fn call(
         }
         "len" => match &first {
             Value::Str(s) => Ok(Value::Int(s.chars().count() as i64)),
-            Value::List(l) => Ok(Value::Int(l.cell.read().len() as i64)),
-            Value::Dict(d) => Ok(Value::Int(d.cell.read().len() as i64)),
+            Value::List(l) => Ok(Value::Int(l.len() as i64)),
+            Value::Dict(d) => Ok(Value::Int(d.len() as i64)),
             Value::Tuple(t) => Ok(Value::Int(t.len() as i64)),
             Value::Range(a, b, s) => Ok(Value::Int(range_len(*a, *b, *s))),
             v => Err(format!("object of type '{}' has no len()", v.type_name())),
@@ -382,7 +378,7 @@ pub(crate) fn call(
         "dict" => (|| {
             let mut out: Vec<(Value, Value)> = Vec::new();
             if let Some(Value::Dict(d)) = args.first() {
-                out = d.cell.read();
+                out = d.entries();
             } else if let Some(v) = args.first() {
                 for pair in iterate(v)? {
                     let kv: Vec<Value> = iterate(&pair)?.collect();
@@ -435,14 +431,14 @@ pub(crate) fn call_method(
             "append" => {
                 want(1, 1)?;
                 let x = arg(0);
-                l.cell.update(|v| v.push(x));
+                l.push(x);
                 Ok(Value::None)
             }
             "extend" => {
                 want(1, 1)?;
                 let items: Vec<Value> = iterate(&arg(0)).map_err(e)?.collect();
                 it.at(span);
-                l.cell.update(|v| v.extend(items));
+                l.extend(items);
                 Ok(Value::None)
             }
             "insert" => {
@@ -451,11 +447,7 @@ pub(crate) fn call_method(
                     .as_int()
                     .ok_or_else(|| e("insert() index must be an integer".into()))?;
                 let x = arg(1);
-                l.cell.update(|v| {
-                    let n = v.len() as i64;
-                    let j = if i < 0 { (i + n).max(0) } else { i.min(n) };
-                    v.insert(j as usize, x);
-                });
+                l.insert(i, x);
                 Ok(Value::None)
             }
             "pop" => {
@@ -466,33 +458,21 @@ pub(crate) fn call_method(
                         .as_int()
                         .ok_or_else(|| e("pop() index must be an integer".into()))?,
                 };
-                let r = l.cell.update(|v| {
-                    if v.is_empty() {
-                        return Err("pop from empty list");
-                    }
-                    let n = v.len() as i64;
-                    let j = if i < 0 { i + n } else { i };
-                    if j < 0 || j >= n {
-                        return Err("pop index out of range");
-                    }
-                    Ok(v.remove(j as usize))
-                });
-                r.map_err(|m| e(m.into()))
+                l.pop(i).map_err(|m| e(m.into()))
             }
             "clear" => {
                 want(0, 0)?;
-                let old = l.cell.update(std::mem::take);
-                drop(old);
+                l.clear();
                 Ok(Value::None)
             }
             "copy" => {
                 want(0, 0)?;
-                Ok(Value::List(List::new(l.cell.read(), class)))
+                Ok(Value::List(List::new(l.items(), class)))
             }
             "index" | "count" => {
                 want(1, 1)?;
                 let x = arg(0);
-                let items = l.cell.read();
+                let items = l.items();
                 let mut hits = Vec::new();
                 for (i, y) in items.iter().enumerate() {
                     if y.py_eq(&x).map_err(e)? {
@@ -517,16 +497,11 @@ pub(crate) fn call_method(
             match name {
                 "get" => {
                     want(1, 2)?;
-                    let entries = d.cell.read();
-                    let found = entries.iter().find(|(k, _)| key_eq(k, &key));
-                    Ok(found.map_or_else(|| arg(1), |(_, v)| v.clone()))
+                    Ok(d.get(&key).unwrap_or_else(|| arg(1)))
                 }
                 "pop" => {
                     want(1, 2)?;
-                    let r = d.cell.update(|entries| {
-                        let i = entries.iter().position(|(k, _)| key_eq(k, &key))?;
-                        Some(entries.remove(i).1)
-                    });
+                    let r = d.pop(&key);
                     match (r, n) {
                         (Some(v), _) => Ok(v),
                         (None, 2) => Ok(arg(1)),
@@ -535,15 +510,13 @@ pub(crate) fn call_method(
                 }
                 "keys" | "values" | "items" => {
                     want(0, 0)?;
-                    let entries = d.cell.read();
-                    let out = entries
-                        .into_iter()
-                        .map(|(k, v)| match name {
-                            "keys" => k,
-                            "values" => v,
-                            _ => Value::tuple(vec![k, v]),
-                        })
-                        .collect();
+                    let out = match name {
+                        "keys" => d.keys(),
+                        "values" => d.entries().into_iter().map(|(_, v)| v).collect(),
+                        _ => (d.entries().into_iter())
+                            .map(|(k, v)| Value::tuple(vec![k, v]))
+                            .collect(),
+                    };
                     Ok(Value::List(List::new(out, class)))
                 }
                 _ => Err(e(format!("'dict' object has no attribute '{name}'"))),

@@ -33,9 +33,10 @@ use super::value::{Dict, Instance, List, Value, key_eq};
 use crate::sync::{Shared, StateClass};
 use std::sync::{Arc, Weak};
 
-/// The deepest nesting of model calls (a forked task counts one level more than its
-/// forker). Deeper recursion is a runtime error, not a stack overflow.
-pub const MAX_CALL_DEPTH: u32 = 64;
+/// The deepest nesting of model calls within one task, Python's default recursion limit
+/// (a forked task starts afresh, as a Python thread does). Deeper recursion is a located
+/// `RecursionError`, as is running out of stack first (see `stack.rs`), never a crash.
+pub const MAX_CALL_DEPTH: u32 = 1000;
 
 /// A loop yields to the scheduler every this many iterations.
 pub const YIELD_EVERY: u32 = 256;
@@ -66,26 +67,35 @@ pub(crate) struct Frame<'c> {
     scope: Option<&'c Scope>,
     locals: Vec<Option<Value>>,
     pub(crate) depth: u32,
+    /// The lowest stack address this task's interpretation may reach (see `stack.rs`).
+    pub(crate) limit: usize,
     ticks: u32,
     /// Running the module's top-level statements: new containers are global state.
     module: bool,
 }
 
 impl<'c> Frame<'c> {
-    fn new(scope: Option<&'c Scope>, depth: u32, module: bool) -> Frame<'c> {
+    fn new(scope: Option<&'c Scope>, depth: u32, module: bool, limit: usize) -> Frame<'c> {
         let n = scope.map_or(0, |s| s.locals.len());
         Frame {
             scope,
             locals: vec![None; n],
             depth,
+            limit,
             ticks: 0,
             module,
         }
     }
 
-    /// The frame of a forked task's entry (no locals of its own).
-    pub(crate) fn task(depth: u32) -> Frame<'static> {
-        Frame::new(None, depth, false)
+    /// The frame of a task's entry (no locals of its own), with the stack limit of the
+    /// task starting here.
+    pub(crate) fn task() -> Frame<'static> {
+        let limit = if crate::runtime::context::current() == crate::runtime::context::Context::Sim {
+            super::stack::task_limit(super::MODEL_STACK_SIZE)
+        } else {
+            super::stack::thread_limit()
+        };
+        Frame::new(None, 0, false, limit)
     }
 
     /// The purity class of containers created in this frame.
@@ -148,15 +158,15 @@ impl Interp {
 
     /// Runs the top-level statements, then `main()`; returns what `main()` returned.
     pub(crate) fn run_main(&self) -> Res<Value> {
-        let mut top = Frame::new(None, 0, true);
+        let entry = Frame::task();
+        let mut top = Frame::new(None, 0, true, entry.limit);
         self.block(&mut top, &self.code.program.stmts)?;
         let p = &self.code.program;
-        let i = p.functions.iter().position(|f| f.name == "main");
+        let i = self.code.function("main").map(|(i, _)| i);
         let i = i.ok_or_else(|| self.err(Span::new(1, 1), "no `main()` function"))?;
         let main_span = p.functions[i].span;
-        let frame = Frame::new(None, 0, false);
         let main = Value::Function(i, Arc::from("main"));
-        self.call(&frame, &main, Vec::new(), Vec::new(), main_span)
+        self.call(&entry, &main, Vec::new(), Vec::new(), main_span)
     }
 
     fn global_cell(&self, name: &str) -> Option<&Shared<Option<Value>>> {
@@ -283,7 +293,7 @@ impl Interp {
                 let items = builtins::iterate(&rhs).map_err(|m| this.err(value.span, m))?;
                 let items: Vec<Value> = items.collect();
                 this.at(target.span);
-                l.cell.update(|v| v.extend(items));
+                l.extend(items);
                 return Ok(old);
             }
             this.at(target.span);
@@ -377,11 +387,10 @@ impl Interp {
                 return Ok(v);
             }
         }
-        let p = &self.code.program;
-        if let Some(i) = p.functions.iter().position(|d| d.name == name) {
+        if let Some((i, _)) = self.code.function(name) {
             return Ok(Value::Function(i, Arc::from(name)));
         }
-        if let Some(i) = p.classes.iter().position(|c| c.name == name) {
+        if let Some((i, _)) = self.code.class(name) {
             return Ok(Value::Class(i, Arc::from(name)));
         }
         if let Some(b) = builtins::lookup(name) {
@@ -591,7 +600,18 @@ impl Interp {
         if f.depth >= MAX_CALL_DEPTH {
             return Err(self.err(
                 span,
-                format!("maximum recursion depth exceeded ({MAX_CALL_DEPTH} nested calls)"),
+                format!(
+                    "RecursionError: maximum recursion depth exceeded ({MAX_CALL_DEPTH} nested calls)"
+                ),
+            ));
+        }
+        if super::stack::sp() < f.limit {
+            return Err(self.err(
+                span,
+                format!(
+                    "RecursionError: maximum recursion depth exceeded (the interpreter's stack is exhausted after {} nested calls)",
+                    f.depth
+                ),
             ));
         }
         let mut pos: Vec<Option<Value>> = this.into_iter().chain(args).map(Some).collect();
@@ -599,13 +619,13 @@ impl Interp {
         let bindings =
             bind(&def.name, &def.params, 0, pos.len(), &names).map_err(|m| self.err(span, m))?;
         let mut kwargs: Vec<Option<Value>> = kwargs.into_iter().map(|(_, v)| Some(v)).collect();
-        let mut frame = Frame::new(Some(scope), f.depth + 1, false);
+        let mut frame = Frame::new(Some(scope), f.depth + 1, false, f.limit);
         for (param, b) in def.params.iter().zip(bindings) {
             let v = match b {
                 Binding::Pos(i) => pos[i].take().unwrap_or(Value::None),
                 Binding::Kw(j) => kwargs[j].take().unwrap_or(Value::None),
                 Binding::Default => match &param.default {
-                    Some(d) => self.eval(&mut Frame::new(None, f.depth + 1, false), d)?,
+                    Some(d) => self.eval(&mut Frame::new(None, f.depth + 1, false, f.limit), d)?,
                     None => Value::None,
                 },
             };

@@ -111,6 +111,10 @@ impl fmt::Display for LoadError {
 
 impl std::error::Error for LoadError {}
 
+/// The stack of the thread that runs a model in eager mode (reserved, not committed:
+/// only what the model uses is touched).
+const EAGER_STACK: usize = 1 << 30;
+
 /// Leaks each distinct model path once, so that source spans (`&'static str`) can name it.
 fn intern(path: &str) -> &'static str {
     static PATHS: Mutex<BTreeSet<&'static str>> = Mutex::new(BTreeSet::new());
@@ -245,6 +249,30 @@ impl Model {
     /// assert_eq!(err.to_string(), "m.fw:3:15: error: list index out of range");
     /// ```
     pub fn try_run_main(&self) -> Result<Snapshot, Diagnostic> {
+        use crate::runtime::context::{self, Context};
+        if context::current() == Context::Eager {
+            // Eager forks run inline, on this stack: interpret on a thread with room for
+            // Python's recursion limit in every task of a fork chain.
+            let spawned = std::thread::scope(|s| {
+                std::thread::Builder::new()
+                    .name("forkwait-model".into())
+                    .stack_size(EAGER_STACK)
+                    .spawn_scoped(s, || {
+                        let _eager = context::enter(Context::Eager);
+                        self.try_run_here()
+                    })
+                    .map(|h| h.join())
+            });
+            match spawned {
+                Ok(Ok(r)) => return r,
+                Ok(Err(panic)) => std::panic::resume_unwind(panic),
+                Err(_) => {} // no thread: run here, within this thread's stack
+            }
+        }
+        self.try_run_here()
+    }
+
+    fn try_run_here(&self) -> Result<Snapshot, Diagnostic> {
         let interp = Interp::new(self.code.clone(), self.sink());
         let r = interp.run_main().map(|v| v.snapshot());
         drop(interp);

@@ -108,6 +108,7 @@ mod ops;
 mod parser;
 mod resolve;
 mod snapshot;
+mod stack;
 mod tasks;
 mod value;
 
@@ -206,7 +207,8 @@ impl Parser<'_> {
 
     fn program(&mut self) -> PResult<Items> {
         let (mut stmts, mut functions, mut classes) = (Vec::new(), Vec::new(), Vec::new());
-        let mut defined: Vec<(String, Span)> = Vec::new();
+        // Name -> where it was first defined (a map: the check is linear in the file).
+        let mut defined: std::collections::BTreeMap<String, Span> = Default::default();
         loop {
             let (name, span) = match self.peek() {
                 Tok::Eof => return Ok((stmts, functions, classes)),
@@ -224,10 +226,10 @@ impl Parser<'_> {
                 }
             }
             .unwrap_or_default();
-            if let Some((_, first)) = defined.iter().find(|(n, _)| *n == name) {
+            if let Some(first) = defined.get(&name) {
                 bail!(self, span => "`{name}` is already defined on line {}", first.line);
             }
-            defined.push((name, span));
+            defined.insert(name, span);
         }
     }
 

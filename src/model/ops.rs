@@ -51,14 +51,14 @@ pub(crate) fn binary(op: BinOp, a: &Value, b: &Value, class: StateClass) -> Resu
             Ok(Value::Str(Arc::from(s.repeat(k))))
         }
         (BinOp::Add, Value::List(x), Value::List(y)) => {
-            let mut items = x.cell.read();
-            items.extend(y.cell.read());
+            let mut items = x.items();
+            items.extend(y.items());
             Ok(Value::List(List::new(items, class)))
         }
         (BinOp::Mul, Value::List(l), n) | (BinOp::Mul, n, Value::List(l))
             if n.as_int().is_some() =>
         {
-            let items = l.cell.read();
+            let items = l.items();
             let k = repeat(n.as_int().unwrap_or(0), items.len())?;
             let mut out = Vec::with_capacity(items.len() * k);
             for _ in 0..k {

@@ -18,7 +18,7 @@ use super::diag::Diagnostic;
 use super::ops;
 use super::value::Value;
 use crate::sync::StateClass;
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 /// The local variables of one function or method, by name (sorted; a local's slot is its
 /// index).
@@ -46,6 +46,25 @@ pub(crate) struct Code {
     pub functions: Vec<Scope>,
     /// The scope of each method, per class.
     pub methods: Vec<Vec<Scope>>,
+    /// Top-level function name -> index in `program.functions` (lookups stay logarithmic
+    /// however many functions a file defines).
+    pub function_index: BTreeMap<String, usize>,
+    /// Class name -> index in `program.classes`.
+    pub class_index: BTreeMap<String, usize>,
+}
+
+impl Code {
+    /// The top-level function called `name`: its index and definition.
+    pub(crate) fn function(&self, name: &str) -> Option<(usize, &FunctionDef)> {
+        let i = *self.function_index.get(name)?;
+        Some((i, &self.program.functions[i]))
+    }
+
+    /// The class called `name`: its index and definition.
+    pub(crate) fn class(&self, name: &str) -> Option<(usize, &ClassDef)> {
+        let i = *self.class_index.get(name)?;
+        Some((i, &self.program.classes[i]))
+    }
 }
 
 /// How the arguments of a call map to a function's parameters.
@@ -153,11 +172,11 @@ fn assigned_in(stmts: &[Stmt], out: &mut BTreeSet<String>) {
 }
 
 /// The first definition of each name assigned at the top level (in source order).
-fn first_assignments(stmts: &[Stmt], out: &mut Vec<(String, Span)>) {
-    fn target(t: &Target, out: &mut Vec<(String, Span)>) {
+fn first_assignments(stmts: &[Stmt], out: &mut BTreeMap<String, Span>) {
+    fn target(t: &Target, out: &mut BTreeMap<String, Span>) {
         match &t.kind {
-            TargetKind::Name(n) if !out.iter().any(|(m, _)| m == n) => {
-                out.push((n.clone(), t.span))
+            TargetKind::Name(n) => {
+                out.entry(n.clone()).or_insert(t.span);
             }
             TargetKind::Tuple(ts) => ts.iter().for_each(|t| target(t, out)),
             _ => {}
@@ -195,14 +214,12 @@ fn first_assignments(stmts: &[Stmt], out: &mut Vec<(String, Span)>) {
 }
 
 /// The `global` declarations of a function body, with the statement's span.
-fn declarations(stmts: &[Stmt], out: &mut Vec<(String, Span)>) {
+fn declarations(stmts: &[Stmt], out: &mut BTreeMap<String, Span>) {
     for s in stmts {
         match &s.kind {
             StmtKind::Global(names) => {
                 for n in names {
-                    if !out.iter().any(|(m, _)| m == n) {
-                        out.push((n.clone(), s.span));
-                    }
+                    out.entry(n.clone()).or_insert(s.span);
                 }
             }
             StmtKind::If { branches, orelse } => {
@@ -254,7 +271,7 @@ pub(crate) fn resolve(program: Program, file: &'static str) -> Result<Code, Diag
         .iter()
         .map(|c| c.methods.iter().map(|m| scope_of(m, &path)).collect())
         .collect::<Result<Vec<_>, _>>()?;
-    let mut defined = Vec::new();
+    let mut defined = BTreeMap::new();
     first_assignments(&program.stmts, &mut defined);
     let all_methods = program.classes.iter().flat_map(|c| c.methods.iter());
     for f in program.functions.iter().chain(all_methods) {
@@ -264,11 +281,23 @@ pub(crate) fn resolve(program: Program, file: &'static str) -> Result<Code, Diag
     let global_spans = globals
         .iter()
         .map(|g| {
-            let first = defined.iter().find(|(n, _)| n == g);
-            first.map_or(Span::new(1, 1), |(_, s)| *s)
+            let first = defined.get(g);
+            first.map_or(Span::new(1, 1), |s| *s)
         })
         .collect();
+    // Names are unique (the parser rejects a second definition).
+    let index = |names: &mut dyn Iterator<Item = &String>| -> BTreeMap<String, usize> {
+        let mut map = BTreeMap::new();
+        for (i, n) in names.enumerate() {
+            map.entry(n.clone()).or_insert(i);
+        }
+        map
+    };
+    let function_index = index(&mut program.functions.iter().map(|f| &f.name));
+    let class_index = index(&mut program.classes.iter().map(|c| &c.name));
     let code = Code {
+        function_index,
+        class_index,
         program,
         file,
         global_spans,
@@ -288,7 +317,7 @@ struct Checker<'a> {
 
 fn check(code: &Code) -> Result<(), Diagnostic> {
     let p = &code.program;
-    let Some(main) = p.function("main") else {
+    let Some((_, main)) = code.function("main") else {
         let at = p
             .expect_span
             .map_or(Span::new(1, 1), |s| Span::new(s.line, 1));
@@ -430,11 +459,10 @@ impl Checker<'_> {
     }
 
     fn name(&self, n: &str, span: Span) -> Result<(), Diagnostic> {
-        let p = &self.code.program;
         if self.is_local(n)
             || self.is_global_var(n)
-            || p.function(n).is_some()
-            || p.class(n).is_some()
+            || self.code.function(n).is_some()
+            || self.code.class(n).is_some()
             || builtins::arity(n).is_some()
         {
             return Ok(());
@@ -449,11 +477,10 @@ impl Checker<'_> {
         if self.is_local(callee) || self.is_global_var(callee) {
             return Ok(());
         }
-        let p = &self.code.program;
-        if let Some(f) = p.function(callee) {
+        if let Some((_, f)) = self.code.function(callee) {
             return bind(callee, &f.params, 0, npos, kws).map(|_| ());
         }
-        if let Some(c) = p.class(callee) {
+        if let Some((_, c)) = self.code.class(callee) {
             return match c.method("__init__") {
                 Some(init) => bind(callee, &init.params, 1, npos, kws).map(|_| ()),
                 None if npos + kws.len() > 0 => Err(format!("{callee}() takes no arguments")),

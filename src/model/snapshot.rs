@@ -59,7 +59,7 @@ pub(crate) fn snap(v: &Value, seen: &mut Vec<usize>) -> Snapshot {
                 return Snapshot::Other("[...]".into());
             }
             seen.push(id);
-            let items = l.cell.read().iter().map(|x| snap(x, seen)).collect();
+            let items = l.items().iter().map(|x| snap(x, seen)).collect();
             seen.pop();
             Snapshot::List(items)
         }
@@ -69,7 +69,7 @@ pub(crate) fn snap(v: &Value, seen: &mut Vec<usize>) -> Snapshot {
                 return Snapshot::Other("{...}".into());
             }
             seen.push(id);
-            let entries = d.cell.read();
+            let entries = d.entries();
             let items = entries
                 .iter()
                 .map(|(k, x)| (snap(k, seen), snap(x, seen)))

@@ -37,7 +37,7 @@ impl Interp {
             .into_iter()
             .map(|(k, v)| (k.to_string(), v))
             .collect();
-        let depth = f.depth + 1;
+        let _ = f;
         self.at(span);
         let fut = crate::fork(move || {
             me.at(span);
@@ -45,7 +45,7 @@ impl Interp {
                 .iter()
                 .map(|(k, v)| (k.as_str(), v.clone()))
                 .collect();
-            match me.call(&Frame::task(depth), &callee, args, kw, span) {
+            match me.call(&Frame::task(), &callee, args, kw, span) {
                 Ok(v) => v,
                 Err(d) => raise(&d),
             }

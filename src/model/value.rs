@@ -5,9 +5,11 @@
 //! Mutable ones live in instrumented state ([`crate::sync`]) so that the simulator sees
 //! every access:
 //!
-//! * a **list** is one [`Shared`]`<Vec<Value>>`: one location per list (an `append` and an
-//!   item assignment of one list are accesses to the same location);
-//! * a **dict** is one [`Shared`] holding its entries in insertion order;
+//! * a **list** or **dict** is a set of locations: one per item or entry (each its own
+//!   [`Shared`] cell, created with the item by the task that inserts it, with the
+//!   container's purity class), plus one **structure** location (a `Shared<()>`) standing
+//!   for the container's shape: its length, its order, its set of keys. See
+//!   [Element locations](#element-locations) below;
 //! * an **instance** of a model class has one [`Shared::attribute`] cell per attribute
 //!   (class `module-attribute` for the purity analysis), plus a `shape` cell written when
 //!   an attribute is added after construction;
@@ -17,6 +19,37 @@
 //! Containers created while the module's top-level statements run are global state
 //! (`Shared::global`); those created later are ordinary (`input`) state of the task that
 //! made them. Nothing here iterates a hash map: dicts and attributes keep insertion order.
+//!
+//! # Element locations
+//!
+//! Two tasks writing *different* items of one list (or entries of one dict) do not race;
+//! two tasks of which one changes the container's structure while the other touches any
+//! of its items do. Every container operation is a sequence of accesses:
+//!
+//! | operation | structure | items / entries |
+//! |---|---|---|
+//! | `xs[i]`, `d[k]`, `d.get(k)` | read | read that one |
+//! | `xs[i] = v`, `d[k] = v` (existing key) | read | write that one |
+//! | `d[k] = v` (new key), `append`, `extend`, `insert`, `pop`, `clear`, `+=` | write | — |
+//! | `len`, truth, `k in d`, `keys()`, iterating a dict | read | — |
+//! | iterating a list, `x in xs`, `==`, `<`, `print`, `repr`, copies, slices, `values()`, `items()`, `sum`/`min`/`sorted`/... | read | read every one, in order |
+//!
+//! So a structural write conflicts with every other access to the container (they all
+//! read the structure), an item write conflicts with accesses to the same item and with
+//! whole-container reads, and nothing else conflicts. The happens-before analysis of the
+//! simulator then reports exactly the races a Python programmer would call races.
+//!
+//! Purity stays exact: an item's cell is created by the task that creates the container
+//! (or, for an item added later, by the task that adds it) with the container's class,
+//! so a forked task writing an item of a list it did not create is an impure `input`
+//! write, as before. (An item added later by a task that does not own the container
+//! belongs to that task; but adding it was already an impure write of the container's
+//! structure, so the verdict is the same.)
+//!
+//! Cost: one cell per item (an allocation and, under the simulator, an object
+//! registration, but no scheduling step) when the item is inserted; an item access is two
+//! steps (structure, item); a whole-container read is `1 + len` steps. The vector of cells
+//! is guarded by a `std` mutex that is never held across a scheduling point.
 
 use super::snapshot::Snapshot;
 use crate::sync::{Mutex as SyncMutex, Shared, StateClass};
@@ -76,14 +109,24 @@ pub enum Value {
     Lock(Arc<Lock>),
 }
 
-/// A model list: one instrumented location holding the items.
+/// A model list: a structure location and one instrumented location per item (see
+/// [Element locations](self#element-locations)).
 pub struct List {
-    pub(crate) cell: Shared<Vec<Value>>,
+    /// The structure location: written by structural changes, read by every other access.
+    pub(crate) shape: Shared<()>,
+    /// The items' cells, in order. Locked only between scheduling points.
+    items: std::sync::Mutex<Vec<Arc<Shared<Value>>>>,
+    class: StateClass,
 }
 
-/// A model dict: one instrumented location holding the entries in insertion order.
+/// A model dict: a structure location and one instrumented location per entry's value,
+/// the entries in insertion order (see [Element locations](self#element-locations)).
 pub struct Dict {
-    pub(crate) cell: Shared<Vec<(Value, Value)>>,
+    /// The structure location (the set and order of the keys).
+    pub(crate) shape: Shared<()>,
+    /// The entries: key and the cell of its value. Locked only between scheduling points.
+    entries: std::sync::Mutex<Vec<(Value, Arc<Shared<Value>>)>>,
+    class: StateClass,
 }
 
 /// The attributes of an instance: name and cell, in order of creation.
@@ -118,13 +161,119 @@ pub(crate) enum FutureState {
     Done(Result<Value, Box<super::Diagnostic>>),
 }
 
+/// Locks a `std` mutex of the interpreter (never held across a scheduling point, so a
+/// poisoned one only means a panic between two points: its data is consistent).
+fn lock<T>(m: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// Normalises a Python index `i` into `0..len`.
+pub(crate) fn norm_index(i: i64, len: usize) -> Option<usize> {
+    let n = i64::try_from(len).unwrap_or(i64::MAX);
+    let j = if i < 0 { i + n } else { i };
+    (0..n).contains(&j).then_some(j as usize)
+}
+
 impl List {
     /// A new list of `items` with the purity class `class`.
     #[track_caller]
     pub(crate) fn new(items: Vec<Value>, class: StateClass) -> Arc<List> {
+        let cells = items
+            .into_iter()
+            .map(|v| Arc::new(Shared::with_class(v, class)))
+            .collect();
         Arc::new(List {
-            cell: Shared::with_class(items, class),
+            shape: Shared::with_class((), class),
+            items: std::sync::Mutex::new(cells),
+            class,
         })
+    }
+
+    fn cell(&self, v: Value) -> Arc<Shared<Value>> {
+        Arc::new(Shared::with_class(v, self.class))
+    }
+
+    /// The number of items (reads the structure).
+    pub(crate) fn len(&self) -> usize {
+        self.shape.read();
+        lock(&self.items).len()
+    }
+
+    /// All items in order (reads the structure, then every item).
+    pub(crate) fn items(&self) -> Vec<Value> {
+        self.shape.read();
+        let cells = lock(&self.items).clone();
+        cells.iter().map(|c| c.read()).collect()
+    }
+
+    /// The cell of item `i` (a Python index, may be negative), after reading the structure.
+    fn item_cell(&self, i: i64) -> Option<Arc<Shared<Value>>> {
+        self.shape.read();
+        let cells = lock(&self.items);
+        norm_index(i, cells.len()).map(|j| cells[j].clone())
+    }
+
+    /// Item `i` (reads the structure and that item); `None` if out of range.
+    pub(crate) fn get(&self, i: i64) -> Option<Value> {
+        self.item_cell(i).map(|c| c.read())
+    }
+
+    /// Sets item `i` (reads the structure, writes that item); `Err(v)` if out of range.
+    pub(crate) fn set(&self, i: i64, v: Value) -> Result<(), Value> {
+        match self.item_cell(i) {
+            Some(c) => {
+                c.write(v);
+                Ok(())
+            }
+            None => Err(v),
+        }
+    }
+
+    /// Changes the structure: writes the structure location, then runs `f` on the cells.
+    fn restructure<R>(&self, f: impl FnOnce(&mut Vec<Arc<Shared<Value>>>) -> R) -> R {
+        self.shape.write(());
+        let mut cells = lock(&self.items);
+        f(&mut cells)
+    }
+
+    /// `append`.
+    pub(crate) fn push(&self, v: Value) {
+        let c = self.cell(v);
+        self.restructure(|cells| cells.push(c));
+    }
+
+    /// `extend` / `+=` (the items already read).
+    pub(crate) fn extend(&self, items: Vec<Value>) {
+        let new: Vec<_> = items.into_iter().map(|v| self.cell(v)).collect();
+        self.restructure(|cells| cells.extend(new));
+    }
+
+    /// `insert(i, v)`.
+    pub(crate) fn insert(&self, i: i64, v: Value) {
+        let c = self.cell(v);
+        self.restructure(|cells| {
+            let n = cells.len() as i64;
+            let j = if i < 0 { (i + n).max(0) } else { i.min(n) };
+            cells.insert(j as usize, c);
+        });
+    }
+
+    /// `pop(i)`: the removed item (whose cell is then read once), or the error message.
+    pub(crate) fn pop(&self, i: i64) -> Result<Value, &'static str> {
+        let removed = self.restructure(|cells| {
+            if cells.is_empty() {
+                return Err("pop from empty list");
+            }
+            let j = norm_index(i, cells.len()).ok_or("pop index out of range")?;
+            Ok(cells.remove(j))
+        })?;
+        Ok(removed.read())
+    }
+
+    /// `clear()`.
+    pub(crate) fn clear(&self) {
+        let old = self.restructure(std::mem::take);
+        drop(old);
     }
 }
 
@@ -132,9 +281,88 @@ impl Dict {
     /// A new dict of `entries` (keys already unique) with the purity class `class`.
     #[track_caller]
     pub(crate) fn new(entries: Vec<(Value, Value)>, class: StateClass) -> Arc<Dict> {
+        let cells = entries
+            .into_iter()
+            .map(|(k, v)| (k, Arc::new(Shared::with_class(v, class))))
+            .collect();
         Arc::new(Dict {
-            cell: Shared::with_class(entries, class),
+            shape: Shared::with_class((), class),
+            entries: std::sync::Mutex::new(cells),
+            class,
         })
+    }
+
+    /// The number of entries (reads the structure).
+    pub(crate) fn len(&self) -> usize {
+        self.shape.read();
+        lock(&self.entries).len()
+    }
+
+    /// The keys in insertion order (reads the structure only: keys are immutable).
+    pub(crate) fn keys(&self) -> Vec<Value> {
+        self.shape.read();
+        lock(&self.entries).iter().map(|(k, _)| k.clone()).collect()
+    }
+
+    /// Whether `key` (hashable) is a key (reads the structure).
+    pub(crate) fn contains(&self, key: &Value) -> bool {
+        self.shape.read();
+        lock(&self.entries).iter().any(|(k, _)| key_eq(k, key))
+    }
+
+    /// All entries in order (reads the structure, then every value).
+    pub(crate) fn entries(&self) -> Vec<(Value, Value)> {
+        self.shape.read();
+        let cells = lock(&self.entries).clone();
+        cells.into_iter().map(|(k, c)| (k, c.read())).collect()
+    }
+
+    /// The value of `key` (reads the structure and that entry), if present.
+    pub(crate) fn get(&self, key: &Value) -> Option<Value> {
+        self.shape.read();
+        let cell = {
+            let entries = lock(&self.entries);
+            entries
+                .iter()
+                .find(|(k, _)| key_eq(k, key))
+                .map(|(_, c)| c.clone())
+        };
+        cell.map(|c| c.read())
+    }
+
+    /// `d[key] = v`: an existing key's entry is written after reading the structure; a new
+    /// key writes the structure.
+    pub(crate) fn set(&self, key: Value, v: Value) {
+        self.shape.read();
+        let cell = {
+            let entries = lock(&self.entries);
+            entries
+                .iter()
+                .find(|(k, _)| key_eq(k, &key))
+                .map(|(_, c)| c.clone())
+        };
+        if let Some(c) = cell {
+            return c.write(v);
+        }
+        let c = Arc::new(Shared::with_class(v, self.class));
+        self.shape.write(());
+        let mut entries = lock(&self.entries);
+        // Another task may have added the key between the two points (a race, reported).
+        match entries.iter_mut().find(|(k, _)| key_eq(k, &key)) {
+            Some((_, slot)) => *slot = c,
+            None => entries.push((key, c)),
+        }
+    }
+
+    /// `pop(key)`: the removed value (its cell then read once), if the key was present.
+    pub(crate) fn pop(&self, key: &Value) -> Option<Value> {
+        self.shape.write(());
+        let removed = {
+            let mut entries = lock(&self.entries);
+            let i = entries.iter().position(|(k, _)| key_eq(k, key));
+            i.map(|i| entries.remove(i).1)
+        };
+        removed.map(|c| c.read())
     }
 }
 
@@ -211,8 +439,8 @@ impl Value {
             Value::Float(f) => *f != 0.0,
             Value::Str(s) => !s.is_empty(),
             Value::Tuple(t) => !t.is_empty(),
-            Value::List(l) => !l.cell.read().is_empty(),
-            Value::Dict(d) => !d.cell.read().is_empty(),
+            Value::List(l) => l.len() > 0,
+            Value::Dict(d) => d.len() > 0,
             Value::Range(a, b, s) => range_len(*a, *b, *s) > 0,
             _ => true,
         }
@@ -322,7 +550,7 @@ pub(crate) fn range_len(a: i64, b: i64, s: i64) -> i64 {
 fn seq_items(v: &Value) -> Option<Vec<Value>> {
     match v {
         Value::Tuple(t) => Some(t.to_vec()),
-        Value::List(l) => Some(l.cell.read()),
+        Value::List(l) => Some(l.items()),
         _ => None,
     }
 }
@@ -362,7 +590,7 @@ fn eq_depth(a: &Value, b: &Value, depth: usize) -> Result<bool, String> {
             if Arc::ptr_eq(x, y) {
                 return Ok(true);
             }
-            let (x, y) = (x.cell.read(), y.cell.read());
+            let (x, y) = (x.entries(), y.entries());
             if x.len() != y.len() {
                 return Ok(false);
             }
