@@ -83,8 +83,9 @@ struct CheckArgs {
     /// exhaustive:K (at most K preemptions).
     #[arg(long, default_value = "random", value_parser = parse_strategy)]
     strategy: Strategy,
-    /// Executions per model.
-    #[arg(long, default_value_t = 1000, value_name = "N")]
+    /// Executions per model (at least 1).
+    #[arg(long, default_value_t = 1000, value_name = "N",
+          value_parser = clap::value_parser!(u64).range(1..))]
     iterations: u64,
     /// The seed: iteration i depends on (seed, i) only.
     #[arg(long, default_value_t = 0, value_name = "N")]
@@ -159,6 +160,12 @@ enum Format {
 }
 
 fn parse_strategy(s: &str) -> Result<Strategy, String> {
+    // The library reads `pct:0` as depth 1; on the command line it is a mistake.
+    if let Some(d) = s.trim().strip_prefix("pct:") {
+        if d.trim().parse::<u32>() == Ok(0) {
+            return Err("the PCT depth must be at least 1 (pct:1, pct:2, ...)".into());
+        }
+    }
     match s.parse::<Strategy>()? {
         Strategy::Replay(_) => Err("use `forkwait replay FILE TOKEN` to replay a token".into()),
         other => Ok(other),
