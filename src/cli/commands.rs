@@ -195,7 +195,7 @@ fn sim_result(model: &Model, report: &Report) -> i32 {
         if f.kind() == crate::FindingKind::Deadlock {
             for (task, op, at) in blocked_tasks(f.interleaving(), model.path()) {
                 let line = at
-                    .rsplitn(3, ':')
+                    .rsplit(':')
                     .nth(1)
                     .and_then(|l| l.parse::<usize>().ok())
                     .and_then(|l| model.source().lines().nth(l.saturating_sub(1)))
