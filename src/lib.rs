@@ -124,6 +124,12 @@ where
         Context::Eager | Context::Trace => Future::from_repr(fork_ready(f, site)),
         Context::Sim => Future::from_repr(Repr::Sim(sim::fork(f, site))),
         Context::Pool | Context::Default => {
+            // The thread that runs the task (a worker, or a waiter helping) gets back its
+            // source position (`set_source_span`) when the task ends.
+            let f = move || {
+                let _span = runtime::trace::enter_task();
+                f()
+            };
             let task = Task::new(f, site);
             runtime::pool::push(task.clone());
             Future::from_repr(Repr::Pool(task))
@@ -136,7 +142,10 @@ pub(crate) fn fork_ready<'a, F, T>(f: F, site: &'static Location<'static>) -> Re
 where
     F: FnOnce() -> T,
 {
-    let run = || std::panic::catch_unwind(AssertUnwindSafe(f));
+    let run = || {
+        let _span = runtime::trace::enter_task();
+        std::panic::catch_unwind(AssertUnwindSafe(f))
+    };
     let (result, node) = if context::current() == Context::Trace {
         let (r, id) = runtime::trace::record_fork(site, std::any::type_name::<T>(), run);
         (r, Some(id))

@@ -1,6 +1,6 @@
 //! `forkwait check`: explore models, print the verdict table and the findings (or JSON).
 
-use super::{CheckArgs, err, load, out};
+use super::{CheckArgs, err, out};
 use crate::Finding;
 use crate::model::{CheckOptions, Model, ModelCheck, check_model};
 use std::fmt::Write as _;
@@ -113,26 +113,80 @@ pub(super) fn command(a: &CheckArgs) -> i32 {
             return 2;
         }
     };
+    // A model that fails to load gets its located error (on stderr, now) and a row; the
+    // others are still checked, so one malformed file hides nobody's verdicts.
     let mut models = Vec::new();
-    let mut bad = false;
-    for f in &files {
-        match load(f) {
+    let mut failed: Vec<(usize, Failed)> = Vec::new();
+    for (i, f) in files.iter().enumerate() {
+        match Model::load(f) {
             Ok(m) => models.push(m),
-            Err(_) => bad = true,
+            Err(e) => {
+                err(&format!("{}\n\n", e.render()));
+                let path = f.to_string_lossy().replace('\\', "/");
+                failed.push((
+                    i,
+                    Failed {
+                        path,
+                        error: e.to_string(),
+                    },
+                ));
+            }
         }
     }
-    if bad {
-        return 2;
-    }
     let opts = options(a);
-    let results = check_all(&models, &opts, a.jobs as usize);
+    let checked = check_all(&models, &opts, a.jobs as usize);
+    // Back in path order.
+    let mut rows: Vec<Row> = checked.into_iter().map(Row::Checked).collect();
+    for (i, f) in failed {
+        rows.insert(i, Row::Failed(f));
+    }
     if a.json {
-        out(&format!("{:#}\n", json(&results)));
+        out(&format!("{:#}\n", json(&rows)));
     } else {
-        out(&table(&results));
+        out(&table(&rows));
+        let results: Vec<ModelCheck> = rows
+            .iter()
+            .filter_map(|r| match r {
+                Row::Checked(c) => Some(c.clone()),
+                Row::Failed(_) => None,
+            })
+            .collect();
         out(&findings(&results, &opts));
     }
-    if results.iter().all(|r| r.ok) { 0 } else { 1 }
+    // Bad input (2) wins over a verdict mismatch (1).
+    if rows.iter().any(|r| matches!(r, Row::Failed(_))) {
+        2
+    } else if rows.iter().all(Row::ok) {
+        0
+    } else {
+        1
+    }
+}
+
+/// A model file that could not be loaded.
+struct Failed {
+    path: String,
+    /// `file:line:col: error: message` (or the read error).
+    error: String,
+}
+
+/// One row of the table (and one model of the JSON document).
+enum Row {
+    Checked(ModelCheck),
+    Failed(Failed),
+}
+
+impl Row {
+    fn path(&self) -> &str {
+        match self {
+            Row::Checked(c) => &c.path,
+            Row::Failed(f) => &f.path,
+        }
+    }
+
+    fn ok(&self) -> bool {
+        matches!(self, Row::Checked(c) if c.ok)
+    }
 }
 
 /// The locations of a finding that are in the model (not in the interpreter), plus the
@@ -170,16 +224,19 @@ fn list(words: &[impl AsRef<str>]) -> String {
         .join(", ")
 }
 
-fn table(results: &[ModelCheck]) -> String {
-    let w = results
+fn table(rows: &[Row]) -> String {
+    let w = rows
         .iter()
-        .map(|r| r.path.len())
+        .map(|r| r.path().len())
         .chain([5])
         .max()
         .unwrap_or(5);
-    let vw = results
+    let vw = rows
         .iter()
-        .map(|r| list(&r.verdict).len())
+        .filter_map(|r| match r {
+            Row::Checked(c) => Some(list(&c.verdict).len()),
+            Row::Failed(_) => None,
+        })
         .chain([8])
         .max()
         .unwrap_or(8);
@@ -189,7 +246,25 @@ fn table(results: &[ModelCheck]) -> String {
         "{:<w$}  {:<vw$}  {:>10}  {:>8}  {:>7}  result",
         "model", "verdicts", "executions", "outcomes", "time"
     );
-    for r in results {
+    for r in rows {
+        let r = match r {
+            Row::Checked(c) => c,
+            Row::Failed(f) => {
+                // The full error is printed above the table and in the JSON.
+                let at = f.error.split_once(": error: ").map_or("", |(at, _)| at);
+                let status = if at.is_empty() {
+                    "FAILED TO LOAD: cannot read the file".to_string()
+                } else {
+                    format!("FAILED TO LOAD: error at {at}")
+                };
+                let _ = writeln!(
+                    s,
+                    "{:<w$}  {:<vw$}  {:>10}  {:>8}  {:>7}  {status}",
+                    f.path, "-", "-", "-", "-"
+                );
+                continue;
+            }
+        };
         let status = match (&r.expected, r.ok) {
             (_, true) => "ok".to_string(),
             (Some(e), false) => format!("MISMATCH: expected {}", list(e)),
@@ -205,22 +280,37 @@ fn table(results: &[ModelCheck]) -> String {
             r.elapsed.as_secs_f64(),
         );
     }
-    let failed: Vec<&str> = results
+    let unloaded: Vec<&str> = rows
         .iter()
-        .filter(|r| !r.ok)
-        .map(|r| r.path.as_str())
+        .filter(|r| matches!(r, Row::Failed(_)))
+        .map(Row::path)
         .collect();
-    let n = results.len();
+    let failed: Vec<&str> = rows
+        .iter()
+        .filter(|r| matches!(r, Row::Checked(c) if !c.ok))
+        .map(Row::path)
+        .collect();
+    let n = rows.len();
     let models = if n == 1 { "model" } else { "models" };
-    if failed.is_empty() {
+    if failed.is_empty() && unloaded.is_empty() {
         let _ = writeln!(s, "\n{n} {models}: every one got the verdicts it expects");
     } else {
-        let _ = writeln!(
-            s,
-            "\n{n} {models}: {} did not get the verdicts it expects: {}",
-            failed.len(),
-            failed.join(", ")
-        );
+        let mut parts = Vec::new();
+        if !unloaded.is_empty() {
+            parts.push(format!(
+                "{} failed to load (see the errors above): {}",
+                unloaded.len(),
+                unloaded.join(", ")
+            ));
+        }
+        if !failed.is_empty() {
+            parts.push(format!(
+                "{} did not get the verdicts it expects: {}",
+                failed.len(),
+                failed.join(", ")
+            ));
+        }
+        let _ = writeln!(s, "\n{n} {models}: {}", parts.join("; "));
     }
     s
 }
@@ -230,6 +320,15 @@ fn findings(results: &[ModelCheck], opts: &CheckOptions) -> String {
     let mut s = String::new();
     for r in results.iter().filter(|r| !r.report.findings().is_empty()) {
         let _ = writeln!(s, "\n== {} ==", r.path);
+        if r.stopped_early {
+            let _ = writeln!(
+                s,
+                "note: stopped after {} executions: every one ran into the step limit ({} \
+                 steps), so the verdict is `livelock` without exploring further",
+                r.report.executions(),
+                opts.max_steps
+            );
+        }
         if r.report.outcomes().len() > 1 {
             let outs: Vec<String> = r
                 .report
@@ -276,10 +375,25 @@ fn findings(results: &[ModelCheck], opts: &CheckOptions) -> String {
     s
 }
 
-fn json(results: &[ModelCheck]) -> serde_json::Value {
-    let models: Vec<serde_json::Value> = results
+fn json(rows: &[Row]) -> serde_json::Value {
+    let models: Vec<serde_json::Value> = rows
         .iter()
         .map(|r| {
+            let r = match r {
+                Row::Checked(c) => c,
+                Row::Failed(f) => {
+                    return serde_json::json!({
+                        "path": f.path,
+                        "verdict": [],
+                        "expected": null,
+                        "ok": false,
+                        "error": f.error,
+                        "executions": 0,
+                        "outcomes": [],
+                        "findings": [],
+                    });
+                }
+            };
             let outcomes: Vec<serde_json::Value> = r
                 .report
                 .outcomes()
@@ -309,6 +423,7 @@ fn json(results: &[ModelCheck]) -> serde_json::Value {
                 "expected": r.expected,
                 "ok": r.ok,
                 "executions": r.report.executions(),
+                "stopped_early": r.stopped_early,
                 "outcomes": outcomes,
                 "findings": findings,
             })

@@ -3,8 +3,12 @@
 use super::check::model_locations;
 use super::{Format, Mode, ReplayArgs, RunArgs, TraceArgs, err, load, out};
 use crate::model::{Diagnostic, Model, Print, Snapshot, Value};
+use crate::sim::exec::SourceSpan;
 use crate::{Report, Runtime};
 use std::fmt::Write as _;
+use std::sync::Mutex;
+use std::sync::mpsc::{RecvTimeoutError, Sender};
+use std::time::Duration;
 
 /// Prints a runtime error of `model` with its source line and caret; returns 1.
 fn runtime_error(model: &Model, d: &Diagnostic) -> i32 {
@@ -17,19 +21,12 @@ pub(super) fn run(a: &RunArgs) -> i32 {
         Ok(m) => m,
         Err(code) => return code,
     };
-    let result: Result<Snapshot, Diagnostic> = match a.mode {
-        Mode::Eager => {
-            let m = model.clone().with_print(Print::Stdout);
-            Runtime::eager().run(|| m.try_run_main())
-        }
-        Mode::Parallel => {
-            let m = model.clone().with_print(Print::Stdout);
-            let threads = a.threads.map_or_else(
-                || std::thread::available_parallelism().map_or(2, usize::from),
-                |t| t as usize,
-            );
-            Runtime::parallel(threads).run(move || m.try_run_main())
-        }
+    let threads = match a.mode {
+        Mode::Eager => 0,
+        Mode::Parallel => a.threads.map_or_else(
+            || std::thread::available_parallelism().map_or(2, usize::from),
+            |t| t as usize,
+        ),
         Mode::Sim => {
             let m = model.clone().with_print(Print::FirstRun);
             let report = crate::model::CheckOptions {
@@ -43,12 +40,147 @@ pub(super) fn run(a: &RunArgs) -> i32 {
             return sim_result(&model, &report);
         }
     };
-    match result {
-        Ok(v) => {
+    match watched(&model, threads, Duration::from_secs(a.timeout)) {
+        Watched::Done(Ok(v)) => {
             out(&format!("{v:?}\n"));
             0
         }
-        Err(d) => runtime_error(&model, &d),
+        Watched::Done(Err(d)) => runtime_error(&model, &d),
+        Watched::Hazard { message, at, live } => {
+            let mut s = String::from(
+                "error: deadlock: a task waits for a task that can only finish after it (a \
+                 wait-for cycle through futures)\n",
+            );
+            if let Some(at) = at {
+                let _ = writeln!(s, "  the wait that cannot finish: {}", position(&model, at));
+            }
+            tasks_at(&mut s, &model, &live);
+            let _ = writeln!(
+                s,
+                "  = note: `forkwait check {}` shows the cycle and a replayable schedule\n  \
+                 = note: the runtime's message: {message}",
+                model.path()
+            );
+            err(&s);
+            1
+        }
+        Watched::Stuck { live } => {
+            let mut s = format!(
+                "error: no progress for {} s (--timeout): a deadlock or a livelock\n",
+                a.timeout
+            );
+            tasks_at(&mut s, &model, &live);
+            let _ = writeln!(
+                s,
+                "  = note: `forkwait check {}` finds deadlocks and livelocks with a \
+                 replayable schedule; raise --timeout if the model is only slow",
+                model.path()
+            );
+            err(&s);
+            1
+        }
+        Watched::Lost(message) => {
+            err(&format!("error: internal error: {message}\n"));
+            2
+        }
+    }
+}
+
+/// The stack of the thread that runs a model in eager and parallel mode: eager forks
+/// nest on it.
+const RUN_STACK_SIZE: usize = 64 << 20;
+
+/// How a watched run ended.
+enum Watched {
+    /// `main()` returned, or failed with a runtime error.
+    Done(Result<Snapshot, Diagnostic>),
+    /// The pool detected a wait on a task below the waiter on its own thread.
+    Hazard {
+        message: String,
+        at: Option<SourceSpan>,
+        live: Vec<SourceSpan>,
+    },
+    /// The timeout passed first; where the running tasks are.
+    Stuck { live: Vec<SourceSpan> },
+    /// The runner thread ended without a result (a panic outside the model).
+    Lost(String),
+}
+
+/// Where the panic hook reports a deadlock the pool detected (see [`super::install_quiet_hook`]).
+static HAZARD: Mutex<Option<Sender<Watched>>> = Mutex::new(None);
+
+/// The message prefix of the pool's helping-hazard panic (`src/runtime/pool.rs`).
+pub(super) const HAZARD_PREFIX: &str = "forkwait: deadlock: waiting on the task forked at";
+
+/// Called by the panic hook on the panicking thread when the pool reports a deadlock: the
+/// thread's source position is the model's `wait`. Returns whether a run is watching.
+pub(super) fn report_hazard(message: &str) -> bool {
+    let tx = HAZARD.lock().unwrap_or_else(|e| e.into_inner()).clone();
+    let Some(tx) = tx else { return false };
+    let at = crate::runtime::trace::current_span();
+    let live = crate::runtime::trace::live_spans();
+    let message = message.to_string();
+    tx.send(Watched::Hazard { message, at, live }).is_ok()
+}
+
+/// Runs `main()` eagerly (`threads == 0`) or on a pool of `threads`, on a thread of its
+/// own, and waits at most `timeout` for it. A stuck program's threads cannot be stopped:
+/// they keep running until the process exits (the `forkwait` binary exits right after).
+fn watched(model: &Model, threads: usize, timeout: Duration) -> Watched {
+    crate::runtime::trace::publish_spans();
+    let (tx, rx) = std::sync::mpsc::channel();
+    *HAZARD.lock().unwrap_or_else(|e| e.into_inner()) = Some(tx.clone());
+    let m = model.clone().with_print(Print::Stdout);
+    let runner = std::thread::Builder::new()
+        .name("forkwait-run".into())
+        .stack_size(RUN_STACK_SIZE)
+        .spawn(move || {
+            let r = if threads == 0 {
+                Runtime::eager().run(|| m.try_run_main())
+            } else {
+                Runtime::parallel(threads).run(move || m.try_run_main())
+            };
+            let _ = tx.send(Watched::Done(r));
+        });
+    let result = match runner {
+        Err(e) => Watched::Lost(format!("cannot start a thread: {e}")),
+        Ok(handle) => match rx.recv_timeout(timeout) {
+            Ok(w) => w,
+            Err(RecvTimeoutError::Timeout) => Watched::Stuck {
+                live: crate::runtime::trace::live_spans(),
+            },
+            Err(RecvTimeoutError::Disconnected) => {
+                let why = handle.join().err().map_or_else(
+                    || "the run ended without a result".to_string(),
+                    |p| crate::future::payload_text(&*p),
+                );
+                Watched::Lost(why)
+            }
+        },
+    };
+    *HAZARD.lock().unwrap_or_else(|e| e.into_inner()) = None;
+    result
+}
+
+/// `file:line:col` and the model's source line there.
+fn position(model: &Model, at: SourceSpan) -> String {
+    let line = model
+        .source()
+        .lines()
+        .nth((at.line as usize).saturating_sub(1))
+        .unwrap_or("")
+        .trim();
+    format!("{at}  `{line}`")
+}
+
+/// The positions of the running tasks, as `  a task is at ...` lines.
+fn tasks_at(s: &mut String, model: &Model, live: &[SourceSpan]) {
+    let mine: Vec<&SourceSpan> = live.iter().filter(|p| p.file == model.path()).collect();
+    if mine.is_empty() {
+        s.push_str("  (no task is at a model line)\n");
+    }
+    for p in mine {
+        let _ = writeln!(s, "  a task is at {}", position(model, *p));
     }
 }
 
@@ -59,6 +191,18 @@ fn sim_result(model: &Model, report: &Report) -> i32 {
         let mut s = format!("error[{}]: {}\n", f.kind(), f.message());
         for l in model_locations(f, model.path()) {
             let _ = writeln!(s, "  at {l}");
+        }
+        if f.kind() == crate::FindingKind::Deadlock {
+            for (task, op, at) in blocked_tasks(f.interleaving(), model.path()) {
+                let line = at
+                    .rsplit(':')
+                    .nth(1)
+                    .and_then(|l| l.parse::<usize>().ok())
+                    .and_then(|l| model.source().lines().nth(l.saturating_sub(1)))
+                    .unwrap_or("")
+                    .trim();
+                let _ = writeln!(s, "  task {task} is blocked in `{op}` at {at}  `{line}`");
+            }
         }
         err(&s);
         code = 1;
@@ -71,6 +215,31 @@ fn sim_result(model: &Model, report: &Report) -> i32 {
         out(&format!("{}\n", o.value));
     }
     code
+}
+
+/// The tasks of a deadlocked interleaving that did not end: each one's id, last operation
+/// and its model position (`file:line:col`), from the interleaving's step lines
+/// (`    21  task 1   wait task 2              models/deadlock.fw:20:12`).
+fn blocked_tasks(interleaving: &str, path: &str) -> Vec<(String, String, String)> {
+    let mut last: Vec<(String, String, String)> = Vec::new();
+    for line in interleaving.lines() {
+        let words: Vec<&str> = line.split_whitespace().collect();
+        let [index, "task", task, rest @ ..] = &words[..] else {
+            continue;
+        };
+        if index.parse::<u64>().is_err() || rest.is_empty() {
+            continue;
+        }
+        let (op, at) = match rest.split_last() {
+            Some((at, op)) if at.starts_with(path) => (op.join(" "), (*at).to_string()),
+            _ => (rest.join(" "), String::new()),
+        };
+        last.retain(|(t, _, _)| t != task);
+        last.push(((*task).to_string(), op, at));
+    }
+    last.retain(|(_, op, at)| op != "end" && !at.is_empty());
+    last.sort_by_key(|(t, _, _)| t.parse::<u64>().unwrap_or(u64::MAX));
+    last
 }
 
 pub(super) fn replay(a: &ReplayArgs) -> i32 {

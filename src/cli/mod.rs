@@ -83,8 +83,9 @@ struct CheckArgs {
     /// exhaustive:K (at most K preemptions).
     #[arg(long, default_value = "random", value_parser = parse_strategy)]
     strategy: Strategy,
-    /// Executions per model.
-    #[arg(long, default_value_t = 1000, value_name = "N")]
+    /// Executions per model (at least 1).
+    #[arg(long, default_value_t = 1000, value_name = "N",
+          value_parser = clap::value_parser!(u64).range(1..))]
     iterations: u64,
     /// The seed: iteration i depends on (seed, i) only.
     #[arg(long, default_value_t = 0, value_name = "N")]
@@ -127,6 +128,11 @@ struct RunArgs {
     /// The seed of the schedule in sim mode.
     #[arg(long, default_value_t = 0, value_name = "N")]
     seed: u64,
+    /// In eager and parallel mode: if `main()` has not finished after SECS seconds, report
+    /// where every task is (a deadlock or a livelock) and exit with 1.
+    #[arg(long, default_value_t = 10, value_name = "SECS",
+          value_parser = clap::value_parser!(u64).range(1..=86_400))]
+    timeout: u64,
 }
 
 #[derive(Args, Debug)]
@@ -159,6 +165,12 @@ enum Format {
 }
 
 fn parse_strategy(s: &str) -> Result<Strategy, String> {
+    // The library reads `pct:0` as depth 1; on the command line it is a mistake.
+    if let Some(d) = s.trim().strip_prefix("pct:") {
+        if d.trim().parse::<u32>() == Ok(0) {
+            return Err("the PCT depth must be at least 1 (pct:1, pct:2, ...)".into());
+        }
+    }
     match s.parse::<Strategy>()? {
         Strategy::Replay(_) => Err("use `forkwait replay FILE TOKEN` to replay a token".into()),
         other => Ok(other),
@@ -210,7 +222,16 @@ fn install_quiet_hook() {
             let model_error = info
                 .location()
                 .is_some_and(|l| l.file().replace('\\', "/").ends_with("model/interp.rs"));
-            if !model_error {
+            let payload = info.payload();
+            let message = payload
+                .downcast_ref::<String>()
+                .map(String::as_str)
+                .or_else(|| payload.downcast_ref::<&str>().copied());
+            // The pool's deadlock detection, under `forkwait run`: reported in model lines.
+            let hazard = message.is_some_and(|m| {
+                m.starts_with(commands::HAZARD_PREFIX) && commands::report_hazard(m)
+            });
+            if !model_error && !hazard {
                 prev(info);
             }
         }));

@@ -34,6 +34,12 @@ pub struct CheckOptions {
     pub workers: Option<u32>,
     /// What a task blocked in `wait` does with its worker (default: suspend).
     pub wait: WaitPolicy,
+    /// Run at most this many executions first (default 20, `0`: off): if every one of
+    /// them runs into the step limit, the check stops there with that report (the verdict
+    /// `livelock` is known, and each further execution would cost the whole `max_steps`);
+    /// otherwise the full budget of `iterations` runs from iteration 0 (so the verdicts
+    /// are those of a run without the probe).
+    pub step_limit_probe: u64,
 }
 
 impl Default for CheckOptions {
@@ -45,6 +51,7 @@ impl Default for CheckOptions {
             max_steps: 20_000,
             workers: None,
             wait: WaitPolicy::Suspend,
+            step_limit_probe: 20,
         }
     }
 }
@@ -158,6 +165,9 @@ pub struct ModelCheck {
     pub ok: bool,
     /// How long the check took (shown, never used in a decision).
     pub elapsed: Duration,
+    /// Whether the check stopped after the [`CheckOptions::step_limit_probe`] executions
+    /// because every one of them ran into the step limit.
+    pub stopped_early: bool,
 }
 
 /// Explores `model` with `opts` and compares the verdicts with its header.
@@ -172,9 +182,39 @@ pub struct ModelCheck {
 /// assert_eq!(c.verdict, ["deterministic"]);
 /// assert_eq!(c.report.outcomes()[0].value, "2");
 /// ```
+///
+/// A model whose first [`CheckOptions::step_limit_probe`] executions all run into the
+/// step limit is not explored further:
+///
+/// ```
+/// use forkwait::model::{CheckOptions, Model, check_model};
+/// let src = "# expect: deterministic, livelock\ndef main():\n    while True:\n        yield_now()\n";
+/// let m = Model::from_source("spin.fw", src).unwrap();
+/// let opts = CheckOptions { max_steps: 500, ..CheckOptions::default() };
+/// let c = check_model(&m, &opts);
+/// assert!(c.ok && c.stopped_early);
+/// assert_eq!(c.report.executions(), 20);
+/// ```
 pub fn check_model(model: &Model, opts: &CheckOptions) -> ModelCheck {
     let started = Instant::now();
-    let report = opts.checker(model.path()).run(|| model.run_main());
+    let run = |o: &CheckOptions| o.checker(model.path()).run(|| model.run_main());
+    let mut stopped_early = false;
+    let probe = opts.step_limit_probe.min(opts.iterations);
+    let report = if probe > 0 && probe < opts.iterations {
+        let first = run(&CheckOptions {
+            iterations: probe,
+            ..opts.clone()
+        });
+        // No execution finished (no outcome) and the step limit was hit.
+        if first.outcomes().is_empty() && first.has(FindingKind::StepLimit) {
+            stopped_early = true;
+            first
+        } else {
+            run(opts)
+        }
+    } else {
+        run(opts)
+    };
     let expected = model.expect().map(<[String]>::to_vec);
     ModelCheck {
         path: model.path().to_string(),
@@ -183,5 +223,6 @@ pub fn check_model(model: &Model, opts: &CheckOptions) -> ModelCheck {
         expected,
         report,
         elapsed: started.elapsed(),
+        stopped_early,
     }
 }

@@ -1,5 +1,6 @@
 //! [`Model`]: a loaded, statically checked model that can be run in any mode.
 
+use super::ast::{Span, VERDICTS};
 use super::diag::Diagnostic;
 use super::interp::{Interp, Sink, raise};
 use super::resolve::{Code, resolve};
@@ -115,6 +116,72 @@ impl std::error::Error for LoadError {}
 /// only what the model uses is touched).
 const EAGER_STACK: usize = 1 << 30;
 
+/// Rejects a near miss of the `# expect:` header in the file's leading comment block: a
+/// comment whose text starts with `expect` in any case (`# expect panic`,
+/// `# Expect: panic`, `# expects: panic`, `# expect : panic`) but not with exactly
+/// `expect:`. Such a comment would otherwise be an ordinary comment, and the model would
+/// silently lose its gate. The error points at the first character that differs from
+/// `expect:` and shows the correct spelling. (Valid headers are checked by the parser.)
+///
+/// ```
+/// use forkwait::model::Model;
+/// let e = Model::from_source("m.fw", "# Expect: panic\ndef main():\n    pass\n").err().unwrap();
+/// assert!(e.to_string().starts_with("m.fw:1:3: error: misspelled `# expect:` header"), "{e}");
+/// assert!(e.notes.iter().any(|n| n.contains("`# expect: panic`")));
+/// ```
+fn check_header_spelling(path: &str, source: &str) -> Result<(), Diagnostic> {
+    for (i, line) in source.split('\n').enumerate() {
+        let lineno = u32::try_from(i + 1).unwrap_or(u32::MAX);
+        let text = line.trim_start_matches(['\u{feff}', ' ', '\t', '\r', '\x0c']);
+        if text.trim_end().is_empty() {
+            continue;
+        }
+        let Some(comment) = text.strip_prefix('#') else {
+            break;
+        };
+        let body = comment.trim_start();
+        let lead = line.chars().count() - body.chars().count();
+        let word: String = body.chars().take(6).collect();
+        if !word.eq_ignore_ascii_case("expect") || body.starts_with("expect:") {
+            continue;
+        }
+        // The first character that differs from `expect:`.
+        let off = "expect:"
+            .chars()
+            .zip(body.chars().chain(std::iter::repeat('\0')))
+            .position(|(want, got)| want != got)
+            .unwrap_or(0);
+        let at = Span::new(lineno, (lead + off + 1) as u32);
+        // What follows the misspelt word (`s`, `ed`, ...) and its separator is the list.
+        let after_word = body[word.len()..].trim_start_matches(|c: char| c.is_alphabetic());
+        let list = after_word
+            .trim_start_matches([' ', '\t', ':', '=', '-'])
+            .trim_end();
+        let words: Vec<&str> = list
+            .split([',', ' ', '\t'])
+            .filter(|w| !w.is_empty())
+            .collect();
+        let fixed = if words.is_empty() {
+            "# expect: deterministic".to_string()
+        } else {
+            format!("# expect: {}", words.join(", ").to_ascii_lowercase())
+        };
+        return Err(Diagnostic::new(
+            path,
+            at,
+            "misspelled `# expect:` header: as written it is an ordinary comment, and the \
+             model's verdicts would not be checked",
+        )
+        .with_note(format!("write it as `{fixed}`"))
+        .with_note(format!(
+            "the header is `# expect:` (lowercase, the colon right after `expect`) followed by \
+             verdicts separated by commas, each one of {}",
+            VERDICTS.join(", ")
+        )));
+    }
+    Ok(())
+}
+
 /// Leaks each distinct model path once, so that source spans (`&'static str`) can name it.
 fn intern(path: &str) -> &'static str {
     static PATHS: Mutex<BTreeSet<&'static str>> = Mutex::new(BTreeSet::new());
@@ -142,6 +209,7 @@ impl Model {
     /// assert_eq!(err.to_string(), "m.fw:2:14: error: unsupported operand type(s) for +: 'int' and 'str'");
     /// ```
     pub fn from_source(path: &str, source: &str) -> Result<Model, Diagnostic> {
+        check_header_spelling(path, source)?;
         let program = parse(path, source)?;
         let code = resolve(program, intern(path))?;
         Ok(Model {

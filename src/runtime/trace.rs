@@ -212,8 +212,99 @@ fw_thread_local! {
 }
 
 /// Sets the interpreted-source position recorded instead of Rust call sites.
-pub(crate) fn set_span(span: Option<crate::sim::exec::SourceSpan>) {
+pub(crate) fn set_span(span: Option<SourceSpan>) {
     SPAN.with(|c| c.set(span));
+    if PUBLISH.load(Relaxed) {
+        let _ = PUBLISHED.try_with(|p| lock(p).top = span);
+    }
+}
+
+/// The interpreted-source position of the current thread (outside the simulator).
+pub(crate) fn current_span() -> Option<SourceSpan> {
+    SPAN.with(|c| c.get())
+}
+
+use crate::sim::exec::SourceSpan;
+use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
+use std::sync::{Arc, Mutex, Weak};
+
+/// The source positions of the tasks on one thread: those suspended below the running
+/// one (a task run by `fork` in eager mode, or by a waiter helping on the pool), then the
+/// running one's.
+#[derive(Default)]
+struct Positions {
+    below: Vec<Option<SourceSpan>>,
+    top: Option<SourceSpan>,
+}
+
+/// Whether positions are published for [`live_spans`] (see [`publish_spans`]).
+static PUBLISH: AtomicBool = AtomicBool::new(false);
+/// Every thread's published positions (an entry dies with its thread).
+static THREADS: Mutex<Vec<Weak<Mutex<Positions>>>> = Mutex::new(Vec::new());
+
+std::thread_local! {
+    static PUBLISHED: Arc<Mutex<Positions>> = {
+        let cell = Arc::new(Mutex::new(Positions::default()));
+        lock(&THREADS).push(Arc::downgrade(&cell));
+        cell
+    };
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// From now on, the source position (see [`crate::set_source_span`]) of every task
+/// running outside the simulator can be read from another thread with [`live_spans`]: a
+/// watchdog's view of where a stuck program is (`forkwait run --timeout`). Costs an
+/// uncontended lock per `set_source_span`.
+pub(crate) fn publish_spans() {
+    PUBLISH.store(true, Relaxed);
+}
+
+/// The position of every running task that has one, thread by thread, the innermost
+/// task of each thread last.
+pub(crate) fn live_spans() -> Vec<SourceSpan> {
+    let threads = lock(&THREADS).clone();
+    let mut out = Vec::new();
+    for t in threads.iter().filter_map(Weak::upgrade) {
+        let p = lock(&t);
+        out.extend(p.below.iter().flatten().copied());
+        out.extend(p.top);
+    }
+    out
+}
+
+/// Marks the start of a task on this thread (see [`enter_task`]); on drop (the task
+/// returned or panicked) the thread gets back the position it had.
+pub(crate) struct TaskSpan {
+    saved: Option<SourceSpan>,
+    pushed: bool,
+}
+
+/// A task starts running on this thread: the position of what ran here until now is
+/// kept (and published as suspended, see [`publish_spans`]) until the task ends.
+pub(crate) fn enter_task() -> TaskSpan {
+    let saved = current_span();
+    let pushed = PUBLISH.load(Relaxed)
+        && PUBLISHED
+            .try_with(|p| {
+                let mut p = lock(p);
+                p.below.push(saved);
+                p.top = None;
+            })
+            .is_ok();
+    SPAN.with(|c| c.set(None));
+    TaskSpan { saved, pushed }
+}
+
+impl Drop for TaskSpan {
+    fn drop(&mut self) {
+        if self.pushed {
+            let _ = PUBLISHED.try_with(|p| lock(p).below.pop());
+        }
+        set_span(self.saved);
+    }
 }
 
 fn site_text(site: &'static Location<'static>) -> String {
