@@ -102,7 +102,7 @@ impl RegressionFile {
         let _lock = FileLock::acquire(&self.path.with_extension("txt.lock"));
         // Re-read under the lock: another writer may have added the same tokens.
         let existing = std::fs::read(&self.path).unwrap_or_default();
-        let known = token_texts(&existing);
+        let mut known = token_texts(&existing);
         let mut text = String::new();
         if existing.is_empty() {
             text.push_str(
@@ -112,11 +112,13 @@ impl RegressionFile {
         }
         let mut wrote = false;
         for e in entries {
-            let fresh: Vec<&String> = e
-                .tokens
-                .iter()
-                .filter(|t| !known.iter().any(|k| k == *t))
-                .collect();
+            let mut fresh: Vec<&String> = Vec::new();
+            for t in &e.tokens {
+                if !known.iter().any(|k| k == t) {
+                    known.push(t.clone());
+                    fresh.push(t);
+                }
+            }
             if fresh.is_empty() {
                 continue;
             }
@@ -253,6 +255,18 @@ mod tests {
         assert_eq!(text.matches("fw1:").count(), 1, "{text}");
         assert!(text.contains("# Deadlock: two locks\nfw1:"), "{text}");
         assert_eq!(f.load().len(), 1);
+    }
+
+    #[test]
+    fn one_token_shown_by_several_findings_is_stored_once() {
+        let f = temp("shared_token.txt");
+        let e = |c: &str| Entry {
+            comment: c.into(),
+            tokens: vec![token(0)],
+        };
+        f.save(&[e("Race"), e("ImpureWrite")]);
+        let text = std::fs::read_to_string(&f.path).unwrap();
+        assert_eq!(text.matches("fw1:").count(), 1, "{text}");
     }
 
     #[test]
