@@ -73,6 +73,8 @@ const LIST_METHODS: &[&str] = &[
     "append", "clear", "copy", "count", "extend", "index", "insert", "pop",
 ];
 const DICT_METHODS: &[&str] = &["get", "items", "keys", "pop", "values"];
+/// `fut.wait()`, as `torch.jit.Future.wait()` (the same as `wait(fut)`).
+const FUTURE_METHODS: &[&str] = &["wait", "done"];
 const STR_METHODS: &[&str] = &[
     "endswith",
     "join",
@@ -89,6 +91,7 @@ pub(crate) fn method(obj: &Value, attr: &str) -> Option<&'static str> {
         Value::List(_) => LIST_METHODS,
         Value::Dict(_) => DICT_METHODS,
         Value::Str(_) => STR_METHODS,
+        Value::Future(_) => FUTURE_METHODS,
         _ => return None,
     };
     table.iter().find(|m| **m == attr).copied()
@@ -562,6 +565,17 @@ pub(crate) fn call_method(
                 _ => Err(e(format!("'str' object has no attribute '{name}'"))),
             }
         }
+        Value::Future(cell) => match name {
+            "wait" => {
+                want(0, 0)?;
+                it.wait(recv, span)
+            }
+            "done" => {
+                want(0, 0)?;
+                Ok(Value::Bool(cell.fut.is_done()))
+            }
+            _ => Err(e(format!("'Future' object has no attribute '{name}'"))),
+        },
         other => Err(e(format!(
             "'{}' object has no attribute '{name}'",
             other.type_name()

@@ -4,7 +4,7 @@
 use super::ast::Span;
 use super::diag::Diagnostic;
 use super::interp::{Frame, Interp, Res, raise};
-use super::value::{FutureCell, FutureState, Value};
+use super::value::{FutureCell, Value};
 use std::sync::Arc;
 
 impl Interp {
@@ -51,39 +51,23 @@ impl Interp {
             }
         });
         self.at(span);
-        Ok(Value::Future(Arc::new(FutureCell {
-            state: std::sync::Mutex::new(FutureState::Pending(fut)),
-        })))
+        Ok(Value::Future(Arc::new(FutureCell { fut: fut.shared() })))
     }
 
-    /// `wait(fut)`: the task's value, or its error raised again here.
+    /// `wait(fut)` and `fut.wait()`: the task's value, or its error raised again here.
     pub(crate) fn wait(&self, fut: &Value, span: Span) -> Res<Value> {
         let Value::Future(cell) = fut else {
             let t = fut.type_name();
             return Err(self.err(span, format!("wait() expects a future, got a '{t}'")));
         };
-        let pending = {
-            let mut st = cell.state.lock().unwrap_or_else(|e| e.into_inner());
-            match std::mem::replace(&mut *st, FutureState::Waiting) {
-                FutureState::Pending(fut) => fut,
-                FutureState::Waiting => {
-                    return Err(
-                        self.err(span, "this future is already being waited by another task")
-                    );
-                }
-                FutureState::Done(r) => {
-                    *st = FutureState::Done(r.clone());
-                    return r;
-                }
-            }
-        };
+        // Any number of tasks may wait one future, any number of times (PyTorch's
+        // semantics); each gets the value, or the task's error raised again here.
         self.at(span);
-        let r = pending
+        let r = cell
+            .fut
             .try_wait()
             .map_err(|p| self.task_error(p.message(), span));
         self.at(span);
-        let mut st = cell.state.lock().unwrap_or_else(|e| e.into_inner());
-        *st = FutureState::Done(r.clone());
         r
     }
 

@@ -148,17 +148,10 @@ pub struct Lock {
     pub(crate) mutex: SyncMutex<()>,
 }
 
-/// The state of a model future: the library future until someone waits, then the result
-/// (so a future may be waited again; concurrent waits of one future are an error).
+/// A model future: a library [`SharedFuture`](crate::SharedFuture), so that any number of
+/// tasks may wait it, any number of times, as with `torch.jit.Future`.
 pub struct FutureCell {
-    pub(crate) state: std::sync::Mutex<FutureState>,
-}
-
-/// See [`FutureCell`].
-pub(crate) enum FutureState {
-    Pending(crate::Future<Value>),
-    Waiting,
-    Done(Result<Value, Box<super::Diagnostic>>),
+    pub(crate) fut: crate::SharedFuture<Value>,
 }
 
 /// Locks a `std` mutex of the interpreter (never held across a scheduling point, so a
