@@ -89,3 +89,48 @@ fn every_waited_panic_is_delivered() {
     });
     assert_eq!(errs, 50);
 }
+
+/// Run by `a_lost_panic_warning_shows_its_message` in a child process (its stderr is
+/// what is checked).
+#[test]
+#[ignore = "run by a_lost_panic_warning_shows_its_message, in a child process"]
+fn probe_lost_panic() {
+    let rt = Runtime::parallel(1);
+    rt.run(|| {
+        // forkwait's Barrier: the pool lets a spare thread run the task while this (its
+        // only worker) waits.
+        let gate = std::sync::Arc::new(forkwait::sync::Barrier::new(2));
+        let g = gate.clone();
+        // Dropped before it finishes: the task reports the lost panic itself.
+        drop(fork(move || -> u8 {
+            g.wait();
+            panic!("the lost message")
+        }));
+        gate.wait();
+    });
+    drop(rt);
+}
+
+#[test]
+fn a_lost_panic_warning_shows_its_message() {
+    let mut child = std::process::Command::new(std::env::current_exe().unwrap())
+        .args(["--ignored", "--exact", "probe_lost_panic", "--nocapture"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // A watchdog: the probe must never hang the suite.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while child.try_wait().unwrap().is_none() {
+        if std::time::Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("the probe hung");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let out = child.wait_with_output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    // Before: "(a non-string payload)": the box, not the payload, was downcast.
+    assert!(err.contains("\"the lost message\""), "{err}");
+    assert!(!err.contains("non-string"), "{err}");
+}

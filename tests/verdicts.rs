@@ -109,3 +109,18 @@ fn degenerate_strategies_are_errors() {
     assert!("pct:0".parse::<Strategy>().is_err());
     assert!("pct:1".parse::<Strategy>().is_ok());
 }
+
+#[test]
+fn a_forgotten_failing_future_is_a_lost_error() {
+    // Before: only a dropped future was looked at; `mem::forget` hid the lost error.
+    let r = Checker::new().iterations(20).run(|| {
+        std::mem::forget(fork(|| -> u8 { panic!("forgotten") }));
+    });
+    assert!(r.has(FindingKind::LostError), "{r}");
+    assert!(!r.is_clean());
+    // Waited: nothing is lost.
+    let ok = Checker::new()
+        .iterations(20)
+        .run(|| fork(|| -> u8 { panic!("seen") }).try_wait().is_err());
+    assert!(ok.is_clean(), "{ok}");
+}

@@ -182,7 +182,9 @@ where
         if prev & DETACHED != 0 {
             // The future was dropped before we finished: we are the last to look.
             if let Some(payload) = self.take_if_panic() {
-                super::report_lost_panic(self.header.site, &payload);
+                // `&*payload`: the payload itself, not the box (whose downcast to a
+                // message would fail).
+                super::report_lost_panic(self.header.site, &*payload);
             }
         }
     }

@@ -86,6 +86,21 @@ fn install_panic_hook() {
                     .map(|s| s.to_string())
                     .or_else(|| info.location().map(|l| l.to_string()))
                     .unwrap_or_else(|| "?".into());
+                // A panic while another one unwinds (a destructor panicking) makes Rust
+                // abort the process right after this hook: say where, since the report
+                // will never be printed.
+                let first = LAST_PANIC.with(|p| p.borrow().clone());
+                if first.is_some() || exec::tearing_down_now() {
+                    let during = match &first {
+                        Some((m, a)) => format!("the panic {m} at {a}"),
+                        None => "the harness unwinding an aborted execution".to_string(),
+                    };
+                    eprintln!(
+                        "forkwait: a simulated task panicked with {msg} at {at} while \
+                         {during} was unwinding (a destructor that panics): Rust aborts the \
+                         process now"
+                    );
+                }
                 LAST_PANIC.with(|p| *p.borrow_mut() = Some((msg, at)));
             } else {
                 prev(info);
@@ -470,6 +485,8 @@ impl Checker {
     }
 
     fn run_once<T: Debug>(&self, f: &dyn Fn() -> T, sched: &mut dyn Scheduler) -> RunResult {
+        // A panic the program caught itself in an earlier execution is not "unwinding".
+        LAST_PANIC.with(|p| p.borrow_mut().take());
         let mut outcome: Option<Result<String, (String, String)>> = None;
         let mut main = || {
             let r = std::panic::catch_unwind(AssertUnwindSafe(f));
@@ -1108,8 +1125,12 @@ impl Acc {
             ),
             None => {}
         }
+        // An execution that ran to its end: a task nobody waited is lost, whether its
+        // future was dropped or `mem::forget`-ed (or leaked). An aborted one: only what
+        // the program itself dropped (the teardown drops the rest).
+        let completed = s.abort.is_none();
         for (i, t) in s.tasks.iter().enumerate().skip(1) {
-            if t.detached && !t.waited {
+            if (t.detached || completed) && !t.waited {
                 if let Some((msg, at)) = &t.panic {
                     let key = exec::mix(t.site.key(), str_key(msg));
                     self.push(FindingKind::LostError, key, &schedule, || {
@@ -1124,11 +1145,13 @@ impl Acc {
                     });
                 }
                 self.push(FindingKind::UnwaitedFuture, t.site.key(), &schedule, || {
+                    let how = if t.detached {
+                        "was dropped without wait"
+                    } else {
+                        "was never waited (it was forgotten or leaked)"
+                    };
                     (
-                        format!(
-                            "the future of the task forked at {} was dropped without wait",
-                            t.site
-                        ),
+                        format!("the future of the task forked at {} {how}", t.site),
                         vec![t.site.to_string()],
                     )
                 });
