@@ -114,7 +114,8 @@ mod value;
 
 pub use self::ast::{
     BinOp, Call, ClassDef, CmpOp, Comparison, Expr, ExprKind, FunctionDef, IfBranch, Keyword,
-    LogicOp, Param, Program, Span, Stmt, StmtKind, Target, TargetKind, UnaryOp, VERDICTS,
+    LogicOp, Operation, Param, Program, Span, Stmt, StmtKind, Target, TargetKind, UnaryOp,
+    VERDICTS,
 };
 pub use self::check::{
     CheckOptions, MODEL_STACK_SIZE, ModelCheck, check_model, matches_expectation, verdicts,
