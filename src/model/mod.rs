@@ -122,7 +122,7 @@ pub use self::check::{
 };
 pub use self::diag::Diagnostic;
 pub use self::interp::{MAX_CALL_DEPTH, YIELD_EVERY};
-pub use self::load::{LoadError, Model, Print};
+pub use self::load::{LoadError, Model, POOL_STACK_SIZE, Print};
 pub use self::parser::MAX_DEPTH;
 pub use self::snapshot::Snapshot;
 pub use self::value::{Dict, FutureCell, Instance, List, Lock, Value};
