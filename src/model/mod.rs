@@ -44,6 +44,8 @@
 //!   `0b`, `_` separators), floats, strings in `'` or `"` (or tripled) with escapes
 //!   `\n \t \r \0 \\ \' \"`, `True`, `False`, `None`, lists, tuples (`()`, `(x,)`), dicts.
 //!   Builtins (`fork`, `wait`, `len`, `range`, `Lock`, ...) are ordinary names.
+//!   A chain of operators of one level (`1 + 2 + ... + n`, `a and b and ...`) may be of
+//!   any length: it is one flat node, so only true nesting counts against [`MAX_DEPTH`].
 //! * **Rejected with a clear error:** nested `def`/`class`, comprehensions, lambdas,
 //!   `*args`/`**kwargs`, set literals, bitwise operators, `try`/`raise`/`import`/...,
 //!   loop `else`, chained assignment `a = b = c`, nesting deeper than [`MAX_DEPTH`].
