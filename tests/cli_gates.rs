@@ -1,5 +1,5 @@
 //! Verdicts users can trust: a misspelt `# expect:` header or a nonsensical flag is an
-//! error, `run` never hangs on a deadlock or a livelock, one malformed model does not hide
+//! error, `run` and `trace` never hang on a deadlock or a livelock, one malformed model does not hide
 //! the others' verdicts, and a livelock's verdict is quick.
 
 use std::path::{Path, PathBuf};
@@ -227,6 +227,62 @@ fn run_stops_a_livelock_at_the_timeout() {
         let o = forkwait(&["run", "--mode", mode, "models/fork_tree.fw"]);
         assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
         assert_eq!(stdout(&o), "1240\n");
+    }
+}
+
+#[test]
+fn trace_stops_a_deadlock_or_a_livelock_at_the_timeout() {
+    // `trace` runs the model eagerly, as `run --mode eager` does: the same watchdog.
+    for (model, at) in [
+        (
+            "models/deadlock.fw",
+            "a task is at models/deadlock.fw:13:9  `with lock:`",
+        ),
+        ("models/livelock.fw", "a task is at models/livelock.fw:"),
+    ] {
+        for format in ["ir", "dot", "json"] {
+            let started = Instant::now();
+            let o = forkwait(&["trace", "--timeout", "1", "--format", format, model]);
+            let e = stderr(&o);
+            assert!(started.elapsed() < Duration::from_secs(30), "{model}");
+            assert_eq!(o.status.code(), Some(1), "{model}: {e}{}", stdout(&o));
+            assert!(
+                e.contains("error: no progress for 1 s (--timeout): a deadlock or a livelock"),
+                "{e}"
+            );
+            assert!(e.contains(at), "{e}");
+            assert!(!e.contains("panicked at"), "{e}");
+            assert!(stdout(&o).is_empty(), "no graph for a run that did not end");
+        }
+    }
+    // The flag is validated like `run`'s, and a model that finishes is not affected.
+    let o = forkwait(&["trace", "--timeout", "0", "models/fork_tree.fw"]);
+    assert_eq!(o.status.code(), Some(2));
+    let o = forkwait(&["trace", "--timeout", "5", "models/fork_tree.fw"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(
+        stdout(&o).ends_with("# main() returned 1240\n"),
+        "{}",
+        stdout(&o)
+    );
+}
+
+#[test]
+fn run_in_parallel_mode_handles_a_fork_chain_1000_deep() {
+    // Each task forks the next and waits for it: the chain nests on the pool's stacks
+    // (a waiting worker runs the awaited task on top of itself). Workers with the default
+    // 2 MiB stack stopped with a RecursionError after about 100 levels.
+    let dir = scratch_dir("fork_chain");
+    let m = write(
+        &dir,
+        "chain.fw",
+        "def chain(n):\n    if n == 0:\n        return 0\n    return 1 + wait(fork(chain, n - 1))\n\n\
+         def main():\n    return chain(1000)\n",
+    );
+    for threads in ["1", "2", "4"] {
+        let o = forkwait(&["run", "--mode", "parallel", "--threads", threads, &m]);
+        assert_eq!(o.status.code(), Some(0), "{threads}: {}", stderr(&o));
+        assert_eq!(stdout(&o), "1000\n");
     }
 }
 

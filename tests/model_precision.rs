@@ -421,9 +421,15 @@ fn recursion_reaches_pythons_limit_in_every_mode() {
         format!("{:?}", Runtime::eager().run(|| m.run_main())),
         "[990, 1000]"
     );
-    // On a pool, the chain runs on workers' stacks: deep, but never a crash.
-    // (Pool workers have the default 2 MiB stack, about 100 model calls in a debug
-    // build: a located RecursionError until the pool's workers get bigger stacks.)
+    // On a pool, the chain runs on workers' stacks: with stacks as large as `forkwait
+    // run --mode parallel` gives them, as deep as in eager mode.
+    let rt = Runtime::parallel_with_stack(2, forkwait::model::POOL_STACK_SIZE);
+    assert_eq!(
+        format!("{:?}", rt.run(|| m.try_run_main())),
+        "Ok([990, 1000])"
+    );
+    // With the default 2 MiB stacks (about 100 model calls in a debug build): deep, but
+    // never a crash, a located RecursionError at worst.
     match Runtime::parallel(2).run(|| m.try_run_main()) {
         Ok(v) => assert_eq!(format!("{v:?}"), "[990, 1000]"),
         Err(d) => assert!(d.message.starts_with("RecursionError"), "{d}"),

@@ -1,8 +1,8 @@
 //! `forkwait run`, `forkwait replay` and `forkwait trace`.
 
 use super::check::model_locations;
-use super::{Format, Mode, ReplayArgs, RunArgs, TraceArgs, err, load, out};
-use crate::model::{Diagnostic, Model, Print, Snapshot, Value};
+use super::{Format, Mode, ReplayArgs, RunArgs, TraceArgs, WatchArgs, err, load, out};
+use crate::model::{Diagnostic, Model, Print, Value};
 use crate::sim::exec::SourceSpan;
 use crate::{Report, Runtime};
 use std::fmt::Write as _;
@@ -40,49 +40,24 @@ pub(super) fn run(a: &RunArgs) -> i32 {
             return sim_result(&model, &report);
         }
     };
-    match watched(&model, threads, Duration::from_secs(a.timeout)) {
-        Watched::Done(Ok(v)) => {
+    let m = model.clone().with_print(Print::Stdout);
+    let job = move || {
+        if threads == 0 {
+            Runtime::eager().run(|| m.try_run_main())
+        } else {
+            // Forked tasks nest on the pool's stacks (a waiting worker runs other tasks on
+            // top of the waiting one): room for deep fork chains, as in eager mode.
+            Runtime::parallel_with_stack(threads, crate::model::POOL_STACK_SIZE)
+                .run(move || m.try_run_main())
+        }
+    };
+    match watched(a.watch, job) {
+        Ok(Ok(v)) => {
             out(&format!("{v:?}\n"));
             0
         }
-        Watched::Done(Err(d)) => runtime_error(&model, &d),
-        Watched::Hazard { message, at, live } => {
-            let mut s = String::from(
-                "error: deadlock: a task waits for a task that can only finish after it (a \
-                 wait-for cycle through futures)\n",
-            );
-            if let Some(at) = at {
-                let _ = writeln!(s, "  the wait that cannot finish: {}", position(&model, at));
-            }
-            tasks_at(&mut s, &model, &live);
-            let _ = writeln!(
-                s,
-                "  = note: `forkwait check {}` shows the cycle and a replayable schedule\n  \
-                 = note: the runtime's message: {message}",
-                model.path()
-            );
-            err(&s);
-            1
-        }
-        Watched::Stuck { live } => {
-            let mut s = format!(
-                "error: no progress for {} s (--timeout): a deadlock or a livelock\n",
-                a.timeout
-            );
-            tasks_at(&mut s, &model, &live);
-            let _ = writeln!(
-                s,
-                "  = note: `forkwait check {}` finds deadlocks and livelocks with a \
-                 replayable schedule; raise --timeout if the model is only slow",
-                model.path()
-            );
-            err(&s);
-            1
-        }
-        Watched::Lost(message) => {
-            err(&format!("error: internal error: {message}\n"));
-            2
-        }
+        Ok(Err(d)) => runtime_error(&model, &d),
+        Err(u) => unfinished(&model, a.watch, u),
     }
 }
 
@@ -90,10 +65,8 @@ pub(super) fn run(a: &RunArgs) -> i32 {
 /// nest on it.
 const RUN_STACK_SIZE: usize = 64 << 20;
 
-/// How a watched run ended.
-enum Watched {
-    /// `main()` returned, or failed with a runtime error.
-    Done(Result<Snapshot, Diagnostic>),
+/// Why a watched run did not return.
+enum Unfinished {
     /// The pool detected a wait on a task below the waiter on its own thread.
     Hazard {
         message: String,
@@ -106,8 +79,16 @@ enum Watched {
     Lost(String),
 }
 
+/// What the runner thread and the panic hook tell the watching thread.
+enum Event {
+    /// The job returned (its value is the runner thread's result).
+    Done,
+    /// The pool reported a helping hazard (see [`Unfinished::Hazard`]).
+    Hazard(Unfinished),
+}
+
 /// Where the panic hook reports a deadlock the pool detected (see [`super::install_quiet_hook`]).
-static HAZARD: Mutex<Option<Sender<Watched>>> = Mutex::new(None);
+static HAZARD: Mutex<Option<Sender<Event>>> = Mutex::new(None);
 
 /// The message prefix of the pool's helping-hazard panic (`src/runtime/pool.rs`).
 pub(super) const HAZARD_PREFIX: &str = "forkwait: deadlock: waiting on the task forked at";
@@ -120,46 +101,92 @@ pub(super) fn report_hazard(message: &str) -> bool {
     let at = crate::runtime::trace::current_span();
     let live = crate::runtime::trace::live_spans();
     let message = message.to_string();
-    tx.send(Watched::Hazard { message, at, live }).is_ok()
+    tx.send(Event::Hazard(Unfinished::Hazard { message, at, live }))
+        .is_ok()
 }
 
-/// Runs `main()` eagerly (`threads == 0`) or on a pool of `threads`, on a thread of its
-/// own, and waits at most `timeout` for it. A stuck program's threads cannot be stopped:
-/// they keep running until the process exits (the `forkwait` binary exits right after).
-fn watched(model: &Model, threads: usize, timeout: Duration) -> Watched {
+/// Runs `job` (which runs a model's `main()`: eagerly, on a pool, traced) on a thread of
+/// its own, and waits at most `--timeout` for it. A stuck program's threads cannot be
+/// stopped: they keep running until the process exits (the `forkwait` binary exits right
+/// after). Used by every command that runs a model on real threads; report the
+/// [`Unfinished`] cases with [`unfinished`].
+fn watched<R: Send + 'static>(
+    watch: WatchArgs,
+    job: impl FnOnce() -> R + Send + 'static,
+) -> Result<R, Unfinished> {
     crate::runtime::trace::publish_spans();
     let (tx, rx) = std::sync::mpsc::channel();
     *HAZARD.lock().unwrap_or_else(|e| e.into_inner()) = Some(tx.clone());
-    let m = model.clone().with_print(Print::Stdout);
     let runner = std::thread::Builder::new()
         .name("forkwait-run".into())
         .stack_size(RUN_STACK_SIZE)
         .spawn(move || {
-            let r = if threads == 0 {
-                Runtime::eager().run(|| m.try_run_main())
-            } else {
-                Runtime::parallel(threads).run(move || m.try_run_main())
-            };
-            let _ = tx.send(Watched::Done(r));
+            let r = job();
+            let _ = tx.send(Event::Done);
+            r
         });
+    let lost =
+        |p: Box<dyn std::any::Any + Send>| Unfinished::Lost(crate::future::payload_text(&*p));
     let result = match runner {
-        Err(e) => Watched::Lost(format!("cannot start a thread: {e}")),
-        Ok(handle) => match rx.recv_timeout(timeout) {
-            Ok(w) => w,
-            Err(RecvTimeoutError::Timeout) => Watched::Stuck {
+        Err(e) => Err(Unfinished::Lost(format!("cannot start a thread: {e}"))),
+        Ok(handle) => match rx.recv_timeout(Duration::from_secs(watch.timeout)) {
+            // The runner returns right after sending `Done`.
+            Ok(Event::Done) => handle.join().map_err(lost),
+            Ok(Event::Hazard(u)) => Err(u),
+            Err(RecvTimeoutError::Timeout) => Err(Unfinished::Stuck {
                 live: crate::runtime::trace::live_spans(),
-            },
-            Err(RecvTimeoutError::Disconnected) => {
-                let why = handle.join().err().map_or_else(
-                    || "the run ended without a result".to_string(),
-                    |p| crate::future::payload_text(&*p),
-                );
-                Watched::Lost(why)
-            }
+            }),
+            Err(RecvTimeoutError::Disconnected) => Err(match handle.join() {
+                Err(p) => lost(p),
+                Ok(_) => Unfinished::Lost("the run ended without a result".to_string()),
+            }),
         },
     };
     *HAZARD.lock().unwrap_or_else(|e| e.into_inner()) = None;
     result
+}
+
+/// Reports a watched run of `model` that did not return; the exit status.
+fn unfinished(model: &Model, watch: WatchArgs, u: Unfinished) -> i32 {
+    match u {
+        Unfinished::Hazard { message, at, live } => {
+            let mut s = String::from(
+                "error: deadlock: a task waits for a task that can only finish after it (a \
+                 wait-for cycle through futures)\n",
+            );
+            if let Some(at) = at {
+                let _ = writeln!(s, "  the wait that cannot finish: {}", position(model, at));
+            }
+            tasks_at(&mut s, model, &live);
+            let _ = writeln!(
+                s,
+                "  = note: `forkwait check {}` shows the cycle and a replayable schedule\n  \
+                 = note: the runtime's message: {message}",
+                model.path()
+            );
+            err(&s);
+            1
+        }
+        Unfinished::Stuck { live } => {
+            let mut s = format!(
+                "error: no progress for {} s (--timeout): a deadlock or a livelock\n",
+                watch.timeout
+            );
+            tasks_at(&mut s, model, &live);
+            let _ = writeln!(
+                s,
+                "  = note: `forkwait check {}` finds deadlocks and livelocks with a \
+                 replayable schedule; raise --timeout if the model is only slow",
+                model.path()
+            );
+            err(&s);
+            1
+        }
+        Unfinished::Lost(message) => {
+            err(&format!("error: internal error: {message}\n"));
+            2
+        }
+    }
 }
 
 /// `file:line:col` and the model's source line there.
@@ -294,7 +321,11 @@ pub(super) fn trace(a: &TraceArgs) -> i32 {
         Ok(m) => m.with_print(Print::Stderr),
         Err(code) => return code,
     };
-    let (result, graph) = crate::trace(|| model.try_run_main());
+    let m = model.clone();
+    let (result, graph) = match watched(a.watch, move || crate::trace(|| m.try_run_main())) {
+        Ok(traced) => traced,
+        Err(u) => return unfinished(&model, a.watch, u),
+    };
     match a.format {
         Format::Ir => {
             let mut s = tidy(&graph.to_string());

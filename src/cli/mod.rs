@@ -54,6 +54,9 @@ enum Command {
     Run(RunArgs),
     /// Run `main()` eagerly and print the fork/wait graph: TorchScript-style IR
     /// (`prim::fork` with its subgraph, `aten::wait`), Graphviz dot or JSON.
+    ///
+    /// A model that deadlocks or livelocks is stopped after --timeout with where its
+    /// tasks are, and exits with 1.
     Trace(TraceArgs),
 }
 
@@ -128,8 +131,16 @@ struct RunArgs {
     /// The seed of the schedule in sim mode.
     #[arg(long, default_value_t = 0, value_name = "N")]
     seed: u64,
-    /// In eager and parallel mode: if `main()` has not finished after SECS seconds, report
-    /// where every task is (a deadlock or a livelock) and exit with 1.
+    #[command(flatten)]
+    watch: WatchArgs,
+}
+
+/// The watchdog of the commands that run a model on real threads (`run` in eager and
+/// parallel mode, `trace`).
+#[derive(Args, Debug, Clone, Copy)]
+struct WatchArgs {
+    /// If `main()` has not finished after SECS seconds, report where every task is (a
+    /// deadlock or a livelock) and exit with 1 (`run`: in eager and parallel mode).
     #[arg(long, default_value_t = 10, value_name = "SECS",
           value_parser = clap::value_parser!(u64).range(1..=86_400))]
     timeout: u64,
@@ -142,6 +153,8 @@ struct TraceArgs {
     /// Output format.
     #[arg(long, value_enum, default_value = "ir")]
     format: Format,
+    #[command(flatten)]
+    watch: WatchArgs,
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]

@@ -354,25 +354,28 @@ pub enum ExprKind {
         /// The operand.
         operand: Box<Expr>,
     },
-    /// An arithmetic operation, `left op right`.
+    /// A chain of arithmetic operators of one precedence level, left-associative:
+    /// `left op1 r1 op2 r2 ...` is `((left op1 r1) op2 r2) ...`, evaluated left to right.
+    ///
+    /// The chain is flat (one node however long), so that `1 + 2 + ... + 10000` costs
+    /// no nesting: a walker loops over [`rest`](ExprKind::Binary::rest) instead of
+    /// recursing once per operator. All operators of a chain are of the same level
+    /// (`+ -` or `* / // %`); `**`, right-associative, is always a chain of one link
+    /// (`2 ** 3 ** 2` is `2 ** (3 ** 2)`, two nested nodes).
     Binary {
-        /// The operator.
-        op: BinOp,
-        /// Where the operator is (for errors such as division by zero).
-        op_span: Span,
-        /// The left operand.
+        /// The leftmost operand.
         left: Box<Expr>,
-        /// The right operand.
-        right: Box<Expr>,
+        /// Each operator with its right operand, in source order; never empty.
+        rest: Vec<Operation>,
     },
-    /// `left and right` / `left or right`, short-circuiting, yielding an operand.
+    /// `v1 and v2 and ...` / `v1 or v2 or ...`: short-circuiting, yielding an operand.
+    /// Flat like [`ExprKind::Binary`]: a chain of the same operator is one node.
     Logic {
-        /// `and` or `or`.
+        /// `and` or `or` (the same throughout: the two have different precedence).
         op: LogicOp,
-        /// The left operand, always evaluated.
-        left: Box<Expr>,
-        /// The right operand, evaluated only if needed.
-        right: Box<Expr>,
+        /// The operands in source order, at least two. The first is always evaluated;
+        /// each next one only if the previous value did not decide the result.
+        values: Vec<Expr>,
     },
     /// A comparison chain, `left op1 r1 op2 r2 ...` (Python semantics: `a < b < c` is
     /// `a < b and b < c` with `b` evaluated once; evaluation stops at the first false).
@@ -425,6 +428,17 @@ pub struct Comparison {
     /// The operator.
     pub op: CmpOp,
     /// Where the operator is.
+    pub span: Span,
+    /// The right operand.
+    pub right: Expr,
+}
+
+/// One link of an arithmetic chain ([`ExprKind::Binary`]).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Operation {
+    /// The operator.
+    pub op: BinOp,
+    /// Where the operator is (for errors such as division by zero).
     pub span: Span,
     /// The right operand.
     pub right: Expr,
@@ -556,9 +570,11 @@ impl Expr {
                 .iter()
                 .chain(c.kwargs.iter().map(|k| &k.value)))),
             ExprKind::Unary { operand, .. } => operand.height(),
-            ExprKind::Binary { left, right, .. } | ExprKind::Logic { left, right, .. } => {
-                left.height().max(right.height())
+            // A chain is one node: its height does not grow with its length.
+            ExprKind::Binary { left, rest } => {
+                left.height().max(max(&mut rest.iter().map(|o| &o.right)))
             }
+            ExprKind::Logic { values, .. } => max(&mut values.iter()),
             ExprKind::Compare { left, rest } => {
                 left.height().max(max(&mut rest.iter().map(|c| &c.right)))
             }

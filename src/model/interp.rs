@@ -451,22 +451,25 @@ impl Interp {
                 let v = self.eval(f, operand)?;
                 ops::unary(*op, &v).map_err(|m| self.err(e.span, m))?
             }
-            ExprKind::Binary {
-                op,
-                op_span,
-                left,
-                right,
-            } => {
-                let a = self.eval(f, left)?;
-                let b = self.eval(f, right)?;
-                ops::binary(*op, &a, &b, f.class()).map_err(|m| self.err(*op_span, m))?
-            }
-            ExprKind::Logic { op, left, right } => {
-                let a = self.eval(f, left)?;
-                match (op, a.truthy()) {
-                    (LogicOp::And, false) | (LogicOp::Or, true) => a,
-                    _ => self.eval(f, right)?,
+            // Chains are flat: a loop, not a recursion per operator.
+            ExprKind::Binary { left, rest } => {
+                let mut a = self.eval(f, left)?;
+                for link in rest {
+                    let b = self.eval(f, &link.right)?;
+                    a = ops::binary(link.op, &a, &b, f.class())
+                        .map_err(|m| self.err(link.span, m))?;
                 }
+                a
+            }
+            ExprKind::Logic { op, values } => {
+                let mut a = Value::None;
+                for v in values {
+                    a = self.eval(f, v)?;
+                    if let (LogicOp::And, false) | (LogicOp::Or, true) = (op, a.truthy()) {
+                        break;
+                    }
+                }
+                a
             }
             ExprKind::Compare { left, rest } => {
                 let mut a = self.eval(f, left)?;

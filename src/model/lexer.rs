@@ -580,18 +580,31 @@ impl Lexer<'_> {
 
 /// An upper bound on how deep the parser recurses on `toks`: one level for the statement,
 /// one per open indentation level, and one per token of its logical line that can open a
-/// nested parse (a bracket, a prefix or `**` operator, `:`, `if`/`else`, `not`).
+/// nested parse (a bracket, a prefix `-`/`+` or `**` operator, `:`, `if`/`else`, `not`).
+/// A binary `+`/`-` (one that follows an operand) opens nothing: a chain of binary
+/// operators is parsed by a loop, so `1 + 1 + ... + 1` is shallow however long.
 pub(crate) fn nesting_bound(toks: &[Token]) -> u32 {
     let (mut indent, mut line, mut max) = (0u32, 0u32, 0u32);
+    let mut after_operand = false;
     for t in toks {
         match &t.tok {
             Tok::Indent => indent += 1,
             Tok::Dedent => indent = indent.saturating_sub(1),
             Tok::Newline => line = 0,
+            Tok::Op("-" | "+") if after_operand => {}
             Tok::Op("(" | "[" | "{" | "-" | "+" | "**" | ":") => line += 1,
             Tok::Kw(Kw::Not | Kw::If | Kw::Else | Kw::Elif | Kw::Reserved(_)) => line += 1,
             _ => {}
         }
+        after_operand = matches!(
+            &t.tok,
+            Tok::Name(_)
+                | Tok::Int(_)
+                | Tok::Float(_)
+                | Tok::Str(_)
+                | Tok::Op(")" | "]" | "}")
+                | Tok::Kw(Kw::True | Kw::False | Kw::None)
+        );
         max = max.max(indent.saturating_add(line));
     }
     max.saturating_add(1)

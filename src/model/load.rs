@@ -116,6 +116,21 @@ impl std::error::Error for LoadError {}
 /// only what the model uses is touched).
 const EAGER_STACK: usize = 1 << 30;
 
+/// The stack size for the threads of a pool that runs models
+/// ([`Runtime::parallel_with_stack`](crate::Runtime::parallel_with_stack), as
+/// `forkwait run --mode parallel` does): a model call takes tens of KiB of stack in an
+/// unoptimised build, and a waiting worker runs other tasks on top of the waiting one, so
+/// a fork chain 1000 deep needs far more than the default 2 MiB. Reserved, not committed.
+///
+/// ```
+/// use forkwait::{Runtime, model::{Model, POOL_STACK_SIZE}};
+/// let src = "def chain(n):\n    if n == 0:\n        return 0\n    return 1 + wait(fork(chain, n - 1))\n\ndef main():\n    return chain(1000)\n";
+/// let m = Model::from_source("chain.fw", src).unwrap();
+/// let rt = Runtime::parallel_with_stack(2, POOL_STACK_SIZE);
+/// assert_eq!(format!("{:?}", rt.run(|| m.try_run_main()).unwrap()), "1000");
+/// ```
+pub const POOL_STACK_SIZE: usize = 512 << 20;
+
 /// Rejects a near miss of the `# expect:` header in the file's leading comment block: a
 /// comment whose text starts with `expect` in any case (`# expect panic`,
 /// `# Expect: panic`, `# expects: panic`, `# expect : panic`) but not with exactly

@@ -44,6 +44,8 @@
 //!   `0b`, `_` separators), floats, strings in `'` or `"` (or tripled) with escapes
 //!   `\n \t \r \0 \\ \' \"`, `True`, `False`, `None`, lists, tuples (`()`, `(x,)`), dicts.
 //!   Builtins (`fork`, `wait`, `len`, `range`, `Lock`, ...) are ordinary names.
+//!   A chain of operators of one level (`1 + 2 + ... + n`, `a and b and ...`) may be of
+//!   any length: it is one flat node, so only true nesting counts against [`MAX_DEPTH`].
 //! * **Rejected with a clear error:** nested `def`/`class`, comprehensions, lambdas,
 //!   `*args`/`**kwargs`, set literals, bitwise operators, `try`/`raise`/`import`/...,
 //!   loop `else`, chained assignment `a = b = c`, nesting deeper than [`MAX_DEPTH`].
@@ -114,14 +116,15 @@ mod value;
 
 pub use self::ast::{
     BinOp, Call, ClassDef, CmpOp, Comparison, Expr, ExprKind, FunctionDef, IfBranch, Keyword,
-    LogicOp, Param, Program, Span, Stmt, StmtKind, Target, TargetKind, UnaryOp, VERDICTS,
+    LogicOp, Operation, Param, Program, Span, Stmt, StmtKind, Target, TargetKind, UnaryOp,
+    VERDICTS,
 };
 pub use self::check::{
     CheckOptions, MODEL_STACK_SIZE, ModelCheck, check_model, matches_expectation, verdicts,
 };
 pub use self::diag::Diagnostic;
 pub use self::interp::{MAX_CALL_DEPTH, YIELD_EVERY};
-pub use self::load::{LoadError, Model, Print};
+pub use self::load::{LoadError, Model, POOL_STACK_SIZE, Print};
 pub use self::parser::MAX_DEPTH;
 pub use self::snapshot::Snapshot;
 pub use self::value::{Dict, FutureCell, Instance, List, Lock, Value};

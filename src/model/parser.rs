@@ -9,10 +9,12 @@ use super::diag::Diagnostic;
 use super::lexer::{Kw, Tok, Token};
 
 /// The nesting limit: brackets, prefix operators and indented blocks together may nest at
-/// most this deep, and an expression's tree may be at most about this high (a left-nested
-/// chain such as `1 + 1 + ... + 1` counts one level per operator). Deeper input is a
-/// located error rather than a stack overflow, and every tree the parser returns is at
-/// most `MAX_DEPTH + 3` nodes deep, statements and expressions together.
+/// most this deep, and an expression's tree may be at most about this high (a postfix
+/// chain such as `a.b.b.b` or `f(0)(0)(0)` counts one level per link). A chain of binary
+/// operators of one precedence (`1 + 1 + ... + 1`, `a and b and ... and z`) is a single
+/// flat node whatever its length, so it costs one level. Deeper input is a located error
+/// rather than a stack overflow, and every tree the parser returns is at most
+/// `MAX_DEPTH + 3` nodes deep, statements and expressions together.
 pub const MAX_DEPTH: u32 = 200;
 
 pub(super) type PResult<T> = Result<T, Diagnostic>;
@@ -271,38 +273,54 @@ impl Parser<'_> {
         } else {
             self.unary()?
         };
-        let mut height = None;
+        // The height of `left`, and the precedence of the chain `left` is if this loop
+        // built it (a later operator of that level extends it in place: flat chains).
+        let (mut height, mut chain) = (None, None);
         while let Some((prec, infix)) = self.infix().filter(|(prec, _)| *prec >= min) {
             let (op_span, span) = (self.span(), left.span);
             let h0 = *height.get_or_insert_with(|| left.height());
-            let lhs = bx(left);
-            let (kind, hr) = match infix {
+            let extend = chain == Some(prec);
+            let h = match infix {
                 Infix::Logic(op) => {
                     self.bump();
-                    let right = bx(self.binary(prec + 1)?);
+                    let right = self.binary(prec + 1)?;
                     let hr = right.height();
-                    (
-                        ExprKind::Logic {
-                            op,
-                            left: lhs,
-                            right,
-                        },
-                        hr,
-                    )
+                    match &mut left.kind {
+                        ExprKind::Logic { values, .. } if extend => {
+                            values.push(right);
+                            h0.max(hr + 1)
+                        }
+                        _ => {
+                            let values = vec![left, right];
+                            left = Expr::new(ExprKind::Logic { op, values }, span);
+                            h0.max(hr) + 1
+                        }
+                    }
                 }
                 Infix::Arith(op) => {
                     self.bump();
-                    let right = bx(self.binary(prec + 1)?);
+                    let right = self.binary(prec + 1)?;
                     let hr = right.height();
-                    (
-                        ExprKind::Binary {
-                            op,
-                            op_span,
-                            left: lhs,
-                            right,
-                        },
-                        hr,
-                    )
+                    let link = Operation {
+                        op,
+                        span: op_span,
+                        right,
+                    };
+                    match &mut left.kind {
+                        ExprKind::Binary { rest, .. } if extend => {
+                            rest.push(link);
+                            h0.max(hr + 1)
+                        }
+                        _ => {
+                            let (left_box, rest) = (bx(left), vec![link]);
+                            let kind = ExprKind::Binary {
+                                left: left_box,
+                                rest,
+                            };
+                            left = Expr::new(kind, span);
+                            h0.max(hr) + 1
+                        }
+                    }
                 }
                 Infix::Cmp => {
                     let (mut rest, mut hr) = (Vec::new(), 0);
@@ -311,13 +329,19 @@ impl Parser<'_> {
                         hr = hr.max(right.height());
                         rest.push(Comparison { op, span, right });
                     }
-                    (ExprKind::Compare { left: lhs, rest }, hr)
+                    left = Expr::new(
+                        ExprKind::Compare {
+                            left: bx(left),
+                            rest,
+                        },
+                        span,
+                    );
+                    h0.max(hr) + 1
                 }
             };
-            let h = h0.max(hr).saturating_add(1);
             self.check_height(h, op_span)?;
             height = Some(h);
-            left = Expr::new(kind, span);
+            chain = Some(prec);
         }
         Ok(left)
     }
@@ -334,20 +358,17 @@ impl Parser<'_> {
                 }
                 let op_span = self.bump();
                 self.enter(op_span)?;
-                let right = self.unary().map(bx);
+                let right = self.unary();
                 self.depth -= 1;
-                let (op, left, right) = (BinOp::Pow, bx(base), right?);
+                let (left, right) = (bx(base), right?);
                 self.check_height(left.height().max(right.height()) + 1, op_span)?;
                 let span = left.span;
-                return Ok(Expr::new(
-                    ExprKind::Binary {
-                        op,
-                        op_span,
-                        left,
-                        right,
-                    },
-                    span,
-                ));
+                let rest = vec![Operation {
+                    op: BinOp::Pow,
+                    span: op_span,
+                    right,
+                }];
+                return Ok(Expr::new(ExprKind::Binary { left, rest }, span));
             }
         };
         let span = self.bump();

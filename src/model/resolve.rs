@@ -538,24 +538,20 @@ impl Checker<'_> {
                 }
                 Ok(())
             }
-            ExprKind::Binary {
-                op,
-                op_span,
-                left,
-                right,
-            } => {
+            ExprKind::Binary { left, rest } => {
                 self.expr(left)?;
-                self.expr(right)?;
-                if let (Some(a), Some(b)) = (literal(left), literal(right)) {
-                    ops::binary(*op, &a, &b, StateClass::Input)
-                        .map_err(|m| self.err(*op_span, m))?;
+                rest.iter().try_for_each(|o| self.expr(&o.right))?;
+                // Only the first link can have two literal operands (the left operand of
+                // the others is the chain so far).
+                if let (Some(a), Some(first)) = (literal(left), rest.first()) {
+                    if let Some(b) = literal(&first.right) {
+                        ops::binary(first.op, &a, &b, StateClass::Input)
+                            .map_err(|m| self.err(first.span, m))?;
+                    }
                 }
                 Ok(())
             }
-            ExprKind::Logic { left, right, .. } => {
-                self.expr(left)?;
-                self.expr(right)
-            }
+            ExprKind::Logic { values, .. } => values.iter().try_for_each(|v| self.expr(v)),
             ExprKind::Compare { left, rest } => {
                 self.expr(left)?;
                 rest.iter().try_for_each(|c| self.expr(&c.right))

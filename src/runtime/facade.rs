@@ -66,26 +66,36 @@ impl<T> UnsafeCell<T> {
 #[cfg(loom)]
 pub(crate) use loom::cell::UnsafeCell;
 
-/// Spawn a named worker thread.
-pub(crate) fn spawn_worker<F>(name: String, f: F) -> thread::JoinHandle<()>
+/// Spawn a named worker thread with a stack of `stack` bytes (`None`: the default).
+pub(crate) fn spawn_worker<F>(name: String, stack: Option<usize>, f: F) -> thread::JoinHandle<()>
 where
     F: FnOnce() + Send + 'static,
 {
-    try_spawn(name, f).expect("forkwait: could not spawn a worker thread")
+    try_spawn(name, stack, f).expect("forkwait: could not spawn a worker thread")
 }
 
-/// Spawn a named thread, reporting failure (the OS may refuse a thread) to the caller.
-pub(crate) fn try_spawn<F>(name: String, f: F) -> std::io::Result<thread::JoinHandle<()>>
+/// Spawn a named thread with a stack of `stack` bytes (`None`: the default), reporting
+/// failure (the OS may refuse a thread) to the caller.
+pub(crate) fn try_spawn<F>(
+    name: String,
+    stack: Option<usize>,
+    f: F,
+) -> std::io::Result<thread::JoinHandle<()>>
 where
     F: FnOnce() + Send + 'static,
 {
     #[cfg(not(loom))]
     {
-        thread::Builder::new().name(name).spawn(f)
+        let builder = thread::Builder::new().name(name);
+        match stack {
+            Some(bytes) => builder.stack_size(bytes),
+            None => builder,
+        }
+        .spawn(f)
     }
     #[cfg(loom)]
     {
-        let _ = name;
+        let _ = (name, stack);
         Ok(thread::spawn(f))
     }
 }

@@ -76,7 +76,38 @@ impl Runtime {
     /// assert_eq!(v, 42);
     /// ```
     pub fn parallel(threads: usize) -> Runtime {
-        let (registry, handles) = Registry::start(threads);
+        Runtime::pool(threads, None)
+    }
+
+    /// Like [`parallel`](Runtime::parallel), but every pool thread (the `threads` workers
+    /// and any spare thread started while a task blocks) has a stack of `stack_size`
+    /// bytes instead of the platform's default (2 MiB for Rust threads). Deeply recursive
+    /// tasks need it: a task runs on a worker's stack, and a worker that waits runs other
+    /// tasks on top of the waiting one. On 64-bit systems the stack is reserved address
+    /// space, committed only as it is used, so hundreds of MiB per thread are cheap. The
+    /// size is rounded up by the OS to its minimum and page size.
+    ///
+    /// ```
+    /// use forkwait::{fork, wait, Runtime};
+    ///
+    /// // A chain of 10 000 tasks, each waiting for the next: on one worker, each nested
+    /// // wait runs the awaited task on top of the waiting one.
+    /// fn chain(n: u32) -> u32 {
+    ///     if n == 0 {
+    ///         return 0;
+    ///     }
+    ///     1 + wait(fork(move || chain(n - 1)))
+    /// }
+    ///
+    /// let rt = Runtime::parallel_with_stack(1, 256 << 20);
+    /// assert_eq!(rt.run(|| chain(10_000)), 10_000);
+    /// ```
+    pub fn parallel_with_stack(threads: usize, stack_size: usize) -> Runtime {
+        Runtime::pool(threads, Some(stack_size))
+    }
+
+    fn pool(threads: usize, stack_size: Option<usize>) -> Runtime {
+        let (registry, handles) = Registry::start(threads, stack_size);
         Runtime {
             kind: Kind::Pool { registry, handles },
         }
@@ -219,7 +250,7 @@ pub(crate) fn global_registry() -> &'static Arc<Registry> {
                     .unwrap_or(1)
             });
         // The global pool's threads live for the rest of the process.
-        let (registry, handles) = Registry::start(n);
+        let (registry, handles) = Registry::start(n, None);
         std::mem::forget(handles);
         registry
     })

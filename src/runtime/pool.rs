@@ -35,6 +35,11 @@
 //!   deadlock of the program (a receive nobody will ever send to) still hangs in parallel
 //!   mode — with a spare thread idling next to it — and the simulator reports it as a
 //!   `Deadlock`.
+//! * **Stacks.** Every pool thread, worker or spare, gets the pool's stack size
+//!   (`Runtime::parallel_with_stack`; the platform's default otherwise): a task may run
+//!   on any of them, and helping stacks tasks on top of each other, so deep recursion
+//!   (an interpreter's fork chain) needs it on all of them. The size is only reserved
+//!   address space; the fork/wait paths never look at it.
 //! * **Shutdown.** Dropping a `Runtime` sets `terminate` and wakes everyone; workers and
 //!   spares drain every queue first, so detached tasks still run to completion, and the
 //!   drop joins every worker and every spare. A task blocked forever (a real deadlock)
@@ -82,6 +87,8 @@ pub(crate) struct Registry {
     spare_handles: Mutex<Vec<thread::JoinHandle<()>>>,
     /// Whether the warning about reaching `MAX_SPARES` was printed.
     spare_bound_warned: AtomicBool,
+    /// The stack size of every pool thread, workers and spares (`None`: the default).
+    stack_size: Option<usize>,
 }
 
 /// The per-thread state of a pool worker.
@@ -115,8 +122,12 @@ fw_thread_local! {
 }
 
 impl Registry {
-    /// Starts a pool of `n` worker threads (at least 1).
-    pub(crate) fn start(n: usize) -> (Arc<Registry>, Vec<thread::JoinHandle<()>>) {
+    /// Starts a pool of `n` worker threads (at least 1), each with a stack of
+    /// `stack_size` bytes (`None`: the platform's default); spares get the same stack.
+    pub(crate) fn start(
+        n: usize,
+        stack_size: Option<usize>,
+    ) -> (Arc<Registry>, Vec<thread::JoinHandle<()>>) {
         let n = n.clamp(1, SLEEPER_MASK - MAX_SPARES);
         let locals: Vec<Worker<JobRef>> = (0..n).map(|_| Worker::new_lifo()).collect();
         let registry = Arc::new(Registry {
@@ -130,13 +141,14 @@ impl Registry {
             managed: AtomicUsize::new(0),
             spare_handles: Mutex::new(Vec::new()),
             spare_bound_warned: AtomicBool::new(false),
+            stack_size,
         });
         let handles = locals
             .into_iter()
             .enumerate()
             .map(|(index, local)| {
                 let registry = registry.clone();
-                super::facade::spawn_worker(format!("forkwait-{index}"), move || {
+                super::facade::spawn_worker(format!("forkwait-{index}"), stack_size, move || {
                     let worker = WorkerThread {
                         registry,
                         index,
@@ -289,7 +301,8 @@ impl Registry {
     fn start_spare(self: &Arc<Self>) {
         let registry = self.clone();
         let seed = self.managed.load(SeqCst) as u64;
-        let spawned = super::facade::try_spawn("forkwait-spare".to_string(), move || {
+        let name = "forkwait-spare".to_string();
+        let spawned = super::facade::try_spawn(name, self.stack_size, move || {
             let spare = WorkerThread {
                 registry,
                 index: usize::MAX,
