@@ -76,12 +76,14 @@ macro_rules! atomic_common {
         impl $name {
             /// A new atomic holding `v` (std's is `const`; this one records its creator for
             /// the purity analysis: use `new_static` in a `static`).
+            #[inline]
             #[track_caller]
             pub fn new(v: $t) -> Self {
                 Self::with_class(v, StateClass::Input)
             }
 
             /// A new atomic of the given purity class.
+            #[inline]
             #[track_caller]
             pub fn with_class(v: $t, class: StateClass) -> Self {
                 $name {
@@ -91,12 +93,14 @@ macro_rules! atomic_common {
             }
 
             /// A new atomic that is a module attribute.
+            #[inline]
             #[track_caller]
             pub fn attribute(v: $t) -> Self {
                 Self::with_class(v, StateClass::ModuleAttribute)
             }
 
             /// A new atomic that is global state.
+            #[inline]
             #[track_caller]
             pub fn global(v: $t) -> Self {
                 Self::with_class(v, StateClass::Global)
@@ -108,12 +112,14 @@ macro_rules! atomic_common {
             }
 
             /// Accepts impure writes to this atomic (a metrics counter, say).
+            #[inline]
             pub fn impurity_allowed(mut self) -> Self {
                 self.obj.allow();
                 self
             }
 
             /// The purity class of this atomic.
+            #[inline]
             pub fn class(&self) -> StateClass {
                 self.obj.class
             }
@@ -130,6 +136,7 @@ macro_rules! atomic_common {
             /// # Panics
             ///
             /// If `order` is `Release` or `AcqRel`, as std.
+            #[inline]
             #[track_caller]
             pub fn load(&self, order: Ordering) -> $t {
                 self.touch(AccessKind::AtomicLoad, Location::caller());
@@ -141,6 +148,7 @@ macro_rules! atomic_common {
             /// # Panics
             ///
             /// If `order` is `Acquire` or `AcqRel`, as std.
+            #[inline]
             #[track_caller]
             pub fn store(&self, v: $t, order: Ordering) {
                 self.touch(AccessKind::AtomicStore, Location::caller());
@@ -148,6 +156,7 @@ macro_rules! atomic_common {
             }
 
             /// Stores a value, returning the previous one.
+            #[inline]
             #[track_caller]
             pub fn swap(&self, v: $t, order: Ordering) -> $t {
                 self.touch(AccessKind::AtomicRmw, Location::caller());
@@ -160,6 +169,7 @@ macro_rules! atomic_common {
             /// # Panics
             ///
             /// If `failure` is `Release` or `AcqRel`, as std.
+            #[inline]
             #[track_caller]
             pub fn compare_exchange(
                 &self,
@@ -174,6 +184,7 @@ macro_rules! atomic_common {
 
             /// As [`compare_exchange`](Self::compare_exchange), but may fail spuriously on
             /// the real runtime (never under the simulator).
+            #[inline]
             #[track_caller]
             pub fn compare_exchange_weak(
                 &self,
@@ -203,6 +214,7 @@ macro_rules! atomic_common {
 
             /// Applies `f` to the value until it succeeds (one step under the simulator);
             /// `Err(previous)` if `f` returned `None`.
+            #[inline]
             #[track_caller]
             pub fn fetch_update<F>(
                 &self,
@@ -218,6 +230,7 @@ macro_rules! atomic_common {
             }
 
             /// `fetch_update` under its newer std name.
+            #[inline]
             #[track_caller]
             pub fn try_update<F>(
                 &self,
@@ -233,6 +246,7 @@ macro_rules! atomic_common {
             }
 
             /// Replaces the value by `f(value)`; returns the previous value.
+            #[inline]
             #[track_caller]
             pub fn update<F>(&self, set_order: Ordering, fetch_order: Ordering, mut f: F) -> $t
             where
@@ -245,17 +259,20 @@ macro_rules! atomic_common {
             }
 
             /// Consumes the atomic and returns the value.
+            #[inline]
             pub fn into_inner(self) -> $t {
                 self.v.into_inner()
             }
 
             /// A mutable reference to the value (the borrow is exclusive).
+            #[inline]
             pub fn get_mut(&mut self) -> &mut $t {
                 self.v.get_mut()
             }
 
             /// A raw pointer to the value, as std's `as_ptr` (accesses through it are
             /// invisible to the simulator).
+            #[inline]
             pub const fn as_ptr(&self) -> *mut $t {
                 self.v.as_ptr()
             }
@@ -288,6 +305,7 @@ macro_rules! atomic_rmw {
         impl $name {
             $(
                 $(#[$doc])*
+                #[inline]
                 #[track_caller]
                 pub fn $method(&self, v: $t, order: Ordering) -> $t {
                     self.touch(AccessKind::AtomicRmw, Location::caller());
@@ -365,6 +383,7 @@ impl AtomicBool {
     /// assert!(!a.fetch_not(SeqCst));
     /// assert!(a.load(SeqCst));
     /// ```
+    #[inline]
     #[track_caller]
     pub fn fetch_not(&self, order: Ordering) -> bool {
         self.touch(AccessKind::AtomicRmw, Location::caller());
@@ -388,12 +407,14 @@ pub struct AtomicPtr<T> {
 
 impl<T> AtomicPtr<T> {
     /// A new atomic pointer.
+    #[inline]
     #[track_caller]
     pub fn new(p: *mut T) -> Self {
         Self::with_class(p, StateClass::Input)
     }
 
     /// A new atomic pointer of the given purity class.
+    #[inline]
     #[track_caller]
     pub fn with_class(p: *mut T, class: StateClass) -> Self {
         AtomicPtr {
@@ -403,12 +424,14 @@ impl<T> AtomicPtr<T> {
     }
 
     /// A new atomic pointer that is a module attribute.
+    #[inline]
     #[track_caller]
     pub fn attribute(p: *mut T) -> Self {
         Self::with_class(p, StateClass::ModuleAttribute)
     }
 
     /// A new atomic pointer that is global state.
+    #[inline]
     #[track_caller]
     pub fn global(p: *mut T) -> Self {
         Self::with_class(p, StateClass::Global)
@@ -423,12 +446,14 @@ impl<T> AtomicPtr<T> {
     }
 
     /// Accepts impure writes to this atomic.
+    #[inline]
     pub fn impurity_allowed(mut self) -> Self {
         self.obj.allow();
         self
     }
 
     /// The purity class of this atomic.
+    #[inline]
     pub fn class(&self) -> StateClass {
         self.obj.class
     }
@@ -441,6 +466,7 @@ impl<T> AtomicPtr<T> {
     }
 
     /// Loads the pointer.
+    #[inline]
     #[track_caller]
     pub fn load(&self, order: Ordering) -> *mut T {
         self.touch(AccessKind::AtomicLoad, Location::caller());
@@ -448,6 +474,7 @@ impl<T> AtomicPtr<T> {
     }
 
     /// Stores a pointer.
+    #[inline]
     #[track_caller]
     pub fn store(&self, p: *mut T, order: Ordering) {
         self.touch(AccessKind::AtomicStore, Location::caller());
@@ -455,6 +482,7 @@ impl<T> AtomicPtr<T> {
     }
 
     /// Stores a pointer, returning the previous one.
+    #[inline]
     #[track_caller]
     pub fn swap(&self, p: *mut T, order: Ordering) -> *mut T {
         self.touch(AccessKind::AtomicRmw, Location::caller());
@@ -462,6 +490,7 @@ impl<T> AtomicPtr<T> {
     }
 
     /// Stores `new` if the pointer is `current`.
+    #[inline]
     #[track_caller]
     pub fn compare_exchange(
         &self,
@@ -475,6 +504,7 @@ impl<T> AtomicPtr<T> {
     }
 
     /// As `compare_exchange`; may fail spuriously on the real runtime only.
+    #[inline]
     #[track_caller]
     pub fn compare_exchange_weak(
         &self,
@@ -504,6 +534,7 @@ impl<T> AtomicPtr<T> {
     }
 
     /// Applies `f` until it succeeds; `Err(previous)` if it returned `None`.
+    #[inline]
     #[track_caller]
     pub fn fetch_update<F>(
         &self,
@@ -519,6 +550,7 @@ impl<T> AtomicPtr<T> {
     }
 
     /// `fetch_update` under its newer std name.
+    #[inline]
     #[track_caller]
     pub fn try_update<F>(
         &self,
@@ -534,6 +566,7 @@ impl<T> AtomicPtr<T> {
     }
 
     /// Replaces the pointer by `f(pointer)`; returns the previous one.
+    #[inline]
     #[track_caller]
     pub fn update<F>(&self, set_order: Ordering, fetch_order: Ordering, mut f: F) -> *mut T
     where
@@ -546,42 +579,49 @@ impl<T> AtomicPtr<T> {
     }
 
     /// Offsets the pointer by `n` elements (wrapping), returning the previous pointer.
+    #[inline]
     #[track_caller]
     pub fn fetch_ptr_add(&self, n: usize, order: Ordering) -> *mut T {
         self.rmw_ptr(order, |p| p.wrapping_add(n))
     }
 
     /// Offsets the pointer back by `n` elements (wrapping), returning the previous one.
+    #[inline]
     #[track_caller]
     pub fn fetch_ptr_sub(&self, n: usize, order: Ordering) -> *mut T {
         self.rmw_ptr(order, |p| p.wrapping_sub(n))
     }
 
     /// Offsets the pointer by `n` bytes (wrapping), returning the previous pointer.
+    #[inline]
     #[track_caller]
     pub fn fetch_byte_add(&self, n: usize, order: Ordering) -> *mut T {
         self.rmw_ptr(order, |p| p.wrapping_byte_add(n))
     }
 
     /// Offsets the pointer back by `n` bytes (wrapping), returning the previous pointer.
+    #[inline]
     #[track_caller]
     pub fn fetch_byte_sub(&self, n: usize, order: Ordering) -> *mut T {
         self.rmw_ptr(order, |p| p.wrapping_byte_sub(n))
     }
 
     /// Bitwise or on the address (provenance kept), returning the previous pointer.
+    #[inline]
     #[track_caller]
     pub fn fetch_or(&self, bits: usize, order: Ordering) -> *mut T {
         self.rmw_ptr(order, |p| p.map_addr(|a| a | bits))
     }
 
     /// Bitwise and on the address (provenance kept), returning the previous pointer.
+    #[inline]
     #[track_caller]
     pub fn fetch_and(&self, bits: usize, order: Ordering) -> *mut T {
         self.rmw_ptr(order, |p| p.map_addr(|a| a & bits))
     }
 
     /// Bitwise xor on the address (provenance kept), returning the previous pointer.
+    #[inline]
     #[track_caller]
     pub fn fetch_xor(&self, bits: usize, order: Ordering) -> *mut T {
         self.rmw_ptr(order, |p| p.map_addr(|a| a ^ bits))
@@ -601,17 +641,20 @@ impl<T> AtomicPtr<T> {
     }
 
     /// Consumes the atomic and returns the pointer.
+    #[inline]
     pub fn into_inner(self) -> *mut T {
         self.v.into_inner()
     }
 
     /// A mutable reference to the pointer (the borrow is exclusive).
+    #[inline]
     pub fn get_mut(&mut self) -> &mut *mut T {
         self.v.get_mut()
     }
 
     /// A raw pointer to the atomic's pointer (accesses through it are invisible to the
     /// simulator).
+    #[inline]
     pub const fn as_ptr(&self) -> *mut *mut T {
         self.v.as_ptr()
     }

@@ -69,6 +69,7 @@ impl Barrier {
     /// let b = forkwait::sync::Barrier::new(0);
     /// assert!(b.wait().is_leader());
     /// ```
+    #[inline]
     #[track_caller]
     pub fn new(n: usize) -> Barrier {
         let site = Location::caller();
@@ -91,6 +92,7 @@ impl Barrier {
     /// let b = forkwait::sync::Barrier::new(1);
     /// assert!(b.wait().is_leader());
     /// ```
+    #[inline]
     #[track_caller]
     pub fn wait(&self) -> BarrierWaitResult {
         let mut st = self.state.lock().unwrap_or_else(|p| p.into_inner());

@@ -123,13 +123,17 @@ impl ObjCell {
 
     /// An access to this object as a scheduling point: the object is resolved inside the
     /// point's own borrow of the execution state (one borrow per access, not two).
-    #[inline]
+    // The simulator's path: kept out of line so that the real runtime's fast paths,
+    // which only test `in_sim()`, stay small enough to inline.
+    #[cold]
+    #[inline(never)]
     pub(crate) fn access(&self, obj: ObjKind, kind: AccessKind, site: &'static Location<'static>) {
         exec::point_with(|s| exec::Op::Access(self.id(s, obj, site), kind), site);
     }
 
     /// The object's id in the current execution (simulator only).
-    #[inline]
+    #[cold]
+    #[inline(never)]
     pub(crate) fn resolve(&self, obj: ObjKind, site: &'static Location<'static>) -> ObjId {
         exec::with(|s| self.id(s, obj, site))
     }

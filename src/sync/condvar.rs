@@ -82,6 +82,7 @@ impl Condvar {
     /// let c = forkwait::sync::Condvar::new();
     /// c.notify_all(); // nobody waits: nothing happens
     /// ```
+    #[inline]
     #[track_caller]
     pub fn new() -> Condvar {
         Self::of_kind(ObjKind::Condvar, Location::caller())
@@ -119,6 +120,7 @@ impl Condvar {
     /// drop(n);
     /// forkwait::wait(t);
     /// ```
+    #[inline]
     #[track_caller]
     pub fn wait<'a, T>(&self, guard: MutexGuard<'a, T>) -> LockResult<MutexGuard<'a, T>> {
         let site = Location::caller();
@@ -153,6 +155,7 @@ impl Condvar {
     /// drop(g);
     /// forkwait::wait(t);
     /// ```
+    #[inline]
     #[track_caller]
     pub fn wait_while<'a, T, F>(
         &self,
@@ -193,6 +196,7 @@ impl Condvar {
     /// let (_g, r) = c.wait_timeout(m.lock().unwrap(), Duration::from_millis(1)).unwrap();
     /// assert!(r.timed_out()); // nobody notifies
     /// ```
+    #[inline]
     #[track_caller]
     pub fn wait_timeout<'a, T>(
         &self,
@@ -237,6 +241,7 @@ impl Condvar {
     ///     .unwrap();
     /// assert!(r.timed_out() && *g == 0);
     /// ```
+    #[inline]
     #[track_caller]
     pub fn wait_timeout_while<'a, T, F>(
         &self,
@@ -286,6 +291,7 @@ impl Condvar {
     /// ```
     /// forkwait::sync::Condvar::new().notify_one();
     /// ```
+    #[inline]
     #[track_caller]
     pub fn notify_one(&self) {
         if in_sim() {
@@ -300,6 +306,7 @@ impl Condvar {
     /// ```
     /// forkwait::sync::Condvar::new().notify_all();
     /// ```
+    #[inline]
     #[track_caller]
     pub fn notify_all(&self) {
         if in_sim() {

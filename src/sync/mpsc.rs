@@ -121,6 +121,7 @@ pub struct Receiver<T> {
 /// forkwait::wait(forkwait::fork(move || tx.send("hi").unwrap()));
 /// assert_eq!(rx.recv(), Ok("hi"));
 /// ```
+#[inline]
 #[track_caller]
 pub fn channel<T>() -> (Sender<T>, Receiver<T>) {
     let (tx, rx) = std_mpsc::channel();
@@ -143,6 +144,7 @@ pub fn channel<T>() -> (Sender<T>, Receiver<T>) {
 /// assert_eq!(rx.recv(), Ok(5));
 /// forkwait::wait(t);
 /// ```
+#[inline]
 #[track_caller]
 pub fn sync_channel<T>(bound: usize) -> (SyncSender<T>, Receiver<T>) {
     let rendezvous = bound == 0 && in_sim();
@@ -169,6 +171,7 @@ impl<T> Sender<T> {
     /// drop(rx);
     /// assert_eq!(tx.send(1).unwrap_err().0, 1);
     /// ```
+    #[inline]
     #[track_caller]
     pub fn send(&self, t: T) -> Result<(), SendError<T>> {
         if in_sim() {
@@ -195,6 +198,7 @@ impl<T> SyncSender<T> {
     /// tx.send('a').unwrap();
     /// assert_eq!(rx.recv(), Ok('a'));
     /// ```
+    #[inline]
     #[track_caller]
     pub fn send(&self, t: T) -> Result<(), SendError<T>> {
         let site = Location::caller();
@@ -243,6 +247,7 @@ impl<T> SyncSender<T> {
     /// assert!(tx.try_send(1).is_ok());
     /// assert!(matches!(tx.try_send(2), Err(TrySendError::Full(2))));
     /// ```
+    #[inline]
     #[track_caller]
     pub fn try_send(&self, t: T) -> Result<(), TrySendError<T>> {
         if !in_sim() {
@@ -280,6 +285,7 @@ impl<T> Receiver<T> {
     /// forkwait::wait(t);
     /// assert!(rx.recv().is_err());
     /// ```
+    #[inline]
     #[track_caller]
     pub fn recv(&self) -> Result<T, RecvError> {
         if !in_sim() {
@@ -308,6 +314,7 @@ impl<T> Receiver<T> {
     /// drop(tx);
     /// assert_eq!(rx.try_recv(), Err(TryRecvError::Disconnected));
     /// ```
+    #[inline]
     #[track_caller]
     pub fn try_recv(&self) -> Result<T, TryRecvError> {
         if !in_sim() {
@@ -336,6 +343,7 @@ impl<T> Receiver<T> {
     /// let (_tx, rx) = forkwait::sync::mpsc::channel::<u8>();
     /// assert_eq!(rx.recv_timeout(Duration::from_millis(1)), Err(RecvTimeoutError::Timeout));
     /// ```
+    #[inline]
     #[track_caller]
     pub fn recv_timeout(&self, timeout: Duration) -> Result<T, RecvTimeoutError> {
         if !in_sim() {
@@ -431,18 +439,21 @@ fn wake_on_drop(chan: &Chan) {
 }
 
 impl<T> Drop for Sender<T> {
+    #[inline]
     fn drop(&mut self) {
         wake_on_drop(&self.chan);
     }
 }
 
 impl<T> Drop for SyncSender<T> {
+    #[inline]
     fn drop(&mut self) {
         wake_on_drop(&self.chan);
     }
 }
 
 impl<T> Drop for Receiver<T> {
+    #[inline]
     fn drop(&mut self) {
         self.chan.taken.store(u64::MAX, Relaxed);
         wake_on_drop(&self.chan);

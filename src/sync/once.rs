@@ -63,6 +63,7 @@ impl<T> OnceLock<T> {
     /// c.set(1).unwrap();
     /// assert_eq!(c.get(), Some(&1));
     /// ```
+    #[inline]
     #[track_caller]
     pub fn get(&self) -> Option<&T> {
         self.touch(AccessKind::Read, Location::caller());
@@ -92,6 +93,7 @@ impl<T> OnceLock<T> {
     /// assert_eq!(c.set(1), Ok(()));
     /// assert_eq!(c.set(2), Err(2));
     /// ```
+    #[inline]
     #[track_caller]
     pub fn set(&self, value: T) -> Result<(), T> {
         let mut value = Some(value);
@@ -118,6 +120,7 @@ impl<T> OnceLock<T> {
     /// assert_eq!(*c.get_or_init(|| 5), 5);
     /// assert_eq!(*c.get_or_init(|| 6), 5);
     /// ```
+    #[inline]
     #[track_caller]
     pub fn get_or_init<F>(&self, f: F) -> &T
     where
@@ -126,6 +129,7 @@ impl<T> OnceLock<T> {
         self.get_or_init_at(f, Location::caller())
     }
 
+    #[inline]
     fn get_or_init_at<F>(&self, f: F, site: &'static Location<'static>) -> &T
     where
         F: FnOnce() -> T,
@@ -134,6 +138,18 @@ impl<T> OnceLock<T> {
             if let Some(v) = self.inner.get() {
                 return v;
             }
+        }
+        self.init_slow(f, site)
+    }
+
+    /// Not initialized yet, or under the simulator.
+    #[cold]
+    #[inline(never)]
+    fn init_slow<F>(&self, f: F, site: &'static Location<'static>) -> &T
+    where
+        F: FnOnce() -> T,
+    {
+        if !in_sim() {
             return crate::runtime::blocking(|| self.inner.get_or_init(f));
         }
         let mut f = Some(f);
@@ -147,6 +163,7 @@ impl<T> OnceLock<T> {
                 // also if `f` panics (then the cell stays empty).
                 struct Done<'a, T>(&'a OnceLock<T>, &'static Location<'static>);
                 impl<T> Drop for Done<'_, T> {
+                    #[inline]
                     fn drop(&mut self) {
                         self.0.busy.store(false, Relaxed);
                         if in_sim() {
@@ -265,6 +282,7 @@ impl<T, F: FnOnce() -> T> LazyLock<T, F> {
     /// let l = forkwait::sync::LazyLock::new(|| "x");
     /// assert_eq!(*forkwait::sync::LazyLock::force(&l), "x");
     /// ```
+    #[inline]
     #[track_caller]
     pub fn force(this: &LazyLock<T, F>) -> &T {
         this.once.get_or_init_at(
@@ -285,6 +303,7 @@ impl<T, F: FnOnce() -> T> LazyLock<T, F> {
 impl<T, F: FnOnce() -> T> Deref for LazyLock<T, F> {
     type Target = T;
     #[track_caller]
+    #[inline]
     fn deref(&self) -> &T {
         LazyLock::force(self)
     }

@@ -67,6 +67,7 @@ impl<T> RwLock<T> {
     /// let l = forkwait::sync::RwLock::new(0);
     /// assert_eq!(*l.read().unwrap(), 0);
     /// ```
+    #[inline]
     #[track_caller]
     pub fn new(v: T) -> Self {
         Self::with_class(v, StateClass::Input)
@@ -78,6 +79,7 @@ impl<T> RwLock<T> {
     /// use forkwait::sync::{RwLock, StateClass};
     /// assert_eq!(RwLock::with_class(0, StateClass::Global).class(), StateClass::Global);
     /// ```
+    #[inline]
     #[track_caller]
     pub fn with_class(v: T, class: StateClass) -> Self {
         RwLock {
@@ -92,6 +94,7 @@ impl<T> RwLock<T> {
     /// let l = forkwait::sync::RwLock::attribute(0);
     /// assert_eq!(l.class(), forkwait::sync::StateClass::ModuleAttribute);
     /// ```
+    #[inline]
     #[track_caller]
     pub fn attribute(v: T) -> Self {
         Self::with_class(v, StateClass::ModuleAttribute)
@@ -103,6 +106,7 @@ impl<T> RwLock<T> {
     /// let l = forkwait::sync::RwLock::global(0);
     /// assert_eq!(l.class(), forkwait::sync::StateClass::Global);
     /// ```
+    #[inline]
     #[track_caller]
     pub fn global(v: T) -> Self {
         Self::with_class(v, StateClass::Global)
@@ -163,6 +167,7 @@ impl<T: ?Sized> RwLock<T> {
     /// let l = forkwait::sync::RwLock::new(1);
     /// assert_eq!(*l.read().unwrap(), 1);
     /// ```
+    #[inline]
     #[track_caller]
     pub fn read(&self) -> LockResult<RwLockReadGuard<'_, T>> {
         let site = Location::caller();
@@ -193,6 +198,7 @@ impl<T: ?Sized> RwLock<T> {
     /// *l.write().unwrap() = 2;
     /// assert_eq!(*l.read().unwrap(), 2);
     /// ```
+    #[inline]
     #[track_caller]
     pub fn write(&self) -> LockResult<RwLockWriteGuard<'_, T>> {
         let site = Location::caller();
@@ -227,6 +233,7 @@ impl<T: ?Sized> RwLock<T> {
     /// drop(w);
     /// assert!(l.try_read().is_ok());
     /// ```
+    #[inline]
     #[track_caller]
     pub fn try_read(&self) -> TryLockResult<RwLockReadGuard<'_, T>> {
         let sim = self
@@ -251,6 +258,7 @@ impl<T: ?Sized> RwLock<T> {
     /// drop(r);
     /// assert!(l.try_write().is_ok());
     /// ```
+    #[inline]
     #[track_caller]
     pub fn try_write(&self) -> TryLockResult<RwLockWriteGuard<'_, T>> {
         let sim = self
@@ -295,10 +303,17 @@ impl<T: ?Sized> RwLock<T> {
         self.inner.get_mut()
     }
 
+    #[inline]
     fn sim_lock(&self, shared: bool, site: Site) -> Option<(ObjId, Site)> {
         if !in_sim() {
             return None;
         }
+        self.sim_lock_slow(shared, site)
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn sim_lock_slow(&self, shared: bool, site: Site) -> Option<(ObjId, Site)> {
         let id = self.obj.resolve(ObjKind::RwLock, site);
         exec::lock(id, shared, site);
         Some((id, site))
@@ -318,6 +333,7 @@ impl<T: ?Sized> RwLock<T> {
     }
 }
 
+#[inline]
 fn map_result<G, H>(r: LockResult<G>, wrap: impl FnOnce(G) -> H) -> LockResult<H> {
     match r {
         Ok(g) => Ok(wrap(g)),
@@ -325,6 +341,7 @@ fn map_result<G, H>(r: LockResult<G>, wrap: impl FnOnce(G) -> H) -> LockResult<H
     }
 }
 
+#[inline]
 fn map_try<G, H>(r: TryLockResult<G>, wrap: impl FnOnce(G) -> H) -> TryLockResult<H> {
     match r {
         Ok(g) => Ok(wrap(g)),
@@ -337,12 +354,14 @@ fn map_try<G, H>(r: TryLockResult<G>, wrap: impl FnOnce(G) -> H) -> TryLockResul
 
 impl<T: ?Sized> Deref for RwLockReadGuard<'_, T> {
     type Target = T;
+    #[inline]
     fn deref(&self) -> &T {
         self.guard.as_ref().expect("guard present until drop")
     }
 }
 
 impl<T: ?Sized> Drop for RwLockReadGuard<'_, T> {
+    #[inline]
     fn drop(&mut self) {
         drop(self.guard.take());
         if let (Some((id, site)), true) = (self.sim, in_sim()) {
@@ -353,6 +372,7 @@ impl<T: ?Sized> Drop for RwLockReadGuard<'_, T> {
 
 impl<T: ?Sized> Deref for RwLockWriteGuard<'_, T> {
     type Target = T;
+    #[inline]
     fn deref(&self) -> &T {
         self.guard.as_ref().expect("guard present until drop")
     }
@@ -360,11 +380,14 @@ impl<T: ?Sized> Deref for RwLockWriteGuard<'_, T> {
 
 impl<T: ?Sized> DerefMut for RwLockWriteGuard<'_, T> {
     /// Logged once per guard as a write of the protected data, for the purity analysis.
+    #[inline]
     fn deref_mut(&mut self) -> &mut T {
         if !self.wrote {
             self.wrote = true;
-            if let (Some((id, site)), true) = (self.sim, in_sim()) {
-                exec::log(exec::Op::Access(id, AccessKind::Write), site);
+            if let Some((id, site)) = self.sim {
+                if in_sim() {
+                    exec::log(exec::Op::Access(id, AccessKind::Write), site);
+                }
             }
         }
         self.guard.as_mut().expect("guard present until drop")
@@ -372,10 +395,24 @@ impl<T: ?Sized> DerefMut for RwLockWriteGuard<'_, T> {
 }
 
 impl<T: ?Sized> Drop for RwLockWriteGuard<'_, T> {
+    #[inline]
     fn drop(&mut self) {
+        if self.sim.is_some() {
+            self.drop_sim();
+        } else {
+            drop(self.guard.take());
+        }
+    }
+}
+
+impl<T: ?Sized> RwLockWriteGuard<'_, T> {
+    /// The simulator's release (see `MutexGuard`'s).
+    #[cold]
+    #[inline(never)]
+    fn drop_sim(&mut self) {
         // std's guard first: it poisons the lock if this task is panicking — not if the
-        // harness is unwinding an aborted execution (see `MutexGuard`'s drop).
-        let teardown = self.sim.is_some() && exec::tearing_down_now();
+        // harness is unwinding an aborted execution.
+        let teardown = exec::tearing_down_now();
         let poisoned_before = teardown && self.lock.inner.is_poisoned();
         drop(self.guard.take());
         if teardown && !poisoned_before {

@@ -34,6 +34,7 @@ impl<T> Shared<T> {
     /// let s = forkwait::sync::Shared::new(1);
     /// assert_eq!(s.read(), 1);
     /// ```
+    #[inline]
     #[track_caller]
     pub fn new(v: T) -> Self {
         Self::with_class(v, StateClass::Input)
@@ -48,6 +49,7 @@ impl<T> Shared<T> {
     /// m.calls.update(|c| *c += 1);
     /// assert_eq!(m.calls.read(), 1);
     /// ```
+    #[inline]
     #[track_caller]
     pub fn attribute(v: T) -> Self {
         Self::with_class(v, StateClass::ModuleAttribute)
@@ -60,6 +62,7 @@ impl<T> Shared<T> {
     /// g.write(1);
     /// assert_eq!(g.read(), 1);
     /// ```
+    #[inline]
     #[track_caller]
     pub fn global(v: T) -> Self {
         Self::with_class(v, StateClass::Global)
@@ -71,6 +74,7 @@ impl<T> Shared<T> {
     /// use forkwait::sync::{Shared, StateClass};
     /// assert_eq!(Shared::with_class(1, StateClass::Global).class(), StateClass::Global);
     /// ```
+    #[inline]
     #[track_caller]
     pub fn with_class(v: T, class: StateClass) -> Self {
         Shared {
@@ -136,6 +140,7 @@ impl<T> Shared<T> {
     /// ```
     /// assert_eq!(forkwait::sync::Shared::new("x").read(), "x");
     /// ```
+    #[inline]
     #[track_caller]
     pub fn read(&self) -> T
     where
@@ -152,6 +157,7 @@ impl<T> Shared<T> {
     /// s.write(2);
     /// assert_eq!(s.read(), 2);
     /// ```
+    #[inline]
     #[track_caller]
     pub fn write(&self, v: T) {
         self.touch(AccessKind::Write, Location::caller());
@@ -165,6 +171,7 @@ impl<T> Shared<T> {
     /// let old = s.update(|v| { let o = *v; *v += 1; o });
     /// assert_eq!((old, s.read()), (10, 11));
     /// ```
+    #[inline]
     #[track_caller]
     pub fn update<R>(&self, f: impl FnOnce(&mut T) -> R) -> R {
         self.touch(AccessKind::Update, Location::caller());
