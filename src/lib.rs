@@ -228,3 +228,8 @@ pub fn yield_now() {
         Context::Pool | Context::Default => std::thread::yield_now(),
     }
 }
+
+// Every Rust block of the README is compiled and run as a doctest.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;

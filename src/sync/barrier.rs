@@ -85,6 +85,23 @@ impl Barrier {
         }
     }
 
+    /// A barrier for a `static` (std's `Barrier::new` is `const`; this one is too).
+    ///
+    /// ```
+    /// static B: forkwait::sync::Barrier = forkwait::sync::Barrier::new_static(1);
+    /// assert!(B.wait().is_leader());
+    /// ```
+    pub const fn new_static(n: usize) -> Barrier {
+        Barrier {
+            state: Mutex::new_static_allowed(BarrierState {
+                count: 0,
+                generation: 0,
+            }),
+            cvar: Condvar::of_kind_static(ObjKind::Barrier),
+            n,
+        }
+    }
+
     /// Blocks until `n` tasks have called `wait`; exactly one of them gets a result whose
     /// [`is_leader`](BarrierWaitResult::is_leader) is true.
     ///

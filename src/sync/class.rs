@@ -102,6 +102,16 @@ impl ObjCell {
         }
     }
 
+    /// [`new_const`](Self::new_const), its impure writes accepted (a primitive's own
+    /// bookkeeping, which is not the program's state).
+    pub(crate) const fn new_const_allowed() -> Self {
+        ObjCell {
+            packed: AtomicU64::new(0),
+            class: StateClass::Global,
+            allowed: true,
+        }
+    }
+
     /// The object's id in the current execution (registering it as global if it comes
     /// from outside the execution).
     pub(crate) fn id(

@@ -88,6 +88,28 @@ impl Condvar {
         Self::of_kind(ObjKind::Condvar, Location::caller())
     }
 
+    /// A condition variable for a `static` (std's `Condvar::new` is `const`; this one is
+    /// too, and the condvar is then global state to the simulator).
+    ///
+    /// ```
+    /// use forkwait::sync::{Condvar, Mutex};
+    /// static READY: Mutex<bool> = Mutex::new_static(false);
+    /// static CV: Condvar = Condvar::new_static();
+    /// *READY.lock().unwrap() = true;
+    /// CV.notify_all();
+    /// ```
+    pub const fn new_static() -> Condvar {
+        Self::of_kind_static(ObjKind::Condvar)
+    }
+
+    pub(super) const fn of_kind_static(kind: ObjKind) -> Condvar {
+        Condvar {
+            obj: ObjCell::new_const(),
+            kind,
+            inner: std::sync::Condvar::new(),
+        }
+    }
+
     /// A condvar that reports itself as `kind` (a barrier's) in deadlock reports.
     pub(super) fn of_kind(kind: ObjKind, site: &'static Location<'static>) -> Condvar {
         Condvar {

@@ -21,15 +21,16 @@
 //! | `atomic::*` | [`atomic`] | every ordering runs as `SeqCst` |
 //! | `mpsc::*` | [`mpsc`] | a blocked receive or bounded send blocks the task |
 //! | `Barrier`, `BarrierWaitResult` | [`Barrier`], [`BarrierWaitResult`] | built on `Mutex` + `Condvar` |
-//! | `OnceLock`, `LazyLock` | [`OnceLock`], [`LazyLock`] | initialization is a scheduling point |
+//! | `Once`, `OnceLock`, `LazyLock` | [`Once`], [`OnceLock`], [`LazyLock`] | initialization is a scheduling point |
 //! | `Arc`, `Weak`, `LockResult`, `PoisonError`, `TryLockError`, `TryLockResult` | re-exported from std | — |
 //!
 //! Differences from std, each for a reason:
 //!
 //! * `Mutex::new`, `RwLock::new` and the atomics' `new` are not `const`: they record which
 //!   task created the state and where, which the purity analysis needs. In a `static`, use
-//!   `new_static` (a `const fn`; the state is then global). `OnceLock::new` and
-//!   `LazyLock::new` stay `const` (they mostly live in statics).
+//!   `new_static` (a `const fn`; the state is then global; `Condvar` and `Barrier` have
+//!   one too). `Once::new`, `OnceLock::new` and `LazyLock::new` stay `const` (they mostly
+//!   live in statics).
 //! * `WaitTimeoutResult` and `BarrierWaitResult` are this module's own types (std's have
 //!   no public constructor); their methods are std's.
 //!
@@ -72,7 +73,7 @@ pub use self::barrier::{Barrier, BarrierWaitResult};
 pub use self::class::StateClass;
 pub use self::condvar::{Condvar, WaitTimeoutResult};
 pub use self::mutex::{Mutex, MutexGuard};
-pub use self::once::{LazyLock, OnceLock};
+pub use self::once::{LazyLock, Once, OnceLock};
 pub use self::rwlock::{RwLock, RwLockReadGuard, RwLockWriteGuard};
 pub use self::shared::Shared;
 pub use std::sync::{Arc, LockResult, PoisonError, TryLockError, TryLockResult, Weak};

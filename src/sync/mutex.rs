@@ -132,6 +132,15 @@ impl<T> Mutex<T> {
         }
     }
 
+    /// [`new_static`](Mutex::new_static) for a primitive's own bookkeeping (impure writes
+    /// to it accepted).
+    pub(super) const fn new_static_allowed(v: T) -> Self {
+        Mutex {
+            obj: ObjCell::new_const_allowed(),
+            inner: std::sync::Mutex::new(v),
+        }
+    }
+
     /// Consumes the mutex and returns the data (`Err` if it is poisoned, with the data).
     ///
     /// ```

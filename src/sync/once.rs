@@ -319,3 +319,73 @@ impl<T: fmt::Debug, F> fmt::Debug for LazyLock<T, F> {
         d.finish()
     }
 }
+
+/// A one-time initialization, as [`std::sync::Once`], built on [`OnceLock`] (so under the
+/// simulator `call_once` is a scheduling point and a task that finds another one running
+/// the closure blocks until it is done). `call_once_force` and `OnceState` are not
+/// provided: a closure that panicked leaves the `Once` not completed, and a later
+/// `call_once` runs again (std's would panic, the `Once` being poisoned).
+///
+/// ```
+/// use forkwait::sync::Once;
+/// static INIT: Once = Once::new();
+/// let mut runs = 0;
+/// INIT.call_once(|| runs += 1);
+/// INIT.call_once(|| runs += 1);
+/// assert_eq!(runs, 1);
+/// assert!(INIT.is_completed());
+/// ```
+pub struct Once {
+    done: OnceLock<()>,
+}
+
+impl Once {
+    /// A new `Once` (`const`, for statics).
+    ///
+    /// ```
+    /// assert!(!forkwait::sync::Once::new().is_completed());
+    /// ```
+    pub const fn new() -> Once {
+        Once {
+            done: OnceLock::new(),
+        }
+    }
+
+    /// Runs `f` if no call has completed yet; otherwise (or once another task's call
+    /// completes) returns without running it.
+    ///
+    /// ```
+    /// let once = forkwait::sync::Once::new();
+    /// once.call_once(|| println!("once"));
+    /// ```
+    #[inline]
+    #[track_caller]
+    pub fn call_once<F: FnOnce()>(&self, f: F) {
+        self.done.get_or_init_at(f, Location::caller());
+    }
+
+    /// Whether a call has completed.
+    ///
+    /// ```
+    /// let once = forkwait::sync::Once::new();
+    /// once.call_once(|| ());
+    /// assert!(once.is_completed());
+    /// ```
+    #[inline]
+    #[track_caller]
+    pub fn is_completed(&self) -> bool {
+        self.done.get().is_some()
+    }
+}
+
+impl Default for Once {
+    fn default() -> Self {
+        Once::new()
+    }
+}
+
+impl fmt::Debug for Once {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Once").finish_non_exhaustive()
+    }
+}
