@@ -124,3 +124,48 @@ fn a_forgotten_failing_future_is_a_lost_error() {
         .run(|| fork(|| -> u8 { panic!("seen") }).try_wait().is_err());
     assert!(ok.is_clean(), "{ok}");
 }
+
+/// Run by `a_task_stuck_between_scheduling_points_is_named` in a child process.
+#[test]
+#[ignore = "run by a_task_stuck_between_scheduling_points_is_named, in a child process"]
+fn probe_stuck_task() {
+    let r = Checker::new()
+        .iterations(1)
+        .watchdog(Some(Duration::from_millis(200)))
+        .run(|| {
+            let t = fork(|| {
+                forkwait::yield_now();
+                // A blocking call the simulator cannot see.
+                std::thread::sleep(Duration::from_millis(1500));
+            });
+            wait(t);
+        });
+    assert!(r.is_clean());
+}
+
+#[test]
+fn a_task_stuck_between_scheduling_points_is_named() {
+    let mut child = std::process::Command::new(std::env::current_exe().unwrap())
+        .args(["--ignored", "--exact", "probe_stuck_task", "--nocapture"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    while child.try_wait().unwrap().is_none() {
+        if std::time::Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("the probe hung");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let out = child.wait_with_output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    // Before: a silent hang. Now the stuck task and its last scheduling point.
+    assert!(
+        err.contains("watchdog: task 1 has reached no scheduling point"),
+        "{err}"
+    );
+    assert!(err.contains("tests/verdicts.rs:"), "{err}");
+    assert!(out.status.success(), "{err}");
+}

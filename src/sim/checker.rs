@@ -54,6 +54,7 @@ pub struct Checker {
     main_site: std::cell::Cell<&'static std::panic::Location<'static>>,
     /// While a run explores: when its `max_time` runs out.
     deadline: std::cell::Cell<Option<Instant>>,
+    watchdog: Option<Duration>,
     /// While a finding cut by `max_time` is illustrated: the steps it took (its replay
     /// stops there instead of running on without a deadline).
     step_cap: std::cell::Cell<Option<u64>>,
@@ -151,6 +152,7 @@ impl Checker {
             analysis: true,
             main_site: std::cell::Cell::new(std::panic::Location::caller()),
             deadline: std::cell::Cell::new(None),
+            watchdog: Some(Duration::from_secs(10)),
             step_cap: std::cell::Cell::new(None),
         }
     }
@@ -395,6 +397,24 @@ impl Checker {
         self
     }
 
+    /// After how long without a scheduling point the watchdog prints which task is stuck
+    /// and where its last scheduling point was (default 10 s; `None`: never). Code that
+    /// reaches no scheduling point — a blocking call the simulator cannot see, a loop over
+    /// uninstrumented state — cannot be interrupted; the watchdog turns a silent hang into
+    /// a message. It decides nothing: schedules and findings do not depend on it.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// let r = forkwait::Checker::new()
+    ///     .watchdog(Some(Duration::from_secs(30)))
+    ///     .run(|| forkwait::wait(forkwait::fork(|| 1)));
+    /// assert!(r.is_clean());
+    /// ```
+    pub fn watchdog(mut self, period: Option<Duration>) -> Self {
+        self.watchdog = period;
+        self
+    }
+
     /// Makes every impure write an error (TorchScript's rule: a forked function must be
     /// pure). By default an impure write *through synchronization* — a `Mutex` or
     /// `RwLock` guard, an atomic, a channel, a once cell — is a warning, since
@@ -481,6 +501,7 @@ impl Checker {
             stack_size: self.stack_size,
             log: self.log,
             deadline: self.deadline.get(),
+            watchdog: self.watchdog,
         }
     }
 

@@ -334,6 +334,8 @@ pub(crate) struct Config {
     /// scheduling point (checked every [`DEADLINE_EVERY`] steps, to keep the clock off the
     /// hot path).
     pub deadline: Option<std::time::Instant>,
+    /// After how long without a scheduling point the watchdog names the stuck task.
+    pub watchdog: Option<std::time::Duration>,
 }
 
 /// How often (in steps) an execution looks at the clock when it has a deadline.
@@ -360,6 +362,8 @@ pub(crate) struct ExecState {
     scratch: Vec<TaskId>,
     /// Blocked tasks that may wake without a notification (timeouts, spurious wakeups).
     wakeable: Vec<TaskId>,
+    /// What the watchdog sees of this execution.
+    watch: std::sync::Arc<super::watchdog::Slot>,
 }
 
 /// The execution the current thread is simulating.
@@ -522,6 +526,7 @@ impl ExecState {
             op,
             site,
         };
+        self.watch.note(self.steps.len(), self.current, &site);
         if self.cfg.log {
             eprintln!(
                 "forkwait: step {:>5}  task {:>3}  {:<22} {}",
@@ -1186,12 +1191,14 @@ pub(crate) fn run(
             tearing_down: false,
             scratch: spare.scratch,
             wakeable: spare.wakeable,
+            watch: super::watchdog::begin(cfg.watchdog),
         }),
     };
     exec.state.borrow_mut().new_task(None, main_site, main_body);
     let prev = CURRENT.with(|c| c.replace(&exec as *const Exec));
     let _ctx = crate::runtime::context::enter(crate::runtime::context::Context::Sim);
     drive(&exec);
+    super::watchdog::finish(&exec.state.borrow().watch);
     teardown(&exec);
     CURRENT.with(|c| c.set(prev));
     Finished {

@@ -28,6 +28,7 @@ mod persist;
 mod report;
 mod schedule;
 mod scheduler;
+mod watchdog;
 
 pub use self::checker::{Checker, replay};
 pub use self::exec::{AccessKind, SourceSpan};
