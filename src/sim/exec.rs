@@ -526,7 +526,7 @@ impl ExecState {
             op,
             site,
         };
-        self.watch.note(self.steps.len(), self.current, &site);
+        self.watch.note(self.current, &site);
         if self.cfg.log {
             eprintln!(
                 "forkwait: step {:>5}  task {:>3}  {:<22} {}",
@@ -631,11 +631,12 @@ impl ExecState {
             1 => Some(runnable[0]),
             n => {
                 // A task that just blocked is not preempted by switching away from it
-                // (it may still be an option: a timeout that expires at once).
-                let running = !matches!(
-                    self.tasks.get(self.current as usize).map(|t| t.phase),
-                    Some(Phase::Blocked(_))
-                );
+                // (it may still be an option, if wakeable: a timeout that expires at once).
+                let running = self.wakeable.is_empty()
+                    || !matches!(
+                        self.tasks.get(self.current as usize).map(|t| t.phase),
+                        Some(Phase::Blocked(_))
+                    );
                 let current = runnable
                     .binary_search(&self.current)
                     .ok()

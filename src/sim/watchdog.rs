@@ -24,8 +24,8 @@ use std::time::{Duration, Instant};
 #[derive(Default)]
 pub(crate) struct Slot {
     /// A sequence lock over the fields below: odd while the simulating thread writes them.
+    /// It grows by 2 per recorded step, so it is also the execution's progress counter.
     seq: AtomicU64,
-    step: AtomicU64,
     task: AtomicU32,
     rust_site: AtomicPtr<Location<'static>>,
     file: AtomicPtr<u8>,
@@ -40,12 +40,11 @@ pub(crate) struct Slot {
 impl Slot {
     /// Notes a recorded step.
     #[inline]
-    pub(crate) fn note(&self, step: usize, task: u32, site: &Where) {
+    pub(crate) fn note(&self, task: u32, site: &Where) {
         // Only this thread writes: a plain increment to odd, the fields, then even.
         let seq = self.seq.load(Ordering::Relaxed);
         self.seq.store(seq + 1, Ordering::Relaxed);
         std::sync::atomic::fence(Ordering::Release);
-        self.step.store(step as u64, Ordering::Relaxed);
         self.task.store(task, Ordering::Relaxed);
         match site {
             Where::Rust(l) => {
@@ -154,7 +153,7 @@ fn watch() {
             if slot.done.load(Ordering::Relaxed) {
                 continue;
             }
-            let step = slot.step.load(Ordering::Relaxed);
+            let step = slot.seq.load(Ordering::Relaxed);
             let now = Instant::now();
             let entry = match seen.iter_mut().find(|(x, ..)| Weak::ptr_eq(x, &w)) {
                 Some(e) => e,
