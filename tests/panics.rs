@@ -3,6 +3,8 @@
 use forkwait::{Runtime, TaskPanic, fork, runtime::lost_panic_count, wait};
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
+mod common;
+
 #[test]
 fn panic_payload_is_rethrown_at_wait() {
     let rt = Runtime::parallel(2);
@@ -113,23 +115,7 @@ fn probe_lost_panic() {
 
 #[test]
 fn a_lost_panic_warning_shows_its_message() {
-    let mut child = std::process::Command::new(std::env::current_exe().unwrap())
-        .args(["--ignored", "--exact", "probe_lost_panic", "--nocapture"])
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    // A watchdog: the probe must never hang the suite.
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
-    while child.try_wait().unwrap().is_none() {
-        if std::time::Instant::now() > deadline {
-            let _ = child.kill();
-            panic!("the probe hung");
-        }
-        std::thread::sleep(std::time::Duration::from_millis(20));
-    }
-    let out = child.wait_with_output().unwrap();
-    let err = String::from_utf8_lossy(&out.stderr);
+    let (err, _) = common::probe("probe_lost_panic");
     // Before: "(a non-string payload)": the box, not the payload, was downcast.
     assert!(err.contains("\"the lost message\""), "{err}");
     assert!(!err.contains("non-string"), "{err}");

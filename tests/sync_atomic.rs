@@ -10,14 +10,11 @@ use forkwait::sync::atomic::{
     AtomicBool, AtomicI8, AtomicI16, AtomicI32, AtomicI64, AtomicIsize, AtomicPtr, AtomicU8,
     AtomicU16, AtomicU32, AtomicU64, AtomicUsize, Ordering,
 };
-use forkwait::{Checker, FindingKind, Report, Runtime, Strategy, fork, wait};
+use forkwait::{Checker, FindingKind, Runtime, fork, wait};
 use std::sync::atomic as std_atomic;
 
-fn values(r: &Report) -> Vec<String> {
-    let mut v: Vec<String> = r.outcomes().iter().map(|o| o.value.clone()).collect();
-    v.sort();
-    v
-}
+mod common;
+use common::{strategies, values};
 
 /// Runs every integer method of `$fw` and of std's `$std` from the same start values with
 /// the same arguments, asserting equal results and equal final values. Returns the number
@@ -435,16 +432,6 @@ fn fetch_add_increment() -> usize {
         .collect();
     ts.into_iter().for_each(wait);
     c.load(Ordering::Relaxed)
-}
-
-fn strategies() -> [Strategy; 3] {
-    [
-        Strategy::Random,
-        Strategy::Pct { depth: 2 },
-        Strategy::Exhaustive {
-            max_preemptions: Some(2),
-        },
-    ]
 }
 
 #[test]

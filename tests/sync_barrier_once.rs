@@ -7,28 +7,11 @@
 
 use forkwait::sync::atomic::{AtomicUsize, Ordering::SeqCst};
 use forkwait::sync::{Arc, Barrier, LazyLock, OnceLock};
-use forkwait::{Checker, FindingKind, Report, Runtime, Strategy, fork, wait};
+use forkwait::{Checker, FindingKind, Runtime, Strategy, fork, wait};
 use std::sync::atomic::AtomicU32;
-use std::time::Duration;
 
-/// Runs `f` on a thread and fails (instead of hanging) if it takes longer than 30 s.
-fn watchdog<T: Send + 'static>(what: &str, f: impl FnOnce() -> T + Send + 'static) -> T {
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        let _ = tx.send(std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)));
-    });
-    match rx.recv_timeout(Duration::from_secs(30)) {
-        Ok(Ok(v)) => v,
-        Ok(Err(p)) => std::panic::resume_unwind(p),
-        Err(_) => panic!("{what}: did not finish within 30 s (hang on the real pool)"),
-    }
-}
-
-fn values(r: &Report) -> Vec<String> {
-    let mut v: Vec<String> = r.outcomes().iter().map(|o| o.value.clone()).collect();
-    v.sort();
-    v
-}
+mod common;
+use common::{values, watchdog};
 
 /// `n` tasks meet at a barrier `rounds` times; each records how many tasks had arrived
 /// before it passed (must be all of them). Returns (leaders per round, everyone saw all).

@@ -6,38 +6,12 @@
 //! (timeouts are scheduling choices: both outcomes occur, never a false deadlock).
 
 use forkwait::sync::{Arc, Condvar, Mutex};
-use forkwait::{Checker, FindingKind, Report, Runtime, Strategy, fork, wait};
+use forkwait::{Checker, FindingKind, Runtime, Strategy, fork, wait};
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::mpsc;
 use std::time::Duration;
 
-/// Runs `f` on a thread and fails (instead of hanging) if it takes longer than 30 s.
-fn watchdog<T: Send + 'static>(what: &str, f: impl FnOnce() -> T + Send + 'static) -> T {
-    let (tx, rx) = mpsc::channel();
-    std::thread::spawn(move || {
-        let _ = tx.send(std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)));
-    });
-    match rx.recv_timeout(Duration::from_secs(30)) {
-        Ok(Ok(v)) => v,
-        Ok(Err(p)) => std::panic::resume_unwind(p),
-        Err(_) => panic!("{what}: did not finish within 30 s (hang on the real pool)"),
-    }
-}
-
-fn values(r: &Report) -> Vec<String> {
-    let mut v: Vec<String> = r.outcomes().iter().map(|o| o.value.clone()).collect();
-    v.sort();
-    v
-}
-
-fn deadlock_message(r: &Report) -> String {
-    r.findings()
-        .iter()
-        .find(|f| f.kind() == FindingKind::Deadlock)
-        .unwrap_or_else(|| panic!("no deadlock found: {r}"))
-        .message()
-        .to_string()
-}
+mod common;
+use common::{deadlock_message, strategies, values, watchdog};
 
 type Pair = Arc<(Mutex<bool>, Condvar)>;
 
@@ -75,16 +49,6 @@ fn handshake_wait_while() -> bool {
     drop(started);
     wait(t);
     v
-}
-
-fn strategies() -> [Strategy; 3] {
-    [
-        Strategy::Random,
-        Strategy::Pct { depth: 2 },
-        Strategy::Exhaustive {
-            max_preemptions: Some(2),
-        },
-    ]
 }
 
 #[test]

@@ -12,46 +12,11 @@ use forkwait::sync::mpsc::{
     self, RecvError, RecvTimeoutError, SendError, TryRecvError, TrySendError,
 };
 use forkwait::sync::{Arc, Mutex};
-use forkwait::{Checker, FindingKind, Report, Runtime, Strategy, fork, wait};
+use forkwait::{Checker, FindingKind, Runtime, Strategy, fork, wait};
 use std::time::Duration;
 
-/// Runs `f` on a thread and fails (instead of hanging) if it takes longer than 30 s.
-fn watchdog<T: Send + 'static>(what: &str, f: impl FnOnce() -> T + Send + 'static) -> T {
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        let _ = tx.send(std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)));
-    });
-    match rx.recv_timeout(Duration::from_secs(30)) {
-        Ok(Ok(v)) => v,
-        Ok(Err(p)) => std::panic::resume_unwind(p),
-        Err(_) => panic!("{what}: did not finish within 30 s (hang on the real pool)"),
-    }
-}
-
-fn values(r: &Report) -> Vec<String> {
-    let mut v: Vec<String> = r.outcomes().iter().map(|o| o.value.clone()).collect();
-    v.sort();
-    v
-}
-
-fn deadlock_message(r: &Report) -> String {
-    r.findings()
-        .iter()
-        .find(|f| f.kind() == FindingKind::Deadlock)
-        .unwrap_or_else(|| panic!("no deadlock found: {r}"))
-        .message()
-        .to_string()
-}
-
-fn strategies() -> [Strategy; 3] {
-    [
-        Strategy::Random,
-        Strategy::Pct { depth: 2 },
-        Strategy::Exhaustive {
-            max_preemptions: Some(2),
-        },
-    ]
-}
+mod common;
+use common::{deadlock_message, strategies, values, watchdog};
 
 /// Two producers send two values each; the consumer sums (or records the order).
 fn producers(order: bool) -> Vec<i32> {

@@ -5,37 +5,11 @@
 //! `Nondeterminism`, a lock-order inversion and a re-entrant lock are `Deadlock`s.
 
 use forkwait::sync::{Arc, Mutex, TryLockError};
-use forkwait::{Checker, FindingKind, Report, Runtime, Strategy, fork, wait};
+use forkwait::{Checker, FindingKind, Runtime, Strategy, fork, wait};
 use std::sync::atomic::{AtomicU32, Ordering};
-use std::sync::mpsc;
-use std::time::Duration;
 
-/// Runs `f` on a thread and fails (instead of hanging) if it takes longer than 30 s.
-fn watchdog<T: Send + 'static>(what: &str, f: impl FnOnce() -> T + Send + 'static) -> T {
-    let (tx, rx) = mpsc::channel();
-    std::thread::spawn(move || {
-        let _ = tx.send(std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)));
-    });
-    match rx.recv_timeout(Duration::from_secs(30)) {
-        Ok(Ok(v)) => v,
-        Ok(Err(p)) => std::panic::resume_unwind(p),
-        Err(_) => panic!("{what}: did not finish within 30 s (hang on the real pool)"),
-    }
-}
-
-fn values(r: &Report) -> Vec<String> {
-    let mut v: Vec<String> = r.outcomes().iter().map(|o| o.value.clone()).collect();
-    v.sort();
-    v
-}
-
-fn errors(r: &Report) -> Vec<FindingKind> {
-    r.findings()
-        .iter()
-        .filter(|f| !f.is_warning())
-        .map(|f| f.kind())
-        .collect()
-}
+mod common;
+use common::{errors, values, watchdog};
 
 // ---------------------------------------------------------------- API, on the pool
 

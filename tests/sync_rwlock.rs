@@ -4,28 +4,10 @@
 //! outcome, and a read-then-write lost update found as `Nondeterminism`.
 
 use forkwait::sync::{Arc, RwLock, TryLockError};
-use forkwait::{Checker, FindingKind, Report, Runtime, Strategy, fork, wait};
-use std::sync::mpsc;
-use std::time::Duration;
+use forkwait::{Checker, FindingKind, Runtime, Strategy, fork, wait};
 
-/// Runs `f` on a thread and fails (instead of hanging) if it takes longer than 30 s.
-fn watchdog<T: Send + 'static>(what: &str, f: impl FnOnce() -> T + Send + 'static) -> T {
-    let (tx, rx) = mpsc::channel();
-    std::thread::spawn(move || {
-        let _ = tx.send(std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)));
-    });
-    match rx.recv_timeout(Duration::from_secs(30)) {
-        Ok(Ok(v)) => v,
-        Ok(Err(p)) => std::panic::resume_unwind(p),
-        Err(_) => panic!("{what}: did not finish within 30 s (hang on the real pool)"),
-    }
-}
-
-fn values(r: &Report) -> Vec<String> {
-    let mut v: Vec<String> = r.outcomes().iter().map(|o| o.value.clone()).collect();
-    v.sort();
-    v
-}
+mod common;
+use common::{values, watchdog};
 
 /// Readers sharing, writers excluding, seen from two tasks.
 fn share_and_exclude() -> (bool, bool, bool, bool, i32) {

@@ -6,6 +6,8 @@ use forkwait::sync::{Arc, Mutex};
 use forkwait::{Checker, FindingKind, Strategy, fork, wait};
 use std::time::Duration;
 
+mod common;
+
 fn kinds(r: &forkwait::Report) -> Vec<FindingKind> {
     r.findings().iter().map(|f| f.kind()).collect()
 }
@@ -145,27 +147,12 @@ fn probe_stuck_task() {
 
 #[test]
 fn a_task_stuck_between_scheduling_points_is_named() {
-    let mut child = std::process::Command::new(std::env::current_exe().unwrap())
-        .args(["--ignored", "--exact", "probe_stuck_task", "--nocapture"])
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    let deadline = std::time::Instant::now() + Duration::from_secs(30);
-    while child.try_wait().unwrap().is_none() {
-        if std::time::Instant::now() > deadline {
-            let _ = child.kill();
-            panic!("the probe hung");
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    let out = child.wait_with_output().unwrap();
-    let err = String::from_utf8_lossy(&out.stderr);
+    let (err, passed) = common::probe("probe_stuck_task");
     // Before: a silent hang. Now the stuck task and its last scheduling point.
     assert!(
         err.contains("watchdog: task 1 has reached no scheduling point"),
         "{err}"
     );
     assert!(err.contains("tests/verdicts.rs:"), "{err}");
-    assert!(out.status.success(), "{err}");
+    assert!(passed, "{err}");
 }
