@@ -19,7 +19,7 @@
 //! });
 //! ```
 
-mod checker;
+mod check;
 pub(crate) mod coro;
 pub(crate) mod exec;
 mod hb;
@@ -30,7 +30,7 @@ mod schedule;
 mod scheduler;
 mod watchdog;
 
-pub use self::checker::{Checker, replay};
+pub use self::check::{Checker, replay};
 pub use self::exec::{AccessKind, SourceSpan};
 pub use self::report::{Finding, FindingKind, Outcome, Report};
 pub use self::schedule::{Schedule, TOKEN_PREFIX, TokenError};
@@ -183,7 +183,7 @@ where
                 std::panic::resume_unwind(p);
             }
             let r: std::thread::Result<T> = Err(p);
-            let (msg, at) = checker::take_last_panic();
+            let (msg, at) = check::take_last_panic();
             exec::note_panic(msg, at);
             *out.lock().unwrap_or_else(|e| e.into_inner()) = Some(r);
             return;
