@@ -28,7 +28,7 @@
 
 use super::coro::{self, Coro, TaskYielder};
 use super::overflow;
-use super::scheduler::Scheduler;
+use super::sched::Scheduler;
 use crate::sim::WaitPolicy;
 use std::cell::{Cell, RefCell};
 use std::panic::Location;

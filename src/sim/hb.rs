@@ -33,9 +33,10 @@
 //!
 //! # Purity
 //!
-//! A write by forked task `w` to an object is *impure* unless the object was created by a
-//! forked task that is `w` itself or one of its ancestors (state belongs to the task that
-//! created it and its descendants). State created by the closure under test (task 0 — the
+//! A write by forked task `w` to an object is *impure* unless the object is of class
+//! `Input` and was created by a forked task that is `w` itself or one of its ancestors
+//! (state belongs to the task that created it and its descendants; a module attribute or
+//! a global is nobody's own, whoever created it), or it was allow-listed. State created by the closure under test (task 0 — the
 //! caller: inputs and module attributes) or outside the execution (globals) is never a
 //! forked task's own. The finding is classified by the object's
 //! [`StateClass`](crate::sync::StateClass), global for state from outside the execution.
@@ -319,4 +320,119 @@ fn check_purity(s: &ExecState, out: &mut Analysis, o: ObjId, t: TaskId, site: Wh
         site,
         class,
     });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn vc(pairs: &[(TaskId, u32)]) -> Vc {
+        Vc(pairs.to_vec())
+    }
+
+    #[test]
+    fn join_is_the_pointwise_maximum_and_stays_sorted() {
+        let mut a = vc(&[(0, 3), (2, 1), (5, 4)]);
+        a.join(&vc(&[(1, 2), (2, 7), (6, 1)]));
+        assert_eq!(a.0, vec![(0, 3), (1, 2), (2, 7), (5, 4), (6, 1)]);
+        let before = a.0.clone();
+        a.join(&Vc::default());
+        assert_eq!(a.0, before);
+        assert_eq!(a.get(4), 0);
+        a.tick(4);
+        assert_eq!(a.get(4), 1);
+    }
+
+    fn seen(task: TaskId, clock: u32, step: u32) -> Seen {
+        Seen { task, clock, step }
+    }
+
+    #[test]
+    fn unordered_writes_race_and_ordered_ones_do_not() {
+        let mut out = Analysis::default();
+        let mut loc = Loc::default();
+        // Task 1 writes at clock 1; task 2, which has seen nothing of task 1, writes.
+        access(
+            &mut loc,
+            &vc(&[(1, 1)]),
+            seen(1, 1, 0),
+            AccessKind::Write,
+            0,
+            &mut out,
+        );
+        access(
+            &mut loc,
+            &vc(&[(2, 1)]),
+            seen(2, 1, 1),
+            AccessKind::Write,
+            0,
+            &mut out,
+        );
+        assert_eq!(out.races.len(), 1);
+        // Task 3 has seen task 2's write (its clock knows 2@1): no race.
+        access(
+            &mut loc,
+            &vc(&[(2, 1), (3, 1)]),
+            seen(3, 1, 2),
+            AccessKind::Write,
+            0,
+            &mut out,
+        );
+        assert_eq!(out.races.len(), 1);
+    }
+
+    #[test]
+    fn concurrent_reads_share_and_a_later_unordered_write_races_with_both() {
+        let mut out = Analysis::default();
+        let mut loc = Loc::default();
+        access(
+            &mut loc,
+            &vc(&[(1, 1)]),
+            seen(1, 1, 0),
+            AccessKind::Read,
+            0,
+            &mut out,
+        );
+        access(
+            &mut loc,
+            &vc(&[(2, 1)]),
+            seen(2, 1, 1),
+            AccessKind::Read,
+            0,
+            &mut out,
+        );
+        assert!(out.races.is_empty(), "reads commute");
+        assert_eq!(loc.reads.len(), 2, "read-shared");
+        access(
+            &mut loc,
+            &vc(&[(3, 1)]),
+            seen(3, 1, 2),
+            AccessKind::Write,
+            0,
+            &mut out,
+        );
+        assert_eq!(out.races.len(), 2);
+    }
+
+    #[test]
+    fn same_epoch_accesses_take_the_fast_path_without_findings() {
+        let mut out = Analysis::default();
+        let mut loc = Loc::default();
+        for step in 0..5 {
+            access(
+                &mut loc,
+                &vc(&[(1, 1)]),
+                seen(1, 1, step),
+                AccessKind::Write,
+                0,
+                &mut out,
+            );
+        }
+        assert!(out.races.is_empty());
+        assert_eq!(
+            loc.write.map(|w| w.step),
+            Some(4),
+            "the last write is remembered"
+        );
+    }
 }

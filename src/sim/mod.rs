@@ -26,8 +26,8 @@ mod hb;
 mod overflow;
 mod persist;
 mod report;
+mod sched;
 mod schedule;
-mod scheduler;
 mod watchdog;
 
 pub use self::check::{Checker, replay};

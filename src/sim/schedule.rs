@@ -208,3 +208,35 @@ fn get_varint(b: &[u8], pos: &mut usize) -> Option<u64> {
     }
     None
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tokens_round_trip_with_choices_and_fingerprint() {
+        for choices in [vec![], vec![0], vec![1, 0, 300, 7, 2], (0..1000).collect()] {
+            let s = Schedule::with_fingerprint(choices.clone(), 0xDEAD_BEEF_1234);
+            let t = s.to_token();
+            assert!(t.starts_with(TOKEN_PREFIX));
+            assert!(!t.contains(char::is_whitespace), "one line: {t}");
+            let back = Schedule::from_token(&t).unwrap();
+            assert_eq!(back.choices(), &choices[..]);
+            assert_eq!(back.fingerprint(), 0xDEAD_BEEF_1234);
+        }
+    }
+
+    #[test]
+    fn a_corrupted_or_foreign_token_is_an_error() {
+        let t = Schedule::with_fingerprint(vec![1, 2, 3], 9).to_token();
+        // Flip one character of the body: the checksum catches it.
+        let mut bad: Vec<char> = t.chars().collect();
+        let i = bad.len() - 3;
+        bad[i] = if bad[i] == 'A' { 'B' } else { 'A' };
+        let bad: String = bad.into_iter().collect();
+        assert!(Schedule::from_token(&bad).is_err());
+        assert!(Schedule::from_token("fw9:AAAA").is_err());
+        assert!(Schedule::from_token("").is_err());
+        assert!(Schedule::from_token(&t[..t.len() - 4]).is_err());
+    }
+}

@@ -4,8 +4,8 @@ use super::Checker;
 use super::findings::{Acc, PendingFinding};
 use super::run::{RunResult, choices_of};
 use crate::sim::report::FindingKind;
+use crate::sim::sched::{ReplaySched, Scheduler};
 use crate::sim::schedule::Schedule;
-use crate::sim::scheduler::{ReplaySched, Scheduler};
 use std::fmt::Debug;
 
 impl Checker {
