@@ -1,0 +1,327 @@
+//! What tasks do at scheduling points: fork, wait, access, the locks, blocking on an
+//! object and notifying it. Each is a step of the execution's log.
+
+use super::*;
+use crate::sim::overflow;
+
+/// A scheduling point of the current task: records `op`, then lets the scheduler decide
+/// who runs next (possibly suspending this task).
+#[inline]
+pub(crate) fn point(op: Op, site: Site) {
+    point_with(|_| op, site)
+}
+
+/// [`point`], with the operation computed from the state inside the same borrow (an
+/// access resolves its object there). `op` is not called while tearing down.
+pub(crate) fn point_with(op: impl FnOnce(&mut ExecState) -> Op, site: Site) {
+    let y = with(|s| {
+        if s.tearing_down {
+            return None;
+        }
+        if overflow::near_limit() {
+            return Some(s.stack_exhausted());
+        }
+        let op = op(s);
+        let at = s.here(site);
+        s.record(op, at);
+        s.after_point()
+    });
+    if let Some(y) = y {
+        suspend(y);
+    }
+}
+
+/// The first step of a task, attributed to its fork site.
+pub(super) fn start_point(t: TaskId) {
+    let y = with(|s| {
+        let at = s.tasks[t as usize].site;
+        s.record(Op::Start, at);
+        s.after_point()
+    });
+    if let Some(y) = y {
+        suspend(y);
+    }
+}
+
+/// Records an access to instrumented state, as a scheduling point.
+#[inline]
+pub(crate) fn access(obj: ObjId, kind: AccessKind, site: Site) {
+    point(Op::Access(obj, kind), site);
+}
+
+/// Blocks the current task on `b` until it is woken and scheduled again.
+fn block(b: Block) {
+    let y = with(|s| {
+        let cur = s.current;
+        s.set_blocked(cur, b);
+        if let Block::Wait(t) = b {
+            s.tasks[t as usize].waiters.push(cur);
+        }
+        s.next = s.choose();
+        s.tasks[cur as usize].yielder
+    });
+    suspend(y);
+}
+
+/// Forks a simulated task running `body`; returns its id. A scheduling point.
+pub(crate) fn fork(body: Box<dyn FnOnce()>, site: Site) -> TaskId {
+    let id = with(|s| {
+        let parent = s.current;
+        s.new_task(Some(parent), site, body)
+    });
+    point(Op::Fork(id), site);
+    id
+}
+
+/// Waits until task `t` is done. A scheduling point.
+pub(crate) fn wait(t: TaskId, site: Site) {
+    point(Op::Wait(t), site);
+    loop {
+        let done = with(|s| s.tearing_down || s.tasks[t as usize].phase == Phase::Done);
+        if done {
+            break;
+        }
+        block(Block::Wait(t));
+    }
+    log(Op::Joined(t), site);
+    with(|s| s.tasks[t as usize].waited = true);
+}
+
+/// Records a step that is not a scheduling point.
+pub(crate) fn log(op: Op, site: Site) {
+    with(|s| {
+        if !s.tearing_down {
+            let at = s.here(site);
+            s.record(op, at);
+        }
+    });
+}
+
+/// Whether task `t` has finished.
+pub(crate) fn is_done(t: TaskId) -> bool {
+    with(|s| s.tasks[t as usize].phase == Phase::Done)
+}
+
+/// The future of task `t` was dropped without `wait`.
+pub(crate) fn detach(t: TaskId) {
+    with(|s| {
+        // A future dropped by the harness unwinding an aborted execution was not dropped
+        // by the program: no `UnwaitedFuture` or `LostError` from teardown.
+        if !s.tearing_down {
+            s.tasks[t as usize].detached = true;
+        }
+    });
+}
+
+/// Whether the current task can take lock `m` now (`shared`: for reading).
+fn can_take(o: &ObjInfo, shared: bool) -> bool {
+    o.owner.is_none() && (shared || o.readers.is_empty())
+}
+
+fn take(o: &mut ObjInfo, cur: TaskId, shared: bool) {
+    if shared {
+        o.readers.push(cur);
+    } else {
+        o.owner = Some(cur);
+    }
+}
+
+/// Acquires lock `m` for the current task, exclusively or (`shared`) for reading,
+/// blocking while it cannot. A re-entrant acquisition is a deadlock (a self-edge).
+pub(crate) fn lock(m: ObjId, shared: bool, site: Site) {
+    let kind = if shared {
+        AccessKind::LockShared
+    } else {
+        AccessKind::Lock
+    };
+    access(m, kind, site);
+    loop {
+        let acquired = with(|s| {
+            if s.tearing_down {
+                return true;
+            }
+            let cur = s.current;
+            let o = &mut s.objects[m as usize];
+            if can_take(o, shared) {
+                take(o, cur, shared);
+                return true;
+            }
+            // Held (by us, re-entrantly, too: a self-edge `deadlock` reports). A release
+            // empties the list, so a task is in it at most once.
+            o.waiters.push(cur);
+            false
+        });
+        if acquired {
+            log(Op::Acquired(m), site);
+            return;
+        }
+        block(Block::Lock(m));
+    }
+}
+
+/// Tries to acquire lock `m` without blocking (a scheduling point either way).
+pub(crate) fn try_lock(m: ObjId, shared: bool, site: Site) -> bool {
+    let kind = if shared {
+        AccessKind::LockShared
+    } else {
+        AccessKind::Lock
+    };
+    access(m, kind, site);
+    let acquired = with(|s| {
+        if s.tearing_down {
+            return true;
+        }
+        let cur = s.current;
+        let o = &mut s.objects[m as usize];
+        let ok = can_take(o, shared);
+        if ok {
+            take(o, cur, shared);
+        }
+        ok
+    });
+    if acquired {
+        log(Op::Acquired(m), site);
+    }
+    acquired
+}
+
+/// Releases lock `m` (held exclusively, or `shared` by a reader) and wakes the tasks
+/// waiting for it (not a choice point).
+pub(crate) fn unlock(m: ObjId, shared: bool, site: Site) {
+    with(|s| {
+        if s.tearing_down {
+            return;
+        }
+        let at = s.here(site);
+        let kind = if shared {
+            AccessKind::UnlockShared
+        } else {
+            AccessKind::Unlock
+        };
+        s.record(Op::Access(m, kind), at);
+        let cur = s.current;
+        let o = &mut s.objects[m as usize];
+        if shared {
+            if let Some(i) = o.readers.iter().position(|&r| r == cur) {
+                o.readers.swap_remove(i);
+            }
+        } else {
+            o.owner = None;
+        }
+        let waiters = std::mem::take(&mut o.waiters);
+        for w in waiters {
+            s.set_ready(w);
+        }
+    });
+}
+
+/// Blocks the current task on object `o` until [`notify`] wakes it or (as `how` allows)
+/// the scheduler ends the block unnotified. Returns whether it was notified. Not a
+/// scheduling point of its own: callers make the operation that decided to block one.
+pub(crate) fn block_on(o: ObjId, how: Wakeable) -> bool {
+    let blocked = with(|s| {
+        if s.tearing_down {
+            return false;
+        }
+        let cur = s.current;
+        s.tasks[cur as usize].woke_unnotified = false;
+        s.objects[o as usize].waiters.push(cur);
+        true
+    });
+    if !blocked {
+        return true;
+    }
+    block(Block::On(o, how));
+    with(|s| {
+        let cur = s.current as usize;
+        !std::mem::take(&mut s.tasks[cur].woke_unnotified)
+    })
+}
+
+/// Wakes the tasks blocked on object `o` (all of them, or one: which one is a scheduling
+/// choice when several wait). Returns how many it woke. Not a scheduling point.
+pub(crate) fn notify(o: ObjId, all: bool) -> usize {
+    with(|s| {
+        if s.tearing_down {
+            return 0;
+        }
+        let waiting = s.objects[o as usize].waiters.len();
+        if waiting == 0 {
+            return 0;
+        }
+        if all || waiting == 1 {
+            let waiters = std::mem::take(&mut s.objects[o as usize].waiters);
+            for w in waiters {
+                s.set_ready(w);
+            }
+            return waiting;
+        }
+        let mut options = std::mem::take(&mut s.objects[o as usize].waiters);
+        options.sort_unstable();
+        // SAFETY: as in `choose`: the scheduler outlives the execution and is not used
+        // re-entrantly.
+        let sched = unsafe { &mut *s.sched };
+        let i = match sched.choose(&options, None, s.choices.len()) {
+            Ok(i) => i,
+            Err(msg) => {
+                s.abort.get_or_insert(Abort::Stale(msg));
+                0
+            }
+        };
+        s.choices.push(Choice {
+            index: i as u32,
+            options: options.len() as u32,
+            current: None,
+        });
+        let woken = options.remove(i);
+        s.objects[o as usize].waiters = options;
+        s.set_ready(woken);
+        1
+    })
+}
+
+/// Whether any task is blocked on object `o`.
+pub(crate) fn has_waiters(o: ObjId) -> bool {
+    with(|s| !s.objects[o as usize].waiters.is_empty())
+}
+
+/// What blocked task `t` waits for, for deadlock reports (`None` if it is not blocked).
+pub(crate) fn blocked_on(s: &ExecState, t: TaskId) -> Option<String> {
+    let Phase::Blocked(b) = s.tasks[t as usize].phase else {
+        return None;
+    };
+    let obj = |o: ObjId| {
+        let info = &s.objects[o as usize];
+        format!("the {} created at {}", info.kind.name(), info.site)
+    };
+    Some(match b {
+        Block::Wait(u) => format!("waits for task {u} to end"),
+        Block::Lock(m) => {
+            let info = &s.objects[m as usize];
+            let holders: Vec<String> = info
+                .owner
+                .iter()
+                .chain(info.readers.iter())
+                .map(|h| format!("task {h}"))
+                .collect();
+            format!("waits to lock {} (held by {})", obj(m), holders.join(", "))
+        }
+        Block::On(o, _) => {
+            let what = match s.objects[o as usize].kind {
+                ObjKind::Condvar => "a notification on",
+                ObjKind::Channel => "a message or room on",
+                ObjKind::Barrier => "the other tasks at",
+                _ => "",
+            };
+            format!("waits for {what} {}", obj(o))
+        }
+    })
+}
+
+/// Records a panic of the current task (called by its body wrapper).
+pub(crate) fn note_panic(msg: String, at: String) {
+    with(|s| {
+        let cur = s.current as usize;
+        s.tasks[cur].panic = Some((msg, at));
+    });
+}
