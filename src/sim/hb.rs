@@ -143,6 +143,8 @@ pub(crate) struct Impure {
     pub task: TaskId,
     pub site: Where,
     pub class: StateClass,
+    /// Who created the object (`None`: outside the execution).
+    pub creator: Option<TaskId>,
 }
 
 /// What the analysis found in one execution.
@@ -164,12 +166,67 @@ fn is_ancestor_or_self(s: &ExecState, anc: TaskId, mut t: TaskId) -> bool {
     }
 }
 
+/// The lowest common ancestor of tasks `a` and `b` (`depth` of every task given).
+fn lca(s: &ExecState, depth: &[u32], mut a: TaskId, mut b: TaskId) -> TaskId {
+    let up = |t: TaskId| s.tasks[t as usize].parent.unwrap_or(0);
+    while depth[a as usize] > depth[b as usize] {
+        a = up(a);
+    }
+    while depth[b as usize] > depth[a as usize] {
+        b = up(b);
+    }
+    while a != b {
+        a = up(a);
+        b = up(b);
+    }
+    a
+}
+
+/// The creators of objects whose creator is inferred (made by a `const fn new` on the
+/// heap): the lowest common ancestor of every task that used the object. The real
+/// creator is an ancestor of each user (state reaches a task only through what its
+/// ancestors hand it), so this is the deepest creator consistent with the execution:
+/// it never reports a write as impure that another consistent creator would accept (no
+/// false alarm); it misses an impure write when the creator never touched the object and
+/// one task's subtree used it alone.
+fn inferred_creators(s: &ExecState) -> Option<Vec<Option<TaskId>>> {
+    if !s.objects.iter().any(|o| o.inferred_creator) {
+        return None;
+    }
+    let mut depth = vec![0u32; s.tasks.len()];
+    for (i, t) in s.tasks.iter().enumerate() {
+        // Parents have smaller ids: their depth is known.
+        depth[i] = t.parent.map_or(0, |p| depth[p as usize] + 1);
+    }
+    let mut users: Vec<Option<TaskId>> = vec![None; s.objects.len()];
+    for step in &s.steps {
+        let o = match step.op {
+            Op::Access(o, _) | Op::Acquired(o) => o,
+            _ => continue,
+        };
+        if !s.objects[o as usize].inferred_creator {
+            continue;
+        }
+        let u = &mut users[o as usize];
+        *u = Some(match *u {
+            None => step.task,
+            Some(prev) => lca(s, &depth, prev, step.task),
+        });
+    }
+    Some(users)
+}
+
 /// Runs the happens-before, race and purity analyses over an execution's step log.
 pub(crate) fn analyze(s: &ExecState) -> Analysis {
     let mut out = Analysis::default();
     if !s.accessed {
         return out;
     }
+    let inferred = inferred_creators(s);
+    let creator_of = |o: ObjId| match &inferred {
+        Some(c) if s.objects[o as usize].inferred_creator => c[o as usize].or(Some(0)),
+        _ => s.objects[o as usize].creator,
+    };
     let mut vc: Vec<Vc> = Vec::with_capacity(s.tasks.len());
     vc.resize_with(s.tasks.len(), Vc::default);
     if let Some(v) = vc.get_mut(0) {
@@ -219,7 +276,7 @@ pub(crate) fn analyze(s: &ExecState) -> Analysis {
                 sync[o as usize] = Some(vc[t as usize].clone());
                 vc[t as usize].tick(t);
                 if kind.is_write() {
-                    check_purity(s, &mut out, o, t, step.site);
+                    check_purity(s, &mut out, o, creator_of(o), t, step.site);
                 }
             }
             Op::Access(o, kind) => {
@@ -237,7 +294,7 @@ pub(crate) fn analyze(s: &ExecState) -> Analysis {
                     &mut out,
                 );
                 if kind.is_write() {
-                    check_purity(s, &mut out, o, t, step.site);
+                    check_purity(s, &mut out, o, creator_of(o), t, step.site);
                 }
             }
             Op::Start | Op::End | Op::Wait(_) | Op::Yield => {}
@@ -295,22 +352,29 @@ fn access(loc: &mut Loc, now: &Vc, seen: Seen, kind: AccessKind, obj: ObjId, out
     }
 }
 
-fn check_purity(s: &ExecState, out: &mut Analysis, o: ObjId, t: TaskId, site: Where) {
+fn check_purity(
+    s: &ExecState,
+    out: &mut Analysis,
+    o: ObjId,
+    creator: Option<TaskId>,
+    t: TaskId,
+    site: Where,
+) {
     if t == 0 {
         return; // the closure under test is the caller, not a forked task
     }
     let info = &s.objects[o as usize];
-    if info.creator == Some(t) && info.class == StateClass::Input {
+    if creator == Some(t) && info.class == StateClass::Input {
         return; // its own state: the common case, no ancestry walk
     }
-    let own = match info.creator {
+    let own = match creator {
         Some(0) | None => false,
         Some(c) => info.class == StateClass::Input && is_ancestor_or_self(s, c, t),
     };
     if own || info.allowed {
         return;
     }
-    let class = match info.creator {
+    let class = match creator {
         None => StateClass::Global,
         Some(_) => info.class,
     };
@@ -319,6 +383,7 @@ fn check_purity(s: &ExecState, out: &mut Analysis, o: ObjId, t: TaskId, site: Wh
         task: t,
         site,
         class,
+        creator,
     });
 }
 

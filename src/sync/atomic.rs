@@ -74,12 +74,15 @@ macro_rules! atomic_common {
         }
 
         impl $name {
-            /// A new atomic holding `v` (std's is `const`; this one records its creator for
-            /// the purity analysis: use `new_static` in a `static`).
+            /// A new atomic holding `v` (`const`, as std's; registered with the simulator
+            /// on first use, as `Mutex::new` is).
             #[inline]
             #[track_caller]
-            pub fn new(v: $t) -> Self {
-                Self::with_class(v, StateClass::Input)
+            pub const fn new(v: $t) -> Self {
+                $name {
+                    obj: ObjCell::new_lazy(Location::caller()),
+                    v: std::sync::atomic::$name::new(v),
+                }
             }
 
             /// A new atomic of the given purity class.
@@ -406,11 +409,14 @@ pub struct AtomicPtr<T> {
 }
 
 impl<T> AtomicPtr<T> {
-    /// A new atomic pointer.
+    /// A new atomic pointer (`const`, as std's).
     #[inline]
     #[track_caller]
-    pub fn new(p: *mut T) -> Self {
-        Self::with_class(p, StateClass::Input)
+    pub const fn new(p: *mut T) -> Self {
+        AtomicPtr {
+            obj: ObjCell::new_lazy(Location::caller()),
+            v: std::sync::atomic::AtomicPtr::new(p),
+        }
     }
 
     /// A new atomic pointer of the given purity class.

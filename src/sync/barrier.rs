@@ -63,24 +63,21 @@ impl BarrierWaitResult {
 }
 
 impl Barrier {
-    /// A barrier for `n` tasks (`0` and `1` never block).
+    /// A barrier for `n` tasks (`0` and `1` never block); `const`, as std's.
     ///
     /// ```
     /// let b = forkwait::sync::Barrier::new(0);
     /// assert!(b.wait().is_leader());
     /// ```
-    #[inline]
     #[track_caller]
-    pub fn new(n: usize) -> Barrier {
-        let site = Location::caller();
+    pub const fn new(n: usize) -> Barrier {
         Barrier {
             // The barrier's own bookkeeping is not the program's state: no purity finding.
-            state: Mutex::new(BarrierState {
+            state: Mutex::new_static_allowed(BarrierState {
                 count: 0,
                 generation: 0,
-            })
-            .impurity_allowed(),
-            cvar: Condvar::of_kind(ObjKind::Barrier, site),
+            }),
+            cvar: Condvar::of_kind(ObjKind::Barrier, Location::caller()),
             n,
         }
     }

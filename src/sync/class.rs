@@ -50,6 +50,12 @@ pub(crate) struct ObjCell {
     pub(crate) class: StateClass,
     /// Impure writes to it are accepted (allow-listed).
     allowed: bool,
+    /// Made by a `const fn new` (std's signature), which can register nothing: where it
+    /// was created. Its first use in an execution registers it as `class` state, created
+    /// by the task on whose stack it lies; on the heap its creator is inferred after the
+    /// execution (see `hb.rs`). `None`: a `new_static` (global), or registered eagerly at
+    /// creation.
+    lazy_site: Option<&'static Location<'static>>,
 }
 
 /// Whether the current thread runs under the simulator.
@@ -76,6 +82,17 @@ impl ObjCell {
             packed: AtomicU64::new(packed),
             class,
             allowed: false,
+            lazy_site: None,
+        }
+    }
+
+    /// For a `const fn new` made at `site` (see `lazy_site`).
+    pub(crate) const fn new_lazy(site: &'static Location<'static>) -> Self {
+        ObjCell {
+            packed: AtomicU64::new(0),
+            class: StateClass::Input,
+            allowed: false,
+            lazy_site: Some(site),
         }
     }
 
@@ -99,6 +116,7 @@ impl ObjCell {
             packed: AtomicU64::new(0),
             class: StateClass::Global,
             allowed: false,
+            lazy_site: None,
         }
     }
 
@@ -109,11 +127,13 @@ impl ObjCell {
             packed: AtomicU64::new(0),
             class: StateClass::Global,
             allowed: true,
+            lazy_site: None,
         }
     }
 
-    /// The object's id in the current execution (registering it as global if it comes
-    /// from outside the execution).
+    /// The object's id in the current execution (registering it on first use: a
+    /// `const`-made object as described at `lazy_site`, any other one that comes from
+    /// outside the execution as global).
     pub(crate) fn id(
         &self,
         s: &mut exec::ExecState,
@@ -124,7 +144,13 @@ impl ObjCell {
         if p >> 32 == s.epoch as u64 && p != 0 {
             return (p & 0xFFFF_FFFF) as ObjId - 1;
         }
-        let id = s.new_object(kind, site, true, StateClass::Global);
+        let id = match self.lazy_site {
+            Some(made_at) => {
+                let creator = s.stack_owner(self as *const ObjCell as usize);
+                s.new_object_of(kind, made_at, creator, self.class)
+            }
+            None => s.new_object(kind, site, true, StateClass::Global),
+        };
         s.objects[id as usize].allowed = self.allowed;
         self.packed
             .store((s.epoch as u64) << 32 | (id as u64 + 1), Ordering::Relaxed);

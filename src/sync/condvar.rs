@@ -1,6 +1,6 @@
 //! `Condvar`, shaped like `std::sync::Condvar`.
 
-use super::class::{ObjCell, StateClass, in_sim};
+use super::class::{ObjCell, in_sim};
 use super::mutex::MutexGuard;
 use crate::sim::AccessKind;
 use crate::sim::exec::{self, ObjKind, Wakeable};
@@ -76,15 +76,15 @@ impl WaitTimeoutResult {
 }
 
 impl Condvar {
-    /// A new condition variable.
+    /// A new condition variable (`const`, as std's).
     ///
     /// ```
-    /// let c = forkwait::sync::Condvar::new();
-    /// c.notify_all(); // nobody waits: nothing happens
+    /// static CV: forkwait::sync::Condvar = forkwait::sync::Condvar::new();
+    /// CV.notify_all(); // nobody waits: nothing happens
     /// ```
     #[inline]
     #[track_caller]
-    pub fn new() -> Condvar {
+    pub const fn new() -> Condvar {
         Self::of_kind(ObjKind::Condvar, Location::caller())
     }
 
@@ -111,9 +111,9 @@ impl Condvar {
     }
 
     /// A condvar that reports itself as `kind` (a barrier's) in deadlock reports.
-    pub(super) fn of_kind(kind: ObjKind, site: &'static Location<'static>) -> Condvar {
+    pub(super) const fn of_kind(kind: ObjKind, site: &'static Location<'static>) -> Condvar {
         Condvar {
-            obj: ObjCell::new(kind, site, StateClass::Input),
+            obj: ObjCell::new_lazy(site),
             kind,
             inner: std::sync::Condvar::new(),
         }

@@ -26,11 +26,14 @@
 //!
 //! Differences from std, each for a reason:
 //!
-//! * `Mutex::new`, `RwLock::new` and the atomics' `new` are not `const`: they record which
-//!   task created the state and where, which the purity analysis needs. In a `static`, use
-//!   `new_static` (a `const fn`; the state is then global; `Condvar` and `Barrier` have
-//!   one too). `Once::new`, `OnceLock::new` and `LazyLock::new` stay `const` (they mostly
-//!   live in statics).
+//!
+//! * Nothing about construction: every `new` is `const`, as std's, so statics port
+//!   unchanged. Such state is registered with the simulator on its first use: created by
+//!   the task on whose stack it lies, or — on the heap, or in a `static` — by the lowest
+//!   common ancestor of the tasks that use it (the deepest creator consistent with the
+//!   execution, so no false impure write; a write is missed only when the creator never
+//!   touches the state and one task's subtree uses it alone). `with_class`, `attribute`
+//!   and `global` record the creating task exactly, and `new_static` marks global state.
 //! * `WaitTimeoutResult` and `BarrierWaitResult` are this module's own types (std's have
 //!   no public constructor); their methods are std's.
 //!

@@ -62,19 +62,28 @@ pub struct MutexGuard<'a, T: ?Sized + 'a> {
 }
 
 impl<T> Mutex<T> {
-    /// A new unlocked mutex.
+    /// A new unlocked mutex (`const`, as std's: it may initialize a `static`).
     ///
-    /// (std's `Mutex::new` is `const`; this one records where the mutex was created and
-    /// by which task, for the purity analysis. Use [`Mutex::new_static`] in a `static`.)
+    /// Under the simulator it is registered on its first use in an execution: as state
+    /// of the task on whose stack it lies, else of the caller (task 0) — so a forked task
+    /// writing through it is an impure write (a warning: see
+    /// [`Checker::strict_purity`](crate::Checker::strict_purity)). A mutex that is a
+    /// module attribute or a global says so with [`Mutex::attribute`] or
+    /// [`Mutex::global`].
     ///
     /// ```
+    /// static M: forkwait::sync::Mutex<u32> = forkwait::sync::Mutex::new(0);
+    /// *M.lock().unwrap() += 1;
     /// let m = forkwait::sync::Mutex::new("v");
     /// assert_eq!(*m.lock().unwrap(), "v");
     /// ```
     #[inline]
     #[track_caller]
-    pub fn new(v: T) -> Self {
-        Self::with_class(v, StateClass::Input)
+    pub const fn new(v: T) -> Self {
+        Mutex {
+            obj: ObjCell::new_lazy(Location::caller()),
+            inner: std::sync::Mutex::new(v),
+        }
     }
 
     /// A new mutex of the given class (see [`StateClass`]).

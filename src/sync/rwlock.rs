@@ -61,16 +61,20 @@ pub struct RwLockWriteGuard<'a, T: ?Sized + 'a> {
 }
 
 impl<T> RwLock<T> {
-    /// A new unlocked `RwLock`.
+    /// A new unlocked `RwLock` (`const`, as std's; registered with the simulator on first
+    /// use, as [`Mutex::new`](super::Mutex::new) is).
     ///
     /// ```
-    /// let l = forkwait::sync::RwLock::new(0);
-    /// assert_eq!(*l.read().unwrap(), 0);
+    /// static L: forkwait::sync::RwLock<u8> = forkwait::sync::RwLock::new(0);
+    /// assert_eq!(*L.read().unwrap(), 0);
     /// ```
     #[inline]
     #[track_caller]
-    pub fn new(v: T) -> Self {
-        Self::with_class(v, StateClass::Input)
+    pub const fn new(v: T) -> Self {
+        RwLock {
+            obj: ObjCell::new_lazy(Location::caller()),
+            inner: std::sync::RwLock::new(v),
+        }
     }
 
     /// A new `RwLock` of the given class (see [`StateClass`]).

@@ -306,7 +306,7 @@ impl Acc {
             let warning = through_sync && !c.strict_purity;
             self.push_as(FindingKind::ImpureWrite, warning, key, &schedule, || {
                 let obj = &s.objects[imp.obj as usize];
-                let owner = match obj.creator {
+                let owner = match imp.creator {
                     None => "outside the program".to_string(),
                     Some(0) => "the caller (task 0)".to_string(),
                     Some(t) => format!("task {t}"),

@@ -255,6 +255,9 @@ impl ObjKind {
 pub(crate) struct ObjInfo {
     /// The task that created it; `None` for state created outside the execution (global).
     pub creator: Option<TaskId>,
+    /// Made by a `const fn` and not found on a task's stack: its creator is inferred by
+    /// the analysis (the lowest common ancestor of the tasks that used it).
+    pub inferred_creator: bool,
     pub site: Where,
     pub kind: ObjKind,
     pub class: crate::sync::StateClass,
@@ -514,6 +517,7 @@ impl ExecState {
         let site = self.here(site);
         self.objects.push(ObjInfo {
             creator: if global { None } else { Some(self.current) },
+            inferred_creator: false,
             site,
             kind,
             class,
@@ -523,6 +527,39 @@ impl ExecState {
             waiters: Vec::new(),
         });
         id
+    }
+
+    /// Registers an object made by a `const fn` on its first use, at the Rust `site` where
+    /// it was made: created by `creator` if known (it lies on that task's stack), else to
+    /// be inferred by the analysis.
+    pub(crate) fn new_object_of(
+        &mut self,
+        kind: ObjKind,
+        site: Site,
+        creator: Option<TaskId>,
+        class: crate::sync::StateClass,
+    ) -> ObjId {
+        let id = self.new_object(kind, site, false, class);
+        let o = &mut self.objects[id as usize];
+        o.creator = Some(creator.unwrap_or(0));
+        o.inferred_creator = creator.is_none();
+        o.site = Where::Rust(site);
+        id
+    }
+
+    /// The task on whose coroutine stack `addr` lies, if any.
+    pub(crate) fn stack_owner(&self, addr: usize) -> Option<TaskId> {
+        let size = self.cfg.stack_size;
+        self.tasks
+            .iter()
+            .position(|t| {
+                // A finished task's stack may serve a later task: only live ones count.
+                t.phase != Phase::Done
+                    && t.stack_limit != 0
+                    && addr >= t.stack_limit
+                    && addr - t.stack_limit < size
+            })
+            .map(|i| i as TaskId)
     }
 
     fn record(&mut self, op: Op, site: Where) {
