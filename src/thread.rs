@@ -95,6 +95,119 @@ impl<T> std::fmt::Debug for JoinHandle<T> {
     }
 }
 
+/// Scoped tasks, as [`std::thread::scope`]: every task spawned in the scope is joined
+/// before `scope` returns, so tasks may borrow what outlives the scope. Built on
+/// [`forkwait::scope`](crate::scope).
+///
+/// One difference from std: a spawned closure may borrow what lives *outside* the scope
+/// call (`'env`), not locals created inside the scope closure itself.
+///
+/// # Panics
+///
+/// If a task panicked and its handle was not joined, `scope` panics after joining every
+/// task, as std's does.
+///
+/// ```
+/// let mut counts = [0usize; 2];
+/// let words = ["fork", "wait", "scope"];
+/// forkwait::thread::scope(|s| {
+///     let (a, b) = counts.split_at_mut(1);
+///     s.spawn(|| a[0] = words.len());
+///     let h = s.spawn(|| words.iter().map(|w| w.len()).sum::<usize>());
+///     b[0] = h.join().unwrap();
+/// });
+/// assert_eq!(counts, [3, 13]);
+/// ```
+#[track_caller]
+pub fn scope<'env, F, T>(f: F) -> T
+where
+    F: for<'scope> FnOnce(&'scope Scope<'scope, 'env>) -> T,
+{
+    crate::scope(|inner| f(&Scope { inner }))
+}
+
+/// The scope of [`scope`], as `std::thread::Scope`.
+///
+/// ```
+/// forkwait::thread::scope(|s| {
+///     let h = s.spawn(|| 1 + 1);
+///     assert_eq!(h.join().unwrap(), 2);
+/// });
+/// ```
+pub struct Scope<'scope, 'env: 'scope> {
+    inner: &'scope crate::Scope<'env>,
+}
+
+impl<'scope, 'env> Scope<'scope, 'env> {
+    /// Spawns a task in the scope, as `std::thread::Scope::spawn`.
+    ///
+    /// ```
+    /// let v = vec![1, 2, 3];
+    /// let total = forkwait::thread::scope(|s| s.spawn(|| v.iter().sum::<i32>()).join());
+    /// assert_eq!(total.unwrap(), 6);
+    /// ```
+    #[track_caller]
+    pub fn spawn<F, T>(&'scope self, f: F) -> ScopedJoinHandle<'scope, T>
+    where
+        F: FnOnce() -> T + Send + 'env,
+        T: Send + 'env,
+    {
+        ScopedJoinHandle(self.inner.fork(f))
+    }
+}
+
+impl std::fmt::Debug for Scope<'_, '_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Scope").finish_non_exhaustive()
+    }
+}
+
+/// A handle to a task spawned in a [`scope`], as `std::thread::ScopedJoinHandle`.
+///
+/// ```
+/// forkwait::thread::scope(|s| {
+///     let h = s.spawn(|| -> u8 { panic!("no") });
+///     assert!(h.join().is_err());
+/// });
+/// ```
+#[must_use = "an unjoined scoped task is joined when the scope ends"]
+pub struct ScopedJoinHandle<'scope, T>(crate::ScopedFuture<'scope, T>);
+
+impl<T> ScopedJoinHandle<'_, T> {
+    /// Waits for the task and returns its value, or its panic payload as `Err`.
+    ///
+    /// # Errors
+    ///
+    /// The task's panic payload, if it panicked.
+    ///
+    /// ```
+    /// forkwait::thread::scope(|s| assert_eq!(s.spawn(|| 5).join().unwrap(), 5));
+    /// ```
+    #[track_caller]
+    pub fn join(self) -> std::thread::Result<T> {
+        self.0.try_wait().map_err(|p| p.into_payload())
+    }
+
+    /// Whether the task has finished.
+    ///
+    /// ```
+    /// forkwait::thread::scope(|s| {
+    ///     let h = s.spawn(|| 1);
+    ///     let _ = h.is_finished();
+    ///     h.join().unwrap();
+    /// });
+    /// ```
+    pub fn is_finished(&self) -> bool {
+        self.0.is_done()
+    }
+}
+
+impl<T> std::fmt::Debug for ScopedJoinHandle<'_, T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ScopedJoinHandle").finish_non_exhaustive()
+    }
+}
+
 /// An explicit scheduling point, as [`std::thread::yield_now`] (see
 /// [`forkwait::yield_now`](crate::yield_now)).
 ///

@@ -289,3 +289,19 @@ fn mutex_guarded_flag_with_atomic_done() {
         assert_eq!(data.lock().unwrap().len(), 1);
     });
 }
+
+/// `std::thread::scope` ported by changing the import to `forkwait::thread`.
+#[test]
+fn scoped_threads_pattern() {
+    // use std::thread;  →  use forkwait::thread;
+    use forkwait::thread;
+    forkwait::check(|| {
+        let data = [1u64, 2, 3, 4];
+        let (a, b) = data.split_at(2);
+        thread::scope(|s| {
+            let left = s.spawn(|| a.iter().sum::<u64>());
+            let right = s.spawn(|| b.iter().sum::<u64>());
+            left.join().unwrap() + right.join().unwrap()
+        })
+    });
+}
