@@ -65,6 +65,7 @@
 
 pub mod cli;
 mod future;
+pub mod hooks;
 pub mod model;
 pub mod runtime;
 mod scope;
@@ -176,38 +177,6 @@ where
 #[track_caller]
 pub fn wait<T>(fut: Future<T>) -> T {
     fut.wait()
-}
-
-/// Tells forkwait where in an *interpreted* program the current task is, so that
-/// simulated interleavings, findings and trace graphs show that program's lines rather
-/// than the interpreter's (the `.fw` model interpreter calls it before each statement).
-///
-/// ```
-/// let (_, graph) = forkwait::trace(|| {
-///     forkwait::set_source_span("model.fw", 3, 9);
-///     forkwait::wait(forkwait::fork(|| ()))
-/// });
-/// assert!(graph.to_string().contains("model.fw:3:9"));
-/// forkwait::clear_source_span();
-/// ```
-pub fn set_source_span(file: &'static str, line: u32, col: u32) {
-    let span = sim::exec::SourceSpan { file, line, col };
-    match context::current() {
-        Context::Sim => sim::exec::with(|s| s.set_span(Some(span))),
-        _ => runtime::trace::set_span(Some(span)),
-    }
-}
-
-/// Forgets the position set by [`set_source_span`] for the current task.
-///
-/// ```
-/// forkwait::clear_source_span();
-/// ```
-pub fn clear_source_span() {
-    match context::current() {
-        Context::Sim => sim::exec::with(|s| s.set_span(None)),
-        _ => runtime::trace::set_span(None),
-    }
 }
 
 /// An explicit scheduling point: under the simulator another task may run here; on the

@@ -2,8 +2,8 @@
 
 use super::check::model_locations;
 use super::{Format, Mode, ReplayArgs, RunArgs, TraceArgs, WatchArgs, err, load, out};
+use crate::hooks::SourceSpan;
 use crate::model::{Diagnostic, Model, Print, Value};
-use crate::sim::exec::SourceSpan;
 use crate::{Report, Runtime};
 use std::fmt::Write as _;
 use std::sync::Mutex;
@@ -98,8 +98,8 @@ pub(super) const HAZARD_PREFIX: &str = "forkwait: deadlock: waiting on the task 
 pub(super) fn report_hazard(message: &str) -> bool {
     let tx = HAZARD.lock().unwrap_or_else(|e| e.into_inner()).clone();
     let Some(tx) = tx else { return false };
-    let at = crate::runtime::trace::current_span();
-    let live = crate::runtime::trace::live_spans();
+    let at = crate::hooks::current_span();
+    let live = crate::hooks::live_spans();
     let message = message.to_string();
     tx.send(Event::Hazard(Unfinished::Hazard { message, at, live }))
         .is_ok()
@@ -114,7 +114,7 @@ fn watched<R: Send + 'static>(
     watch: WatchArgs,
     job: impl FnOnce() -> R + Send + 'static,
 ) -> Result<R, Unfinished> {
-    crate::runtime::trace::publish_spans();
+    crate::hooks::publish_spans();
     let (tx, rx) = std::sync::mpsc::channel();
     *HAZARD.lock().unwrap_or_else(|e| e.into_inner()) = Some(tx.clone());
     let runner = std::thread::Builder::new()
@@ -125,8 +125,7 @@ fn watched<R: Send + 'static>(
             let _ = tx.send(Event::Done);
             r
         });
-    let lost =
-        |p: Box<dyn std::any::Any + Send>| Unfinished::Lost(crate::future::payload_text(&*p));
+    let lost = |p: Box<dyn std::any::Any + Send>| Unfinished::Lost(crate::hooks::payload_text(&*p));
     let result = match runner {
         Err(e) => Err(Unfinished::Lost(format!("cannot start a thread: {e}"))),
         Ok(handle) => match rx.recv_timeout(Duration::from_secs(watch.timeout)) {
@@ -134,7 +133,7 @@ fn watched<R: Send + 'static>(
             Ok(Event::Done) => handle.join().map_err(lost),
             Ok(Event::Hazard(u)) => Err(u),
             Err(RecvTimeoutError::Timeout) => Err(Unfinished::Stuck {
-                live: crate::runtime::trace::live_spans(),
+                live: crate::hooks::live_spans(),
             }),
             Err(RecvTimeoutError::Disconnected) => Err(match handle.join() {
                 Err(p) => lost(p),

@@ -15,7 +15,7 @@
 //!   (so the simulator reports a `Panic` or `LostError` finding), and `wait` turns that
 //!   panic back into the same located error in the waiter.
 //! * **Source positions.** Before each statement and call, and around `fork`/`wait`, the
-//!   interpreter calls [`crate::set_source_span`], so interleavings, deadlock reports and
+//!   interpreter calls [`crate::hooks::set_source_span`], so interleavings, deadlock reports and
 //!   trace graphs show model lines rather than interpreter lines.
 //! * **Locks.** No `std` lock of the interpreter is ever held across a scheduling point
 //!   (an instrumented access, fork, wait, yield): under the simulator all tasks share one
@@ -90,7 +90,7 @@ impl<'c> Frame<'c> {
     /// The frame of a task's entry (no locals of its own), with the stack limit of the
     /// task starting here.
     pub(crate) fn task() -> Frame<'static> {
-        let limit = if crate::runtime::context::current() == crate::runtime::context::Context::Sim {
+        let limit = if crate::hooks::mode() == crate::hooks::Mode::Simulator {
             super::stack::task_limit(super::MODEL_STACK_SIZE)
         } else {
             super::stack::thread_limit()
@@ -129,7 +129,7 @@ impl Interp {
             .iter()
             .map(|span| {
                 // The cell is created "at" the global's definition, for reports.
-                crate::set_source_span(file, span.line, span.col);
+                crate::hooks::set_source_span(file, span.line, span.col);
                 Shared::global(None)
             })
             .collect();
@@ -153,7 +153,7 @@ impl Interp {
 
     /// Tells the library where the current task is in the model.
     pub(crate) fn at(&self, span: Span) {
-        crate::set_source_span(self.code.file, span.line, span.col);
+        crate::hooks::set_source_span(self.code.file, span.line, span.col);
     }
 
     /// Runs the top-level statements, then `main()`; returns what `main()` returned.

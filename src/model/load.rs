@@ -6,6 +6,7 @@ use super::interp::{Interp, Sink, raise};
 use super::resolve::{Code, resolve};
 use super::snapshot::Snapshot;
 use super::{Program, parse};
+use crate::hooks::{self, Mode};
 use std::collections::BTreeSet;
 use std::fmt;
 use std::path::Path;
@@ -332,18 +333,14 @@ impl Model {
     /// assert_eq!(err.to_string(), "m.fw:3:15: error: list index out of range");
     /// ```
     pub fn try_run_main(&self) -> Result<Snapshot, Diagnostic> {
-        use crate::runtime::context::{self, Context};
-        if context::current() == Context::Eager {
+        if hooks::mode() == Mode::Eager {
             // Eager forks run inline, on this stack: interpret on a thread with room for
             // Python's recursion limit in every task of a fork chain.
             let spawned = std::thread::scope(|s| {
                 std::thread::Builder::new()
                     .name("forkwait-model".into())
                     .stack_size(EAGER_STACK)
-                    .spawn_scoped(s, || {
-                        let _eager = context::enter(Context::Eager);
-                        self.try_run_here()
-                    })
+                    .spawn_scoped(s, || crate::Runtime::eager().run(|| self.try_run_here()))
                     .map(|h| h.join())
             });
             match spawned {
@@ -362,8 +359,8 @@ impl Model {
         self.ran.store(true, Ordering::Relaxed);
         // Under the simulator the span is per task (the end of `main` shows its last line);
         // elsewhere it is per thread, so forget it.
-        if crate::runtime::context::current() != crate::runtime::context::Context::Sim {
-            crate::clear_source_span();
+        if hooks::mode() != Mode::Simulator {
+            crate::hooks::clear_source_span();
         }
         r.map_err(|d| *d)
     }

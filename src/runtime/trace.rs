@@ -254,7 +254,7 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
-/// From now on, the source position (see [`crate::set_source_span`]) of every task
+/// From now on, the source position (see [`crate::hooks::set_source_span`]) of every task
 /// running outside the simulator can be read from another thread with [`live_spans`]: a
 /// watchdog's view of where a stuck program is (`forkwait run --timeout`). Costs an
 /// uncontended lock per `set_source_span`.
