@@ -63,10 +63,8 @@
 
 #![deny(missing_docs)]
 
-pub mod cli;
 mod future;
 pub mod hooks;
-pub mod model;
 pub mod runtime;
 mod scope;
 mod shared_future;

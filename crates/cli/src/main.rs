@@ -1,5 +1,5 @@
 //! The `forkwait` command line (see [`forkwait::cli`]).
 
 fn main() -> std::process::ExitCode {
-    forkwait::cli::main()
+    forkwait_cli::main()
 }
