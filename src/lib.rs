@@ -65,21 +65,24 @@
 
 mod future;
 pub mod hooks;
-pub mod runtime;
+mod runtime;
 mod scope;
 mod shared_future;
-pub mod sim;
+mod sim;
 pub mod sync;
 pub mod thread;
 
 pub use crate::future::{Future, TaskPanic};
-pub use crate::runtime::Runtime;
-pub use crate::runtime::trace::{Graph, trace};
+#[cfg(loom)]
+#[doc(hidden)]
+pub use crate::runtime::__blocking_for_tests;
+pub use crate::runtime::trace::{Graph, Node, NodeKind, trace};
+pub use crate::runtime::{Runtime, lost_panic_count};
 pub use crate::scope::{Scope, ScopedFuture, scope};
 pub use crate::shared_future::SharedFuture;
 pub use crate::sim::{
-    Checker, Finding, FindingKind, Outcome, Report, Schedule, Strategy, TokenError, WaitPolicy,
-    check, replay,
+    Checker, Finding, FindingKind, Outcome, Report, Schedule, Strategy, TOKEN_PREFIX, TokenError,
+    WaitPolicy, check, replay,
 };
 
 use crate::future::Repr;

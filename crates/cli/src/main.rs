@@ -1,4 +1,4 @@
-//! The `forkwait` command line (see [`forkwait::cli`]).
+//! The `forkwait` command line (see [`forkwait_cli`]).
 
 fn main() -> std::process::ExitCode {
     forkwait_cli::main()
