@@ -63,24 +63,26 @@
 
 #![deny(missing_docs)]
 
-pub mod cli;
 mod future;
-pub mod model;
-pub mod runtime;
+pub mod hooks;
+mod runtime;
 mod scope;
 mod shared_future;
-pub mod sim;
+mod sim;
 pub mod sync;
 pub mod thread;
 
 pub use crate::future::{Future, TaskPanic};
-pub use crate::runtime::Runtime;
-pub use crate::runtime::trace::{Graph, trace};
+#[cfg(loom)]
+#[doc(hidden)]
+pub use crate::runtime::__blocking_for_tests;
+pub use crate::runtime::trace::{Graph, Node, NodeKind, trace};
+pub use crate::runtime::{Runtime, lost_panic_count};
 pub use crate::scope::{Scope, ScopedFuture, scope};
 pub use crate::shared_future::SharedFuture;
 pub use crate::sim::{
-    Checker, Finding, FindingKind, Outcome, Report, Schedule, Strategy, TokenError, WaitPolicy,
-    check, replay,
+    Checker, Finding, FindingKind, Outcome, Report, Schedule, Strategy, TOKEN_PREFIX, TokenError,
+    WaitPolicy, check, replay,
 };
 
 use crate::future::Repr;
@@ -176,38 +178,6 @@ where
 #[track_caller]
 pub fn wait<T>(fut: Future<T>) -> T {
     fut.wait()
-}
-
-/// Tells forkwait where in an *interpreted* program the current task is, so that
-/// simulated interleavings, findings and trace graphs show that program's lines rather
-/// than the interpreter's (the `.fw` model interpreter calls it before each statement).
-///
-/// ```
-/// let (_, graph) = forkwait::trace(|| {
-///     forkwait::set_source_span("model.fw", 3, 9);
-///     forkwait::wait(forkwait::fork(|| ()))
-/// });
-/// assert!(graph.to_string().contains("model.fw:3:9"));
-/// forkwait::clear_source_span();
-/// ```
-pub fn set_source_span(file: &'static str, line: u32, col: u32) {
-    let span = sim::exec::SourceSpan { file, line, col };
-    match context::current() {
-        Context::Sim => sim::exec::with(|s| s.set_span(Some(span))),
-        _ => runtime::trace::set_span(Some(span)),
-    }
-}
-
-/// Forgets the position set by [`set_source_span`] for the current task.
-///
-/// ```
-/// forkwait::clear_source_span();
-/// ```
-pub fn clear_source_span() {
-    match context::current() {
-        Context::Sim => sim::exec::with(|s| s.set_span(None)),
-        _ => runtime::trace::set_span(None),
-    }
 }
 
 /// An explicit scheduling point: under the simulator another task may run here; on the

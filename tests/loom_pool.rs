@@ -85,7 +85,7 @@ fn blocked_task_is_compensated_by_a_spare() {
         let rt = Runtime::parallel(1);
         let v = rt.run(move || {
             let a = fork(move || {
-                forkwait::runtime::__blocking_for_tests(|| {
+                forkwait::__blocking_for_tests(|| {
                     let (m, cv) = &*ga;
                     let mut open = m.lock().unwrap();
                     while !*open {

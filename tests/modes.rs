@@ -62,7 +62,7 @@ fn trace_records_nested_forks_as_subgraphs() {
     assert!(indent(inner_line) > indent(outer_line), "{ir}");
     assert!(ir.contains("aten::wait(%0)"), "{ir}");
     assert!(ir.contains("Future[i32]"), "{ir}");
-    let json = g.to_json();
+    let json: serde_json::Value = serde_json::from_str(&g.to_json()).expect("valid JSON");
     assert_eq!(json["nodes"].as_array().unwrap().len(), 4);
     assert!(g.to_dot().contains("n0 -> n3"));
 }

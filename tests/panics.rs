@@ -1,6 +1,6 @@
 //! Panics are caught, keep workers alive, and surface at `wait`.
 
-use forkwait::{Runtime, TaskPanic, fork, runtime::lost_panic_count, wait};
+use forkwait::{Runtime, TaskPanic, fork, lost_panic_count, wait};
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
 mod common;

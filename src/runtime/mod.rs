@@ -273,11 +273,11 @@ static LOST_PANICS: AtomicU64 = AtomicU64::new(0);
 /// Each one has also been printed once to standard error, naming the task's fork site.
 ///
 /// ```
-/// let before = forkwait::runtime::lost_panic_count();
+/// let before = forkwait::lost_panic_count();
 /// forkwait::Runtime::eager().run(|| {
 ///     drop(forkwait::fork(|| -> () { panic!("nobody waits for me") }));
 /// });
-/// assert_eq!(forkwait::runtime::lost_panic_count(), before + 1);
+/// assert_eq!(forkwait::lost_panic_count(), before + 1);
 /// ```
 pub fn lost_panic_count() -> u64 {
     LOST_PANICS.load(Ordering::Relaxed)

@@ -161,31 +161,66 @@ impl Graph {
         out
     }
 
-    /// The graph as JSON: `{"nodes": [{"id", "block", "op", "site", ...}]}`.
+    /// The graph as JSON text: `{"nodes": [{"id", "block", "op", "site", ...}]}` (a fork
+    /// also has `subgraph` and `type`, a wait `waits`: the id of the fork it forces).
     ///
     /// ```
     /// let (_, g) = forkwait::trace(|| forkwait::wait(forkwait::fork(|| 3)));
-    /// let v = g.to_json();
-    /// assert_eq!(v["nodes"][0]["op"], "prim::fork");
-    /// assert_eq!(v["nodes"][1]["waits"], 0);
+    /// let json = g.to_json();
+    /// assert!(json.starts_with(r#"{"nodes":[{"block":0,"id":0,"op":"prim::fork","#));
+    /// assert!(json.contains(r#""op":"aten::wait","#) && json.contains(r#""waits":0}"#));
     /// ```
-    pub fn to_json(&self) -> serde_json::Value {
-        let nodes: Vec<serde_json::Value> = self
-            .nodes
-            .iter()
-            .map(|n| match &n.kind {
-                NodeKind::Fork { block, output_type } => serde_json::json!({
-                    "id": n.id, "block": n.block, "op": "prim::fork",
-                    "subgraph": block, "type": format!("Future[{output_type}]"), "site": n.site,
-                }),
-                NodeKind::Wait { fork } => serde_json::json!({
-                    "id": n.id, "block": n.block, "op": "aten::wait", "waits": fork,
-                    "site": n.site,
-                }),
-            })
-            .collect();
-        serde_json::json!({ "nodes": nodes })
+    pub fn to_json(&self) -> String {
+        let mut out = String::from("{\"nodes\":[");
+        for (i, n) in self.nodes.iter().enumerate() {
+            if i > 0 {
+                out.push(',');
+            }
+            let (id, block, site) = (n.id, n.block, json_str(&n.site));
+            // Keys in sorted order, as a JSON library with ordered maps prints them.
+            let _ = match &n.kind {
+                NodeKind::Fork {
+                    block: sub,
+                    output_type,
+                } => {
+                    let ty = json_str(&format!("Future[{output_type}]"));
+                    write!(
+                        out,
+                        "{{\"block\":{block},\"id\":{id},\"op\":\"prim::fork\",\"site\":{site},\
+                         \"subgraph\":{sub},\"type\":{ty}}}"
+                    )
+                }
+                NodeKind::Wait { fork } => write!(
+                    out,
+                    "{{\"block\":{block},\"id\":{id},\"op\":\"aten::wait\",\"site\":{site},\
+                     \"waits\":{fork}}}"
+                ),
+            };
+        }
+        out.push_str("]}");
+        out
     }
+}
+
+/// `s` as a JSON string literal.
+fn json_str(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 2);
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if (c as u32) < 0x20 => {
+                let _ = write!(out, "\\u{:04x}", c as u32);
+            }
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
 }
 
 impl fmt::Display for Graph {
@@ -254,7 +289,7 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
-/// From now on, the source position (see [`crate::set_source_span`]) of every task
+/// From now on, the source position (see [`crate::hooks::set_source_span`]) of every task
 /// running outside the simulator can be read from another thread with [`live_spans`]: a
 /// watchdog's view of where a stuck program is (`forkwait run --timeout`). Costs an
 /// uncontended lock per `set_source_span`.

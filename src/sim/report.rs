@@ -40,9 +40,18 @@ impl FindingKind {
 
     /// The verdict word of the model language for this kind (`# expect:` headers).
     ///
+    /// Deprecated: the words belong to the model language, and are
+    /// `forkwait_model::verdict(kind)` of the `forkwait-model` crate (this method gives the
+    /// same words and stays for existing callers).
+    ///
     /// ```
+    /// #![allow(deprecated)]
     /// assert_eq!(forkwait::FindingKind::StepLimit.verdict(), Some("livelock"));
     /// ```
+    #[deprecated(
+        since = "0.1.0",
+        note = "model-language words: use `forkwait_model::verdict(kind)` of the forkwait-model crate"
+    )]
     pub fn verdict(self) -> Option<&'static str> {
         Some(match self {
             FindingKind::Nondeterminism => "nondeterministic",

@@ -49,7 +49,7 @@ pub(crate) type ObjId = u32;
 type Site = &'static Location<'static>;
 
 /// A position in the source of an interpreted program (see
-/// [`set_source_span`](crate::set_source_span)).
+/// [`set_source_span`](crate::hooks::set_source_span)).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct SourceSpan {
     /// The program's file, as it should be printed.

@@ -8,7 +8,7 @@ use std::sync::Arc;
 /// `repr` and comparable. The outcome of a simulated run is its `Debug` text.
 ///
 /// ```
-/// use forkwait::model::Snapshot;
+/// use forkwait_model::Snapshot;
 /// let s = Snapshot::List(vec![Snapshot::Int(1), Snapshot::Str("a".into()), Snapshot::None]);
 /// assert_eq!(format!("{s:?}"), "[1, 'a', None]");
 /// let d = Snapshot::Dict(vec![(Snapshot::Str("k".into()), Snapshot::Float(0.5))]);
@@ -194,7 +194,7 @@ impl fmt::Display for Snapshot {
     /// Python's `str()`: a string without quotes, anything else as its `repr`.
     ///
     /// ```
-    /// use forkwait::model::Snapshot;
+    /// use forkwait_model::Snapshot;
     /// assert_eq!(Snapshot::Str("hi".into()).to_string(), "hi");
     /// assert_eq!(Snapshot::Int(4).to_string(), "4");
     /// ```

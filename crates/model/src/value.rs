@@ -2,7 +2,7 @@
 //! ordering, `repr`.
 //!
 //! Immutable values (`None`, booleans, numbers, strings, tuples, ranges) are plain data.
-//! Mutable ones live in instrumented state ([`crate::sync`]) so that the simulator sees
+//! Mutable ones live in instrumented state ([`forkwait::sync`]) so that the simulator sees
 //! every access:
 //!
 //! * a **list** or **dict** is a set of locations: one per item or entry (each its own
@@ -14,7 +14,7 @@
 //!   (class `module-attribute` for the purity analysis), plus a `shape` cell written when
 //!   an attribute is added after construction;
 //! * a **global variable** is one [`Shared::global`] cell (see the interpreter);
-//! * a `Lock()` is a [`crate::sync::Mutex`].
+//! * a `Lock()` is a [`forkwait::sync::Mutex`].
 //!
 //! Containers created while the module's top-level statements run are global state
 //! (`Shared::global`); those created later are ordinary (`input`) state of the task that
@@ -52,7 +52,7 @@
 //! is guarded by a `std` mutex that is never held across a scheduling point.
 
 use super::snapshot::Snapshot;
-use crate::sync::{Mutex as SyncMutex, Shared, StateClass};
+use forkwait::sync::{Mutex as SyncMutex, Shared, StateClass};
 use std::fmt;
 use std::sync::Arc;
 
@@ -67,7 +67,7 @@ pub(crate) const MAX_NESTING: usize = 100;
 /// `Debug` prints Python's `repr` (reading containers through their instrumented state):
 ///
 /// ```
-/// use forkwait::model::Value;
+/// use forkwait_model::Value;
 /// let v = Value::tuple(vec![Value::Int(1), Value::str("a"), Value::None, Value::Float(2.0)]);
 /// assert_eq!(format!("{v:?}"), "(1, 'a', None, 2.0)");
 /// ```
@@ -148,10 +148,10 @@ pub struct Lock {
     pub(crate) mutex: SyncMutex<()>,
 }
 
-/// A model future: a library [`SharedFuture`](crate::SharedFuture), so that any number of
+/// A model future: a library [`SharedFuture`](forkwait::SharedFuture), so that any number of
 /// tasks may wait it, any number of times, as with `torch.jit.Future`.
 pub struct FutureCell {
-    pub(crate) fut: crate::SharedFuture<Value>,
+    pub(crate) fut: forkwait::SharedFuture<Value>,
 }
 
 /// Locks a `std` mutex of the interpreter (never held across a scheduling point, so a
@@ -374,7 +374,7 @@ impl Value {
     /// A string value.
     ///
     /// ```
-    /// assert_eq!(format!("{:?}", forkwait::model::Value::str("it's")), "\"it's\"");
+    /// assert_eq!(format!("{:?}", forkwait_model::Value::str("it's")), "\"it's\"");
     /// ```
     pub fn str(s: &str) -> Value {
         Value::Str(Arc::from(s))
@@ -383,7 +383,7 @@ impl Value {
     /// A tuple value.
     ///
     /// ```
-    /// let t = forkwait::model::Value::tuple(vec![forkwait::model::Value::Int(1)]);
+    /// let t = forkwait_model::Value::tuple(vec![forkwait_model::Value::Int(1)]);
     /// assert_eq!(format!("{t:?}"), "(1,)");
     /// ```
     pub fn tuple(items: Vec<Value>) -> Value {
@@ -393,7 +393,7 @@ impl Value {
     /// The Python type name, as used in error messages (`int`, `list`, `AddMod`, ...).
     ///
     /// ```
-    /// assert_eq!(forkwait::model::Value::Float(1.5).type_name(), "float");
+    /// assert_eq!(forkwait_model::Value::Float(1.5).type_name(), "float");
     /// ```
     pub fn type_name(&self) -> String {
         match self {
@@ -506,7 +506,7 @@ impl Value {
     /// A deep, plain copy of the value for outcomes and printing (reads containers).
     ///
     /// ```
-    /// use forkwait::model::{Snapshot, Value};
+    /// use forkwait_model::{Snapshot, Value};
     /// assert_eq!(Value::Int(3).snapshot(), Snapshot::Int(3));
     /// ```
     pub fn snapshot(&self) -> Snapshot {

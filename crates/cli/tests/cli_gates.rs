@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 fn forkwait(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_forkwait"))
         .args(args)
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/../.."))
         .output()
         .expect("the binary runs")
 }

@@ -1,8 +1,8 @@
 //! The model interpreter: Python semantics of the language, located runtime errors, and
 //! the same results in every execution mode.
 
-use forkwait::model::{Model, Snapshot};
 use forkwait::{Checker, FindingKind, Runtime};
+use forkwait_model::{Model, Snapshot};
 
 fn model(src: &str) -> Model {
     Model::from_source("t.fw", src).unwrap_or_else(|d| panic!("{}", d.render(src)))
@@ -317,7 +317,7 @@ fn recursion_is_bounded() {
     assert_eq!(eval(ok), "50");
     let m = model(ok);
     let r = Checker::new()
-        .stack_size(forkwait::model::MODEL_STACK_SIZE)
+        .stack_size(forkwait_model::MODEL_STACK_SIZE)
         .iterations(3)
         .run(|| m.run_main());
     assert_eq!(r.outcomes()[0].value, "50");

@@ -6,7 +6,7 @@
 //! "expression nested too deeply".
 
 use forkwait::Runtime;
-use forkwait::model::{CheckOptions, Diagnostic, Model, Snapshot, check_model};
+use forkwait_model::{CheckOptions, Diagnostic, Model, Snapshot, check_model};
 
 const N: usize = 10_000;
 

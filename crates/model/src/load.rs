@@ -6,6 +6,7 @@ use super::interp::{Interp, Sink, raise};
 use super::resolve::{Code, resolve};
 use super::snapshot::Snapshot;
 use super::{Program, parse};
+use forkwait::hooks::{self, Mode};
 use std::collections::BTreeSet;
 use std::fmt;
 use std::path::Path;
@@ -15,7 +16,7 @@ use std::sync::{Arc, Mutex};
 /// Where a model's `print(...)` goes.
 ///
 /// ```
-/// assert_eq!(forkwait::model::Print::default(), forkwait::model::Print::Discard);
+/// assert_eq!(forkwait_model::Print::default(), forkwait_model::Print::Discard);
 /// ```
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum Print {
@@ -32,18 +33,18 @@ pub enum Print {
 
 /// A model program, parsed and checked, ready to run.
 ///
-/// Under a [`Checker`](crate::Checker) of your own, give simulated tasks
+/// Under a [`Checker`](forkwait::Checker) of your own, give simulated tasks
 /// [`MODEL_STACK_SIZE`](super::MODEL_STACK_SIZE) of stack (as
 /// [`CheckOptions::checker`](super::CheckOptions::checker) does) if the model recurses
 /// deeply: the default is sized for Rust closures, not for an interpreter.
 ///
 /// Each [`run_main`](Model::run_main) starts from fresh state: the top-level statements
 /// run, then `main()`, whose return value is the result. It runs in whatever forkwait
-/// mode the caller is in: eager ([`Runtime::eager`](crate::Runtime::eager)), parallel,
-/// traced ([`trace`](crate::trace())) or simulated ([`Checker::run`](crate::Checker::run)).
+/// mode the caller is in: eager ([`Runtime::eager`](forkwait::Runtime::eager)), parallel,
+/// traced ([`trace`](forkwait::trace())) or simulated ([`Checker::run`](forkwait::Checker::run)).
 ///
 /// ```
-/// use forkwait::model::Model;
+/// use forkwait_model::Model;
 /// let src = "\
 /// def foo(a, b):
 ///     return a + b
@@ -69,7 +70,7 @@ pub struct Model {
 /// Why a model file could not be loaded.
 ///
 /// ```
-/// let err = forkwait::model::Model::load("no/such/file.fw").unwrap_err();
+/// let err = forkwait_model::Model::load("no/such/file.fw").unwrap_err();
 /// assert!(err.render().contains("no/such/file.fw"));
 /// ```
 #[derive(Debug)]
@@ -117,13 +118,14 @@ impl std::error::Error for LoadError {}
 const EAGER_STACK: usize = 1 << 30;
 
 /// The stack size for the threads of a pool that runs models
-/// ([`Runtime::parallel_with_stack`](crate::Runtime::parallel_with_stack), as
+/// ([`Runtime::parallel_with_stack`](forkwait::Runtime::parallel_with_stack), as
 /// `forkwait run --mode parallel` does): a model call takes tens of KiB of stack in an
 /// unoptimised build, and a waiting worker runs other tasks on top of the waiting one, so
 /// a fork chain 1000 deep needs far more than the default 2 MiB. Reserved, not committed.
 ///
 /// ```
-/// use forkwait::{Runtime, model::{Model, POOL_STACK_SIZE}};
+/// use forkwait::Runtime;
+/// use forkwait_model::{Model, POOL_STACK_SIZE};
 /// let src = "def chain(n):\n    if n == 0:\n        return 0\n    return 1 + wait(fork(chain, n - 1))\n\ndef main():\n    return chain(1000)\n";
 /// let m = Model::from_source("chain.fw", src).unwrap();
 /// let rt = Runtime::parallel_with_stack(2, POOL_STACK_SIZE);
@@ -139,7 +141,7 @@ pub const POOL_STACK_SIZE: usize = 512 << 20;
 /// `expect:` and shows the correct spelling. (Valid headers are checked by the parser.)
 ///
 /// ```
-/// use forkwait::model::Model;
+/// use forkwait_model::Model;
 /// let e = Model::from_source("m.fw", "# Expect: panic\ndef main():\n    pass\n").err().unwrap();
 /// assert!(e.to_string().starts_with("m.fw:1:3: error: misspelled `# expect:` header"), "{e}");
 /// assert!(e.notes.iter().any(|n| n.contains("`# expect: panic`")));
@@ -219,7 +221,7 @@ impl Model {
     /// direct call, an operator applied to literals of the wrong types: a [`Diagnostic`].
     ///
     /// ```
-    /// let err = forkwait::model::Model::from_source("m.fw", "def main():\n    return 1 + 'a'\n")
+    /// let err = forkwait_model::Model::from_source("m.fw", "def main():\n    return 1 + 'a'\n")
     ///     .err().unwrap();
     /// assert_eq!(err.to_string(), "m.fw:2:14: error: unsupported operand type(s) for +: 'int' and 'str'");
     /// ```
@@ -241,7 +243,7 @@ impl Model {
     /// The file cannot be read, or is not a valid model (see [`Model::from_source`]).
     ///
     /// ```no_run
-    /// let model = forkwait::model::Model::load("models/seed_function.fw").unwrap();
+    /// let model = forkwait_model::Model::load("models/seed_function.fw").unwrap();
     /// println!("{:?}", model.run_main());
     /// ```
     pub fn load(path: impl AsRef<Path>) -> Result<Model, LoadError> {
@@ -257,7 +259,7 @@ impl Model {
     /// Sets where `print(...)` writes (see [`Print`]).
     ///
     /// ```
-    /// use forkwait::model::{Model, Print};
+    /// use forkwait_model::{Model, Print};
     /// let m = Model::from_source("p.fw", "def main():\n    print('hi')\n").unwrap();
     /// let m = m.with_print(Print::Stderr);
     /// assert_eq!(format!("{:?}", m.run_main()), "None");
@@ -270,7 +272,7 @@ impl Model {
     /// The path the model was loaded from.
     ///
     /// ```
-    /// let m = forkwait::model::Model::from_source("a/b.fw", "def main():\n    pass\n").unwrap();
+    /// let m = forkwait_model::Model::from_source("a/b.fw", "def main():\n    pass\n").unwrap();
     /// assert_eq!(m.path(), "a/b.fw");
     /// ```
     pub fn path(&self) -> &'static str {
@@ -280,7 +282,7 @@ impl Model {
     /// The model's source text.
     ///
     /// ```
-    /// let m = forkwait::model::Model::from_source("m.fw", "def main():\n    pass\n").unwrap();
+    /// let m = forkwait_model::Model::from_source("m.fw", "def main():\n    pass\n").unwrap();
     /// assert!(m.source().starts_with("def main"));
     /// ```
     pub fn source(&self) -> &str {
@@ -290,7 +292,7 @@ impl Model {
     /// The syntax tree.
     ///
     /// ```
-    /// let m = forkwait::model::Model::from_source("m.fw", "def main():\n    pass\n").unwrap();
+    /// let m = forkwait_model::Model::from_source("m.fw", "def main():\n    pass\n").unwrap();
     /// assert!(m.program().function("main").is_some());
     /// ```
     pub fn program(&self) -> &Program {
@@ -301,7 +303,7 @@ impl Model {
     ///
     /// ```
     /// let src = "# expect: deterministic\ndef main():\n    return 1\n";
-    /// let m = forkwait::model::Model::from_source("m.fw", src).unwrap();
+    /// let m = forkwait_model::Model::from_source("m.fw", src).unwrap();
     /// assert_eq!(m.expect(), Some(&["deterministic".to_string()][..]));
     /// ```
     pub fn expect(&self) -> Option<&[String]> {
@@ -327,23 +329,19 @@ impl Model {
     ///
     /// ```
     /// let src = "def main():\n    xs = [1]\n    return xs[3]\n";
-    /// let m = forkwait::model::Model::from_source("m.fw", src).unwrap();
+    /// let m = forkwait_model::Model::from_source("m.fw", src).unwrap();
     /// let err = forkwait::Runtime::eager().run(|| m.try_run_main()).unwrap_err();
     /// assert_eq!(err.to_string(), "m.fw:3:15: error: list index out of range");
     /// ```
     pub fn try_run_main(&self) -> Result<Snapshot, Diagnostic> {
-        use crate::runtime::context::{self, Context};
-        if context::current() == Context::Eager {
+        if hooks::mode() == Mode::Eager {
             // Eager forks run inline, on this stack: interpret on a thread with room for
             // Python's recursion limit in every task of a fork chain.
             let spawned = std::thread::scope(|s| {
                 std::thread::Builder::new()
                     .name("forkwait-model".into())
                     .stack_size(EAGER_STACK)
-                    .spawn_scoped(s, || {
-                        let _eager = context::enter(Context::Eager);
-                        self.try_run_here()
-                    })
+                    .spawn_scoped(s, || forkwait::Runtime::eager().run(|| self.try_run_here()))
                     .map(|h| h.join())
             });
             match spawned {
@@ -362,8 +360,8 @@ impl Model {
         self.ran.store(true, Ordering::Relaxed);
         // Under the simulator the span is per task (the end of `main` shows its last line);
         // elsewhere it is per thread, so forget it.
-        if crate::runtime::context::current() != crate::runtime::context::Context::Sim {
-            crate::clear_source_span();
+        if hooks::mode() != Mode::Simulator {
+            forkwait::hooks::clear_source_span();
         }
         r.map_err(|d| *d)
     }
@@ -378,7 +376,7 @@ impl Model {
     ///
     /// ```
     /// let src = "def main():\n    assert 1 == 2, 'no'\n";
-    /// let m = forkwait::model::Model::from_source("m.fw", src).unwrap();
+    /// let m = forkwait_model::Model::from_source("m.fw", src).unwrap();
     /// let r = forkwait::Checker::new().iterations(3).run(|| m.run_main());
     /// assert!(r.findings()[0].message().contains("m.fw:2:5: error: assertion failed: no"));
     /// ```

@@ -3,7 +3,7 @@
 
 use super::ast::VERDICTS;
 use super::load::Model;
-use crate::{Checker, FindingKind, Report, Strategy, WaitPolicy};
+use forkwait::{Checker, FindingKind, Report, Strategy, WaitPolicy};
 use std::time::{Duration, Instant};
 
 /// The stack of each simulated task of a model: room for [`MAX_CALL_DEPTH`] nested model
@@ -17,7 +17,7 @@ pub const MODEL_STACK_SIZE: usize = 32 << 20;
 /// The exploration settings of a model check (the `forkwait check` flags).
 ///
 /// ```
-/// let o = forkwait::model::CheckOptions::default();
+/// let o = forkwait_model::CheckOptions::default();
 /// assert_eq!((o.iterations, o.seed, o.max_steps), (1000, 0, 20_000));
 /// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -60,7 +60,7 @@ impl CheckOptions {
     /// The checker these options configure, named `name`.
     ///
     /// ```
-    /// let c = forkwait::model::CheckOptions::default().checker("m.fw");
+    /// let c = forkwait_model::CheckOptions::default().checker("m.fw");
     /// assert!(c.run(|| ()).is_clean());
     /// ```
     pub fn checker(&self, name: &str) -> Checker {
@@ -82,7 +82,7 @@ impl CheckOptions {
     /// replay commands (`""` with the defaults).
     ///
     /// ```
-    /// let mut o = forkwait::model::CheckOptions::default();
+    /// let mut o = forkwait_model::CheckOptions::default();
     /// assert_eq!(o.replay_flags(), "");
     /// o.workers = Some(1);
     /// o.wait = forkwait::WaitPolicy::Block;
@@ -103,20 +103,41 @@ impl CheckOptions {
     }
 }
 
+/// The verdict word of the model language (`# expect:` headers) for a finding of `kind`,
+/// one of [`VERDICTS`]; `None` for a kind that is only ever a warning.
+///
+/// ```
+/// use forkwait::FindingKind;
+/// assert_eq!(forkwait_model::verdict(FindingKind::StepLimit), Some("livelock"));
+/// assert_eq!(forkwait_model::verdict(FindingKind::UnwaitedFuture), None);
+/// ```
+pub fn verdict(kind: FindingKind) -> Option<&'static str> {
+    Some(match kind {
+        FindingKind::Nondeterminism => "nondeterministic",
+        FindingKind::Race => "race",
+        FindingKind::ImpureWrite => "impure",
+        FindingKind::Panic | FindingKind::LostError => "panic",
+        FindingKind::Deadlock => "deadlock",
+        FindingKind::StepLimit => "livelock",
+        FindingKind::UncontrolledNondeterminism => "nondeterministic",
+        FindingKind::UnwaitedFuture => return None,
+    })
+}
+
 /// The verdict words of a report: one of `deterministic` / `nondeterministic`, then the
 /// verdict of every finding that is not a warning, in the order of
 /// [`VERDICTS`], without duplicates.
 ///
 /// ```
 /// let r = forkwait::Checker::new().iterations(5).run(|| -> () { panic!("x") });
-/// assert_eq!(forkwait::model::verdicts(&r), ["deterministic", "panic"]);
+/// assert_eq!(forkwait_model::verdicts(&r), ["deterministic", "panic"]);
 /// ```
 pub fn verdicts(report: &Report) -> Vec<&'static str> {
     let found: Vec<&'static str> = report
         .findings()
         .iter()
         .filter(|f| !f.is_warning())
-        .filter_map(|f| f.kind().verdict())
+        .filter_map(|f| verdict(f.kind()))
         .collect();
     let nondet = report.has(FindingKind::Nondeterminism) || found.contains(&"nondeterministic");
     let first = if nondet {
@@ -136,9 +157,9 @@ pub fn verdicts(report: &Report) -> Vec<&'static str> {
 ///
 /// ```
 /// let r = forkwait::Checker::new().iterations(5).run(|| 1);
-/// assert!(forkwait::model::matches_expectation(None, &r));
-/// assert!(forkwait::model::matches_expectation(Some(&["deterministic".into()]), &r));
-/// assert!(!forkwait::model::matches_expectation(Some(&["panic".into()]), &r));
+/// assert!(forkwait_model::matches_expectation(None, &r));
+/// assert!(forkwait_model::matches_expectation(Some(&["deterministic".into()]), &r));
+/// assert!(!forkwait_model::matches_expectation(Some(&["panic".into()]), &r));
 /// ```
 pub fn matches_expectation(expected: Option<&[String]>, report: &Report) -> bool {
     match expected {
@@ -173,7 +194,7 @@ pub struct ModelCheck {
 /// Explores `model` with `opts` and compares the verdicts with its header.
 ///
 /// ```
-/// use forkwait::model::{CheckOptions, Model, check_model};
+/// use forkwait_model::{CheckOptions, Model, check_model};
 /// let src = "# expect: deterministic\ndef main():\n    return wait(fork(len, [1, 2]))\n";
 /// let m = Model::from_source("m.fw", src).unwrap();
 /// let opts = CheckOptions { iterations: 20, ..CheckOptions::default() };
@@ -187,7 +208,7 @@ pub struct ModelCheck {
 /// step limit is not explored further:
 ///
 /// ```
-/// use forkwait::model::{CheckOptions, Model, check_model};
+/// use forkwait_model::{CheckOptions, Model, check_model};
 /// let src = "# expect: deterministic, livelock\ndef main():\n    while True:\n        yield_now()\n";
 /// let m = Model::from_source("spin.fw", src).unwrap();
 /// let opts = CheckOptions { max_steps: 500, ..CheckOptions::default() };

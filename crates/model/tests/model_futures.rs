@@ -2,8 +2,8 @@
 //! any number of times, as `wait(f)` or `f.wait()`, in every mode; a task's error reaches
 //! every waiter.
 
-use forkwait::model::Model;
 use forkwait::{Checker, Runtime};
+use forkwait_model::Model;
 
 const SHARED: &str = "\
 def base():

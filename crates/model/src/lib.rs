@@ -54,7 +54,7 @@
 //!
 //! ```
 //! let src = "x = 1\nif x == 1\n    pass\n";
-//! let err = forkwait::model::parse("models/foo.fw", src).unwrap_err();
+//! let err = forkwait_model::parse("models/foo.fw", src).unwrap_err();
 //! assert_eq!((err.line, err.col), (2, 10));
 //! assert_eq!(
 //!     err.render(src),
@@ -67,14 +67,14 @@
 //!
 //! [`Model`] loads a file (parse, then static checks: unknown names, argument counts of
 //! direct calls, operators on literals), and [`Model::run_main`] runs it on the library:
-//! `fork` is [`crate::fork`], and every global variable, instance attribute, list and dict
-//! is [`crate::sync`] state, so a model runs in every mode and the simulator classifies its
+//! `fork` is [`forkwait::fork`], and every global variable, instance attribute, list and dict
+//! is [`forkwait::sync`] state, so a model runs in every mode and the simulator classifies its
 //! impure writes as `input`, `module-attribute` or `global`. [`check_model`] is what
 //! `forkwait check` runs: it explores a model with [`CheckOptions`] and compares the
 //! [`verdicts`] with the `# expect:` header.
 //!
 //! ```
-//! use forkwait::model::{CheckOptions, Model, check_model};
+//! use forkwait_model::{CheckOptions, Model, check_model};
 //! let src = "\
 //! ## expect: nondeterministic, impure
 //! def add(log, x):
@@ -120,7 +120,7 @@ pub use self::ast::{
     VERDICTS,
 };
 pub use self::check::{
-    CheckOptions, MODEL_STACK_SIZE, ModelCheck, check_model, matches_expectation, verdicts,
+    CheckOptions, MODEL_STACK_SIZE, ModelCheck, check_model, matches_expectation, verdict, verdicts,
 };
 pub use self::diag::Diagnostic;
 pub use self::interp::{MAX_CALL_DEPTH, YIELD_EVERY};
@@ -141,10 +141,10 @@ use self::parser::{PResult, Parser, bail};
 ///
 /// ```
 /// let src = "# expect: deterministic\ndef main():\n    return 1\n";
-/// let p = forkwait::model::parse("m.fw", src)?;
+/// let p = forkwait_model::parse("m.fw", src)?;
 /// assert_eq!(p.expect, Some(vec!["deterministic".to_string()]));
 /// assert_eq!(p.function("main").unwrap().body.len(), 1);
-/// # Ok::<(), forkwait::model::Diagnostic>(())
+/// # Ok::<(), forkwait_model::Diagnostic>(())
 /// ```
 pub fn parse(path: &str, source: &str) -> Result<Program, Diagnostic> {
     let expect = scan_expect(path, source)?;

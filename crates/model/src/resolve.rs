@@ -17,7 +17,7 @@ use super::builtins;
 use super::diag::Diagnostic;
 use super::ops;
 use super::value::Value;
-use crate::sync::StateClass;
+use forkwait::sync::StateClass;
 use std::collections::{BTreeMap, BTreeSet};
 
 /// The local variables of one function or method, by name (sorted; a local's slot is its

@@ -1,8 +1,8 @@
 //! `forkwait check`: explore models, print the verdict table and the findings (or JSON).
 
 use super::{CheckArgs, err, out};
-use crate::Finding;
-use crate::model::{CheckOptions, Model, ModelCheck, check_model};
+use forkwait::Finding;
+use forkwait_model::{CheckOptions, Model, ModelCheck, check_model};
 use std::fmt::Write as _;
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
@@ -361,7 +361,7 @@ fn findings(results: &[ModelCheck], opts: &CheckOptions) -> String {
             }
             // A step-limit schedule replays only under the same limit.
             let mut flags = flags.clone();
-            if f.kind() == crate::FindingKind::StepLimit && !flags.contains("--max-steps") {
+            if f.kind() == forkwait::FindingKind::StepLimit && !flags.contains("--max-steps") {
                 flags.push_str(&format!(" --max-steps {}", opts.max_steps));
             }
             if let Some(t) = f.replay() {
@@ -409,7 +409,7 @@ fn json(rows: &[Row]) -> serde_json::Value {
                 .map(|f| {
                     serde_json::json!({
                         "kind": f.kind().to_string(),
-                        "verdict": if f.is_warning() { None } else { f.kind().verdict() },
+                        "verdict": if f.is_warning() { None } else { forkwait_model::verdict(f.kind()) },
                         "message": f.message(),
                         "locations": model_locations(f, &r.path),
                         "replay": f.replay(),

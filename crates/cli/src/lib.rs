@@ -11,16 +11,16 @@
 //! replay token.
 //!
 //! ```
-//! let code = forkwait::cli::run(["forkwait", "check", "--iterations", "x", "models"]);
+//! let code = forkwait_cli::run(["forkwait", "check", "--iterations", "x", "models"]);
 //! assert_eq!(code, 2); // bad usage
 //! ```
 
 mod check;
 mod commands;
 
-use crate::model::{CheckOptions, LoadError, Model};
-use crate::{Strategy, WaitPolicy};
 use clap::{Args, Parser, Subcommand, ValueEnum};
+use forkwait::{Strategy, WaitPolicy};
+use forkwait_model::{CheckOptions, LoadError, Model};
 use std::ffi::OsString;
 use std::io::Write;
 use std::path::PathBuf;
@@ -232,9 +232,12 @@ fn install_quiet_hook() {
     ONCE.call_once(|| {
         let prev = std::panic::take_hook();
         std::panic::set_hook(Box::new(move |info| {
-            let model_error = info
-                .location()
-                .is_some_and(|l| l.file().replace('\\', "/").ends_with("model/interp.rs"));
+            // The interpreter of the `forkwait-model` crate (in this workspace, or unpacked
+            // from a registry as `forkwait-model-<version>/src/interp.rs`).
+            let model_error = info.location().is_some_and(|l| {
+                let file = l.file().replace('\\', "/");
+                file.ends_with("/src/interp.rs") && file.contains("model")
+            });
             let payload = info.payload();
             let message = payload
                 .downcast_ref::<String>()
@@ -255,7 +258,7 @@ fn install_quiet_hook() {
 /// status (see the module docs).
 ///
 /// ```
-/// assert_eq!(forkwait::cli::run(["forkwait", "run", "no/such/model.fw"]), 2);
+/// assert_eq!(forkwait_cli::run(["forkwait", "run", "no/such/model.fw"]), 2);
 /// ```
 pub fn run<I, T>(args: I) -> i32
 where
@@ -282,7 +285,7 @@ where
 ///
 /// ```no_run
 /// fn main() -> std::process::ExitCode {
-///     forkwait::cli::main()
+///     forkwait_cli::main()
 /// }
 /// ```
 pub fn main() -> std::process::ExitCode {

@@ -4,7 +4,7 @@
 //! Trees are compared through a compact S-expression printing (`show`), e.g.
 //! `(call fork (. self mod) input b=2)`.
 
-use forkwait::model::{
+use forkwait_model::{
     Diagnostic, Expr, ExprKind, LogicOp, MAX_DEPTH, Program, Span, Stmt, StmtKind, Target,
     TargetKind, UnaryOp, parse,
 };

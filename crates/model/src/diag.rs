@@ -7,7 +7,7 @@ use std::fmt;
 /// interpreter reports at a node's [`Span`].
 ///
 /// ```
-/// use forkwait::model::{Diagnostic, Span};
+/// use forkwait_model::{Diagnostic, Span};
 ///
 /// let d = Diagnostic::new("models/foo.fw", Span::new(3, 10), "expected ':' after the condition");
 /// let src = "x = 1\n\nif x == 1\n    pass\n";

@@ -2,9 +2,9 @@
 
 use super::check::model_locations;
 use super::{Format, Mode, ReplayArgs, RunArgs, TraceArgs, WatchArgs, err, load, out};
-use crate::model::{Diagnostic, Model, Print, Value};
-use crate::sim::exec::SourceSpan;
-use crate::{Report, Runtime};
+use forkwait::hooks::SourceSpan;
+use forkwait::{Report, Runtime};
+use forkwait_model::{Diagnostic, Model, Print, Value};
 use std::fmt::Write as _;
 use std::sync::Mutex;
 use std::sync::mpsc::{RecvTimeoutError, Sender};
@@ -29,7 +29,7 @@ pub(super) fn run(a: &RunArgs) -> i32 {
         ),
         Mode::Sim => {
             let m = model.clone().with_print(Print::FirstRun);
-            let report = crate::model::CheckOptions {
+            let report = forkwait_model::CheckOptions {
                 seed: a.seed,
                 iterations: 1,
                 ..Default::default()
@@ -47,7 +47,7 @@ pub(super) fn run(a: &RunArgs) -> i32 {
         } else {
             // Forked tasks nest on the pool's stacks (a waiting worker runs other tasks on
             // top of the waiting one): room for deep fork chains, as in eager mode.
-            Runtime::parallel_with_stack(threads, crate::model::POOL_STACK_SIZE)
+            Runtime::parallel_with_stack(threads, forkwait_model::POOL_STACK_SIZE)
                 .run(move || m.try_run_main())
         }
     };
@@ -98,8 +98,8 @@ pub(super) const HAZARD_PREFIX: &str = "forkwait: deadlock: waiting on the task 
 pub(super) fn report_hazard(message: &str) -> bool {
     let tx = HAZARD.lock().unwrap_or_else(|e| e.into_inner()).clone();
     let Some(tx) = tx else { return false };
-    let at = crate::runtime::trace::current_span();
-    let live = crate::runtime::trace::live_spans();
+    let at = forkwait::hooks::current_span();
+    let live = forkwait::hooks::live_spans();
     let message = message.to_string();
     tx.send(Event::Hazard(Unfinished::Hazard { message, at, live }))
         .is_ok()
@@ -114,7 +114,7 @@ fn watched<R: Send + 'static>(
     watch: WatchArgs,
     job: impl FnOnce() -> R + Send + 'static,
 ) -> Result<R, Unfinished> {
-    crate::runtime::trace::publish_spans();
+    forkwait::hooks::publish_spans();
     let (tx, rx) = std::sync::mpsc::channel();
     *HAZARD.lock().unwrap_or_else(|e| e.into_inner()) = Some(tx.clone());
     let runner = std::thread::Builder::new()
@@ -126,7 +126,7 @@ fn watched<R: Send + 'static>(
             r
         });
     let lost =
-        |p: Box<dyn std::any::Any + Send>| Unfinished::Lost(crate::future::payload_text(&*p));
+        |p: Box<dyn std::any::Any + Send>| Unfinished::Lost(forkwait::hooks::payload_text(&*p));
     let result = match runner {
         Err(e) => Err(Unfinished::Lost(format!("cannot start a thread: {e}"))),
         Ok(handle) => match rx.recv_timeout(Duration::from_secs(watch.timeout)) {
@@ -134,7 +134,7 @@ fn watched<R: Send + 'static>(
             Ok(Event::Done) => handle.join().map_err(lost),
             Ok(Event::Hazard(u)) => Err(u),
             Err(RecvTimeoutError::Timeout) => Err(Unfinished::Stuck {
-                live: crate::runtime::trace::live_spans(),
+                live: forkwait::hooks::live_spans(),
             }),
             Err(RecvTimeoutError::Disconnected) => Err(match handle.join() {
                 Err(p) => lost(p),
@@ -219,7 +219,7 @@ fn sim_result(model: &Model, report: &Report) -> i32 {
         for l in model_locations(f, model.path()) {
             let _ = writeln!(s, "  at {l}");
         }
-        if f.kind() == crate::FindingKind::Deadlock {
+        if f.kind() == forkwait::FindingKind::Deadlock {
             for (task, op, at) in blocked_tasks(f.interleaving(), model.path()) {
                 let line = at
                     .rsplit(':')
@@ -322,7 +322,7 @@ pub(super) fn trace(a: &TraceArgs) -> i32 {
         Err(code) => return code,
     };
     let m = model.clone();
-    let (result, graph) = match watched(a.watch, move || crate::trace(|| m.try_run_main())) {
+    let (result, graph) = match watched(a.watch, move || forkwait::trace(|| m.try_run_main())) {
         Ok(traced) => traced,
         Err(u) => return unfinished(&model, a.watch, u),
     };
@@ -336,7 +336,8 @@ pub(super) fn trace(a: &TraceArgs) -> i32 {
         }
         Format::Dot => out(&tidy(&graph.to_dot())),
         Format::Json => {
-            let mut v = graph.to_json();
+            let mut v: serde_json::Value =
+                serde_json::from_str(&graph.to_json()).expect("the graph is valid JSON");
             if let Some(nodes) = v.get_mut("nodes").and_then(|n| n.as_array_mut()) {
                 for n in nodes {
                     if let Some(t) = n.get_mut("type") {

@@ -1,5 +1,5 @@
-//! `fork` and `wait` of the model language on the library's [`crate::fork`] and
-//! [`crate::Future::try_wait`] (see the design note of `interp.rs`).
+//! `fork` and `wait` of the model language on the library's [`forkwait::fork`] and
+//! [`forkwait::Future::try_wait`] (see the design note of `interp.rs`).
 
 use super::ast::Span;
 use super::diag::Diagnostic;
@@ -39,7 +39,7 @@ impl Interp {
             .collect();
         let _ = f;
         self.at(span);
-        let fut = crate::fork(move || {
+        let fut = forkwait::fork(move || {
             me.at(span);
             let kw = kwargs
                 .iter()

@@ -2,8 +2,8 @@
 //! locations, recursion goes as deep as Python's default limit, flat expressions of any
 //! length parse, and parsing is linear in the file's size.
 
-use forkwait::model::{CheckOptions, Model, ModelCheck, check_model};
 use forkwait::{FindingKind, Runtime};
+use forkwait_model::{CheckOptions, Model, ModelCheck, check_model};
 
 fn model(src: &str) -> Model {
     Model::from_source("p.fw", src).unwrap_or_else(|d| panic!("{}", d.render(src)))
@@ -423,7 +423,7 @@ fn recursion_reaches_pythons_limit_in_every_mode() {
     );
     // On a pool, the chain runs on workers' stacks: with stacks as large as `forkwait
     // run --mode parallel` gives them, as deep as in eager mode.
-    let rt = Runtime::parallel_with_stack(2, forkwait::model::POOL_STACK_SIZE);
+    let rt = Runtime::parallel_with_stack(2, forkwait_model::POOL_STACK_SIZE);
     assert_eq!(
         format!("{:?}", rt.run(|| m.try_run_main())),
         "Ok([990, 1000])"
@@ -435,7 +435,7 @@ fn recursion_reaches_pythons_limit_in_every_mode() {
         Err(d) => assert!(d.message.starts_with("RecursionError"), "{d}"),
     }
     let r = forkwait::Checker::new()
-        .stack_size(forkwait::model::MODEL_STACK_SIZE)
+        .stack_size(forkwait_model::MODEL_STACK_SIZE)
         .iterations(2)
         .run(|| m.run_main());
     assert!(r.is_clean(), "{r}");
@@ -456,9 +456,33 @@ fn recursion_beyond_the_limit_is_a_located_recursion_error() {
         "{d}"
     );
     let r = forkwait::Checker::new()
-        .stack_size(forkwait::model::MODEL_STACK_SIZE)
+        .stack_size(forkwait_model::MODEL_STACK_SIZE)
         .iterations(1)
         .run(|| m.run_main());
     assert!(r.has(FindingKind::Panic), "{r}");
     assert!(r.findings()[0].message().contains("RecursionError"), "{r}");
+}
+
+/// The verdict words moved from the library (`FindingKind::verdict`, deprecated) to the
+/// model language: both give the same word for every kind.
+#[test]
+#[allow(deprecated)]
+fn the_verdict_words_agree_with_the_deprecated_library_method() {
+    use forkwait::FindingKind::*;
+    for kind in [
+        Nondeterminism,
+        Race,
+        ImpureWrite,
+        Panic,
+        LostError,
+        Deadlock,
+        StepLimit,
+        UncontrolledNondeterminism,
+        UnwaitedFuture,
+    ] {
+        assert_eq!(forkwait_model::verdict(kind), kind.verdict(), "{kind:?}");
+        if let Some(word) = forkwait_model::verdict(kind) {
+            assert!(forkwait_model::VERDICTS.contains(&word), "{word}");
+        }
+    }
 }

@@ -1,15 +1,23 @@
 //! The `models/` corpus as a regression suite: every model must get exactly the verdicts
 //! of its `# expect:` header, through the same code path as `forkwait check`
-//! (`forkwait::model::check_model`). Plus what the headers cannot say: the starvation
+//! (`forkwait_model::check_model`). Plus what the headers cannot say: the starvation
 //! model under a blocking one-worker pool, the purity classes, model lines in findings,
 //! and the determinism of a check.
 
 use forkwait::FindingKind;
-use forkwait::model::{CheckOptions, Model, ModelCheck, check_model};
 use forkwait::{Strategy, WaitPolicy};
+use forkwait_model::{CheckOptions, Model, ModelCheck, check_model};
 use std::path::{Path, PathBuf};
 
-// Models are loaded by relative paths (`models/...`), as `forkwait check models` does.
+// Models are loaded by relative paths (`models/...`) from the repository root, as
+// `forkwait check models` does there.
+
+/// Makes the repository root (where `models/` is) the current directory. Every test sets
+/// the same directory, so tests running at once do not disturb each other.
+fn at_root() {
+    std::env::set_current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/../.."))
+        .expect("the repository root exists");
+}
 
 /// Modest settings for `cargo test` (the CLI default is 1000 iterations and 20 000 steps;
 /// every header holds there too). The step limit is lower so that the livelock model,
@@ -34,14 +42,15 @@ fn corpus() -> Vec<PathBuf> {
         }
     }
     let mut out = Vec::new();
-    // `cargo test` runs integration tests in the package root: relative paths, as the
-    // command line shows them.
+    // Relative paths, as the command line shows them.
+    at_root();
     walk(Path::new("models"), &mut out);
     out.sort();
     out
 }
 
 fn model(name: &str) -> Model {
+    at_root();
     let path = Path::new("models").join(name);
     Model::load(&path).unwrap_or_else(|e| panic!("{}", e.render()))
 }
@@ -80,7 +89,7 @@ fn the_corpus_covers_every_verdict() {
         let m = Model::load(&f).expect("loads");
         seen.extend(m.expect().unwrap_or_default().iter().cloned());
     }
-    for v in forkwait::model::VERDICTS {
+    for v in forkwait_model::VERDICTS {
         assert!(seen.iter().any(|s| s == v), "no model expects `{v}`");
     }
 }
@@ -158,6 +167,7 @@ fn findings_show_model_lines() {
     assert!(steps.contains("fork -> task 1") && steps.contains("models/panic.fw:9:10"));
     assert!(steps.contains("models/panic.fw:11:"), "{steps}");
     assert!(!steps.contains("src/model"), "{steps}");
+    assert!(!steps.contains("crates/model"), "{steps}");
 
     let lost = check_model(&model("lost_error.fw"), &opts());
     let f = lost

@@ -6,7 +6,7 @@ use super::ast::{Expr, ExprKind, Span};
 use super::builtins;
 use super::interp::{Frame, Interp, Res};
 use super::value::{List, Value, range_len};
-use crate::sync::Shared;
+use forkwait::sync::Shared;
 use std::sync::Arc;
 
 impl Interp {

@@ -15,7 +15,7 @@
 use super::ast::Span;
 use super::interp::{Frame, Interp, Res, Sink};
 use super::value::{Dict, List, Lock, Value, key_eq, range_len};
-use crate::sync::Mutex as SyncMutex;
+use forkwait::sync::Mutex as SyncMutex;
 use std::sync::Arc;
 
 /// Builtin names with their positional-argument bounds and allowed keywords.
@@ -275,7 +275,7 @@ pub(crate) fn call(
         "wait" => return it.wait(&first, span),
         "yield_now" => {
             it.at(span);
-            crate::yield_now();
+            forkwait::yield_now();
             Ok(Value::None)
         }
         "Lock" => Ok(Value::Lock(Arc::new(Lock {

@@ -5,7 +5,7 @@
 
 use super::ast::{BinOp, UnaryOp};
 use super::value::{List, Value};
-use crate::sync::StateClass;
+use forkwait::sync::StateClass;
 use std::sync::Arc;
 
 /// The longest string or sequence an operator may build.

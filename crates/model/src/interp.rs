@@ -6,21 +6,21 @@
 //!   the global variables; the caller then runs the top-level statements and `main()`.
 //!   Under the checker this happens inside the closure it runs, so every execution starts
 //!   from fresh state and every object is created inside the execution.
-//! * **`fork(f, *args, **kwargs)` is [`crate::fork`]** of a closure that calls `f` with
+//! * **`fork(f, *args, **kwargs)` is [`forkwait::fork`]** of a closure that calls `f` with
 //!   the (shared, not copied) argument values in a fresh frame; the closure holds the
-//!   interpreter state through an `Arc`. `wait(fut)` is [`crate::Future::try_wait`]. So a
+//!   interpreter state through an `Arc`. `wait(fut)` is [`forkwait::Future::try_wait`]. So a
 //!   model runs in every mode of the library: eager, parallel, traced and simulated.
 //! * **Errors are values** ([`Diagnostic`] located in the model) until they leave a task:
 //!   a task whose function fails panics with `"{file}:{line}:{col}: error: {message}"`
 //!   (so the simulator reports a `Panic` or `LostError` finding), and `wait` turns that
 //!   panic back into the same located error in the waiter.
 //! * **Source positions.** Before each statement and call, and around `fork`/`wait`, the
-//!   interpreter calls [`crate::set_source_span`], so interleavings, deadlock reports and
+//!   interpreter calls [`forkwait::hooks::set_source_span`], so interleavings, deadlock reports and
 //!   trace graphs show model lines rather than interpreter lines.
 //! * **Locks.** No `std` lock of the interpreter is ever held across a scheduling point
 //!   (an instrumented access, fork, wait, yield): under the simulator all tasks share one
 //!   OS thread, so such a lock would deadlock it.
-//! * **Loops yield.** Every [`YIELD_EVERY`] iterations a loop calls [`crate::yield_now`],
+//! * **Loops yield.** Every [`YIELD_EVERY`] iterations a loop calls [`forkwait::yield_now`],
 //!   so a loop that touches no shared state still reaches the simulator's step limit
 //!   (a `livelock` verdict) instead of hanging the checker.
 
@@ -30,7 +30,7 @@ use super::diag::Diagnostic;
 use super::ops;
 use super::resolve::{Binding, Code, Scope, bind};
 use super::value::{Dict, Instance, List, Value, key_eq};
-use crate::sync::{Shared, StateClass};
+use forkwait::sync::{Shared, StateClass};
 use std::sync::{Arc, Weak};
 
 /// The deepest nesting of model calls within one task, Python's default recursion limit
@@ -90,7 +90,7 @@ impl<'c> Frame<'c> {
     /// The frame of a task's entry (no locals of its own), with the stack limit of the
     /// task starting here.
     pub(crate) fn task() -> Frame<'static> {
-        let limit = if crate::runtime::context::current() == crate::runtime::context::Context::Sim {
+        let limit = if forkwait::hooks::mode() == forkwait::hooks::Mode::Simulator {
             super::stack::task_limit(super::MODEL_STACK_SIZE)
         } else {
             super::stack::thread_limit()
@@ -129,7 +129,7 @@ impl Interp {
             .iter()
             .map(|span| {
                 // The cell is created "at" the global's definition, for reports.
-                crate::set_source_span(file, span.line, span.col);
+                forkwait::hooks::set_source_span(file, span.line, span.col);
                 Shared::global(None)
             })
             .collect();
@@ -153,7 +153,7 @@ impl Interp {
 
     /// Tells the library where the current task is in the model.
     pub(crate) fn at(&self, span: Span) {
-        crate::set_source_span(self.code.file, span.line, span.col);
+        forkwait::hooks::set_source_span(self.code.file, span.line, span.col);
     }
 
     /// Runs the top-level statements, then `main()`; returns what `main()` returned.
@@ -191,7 +191,7 @@ impl Interp {
     fn tick(&self, f: &mut Frame) {
         f.ticks = f.ticks.wrapping_add(1);
         if f.ticks % YIELD_EVERY == 0 {
-            crate::yield_now();
+            forkwait::yield_now();
         }
     }
 

@@ -1,5 +1,0 @@
-//! The `forkwait` command line (see [`forkwait::cli`]).
-
-fn main() -> std::process::ExitCode {
-    forkwait::cli::main()
-}
