@@ -1,6 +1,6 @@
 //! `Condvar`, shaped like `std::sync::Condvar`.
 
-use super::class::{ObjCell, in_sim};
+use super::class::{GuardSim, ObjCell, in_sim};
 use super::mutex::MutexGuard;
 use crate::sim::AccessKind;
 use crate::sim::exec::{self, ObjKind, Wakeable};
@@ -367,13 +367,13 @@ impl Condvar {
 }
 
 /// What a guard keeps besides std's guard while a real condvar holds the latter.
-type Rest = (Option<(exec::ObjId, &'static Location<'static>)>, bool);
+type Rest = GuardSim;
 
 fn take_std<'a, T>(
     mut guard: MutexGuard<'a, T>,
 ) -> (&'a super::Mutex<T>, std::sync::MutexGuard<'a, T>, Rest) {
     let g = guard.guard.take().expect("guard present until drop");
-    let rest = (guard.sim.take(), guard.wrote_flag());
+    let rest = std::mem::take(&mut guard.sim);
     (guard.lock, g, rest)
 }
 
@@ -382,7 +382,7 @@ fn rewrap<'a, T>(
     r: LockResult<std::sync::MutexGuard<'a, T>>,
     rest: Rest,
 ) -> LockResult<MutexGuard<'a, T>> {
-    let make = |g| MutexGuard::from_parts(lock, g, rest.0, rest.1);
+    let make = |g| MutexGuard::from_parts(lock, g, rest);
     match r {
         Ok(g) => Ok(make(g)),
         Err(p) => Err(PoisonError::new(make(p.into_inner()))),

@@ -1,7 +1,6 @@
 //! `Mutex<T>`, shaped like `std::sync::Mutex`.
 
-use super::class::{ObjCell, StateClass, in_sim};
-use crate::sim::AccessKind;
+use super::class::{GuardSim, ObjCell, StateClass, in_sim};
 use crate::sim::exec::{self, ObjId, ObjKind};
 use std::fmt;
 use std::ops::{Deref, DerefMut};
@@ -55,10 +54,7 @@ pub struct MutexGuard<'a, T: ?Sized + 'a> {
     pub(super) lock: &'a Mutex<T>,
     /// `None` only while a condition variable waits with the lock released.
     pub(super) guard: Option<std::sync::MutexGuard<'a, T>>,
-    /// The lock's id and the acquiring site, under the simulator.
-    pub(super) sim: Option<(ObjId, Site)>,
-    /// Whether a mutable borrow was already logged as a write of the protected data.
-    wrote: bool,
+    pub(super) sim: GuardSim,
 }
 
 impl<T> Mutex<T> {
@@ -332,7 +328,14 @@ impl<T: ?Sized> Mutex<T> {
         g: std::sync::MutexGuard<'a, T>,
         sim: Option<(ObjId, Site)>,
     ) -> MutexGuard<'a, T> {
-        MutexGuard::from_parts(self, g, sim, false)
+        MutexGuard::from_parts(
+            self,
+            g,
+            GuardSim {
+                held: sim,
+                wrote: false,
+            },
+        )
     }
 }
 
@@ -341,19 +344,13 @@ impl<'a, T: ?Sized> MutexGuard<'a, T> {
     pub(super) fn from_parts(
         lock: &'a Mutex<T>,
         g: std::sync::MutexGuard<'a, T>,
-        sim: Option<(ObjId, Site)>,
-        wrote: bool,
+        sim: GuardSim,
     ) -> Self {
         MutexGuard {
             lock,
             guard: Some(g),
             sim,
-            wrote,
         }
-    }
-
-    pub(super) fn wrote_flag(&self) -> bool {
-        self.wrote
     }
 
     /// The data, without logging a write (for conditions evaluated by a condvar wait).
@@ -375,14 +372,7 @@ impl<T: ?Sized> DerefMut for MutexGuard<'_, T> {
     /// the purity analysis; it is not a scheduling point (the lock already orders it).
     #[inline]
     fn deref_mut(&mut self) -> &mut T {
-        if !self.wrote {
-            self.wrote = true;
-            if let Some((id, site)) = self.sim {
-                if in_sim() {
-                    exec::log(exec::Op::Access(id, AccessKind::Write), site);
-                }
-            }
-        }
+        self.sim.borrow_mut();
         self.guard.as_mut().expect("guard present until drop")
     }
 }
@@ -390,32 +380,15 @@ impl<T: ?Sized> DerefMut for MutexGuard<'_, T> {
 impl<T: ?Sized> Drop for MutexGuard<'_, T> {
     #[inline]
     fn drop(&mut self) {
-        if self.sim.is_some() {
-            self.drop_sim();
+        if self.sim.held.is_some() {
+            let inner = &self.lock.inner;
+            let guard = &mut self.guard;
+            self.sim
+                .release(&mut || drop(guard.take()), &|| inner.is_poisoned(), &|| {
+                    inner.clear_poison()
+                });
         } else {
             drop(self.guard.take());
-        }
-    }
-}
-
-impl<T: ?Sized> MutexGuard<'_, T> {
-    /// The simulator's release: kept out of line so the real runtime's drop inlines.
-    #[cold]
-    #[inline(never)]
-    fn drop_sim(&mut self) {
-        // std's guard first: it poisons the lock if this task is panicking — unless the
-        // "panic" is the harness unwinding an aborted execution, which is not the
-        // program's (a lock that outlives the execution must not stay poisoned).
-        let teardown = exec::tearing_down_now();
-        let poisoned_before = teardown && self.lock.inner.is_poisoned();
-        drop(self.guard.take());
-        if teardown && !poisoned_before {
-            self.lock.inner.clear_poison();
-        }
-        if let Some((id, site)) = self.sim {
-            if in_sim() {
-                exec::unlock(id, false, site);
-            }
         }
     }
 }

@@ -1,7 +1,6 @@
 //! `RwLock<T>`, shaped like `std::sync::RwLock`.
 
-use super::class::{ObjCell, StateClass, in_sim};
-use crate::sim::AccessKind;
+use super::class::{GuardSim, ObjCell, StateClass, in_sim};
 use crate::sim::exec::{self, ObjId, ObjKind};
 use std::fmt;
 use std::ops::{Deref, DerefMut};
@@ -56,8 +55,7 @@ pub struct RwLockReadGuard<'a, T: ?Sized + 'a> {
 pub struct RwLockWriteGuard<'a, T: ?Sized + 'a> {
     lock: &'a RwLock<T>,
     guard: Option<std::sync::RwLockWriteGuard<'a, T>>,
-    sim: Option<(ObjId, Site)>,
-    wrote: bool,
+    sim: GuardSim,
 }
 
 impl<T> RwLock<T> {
@@ -219,8 +217,10 @@ impl<T: ?Sized> RwLock<T> {
         map_result(r, |g| RwLockWriteGuard {
             lock: self,
             guard: Some(g),
-            sim,
-            wrote: false,
+            sim: GuardSim {
+                held: sim,
+                wrote: false,
+            },
         })
     }
 
@@ -271,8 +271,10 @@ impl<T: ?Sized> RwLock<T> {
         map_try(self.inner.try_write(), |g| RwLockWriteGuard {
             lock: self,
             guard: Some(g),
-            sim,
-            wrote: false,
+            sim: GuardSim {
+                held: sim,
+                wrote: false,
+            },
         })
     }
 
@@ -386,14 +388,7 @@ impl<T: ?Sized> DerefMut for RwLockWriteGuard<'_, T> {
     /// Logged once per guard as a write of the protected data, for the purity analysis.
     #[inline]
     fn deref_mut(&mut self) -> &mut T {
-        if !self.wrote {
-            self.wrote = true;
-            if let Some((id, site)) = self.sim {
-                if in_sim() {
-                    exec::log(exec::Op::Access(id, AccessKind::Write), site);
-                }
-            }
-        }
+        self.sim.borrow_mut();
         self.guard.as_mut().expect("guard present until drop")
     }
 }
@@ -401,29 +396,15 @@ impl<T: ?Sized> DerefMut for RwLockWriteGuard<'_, T> {
 impl<T: ?Sized> Drop for RwLockWriteGuard<'_, T> {
     #[inline]
     fn drop(&mut self) {
-        if self.sim.is_some() {
-            self.drop_sim();
+        if self.sim.held.is_some() {
+            let inner = &self.lock.inner;
+            let guard = &mut self.guard;
+            self.sim
+                .release(&mut || drop(guard.take()), &|| inner.is_poisoned(), &|| {
+                    inner.clear_poison()
+                });
         } else {
             drop(self.guard.take());
-        }
-    }
-}
-
-impl<T: ?Sized> RwLockWriteGuard<'_, T> {
-    /// The simulator's release (see `MutexGuard`'s).
-    #[cold]
-    #[inline(never)]
-    fn drop_sim(&mut self) {
-        // std's guard first: it poisons the lock if this task is panicking — not if the
-        // harness is unwinding an aborted execution.
-        let teardown = exec::tearing_down_now();
-        let poisoned_before = teardown && self.lock.inner.is_poisoned();
-        drop(self.guard.take());
-        if teardown && !poisoned_before {
-            self.lock.inner.clear_poison();
-        }
-        if let (Some((id, site)), true) = (self.sim, in_sim()) {
-            exec::unlock(id, false, site);
         }
     }
 }

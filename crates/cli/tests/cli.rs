@@ -1,23 +1,10 @@
 //! The `forkwait` binary: `check`, `replay`, `run`, `trace`, exit statuses and errors.
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Output;
 
-fn forkwait(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_forkwait"))
-        .args(args)
-        .current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/../.."))
-        .output()
-        .expect("the binary runs")
-}
-
-fn stdout(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stdout).into_owned()
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
+mod common;
+use common::{forkwait, stderr, stdout};
 
 /// Quick settings (the livelock model runs into the step limit in every execution).
 const QUICK: [&str; 4] = ["--iterations", "100", "--max-steps", "4000"];

@@ -3,24 +3,10 @@
 //! the others' verdicts, and a livelock's verdict is quick.
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
 use std::time::{Duration, Instant};
 
-fn forkwait(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_forkwait"))
-        .args(args)
-        .current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/../.."))
-        .output()
-        .expect("the binary runs")
-}
-
-fn stdout(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stdout).into_owned()
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
+mod common;
+use common::{forkwait, stderr, stdout};
 
 /// A directory of its own under the test's scratch directory, emptied.
 fn scratch_dir(name: &str) -> PathBuf {
