@@ -18,9 +18,9 @@
 //! hooks::clear_source_span();
 //! ```
 
-use crate::runtime::context::{self, Context};
+use crate::mode::{self as context, Context};
 
-pub use crate::sim::exec::SourceSpan;
+pub use crate::span::SourceSpan;
 
 /// Which runtime serves [`fork`](crate::fork) and [`wait`](crate::wait) on the current
 /// thread (see the execution modes in the crate docs).

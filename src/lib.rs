@@ -65,10 +65,12 @@
 
 mod future;
 pub mod hooks;
+mod mode;
 mod runtime;
 mod scope;
 mod shared_future;
 mod sim;
+mod span;
 pub mod sync;
 pub mod thread;
 
@@ -86,7 +88,7 @@ pub use crate::sim::{
 };
 
 use crate::future::Repr;
-use crate::runtime::context::{self, Context};
+use crate::mode::{self as context, Context};
 use crate::runtime::task::Task;
 use std::panic::{AssertUnwindSafe, Location};
 

@@ -1,7 +1,7 @@
 //! Scoped forks: tasks that borrow from the enclosing stack frame.
 
 use crate::future::{Repr, TaskPanic};
-use crate::runtime::context::{self, Context};
+use crate::mode::{self as context, Context};
 use crate::runtime::task::{Job, Task};
 use std::marker::PhantomData;
 use std::panic::{AssertUnwindSafe, Location};

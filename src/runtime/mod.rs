@@ -10,15 +10,14 @@
 //! | eager | `fork` runs the function at the fork point | [`Runtime::eager`] |
 //! | trace | eager, recording the fork/wait graph | [`trace`](crate::trace) |
 
-pub(crate) mod context;
 pub(crate) mod facade;
 pub(crate) mod pool;
 pub(crate) mod task;
 pub mod trace;
 
-use self::context::Context;
 use self::pool::Registry;
 pub(crate) use self::pool::blocking;
+use crate::mode::{self as context, Context};
 use std::any::Any;
 use std::panic::Location;
 use std::sync::Arc;

@@ -365,7 +365,7 @@ impl Drop for BlockedGuard {
 /// plus starting a thread when no idle spare is left. Callers only use it after a
 /// non-blocking attempt failed.
 pub(crate) fn blocking<R>(f: impl FnOnce() -> R) -> R {
-    if super::context::current() != super::context::Context::Pool {
+    if crate::mode::current() != crate::mode::Context::Pool {
         return f();
     }
     let guard = WorkerThread::with_current(|w| {
@@ -413,7 +413,7 @@ impl WorkerThread {
 
     fn main_loop(self) {
         WORKER.with(|c| c.set(&self as *const WorkerThread));
-        let _ctx = super::context::enter(super::context::Context::Pool);
+        let _ctx = crate::mode::enter(crate::mode::Context::Pool);
         // Since when a spare has found no work.
         let mut idle_since: Option<Instant> = None;
         loop {

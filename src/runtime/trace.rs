@@ -5,8 +5,8 @@
 //! started, and a wait node names the fork it forces. [`Graph`] prints as
 //! TorchScript-style IR (`prim::fork`, `aten::wait`), as Graphviz dot, or as JSON.
 
-use super::context::{self, Context};
 use super::facade::fw_thread_local;
+use crate::mode::{self as context, Context};
 use std::cell::RefCell;
 use std::fmt::{self, Write as _};
 use std::panic::Location;
@@ -242,7 +242,7 @@ struct Recorder {
 
 fw_thread_local! {
     static RECORDER: RefCell<Vec<Recorder>> = RefCell::new(Vec::new());
-    static SPAN: std::cell::Cell<Option<crate::sim::exec::SourceSpan>> =
+    static SPAN: std::cell::Cell<Option<crate::span::SourceSpan>> =
         std::cell::Cell::new(None);
 }
 
@@ -259,7 +259,7 @@ pub(crate) fn current_span() -> Option<SourceSpan> {
     SPAN.with(|c| c.get())
 }
 
-use crate::sim::exec::SourceSpan;
+use crate::span::SourceSpan;
 use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
 use std::sync::{Arc, Mutex, Weak};
 

@@ -212,8 +212,7 @@ impl<T> SimFuture<T> {
     }
 
     fn live(&self) -> bool {
-        crate::runtime::context::current() == crate::runtime::context::Context::Sim
-            && current_epoch() == self.epoch
+        crate::mode::current() == crate::mode::Context::Sim && current_epoch() == self.epoch
     }
 
     pub(crate) fn is_done(&self) -> bool {

@@ -1,6 +1,6 @@
 //! Purity classes, and the identity every instrumented object has in an execution.
 
-use crate::runtime::context::{self, Context};
+use crate::mode::{self as context, Context};
 use crate::sim::AccessKind;
 use crate::sim::exec::{self, ObjId, ObjKind};
 use std::panic::Location;

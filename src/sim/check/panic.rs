@@ -15,9 +15,7 @@ pub(super) fn install_panic_hook() {
     ONCE.call_once(|| {
         let prev = std::panic::take_hook();
         std::panic::set_hook(Box::new(move |info| {
-            if crate::runtime::context::current() == crate::runtime::context::Context::Sim
-                && exec::in_task()
-            {
+            if crate::mode::current() == crate::mode::Context::Sim && exec::in_task() {
                 let msg = crate::future::payload_text(info.payload());
                 // An interpreted program's position, if the task set one, else Rust's.
                 let at = exec::current_span()

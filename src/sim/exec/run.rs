@@ -89,7 +89,7 @@ pub(crate) fn run(
     };
     exec.state.borrow_mut().new_task(None, main_site, main_body);
     let prev = CURRENT.with(|c| c.replace(&exec as *const Exec));
-    let _ctx = crate::runtime::context::enter(crate::runtime::context::Context::Sim);
+    let _ctx = crate::mode::enter(crate::mode::Context::Sim);
     drive(&exec);
     crate::sim::watchdog::finish(&exec.state.borrow().watch);
     teardown(&exec);

@@ -1,11 +1,12 @@
-//! Which runtime serves `fork`/`wait` on this thread.
+//! Which backend serves `fork`/`wait` on this thread: the one switch between the
+//! runtime (pool, eager, trace) and the simulator, below both (neither names the other).
 //!
 //! The code under test never names a runtime: `Runtime::run`, `trace` and the simulator
 //! set this thread-local for the extent of a call (restored on exit, also by unwinding),
 //! and the free functions dispatch on it. Each mode keeps its own state in its own
 //! thread-local; this is only the switch.
 
-use super::facade::fw_thread_local;
+use crate::runtime::facade::fw_thread_local;
 use std::cell::Cell;
 
 /// The execution mode of the current thread.
