@@ -609,3 +609,59 @@ pub(crate) fn nesting_bound(toks: &[Token]) -> u32 {
     }
     max.saturating_add(1)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn kinds(src: &str) -> Vec<Tok> {
+        tokenize("t.fw", src)
+            .unwrap_or_else(|d| panic!("{}", d.message))
+            .into_iter()
+            .map(|t| t.tok)
+            .collect()
+    }
+
+    #[test]
+    fn indentation_becomes_indent_and_dedent_tokens() {
+        let toks = kinds("if x:\n    y = 1\nz\n");
+        let indents = toks.iter().filter(|t| **t == Tok::Indent).count();
+        let dedents = toks.iter().filter(|t| **t == Tok::Dedent).count();
+        assert_eq!((indents, dedents), (1, 1), "{toks:?}");
+        assert_eq!(toks.last(), Some(&Tok::Eof));
+    }
+
+    #[test]
+    fn numbers_strings_operators_and_keywords() {
+        let toks = kinds("a //= 7 + 2.5 ** 'x' != None\n");
+        assert!(toks.contains(&Tok::Int(7)));
+        assert!(toks.contains(&Tok::Float(2.5)));
+        assert!(toks.contains(&Tok::Str("x".into())));
+        assert!(toks.contains(&Tok::Op("**")));
+        assert!(toks.contains(&Tok::Op("!=")));
+        assert!(toks.contains(&Tok::Kw(Kw::None)));
+        assert!(toks.iter().any(|t| matches!(t, Tok::AugAssign(_))));
+    }
+
+    #[test]
+    fn brackets_join_lines_and_comments_vanish() {
+        let toks = kinds("x = [1,\n     2]  # two\n");
+        let newlines = toks.iter().filter(|t| **t == Tok::Newline).count();
+        assert_eq!(newlines, 1, "{toks:?}");
+    }
+
+    #[test]
+    fn errors_are_located() {
+        let d = tokenize("t.fw", "x = 'open\n").unwrap_err();
+        assert_eq!((d.line, d.col), (1, 5), "{}", d.message);
+        let d = tokenize("t.fw", "if x:\n    a\n  b\n").unwrap_err();
+        assert_eq!(d.line, 3, "{}", d.message);
+    }
+
+    #[test]
+    fn token_spans_point_at_the_source() {
+        let toks = tokenize("t.fw", "ab = 12\n").unwrap();
+        assert_eq!((toks[0].span.line, toks[0].span.col), (1, 1));
+        assert_eq!((toks[2].span.line, toks[2].span.col), (1, 6));
+    }
+}
