@@ -248,6 +248,9 @@ fw_thread_local! {
 
 /// Sets the interpreted-source position recorded instead of Rust call sites.
 pub(crate) fn set_span(span: Option<SourceSpan>) {
+    if span.is_some() && !SPANS_USED.load(Relaxed) {
+        SPANS_USED.store(true, Relaxed);
+    }
     SPAN.with(|c| c.set(span));
     if PUBLISH.load(Relaxed) {
         let _ = PUBLISHED.try_with(|p| lock(p).top = span);
@@ -274,6 +277,11 @@ struct Positions {
 
 /// Whether positions are published for [`live_spans`] (see [`publish_spans`]).
 static PUBLISH: AtomicBool = AtomicBool::new(false);
+
+/// Whether any thread ever set a source position (an interpreter runs in this process).
+/// Until then a task's start and end skip the position bookkeeping: the fork/wait fast
+/// path of Rust programs pays one relaxed load of a read-shared flag.
+static SPANS_USED: AtomicBool = AtomicBool::new(false);
 /// Every thread's published positions (an entry dies with its thread).
 static THREADS: Mutex<Vec<Weak<Mutex<Positions>>>> = Mutex::new(Vec::new());
 
@@ -315,11 +323,27 @@ pub(crate) fn live_spans() -> Vec<SourceSpan> {
 pub(crate) struct TaskSpan {
     saved: Option<SourceSpan>,
     pushed: bool,
+    /// Positions are in use: restore on drop.
+    active: bool,
 }
 
 /// A task starts running on this thread: the position of what ran here until now is
 /// kept (and published as suspended, see [`publish_spans`]) until the task ends.
+#[inline]
 pub(crate) fn enter_task() -> TaskSpan {
+    if !SPANS_USED.load(Relaxed) {
+        return TaskSpan {
+            saved: None,
+            pushed: false,
+            active: false,
+        };
+    }
+    enter_task_slow()
+}
+
+#[cold]
+#[inline(never)]
+fn enter_task_slow() -> TaskSpan {
     let saved = current_span();
     let pushed = PUBLISH.load(Relaxed)
         && PUBLISHED
@@ -330,11 +354,19 @@ pub(crate) fn enter_task() -> TaskSpan {
             })
             .is_ok();
     SPAN.with(|c| c.set(None));
-    TaskSpan { saved, pushed }
+    TaskSpan {
+        saved,
+        pushed,
+        active: true,
+    }
 }
 
 impl Drop for TaskSpan {
+    #[inline]
     fn drop(&mut self) {
+        if !self.active {
+            return;
+        }
         if self.pushed {
             let _ = PUBLISHED.try_with(|p| lock(p).below.pop());
         }
