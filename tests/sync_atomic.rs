@@ -271,9 +271,11 @@ fn differential_ptr() -> usize {
     assert_eq!(a.load(SeqCst), base);
     // Provenance is kept: the pointer still reads the data.
     a.store(p3, Ordering::Release);
+    // SAFETY: p3 points to a live local of this function.
     assert_eq!(unsafe { *a.load(Acquire) }, 40);
     let mut a = a;
     *a.get_mut() = p1;
+    // SAFETY: p1 points to a live local of this function.
     assert_eq!(unsafe { *a.into_inner() }, 20);
     assert!(AtomicPtr::<u8>::default().into_inner().is_null());
     checks
