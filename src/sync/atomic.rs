@@ -401,6 +401,7 @@ impl AtomicBool {
 /// let mut x = 5;
 /// let p = AtomicPtr::new(std::ptr::null_mut());
 /// assert!(p.swap(&mut x, SeqCst).is_null());
+/// // SAFETY: the pointer is `&mut x`, still live.
 /// assert_eq!(unsafe { *p.load(SeqCst) }, 5);
 /// ```
 pub struct AtomicPtr<T> {
