@@ -70,39 +70,24 @@ impl Vc {
         self.set(t, c + 1);
     }
 
+    /// Pointwise maximum with `o`, in place (no allocation unless `self` grows).
     fn join(&mut self, o: &Vc) {
-        if o.0.is_empty() {
-            return;
-        }
-        let mut out = Vec::with_capacity(self.0.len().max(o.0.len()));
-        let (mut i, mut j) = (0, 0);
-        while i < self.0.len() || j < o.0.len() {
-            match (self.0.get(i), o.0.get(j)) {
-                (Some(&a), Some(&b)) if a.0 == b.0 => {
-                    out.push((a.0, a.1.max(b.1)));
-                    i += 1;
-                    j += 1;
+        for &(t, c) in &o.0 {
+            match self.0.binary_search_by_key(&t, |e| e.0) {
+                Ok(i) => {
+                    if self.0[i].1 < c {
+                        self.0[i].1 = c;
+                    }
                 }
-                (Some(&a), Some(&b)) if a.0 < b.0 => {
-                    out.push(a);
-                    i += 1;
-                }
-                (Some(_), Some(&b)) => {
-                    out.push(b);
-                    j += 1;
-                }
-                (Some(&a), None) => {
-                    out.push(a);
-                    i += 1;
-                }
-                (None, Some(&b)) => {
-                    out.push(b);
-                    j += 1;
-                }
-                (None, None) => break,
+                Err(i) => self.0.insert(i, (t, c)),
             }
         }
-        self.0 = out;
+    }
+
+    /// Becomes a copy of `o`, reusing this clock's buffer.
+    fn assign(&mut self, o: &Vc) {
+        self.0.clear();
+        self.0.extend_from_slice(&o.0);
     }
 }
 
@@ -227,53 +212,60 @@ pub(crate) fn analyze(s: &ExecState) -> Analysis {
         Some(c) if s.objects[o as usize].inferred_creator => c[o as usize].or(Some(0)),
         _ => s.objects[o as usize].creator,
     };
-    let mut vc: Vec<Vc> = Vec::with_capacity(s.tasks.len());
-    vc.resize_with(s.tasks.len(), Vc::default);
+    // The tables are kept between executions on this thread (their clocks' buffers too):
+    // an execution of a program that shares state must not pay an allocation per task,
+    // object and synchronization.
+    let mut tables = TABLES.with(|t| std::mem::take(&mut *t.borrow_mut()));
+    tables.reset(s.tasks.len(), s.objects.len());
+    let Tables {
+        vc,
+        sync,
+        synced,
+        locs,
+    } = &mut tables;
     if let Some(v) = vc.get_mut(0) {
         v.set(0, 1);
     }
-    let mut sync: Vec<Option<Vc>> = Vec::new();
-    sync.resize_with(s.objects.len(), || None);
-    let mut locs: Vec<Loc> = Vec::new();
-    locs.resize_with(s.objects.len(), Loc::default);
 
     for (idx, step) in s.steps.iter().enumerate() {
         let t = step.task;
         match step.op {
             Op::Fork(child) => {
-                let mut c = vc[t as usize].clone();
-                c.set(child, 1);
-                vc[child as usize] = c;
-                vc[t as usize].tick(t);
+                let (parent, kid) = two(vc, t, child);
+                kid.assign(parent);
+                kid.set(child, 1);
+                parent.tick(t);
             }
             Op::Joined(child) => {
-                let c = vc[child as usize].clone();
-                vc[t as usize].join(&c);
+                let (waiter, done) = two(vc, t, child);
+                waiter.join(done);
             }
             Op::Acquired(m) => {
-                if let Some(l) = &sync[m as usize] {
-                    let l = l.clone();
-                    vc[t as usize].join(&l);
+                if synced[m as usize] {
+                    vc[t as usize].join(&sync[m as usize]);
                 }
             }
             Op::Access(m, AccessKind::Unlock | AccessKind::UnlockShared) => {
                 // Joined, not replaced: readers of an rwlock release it in any order. (A
                 // mutex's holder already acquired the last release, so join = replace.)
-                let now = vc[t as usize].clone();
-                match &mut sync[m as usize] {
-                    Some(l) => l.join(&now),
-                    slot => *slot = Some(now),
+                if synced[m as usize] {
+                    sync[m as usize].join(&vc[t as usize]);
+                } else {
+                    sync[m as usize].assign(&vc[t as usize]);
+                    synced[m as usize] = true;
                 }
                 vc[t as usize].tick(t);
             }
             // The attempt; `Acquired` synchronizes.
             Op::Access(_, AccessKind::Lock | AccessKind::LockShared) => {}
             Op::Access(o, kind) if s.objects[o as usize].kind.synchronizes() => {
-                if let Some(a) = &sync[o as usize] {
-                    let a = a.clone();
-                    vc[t as usize].join(&a);
+                // Acquire, then release: the object's clock becomes the task's (which
+                // now includes it).
+                if synced[o as usize] {
+                    vc[t as usize].join(&sync[o as usize]);
                 }
-                sync[o as usize] = Some(vc[t as usize].clone());
+                sync[o as usize].assign(&vc[t as usize]);
+                synced[o as usize] = true;
                 vc[t as usize].tick(t);
                 if kind.is_write() {
                     check_purity(s, &mut out, o, creator_of(o), t, step.site);
@@ -300,7 +292,57 @@ pub(crate) fn analyze(s: &ExecState) -> Analysis {
             Op::Start | Op::End | Op::Wait(_) | Op::Yield => {}
         }
     }
+    TABLES.with(|t| *t.borrow_mut() = tables);
     out
+}
+
+/// The analysis's tables, kept between executions (see `analyze`).
+#[derive(Default)]
+struct Tables {
+    /// Each task's clock.
+    vc: Vec<Vc>,
+    /// Each synchronizing object's clock (meaningful where `synced`).
+    sync: Vec<Vc>,
+    synced: Vec<bool>,
+    /// Each location's FastTrack state.
+    locs: Vec<Loc>,
+}
+
+impl Tables {
+    /// Sized for an execution of `tasks` tasks and `objects` objects, every entry empty
+    /// (buffers kept).
+    fn reset(&mut self, tasks: usize, objects: usize) {
+        fn fit<T: Default>(v: &mut Vec<T>, n: usize, clear: impl Fn(&mut T)) {
+            v.truncate(n);
+            v.iter_mut().for_each(clear);
+            v.resize_with(n, T::default);
+        }
+        fit(&mut self.vc, tasks, |c| c.0.clear());
+        fit(&mut self.sync, objects, |c| c.0.clear());
+        self.synced.clear();
+        self.synced.resize(objects, false);
+        fit(&mut self.locs, objects, |l| {
+            l.write = None;
+            l.reads.clear();
+        });
+    }
+}
+
+thread_local! {
+    static TABLES: std::cell::RefCell<Tables> = std::cell::RefCell::new(Tables::default());
+}
+
+/// Mutable references to two distinct task clocks.
+fn two(vc: &mut [Vc], a: TaskId, b: TaskId) -> (&mut Vc, &mut Vc) {
+    let (a, b) = (a as usize, b as usize);
+    assert_ne!(a, b, "a task does not fork or join itself");
+    if a < b {
+        let (lo, hi) = vc.split_at_mut(b);
+        (&mut lo[a], &mut hi[0])
+    } else {
+        let (lo, hi) = vc.split_at_mut(a);
+        (&mut hi[0], &mut lo[b])
+    }
 }
 
 /// FastTrack's read and write rules for one non-synchronizing access.
