@@ -199,10 +199,11 @@ impl Checker {
             pf.task_tree = render_tree(&r.fin);
             self.step_cap.set(None);
         }
+        // An unnamed checker is named after where the program was handed to it.
         let name = self
             .name
             .clone()
-            .unwrap_or_else(|| "forkwait::check".into());
+            .unwrap_or_else(|| format!("the closure at {}", self.main_site.get()));
         let mut report = Report {
             executions: acc.executions,
             outcomes: acc.outcomes,
