@@ -156,3 +156,14 @@ fn a_task_stuck_between_scheduling_points_is_named() {
     assert!(err.contains("tests/verdicts.rs:"), "{err}");
     assert!(passed, "{err}");
 }
+
+#[test]
+fn an_unnamed_report_is_headed_by_its_call_site() {
+    let r = Checker::new().iterations(1).run(|| 1);
+    // Before: every unnamed report said "forkwait::check", whoever made it.
+    assert!(
+        r.to_string()
+            .starts_with("forkwait: the closure at tests/verdicts.rs:"),
+        "{r}"
+    );
+}
