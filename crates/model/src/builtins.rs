@@ -18,42 +18,150 @@ use super::value::{Dict, List, Lock, Value, key_eq, range_len};
 use forkwait::sync::Mutex as SyncMutex;
 use std::sync::Arc;
 
-/// Builtin names with their positional-argument bounds and allowed keywords.
-const BUILTINS: &[(&str, usize, Option<usize>, &[&str])] = &[
-    ("Lock", 0, Some(0), &[]),
-    ("abs", 1, Some(1), &[]),
-    ("bool", 0, Some(1), &[]),
-    ("dict", 0, Some(1), &[]),
-    ("enumerate", 1, Some(1), &[]),
-    ("float", 0, Some(1), &[]),
-    ("fork", 1, None, &[]),
-    ("int", 0, Some(1), &[]),
-    ("len", 1, Some(1), &[]),
-    ("list", 0, Some(1), &[]),
-    ("max", 1, None, &[]),
-    ("min", 1, None, &[]),
-    ("print", 0, None, &[]),
-    ("range", 1, Some(3), &[]),
-    ("sorted", 1, Some(1), &["reverse"]),
-    ("str", 0, Some(1), &[]),
-    ("sum", 1, Some(2), &[]),
-    ("tuple", 0, Some(1), &[]),
-    ("wait", 1, Some(1), &[]),
-    ("yield_now", 0, Some(0), &[]),
-    ("zip", 0, None, &[]),
-];
+/// A builtin function: resolved from its name once (when the name is looked up), then
+/// dispatched by variant.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Builtin {
+    /// `Lock`
+    Lock,
+    /// `abs`
+    Abs,
+    /// `bool`
+    Bool,
+    /// `dict`
+    Dict,
+    /// `enumerate`
+    Enumerate,
+    /// `float`
+    Float,
+    /// `fork`
+    Fork,
+    /// `int`
+    Int,
+    /// `len`
+    Len,
+    /// `list`
+    List,
+    /// `max`
+    Max,
+    /// `min`
+    Min,
+    /// `print`
+    Print,
+    /// `range`
+    Range,
+    /// `sorted`
+    Sorted,
+    /// `str`
+    Str,
+    /// `sum`
+    Sum,
+    /// `tuple`
+    Tuple,
+    /// `wait`
+    Wait,
+    /// `yield_now`
+    YieldNow,
+    /// `zip`
+    Zip,
+}
 
-/// The builtin called `name`, as a `'static` name.
-pub(crate) fn lookup(name: &str) -> Option<&'static str> {
-    BUILTINS.iter().find(|b| b.0 == name).map(|b| b.0)
+impl Builtin {
+    /// Every builtin.
+    const ALL: [Builtin; 21] = [
+        Builtin::Lock,
+        Builtin::Abs,
+        Builtin::Bool,
+        Builtin::Dict,
+        Builtin::Enumerate,
+        Builtin::Float,
+        Builtin::Fork,
+        Builtin::Int,
+        Builtin::Len,
+        Builtin::List,
+        Builtin::Max,
+        Builtin::Min,
+        Builtin::Print,
+        Builtin::Range,
+        Builtin::Sorted,
+        Builtin::Str,
+        Builtin::Sum,
+        Builtin::Tuple,
+        Builtin::Wait,
+        Builtin::YieldNow,
+        Builtin::Zip,
+    ];
+
+    /// Its name in the language.
+    ///
+    /// ```
+    /// use forkwait_model::{Model, Value};
+    /// let m = Model::from_source("t.fw", "def main():\n    return len\n").unwrap();
+    /// let v = forkwait::Runtime::eager().run(|| m.try_run_main()).unwrap();
+    /// assert!(format!("{v:?}").contains("len"));
+    /// ```
+    pub fn name(self) -> &'static str {
+        match self {
+            Builtin::Lock => "Lock",
+            Builtin::Abs => "abs",
+            Builtin::Bool => "bool",
+            Builtin::Dict => "dict",
+            Builtin::Enumerate => "enumerate",
+            Builtin::Float => "float",
+            Builtin::Fork => "fork",
+            Builtin::Int => "int",
+            Builtin::Len => "len",
+            Builtin::List => "list",
+            Builtin::Max => "max",
+            Builtin::Min => "min",
+            Builtin::Print => "print",
+            Builtin::Range => "range",
+            Builtin::Sorted => "sorted",
+            Builtin::Str => "str",
+            Builtin::Sum => "sum",
+            Builtin::Tuple => "tuple",
+            Builtin::Wait => "wait",
+            Builtin::YieldNow => "yield_now",
+            Builtin::Zip => "zip",
+        }
+    }
+
+    /// Its positional-argument bounds and allowed keywords.
+    fn bounds(self) -> (usize, Option<usize>, &'static [&'static str]) {
+        match self {
+            Builtin::Lock => (0, Some(0), &[]),
+            Builtin::Abs => (1, Some(1), &[]),
+            Builtin::Bool => (0, Some(1), &[]),
+            Builtin::Dict => (0, Some(1), &[]),
+            Builtin::Enumerate => (1, Some(1), &[]),
+            Builtin::Float => (0, Some(1), &[]),
+            Builtin::Fork => (1, None, &[]),
+            Builtin::Int => (0, Some(1), &[]),
+            Builtin::Len => (1, Some(1), &[]),
+            Builtin::List => (0, Some(1), &[]),
+            Builtin::Max => (1, None, &[]),
+            Builtin::Min => (1, None, &[]),
+            Builtin::Print => (0, None, &[]),
+            Builtin::Range => (1, Some(3), &[]),
+            Builtin::Sorted => (1, Some(1), &["reverse"]),
+            Builtin::Str => (0, Some(1), &[]),
+            Builtin::Sum => (1, Some(2), &[]),
+            Builtin::Tuple => (0, Some(1), &[]),
+            Builtin::Wait => (1, Some(1), &[]),
+            Builtin::YieldNow => (0, Some(0), &[]),
+            Builtin::Zip => (0, None, &[]),
+        }
+    }
+}
+
+/// The builtin called `name`.
+pub(crate) fn lookup(name: &str) -> Option<Builtin> {
+    Builtin::ALL.iter().copied().find(|b| b.name() == name)
 }
 
 /// The positional bounds and allowed keywords of builtin `name`.
 pub(crate) fn arity(name: &str) -> Option<(usize, Option<usize>, &'static [&'static str])> {
-    BUILTINS
-        .iter()
-        .find(|b| b.0 == name)
-        .map(|b| (b.1, b.2, b.3))
+    lookup(name).map(Builtin::bounds)
 }
 
 /// The error message of calling `name` with `n` positional arguments.
@@ -242,24 +350,26 @@ fn to_float(v: &Value) -> Result<Value, String> {
     }
 }
 
-/// Calls builtin `name`.
+/// Calls builtin `b`.
 pub(crate) fn call(
     it: &Interp,
     f: &Frame,
-    name: &str,
+    b: Builtin,
     args: Vec<Value>,
     kwargs: Vec<(&str, Value)>,
     span: Span,
 ) -> Res<Value> {
+    let name = b.name();
     let e = |m: String| it.err(span, m);
-    if name == "fork" {
+    if b == Builtin::Fork {
         let mut args = args.into_iter();
         let callee = args
             .next()
             .ok_or_else(|| e("fork() missing the function to fork".into()))?;
         return it.fork(f, callee, args.collect(), kwargs, span);
     }
-    if let Some((min, max, allowed)) = arity(name) {
+    {
+        let (min, max, allowed) = b.bounds();
         if let Some((k, _)) = kwargs.iter().find(|(k, _)| !allowed.contains(k)) {
             return Err(e(format!(
                 "{name}() got an unexpected keyword argument '{k}'"
@@ -271,17 +381,19 @@ pub(crate) fn call(
     }
     let class = f.class();
     let first = args.first().cloned().unwrap_or(Value::None);
-    let r: Result<Value, String> = match name {
-        "wait" => return it.wait(&first, span),
-        "yield_now" => {
+    let r: Result<Value, String> = match b {
+        // Dispatched before the table (its keywords are the forked call's).
+        Builtin::Fork => Err("fork() could not be called".into()),
+        Builtin::Wait => return it.wait(&first, span),
+        Builtin::YieldNow => {
             it.at(span);
             forkwait::yield_now();
             Ok(Value::None)
         }
-        "Lock" => Ok(Value::Lock(Arc::new(Lock {
+        Builtin::Lock => Ok(Value::Lock(Arc::new(Lock {
             mutex: SyncMutex::with_class((), class),
         }))),
-        "print" => {
+        Builtin::Print => {
             let text: Vec<String> = args.iter().map(Value::to_str).collect();
             let line = text.join(" ");
             match &it.sink {
@@ -296,7 +408,7 @@ pub(crate) fn call(
             }
             Ok(Value::None)
         }
-        "len" => match &first {
+        Builtin::Len => match &first {
             Value::Str(s) => Ok(Value::Int(s.chars().count() as i64)),
             Value::List(l) => Ok(Value::Int(l.len() as i64)),
             Value::Dict(d) => Ok(Value::Int(d.len() as i64)),
@@ -304,7 +416,7 @@ pub(crate) fn call(
             Value::Range(a, b, s) => Ok(Value::Int(range_len(*a, *b, *s))),
             v => Err(format!("object of type '{}' has no len()", v.type_name())),
         },
-        "range" => {
+        Builtin::Range => {
             let mut n = Vec::new();
             for a in &args {
                 n.push(a.as_int().ok_or_else(|| {
@@ -322,9 +434,9 @@ pub(crate) fn call(
                 _ => Err("range() takes 1 to 3 arguments".into()),
             }
         }
-        "min" => extreme(name, args, std::cmp::Ordering::Less),
-        "max" => extreme(name, args, std::cmp::Ordering::Greater),
-        "abs" => match &first {
+        Builtin::Min => extreme(name, args, std::cmp::Ordering::Less),
+        Builtin::Max => extreme(name, args, std::cmp::Ordering::Greater),
+        Builtin::Abs => match &first {
             Value::Float(x) => Ok(Value::Float(x.abs())),
             v => match v.as_int() {
                 Some(i) => i
@@ -334,14 +446,14 @@ pub(crate) fn call(
                 None => Err(format!("bad operand type for abs(): '{}'", v.type_name())),
             },
         },
-        "sum" => (|| {
+        Builtin::Sum => (|| {
             let mut acc = args.get(1).cloned().unwrap_or(Value::Int(0));
             for x in iterate(&first)? {
                 acc = super::ops::binary(super::ast::BinOp::Add, &acc, &x, class)?;
             }
             Ok(acc)
         })(),
-        "sorted" => (|| {
+        Builtin::Sorted => (|| {
             let mut items: Vec<Value> = iterate(&first)?.collect();
             sort_values(&mut items)?;
             if kwargs.first().is_some_and(|(_, v)| v.truthy()) {
@@ -349,13 +461,13 @@ pub(crate) fn call(
             }
             Ok(Value::List(List::new(items, class)))
         })(),
-        "enumerate" => iterate(&first).map(|items| {
+        Builtin::Enumerate => iterate(&first).map(|items| {
             let pairs = items
                 .enumerate()
                 .map(|(i, x)| Value::tuple(vec![Value::Int(i as i64), x]));
             Value::tuple(pairs.collect())
         }),
-        "zip" => (|| {
+        Builtin::Zip => (|| {
             let cols: Vec<Vec<Value>> = args
                 .iter()
                 .map(|a| iterate(a).map(Iterator::collect))
@@ -364,21 +476,21 @@ pub(crate) fn call(
             let rows = (0..n).map(|i| Value::tuple(cols.iter().map(|c| c[i].clone()).collect()));
             Ok(Value::tuple(rows.collect()))
         })(),
-        "str" => Ok(args
+        Builtin::Str => Ok(args
             .first()
             .map_or(Value::str(""), |v| Value::str(&v.to_str()))),
-        "int" => args.first().map_or(Ok(Value::Int(0)), to_int),
-        "float" => args.first().map_or(Ok(Value::Float(0.0)), to_float),
-        "bool" => Ok(Value::Bool(args.first().is_some_and(Value::truthy))),
-        "list" => match args.first() {
+        Builtin::Int => args.first().map_or(Ok(Value::Int(0)), to_int),
+        Builtin::Float => args.first().map_or(Ok(Value::Float(0.0)), to_float),
+        Builtin::Bool => Ok(Value::Bool(args.first().is_some_and(Value::truthy))),
+        Builtin::List => match args.first() {
             None => Ok(Value::List(List::new(Vec::new(), class))),
             Some(v) => iterate(v).map(|i| Value::List(List::new(i.collect(), class))),
         },
-        "tuple" => match args.first() {
+        Builtin::Tuple => match args.first() {
             None => Ok(Value::tuple(Vec::new())),
             Some(v) => iterate(v).map(|i| Value::tuple(i.collect())),
         },
-        "dict" => (|| {
+        Builtin::Dict => (|| {
             let mut out: Vec<(Value, Value)> = Vec::new();
             if let Some(Value::Dict(d)) = args.first() {
                 out = d.entries();
@@ -398,7 +510,6 @@ pub(crate) fn call(
             }
             Ok(Value::Dict(Dict::new(out, class)))
         })(),
-        other => Err(format!("unknown builtin {other}")),
     };
     r.map_err(e)
 }

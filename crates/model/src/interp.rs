@@ -578,7 +578,7 @@ impl Interp {
                 let this = Some(Value::Instance(inst.clone()));
                 self.call_def(f, def, scope, this, args, kwargs, span)
             }
-            Value::Builtin(name) => builtins::call(self, f, name, args, kwargs, span),
+            Value::Builtin(b) => builtins::call(self, f, *b, args, kwargs, span),
             Value::BuiltinMethod(recv, name) => {
                 builtins::call_method(self, f, recv, name, args, kwargs, span)
             }

@@ -119,6 +119,7 @@ pub use self::ast::{
     LogicOp, Operation, Param, Program, Span, Stmt, StmtKind, Target, TargetKind, UnaryOp,
     VERDICTS,
 };
+pub use self::builtins::Builtin;
 pub use self::check::{
     CheckOptions, MODEL_STACK_SIZE, ModelCheck, check_model, matches_expectation, verdict, verdicts,
 };

@@ -83,7 +83,7 @@ pub(crate) fn snap(v: &Value, seen: &mut Vec<usize>) -> Snapshot {
         Value::Class(_, n) => Snapshot::Other(format!("<class '{n}'>")),
         Value::Instance(i) => Snapshot::Other(format!("<{} object>", i.class_name)),
         Value::Method(i, _) => Snapshot::Other(format!("<bound method of {}>", i.class_name)),
-        Value::Builtin(n) => Snapshot::Other(format!("<built-in function {n}>")),
+        Value::Builtin(b) => Snapshot::Other(format!("<built-in function {}>", b.name())),
         Value::BuiltinMethod(r, n) => {
             Snapshot::Other(format!("<built-in method {n} of {} object>", r.kind_name()))
         }

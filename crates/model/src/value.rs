@@ -100,7 +100,7 @@ pub enum Value {
     /// A method bound to its instance (`self.helper`): the method's index in its class.
     Method(Arc<Instance>, usize),
     /// A builtin function such as `len` or `fork`.
-    Builtin(&'static str),
+    Builtin(super::builtins::Builtin),
     /// A method of a builtin type bound to its receiver, e.g. `xs.append`.
     BuiltinMethod(Arc<Value>, &'static str),
     /// The future returned by `fork`.
