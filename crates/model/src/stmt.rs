@@ -1,0 +1,389 @@
+//! The statement grammar: the file-level structure (top-level statements, functions,
+//! classes), then statements and blocks. The expression grammar is `parser.rs`; the
+//! entry point, [`parse`](crate::parse), is the crate root's.
+
+use super::*;
+
+impl Parser<'_> {
+    /// [`Parser::program`] on a helper thread with a [`PARSER_STACK`] stack: nesting up to
+    /// [`MAX_DEPTH`] recurses deeply, and unoptimised builds use large frames (over 20 KiB
+    /// per bracket level), more than a caller's thread may have. Runs on the caller's
+    /// thread if the helper cannot be started.
+    pub(crate) fn program_on_big_stack(&mut self) -> PResult<Items> {
+        let spawned = std::thread::scope(|s| {
+            let builder = std::thread::Builder::new().name("forkwait-model-parse".into());
+            let handle = builder
+                .stack_size(PARSER_STACK)
+                .spawn_scoped(s, || self.program());
+            handle.map(|h| h.join())
+        });
+        match spawned {
+            Ok(Ok(items)) => items,
+            Ok(Err(panic)) => std::panic::resume_unwind(panic),
+            Err(_) => self.program(),
+        }
+    }
+
+    pub(crate) fn program(&mut self) -> PResult<Items> {
+        let (mut stmts, mut functions, mut classes) = (Vec::new(), Vec::new(), Vec::new());
+        // Name -> where it was first defined (a map: the check is linear in the file).
+        let mut defined: std::collections::BTreeMap<String, Span> = Default::default();
+        loop {
+            let (name, span) = match self.peek() {
+                Tok::Eof => return Ok((stmts, functions, classes)),
+                Tok::Kw(Kw::Def) => {
+                    functions.push(self.function()?);
+                    functions.last().map(|f| (f.name.clone(), f.span))
+                }
+                Tok::Kw(Kw::Class) => {
+                    classes.push(self.class()?);
+                    classes.last().map(|c| (c.name.clone(), c.span))
+                }
+                _ => {
+                    self.statement(&mut stmts)?;
+                    continue;
+                }
+            }
+            .unwrap_or_default();
+            if let Some(first) = defined.get(&name) {
+                bail!(self, span => "`{name}` is already defined on line {}", first.line);
+            }
+            defined.insert(name, span);
+        }
+    }
+
+    fn function(&mut self) -> PResult<FunctionDef> {
+        let span = self.bump();
+        let name = self.name("a function name after `def`")?;
+        self.expect_op("(", "'(' after the function name")?;
+        let mut params: Vec<Param> = Vec::new();
+        while !self.is_op(")") {
+            let span = self.span();
+            if self.is_op("*") || self.is_op("**") || self.is_op("/") {
+                bail!(self, span => "`*`, `**` and `/` parameters are not supported");
+            }
+            let name = self.name("a parameter name")?;
+            self.opt_after(":", Parser::expr)?; // a type annotation, dropped
+            let default = self.opt_after("=", Parser::expr)?;
+            if params.iter().any(|p| p.name == name) {
+                bail!(self, span => "duplicate parameter `{name}`");
+            }
+            if default.is_none() && params.last().is_some_and(|p| p.default.is_some()) {
+                bail!(self, span => "a parameter without a default follows one with a default");
+            }
+            params.push(Param {
+                name,
+                default,
+                span,
+            });
+            if !self.eat_op(",") {
+                break;
+            }
+        }
+        self.expect_op(")", "',' or ')' after the parameter")?;
+        self.opt_after("->", Parser::expr)?; // the return annotation, dropped
+        self.expect_op(":", "':' after the function signature")?;
+        let saved = (self.in_function, self.loops);
+        (self.in_function, self.loops) = (true, 0);
+        let body = self.suite(span, "def");
+        (self.in_function, self.loops) = saved;
+        let body = body?;
+        Ok(FunctionDef {
+            name,
+            params,
+            body,
+            span,
+        })
+    }
+
+    fn class(&mut self) -> PResult<ClassDef> {
+        let span = self.bump();
+        let name = self.name("a class name after `class`")?;
+        if self.eat_op("(") {
+            while !self.is_op(")") {
+                self.expr()?; // a base class, ignored
+                if !self.eat_op(",") {
+                    break;
+                }
+            }
+            self.expect_op(")", "')' after the base classes")?;
+        }
+        self.expect_op(":", "':' after the class name")?;
+        let mut methods: Vec<FunctionDef> = Vec::new();
+        let other = self.suite_with(span, "class", |p, other| {
+            if !p.is_kw(Kw::Def) {
+                return p.statement(other);
+            }
+            let m = p.function()?;
+            if m.params.is_empty() {
+                bail!(p, m.span => "method `{}` must take `self` as its first parameter", m.name);
+            }
+            if let Some(first) = methods.iter().find(|f| f.name == m.name) {
+                let line = first.span.line;
+                bail!(p, m.span => "method `{}` is already defined on line {line}", m.name);
+            }
+            methods.push(m);
+            Ok(())
+        })?;
+        let allowed = |s: &&Stmt| match &s.kind {
+            StmtKind::Pass => true,
+            StmtKind::Expr(e) => matches!(e.kind, ExprKind::Str(_)),
+            _ => false,
+        };
+        if let Some(s) = other.iter().find(|s| !allowed(s)) {
+            bail!(self, s.span => "only methods, `pass` and docstrings may be in a class body");
+        }
+        Ok(ClassDef {
+            name,
+            methods,
+            span,
+        })
+    }
+
+    /// One statement (or one line of `;`-separated simple statements) into `out`.
+    fn statement(&mut self, out: &mut Vec<Stmt>) -> PResult<()> {
+        let span = self.span();
+        let kind = match self.peek() {
+            Tok::Indent => bail!(self, span => "unexpected indent"),
+            Tok::Dedent | Tok::Eof => return Err(self.unexpected("a statement")),
+            Tok::Kw(Kw::If) => self.if_stmt()?,
+            Tok::Kw(Kw::While) => {
+                self.bump();
+                let cond = self.expr()?;
+                self.expect_op(":", "':' after the condition")?;
+                let body = self.loop_body(span, "while")?;
+                StmtKind::While { cond, body }
+            }
+            Tok::Kw(Kw::For) => {
+                self.bump();
+                let target = self.target_list()?;
+                if !self.is_kw(Kw::In) {
+                    return Err(self.unexpected("`in` after the loop variable"));
+                }
+                self.bump();
+                let target = self.target(target)?;
+                let iter = self.expr_list()?;
+                self.expect_op(":", "':' after the iterable")?;
+                let body = self.loop_body(span, "for")?;
+                StmtKind::For { target, iter, body }
+            }
+            Tok::Kw(Kw::With) => {
+                self.bump();
+                let item = self.expr()?;
+                let mut target = None;
+                if self.is_kw(Kw::As) {
+                    self.bump();
+                    let t = self.target_list()?;
+                    target = Some(self.target(t)?);
+                }
+                self.expect_op(":", "':' after the `with` item (only one is supported)")?;
+                let body = self.suite(span, "with")?;
+                StmtKind::With { item, target, body }
+            }
+            Tok::Kw(Kw::Def) => bail!(self, span => "functions must be defined at the top level"),
+            Tok::Kw(Kw::Class) => bail!(self, span => "classes must be defined at the top level"),
+            _ => return self.simple_line(out),
+        };
+        out.push(Stmt { kind, span });
+        Ok(())
+    }
+
+    fn if_stmt(&mut self) -> PResult<StmtKind> {
+        let (mut branches, mut orelse) = (Vec::new(), Vec::new());
+        loop {
+            let what = if self.is_kw(Kw::If) { "if" } else { "elif" };
+            let span = self.bump();
+            let cond = self.expr()?;
+            self.expect_op(":", "':' after the condition")?;
+            let body = self.suite(span, what)?;
+            branches.push(IfBranch { cond, body, span });
+            if self.is_kw(Kw::Elif) {
+                continue;
+            }
+            if self.is_kw(Kw::Else) {
+                let span = self.bump();
+                self.expect_op(":", "':' after `else`")?;
+                orelse = self.suite(span, "else")?;
+            }
+            return Ok(StmtKind::If { branches, orelse });
+        }
+    }
+
+    fn loop_body(&mut self, header: Span, what: &str) -> PResult<Vec<Stmt>> {
+        self.loops += 1;
+        let body = self.suite(header, what);
+        self.loops -= 1;
+        if self.is_kw(Kw::Else) {
+            bail!(self, self.span() => "`else` after a `{what}` loop is not supported");
+        }
+        body
+    }
+
+    /// The body after a header's `:`: simple statements on the same line, or an indented
+    /// block of statements parsed by `stmt`.
+    fn suite(&mut self, header: Span, what: &str) -> PResult<Vec<Stmt>> {
+        self.enter(self.span())?;
+        let body = self.suite_with(header, what, Self::statement);
+        self.depth -= 1;
+        body
+    }
+
+    /// A suite whose indented statements are parsed by `stmt`.
+    fn suite_with(
+        &mut self,
+        header: Span,
+        what: &str,
+        mut stmt: impl FnMut(&mut Self, &mut Vec<Stmt>) -> PResult<()>,
+    ) -> PResult<Vec<Stmt>> {
+        let mut body = Vec::new();
+        if *self.peek() != Tok::Newline {
+            self.simple_line(&mut body)?;
+            return Ok(body);
+        }
+        self.bump();
+        if *self.peek() != Tok::Indent {
+            let line = header.line;
+            bail!(self, self.span() => "expected an indented block after `{what}` on line {line}");
+        }
+        self.bump();
+        while !matches!(self.peek(), Tok::Dedent | Tok::Eof) {
+            stmt(self, &mut body)?;
+        }
+        self.bump();
+        Ok(body)
+    }
+
+    /// Simple statements separated by `;`, then the end of the line.
+    fn simple_line(&mut self, out: &mut Vec<Stmt>) -> PResult<()> {
+        loop {
+            let span = self.span();
+            let kind = self.simple()?;
+            out.push(Stmt { kind, span });
+            if !self.eat_op(";") || *self.peek() == Tok::Newline {
+                break;
+            }
+        }
+        if *self.peek() != Tok::Newline {
+            return Err(self.unexpected("end of line after the statement"));
+        }
+        self.bump();
+        Ok(())
+    }
+
+    fn simple(&mut self) -> PResult<StmtKind> {
+        let span = self.span();
+        let Tok::Kw(kw) = *self.peek() else {
+            return self.assign_or_expr();
+        };
+        let word = kw.as_str();
+        let kind = match kw {
+            Kw::Pass => StmtKind::Pass,
+            Kw::Break | Kw::Continue if self.loops == 0 => {
+                bail!(self, span => "`{word}` outside a loop")
+            }
+            Kw::Break => StmtKind::Break,
+            Kw::Continue => StmtKind::Continue,
+            Kw::Return if !self.in_function => bail!(self, span => "`return` outside a function"),
+            Kw::Global if !self.in_function => bail!(self, span => "`global` outside a function"),
+            Kw::Return => {
+                self.bump();
+                let value = if self.at_expr_start() {
+                    Some(self.expr_list()?)
+                } else {
+                    None
+                };
+                return Ok(StmtKind::Return(value));
+            }
+            Kw::Global => {
+                self.bump();
+                let mut names = vec![self.name("a variable name after `global`")?];
+                while self.eat_op(",") {
+                    names.push(self.name("a variable name")?);
+                }
+                return Ok(StmtKind::Global(names));
+            }
+            Kw::Assert => {
+                self.bump();
+                let test = self.expr()?;
+                let msg = self.opt_after(",", Self::expr)?;
+                return Ok(StmtKind::Assert { test, msg });
+            }
+            Kw::Reserved(_) => bail!(self, span => "`{word}` is not supported in model files"),
+            Kw::If | Kw::While | Kw::For | Kw::With | Kw::Def | Kw::Class => {
+                bail!(self, span => "`{word}` must start its own line")
+            }
+            Kw::Elif | Kw::Else => {
+                bail!(self, span => "`{word}` without an `if` at this indentation")
+            }
+            _ => return self.assign_or_expr(),
+        };
+        self.bump();
+        Ok(kind)
+    }
+
+    fn assign_or_expr(&mut self) -> PResult<StmtKind> {
+        let lhs = self.expr_list()?;
+        if self.is_op(":") && !matches!(lhs.kind, ExprKind::Tuple(_)) {
+            self.bump();
+            self.expr()?; // a type annotation, dropped
+            if !self.is_op("=") {
+                return Err(self.unexpected("'=' after the annotation"));
+            }
+        }
+        if let Tok::AugAssign(op) = *self.peek() {
+            let op_span = self.bump();
+            if matches!(lhs.kind, ExprKind::Tuple(_) | ExprKind::List(_)) {
+                bail!(self, op_span => "`{}=` cannot assign to a tuple", op.symbol());
+            }
+            let target = self.target(lhs)?;
+            let value = self.expr_list()?;
+            return Ok(StmtKind::AugAssign { target, op, value });
+        }
+        if !self.eat_op("=") {
+            return Ok(StmtKind::Expr(lhs));
+        }
+        let target = self.target(lhs)?;
+        let value = self.expr_list()?;
+        if self.is_op("=") {
+            bail!(self, self.span() => "chained assignment (`a = b = c`) is not supported");
+        }
+        Ok(StmtKind::Assign { target, value })
+    }
+
+    /// Converts a parsed expression to an assignment target.
+    fn target(&self, e: Expr) -> PResult<Target> {
+        let span = e.span;
+        let kind = match e.kind {
+            ExprKind::Name(n) => TargetKind::Name(n),
+            ExprKind::Attribute { value, attr } => {
+                let value = *value;
+                TargetKind::Attribute { value, attr }
+            }
+            ExprKind::Subscript { value, index } => {
+                let (value, index) = (*value, *index);
+                TargetKind::Subscript { value, index }
+            }
+            ExprKind::Tuple(items) | ExprKind::List(items) if !items.is_empty() => {
+                let items = items.into_iter().map(|i| self.target(i));
+                TargetKind::Tuple(items.collect::<PResult<_>>()?)
+            }
+            ExprKind::Call(_) => bail!(self, span => "cannot assign to a function call"),
+            ExprKind::Int(_) | ExprKind::Float(_) | ExprKind::Str(_) | ExprKind::Dict(_) => {
+                bail!(self, span => "cannot assign to a literal")
+            }
+            ExprKind::Bool(_) | ExprKind::None => {
+                bail!(self, span => "cannot assign to a constant")
+            }
+            ExprKind::Tuple(_) | ExprKind::List(_) => bail!(self, span => "nothing to assign to"),
+            _ => bail!(self, span => "cannot assign to an operator expression"),
+        };
+        Ok(Target { kind, span })
+    }
+
+    /// `for`/`as` targets: primaries separated by commas (no operators, so that the `in`
+    /// of a `for` is not read as a comparison).
+    fn target_list(&mut self) -> PResult<Expr> {
+        let first = self.postfix()?;
+        self.tuple_of(first, Self::postfix, Self::at_expr_start)
+    }
+}
