@@ -233,10 +233,10 @@ fn install_quiet_hook() {
         let prev = std::panic::take_hook();
         std::panic::set_hook(Box::new(move |info| {
             // The interpreter of the `forkwait-model` crate (in this workspace, or unpacked
-            // from a registry as `forkwait-model-<version>/src/interp.rs`).
+            // from a registry as `forkwait-model-<version>/src/interp/mod.rs`).
             let model_error = info.location().is_some_and(|l| {
                 let file = l.file().replace('\\', "/");
-                file.ends_with("/src/interp.rs") && file.contains("model")
+                file.ends_with("/src/interp/mod.rs") && file.contains("model")
             });
             let payload = info.payload();
             let message = payload

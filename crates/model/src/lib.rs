@@ -98,22 +98,16 @@
 //! assert!(outcomes.contains(&"[1, 2]") && outcomes.contains(&"[2, 1]"));
 //! ```
 
-mod access;
-pub mod ast;
-mod builtins;
 mod check;
-pub mod diag;
+mod front;
 mod interp;
-mod lexer;
 mod load;
-mod ops;
-mod parser;
-mod resolve;
-mod snapshot;
-mod stack;
-mod stmt;
-mod tasks;
-mod value;
+
+// The front end (lexer, parsers, tree, resolver, diagnostics) and the interpreter's
+// parts, named at the root so that every file says `crate::value`, `crate::ast`, ...
+pub use self::front::{ast, diag};
+pub(crate) use self::front::{lexer, parser, resolve};
+pub(crate) use self::interp::{builtins, ops, snapshot, stack, value};
 
 pub use self::ast::{
     BinOp, Call, ClassDef, CmpOp, Comparison, Expr, ExprKind, FunctionDef, IfBranch, Keyword,

@@ -7,8 +7,8 @@
 //! the indentation of a line is an error (elsewhere a tab is ordinary whitespace). `\r`
 //! is whitespace, so `\r\n` files work; only `\n` starts a new line.
 
-use super::ast::{BinOp, Span};
-use super::diag::Diagnostic;
+use crate::ast::{BinOp, Span};
+use crate::diag::Diagnostic;
 
 /// Python keywords that the model language reserves but does not support.
 const RESERVED: [&str; 12] = [

@@ -24,12 +24,18 @@
 //!   so a loop that touches no shared state still reaches the simulator's step limit
 //!   (a `livelock` verdict) instead of hanging the checker.
 
-use super::ast::*;
-use super::builtins;
-use super::diag::Diagnostic;
-use super::ops;
-use super::resolve::{Binding, Code, Scope, bind};
-use super::value::{Dict, Instance, List, Value, key_eq};
+pub(crate) mod access;
+pub(crate) mod builtins;
+pub(crate) mod ops;
+pub(crate) mod snapshot;
+pub(crate) mod stack;
+pub(crate) mod tasks;
+pub(crate) mod value;
+
+use crate::ast::*;
+use crate::diag::Diagnostic;
+use crate::resolve::{Binding, Code, Scope, bind};
+use crate::value::{Dict, Instance, List, Value, key_eq};
 use forkwait::sync::{Shared, StateClass};
 use std::sync::{Arc, Weak};
 
@@ -91,9 +97,9 @@ impl<'c> Frame<'c> {
     /// task starting here.
     pub(crate) fn task() -> Frame<'static> {
         let limit = if forkwait::hooks::mode() == forkwait::hooks::Mode::Simulator {
-            super::stack::task_limit(super::MODEL_STACK_SIZE)
+            crate::stack::task_limit(super::MODEL_STACK_SIZE)
         } else {
-            super::stack::thread_limit()
+            crate::stack::thread_limit()
         };
         Frame::new(None, 0, false, limit)
     }
@@ -608,7 +614,7 @@ impl Interp {
                 ),
             ));
         }
-        if super::stack::sp() < f.limit {
+        if crate::stack::sp() < f.limit {
             return Err(self.err(
                 span,
                 format!(

@@ -51,7 +51,7 @@
 //! steps (structure, item); a whole-container read is `1 + len` steps. The vector of cells
 //! is guarded by a `std` mutex that is never held across a scheduling point.
 
-use super::snapshot::Snapshot;
+use crate::snapshot::Snapshot;
 use forkwait::sync::{Mutex as SyncMutex, Shared, StateClass};
 use std::fmt;
 use std::sync::Arc;
@@ -100,7 +100,7 @@ pub enum Value {
     /// A method bound to its instance (`self.helper`): the method's index in its class.
     Method(Arc<Instance>, usize),
     /// A builtin function such as `len` or `fork`.
-    Builtin(super::builtins::Builtin),
+    Builtin(crate::builtins::Builtin),
     /// A method of a builtin type bound to its receiver, e.g. `xs.append`.
     BuiltinMethod(Arc<Value>, &'static str),
     /// The future returned by `fork`.
@@ -510,7 +510,7 @@ impl Value {
     /// assert_eq!(Value::Int(3).snapshot(), Snapshot::Int(3));
     /// ```
     pub fn snapshot(&self) -> Snapshot {
-        super::snapshot::snap(self, &mut Vec::new())
+        crate::snapshot::snap(self, &mut Vec::new())
     }
 
     /// Python's `str()`: strings unquoted, everything else as its `repr`.

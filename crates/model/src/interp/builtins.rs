@@ -12,9 +12,9 @@
 //! (`extend` first reads its argument), `get` reads the structure and one entry, `keys`
 //! only the structure, `values`/`items`/`copy`/`index`/`count` every item.
 
-use super::ast::Span;
-use super::interp::{Frame, Interp, Res, Sink};
-use super::value::{Dict, List, Lock, Value, key_eq, range_len};
+use crate::ast::Span;
+use crate::interp::{Frame, Interp, Res, Sink};
+use crate::value::{Dict, List, Lock, Value, key_eq, range_len};
 use forkwait::sync::Mutex as SyncMutex;
 use std::sync::Arc;
 
@@ -449,7 +449,7 @@ pub(crate) fn call(
         Builtin::Sum => (|| {
             let mut acc = args.get(1).cloned().unwrap_or(Value::Int(0));
             for x in iterate(&first)? {
-                acc = super::ops::binary(super::ast::BinOp::Add, &acc, &x, class)?;
+                acc = crate::ops::binary(crate::ast::BinOp::Add, &acc, &x, class)?;
             }
             Ok(acc)
         })(),

@@ -3,8 +3,8 @@
 //! `/` is true division, `**` with a negative exponent gives a float). Integers are 64-bit:
 //! overflow is an error rather than a big integer.
 
-use super::ast::{BinOp, UnaryOp};
-use super::value::{List, Value};
+use crate::ast::{BinOp, UnaryOp};
+use crate::value::{List, Value};
 use forkwait::sync::StateClass;
 use std::sync::Arc;
 

@@ -1,6 +1,6 @@
 //! Located error messages, rendered in the style of rustc.
 
-use super::ast::Span;
+use crate::ast::Span;
 use std::fmt;
 
 /// An error at a line and column of a model file: a parse error, or a runtime error the

@@ -2,7 +2,7 @@
 //! classes), then statements and blocks. The expression grammar is `parser.rs`; the
 //! entry point, [`parse`](crate::parse), is the crate root's.
 
-use super::*;
+use crate::*;
 
 impl Parser<'_> {
     /// [`Parser::program`] on a helper thread with a [`PARSER_STACK`] stack: nesting up to

@@ -1,6 +1,6 @@
 //! [`Snapshot`]: a plain copy of a model value, printed as Python's `repr`.
 
-use super::value::{MAX_NESTING, Value};
+use crate::value::{MAX_NESTING, Value};
 use std::fmt;
 use std::sync::Arc;
 

@@ -3,7 +3,7 @@
 //!
 //! The interpreter is a recursive tree-walker: one model call costs a handful of Rust
 //! frames (`call_def` → `block` → `stmt` → `eval` → `eval_call` → `call`). Every
-//! [`Frame`](super::interp::Frame) carries the lowest stack address its task may reach;
+//! [`Frame`](crate::interp::Frame) carries the lowest stack address its task may reach;
 //! a call below it is a located `RecursionError` rather than an overflow. Under the
 //! simulator the bound is measured from the task's entry on its coroutine stack (of
 //! [`MODEL_STACK_SIZE`](super::MODEL_STACK_SIZE) bytes); elsewhere it is the current OS

@@ -1,10 +1,10 @@
 //! `fork` and `wait` of the model language on the library's [`forkwait::fork`] and
-//! [`forkwait::Future::try_wait`] (see the design note of `interp.rs`).
+//! [`forkwait::Future::try_wait`] (see the design note of `interp/mod.rs`).
 
-use super::ast::Span;
-use super::diag::Diagnostic;
-use super::interp::{Frame, Interp, Res, raise};
-use super::value::{FutureCell, Value};
+use crate::ast::Span;
+use crate::diag::Diagnostic;
+use crate::interp::{Frame, Interp, Res, raise};
+use crate::value::{FutureCell, Value};
 use std::sync::Arc;
 
 impl Interp {

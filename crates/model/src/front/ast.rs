@@ -6,7 +6,7 @@
 //! leaf passes at most [`MAX_DEPTH`](super::MAX_DEPTH)` + 3` statement and expression
 //! nodes, so a recursive walk has a known worst case (size the walker's stack for it).
 
-use super::diag::Diagnostic;
+use crate::diag::Diagnostic;
 use std::fmt;
 
 /// A position in the source: 1-based line and 1-based column, counted in chars.

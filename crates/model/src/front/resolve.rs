@@ -12,11 +12,11 @@
 //! types (`1 + "a"`) and calls of literals (`3()`). The same errors on values known only
 //! at run time are runtime errors.
 
-use super::ast::*;
-use super::builtins;
-use super::diag::Diagnostic;
-use super::ops;
-use super::value::Value;
+use crate::ast::*;
+use crate::builtins;
+use crate::diag::Diagnostic;
+use crate::ops;
+use crate::value::Value;
 use forkwait::sync::StateClass;
 use std::collections::{BTreeMap, BTreeSet};
 

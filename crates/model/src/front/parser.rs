@@ -4,9 +4,9 @@
 //! Expressions use precedence climbing for the binary levels, so a nesting level of
 //! brackets costs only a handful of stack frames; nesting is bounded by [`MAX_DEPTH`].
 
-use super::ast::*;
-use super::diag::Diagnostic;
-use super::lexer::{Kw, Tok, Token};
+use crate::ast::*;
+use crate::diag::Diagnostic;
+use crate::lexer::{Kw, Tok, Token};
 
 /// The nesting limit: brackets, prefix operators and indented blocks together may nest at
 /// most this deep, and an expression's tree may be at most about this high (a postfix
@@ -17,7 +17,7 @@ use super::lexer::{Kw, Tok, Token};
 /// `MAX_DEPTH + 3` nodes deep, statements and expressions together.
 pub const MAX_DEPTH: u32 = 200;
 
-pub(super) type PResult<T> = Result<T, Diagnostic>;
+pub(crate) type PResult<T> = Result<T, Diagnostic>;
 
 /// `return Err(...)` with a diagnostic at `$span` whose message is `format!(...)`.
 macro_rules! bail {
@@ -25,7 +25,7 @@ macro_rules! bail {
         return Err($p.error($span, format!($($fmt)*)))
     };
 }
-pub(super) use bail;
+pub(crate) use bail;
 
 // Binding powers of the binary levels (`not` is a prefix operator between `and` and the
 // comparisons; unary minus and `**` are handled in `unary`).
@@ -47,48 +47,48 @@ fn bx(e: Expr) -> Box<Expr> {
 }
 
 /// The parser state: a cursor over the tokens plus context for the static checks.
-pub(super) struct Parser<'a> {
-    pub(super) path: &'a str,
+pub(crate) struct Parser<'a> {
+    pub(crate) path: &'a str,
     /// Never empty: the lexer always ends it with `Eof`.
-    pub(super) toks: Vec<Token>,
-    pub(super) pos: usize,
+    pub(crate) toks: Vec<Token>,
+    pub(crate) pos: usize,
     /// Current nesting of blocks, brackets and prefix operators.
-    pub(super) depth: u32,
-    pub(super) in_function: bool,
+    pub(crate) depth: u32,
+    pub(crate) in_function: bool,
     /// Loops enclosing the current statement in the current function.
-    pub(super) loops: u32,
+    pub(crate) loops: u32,
 }
 
 impl Parser<'_> {
-    pub(super) fn tok(&self, n: usize) -> &Token {
+    pub(crate) fn tok(&self, n: usize) -> &Token {
         let last = self.toks.len().saturating_sub(1);
         &self.toks[(self.pos + n).min(last)]
     }
 
-    pub(super) fn peek(&self) -> &Tok {
+    pub(crate) fn peek(&self) -> &Tok {
         &self.tok(0).tok
     }
 
-    pub(super) fn span(&self) -> Span {
+    pub(crate) fn span(&self) -> Span {
         self.tok(0).span
     }
 
     /// Moves past the current token (never past `Eof`) and returns its span.
-    pub(super) fn bump(&mut self) -> Span {
+    pub(crate) fn bump(&mut self) -> Span {
         let span = self.span();
         self.pos = (self.pos + 1).min(self.toks.len().saturating_sub(1));
         span
     }
 
-    pub(super) fn is_op(&self, op: &str) -> bool {
+    pub(crate) fn is_op(&self, op: &str) -> bool {
         matches!(self.peek(), Tok::Op(o) if *o == op)
     }
 
-    pub(super) fn is_kw(&self, kw: Kw) -> bool {
+    pub(crate) fn is_kw(&self, kw: Kw) -> bool {
         *self.peek() == Tok::Kw(kw)
     }
 
-    pub(super) fn eat_op(&mut self, op: &str) -> bool {
+    pub(crate) fn eat_op(&mut self, op: &str) -> bool {
         let yes = self.is_op(op);
         if yes {
             self.bump();
@@ -96,13 +96,13 @@ impl Parser<'_> {
         yes
     }
 
-    pub(super) fn error(&self, span: Span, message: impl Into<String>) -> Diagnostic {
+    pub(crate) fn error(&self, span: Span, message: impl Into<String>) -> Diagnostic {
         Diagnostic::new(self.path, span, message)
     }
 
     /// "expected {what}" at the current token; at the end of a line the error points just
     /// past the previous token.
-    pub(super) fn unexpected(&self, what: &str) -> Diagnostic {
+    pub(crate) fn unexpected(&self, what: &str) -> Diagnostic {
         let t = self.tok(0);
         if t.tok == Tok::Newline && self.pos > 0 {
             return self.error(self.toks[self.pos - 1].end, format!("expected {what}"));
@@ -111,14 +111,14 @@ impl Parser<'_> {
         self.error(t.span, format!("expected {what}, found {found}"))
     }
 
-    pub(super) fn expect_op(&mut self, op: &str, what: &str) -> PResult<Span> {
+    pub(crate) fn expect_op(&mut self, op: &str, what: &str) -> PResult<Span> {
         if !self.is_op(op) {
             return Err(self.unexpected(what));
         }
         Ok(self.bump())
     }
 
-    pub(super) fn name(&mut self, what: &str) -> PResult<String> {
+    pub(crate) fn name(&mut self, what: &str) -> PResult<String> {
         let Tok::Name(n) = self.peek() else {
             return Err(self.unexpected(what));
         };
@@ -128,7 +128,7 @@ impl Parser<'_> {
     }
 
     /// Parses `what` after `op` if the next token is `op`.
-    pub(super) fn opt_after<T>(
+    pub(crate) fn opt_after<T>(
         &mut self,
         op: &str,
         what: fn(&mut Self) -> PResult<T>,
@@ -140,7 +140,7 @@ impl Parser<'_> {
         }
     }
 
-    pub(super) fn enter(&mut self, span: Span) -> PResult<()> {
+    pub(crate) fn enter(&mut self, span: Span) -> PResult<()> {
         if self.depth >= MAX_DEPTH {
             bail!(self, span => "too deeply nested (the limit is {MAX_DEPTH} levels)");
         }
@@ -148,21 +148,21 @@ impl Parser<'_> {
         Ok(())
     }
 
-    pub(super) fn check_height(&self, height: u32, span: Span) -> PResult<()> {
+    pub(crate) fn check_height(&self, height: u32, span: Span) -> PResult<()> {
         if self.depth.saturating_add(height) > MAX_DEPTH + 1 {
             bail!(self, span => "expression nested too deeply (limit: {MAX_DEPTH} levels)");
         }
         Ok(())
     }
 
-    pub(super) fn no_comprehension(&self) -> PResult<()> {
+    pub(crate) fn no_comprehension(&self) -> PResult<()> {
         if self.is_kw(Kw::For) {
             bail!(self, self.span() => "comprehensions are not supported (use a `for` loop)");
         }
         Ok(())
     }
 
-    pub(super) fn at_expr_start(&self) -> bool {
+    pub(crate) fn at_expr_start(&self) -> bool {
         match self.peek() {
             Tok::Name(_) | Tok::Int(_) | Tok::Float(_) | Tok::Str(_) => true,
             Tok::Kw(kw) => matches!(kw, Kw::True | Kw::False | Kw::None | Kw::Not),
@@ -173,7 +173,7 @@ impl Parser<'_> {
 
     /// `first` alone, or a tuple of `first` and the items parsed by `item` after each
     /// comma while `more` holds (so a trailing comma is allowed).
-    pub(super) fn tuple_of(
+    pub(crate) fn tuple_of(
         &mut self,
         first: Expr,
         item: fn(&mut Self) -> PResult<Expr>,
@@ -191,13 +191,13 @@ impl Parser<'_> {
     }
 
     /// Expressions separated by commas, a tuple if there is a comma (`a, b = 1, 2`).
-    pub(super) fn expr_list(&mut self) -> PResult<Expr> {
+    pub(crate) fn expr_list(&mut self) -> PResult<Expr> {
         let first = self.expr()?;
         self.tuple_of(first, Self::expr, Self::at_expr_start)
     }
 
     /// A full expression, including `a if c else b`.
-    pub(super) fn expr(&mut self) -> PResult<Expr> {
+    pub(crate) fn expr(&mut self) -> PResult<Expr> {
         self.enter(self.span())?;
         let e = self.ternary();
         self.depth -= 1;
@@ -380,7 +380,7 @@ impl Parser<'_> {
     }
 
     /// An atom followed by calls, attributes and subscripts.
-    pub(super) fn postfix(&mut self) -> PResult<Expr> {
+    pub(crate) fn postfix(&mut self) -> PResult<Expr> {
         let mut e = self.atom()?;
         let mut height = None;
         loop {

@@ -1,11 +1,11 @@
 //! Attributes and items: instance attributes (instrumented cells), indexing and slicing
 //! of lists, tuples, strings and ranges, dict lookups. Part of the interpreter (see
-//! `interp.rs`); list items and dict entries are their own locations (see `value.rs`).
+//! `interp/mod.rs`); list items and dict entries are their own locations (see `value.rs`).
 
-use super::ast::{Expr, ExprKind, Span};
-use super::builtins;
-use super::interp::{Frame, Interp, Res};
-use super::value::{List, Value, range_len};
+use crate::ast::{Expr, ExprKind, Span};
+use crate::builtins;
+use crate::interp::{Frame, Interp, Res};
+use crate::value::{List, Value, range_len};
 use forkwait::sync::Shared;
 use std::sync::Arc;
 
