@@ -31,7 +31,7 @@ mod schedule;
 mod watchdog;
 
 pub use self::check::{Checker, replay};
-pub use self::exec::AccessKind;
+pub(crate) use self::exec::AccessKind;
 pub use self::report::{Finding, FindingKind, Outcome, Report};
 pub use self::schedule::{Schedule, TOKEN_PREFIX, TokenError};
 
