@@ -80,11 +80,7 @@ pub fn mode() -> Mode {
 /// forkwait::hooks::clear_source_span();
 /// ```
 pub fn set_source_span(file: &'static str, line: u32, col: u32) {
-    let span = SourceSpan { file, line, col };
-    match context::current() {
-        Context::Sim => crate::sim::exec::with(|s| s.set_span(Some(span))),
-        _ => crate::runtime::trace::set_span(Some(span)),
-    }
+    crate::backend::set_span(Some(SourceSpan { file, line, col }))
 }
 
 /// Forgets the position set by [`set_source_span`] for the current task.
@@ -95,10 +91,7 @@ pub fn set_source_span(file: &'static str, line: u32, col: u32) {
 /// assert_eq!(forkwait::hooks::current_span(), None);
 /// ```
 pub fn clear_source_span() {
-    match context::current() {
-        Context::Sim => crate::sim::exec::with(|s| s.set_span(None)),
-        _ => crate::runtime::trace::set_span(None),
-    }
+    crate::backend::set_span(None)
 }
 
 /// The position set by [`set_source_span`] on the current thread, outside the simulator

@@ -63,6 +63,7 @@
 
 #![deny(missing_docs)]
 
+mod backend;
 mod future;
 pub mod hooks;
 mod mode;
@@ -87,10 +88,7 @@ pub use crate::sim::{
     WaitPolicy, check, replay,
 };
 
-use crate::future::Repr;
-use crate::mode::{self as context, Context};
-use crate::runtime::task::Task;
-use std::panic::{AssertUnwindSafe, Location};
+use std::panic::Location;
 
 /// Creates a task running `f` and returns a reference to its result at once.
 ///
@@ -123,44 +121,7 @@ where
     F: FnOnce() -> T + Send + 'static,
     T: Send + 'static,
 {
-    let site = Location::caller();
-    match context::current() {
-        Context::Eager | Context::Trace => Future::from_repr(fork_ready(f, site)),
-        Context::Sim => Future::from_repr(Repr::Sim(sim::fork(f, site))),
-        Context::Pool | Context::Default => {
-            // The thread that runs the task (a worker, or a waiter helping) gets back its
-            // source position (`set_source_span`) when the task ends.
-            let f = move || {
-                let _span = runtime::trace::enter_task();
-                f()
-            };
-            let task = Task::new(f, site);
-            runtime::pool::push(task.clone());
-            Future::from_repr(Repr::Pool(task))
-        }
-    }
-}
-
-/// Eager and trace modes: runs `f` now, catching its panic for `wait`.
-pub(crate) fn fork_ready<'a, F, T>(f: F, site: &'static Location<'static>) -> Repr<'a, T>
-where
-    F: FnOnce() -> T,
-{
-    let run = || {
-        let _span = runtime::trace::enter_task();
-        std::panic::catch_unwind(AssertUnwindSafe(f))
-    };
-    let (result, node) = if context::current() == Context::Trace {
-        let (r, id) = runtime::trace::record_fork(site, std::any::type_name::<T>(), run);
-        (r, Some(id))
-    } else {
-        (run(), None)
-    };
-    Repr::Ready {
-        result: Some(result),
-        site,
-        node,
-    }
+    Future::from_repr(backend::fork(f, Location::caller()))
 }
 
 /// Forces completion of `fut` and returns its value (the same as [`Future::wait`]).
@@ -194,11 +155,7 @@ pub fn wait<T>(fut: Future<T>) -> T {
 /// ```
 #[track_caller]
 pub fn yield_now() {
-    match context::current() {
-        Context::Eager | Context::Trace => {}
-        Context::Sim => sim::yield_now(Location::caller()),
-        Context::Pool | Context::Default => std::thread::yield_now(),
-    }
+    backend::yield_now(Location::caller())
 }
 
 // Every Rust block of the README is compiled and run as a doctest.

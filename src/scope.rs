@@ -90,7 +90,7 @@ impl<'env> Scope<'env> {
     {
         let site = Location::caller();
         let repr = match context::current() {
-            Context::Eager | Context::Trace => crate::fork_ready(f, site),
+            Context::Eager | Context::Trace => crate::backend::fork_ready(f, site),
             Context::Sim => {
                 let fut = crate::sim::fork(f, site);
                 self.pending
