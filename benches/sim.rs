@@ -27,6 +27,9 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize as StdAtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
+mod workloads;
+use workloads::fw_w3;
+
 /// Executions per measured criterion iteration for W1, W3, W4.
 const N: u64 = 1000;
 /// Executions per measured iteration for the decision-heavy workload.
@@ -47,25 +50,6 @@ fn fw_w1() -> u64 {
     let a = fork(|| black_box(1u64));
     let b = fork(|| black_box(2u64));
     wait(a) + wait(b)
-}
-
-/// W3: 4 tasks × 3 racy increments (read, then write: two scheduling points each). Returns
-/// nothing, like the shuttle side, so the checker sees one outcome.
-fn fw_w3() {
-    let c = Arc::new(Shared::new(0usize));
-    let hs: Vec<_> = (0..4)
-        .map(|_| {
-            let c = c.clone();
-            fork(move || {
-                for _ in 0..3 {
-                    c.write(c.read() + 1);
-                }
-            })
-        })
-        .collect();
-    for h in hs {
-        wait(h);
-    }
 }
 
 /// W4: a task that forks 2 and waits them; main waits it.

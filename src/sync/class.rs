@@ -167,6 +167,29 @@ impl ObjCell {
         exec::point_with(|s| exec::Op::Access(self.id(s, obj, site), kind), site);
     }
 
+    /// [`access`](Self::access), returning the object's id (for an operation that may
+    /// then block on the object or notify it).
+    #[cold]
+    #[inline(never)]
+    pub(crate) fn access_id(
+        &self,
+        obj: ObjKind,
+        kind: AccessKind,
+        site: &'static Location<'static>,
+    ) -> ObjId {
+        let mut id = None;
+        exec::point_with(
+            |s| {
+                let i = self.id(s, obj, site);
+                id = Some(i);
+                exec::Op::Access(i, kind)
+            },
+            site,
+        );
+        // While tearing down, the point does nothing (nor resolves the object).
+        id.unwrap_or_else(|| self.resolve(obj, site))
+    }
+
     /// The object's id in the current execution (simulator only).
     #[cold]
     #[inline(never)]

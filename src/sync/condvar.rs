@@ -339,8 +339,7 @@ impl Condvar {
     }
 
     fn sim_notify(&self, all: bool, site: &'static Location<'static>) {
-        self.obj.access(self.kind, AccessKind::Notify, site);
-        let id = self.obj.resolve(self.kind, site);
+        let id = self.obj.access_id(self.kind, AccessKind::Notify, site);
         exec::notify(id, all);
     }
 
@@ -353,8 +352,7 @@ impl Condvar {
         how: Wakeable,
         site: &'static Location<'static>,
     ) -> LockResult<(MutexGuard<'a, T>, WaitTimeoutResult)> {
-        self.obj.access(self.kind, AccessKind::Wait, site);
-        let id = self.obj.resolve(self.kind, site);
+        let id = self.obj.access_id(self.kind, AccessKind::Wait, site);
         let lock = guard.lock;
         drop(guard);
         let notified = exec::block_on(id, how);

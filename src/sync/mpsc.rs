@@ -65,8 +65,7 @@ impl Chan {
 
     /// A scheduling point on the channel; returns its id.
     fn point(&self, kind: AccessKind, site: &'static Location<'static>) -> exec::ObjId {
-        self.obj.access(ObjKind::Channel, kind, site);
-        self.obj.resolve(ObjKind::Channel, site)
+        self.obj.access_id(ObjKind::Channel, kind, site)
     }
 
     /// Wakes every task blocked on the channel (they re-check).
@@ -210,22 +209,21 @@ impl<T> SyncSender<T> {
             };
         }
         let mut t = t;
-        loop {
+        let id = loop {
             let id = self.chan.point(AccessKind::Send, site);
             match self.inner.try_send(t) {
-                Ok(()) => break,
+                Ok(()) => break id,
                 Err(TrySendError::Disconnected(t)) => return Err(SendError(t)),
                 Err(TrySendError::Full(back)) => {
                     t = back;
                     exec::block_on(id, Wakeable::Notified);
                 }
             }
-        }
+        };
         self.chan.wake(site);
         if self.chan.rendezvous {
             // Wait until this message is taken (or the receiver is gone).
             let mine = self.chan.sent.fetch_add(1, Relaxed) + 1;
-            let id = self.chan.obj.resolve(ObjKind::Channel, site);
             // A dropped receiver sets `taken` to its maximum: nobody will take it.
             while self.chan.taken.load(Relaxed) < mine {
                 exec::block_on(id, Wakeable::Notified);
@@ -254,10 +252,9 @@ impl<T> SyncSender<T> {
             return self.inner.try_send(t);
         }
         let site = Location::caller();
-        self.chan.point(AccessKind::Send, site);
+        let id = self.chan.point(AccessKind::Send, site);
         if self.chan.rendezvous {
             // Only a receiver already blocked in `recv` can take it at once.
-            let id = self.chan.obj.resolve(ObjKind::Channel, site);
             if !exec::has_waiters(id) {
                 return Err(TrySendError::Full(t));
             }

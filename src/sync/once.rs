@@ -154,7 +154,7 @@ impl<T> OnceLock<T> {
         }
         let mut f = Some(f);
         loop {
-            self.obj.access(ObjKind::Once, AccessKind::Read, site);
+            let id = self.obj.access_id(ObjKind::Once, AccessKind::Read, site);
             if let Some(v) = self.inner.get() {
                 return v;
             }
@@ -178,7 +178,6 @@ impl<T> OnceLock<T> {
                 drop(done);
                 return r;
             }
-            let id = self.obj.resolve(ObjKind::Once, site);
             exec::block_on(id, Wakeable::Notified);
         }
     }

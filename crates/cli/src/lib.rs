@@ -232,17 +232,13 @@ fn install_quiet_hook() {
     ONCE.call_once(|| {
         let prev = std::panic::take_hook();
         std::panic::set_hook(Box::new(move |info| {
-            // The interpreter of the `forkwait-model` crate (in this workspace, or unpacked
-            // from a registry as `forkwait-model-<version>/src/interp/mod.rs`).
-            let model_error = info.location().is_some_and(|l| {
-                let file = l.file().replace('\\', "/");
-                file.ends_with("/src/interp/mod.rs") && file.contains("model")
-            });
             let payload = info.payload();
             let message = payload
                 .downcast_ref::<String>()
                 .map(String::as_str)
                 .or_else(|| payload.downcast_ref::<&str>().copied());
+            // A model's located runtime error (whatever source file raised it).
+            let model_error = message.is_some_and(forkwait_model::is_model_error);
             // The pool's deadlock detection, under `forkwait run`: reported in model lines.
             let hazard = message.is_some_and(|m| {
                 m.starts_with(commands::HAZARD_PREFIX) && commands::report_hazard(m)

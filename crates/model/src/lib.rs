@@ -107,7 +107,7 @@ mod load;
 // parts, named at the root so that every file says `crate::value`, `crate::ast`, ...
 pub use self::front::{ast, diag};
 pub(crate) use self::front::{lexer, parser, resolve};
-pub(crate) use self::interp::{builtins, ops, snapshot, stack, value};
+pub(crate) use self::interp::{builtins, ops, snapshot, stack, tasks, value};
 
 pub use self::ast::{
     BinOp, Call, ClassDef, CmpOp, Comparison, Expr, ExprKind, FunctionDef, IfBranch, Keyword,
@@ -120,7 +120,7 @@ pub use self::check::{
 };
 pub use self::diag::Diagnostic;
 pub use self::interp::{MAX_CALL_DEPTH, YIELD_EVERY};
-pub use self::load::{LoadError, Model, POOL_STACK_SIZE, Print};
+pub use self::load::{LoadError, Model, POOL_STACK_SIZE, Print, is_model_error};
 pub use self::parser::MAX_DEPTH;
 pub use self::snapshot::Snapshot;
 pub use self::value::{Dict, FutureCell, Instance, List, Lock, Value};

@@ -199,9 +199,11 @@ fn check_header_spelling(path: &str, source: &str) -> Result<(), Diagnostic> {
     Ok(())
 }
 
+/// Every model path loaded in this process.
+static PATHS: Mutex<BTreeSet<&'static str>> = Mutex::new(BTreeSet::new());
+
 /// Leaks each distinct model path once, so that source spans (`&'static str`) can name it.
 fn intern(path: &str) -> &'static str {
-    static PATHS: Mutex<BTreeSet<&'static str>> = Mutex::new(BTreeSet::new());
     let mut paths = PATHS.lock().unwrap_or_else(|e| e.into_inner());
     if let Some(p) = paths.get(path) {
         return p;
@@ -394,4 +396,22 @@ impl fmt::Debug for Model {
             .field("path", &self.code.file)
             .finish_non_exhaustive()
     }
+}
+
+/// Whether a panic message is a model's located runtime error (`file:line:col: error:
+/// ...` for a model loaded in this process): a panic hook can keep such a panic quiet,
+/// since the command that ran the model reports the error itself.
+///
+/// ```
+/// use forkwait_model::{Model, is_model_error};
+/// let _ = Model::from_source("quiet.fw", "def main():\n    return 1\n").unwrap();
+/// assert!(is_model_error("quiet.fw:2:5: error: division by zero"));
+/// assert!(!is_model_error("called `Option::unwrap()` on a `None` value"));
+/// assert!(!is_model_error("unknown.fw:2:5: error: x"));
+/// ```
+pub fn is_model_error(message: &str) -> bool {
+    let paths = PATHS.lock().unwrap_or_else(|e| e.into_inner());
+    paths
+        .iter()
+        .any(|file| crate::tasks::parse_located(file, message).is_some())
 }
