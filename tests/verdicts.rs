@@ -167,3 +167,29 @@ fn an_unnamed_report_is_headed_by_its_call_site() {
         "{r}"
     );
 }
+
+/// Run by `a_task_that_keeps_reaching_scheduling_points_is_not_named`.
+#[test]
+#[ignore = "run by a_task_that_keeps_reaching_scheduling_points_is_not_named, in a child process"]
+fn probe_busy_task() {
+    let r = Checker::new()
+        .iterations(1)
+        .watchdog(Some(Duration::from_millis(300)))
+        .run(|| {
+            wait(fork(|| {
+                // A second and more of work, but a scheduling point every few ms.
+                for _ in 0..60 {
+                    std::thread::sleep(Duration::from_millis(20));
+                    forkwait::yield_now();
+                }
+            }))
+        });
+    assert!(r.is_clean());
+}
+
+#[test]
+fn a_task_that_keeps_reaching_scheduling_points_is_not_named() {
+    let (err, passed) = common::probe("probe_busy_task");
+    assert!(passed, "{err}");
+    assert!(!err.contains("watchdog"), "a false alarm: {err}");
+}
