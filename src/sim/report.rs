@@ -2,6 +2,21 @@
 
 use std::fmt;
 
+/// How much of the schedule space a run explored.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Coverage {
+    /// Every behaviour was explored (exhaustive search with no bound, or a bound that
+    /// never pruned a schedule).
+    Complete,
+    /// Every behaviour reachable within this many preemptions was explored, and the
+    /// bound pruned some schedule.
+    CompleteWithinBound(u32),
+    /// The exhaustive search was stopped (by `iterations` or `max_time`) before it ended.
+    Incomplete,
+    /// Schedules were sampled (random, PCT, replay): no claim of completeness.
+    Sampled,
+}
+
 /// The kind of a finding.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum FindingKind {

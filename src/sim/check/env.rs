@@ -52,6 +52,7 @@ impl Checker {
                     panic!("FORKWAIT_ITERATIONS={v:?}: expected a number of iterations, at least 1")
                 }
             };
+            c.iterations_set = true;
         }
         if let Some(v) = var("FORKWAIT_STRATEGY") {
             c.strategy = v

@@ -44,6 +44,11 @@ use std::time::{Duration, Instant};
 pub struct Checker {
     strategy: Strategy,
     iterations: u64,
+    /// `iterations` was set (by the builder or `FORKWAIT_ITERATIONS`): otherwise an
+    /// exhaustive search runs to its end.
+    iterations_set: bool,
+    /// Partial-order reduction in the exhaustive strategy (off: plain depth-first).
+    reduction: bool,
     seed: u64,
     max_steps: u64,
     max_time: Option<Duration>,
@@ -88,6 +93,8 @@ impl Checker {
         Checker {
             strategy: Strategy::Random,
             iterations: 1000,
+            iterations_set: false,
+            reduction: true,
             seed: 0,
             max_steps: 100_000,
             max_time: None,
@@ -123,13 +130,37 @@ impl Checker {
         self
     }
 
-    /// How many executions to run (exhaustive search stops earlier when done).
+    /// How many executions to run (exhaustive search stops earlier when done). The
+    /// default is 1000 for the random and PCT strategies; an exhaustive search runs to
+    /// its end unless this (or `FORKWAIT_ITERATIONS`, or [`max_time`](Self::max_time))
+    /// is set.
     ///
     /// ```
     /// assert_eq!(forkwait::Checker::new().iterations(3).run(|| ()).executions(), 3);
     /// ```
     pub fn iterations(mut self, n: u64) -> Self {
         self.iterations = n;
+        self.iterations_set = true;
+        self
+    }
+
+    /// Whether the exhaustive strategy uses partial-order reduction (default on). Off,
+    /// it is a plain depth-first search over every choice: for tests of the reduction
+    /// and for measurements, not for use.
+    ///
+    /// ```
+    /// use forkwait::{Checker, Strategy};
+    /// let c = Checker::new().strategy(Strategy::Exhaustive { max_preemptions: None });
+    /// let two_pure_forks = || {
+    ///     let (a, b) = (forkwait::fork(|| 1), forkwait::fork(|| 2));
+    ///     forkwait::wait(a) + forkwait::wait(b)
+    /// };
+    /// assert_eq!(c.clone().run(two_pure_forks).executions(), 1);
+    /// assert!(c.partial_order_reduction(false).run(two_pure_forks).executions() > 1);
+    /// ```
+    #[doc(hidden)]
+    pub fn partial_order_reduction(mut self, on: bool) -> Self {
+        self.reduction = on;
         self
     }
 

@@ -10,7 +10,7 @@ use crate::sim::Strategy;
 use crate::sim::exec::{self, Abort, Config, Finished};
 use crate::sim::persist::{Entry, RegressionFile};
 use crate::sim::report::{FindingKind, Report};
-use crate::sim::sched::{DfsSched, PctSched, RandomSched, ReplaySched, Scheduler};
+use crate::sim::sched::{DfsSched, DporSched, PctSched, RandomSched, ReplaySched, Scheduler};
 use crate::sim::schedule::{Schedule, TokenError};
 use std::fmt::Debug;
 use std::panic::AssertUnwindSafe;
@@ -31,7 +31,17 @@ impl Checker {
             log: self.log,
             deadline: self.deadline.get(),
             watchdog: self.watchdog,
+            track: self.reduced(),
         }
+    }
+
+    /// Whether this run's exhaustive search uses partial-order reduction (not with a
+    /// worker model: a worker's being taken and freed is shared state the reduction does
+    /// not model, so that search stays plain depth-first).
+    fn reduced(&self) -> bool {
+        self.reduction
+            && self.workers.is_none()
+            && matches!(self.strategy, Strategy::Exhaustive { .. })
     }
 
     pub(super) fn run_once<T: Debug>(
@@ -117,11 +127,17 @@ impl Checker {
                 pct.set_k(k);
                 Box::new(pct)
             }
+            Strategy::Exhaustive { max_preemptions } if self.reduced() => {
+                Box::new(DporSched::new(*max_preemptions))
+            }
             Strategy::Exhaustive { max_preemptions } => Box::new(DfsSched::new(*max_preemptions)),
             Strategy::Replay(s) => Box::new(ReplaySched::new(s.choices().to_vec(), true)),
         };
         let iterations = match self.strategy {
             Strategy::Replay(_) => 1,
+            // An exhaustive search is not cut by the default budget: it runs to its end
+            // unless iterations (or max_time) were asked for.
+            Strategy::Exhaustive { .. } if !self.iterations_set => u64::MAX,
             _ => self.iterations,
         };
         let (shard_k, shard_n) = self.shard.unwrap_or((0, 1));
@@ -139,6 +155,7 @@ impl Checker {
                 break;
             }
             let r = self.run_once(&f, &mut *sched);
+            sched.end(&r.fin.state);
             if self.check_determinism {
                 let mut again = ReplaySched::new(choices_of(&r.fin), true);
                 again.begin(0);

@@ -75,6 +75,15 @@ pub(crate) struct ExecState {
     wakeable: Vec<TaskId>,
     /// What the watchdog sees of this execution.
     watch: std::sync::Arc<crate::sim::watchdog::Slot>,
+    /// With `Config::track`: the segments of the execution, in order.
+    pub(crate) segs: Vec<Seg>,
+    /// With `Config::track`: objects a segment touched without a step (a notification
+    /// by a dropped channel end, a timeout leaving the waiters), and whether the touch
+    /// was a `try_lock` (its outcome depends on whether the lock was free): (segment,
+    /// object, probe).
+    pub(crate) touches: Vec<(u32, ObjId, bool)>,
+    /// With `Config::track`: wakeups, (the waking segment, the task woken).
+    pub(crate) wakes: Vec<(u32, TaskId)>,
 }
 
 /// The execution the current thread is simulating.
@@ -199,6 +208,7 @@ impl ExecState {
             panic: None,
             woke_unnotified: false,
             unnotified_wakes: 0,
+            pending: None,
         });
         self.ready.push(id); // ids only grow: stays sorted
         id
@@ -365,6 +375,7 @@ impl ExecState {
         }
         let mut runnable = std::mem::take(&mut self.scratch);
         self.runnable(&mut runnable);
+        let n_options = runnable.len();
         let picked = match runnable.len() {
             0 => {
                 if self.tasks.iter().any(|t| t.phase != Phase::Done) {
@@ -390,7 +401,7 @@ impl ExecState {
                 // SAFETY: the scheduler outlives the execution (see `run`) and is used
                 // only from this thread, never re-entrantly.
                 let sched = unsafe { &mut *self.sched };
-                match sched.choose(&runnable, current, self.choices.len()) {
+                match sched.choose_in(self, &runnable, current, self.choices.len()) {
                     Ok(i) => {
                         self.choices.push(Choice {
                             index: i as u32,
@@ -407,8 +418,21 @@ impl ExecState {
             }
         };
         self.scratch = runnable;
+        if let (Some(t), true) = (picked, self.cfg.track) {
+            let choice = (n_options > 1).then(|| self.choices.len() as u32 - 1);
+            let pending = self.tasks[t as usize].pending.take();
+            self.segs.push(Seg {
+                first_step: self.steps.len() as u32,
+                task: t,
+                choice,
+                pending,
+                ends_at_point: false,
+                blocked: false,
+            });
+        }
         if let Some(t) = picked {
             if let Phase::Blocked(Block::On(o, _)) = self.tasks[t as usize].phase {
+                self.touch(o, false);
                 // A timeout expired, or a spurious wakeup: it leaves the object's waiters.
                 self.objects[o as usize].waiters.retain(|&w| w != t);
                 self.tasks[t as usize].woke_unnotified = true;
@@ -461,6 +485,37 @@ impl ExecState {
         }
     }
 
+    /// With `Config::track`: the current segment touched object `o` without a step
+    /// (`probe`: tried to take the lock `o` without blocking).
+    pub(crate) fn touch(&mut self, o: ObjId, probe: bool) {
+        if self.cfg.track && !self.segs.is_empty() {
+            let seg = self.segs.len() as u32 - 1;
+            self.touches.push((seg, o, probe));
+        }
+    }
+
+    /// Wakes blocked task `t` on behalf of the current task (a release, a notification,
+    /// a task's end): `t`'s next segment happens after the current one.
+    pub(crate) fn wake(&mut self, t: TaskId) {
+        if self.cfg.track && !self.segs.is_empty() {
+            let seg = self.segs.len() as u32 - 1;
+            self.wakes.push((seg, t));
+        }
+        self.set_ready(t);
+    }
+
+    /// With `Config::track`: the current segment ends at a scheduling point whose step
+    /// was just recorded (the current task performs it when it next runs).
+    fn note_point(&mut self) {
+        if self.cfg.track {
+            let cur = self.current as usize;
+            self.tasks[cur].pending = Some(self.steps.len() as u32 - 1);
+            if let Some(s) = self.segs.last_mut() {
+                s.ends_at_point = true;
+            }
+        }
+    }
+
     fn set_ready(&mut self, t: TaskId) {
         let rec = &mut self.tasks[t as usize];
         if let Phase::Blocked(b) = rec.phase {
@@ -504,6 +559,7 @@ impl ExecState {
     /// suspend through if the current task must stop running now.
     fn after_point(&mut self) -> Option<*const TaskYielder> {
         let cur = self.current;
+        self.note_point();
         let next = self.choose();
         if next == Some(cur) {
             return None;
@@ -524,7 +580,7 @@ impl ExecState {
         }
         let waiters = std::mem::take(&mut self.tasks[t as usize].waiters);
         for w in waiters {
-            self.set_ready(w);
+            self.wake(w);
         }
         let at = match self.tasks[t as usize].span {
             Some(span) => Where::Model(span),

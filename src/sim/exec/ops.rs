@@ -53,6 +53,9 @@ pub(crate) fn access(obj: ObjId, kind: AccessKind, site: Site) {
 fn block(b: Block) {
     let y = with(|s| {
         let cur = s.current;
+        if let Some(seg) = s.segs.last_mut() {
+            seg.blocked = true;
+        }
         s.set_blocked(cur, b);
         if let Block::Wait(t) = b {
             s.tasks[t as usize].waiters.push(cur);
@@ -171,6 +174,7 @@ pub(crate) fn try_lock(m: ObjId, shared: bool, site: Site) -> bool {
         if s.tearing_down {
             return true;
         }
+        s.touch(m, true);
         let cur = s.current;
         let o = &mut s.objects[m as usize];
         let ok = can_take(o, shared);
@@ -210,7 +214,7 @@ pub(crate) fn unlock(m: ObjId, shared: bool, site: Site) {
         }
         let waiters = std::mem::take(&mut o.waiters);
         for w in waiters {
-            s.set_ready(w);
+            s.wake(w);
         }
     });
 }
@@ -245,6 +249,7 @@ pub(crate) fn notify(o: ObjId, all: bool) -> usize {
         if s.tearing_down {
             return 0;
         }
+        s.touch(o, false);
         let waiting = s.objects[o as usize].waiters.len();
         if waiting == 0 {
             return 0;
@@ -252,7 +257,7 @@ pub(crate) fn notify(o: ObjId, all: bool) -> usize {
         if all || waiting == 1 {
             let waiters = std::mem::take(&mut s.objects[o as usize].waiters);
             for w in waiters {
-                s.set_ready(w);
+                s.wake(w);
             }
             return waiting;
         }
@@ -261,7 +266,7 @@ pub(crate) fn notify(o: ObjId, all: bool) -> usize {
         // SAFETY: as in `choose`: the scheduler outlives the execution and is not used
         // re-entrantly.
         let sched = unsafe { &mut *s.sched };
-        let i = match sched.choose(&options, None, s.choices.len()) {
+        let i = match sched.choose_woken(s, &options, s.choices.len()) {
             Ok(i) => i,
             Err(msg) => {
                 s.abort.get_or_insert(Abort::Stale(msg));
@@ -275,7 +280,7 @@ pub(crate) fn notify(o: ObjId, all: bool) -> usize {
         });
         let woken = options.remove(i);
         s.objects[o as usize].waiters = options;
-        s.set_ready(woken);
+        s.wake(woken);
         1
     })
 }

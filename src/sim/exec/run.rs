@@ -20,6 +20,9 @@ struct Spare {
     objects: Vec<ObjInfo>,
     scratch: Vec<TaskId>,
     wakeable: Vec<TaskId>,
+    segs: Vec<Seg>,
+    touches: Vec<(u32, ObjId, bool)>,
+    wakes: Vec<(u32, TaskId)>,
 }
 
 thread_local! {
@@ -37,6 +40,9 @@ impl Drop for Finished {
             objects: std::mem::take(&mut s.objects),
             scratch: std::mem::take(&mut s.scratch),
             wakeable: std::mem::take(&mut s.wakeable),
+            segs: std::mem::take(&mut s.segs),
+            touches: std::mem::take(&mut s.touches),
+            wakes: std::mem::take(&mut s.wakes),
         };
         spare.tasks.clear();
         spare.ready.clear();
@@ -45,6 +51,9 @@ impl Drop for Finished {
         spare.objects.clear();
         spare.scratch.clear();
         spare.wakeable.clear();
+        spare.segs.clear();
+        spare.touches.clear();
+        spare.wakes.clear();
         let _ = SPARE.try_with(|sp| *sp.borrow_mut() = spare);
     }
 }
@@ -85,9 +94,25 @@ pub(crate) fn run(
             scratch: spare.scratch,
             wakeable: spare.wakeable,
             watch: crate::sim::watchdog::begin(cfg.watchdog),
+            segs: spare.segs,
+            touches: spare.touches,
+            wakes: spare.wakes,
         }),
     };
-    exec.state.borrow_mut().new_task(None, main_site, main_body);
+    {
+        let mut s = exec.state.borrow_mut();
+        s.new_task(None, main_site, main_body);
+        if cfg.track {
+            s.segs.push(Seg {
+                first_step: 0,
+                task: 0,
+                choice: None,
+                pending: None,
+                ends_at_point: false,
+                blocked: false,
+            });
+        }
+    }
     let prev = CURRENT.with(|c| c.replace(&exec as *const Exec));
     let _ctx = crate::mode::enter(crate::mode::Context::Sim);
     drive(&exec);

@@ -271,6 +271,28 @@ pub(crate) struct TaskRec {
     pub(crate) woke_unnotified: bool,
     /// How many of its blocks ended so (see `MAX_SPURIOUS_WAKEUPS`).
     pub(crate) unnotified_wakes: u32,
+    /// With `Config::track`: the step that announced the operation it performs when it
+    /// next runs (the last scheduling point it reached).
+    pub(crate) pending: Option<u32>,
+}
+
+/// With `Config::track` (for partial-order reduction): one *segment* of the execution,
+/// what one task ran between two scheduling decisions. Its steps are
+/// `steps[first_step..]` up to the next segment's `first_step`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Seg {
+    pub first_step: u32,
+    pub task: TaskId,
+    /// The choice that picked it (`None`: it was the only task that could run).
+    pub choice: Option<u32>,
+    /// The step that announced the operation it performs first (its task's last
+    /// scheduling point), if any.
+    pub pending: Option<u32>,
+    /// It ended at a scheduling point: its last step is an announcement, performed by
+    /// its task's next segment.
+    pub ends_at_point: bool,
+    /// It ended with its task blocking.
+    pub blocked: bool,
 }
 
 /// The configuration of one execution.
@@ -287,6 +309,9 @@ pub(crate) struct Config {
     pub deadline: Option<std::time::Instant>,
     /// After how long without a scheduling point the watchdog names the stuck task.
     pub watchdog: Option<std::time::Duration>,
+    /// Keep the segments, wakeups and silent notifications a partial-order reduction
+    /// needs ([`Seg`]; off for the other strategies: it costs a push per decision).
+    pub track: bool,
 }
 
 /// How often (in steps) an execution looks at the clock when it has a deadline.

@@ -22,16 +22,19 @@
 //! any iteration replays without the ones before it.
 
 mod dfs;
+mod dpor;
 mod pct;
 mod random;
 mod replay;
 
 pub(crate) use self::dfs::DfsSched;
+pub(crate) use self::dpor::DporSched;
 pub(crate) use self::pct::PctSched;
 pub(crate) use self::random::RandomSched;
 pub(crate) use self::replay::ReplaySched;
 
-use super::exec::TaskId;
+use super::exec::{ExecState, TaskId};
+use super::report::Coverage;
 use rand_chacha::ChaCha8Rng;
 use rand_chacha::rand_core::{Rng, SeedableRng};
 
@@ -47,6 +50,38 @@ pub(crate) trait Scheduler {
         current: Option<u32>,
         nth: usize,
     ) -> Result<usize, String>;
+
+    /// [`choose`](Self::choose), seeing the execution so far (its steps and segments):
+    /// what a partial-order reduction needs. By default, `choose`.
+    fn choose_in(
+        &mut self,
+        _state: &ExecState,
+        runnable: &[TaskId],
+        current: Option<u32>,
+        nth: usize,
+    ) -> Result<usize, String> {
+        self.choose(runnable, current, nth)
+    }
+
+    /// Picks which of the tasks blocked on an object (`waiting`, sorted) a
+    /// `notify_one` wakes. By default, `choose` with no current task.
+    fn choose_woken(
+        &mut self,
+        _state: &ExecState,
+        waiting: &[TaskId],
+        nth: usize,
+    ) -> Result<usize, String> {
+        self.choose(waiting, None, nth)
+    }
+
+    /// The execution begun by the last `begin` is over (`state` is its final state).
+    fn end(&mut self, _state: &ExecState) {}
+
+    /// How much of the space the run explored; `cut`: the run was stopped (iterations,
+    /// `max_time`) before the strategy was exhausted.
+    fn coverage(&self, _cut: bool) -> Coverage {
+        Coverage::Sampled
+    }
 }
 
 /// The default choice: keep running the current task, else the lowest id.

@@ -1,0 +1,93 @@
+//! The exhaustive strategy's executions on the programs of issue 11's table and on W3
+//! (4 tasks × 3 racy increments) with preemption bounds 1 and 2: with partial-order
+//! reduction (the default) and without (plain depth-first search, capped).
+//!
+//! ```sh
+//! cargo run --release -p forkwait --example exhaustive_table
+//! ```
+
+use forkwait::sync::{Arc, Shared};
+use forkwait::{Checker, Report, Strategy, fork, wait};
+use std::time::{Duration, Instant};
+
+#[path = "../benches/workloads/mod.rs"]
+mod workloads;
+
+fn pure_forks(n: usize) -> usize {
+    let fs: Vec<_> = (0..n).map(|i| fork(move || i)).collect();
+    fs.into_iter().map(wait).sum()
+}
+
+fn own_writes(k: usize) -> (usize, usize) {
+    let a = Arc::new(Shared::new(0));
+    let b = Arc::new(Shared::new(0));
+    let (a2, b2) = (a.clone(), b.clone());
+    let t = fork(move || (0..k).for_each(|i| a2.write(i)));
+    let u = fork(move || (0..k).for_each(|i| b2.write(i)));
+    wait(t);
+    wait(u);
+    (a.read(), b.read())
+}
+
+fn lost_update() -> usize {
+    let c = Arc::new(Shared::new(0));
+    let ts: Vec<_> = (0..2)
+        .map(|_| {
+            let c = c.clone();
+            fork(move || c.write(c.read() + 1))
+        })
+        .collect();
+    ts.into_iter().for_each(wait);
+    c.read()
+}
+
+fn measure(bound: Option<u32>, reduced: bool, cap: u64, f: impl Fn() + Sync) -> (Report, Duration) {
+    let start = Instant::now();
+    let mut c = Checker::new()
+        .strategy(Strategy::Exhaustive {
+            max_preemptions: bound,
+        })
+        .shrink(false)
+        .partial_order_reduction(reduced)
+        .max_time(Duration::from_secs(60));
+    if !reduced {
+        c = c.iterations(cap);
+    }
+    let r = c.run(f);
+    (r, start.elapsed())
+}
+
+fn row(name: &str, bound: Option<u32>, f: impl Fn() + Sync + Copy) {
+    let (r, t) = measure(bound, true, 0, f);
+    let (p, pt) = measure(bound, false, 1_000_000, f);
+    println!(
+        "| {name} | {} | {} ({:.2} s) | {} ({:.2} s) |",
+        bound.map_or("none".to_string(), |b| b.to_string()),
+        r.executions(),
+        t.as_secs_f64(),
+        p.executions(),
+        pt.as_secs_f64()
+    );
+}
+
+fn main() {
+    println!("| program | bound | reduced: executions (time) | plain DFS: executions (time) |");
+    println!("|---|---|---|---|");
+    row("two forks returning constants", None, || {
+        pure_forks(2);
+    });
+    row("four such forks", None, || {
+        pure_forks(4);
+    });
+    for k in 1..=3 {
+        row(&format!("two tasks each writing only their own variable ×{k}"), None, move || {
+            own_writes(k);
+        });
+    }
+    row("2-task lost update", None, || {
+        lost_update();
+    });
+    for b in [1, 2] {
+        row("W3: 4 tasks × 3 racy increments", Some(b), workloads::fw_w3);
+    }
+}

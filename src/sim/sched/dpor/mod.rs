@@ -1,0 +1,511 @@
+//! Exhaustive search with dynamic partial-order reduction: source sets and sleep sets,
+//! under an iteratively raised preemption bound.
+//!
+//! # The algorithm
+//!
+//! Source-DPOR — Abdulla, Aronis, Jonsson, Sagonas, *Optimal Dynamic Partial Order
+//! Reduction*, POPL 2014, Algorithm 1 (and *Source Sets: A Foundation for Optimal
+//! Dynamic Partial Order Reduction*, JACM 2017) — run statelessly, one execution at a
+//! time, as the other strategies are: the exploration tree is the list of [`Node`]s of
+//! the current execution (one per choice), each with its backtrack set (`state`) and
+//! its sleep set. The mapping to the paper's Algorithm 1:
+//!
+//! * line 2 (`Explore(E, Sleep)`: pick some `p ∈ enabled(s[E]) \ Sleep`): a new node in
+//!   `choose_in` takes the default (keep running the current task, else the lowest id)
+//!   unless it sleeps; its backtrack set starts as `{p}`;
+//! * lines 5–9 (for each race `e ⋖ e'` of the execution: `E' = pre(E, e)`,
+//!   `v = notdep(e, E).e'`; if `I[E'](v) ∩ backtrack(E') = ∅`, add some initial of `v`):
+//!   `on_race`, over the races that `events.rs` finds as segments complete (the paper
+//!   checks the races of the next event; a stateless explorer checks those of every
+//!   event of the finished prefix, the same set);
+//! * lines 10–12 (`Sleep' = {q ∈ Sleep | E ⊨ p ◇ q}`, recurse, add `p` to `Sleep`):
+//!   `sleep_for_new` (a new node's sleep set: its parent's sleep set and explored
+//!   siblings, less those dependent with what ran since), `advance` (the next pending
+//!   task of the deepest node that is not asleep; the explored one joins `explored`).
+//!
+//! Events are segments of the execution (see `events.rs` for the dependence relation).
+//! The initials of `v` are the tasks whose first event in `v` has no predecessor in `v`
+//! (by the events' vector clocks). Where no initial could run at `E'` (a race the
+//! dependence approximation cannot reverse) every task that could run there is added
+//! (Flanagan & Godefroid, POPL 2005): conservative, never unsound.
+//!
+//! Only real choices: a choice whose alternatives touch nothing the chosen event touches
+//! is never revisited, so a pure task (fork → start → end → wait) adds no execution:
+//! two pure forks are explored in one.
+//!
+//! A `notify_one` choosing among several waiters is a data choice, explored fully. A
+//! task blocked with a timeout (or a possible spurious wakeup) that could run at a
+//! choice is added there when the event chosen conflicts with its object (`wakeables`).
+//!
+//! # Bounded and iterative
+//!
+//! Preemption bounding combined with the reduction as Coons, Musuvathi, McKinley,
+//! *Bounded Partial-Order Reduction*, OOPSLA 2013, and loom do: a task is added at a
+//! node only if the schedule stays within the bound, and, conservatively, also at the
+//! latest earlier node where the running task changed (it blocked or ended, so that
+//! switching there costs no preemption, or it was preempted). With `max_preemptions = Some(k)` whole searches run with bounds 0, 1,
+//! …, k, so that a bug one preemption deep is found before any two-preemption schedule
+//! runs; a round in which the bound pruned nothing was complete, and ends the search.
+//! Sleep sets are used only without a bound: with one, a sleeping task's subtree was
+//! explored with a different preemption budget, and pruning by it could lose schedules
+//! within the bound (Coons et al., §4).
+//!
+//! The execution's choices stay the simulator's (every point with several runnable
+//! tasks): the reduction only decides which alternatives to run, so every execution's
+//! token replays under [`Strategy::Replay`](crate::Strategy::Replay) as any other.
+
+mod events;
+
+use self::events::{Access, Events, Loc, Race, independent};
+use super::{Scheduler, default_choice};
+use crate::sim::exec::{Block, ExecState, ObjId, Phase, TaskId};
+use crate::sim::report::Coverage;
+
+/// An option of a node not to be explored (yet).
+const NONE: u8 = 0;
+/// An option to be explored.
+const PENDING: u8 = 1;
+/// An option explored or being explored.
+const DONE: u8 = 2;
+
+/// One choice of the current execution: a node of the exploration tree.
+struct Node {
+    options: Vec<TaskId>,
+    current: Option<u32>,
+    /// A `notify_one` choice (which waiter wakes), not a scheduling one.
+    woken: bool,
+    chosen: u32,
+    /// Preemptions of the choices before this one.
+    pre_before: u32,
+    /// Per option: `NONE`, `PENDING` or `DONE` (the backtrack set is PENDING ∪ DONE).
+    state: Vec<u8>,
+    /// Tasks whose next event needs no exploring here, with that event's footprint.
+    sleep: Vec<(TaskId, Vec<Access>)>,
+    /// Options explored before the chosen one, with the footprint of their event.
+    explored: Vec<(TaskId, Vec<Access>)>,
+    /// The footprint of the chosen option's event in this execution.
+    chosen_fp: Vec<Access>,
+    /// Blocked tasks that could wake here unnotified, with the object they wait on.
+    wakeables: Vec<(TaskId, ObjId)>,
+}
+
+impl Node {
+    fn is_preemption(&self) -> bool {
+        !self.woken && self.current.is_some_and(|c| c != self.chosen)
+    }
+
+    fn chosen_task(&self) -> TaskId {
+        self.options[self.chosen as usize]
+    }
+}
+
+/// Exhaustive search with Source-DPOR and sleep sets, optionally preemption bounded.
+pub(crate) struct DporSched {
+    max: Option<u32>,
+    /// This round's bound (`None`: unbounded).
+    bound: Option<u32>,
+    nodes: Vec<Node>,
+    ev: Events,
+    /// The node whose interval the last processed event is in, and the interval's first
+    /// event.
+    interval: Option<(usize, usize)>,
+    started: bool,
+    exhausted: bool,
+    /// The bound pruned some schedule in this round.
+    pruned: bool,
+}
+
+impl DporSched {
+    pub(crate) fn new(max_preemptions: Option<u32>) -> Self {
+        DporSched {
+            max: max_preemptions,
+            bound: max_preemptions.map(|_| 0),
+            nodes: Vec::new(),
+            ev: Events::default(),
+            interval: None,
+            started: false,
+            exhausted: false,
+            pruned: false,
+        }
+    }
+
+    fn sleep_sets(&self) -> bool {
+        self.bound.is_none()
+    }
+
+    /// Moves to the next pending option of the deepest node that has one (Algorithm 1,
+    /// line 4's loop, unwound); false when the tree is exhausted.
+    fn advance(&mut self) -> bool {
+        let sleep_sets = self.sleep_sets();
+        while let Some(node) = self.nodes.last_mut() {
+            if sleep_sets && !node.woken {
+                let fp = std::mem::take(&mut node.chosen_fp);
+                node.explored.push((node.chosen_task(), fp));
+            }
+            let next = (0..node.options.len()).find(|&x| {
+                node.state[x] == PENDING
+                    && !(sleep_sets && node.sleep.iter().any(|(q, _)| *q == node.options[x]))
+            });
+            if let Some(x) = next {
+                node.state[x] = DONE;
+                node.chosen = x as u32;
+                return true;
+            }
+            self.nodes.pop();
+        }
+        false
+    }
+
+    /// Adds task `q` to node `i`'s backtrack set if the bound allows; with a bound, also
+    /// at the latest earlier node where the running task changed (Coons et al.).
+    fn add(&mut self, i: usize, q: TaskId) {
+        self.add_one(i, q);
+        if self.bound.is_some() {
+            // A context switch: the running task blocked or ended (switching there costs
+            // nothing), or was preempted, or another task ran than at the node before.
+            let sched: Vec<usize> = (0..i).filter(|&j| !self.nodes[j].woken).collect();
+            let switch = sched.iter().rev().copied().find(|&j| {
+                let n = &self.nodes[j];
+                let prev = sched.iter().rev().copied().find(|&p| p < j);
+                n.current.is_none_or(|c| c != n.chosen)
+                    || prev.is_none_or(|p| self.nodes[p].chosen_task() != n.chosen_task())
+            });
+            if let Some(j) = switch {
+                self.add_one(j, q);
+            }
+        }
+    }
+
+    fn add_one(&mut self, i: usize, q: TaskId) {
+        let bound = self.bound;
+        let node = &mut self.nodes[i];
+        let Ok(x) = node.options.binary_search(&q) else {
+            return;
+        };
+        if node.state[x] != NONE {
+            return;
+        }
+        let cost = node.pre_before + u32::from(node.current.is_some_and(|c| c as usize != x));
+        if bound.is_none_or(|b| cost <= b) {
+            node.state[x] = PENDING;
+        } else {
+            self.pruned = true;
+        }
+    }
+
+    /// Algorithm 1, lines 5–9, for one race.
+    fn on_race(&mut self, r: Race) {
+        let Some(i) = self.ev.events[r.first as usize].node else {
+            return; // nothing else could run there: not reversible
+        };
+        let i = i as usize;
+        if i >= self.nodes.len() || self.nodes[i].woken {
+            return;
+        }
+        // v = notdep(e, E).e'; its initials.
+        let mut v: Vec<u32> = Vec::new();
+        let mut seen: Vec<TaskId> = Vec::new();
+        let mut initials: Vec<TaskId> = Vec::new();
+        for j in r.first + 1..=r.second {
+            if j != r.second && self.ev.hb(r.first, j) {
+                continue;
+            }
+            let p = self.ev.events[j as usize].task;
+            if !seen.contains(&p) {
+                seen.push(p);
+                if !v.iter().any(|&k| self.ev.hb(k, j)) {
+                    initials.push(p);
+                }
+            }
+            v.push(j);
+        }
+        let node = &self.nodes[i];
+        let mut cands: Vec<TaskId> = initials
+            .iter()
+            .copied()
+            .filter(|q| node.options.binary_search(q).is_ok())
+            .collect();
+        if cands.is_empty() {
+            cands = node.options.clone();
+        }
+        let has = |q: &TaskId| {
+            node.options
+                .binary_search(q)
+                .is_ok_and(|x| node.state[x] != NONE)
+        };
+        if cands.iter().any(has) {
+            return;
+        }
+        let second = self.ev.events[r.second as usize].task;
+        let pick = if cands.contains(&second) {
+            second
+        } else {
+            cands[0]
+        };
+        self.add(i, pick);
+    }
+
+    /// Brings the events up to segment `upto` and acts on what they show: the chosen
+    /// events' footprints, conflicts with wakeable tasks, races.
+    fn catch_up(&mut self, s: &ExecState, upto: usize) {
+        let from = self.ev.events.len();
+        self.ev.catch_up(s, upto);
+        for k in from..self.ev.events.len() {
+            let (task, node) = {
+                let e = &self.ev.events[k];
+                (e.task, e.node)
+            };
+            if let Some(i) = node {
+                let i = i as usize;
+                self.interval = Some((i, k));
+                if let Some(n) = self.nodes.get_mut(i) {
+                    if n.chosen_task() == task {
+                        n.chosen_fp = self.ev.events[k].fp.clone();
+                    }
+                }
+            }
+            if let Some((i, _)) = self.interval {
+                let hits: Vec<TaskId> = self.nodes.get(i).map_or(Vec::new(), |n| {
+                    n.wakeables
+                        .iter()
+                        .filter(|(q, o)| {
+                            *q != task
+                                && self.ev.events[k].fp.iter().any(|a| a.loc == Loc::Obj(*o))
+                        })
+                        .map(|(q, _)| *q)
+                        .collect()
+                });
+                for q in hits {
+                    self.add(i, q);
+                }
+            }
+        }
+        for r in std::mem::take(&mut self.ev.races) {
+            self.on_race(r);
+        }
+    }
+
+    /// The sleep set of a new node with `runnable` tasks (Algorithm 1, line 10): the
+    /// parent's sleeping and explored tasks that did not run since and whose next event
+    /// commutes with everything that ran since.
+    fn sleep_for_new(&self, runnable: &[TaskId]) -> Vec<(TaskId, Vec<Access>)> {
+        let Some(parent) = self.nodes.last() else {
+            return Vec::new();
+        };
+        let Some((i, start)) = self.interval else {
+            return Vec::new();
+        };
+        if parent.woken || i + 1 != self.nodes.len() {
+            return Vec::new();
+        }
+        let since = &self.ev.events[start..];
+        parent
+            .sleep
+            .iter()
+            .chain(parent.explored.iter())
+            .filter(|(q, fp)| {
+                runnable.binary_search(q).is_ok()
+                    && since.iter().all(|e| e.task != *q && independent(&e.fp, fp))
+            })
+            .cloned()
+            .collect()
+    }
+
+    fn new_node(&mut self, options: &[TaskId], current: Option<u32>, woken: bool, chosen: u32) {
+        let pre_before = self
+            .nodes
+            .last()
+            .map_or(0, |p| p.pre_before + u32::from(p.is_preemption()));
+        let mut state = vec![if woken { PENDING } else { NONE }; options.len()];
+        state[chosen as usize] = DONE;
+        self.nodes.push(Node {
+            options: options.to_vec(),
+            current,
+            woken,
+            chosen,
+            pre_before,
+            state,
+            sleep: Vec::new(),
+            explored: Vec::new(),
+            chosen_fp: Vec::new(),
+            wakeables: Vec::new(),
+        });
+    }
+
+    fn replayed(&self, nth: usize, options: &[TaskId], current: Option<u32>, woken: bool) -> Option<Result<usize, String>> {
+        let n = self.nodes.get(nth)?;
+        Some(if n.woken == woken && n.options == options && n.current == current {
+            Ok(n.chosen as usize)
+        } else {
+            Err("the program made different choices when replayed (it is nondeterministic \
+                 outside the harness)"
+                .into())
+        })
+    }
+}
+
+impl Scheduler for DporSched {
+    fn begin(&mut self, _iteration: u64) -> bool {
+        if self.exhausted {
+            return false;
+        }
+        let go = if !self.started {
+            self.started = true;
+            true
+        } else if self.advance() {
+            true
+        } else {
+            match (self.max, self.bound) {
+                // The next round, unless this one was complete.
+                (Some(max), Some(b)) if self.pruned && b < max => {
+                    self.bound = Some(b + 1);
+                    self.pruned = false;
+                    self.nodes.clear();
+                    true
+                }
+                _ => false,
+            }
+        };
+        self.ev.reset();
+        self.interval = None;
+        self.exhausted = !go;
+        go
+    }
+
+    fn choose(&mut self, runnable: &[TaskId], current: Option<u32>, _nth: usize) -> Result<usize, String> {
+        // Only reached without the execution's state (unit tests of other strategies).
+        Ok(default_choice(current).min(runnable.len().saturating_sub(1)))
+    }
+
+    fn choose_in(
+        &mut self,
+        s: &ExecState,
+        runnable: &[TaskId],
+        current: Option<u32>,
+        nth: usize,
+    ) -> Result<usize, String> {
+        self.catch_up(s, s.segs.len());
+        if let Some(r) = self.replayed(nth, runnable, current, false) {
+            return r;
+        }
+        let sleep = if self.sleep_sets() {
+            self.sleep_for_new(runnable)
+        } else {
+            Vec::new()
+        };
+        let asleep = |q: TaskId| sleep.iter().any(|(x, _)| *x == q);
+        let def = default_choice(current);
+        let chosen = if !asleep(runnable[def]) {
+            def
+        } else {
+            (0..runnable.len())
+                .find(|&i| !asleep(runnable[i]))
+                .unwrap_or(def)
+        };
+        self.new_node(runnable, current, false, chosen as u32);
+        let node = self.nodes.last_mut().expect("just pushed");
+        node.sleep = sleep;
+        node.wakeables = runnable
+            .iter()
+            .filter_map(|&q| match s.tasks[q as usize].phase {
+                Phase::Blocked(Block::On(o, _)) => Some((q, o)),
+                _ => None,
+            })
+            .collect();
+        Ok(chosen)
+    }
+
+    fn choose_woken(&mut self, s: &ExecState, waiting: &[TaskId], nth: usize) -> Result<usize, String> {
+        // The current segment is still running: only the ones before it are complete.
+        self.catch_up(s, s.segs.len().saturating_sub(1));
+        if let Some(r) = self.replayed(nth, waiting, None, true) {
+            return r;
+        }
+        self.new_node(waiting, None, true, 0);
+        Ok(0)
+    }
+
+    fn end(&mut self, s: &ExecState) {
+        self.catch_up(s, s.segs.len());
+    }
+
+    fn coverage(&self, cut: bool) -> Coverage {
+        match self.bound {
+            _ if cut || !self.exhausted => Coverage::Incomplete,
+            Some(b) if self.pruned => Coverage::CompleteWithinBound(b),
+            _ => Coverage::Complete,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sim::WaitPolicy;
+    use crate::sim::exec::{self, Config};
+    use crate::sync::{Arc, Shared};
+
+    /// Runs the search over `f` to its end (or `cap` executions); returns each
+    /// execution's preemptions and the scheduler.
+    fn explore(mut s: DporSched, cap: u64, f: fn()) -> (Vec<u32>, DporSched) {
+        let cfg = Config {
+            max_steps: 10_000,
+            workers: None,
+            policy: WaitPolicy::Suspend,
+            stack_size: 256 * 1024,
+            log: false,
+            deadline: None,
+            watchdog: None,
+            track: true,
+        };
+        let mut pre = Vec::new();
+        while (pre.len() as u64) < cap && s.begin(pre.len() as u64) {
+            let mut main = f;
+            let fin = exec::run(&mut main, &mut s, &cfg, std::panic::Location::caller());
+            s.end(&fin.state);
+            pre.push(fin.state.choices.iter().filter(|c| c.is_preemption()).count() as u32);
+        }
+        (pre, s)
+    }
+
+    fn lost_update() {
+        let c = Arc::new(Shared::new(0));
+        let ts: Vec<_> = (0..2)
+            .map(|_| {
+                let c = c.clone();
+                crate::fork(move || c.write(c.read() + 1))
+            })
+            .collect();
+        ts.into_iter().for_each(crate::wait);
+    }
+
+    #[test]
+    fn an_unbounded_search_is_complete() {
+        let (runs, s) = explore(DporSched::new(None), 1000, lost_update);
+        assert!(runs.len() <= 6, "{runs:?}");
+        assert_eq!(s.coverage(false), Coverage::Complete);
+    }
+
+    #[test]
+    fn bounds_rise_one_round_at_a_time_and_say_what_they_covered() {
+        let (zero, s) = explore(DporSched::new(Some(0)), 1000, lost_update);
+        assert!(zero.iter().all(|&p| p == 0));
+        assert_eq!(s.coverage(false), Coverage::CompleteWithinBound(0));
+        let (runs, s) = explore(DporSched::new(Some(3)), 1000, lost_update);
+        // Round 0's executions come first, then round 1's: no schedule with two
+        // preemptions runs before every one-preemption schedule has.
+        let first = |k: u32| runs.iter().position(|&p| p >= k);
+        assert!(first(1) < first(2) || first(2).is_none(), "{runs:?}");
+        assert_eq!(runs[..zero.len()], zero[..]);
+        // The lost update needs at most 2 preemptions: a bound of 3 prunes nothing.
+        assert_eq!(s.coverage(false), Coverage::Complete);
+    }
+
+    #[test]
+    fn a_cut_search_is_incomplete() {
+        let (runs, s) = explore(DporSched::new(None), 1, lost_update);
+        assert_eq!(runs.len(), 1);
+        assert_eq!(s.coverage(true), Coverage::Incomplete);
+        assert_eq!(s.coverage(false), Coverage::Incomplete);
+    }
+}

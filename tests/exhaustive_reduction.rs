@@ -1,0 +1,342 @@
+//! The exhaustive strategy's partial-order reduction: executions on programs whose
+//! number of Mazurkiewicz traces is known by hand, and soundness against the unreduced
+//! depth-first search on random small programs.
+
+use forkwait::sync::atomic::{AtomicUsize, Ordering};
+use forkwait::sync::{Condvar, Mutex, Shared, mpsc};
+use std::time::Duration;
+use forkwait::{Checker, FindingKind, Report, Strategy, fork, wait};
+use std::sync::Arc;
+
+fn exhaustive(bound: Option<u32>) -> Checker {
+    Checker::new().strategy(Strategy::Exhaustive {
+        max_preemptions: bound,
+    })
+}
+
+fn values(r: &Report) -> Vec<String> {
+    let mut v: Vec<String> = r.outcomes().iter().map(|o| o.value.clone()).collect();
+    v.sort();
+    v
+}
+
+fn pure_forks(n: usize) -> usize {
+    let fs: Vec<_> = (0..n).map(|i| fork(move || i)).collect();
+    fs.into_iter().map(wait).sum()
+}
+
+/// Two tasks, each writing only its own cell `k` times.
+fn own_writes(k: usize) -> (usize, usize) {
+    let a = Arc::new(Shared::new(0));
+    let b = Arc::new(Shared::new(0));
+    let (a2, b2) = (a.clone(), b.clone());
+    let t = fork(move || {
+        for i in 0..k {
+            a2.write(i);
+        }
+    });
+    let u = fork(move || {
+        for i in 0..k {
+            b2.write(i);
+        }
+    });
+    wait(t);
+    wait(u);
+    (a.read(), b.read())
+}
+
+/// Main and one task each read the counter and write it plus one.
+fn lost_update() -> usize {
+    let c = Arc::new(Shared::new(0));
+    let c2 = c.clone();
+    let t = fork(move || c2.write(c2.read() + 1));
+    c.write(c.read() + 1);
+    wait(t);
+    c.read()
+}
+
+#[test]
+fn pure_forks_are_one_execution() {
+    for n in [2, 4] {
+        let r = exhaustive(None).run(|| pure_forks(n));
+        assert_eq!(r.executions(), 1, "{n} pure forks: {r}");
+        assert!(r.is_clean());
+    }
+    // Without the reduction, every interleaving of the forks, starts, ends and waits.
+    let plain = exhaustive(None)
+        .partial_order_reduction(false)
+        .run(|| pure_forks(2));
+    assert!(plain.executions() > 100, "{}", plain.executions());
+}
+
+#[test]
+fn independent_writes_are_one_execution() {
+    for k in 1..=3 {
+        let r = exhaustive(None).run(move || own_writes(k));
+        assert_eq!(r.executions(), 1, "x{k}: {r}");
+    }
+}
+
+#[test]
+fn lost_update_within_six_executions_finding_both_outcomes() {
+    let r = exhaustive(None).run(lost_update);
+    assert_eq!(values(&r), ["1", "2"], "{r}");
+    assert!(r.has(FindingKind::Nondeterminism) && r.has(FindingKind::Race));
+    eprintln!("lost update: {} executions", r.executions());
+    assert!(r.executions() <= 6, "{}", r.executions());
+}
+
+/// One operation of a generated task.
+#[derive(Clone, Copy, Debug)]
+enum Act {
+    /// Adds shared cell `i` to the task's local value.
+    Read(usize),
+    /// Writes the local value plus one to shared cell `i`.
+    Write(usize),
+    /// Locks mutex `m`, increments it, adds it to the local value.
+    Lock(usize),
+    /// Locks mutex `a`, then mutex `b` (two tasks taking them in opposite orders
+    /// deadlock).
+    Nested(usize, usize),
+    /// `try_lock` of mutex `m`: adds 10 to it if taken; adds 1 to the local value if not.
+    TryLock(usize),
+    /// Adds the atomic to the local value.
+    Load,
+    /// Increments the atomic.
+    Add,
+    /// Panics if the local value is 2.
+    Assert,
+    /// Sends the local value on the channel.
+    Send,
+    /// Takes a message from the channel if there is one (under lock 1), else adds 5.
+    TryRecv,
+    /// Waits for a message at most 1 ms (a timeout is a scheduling choice), under lock 1.
+    RecvTimeout,
+    /// Notifies one waiter of the condvar.
+    Notify,
+    /// Waits on the condvar (with lock 1) at most 1 ms; adds 1 if it timed out.
+    CondWait,
+    /// Forks a task that writes shared cell 1, and waits for it.
+    Child,
+}
+
+/// A generated program: the forked tasks' scripts and the main task's own.
+#[derive(Clone, Debug)]
+struct Program {
+    tasks: Vec<Vec<Act>>,
+    main: Vec<Act>,
+}
+
+struct State {
+    cells: [Shared<usize>; 2],
+    locks: [Mutex<usize>; 2],
+    atomic: AtomicUsize,
+    tx: mpsc::Sender<usize>,
+    rx: Mutex<mpsc::Receiver<usize>>,
+    cv: Condvar,
+}
+
+fn act(s: &Arc<State>, local: &mut usize, a: Act) {
+    match a {
+        Act::Read(i) => *local += s.cells[i].read(),
+        Act::Write(i) => s.cells[i].write(*local + 1),
+        Act::Lock(m) => {
+            let mut g = s.locks[m].lock().unwrap();
+            *g += 1;
+            *local += *g;
+        }
+        Act::Nested(a, b) => {
+            let _g = s.locks[a].lock().unwrap();
+            *s.locks[b].lock().unwrap() += 1;
+        }
+        Act::TryLock(m) => match s.locks[m].try_lock() {
+            Ok(mut g) => *g += 10,
+            Err(_) => *local += 1,
+        },
+        Act::Load => *local += s.atomic.load(Ordering::SeqCst),
+        Act::Add => {
+            s.atomic.fetch_add(1, Ordering::SeqCst);
+        }
+        Act::Assert => assert!(*local != 2, "local reached 2"),
+        Act::Send => {
+            let _ = s.tx.send(*local);
+        }
+        Act::TryRecv => *local += s.rx.lock().unwrap().try_recv().unwrap_or(5),
+        Act::RecvTimeout => {
+            let rx = s.rx.lock().unwrap();
+            *local += rx.recv_timeout(Duration::from_millis(1)).unwrap_or(7);
+        }
+        Act::Notify => s.cv.notify_one(),
+        Act::CondWait => {
+            let g = s.locks[1].lock().unwrap();
+            let (_g, r) = s.cv.wait_timeout(g, Duration::from_millis(1)).unwrap();
+            *local += usize::from(r.timed_out());
+        }
+        Act::Child => {
+            let s2 = Arc::clone(s);
+            wait(fork(move || s2.cells[1].write(3)));
+        }
+    }
+}
+
+fn run_program(p: &Program) -> String {
+    let (tx, rx) = mpsc::channel();
+    let s = Arc::new(State {
+        cells: [Shared::new(0), Shared::new(0)],
+        locks: [Mutex::new(0), Mutex::new(0)],
+        atomic: AtomicUsize::new(0),
+        tx,
+        rx: Mutex::new(rx),
+        cv: Condvar::new(),
+    });
+    let forks: Vec<_> = p
+        .tasks
+        .iter()
+        .map(|script| {
+            let (s, script) = (s.clone(), script.clone());
+            fork(move || {
+                let mut local = 0;
+                for &a in &script {
+                    act(&s, &mut local, a);
+                }
+                local
+            })
+        })
+        .collect();
+    let mut local = 0;
+    for &a in &p.main {
+        act(&s, &mut local, a);
+    }
+    let locals: Vec<usize> = forks.into_iter().map(wait).collect();
+    format!(
+        "{locals:?} {local} {:?} {:?} {}",
+        [s.cells[0].read(), s.cells[1].read()],
+        [*s.locks[0].lock().unwrap(), *s.locks[1].lock().unwrap()],
+        s.atomic.load(Ordering::SeqCst)
+    )
+}
+
+/// SplitMix64: the generator of programs (deterministic: the test is the same each run).
+struct Gen(u64);
+
+impl Gen {
+    fn below(&mut self, n: u64) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        (z ^ (z >> 31)) % n
+    }
+
+    fn act(&mut self) -> Act {
+        let i = self.below(2) as usize;
+        match self.below(15) {
+            0 | 1 => Act::Read(i),
+            2 | 3 => Act::Write(i),
+            4 => Act::Lock(i),
+            5 => Act::Nested(i, 1 - i),
+            6 => Act::TryLock(i),
+            7 => {
+                if self.below(2) == 0 {
+                    Act::Load
+                } else {
+                    Act::Add
+                }
+            }
+            8 => Act::Assert,
+            9 => Act::Send,
+            10 => Act::TryRecv,
+            11 => Act::RecvTimeout,
+            12 => Act::Notify,
+            13 => Act::CondWait,
+            _ => Act::Child,
+        }
+    }
+
+    fn script(&mut self, min: u64, max: u64) -> Vec<Act> {
+        let n = min + self.below(max - min + 1);
+        (0..n).map(|_| self.act()).collect()
+    }
+
+    fn program(&mut self) -> Program {
+        let n = 1 + self.below(2);
+        let tasks = (0..n).map(|_| self.script(1, 3)).collect();
+        let main = self.script(0, 2);
+        Program { tasks, main }
+    }
+}
+
+fn kinds(r: &Report) -> Vec<FindingKind> {
+    let mut k: Vec<FindingKind> = r.findings().iter().map(|f| f.kind()).collect();
+    k.sort();
+    k.dedup();
+    k
+}
+
+/// Compares the reduced search with the plain one on `programs` random programs from
+/// `seed` (those the plain search cannot finish within `cap` executions are skipped);
+/// returns how many were compared.
+fn compare_on_random_programs(seed: u64, programs: usize, cap: u64, bound: Option<u32>) -> usize {
+    let mut g = Gen(seed);
+    let (mut compared, mut plain_total, mut reduced_total) = (0, 0, 0);
+    for _ in 0..programs {
+        let p = g.program();
+        let q = p.clone();
+        let plain = exhaustive(bound)
+            .partial_order_reduction(false)
+            .iterations(cap)
+            .shrink(false)
+            .run(move || run_program(&q));
+        if plain.executions() >= cap {
+            continue;
+        }
+        let q = p.clone();
+        let reduced = exhaustive(bound)
+            .shrink(false)
+            .run(move || run_program(&q));
+        assert_eq!(values(&reduced), values(&plain), "{p:?}");
+        assert_eq!(kinds(&reduced), kinds(&plain), "{p:?}");
+        if bound.is_none() {
+            assert!(reduced.executions() <= plain.executions(), "{p:?}");
+        }
+        compared += 1;
+        plain_total += plain.executions();
+        reduced_total += reduced.executions();
+    }
+    eprintln!("{compared} programs: {plain_total} plain executions, {reduced_total} reduced");
+    compared
+}
+
+/// On random small programs the reduced search finds every outcome and every kind of
+/// finding that the plain depth-first search finds.
+#[test]
+fn reduction_finds_what_the_plain_search_finds_on_random_programs() {
+    let compared = compare_on_random_programs(11, 60, 1500, None);
+    assert!(compared >= 20, "only {compared} programs compared");
+}
+
+/// With a preemption bound, the reduced search finds what the plain search finds within
+/// the same bound (bounded partial-order reduction, Coons et al.).
+#[test]
+fn bounded_reduction_finds_what_the_bounded_plain_search_finds() {
+    for bound in [0, 1] {
+        let compared = compare_on_random_programs(12, 40, 1500, Some(bound));
+        assert!(compared >= 20, "only {compared} programs compared");
+    }
+}
+
+/// The same on many more programs (minutes): `cargo test --release --test
+/// exhaustive_reduction -- --ignored`.
+#[test]
+#[ignore]
+fn reduction_soundness_long_run() {
+    for seed in 100..110 {
+        compare_on_random_programs(seed, 200, 20_000, None);
+    }
+    for bound in [0, 1, 2] {
+        for seed in 200..203 {
+            compare_on_random_programs(seed, 200, 20_000, Some(bound));
+        }
+    }
+}
+
