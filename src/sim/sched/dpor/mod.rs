@@ -159,7 +159,9 @@ impl DporSched {
     /// Adds task `q` to node `i`'s backtrack set if the bound allows; with a bound, also
     /// at the latest earlier node where the running task changed (Coons et al.).
     fn add(&mut self, i: usize, q: TaskId) {
-        self.add_one(i, q);
+        if !self.add_one(i, q) {
+            self.pruned = true;
+        }
         if self.bound.is_some() {
             // A context switch: the running task blocked or ended (switching there costs
             // nothing), or was preempted, or another task ran than at the node before.
@@ -171,26 +173,29 @@ impl DporSched {
                     || prev.is_none_or(|p| self.nodes[p].chosen_task() != n.chosen_task())
             });
             if let Some(j) = switch {
+                // Only a help to the search within the bound: not exploring it out of
+                // bound prunes nothing the unbounded search would need.
                 self.add_one(j, q);
             }
         }
     }
 
-    fn add_one(&mut self, i: usize, q: TaskId) {
+    /// Adds `q` at node `i` if the bound allows; false if the bound prevented it.
+    fn add_one(&mut self, i: usize, q: TaskId) -> bool {
         let bound = self.bound;
         let node = &mut self.nodes[i];
         let Ok(x) = node.options.binary_search(&q) else {
-            return;
+            return true;
         };
         if node.state[x] != NONE {
-            return;
+            return true;
         }
         let cost = node.pre_before + u32::from(node.current.is_some_and(|c| c as usize != x));
-        if bound.is_none_or(|b| cost <= b) {
-            node.state[x] = PENDING;
-        } else {
-            self.pruned = true;
+        if bound.is_some_and(|b| cost > b) {
+            return false;
         }
+        node.state[x] = PENDING;
+        true
     }
 
     /// Algorithm 1, lines 5–9, for one race.
@@ -497,7 +502,13 @@ mod tests {
         let first = |k: u32| runs.iter().position(|&p| p >= k);
         assert!(first(1) < first(2) || first(2).is_none(), "{runs:?}");
         assert_eq!(runs[..zero.len()], zero[..]);
-        // The lost update needs at most 2 preemptions: a bound of 3 prunes nothing.
+        assert_eq!(s.coverage(false), Coverage::CompleteWithinBound(3));
+        // Where nothing races, no bound prunes anything: complete after round 0.
+        let (runs, s) = explore(DporSched::new(Some(3)), 1000, || {
+            let (a, b) = (crate::fork(|| 1), crate::fork(|| 2));
+            crate::wait(a) + crate::wait(b);
+        });
+        assert_eq!(runs, [0]);
         assert_eq!(s.coverage(false), Coverage::Complete);
     }
 
