@@ -29,6 +29,31 @@ fn probe_clean() {
     check(two_tasks);
 }
 
+/// Three tasks × three atomic increments: 9!/(3!·3!·3!) = 1680 orders of the increments
+/// (Mazurkiewicz traces), one outcome.
+fn many_traces() -> usize {
+    use forkwait::sync::atomic::{AtomicUsize, Ordering};
+    let n = Arc::new(AtomicUsize::new(0));
+    let ts: Vec<_> = (0..3)
+        .map(|_| {
+            let n = n.clone();
+            fork(move || {
+                for _ in 0..3 {
+                    n.fetch_add(1, Ordering::SeqCst);
+                }
+            })
+        })
+        .collect();
+    ts.into_iter().for_each(wait);
+    n.load(Ordering::SeqCst)
+}
+
+#[test]
+#[ignore = "run by the tests below, in a child process"]
+fn probe_many_traces() {
+    check(many_traces);
+}
+
 #[test]
 #[ignore = "run by the tests below, in a child process"]
 fn probe_failing() {
@@ -118,6 +143,31 @@ fn seed_and_strategy_change_the_schedules() {
     assert_ne!(run("1", "random"), run("2", "random"));
     let exhaustive = run("1", "exhaustive");
     assert!(!exhaustive.is_empty());
+}
+
+#[test]
+fn an_exhaustive_search_is_not_cut_by_the_default_iterations() {
+    let (ok, log) = probe(
+        "probe_many_traces",
+        &[("FORKWAIT_STRATEGY", "exhaustive"), ("FORKWAIT_LOG", "1")],
+    );
+    assert!(ok, "{log}");
+    let n = executions(&log);
+    assert!(n > 1000, "{n} executions: cut at the default 1000");
+    // The 1680 traces, and one replay illustrating the warning (the tasks write the
+    // caller's atomic).
+    assert!(n <= 1681, "{n} executions: more than the 1680 traces");
+    // An explicit budget still cuts it.
+    let (ok, log) = probe(
+        "probe_many_traces",
+        &[
+            ("FORKWAIT_STRATEGY", "exhaustive"),
+            ("FORKWAIT_ITERATIONS", "10"),
+            ("FORKWAIT_LOG", "1"),
+        ],
+    );
+    assert!(ok, "{log}");
+    assert_eq!(executions(&log), 10 + 1, "and the warning's illustration");
 }
 
 #[test]

@@ -340,3 +340,84 @@ fn reduction_soundness_long_run() {
     }
 }
 
+
+/// A finding of the reduced search replays exactly from its token, and `check` stops at
+/// it and shrinks it.
+#[test]
+fn findings_of_the_reduced_search_replay() {
+    let r = exhaustive(None).run(lost_update);
+    let f = r
+        .findings()
+        .iter()
+        .find(|f| f.kind() == FindingKind::Nondeterminism)
+        .expect("found");
+    for o in r.outcomes() {
+        let again = forkwait::replay(&o.replay, lost_update).unwrap();
+        assert_eq!(again.outcomes()[0].value, o.value);
+    }
+    let token = f.replay().unwrap();
+    assert!(forkwait::replay(token, lost_update).is_ok());
+    let again = exhaustive(None)
+        .strategy(Strategy::Replay(forkwait::Schedule::from_token(token).unwrap()))
+        .run(lost_update);
+    assert_eq!(again.executions(), 1);
+    let failed = std::panic::catch_unwind(|| exhaustive(None).check(lost_update));
+    assert!(failed.is_err());
+}
+
+/// A bug one preemption deep is found in the bound-0 and bound-1 rounds, before any
+/// schedule with two preemptions runs, however high the bound.
+#[test]
+fn a_shallow_bug_is_found_first_whatever_the_bound() {
+    // Task 1 checks an invariant that main breaks for a moment (one preemption of main
+    // between its two writes shows it).
+    let program = || {
+        let (a, b) = (Arc::new(Shared::new(0)), Arc::new(Shared::new(0)));
+        let (a2, b2) = (a.clone(), b.clone());
+        let t = fork(move || assert_eq!(a2.read(), b2.read(), "torn pair"));
+        a.write(1);
+        b.write(1);
+        wait(t);
+        // Some more racy work after, so that deep schedules abound.
+        let (c, d) = (a.clone(), b.clone());
+        let u = fork(move || c.write(c.read() + d.read()));
+        b.write(b.read() + a.read());
+        wait(u);
+    };
+    let one = exhaustive(Some(1)).iterations(1_000_000).shrink(false).run(program);
+    let three = exhaustive(Some(3)).iterations(1_000_000).shrink(false).run(program);
+    assert!(one.has(FindingKind::Panic) && three.has(FindingKind::Panic));
+    let first = |r: &Report| {
+        r.findings()
+            .iter()
+            .find(|f| f.kind() == FindingKind::Panic)
+            .map(|f| f.replay().unwrap().to_string())
+    };
+    // Both runs find it in the same (first) execution that shows it.
+    assert_eq!(first(&one), first(&three));
+}
+
+/// Three tasks × three atomic increments: 9!/(3!·3!·3!) = 1680 Mazurkiewicz traces (every
+/// two increments conflict); Source-DPOR runs each once, plus at most a few
+/// executions its sleep sets end up blocking.
+#[test]
+fn atomic_increments_run_once_per_trace() {
+    let r = exhaustive(None).run(|| {
+        let n = Arc::new(AtomicUsize::new(0));
+        let ts: Vec<_> = (0..3)
+            .map(|_| {
+                let n = n.clone();
+                fork(move || {
+                    for _ in 0..3 {
+                        n.fetch_add(1, Ordering::SeqCst);
+                    }
+                })
+            })
+            .collect();
+        ts.into_iter().for_each(wait);
+        n.load(Ordering::SeqCst)
+    });
+    assert_eq!(values(&r), ["9"]);
+    eprintln!("atomic increments: {} executions", r.executions());
+    assert!((1680..=1700).contains(&r.executions()), "{}", r.executions());
+}

@@ -228,10 +228,16 @@ impl Checker {
                 .into_iter()
                 .map(PendingFinding::into_finding)
                 .collect(),
-            header: format!(
-                "{name}: strategy {}, seed {}, {} iterations",
-                self.strategy, self.seed, self.iterations
-            ),
+            header: match self.strategy {
+                Strategy::Exhaustive { .. } if !self.iterations_set => format!(
+                    "{name}: strategy {}, seed {}, no iteration limit",
+                    self.strategy, self.seed
+                ),
+                _ => format!(
+                    "{name}: strategy {}, seed {}, {} iterations",
+                    self.strategy, self.seed, self.iterations
+                ),
+            },
             reproduce: None,
         };
         report.findings.sort_by_key(|f| (f.warning, f.kind));

@@ -79,6 +79,7 @@ pub(crate) trait Scheduler {
 
     /// How much of the space the run explored; `cut`: the run was stopped (iterations,
     /// `max_time`) before the strategy was exhausted.
+    #[allow(dead_code)] // read by the coverage report (issue 11), landing separately
     fn coverage(&self, _cut: bool) -> Coverage {
         Coverage::Sampled
     }
