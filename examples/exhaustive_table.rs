@@ -80,9 +80,13 @@ fn main() {
         pure_forks(4);
     });
     for k in 1..=3 {
-        row(&format!("two tasks each writing only their own variable ×{k}"), None, move || {
-            own_writes(k);
-        });
+        row(
+            &format!("two tasks each writing only their own variable ×{k}"),
+            None,
+            move || {
+                own_writes(k);
+            },
+        );
     }
     row("2-task lost update", None, || {
         lost_update();

@@ -4,9 +4,9 @@
 
 use forkwait::sync::atomic::{AtomicUsize, Ordering};
 use forkwait::sync::{Condvar, Mutex, Shared, mpsc};
-use std::time::Duration;
 use forkwait::{Checker, FindingKind, Report, Strategy, fork, wait};
 use std::sync::Arc;
+use std::time::Duration;
 
 fn exhaustive(bound: Option<u32>) -> Checker {
     Checker::new().strategy(Strategy::Exhaustive {
@@ -291,9 +291,7 @@ fn compare_on_random_programs(seed: u64, programs: usize, cap: u64, bound: Optio
             continue;
         }
         let q = p.clone();
-        let reduced = exhaustive(bound)
-            .shrink(false)
-            .run(move || run_program(&q));
+        let reduced = exhaustive(bound).shrink(false).run(move || run_program(&q));
         assert_eq!(values(&reduced), values(&plain), "{p:?}");
         assert_eq!(kinds(&reduced), kinds(&plain), "{p:?}");
         if bound.is_none() {
@@ -340,7 +338,6 @@ fn reduction_soundness_long_run() {
     }
 }
 
-
 /// A finding of the reduced search replays exactly from its token, and `check` stops at
 /// it and shrinks it.
 #[test]
@@ -358,7 +355,9 @@ fn findings_of_the_reduced_search_replay() {
     let token = f.replay().unwrap();
     assert!(forkwait::replay(token, lost_update).is_ok());
     let again = exhaustive(None)
-        .strategy(Strategy::Replay(forkwait::Schedule::from_token(token).unwrap()))
+        .strategy(Strategy::Replay(
+            forkwait::Schedule::from_token(token).unwrap(),
+        ))
         .run(lost_update);
     assert_eq!(again.executions(), 1);
     let failed = std::panic::catch_unwind(|| exhaustive(None).check(lost_update));
@@ -384,8 +383,14 @@ fn a_shallow_bug_is_found_first_whatever_the_bound() {
         b.write(b.read() + a.read());
         wait(u);
     };
-    let one = exhaustive(Some(1)).iterations(1_000_000).shrink(false).run(program);
-    let three = exhaustive(Some(3)).iterations(1_000_000).shrink(false).run(program);
+    let one = exhaustive(Some(1))
+        .iterations(1_000_000)
+        .shrink(false)
+        .run(program);
+    let three = exhaustive(Some(3))
+        .iterations(1_000_000)
+        .shrink(false)
+        .run(program);
     assert!(one.has(FindingKind::Panic) && three.has(FindingKind::Panic));
     let first = |r: &Report| {
         r.findings()
@@ -419,5 +424,9 @@ fn atomic_increments_run_once_per_trace() {
     });
     assert_eq!(values(&r), ["9"]);
     eprintln!("atomic increments: {} executions", r.executions());
-    assert!((1680..=1700).contains(&r.executions()), "{}", r.executions());
+    assert!(
+        (1680..=1700).contains(&r.executions()),
+        "{}",
+        r.executions()
+    );
 }

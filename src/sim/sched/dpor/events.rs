@@ -76,8 +76,10 @@ pub(super) struct Event {
     pub node: Option<u32>,
     /// Its number among its task's events (1-based): its entry in its own clock.
     seq: u32,
-    /// Its vector clock (dense by task; missing entries are 0).
-    clock: Vec<u32>,
+    /// Its vector clock: sparse, `(task, count)` sorted by task; missing entries are 0
+    /// (a fork/wait program's clocks are small: 10 000 tasks must not cost 10 000
+    /// entries per event).
+    clock: Vec<(TaskId, u32)>,
     pub fp: Vec<Access>,
 }
 
@@ -113,16 +115,24 @@ pub(super) struct Events {
     pub races: Vec<Race>,
 }
 
-fn get(c: &[u32], t: TaskId) -> u32 {
-    c.get(t as usize).copied().unwrap_or(0)
+fn get(c: &[(TaskId, u32)], t: TaskId) -> u32 {
+    c.binary_search_by_key(&t, |e| e.0).map_or(0, |i| c[i].1)
 }
 
-fn join(c: &mut Vec<u32>, o: &[u32]) {
-    if c.len() < o.len() {
-        c.resize(o.len(), 0);
+fn set(c: &mut Vec<(TaskId, u32)>, t: TaskId, v: u32) {
+    match c.binary_search_by_key(&t, |e| e.0) {
+        Ok(i) => c[i].1 = v,
+        Err(i) => c.insert(i, (t, v)),
     }
-    for (a, &b) in c.iter_mut().zip(o) {
-        *a = (*a).max(b);
+}
+
+/// The pointwise maximum of `c` and `o`, into `c`.
+fn join(c: &mut Vec<(TaskId, u32)>, o: &[(TaskId, u32)]) {
+    for &(t, v) in o {
+        match c.binary_search_by_key(&t, |e| e.0) {
+            Ok(i) => c[i].1 = c[i].1.max(v),
+            Err(i) => c.insert(i, (t, v)),
+        }
     }
 }
 
@@ -141,7 +151,17 @@ impl Events {
     /// Whether event `e` happens before (or is) event `j`.
     pub(super) fn hb(&self, e: u32, j: u32) -> bool {
         let e = &self.events[e as usize];
-        get(&self.events[j as usize].clock, e.task) >= e.seq
+        self.saw(j, e.task, e.seq)
+    }
+
+    /// Whether event `j` has seen event number `seq` of task `t` (or a later one).
+    pub(super) fn saw(&self, j: u32, t: TaskId, seq: u32) -> bool {
+        get(&self.events[j as usize].clock, t) >= seq
+    }
+
+    /// Event `e`'s number among its task's events.
+    pub(super) fn seq(&self, e: u32) -> u32 {
+        self.events[e as usize].seq
     }
 
     /// Turns segments `events.len()..upto` of `s` (complete ones) into events.
@@ -179,10 +199,7 @@ impl Events {
             None => Vec::new(),
         };
         let seq = get(&clock, t) + 1;
-        if clock.len() <= t as usize {
-            clock.resize(t as usize + 1, 0);
-        }
-        clock[t as usize] = seq;
+        set(&mut clock, t, seq);
         let pre = clock.clone();
         for w in std::mem::take(&mut self.woken_by[t as usize]) {
             join(&mut clock, &self.events[w as usize].clock);
@@ -190,8 +207,7 @@ impl Events {
         // The footprint.
         let mut fp: Vec<Access> = Vec::new();
         let mut joins: Vec<u32> = Vec::new();
-        let acquired =
-            |o: ObjId| (first..body_end).any(|i| s.steps[i].op == Op::Acquired(o));
+        let acquired = |o: ObjId| (first..body_end).any(|i| s.steps[i].op == Op::Acquired(o));
         // A `try_lock`'s touch: its attempt is a probe (whether it succeeded or not).
         let probed = |o: ObjId| {
             s.touches[self.touch_cursor..]

@@ -207,22 +207,23 @@ impl DporSched {
         if i >= self.nodes.len() || self.nodes[i].woken {
             return;
         }
-        // v = notdep(e, E).e'; its initials.
-        let mut v: Vec<u32> = Vec::new();
-        let mut seen: Vec<TaskId> = Vec::new();
+        // v = notdep(e, E).e'; its initials: the tasks whose first event in v has no
+        // predecessor in v. A task's events in v follow its first one there, so an event
+        // of v precedes j iff j has seen the first event in v of that event's task.
+        let mut first_in_v: Vec<(TaskId, u32)> = Vec::new();
         let mut initials: Vec<TaskId> = Vec::new();
         for j in r.first + 1..=r.second {
             if j != r.second && self.ev.hb(r.first, j) {
                 continue;
             }
             let p = self.ev.events[j as usize].task;
-            if !seen.contains(&p) {
-                seen.push(p);
-                if !v.iter().any(|&k| self.ev.hb(k, j)) {
-                    initials.push(p);
-                }
+            if first_in_v.iter().any(|&(q, _)| q == p) {
+                continue;
             }
-            v.push(j);
+            if !first_in_v.iter().any(|&(q, seq)| self.ev.saw(j, q, seq)) {
+                initials.push(p);
+            }
+            first_in_v.push((p, self.ev.seq(j)));
         }
         let node = &self.nodes[i];
         let mut cands: Vec<TaskId> = initials
@@ -274,8 +275,7 @@ impl DporSched {
                     n.wakeables
                         .iter()
                         .filter(|(q, o)| {
-                            *q != task
-                                && self.ev.events[k].fp.iter().any(|a| a.loc == Loc::Obj(*o))
+                            *q != task && self.ev.events[k].fp.iter().any(|a| a.loc == Loc::Obj(*o))
                         })
                         .map(|(q, _)| *q)
                         .collect()
@@ -337,15 +337,25 @@ impl DporSched {
         });
     }
 
-    fn replayed(&self, nth: usize, options: &[TaskId], current: Option<u32>, woken: bool) -> Option<Result<usize, String>> {
+    fn replayed(
+        &self,
+        nth: usize,
+        options: &[TaskId],
+        current: Option<u32>,
+        woken: bool,
+    ) -> Option<Result<usize, String>> {
         let n = self.nodes.get(nth)?;
-        Some(if n.woken == woken && n.options == options && n.current == current {
-            Ok(n.chosen as usize)
-        } else {
-            Err("the program made different choices when replayed (it is nondeterministic \
+        Some(
+            if n.woken == woken && n.options == options && n.current == current {
+                Ok(n.chosen as usize)
+            } else {
+                Err(
+                    "the program made different choices when replayed (it is nondeterministic \
                  outside the harness)"
-                .into())
-        })
+                        .into(),
+                )
+            },
+        )
     }
 }
 
@@ -377,7 +387,12 @@ impl Scheduler for DporSched {
         go
     }
 
-    fn choose(&mut self, runnable: &[TaskId], current: Option<u32>, _nth: usize) -> Result<usize, String> {
+    fn choose(
+        &mut self,
+        runnable: &[TaskId],
+        current: Option<u32>,
+        _nth: usize,
+    ) -> Result<usize, String> {
         // Only reached without the execution's state (unit tests of other strategies).
         Ok(default_choice(current).min(runnable.len().saturating_sub(1)))
     }
@@ -420,7 +435,12 @@ impl Scheduler for DporSched {
         Ok(chosen)
     }
 
-    fn choose_woken(&mut self, s: &ExecState, waiting: &[TaskId], nth: usize) -> Result<usize, String> {
+    fn choose_woken(
+        &mut self,
+        s: &ExecState,
+        waiting: &[TaskId],
+        nth: usize,
+    ) -> Result<usize, String> {
         // The current segment is still running: only the ones before it are complete.
         self.catch_up(s, s.segs.len().saturating_sub(1));
         if let Some(r) = self.replayed(nth, waiting, None, true) {
@@ -468,7 +488,13 @@ mod tests {
             let mut main = f;
             let fin = exec::run(&mut main, &mut s, &cfg, std::panic::Location::caller());
             s.end(&fin.state);
-            pre.push(fin.state.choices.iter().filter(|c| c.is_preemption()).count() as u32);
+            pre.push(
+                fin.state
+                    .choices
+                    .iter()
+                    .filter(|c| c.is_preemption())
+                    .count() as u32,
+            );
         }
         (pre, s)
     }
@@ -506,7 +532,8 @@ mod tests {
         // Where nothing races, no bound prunes anything: complete after round 0.
         let (runs, s) = explore(DporSched::new(Some(3)), 1000, || {
             let (a, b) = (crate::fork(|| 1), crate::fork(|| 2));
-            crate::wait(a) + crate::wait(b);
+            crate::wait(a);
+            crate::wait(b);
         });
         assert_eq!(runs, [0]);
         assert_eq!(s.coverage(false), Coverage::Complete);
