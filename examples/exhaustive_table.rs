@@ -4,6 +4,10 @@
 //!
 //! ```sh
 //! cargo run --release -p forkwait --example exhaustive_table
+//! # one W3 search, for instruction counts:
+//! cargo build --release -p forkwait --example exhaustive_table
+//! valgrind --tool=callgrind target/release/examples/exhaustive_table w3 1 reduced
+//! valgrind --tool=callgrind target/release/examples/exhaustive_table w3 1 plain
 //! ```
 
 use forkwait::sync::{Arc, Shared};
@@ -71,6 +75,14 @@ fn row(name: &str, bound: Option<u32>, f: impl Fn() + Sync + Copy) {
 }
 
 fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    if let [w3, bound, how] = &args[..] {
+        assert_eq!(w3, "w3", "usage: exhaustive_table [w3 BOUND reduced|plain]");
+        let bound = bound.parse().expect("a bound");
+        let (r, t) = measure(Some(bound), how == "reduced", 10_000_000, workloads::fw_w3);
+        println!("{} executions in {:.2} s", r.executions(), t.as_secs_f64());
+        return;
+    }
     println!("| program | bound | reduced: executions (time) | plain DFS: executions (time) |");
     println!("|---|---|---|---|");
     row("two forks returning constants", None, || {

@@ -76,11 +76,12 @@ pub(super) struct Event {
     pub node: Option<u32>,
     /// Its number among its task's events (1-based): its entry in its own clock.
     seq: u32,
+    /// Its footprint: `Events::fps[fp.0..fp.1]`.
+    fp: (u32, u32),
     /// Its vector clock: sparse, `(task, count)` sorted by task; missing entries are 0
     /// (a fork/wait program's clocks are small: 10 000 tasks must not cost 10 000
     /// entries per event).
     clock: Vec<(TaskId, u32)>,
-    pub fp: Vec<Access>,
 }
 
 /// A race: `first` and `second` (a later event of another task) are dependent and not
@@ -105,6 +106,10 @@ struct LocState {
 #[derive(Default)]
 pub(super) struct Events {
     pub events: Vec<Event>,
+    /// The footprints of the events, one after another.
+    fps: Vec<Access>,
+    /// Scratch: the events the one being built depends on.
+    joins: Vec<u32>,
     task_last: Vec<Option<u32>>,
     creator: Vec<Option<u32>>,
     woken_by: Vec<Vec<u32>>,
@@ -139,6 +144,7 @@ fn join(c: &mut Vec<(TaskId, u32)>, o: &[(TaskId, u32)]) {
 impl Events {
     pub(super) fn reset(&mut self) {
         self.events.clear();
+        self.fps.clear();
         self.task_last.clear();
         self.creator.clear();
         self.woken_by.clear();
@@ -146,6 +152,12 @@ impl Events {
         self.wake_cursor = 0;
         self.touch_cursor = 0;
         self.races.clear();
+    }
+
+    /// Event `e`'s footprint.
+    pub(super) fn fp(&self, e: usize) -> &[Access] {
+        let (a, b) = self.events[e].fp;
+        &self.fps[a as usize..b as usize]
     }
 
     /// Whether event `e` happens before (or is) event `j`.
@@ -200,13 +212,14 @@ impl Events {
         };
         let seq = get(&clock, t) + 1;
         set(&mut clock, t, seq);
-        let pre = clock.clone();
-        for w in std::mem::take(&mut self.woken_by[t as usize]) {
-            join(&mut clock, &self.events[w as usize].clock);
-        }
-        // The footprint.
-        let mut fp: Vec<Access> = Vec::new();
-        let mut joins: Vec<u32> = Vec::new();
+        // Races are checked against `clock` as it is now (program order and creation);
+        // wakeups and dependencies join it at the end.
+        let mut joins = std::mem::take(&mut self.joins);
+        joins.clear();
+        joins.append(&mut self.woken_by[t as usize]);
+        // The footprint, at the end of the arena.
+        let fp_start = self.fps.len();
+        let mut fp = std::mem::take(&mut self.fps);
         let acquired = |o: ObjId| (first..body_end).any(|i| s.steps[i].op == Op::Acquired(o));
         // A `try_lock`'s touch: its attempt is a probe (whether it succeeded or not).
         let probed = |o: ObjId| {
@@ -255,7 +268,7 @@ impl Events {
                 Op::Start | Op::Fork(_) | Op::Yield => return,
             };
             let a = Access { loc, mode };
-            if !fp.contains(&a) {
+            if !fp[fp_start..].contains(&a) {
                 fp.push(a);
             }
         };
@@ -284,12 +297,12 @@ impl Events {
                 loc: Loc::Obj(o),
                 mode: Mode::Write,
             };
-            if !fp.contains(&a) {
+            if !fp[fp_start..].contains(&a) {
                 fp.push(a);
             }
         }
         // Races and dependencies, location by location.
-        for a in &fp {
+        for a in &fp[fp_start..] {
             let Loc::Obj(o) = a.loc else { continue };
             let mut st = std::mem::take(&mut self.locs[o as usize]);
             let check = |e: u32, races: &mut Vec<Race>, joins: &mut Vec<u32>| {
@@ -297,7 +310,7 @@ impl Events {
                     return; // this event itself
                 };
                 if ev.task != t {
-                    if get(&pre, ev.task) < ev.seq {
+                    if get(&clock, ev.task) < ev.seq {
                         races.push(Race {
                             first: e,
                             second: me,
@@ -348,15 +361,18 @@ impl Events {
             }
             self.locs[o as usize] = st;
         }
-        for e in joins {
+        for &e in &joins {
             join(&mut clock, &self.events[e as usize].clock);
         }
+        self.joins = joins;
+        let fp_end = fp.len();
+        self.fps = fp;
         self.events.push(Event {
             task: t,
             node: seg.choice,
             seq,
+            fp: (fp_start as u32, fp_end as u32),
             clock,
-            fp,
         });
         self.task_last[t as usize] = Some(me);
         while let Some(&(sg, w)) = s.wakes.get(self.wake_cursor) {

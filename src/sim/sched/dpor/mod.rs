@@ -254,6 +254,7 @@ impl DporSched {
     /// Brings the events up to segment `upto` and acts on what they show: the chosen
     /// events' footprints, conflicts with wakeable tasks, races.
     fn catch_up(&mut self, s: &ExecState, upto: usize) {
+        let sleep_sets = self.sleep_sets();
         let from = self.ev.events.len();
         self.ev.catch_up(s, upto);
         for k in from..self.ev.events.len() {
@@ -264,9 +265,11 @@ impl DporSched {
             if let Some(i) = node {
                 let i = i as usize;
                 self.interval = Some((i, k));
+                // The chosen event is the same in every execution through this node (the
+                // program is deterministic): kept once, for the sleep sets.
                 if let Some(n) = self.nodes.get_mut(i) {
-                    if n.chosen_task() == task {
-                        n.chosen_fp = self.ev.events[k].fp.clone();
+                    if sleep_sets && n.chosen_task() == task && n.chosen_fp.is_empty() {
+                        n.chosen_fp = self.ev.fp(k).to_vec();
                     }
                 }
             }
@@ -275,7 +278,7 @@ impl DporSched {
                     n.wakeables
                         .iter()
                         .filter(|(q, o)| {
-                            *q != task && self.ev.events[k].fp.iter().any(|a| a.loc == Loc::Obj(*o))
+                            *q != task && self.ev.fp(k).iter().any(|a| a.loc == Loc::Obj(*o))
                         })
                         .map(|(q, _)| *q)
                         .collect()
@@ -303,14 +306,16 @@ impl DporSched {
         if parent.woken || i + 1 != self.nodes.len() {
             return Vec::new();
         }
-        let since = &self.ev.events[start..];
+        let since = start..self.ev.events.len();
         parent
             .sleep
             .iter()
             .chain(parent.explored.iter())
             .filter(|(q, fp)| {
                 runnable.binary_search(q).is_ok()
-                    && since.iter().all(|e| e.task != *q && independent(&e.fp, fp))
+                    && since
+                        .clone()
+                        .all(|e| self.ev.events[e].task != *q && independent(self.ev.fp(e), fp))
             })
             .cloned()
             .collect()
