@@ -56,7 +56,13 @@ pub enum Strategy {
         /// The bug depth targeted (number of ordering constraints).
         depth: u32,
     },
-    /// Depth-first over every schedule, optionally bounded in preemptions.
+    /// Depth-first over the schedules, with dynamic partial-order reduction: schedules
+    /// that only reorder independent operations (accesses to different locations, two
+    /// reads, forks and ends of tasks that share nothing) run once. With a bound, the
+    /// search runs with bounds 0, 1, … up to it in turn, so that a bug needing fewer
+    /// preemptions is found first. It runs to its end unless
+    /// [`Checker::iterations`] or [`Checker::max_time`] was set. (With
+    /// [`Checker::workers`] it is a plain depth-first search over every schedule.)
     Exhaustive {
         /// The most preemptions per schedule (`None`: unbounded).
         max_preemptions: Option<u32>,

@@ -23,6 +23,15 @@
 //! interpreter). Task 0 is the caller's own thread and needs no worker. A state where
 //! tasks are unfinished and none can run is a deadlock: a wait-for cycle, or starvation.
 //!
+//! # What a partial-order reduction sees
+//!
+//! With `Config::track` (the exhaustive strategy) the execution also keeps its
+//! *segments* ([`Seg`]: what one task ran between two scheduling decisions, and which
+//! choice started it), the wakeups (which segment woke which task) and the objects a
+//! segment touched without a step (a dropped channel end's notification, a timeout, a
+//! `try_lock`). None of it changes the steps, the choices or the path hash: a token
+//! replays the same under every strategy.
+//!
 //! # Teardown
 //!
 //! An execution that ends early (deadlock, step limit, stale schedule) drops its suspended
@@ -482,37 +491,6 @@ impl ExecState {
         Abort::Deadlock {
             cycle: Vec::new(),
             starved,
-        }
-    }
-
-    /// With `Config::track`: the current segment touched object `o` without a step
-    /// (`probe`: tried to take the lock `o` without blocking).
-    pub(crate) fn touch(&mut self, o: ObjId, probe: bool) {
-        if self.cfg.track && !self.segs.is_empty() {
-            let seg = self.segs.len() as u32 - 1;
-            self.touches.push((seg, o, probe));
-        }
-    }
-
-    /// Wakes blocked task `t` on behalf of the current task (a release, a notification,
-    /// a task's end): `t`'s next segment happens after the current one.
-    pub(crate) fn wake(&mut self, t: TaskId) {
-        if self.cfg.track && !self.segs.is_empty() {
-            let seg = self.segs.len() as u32 - 1;
-            self.wakes.push((seg, t));
-        }
-        self.set_ready(t);
-    }
-
-    /// With `Config::track`: the current segment ends at a scheduling point whose step
-    /// was just recorded (the current task performs it when it next runs).
-    fn note_point(&mut self) {
-        if self.cfg.track {
-            let cur = self.current as usize;
-            self.tasks[cur].pending = Some(self.steps.len() as u32 - 1);
-            if let Some(s) = self.segs.last_mut() {
-                s.ends_at_point = true;
-            }
         }
     }
 

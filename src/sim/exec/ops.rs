@@ -330,3 +330,37 @@ pub(crate) fn note_panic(msg: String, at: String) {
         s.tasks[cur].panic = Some((msg, at));
     });
 }
+
+/// What the execution keeps for a partial-order reduction (`Config::track`).
+impl ExecState {
+    /// With `Config::track`: the current segment touched object `o` without a step
+    /// (`probe`: tried to take the lock `o` without blocking).
+    pub(crate) fn touch(&mut self, o: ObjId, probe: bool) {
+        if self.cfg.track && !self.segs.is_empty() {
+            let seg = self.segs.len() as u32 - 1;
+            self.touches.push((seg, o, probe));
+        }
+    }
+
+    /// Wakes blocked task `t` on behalf of the current task (a release, a notification,
+    /// a task's end): `t`'s next segment happens after the current one.
+    pub(crate) fn wake(&mut self, t: TaskId) {
+        if self.cfg.track && !self.segs.is_empty() {
+            let seg = self.segs.len() as u32 - 1;
+            self.wakes.push((seg, t));
+        }
+        self.set_ready(t);
+    }
+
+    /// With `Config::track`: the current segment ends at a scheduling point whose step
+    /// was just recorded (the current task performs it when it next runs).
+    pub(super) fn note_point(&mut self) {
+        if self.cfg.track {
+            let cur = self.current as usize;
+            self.tasks[cur].pending = Some(self.steps.len() as u32 - 1);
+            if let Some(s) = self.segs.last_mut() {
+                s.ends_at_point = true;
+            }
+        }
+    }
+}

@@ -1,5 +1,7 @@
-//! Exhaustive: depth-first over the tree of choices, optionally bounded in preemptions
-//! (Musuvathi & Qadeer, *Iterative Context Bounding*, PLDI 2007).
+//! Plain exhaustive search: depth-first over every choice, optionally bounded in
+//! preemptions (Musuvathi & Qadeer, *Iterative Context Bounding*, PLDI 2007). The
+//! exhaustive strategy under a worker model, and the reference the partial-order
+//! reduction (`dpor/`) is tested against.
 
 use super::{Scheduler, default_choice};
 use crate::sim::exec::{Choice, TaskId};

@@ -11,11 +11,20 @@
 //!   We count steps in *choices* and take `k` as the number of choices of the default
 //!   (non-preemptive) schedule, measured once per run (so that iteration i still depends
 //!   on (seed, i) alone).
-//! * **Exhaustive**: depth-first over the tree of choices, optionally bounded in
-//!   preemptions (Musuvathi & Qadeer, *Iterative Context Bounding*, PLDI 2007). Each
-//!   execution replays a prefix of the previous one with its last open choice advanced,
-//!   then follows the default (no preemption) below it. Partial-order reduction slots in
-//!   at `next_prefix`: it only has to skip choices whose alternatives are independent.
+//! * **Exhaustive** (`dpor/`): depth-first over the tree of choices with dynamic
+//!   partial-order reduction (Source-DPOR with sleep sets, Abdulla et al., POPL 2014),
+//!   so that each Mazurkiewicz trace runs about once; with a preemption bound, searched
+//!   with bounds 0, 1, …, k in turn (Coons et al., OOPSLA 2013). Each execution replays a
+//!   prefix of the previous one with its deepest pending alternative, then follows the
+//!   default (no preemption) below it. The reduction only decides which alternatives to
+//!   run: the choices an execution records (its token) are the simulator's, the same as
+//!   under every other strategy, so random and PCT schedules, pinned tokens and replay
+//!   are unchanged by it.
+//! * **Plain depth-first** (`dfs.rs`): every alternative of every choice, optionally
+//!   bounded in preemptions (Musuvathi & Qadeer, *Iterative Context Bounding*, PLDI
+//!   2007). The exhaustive strategy with a worker model (`Checker::workers`: a worker's
+//!   being taken and freed is shared state the reduction does not model) or with the
+//!   reduction switched off (for tests and measurements).
 //! * **Replay**: the choices of a schedule, then (when not strict) the default.
 //!
 //! Randomness is `rand_chacha` only, and iteration `i` is seeded from `(seed, i)` alone, so
