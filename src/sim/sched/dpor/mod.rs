@@ -39,16 +39,24 @@
 //!
 //! # Bounded and iterative
 //!
-//! Preemption bounding combined with the reduction as Coons, Musuvathi, McKinley,
-//! *Bounded Partial-Order Reduction*, OOPSLA 2013, and loom do: a task is added at a
-//! node only if the schedule stays within the bound, and, conservatively, also at the
-//! latest earlier node where the running task changed (it blocked or ended, so that
-//! switching there costs no preemption, or it was preempted). With `max_preemptions = Some(k)` whole searches run with bounds 0, 1,
+//! Preemption bounding combined with the reduction after Coons, Musuvathi, McKinley,
+//! *Bounded Partial-Order Reduction*, OOPSLA 2013 (and loom): a task is added at a node
+//! only if the schedule stays within the bound, and, conservatively, also at earlier
+//! nodes where the running task changed (it blocked or ended, so that switching there
+//! costs no preemption, or it was preempted). Coons et al. and loom add it at the latest
+//! such node; here at every one, which the property test showed necessary (two tasks
+//! whose blocking and wakeups made one outcome reachable within a bound of 2 only
+//! through an earlier switch). With `max_preemptions = Some(k)` whole searches run with bounds 0, 1,
 //! …, k, so that a bug one preemption deep is found before any two-preemption schedule
 //! runs; a round in which the bound pruned nothing was complete, and ends the search.
-//! Sleep sets are used only without a bound: with one, a sleeping task's subtree was
-//! explored with a different preemption budget, and pruning by it could lose schedules
-//! within the bound (Coons et al., §4).
+//! Two parts of the unbounded algorithm are not used with a bound, because each
+//! assumes that an alternative explored once is explored with everything below it, which
+//! a bound breaks (an alternative explored with one preemption spent may reach a reversal
+//! only beyond the bound): sleep sets (Coons et al. discuss the same), and source sets'
+//! "any one initial is enough" (lines 7–9): with a bound a race adds the racing task if
+//! it can run at `E'`, else every task that can, as Flanagan & Godefroid's DPOR (which
+//! bounded POR extends) does. The property test found the second: three tasks, a
+//! `try_lock` and a nested fork, one outcome missed within a bound of 1.
 //!
 //! The execution's choices stay the simulator's (every point with several runnable
 //! tasks): the reduction only decides which alternatives to run, so every execution's
@@ -157,7 +165,9 @@ impl DporSched {
     }
 
     /// Adds task `q` to node `i`'s backtrack set if the bound allows; with a bound, also
-    /// at the latest earlier node where the running task changed (Coons et al.).
+    /// at the earlier nodes where the running task changed (Coons et al. add it at the
+    /// latest one; every one, here: the simulator's blocking and wakeups make more
+    /// schedules reach a reversal only through an earlier switch).
     fn add(&mut self, i: usize, q: TaskId) {
         if !self.add_one(i, q) {
             self.pruned = true;
@@ -165,16 +175,23 @@ impl DporSched {
         if self.bound.is_some() {
             // A context switch: the running task blocked or ended (switching there costs
             // nothing), or was preempted, or another task ran than at the node before.
-            let sched: Vec<usize> = (0..i).filter(|&j| !self.nodes[j].woken).collect();
-            let switch = sched.iter().rev().copied().find(|&j| {
+            let mut prev: Option<usize> = None;
+            let mut switches = Vec::new();
+            for j in 0..i {
                 let n = &self.nodes[j];
-                let prev = sched.iter().rev().copied().find(|&p| p < j);
-                n.current.is_none_or(|c| c != n.chosen)
+                if n.woken {
+                    continue;
+                }
+                if n.current.is_none_or(|c| c != n.chosen)
                     || prev.is_none_or(|p| self.nodes[p].chosen_task() != n.chosen_task())
-            });
-            if let Some(j) = switch {
-                // Only a help to the search within the bound: not exploring it out of
-                // bound prunes nothing the unbounded search would need.
+                {
+                    switches.push(j);
+                }
+                prev = Some(j);
+            }
+            // Only a help to the search within the bound: not exploring them out of
+            // bound prunes nothing the unbounded search would need.
+            for j in switches {
                 self.add_one(j, q);
             }
         }
@@ -225,6 +242,23 @@ impl DporSched {
             }
             first_in_v.push((p, self.ev.seq(j)));
         }
+        let second = self.ev.events[r.second as usize].task;
+        if self.bound.is_some() {
+            // Bounded: Flanagan & Godefroid's choice, as bounded POR (Coons et al.) is
+            // built on: the racing task if it can run there, else every task that can.
+            // Any one initial (a source set) is not enough: the one already chosen may
+            // lead to the reversal only through schedules beyond the bound.
+            let node = &self.nodes[i];
+            let all: Vec<TaskId> = if node.options.binary_search(&second).is_ok() {
+                vec![second]
+            } else {
+                node.options.clone()
+            };
+            for q in all {
+                self.add(i, q);
+            }
+            return;
+        }
         let node = &self.nodes[i];
         let mut cands: Vec<TaskId> = initials
             .iter()
@@ -242,7 +276,6 @@ impl DporSched {
         if cands.iter().any(has) {
             return;
         }
-        let second = self.ev.events[r.second as usize].task;
         let pick = if cands.contains(&second) {
             second
         } else {
