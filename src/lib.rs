@@ -72,6 +72,7 @@ mod scope;
 mod shared_future;
 mod sim;
 mod span;
+mod state_class;
 pub mod sync;
 pub mod thread;
 

@@ -39,12 +39,12 @@
 //! a global is nobody's own, whoever created it), or it was allow-listed. State created by the closure under test (task 0 — the
 //! caller: inputs and module attributes) or outside the execution (globals) is never a
 //! forked task's own. The finding is classified by the object's
-//! [`StateClass`](crate::sync::StateClass), global for state from outside the execution.
+//! [`StateClass`](crate::state_class::StateClass), global for state from outside the execution.
 
 use super::AccessKind;
 use super::exec::{ExecState, ObjId, Op, TaskId, Where};
 
-use crate::sync::StateClass;
+use crate::state_class::StateClass;
 
 /// A sparse vector clock: `(task, clock)` sorted by task; absent entries are 0.
 #[derive(Clone, Debug, Default)]

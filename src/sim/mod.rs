@@ -1,13 +1,14 @@
 //! The deterministic simulator and checker.
 //!
 //! The same `fork`/`wait` code runs under a seeded scheduler. Tasks are coroutines on one
-//! OS thread (`coro.rs`); an execution (`exec.rs`) runs the closure under test as task 0
+//! OS thread (`coro.rs`); an execution (`exec/`) runs the closure under test as task 0
 //! and stops every task at each *scheduling point* — fork, wait, task end, an access to
 //! [`crate::sync`] state, a lock operation, [`yield_now`](crate::yield_now) — where a
-//! strategy (`scheduler.rs`) picks who runs next. The list of choices is a [`Schedule`],
+//! strategy (`sched/`) picks who runs next. The list of choices is a [`Schedule`],
 //! printable as a one-line token (`schedule.rs`) that [`replay`] runs again exactly. The
-//! checker (`checker.rs`) runs many executions, compares their outcomes, and reports
-//! [`Finding`]s (`report.rs`), each shrunk to a minimal schedule.
+//! checker (`check/`) runs many executions, compares their outcomes, and reports
+//! [`Finding`]s (`report.rs`), each shrunk to a minimal schedule. Instrumented `sync`
+//! objects see only `object.rs`, the narrow interface to an execution's objects.
 //!
 //! ```
 //! use forkwait::{check, fork, wait};
@@ -21,8 +22,9 @@
 
 mod check;
 pub(crate) mod coro;
-pub(crate) mod exec;
+mod exec;
 mod hb;
+pub(crate) mod object;
 mod overflow;
 mod persist;
 mod report;
@@ -270,4 +272,9 @@ impl<T> SimFuture<T> {
 /// A scheduling point for `yield_now`.
 pub(crate) fn yield_now(site: &'static Location<'static>) {
     exec::point(exec::Op::Yield, site);
+}
+
+/// Sets (or, `None`, forgets) the interpreted-source position of the current task.
+pub(crate) fn set_span(span: Option<crate::span::SourceSpan>) {
+    exec::with(|s| s.set_span(span))
 }

@@ -168,6 +168,13 @@ impl ExecState {
         }
     }
 
+    /// Accepts impure writes to object `id` (allow-listed by its owner).
+    pub(crate) fn allow_object(&mut self, id: ObjId) {
+        if let Some(o) = self.objects.get_mut(id as usize) {
+            o.allowed = true;
+        }
+    }
+
     /// Sets the interpreted-source position of the current task.
     pub(crate) fn set_span(&mut self, span: Option<SourceSpan>) {
         let cur = self.current as usize;
@@ -211,7 +218,7 @@ impl ExecState {
         kind: ObjKind,
         site: Site,
         global: bool,
-        class: crate::sync::StateClass,
+        class: crate::state_class::StateClass,
     ) -> ObjId {
         let id = self.objects.len() as ObjId;
         let site = self.here(site);
@@ -237,7 +244,7 @@ impl ExecState {
         kind: ObjKind,
         site: Site,
         creator: Option<TaskId>,
-        class: crate::sync::StateClass,
+        class: crate::state_class::StateClass,
     ) -> ObjId {
         let id = self.new_object(kind, site, false, class);
         let o = &mut self.objects[id as usize];

@@ -200,7 +200,7 @@ pub(crate) struct ObjInfo {
     pub inferred_creator: bool,
     pub site: Where,
     pub kind: ObjKind,
-    pub class: crate::sync::StateClass,
+    pub class: crate::state_class::StateClass,
     /// Writes to it are accepted impurity (allow-listed by the program).
     pub allowed: bool,
     /// The holder of a mutex, or the writer holding an rwlock.
