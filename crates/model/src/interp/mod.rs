@@ -26,6 +26,7 @@
 
 pub(crate) mod access;
 pub(crate) mod builtins;
+mod call;
 pub(crate) mod ops;
 pub(crate) mod snapshot;
 pub(crate) mod stack;
@@ -34,8 +35,8 @@ pub(crate) mod value;
 
 use crate::ast::*;
 use crate::diag::Diagnostic;
-use crate::resolve::{Binding, Code, Scope, bind};
-use crate::value::{Dict, Instance, List, Value, key_eq};
+use crate::resolve::Code;
+use crate::value::{Dict, List, Value, key_eq};
 use forkwait::sync::{Shared, StateClass};
 use std::sync::{Arc, Weak};
 
@@ -62,15 +63,16 @@ pub(crate) enum Sink {
 /// The state of one run of a model.
 pub(crate) struct Interp {
     pub(crate) code: Arc<Code>,
-    /// One instrumented cell per global variable (parallel to `code.globals`).
+    /// One instrumented cell per global variable, indexed by [`Slot::Global`].
     globals: Vec<Shared<Option<Value>>>,
     pub(crate) sink: Sink,
     me: Weak<Interp>,
 }
 
 /// A function activation (or the module's top level).
-pub(crate) struct Frame<'c> {
-    scope: Option<&'c Scope>,
+pub(crate) struct Frame {
+    /// The function's locals, indexed by [`Slot::Local`] (see the function's
+    /// [`Scope`](crate::resolve::Scope)); empty at the top level, whose names are global.
     locals: Vec<Option<Value>>,
     pub(crate) depth: u32,
     /// The lowest stack address this task's interpretation may reach (see `stack.rs`).
@@ -80,12 +82,16 @@ pub(crate) struct Frame<'c> {
     module: bool,
 }
 
-impl<'c> Frame<'c> {
-    fn new(scope: Option<&'c Scope>, depth: u32, module: bool, limit: usize) -> Frame<'c> {
-        let n = scope.map_or(0, |s| s.locals.len());
+impl Frame {
+    /// A frame of `n` locals, all unset.
+    fn new(n: usize, depth: u32, module: bool, limit: usize) -> Frame {
+        Frame::with_locals(vec![None; n], depth, module, limit)
+    }
+
+    /// A frame whose locals (by slot) are `locals`.
+    fn with_locals(locals: Vec<Option<Value>>, depth: u32, module: bool, limit: usize) -> Frame {
         Frame {
-            scope,
-            locals: vec![None; n],
+            locals,
             depth,
             limit,
             ticks: 0,
@@ -95,13 +101,13 @@ impl<'c> Frame<'c> {
 
     /// The frame of a task's entry (no locals of its own), with the stack limit of the
     /// task starting here.
-    pub(crate) fn task() -> Frame<'static> {
+    pub(crate) fn task() -> Frame {
         let limit = if forkwait::hooks::mode() == forkwait::hooks::Mode::Simulator {
             crate::stack::task_limit(super::MODEL_STACK_SIZE)
         } else {
             crate::stack::thread_limit()
         };
-        Frame::new(None, 0, false, limit)
+        Frame::new(0, 0, false, limit)
     }
 
     /// The purity class of containers created in this frame.
@@ -165,23 +171,14 @@ impl Interp {
     /// Runs the top-level statements, then `main()`; returns what `main()` returned.
     pub(crate) fn run_main(&self) -> Res<Value> {
         let entry = Frame::task();
-        let mut top = Frame::new(None, 0, true, entry.limit);
+        let mut top = Frame::new(0, 0, true, entry.limit);
         self.block(&mut top, &self.code.program.stmts)?;
         let p = &self.code.program;
         let i = self.code.function("main").map(|(i, _)| i);
         let i = i.ok_or_else(|| self.err(Span::new(1, 1), "no `main()` function"))?;
         let main_span = p.functions[i].span;
-        let main = Value::Function(i, Arc::from("main"));
+        let main = Value::Function(i, self.code.function_names[i].clone());
         self.call(&entry, &main, Vec::new(), Vec::new(), main_span)
-    }
-
-    fn global_cell(&self, name: &str) -> Option<&Shared<Option<Value>>> {
-        let i = self
-            .code
-            .globals
-            .binary_search_by(|g| g.as_str().cmp(name))
-            .ok()?;
-        self.globals.get(i)
     }
 
     fn block(&self, f: &mut Frame, stmts: &[Stmt]) -> Res<Flow> {
@@ -307,9 +304,9 @@ impl Interp {
         };
         match &target.kind {
             TargetKind::Name(n) => {
-                let old = self.load_name(f, n, target.span)?;
+                let old = self.load(f, target.slot, n, target.span)?;
                 let new = combine(self, f, old)?;
-                self.store_name(f, n, new);
+                self.store_slot(f, target.slot, new);
                 Ok(())
             }
             TargetKind::Attribute { value: obj, attr } => {
@@ -331,8 +328,8 @@ impl Interp {
 
     fn store(&self, f: &mut Frame, target: &Target, v: Value) -> Res<()> {
         match &target.kind {
-            TargetKind::Name(n) => {
-                self.store_name(f, n, v);
+            TargetKind::Name(_) => {
+                self.store_slot(f, target.slot, v);
                 Ok(())
             }
             TargetKind::Attribute { value, attr } => {
@@ -371,38 +368,55 @@ impl Interp {
         }
     }
 
-    fn store_name(&self, f: &mut Frame, name: &str, v: Value) {
-        if let Some(i) = f.scope.and_then(|s| s.slot(name)) {
-            f.locals[i] = Some(v);
-        } else if let Some(cell) = self.global_cell(name) {
-            cell.write(Some(v));
+    /// Stores `v` in the variable `slot` (a local of `f` or a global: the resolver gives
+    /// every assigned name one of the two).
+    fn store_slot(&self, f: &mut Frame, slot: Slot, v: Value) {
+        match slot {
+            Slot::Local(i) => {
+                if let Some(local) = f.locals.get_mut(i as usize) {
+                    *local = Some(v);
+                }
+            }
+            Slot::Global(i) => {
+                if let Some(cell) = self.globals.get(i as usize) {
+                    cell.write(Some(v));
+                }
+            }
+            _ => {}
         }
     }
 
-    fn load_name(&self, f: &Frame, name: &str, span: Span) -> Res<Value> {
-        if let Some(i) = f.scope.and_then(|s| s.slot(name)) {
-            return f.locals[i].clone().ok_or_else(|| {
-                self.err(
+    /// The value of the name `name`, which denotes `slot`, read at `span`.
+    fn load(&self, f: &Frame, slot: Slot, name: &str, span: Span) -> Res<Value> {
+        match slot {
+            Slot::Local(i) => {
+                if let Some(Some(v)) = f.locals.get(i as usize) {
+                    return Ok(v.clone());
+                }
+                Err(self.err(
                     span,
                     format!("local variable '{name}' referenced before assignment"),
-                )
-            });
-        }
-        if let Some(cell) = self.global_cell(name) {
-            if let Some(v) = cell.read() {
-                return Ok(v);
+                ))
             }
+            Slot::Global(i) => {
+                let i = i as usize;
+                if let Some(v) = self.globals.get(i).and_then(|cell| cell.read()) {
+                    return Ok(v);
+                }
+                let fallback = self.code.global_fallbacks.get(i).copied();
+                self.load(f, fallback.unwrap_or(Slot::Unresolved), name, span)
+            }
+            Slot::Function(i) => match self.code.function_names.get(i as usize) {
+                Some(n) => Ok(Value::Function(i as usize, n.clone())),
+                None => Err(self.err(span, format!("name '{name}' is not defined"))),
+            },
+            Slot::Class(i) => match self.code.class_names.get(i as usize) {
+                Some(n) => Ok(Value::Class(i as usize, n.clone())),
+                None => Err(self.err(span, format!("name '{name}' is not defined"))),
+            },
+            Slot::Builtin(b) => Ok(Value::Builtin(b)),
+            Slot::Unresolved => Err(self.err(span, format!("name '{name}' is not defined"))),
         }
-        if let Some((i, _)) = self.code.function(name) {
-            return Ok(Value::Function(i, Arc::from(name)));
-        }
-        if let Some((i, _)) = self.code.class(name) {
-            return Ok(Value::Class(i, Arc::from(name)));
-        }
-        if let Some(b) = builtins::lookup(name) {
-            return Ok(Value::Builtin(b));
-        }
-        Err(self.err(span, format!("name '{name}' is not defined")))
     }
 
     pub(crate) fn eval(&self, f: &mut Frame, e: &Expr) -> Res<Value> {
@@ -412,7 +426,7 @@ impl Interp {
             ExprKind::Str(s) => Value::str(s),
             ExprKind::Bool(b) => Value::Bool(*b),
             ExprKind::None => Value::None,
-            ExprKind::Name(n) => self.load_name(f, n, e.span)?,
+            ExprKind::Name(n) => self.load(f, e.slot, n, e.span)?,
             ExprKind::List(items) => {
                 let mut out = Vec::with_capacity(items.len());
                 for i in items {
@@ -513,138 +527,5 @@ impl Interp {
             CmpOp::Gt => a.py_cmp(b).map_err(e)? == Greater,
             CmpOp::Ge => a.py_cmp(b).map_err(e)? != Less,
         })
-    }
-
-    fn eval_call(&self, f: &mut Frame, c: &Call) -> Res<Value> {
-        let callee = self.eval(f, &c.func)?;
-        let mut args = Vec::with_capacity(c.args.len());
-        for a in &c.args {
-            args.push(self.eval(f, a)?);
-        }
-        let mut kwargs = Vec::with_capacity(c.kwargs.len());
-        for k in &c.kwargs {
-            kwargs.push((k.name.as_str(), self.eval(f, &k.value)?));
-        }
-        self.at(c.span);
-        let r = self.call(f, &callee, args, kwargs, c.span);
-        self.at(c.span);
-        r
-    }
-
-    /// Calls `callee` from frame `f` (its depth and purity class matter).
-    pub(crate) fn call(
-        &self,
-        f: &Frame,
-        callee: &Value,
-        args: Vec<Value>,
-        kwargs: Vec<(&str, Value)>,
-        span: Span,
-    ) -> Res<Value> {
-        let p = &self.code.program;
-        match callee {
-            Value::Function(i, _) => {
-                let (def, scope) = (&p.functions[*i], &self.code.functions[*i]);
-                self.call_def(f, def, scope, None, args, kwargs, span)
-            }
-            Value::Class(i, name) => {
-                let inst = Value::Instance(Arc::new(Instance {
-                    class: *i,
-                    class_name: name.clone(),
-                    attrs: std::sync::Mutex::new(Vec::new()),
-                    shape: Shared::attribute(()),
-                }));
-                let class = &p.classes[*i];
-                match class.methods.iter().position(|m| m.name == "__init__") {
-                    Some(m) => {
-                        let (def, scope) = (&class.methods[m], &self.code.methods[*i][m]);
-                        self.call_def(f, def, scope, Some(inst.clone()), args, kwargs, span)?;
-                    }
-                    None if !args.is_empty() || !kwargs.is_empty() => {
-                        return Err(self.err(span, format!("{name}() takes no arguments")));
-                    }
-                    None => {}
-                }
-                Ok(inst)
-            }
-            Value::Instance(inst) => {
-                let class = &p.classes[inst.class];
-                let Some(m) = class.methods.iter().position(|m| m.name == "forward") else {
-                    let t = &inst.class_name;
-                    return Err(self.err(
-                        span,
-                        format!("'{t}' object is not callable (it has no `forward` method)"),
-                    ));
-                };
-                let (def, scope) = (&class.methods[m], &self.code.methods[inst.class][m]);
-                self.call_def(f, def, scope, Some(callee.clone()), args, kwargs, span)
-            }
-            Value::Method(inst, m) => {
-                let class = &p.classes[inst.class];
-                let (def, scope) = (&class.methods[*m], &self.code.methods[inst.class][*m]);
-                let this = Some(Value::Instance(inst.clone()));
-                self.call_def(f, def, scope, this, args, kwargs, span)
-            }
-            Value::Builtin(b) => builtins::call(self, f, *b, args, kwargs, span),
-            Value::BuiltinMethod(recv, name) => {
-                builtins::call_method(self, f, recv, name, args, kwargs, span)
-            }
-            other => Err(self.err(
-                span,
-                format!("'{}' object is not callable", other.type_name()),
-            )),
-        }
-    }
-
-    #[allow(clippy::too_many_arguments)]
-    fn call_def(
-        &self,
-        f: &Frame,
-        def: &FunctionDef,
-        scope: &Scope,
-        this: Option<Value>,
-        args: Vec<Value>,
-        kwargs: Vec<(&str, Value)>,
-        span: Span,
-    ) -> Res<Value> {
-        if f.depth >= MAX_CALL_DEPTH {
-            return Err(self.err(
-                span,
-                format!(
-                    "RecursionError: maximum recursion depth exceeded ({MAX_CALL_DEPTH} nested calls)"
-                ),
-            ));
-        }
-        if crate::stack::sp() < f.limit {
-            return Err(self.err(
-                span,
-                format!(
-                    "RecursionError: maximum recursion depth exceeded (the interpreter's stack is exhausted after {} nested calls)",
-                    f.depth
-                ),
-            ));
-        }
-        let mut pos: Vec<Option<Value>> = this.into_iter().chain(args).map(Some).collect();
-        let names: Vec<&str> = kwargs.iter().map(|(k, _)| *k).collect();
-        let bindings =
-            bind(&def.name, &def.params, 0, pos.len(), &names).map_err(|m| self.err(span, m))?;
-        let mut kwargs: Vec<Option<Value>> = kwargs.into_iter().map(|(_, v)| Some(v)).collect();
-        let mut frame = Frame::new(Some(scope), f.depth + 1, false, f.limit);
-        for (param, b) in def.params.iter().zip(bindings) {
-            let v = match b {
-                Binding::Pos(i) => pos[i].take().unwrap_or(Value::None),
-                Binding::Kw(j) => kwargs[j].take().unwrap_or(Value::None),
-                Binding::Default => match &param.default {
-                    Some(d) => self.eval(&mut Frame::new(None, f.depth + 1, false, f.limit), d)?,
-                    None => Value::None,
-                },
-            };
-            if let Some(slot) = scope.slot(&param.name) {
-                frame.locals[slot] = Some(v);
-            }
-        }
-        match self.block(&mut frame, &def.body)? {
-            Flow::Return(v) => Ok(v),
-            _ => Ok(Value::None),
-        }
     }
 }
