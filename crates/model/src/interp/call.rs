@@ -11,6 +11,8 @@ use forkwait::sync::Shared;
 use std::sync::Arc;
 
 impl Interp {
+    /// The value of the call `c` (out of line: see [`Interp::eval`]).
+    #[inline(never)]
     pub(super) fn eval_call(&self, f: &mut Frame, c: &Call) -> Res<Value> {
         let callee = self.eval(f, &c.func)?;
         let mut args = Vec::with_capacity(c.args.len());

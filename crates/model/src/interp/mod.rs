@@ -120,6 +120,16 @@ impl Frame {
     }
 }
 
+/// Why a name has no value.
+#[derive(Clone, Copy)]
+enum Miss {
+    /// A local read before its assignment.
+    Unbound,
+    /// A global read before its assignment, with no function, class or builtin of its
+    /// name.
+    Undefined,
+}
+
 enum Flow {
     Next,
     Break,
@@ -304,7 +314,7 @@ impl Interp {
         };
         match &target.kind {
             TargetKind::Name(n) => {
-                let old = self.load(f, target.slot, n, target.span)?;
+                let old = self.load_name(f, target.slot, n, target.span)?;
                 let new = combine(self, f, old)?;
                 self.store_slot(f, target.slot, new);
                 Ok(())
@@ -387,38 +397,75 @@ impl Interp {
     }
 
     /// The value of the name `name`, which denotes `slot`, read at `span`.
-    fn load(&self, f: &Frame, slot: Slot, name: &str, span: Span) -> Res<Value> {
-        match slot {
+    fn load_name(&self, f: &Frame, slot: Slot, name: &str, span: Span) -> Res<Value> {
+        self.load(f, slot).map_err(|m| self.miss(m, name, span))
+    }
+
+    /// The value of what `slot` denotes: a local of `f`, a global variable (if set,
+    /// else what its name denotes when it is no variable), a function, class or builtin.
+    fn load(&self, f: &Frame, slot: Slot) -> Result<Value, Miss> {
+        let code = &self.code;
+        let slot = match slot {
             Slot::Local(i) => {
-                if let Some(Some(v)) = f.locals.get(i as usize) {
-                    return Ok(v.clone());
-                }
-                Err(self.err(
-                    span,
-                    format!("local variable '{name}' referenced before assignment"),
-                ))
+                return match f.locals.get(i as usize) {
+                    Some(Some(v)) => Ok(v.clone()),
+                    _ => Err(Miss::Unbound),
+                };
             }
             Slot::Global(i) => {
                 let i = i as usize;
                 if let Some(v) = self.globals.get(i).and_then(|cell| cell.read()) {
                     return Ok(v);
                 }
-                let fallback = self.code.global_fallbacks.get(i).copied();
-                self.load(f, fallback.unwrap_or(Slot::Unresolved), name, span)
+                let fallback = code.global_fallbacks.get(i).copied();
+                fallback.unwrap_or(Slot::Unresolved)
             }
-            Slot::Function(i) => match self.code.function_names.get(i as usize) {
-                Some(n) => Ok(Value::Function(i as usize, n.clone())),
-                None => Err(self.err(span, format!("name '{name}' is not defined"))),
-            },
-            Slot::Class(i) => match self.code.class_names.get(i as usize) {
-                Some(n) => Ok(Value::Class(i as usize, n.clone())),
-                None => Err(self.err(span, format!("name '{name}' is not defined"))),
-            },
-            Slot::Builtin(b) => Ok(Value::Builtin(b)),
-            Slot::Unresolved => Err(self.err(span, format!("name '{name}' is not defined"))),
+            other => other,
+        };
+        match slot {
+            Slot::Function(i) => code
+                .function_names
+                .get(i as usize)
+                .map(|n| Value::Function(i as usize, n.clone())),
+            Slot::Class(i) => code
+                .class_names
+                .get(i as usize)
+                .map(|n| Value::Class(i as usize, n.clone())),
+            Slot::Builtin(b) => Some(Value::Builtin(b)),
+            Slot::Local(_) | Slot::Global(_) | Slot::Unresolved => None,
         }
+        .ok_or(Miss::Undefined)
     }
 
+    /// The error of reading the name `name` at `span`, which has no value.
+    #[cold]
+    fn miss(&self, m: Miss, name: &str, span: Span) -> Box<Diagnostic> {
+        let msg = match m {
+            Miss::Unbound => format!("local variable '{name}' referenced before assignment"),
+            Miss::Undefined => format!("name '{name}' is not defined"),
+        };
+        self.err(span, msg)
+    }
+
+    /// `value.attr` (out of line: see [`Interp::eval`]).
+    #[inline(never)]
+    fn eval_attribute(&self, f: &mut Frame, value: &Expr, e: &Expr) -> Res<Value> {
+        let obj = self.eval(f, value)?;
+        let ExprKind::Attribute { attr, .. } = &e.kind else {
+            return Err(self.err(e.span, "not an attribute"));
+        };
+        self.getattr(&obj, attr, e.span)
+    }
+
+    /// The value of `e`.
+    ///
+    /// Calls and attributes are evaluated out of line, and names through a call of few
+    /// arguments: so `eval` passes no call argument on the stack, which keeps its unwind
+    /// table short. A task's stack holds one `eval` frame per nested expression, and the
+    /// simulator unwinds the stack of every task still blocked when an execution ends
+    /// (each deadlocked one, say): with a stack-argument call anywhere in it, every call
+    /// site of the function gets an unwind-table entry, and unwinding each `eval` frame
+    /// reads them all.
     pub(crate) fn eval(&self, f: &mut Frame, e: &Expr) -> Res<Value> {
         Ok(match &e.kind {
             ExprKind::Int(i) => Value::Int(*i),
@@ -426,7 +473,10 @@ impl Interp {
             ExprKind::Str(s) => Value::str(s),
             ExprKind::Bool(b) => Value::Bool(*b),
             ExprKind::None => Value::None,
-            ExprKind::Name(n) => self.load(f, e.slot, n, e.span)?,
+            ExprKind::Name(n) => match self.load(f, e.slot) {
+                Ok(v) => v,
+                Err(m) => return Err(self.miss(m, n, e.span)),
+            },
             ExprKind::List(items) => {
                 let mut out = Vec::with_capacity(items.len());
                 for i in items {
@@ -457,10 +507,7 @@ impl Interp {
                 }
                 Value::Dict(Dict::new(out, f.class()))
             }
-            ExprKind::Attribute { value, attr } => {
-                let obj = self.eval(f, value)?;
-                self.getattr(&obj, attr, e.span)?
-            }
+            ExprKind::Attribute { value, .. } => self.eval_attribute(f, value, e)?,
             ExprKind::Subscript { value, index } => {
                 let obj = self.eval(f, value)?;
                 self.subscript(f, &obj, index)?
