@@ -280,3 +280,31 @@ impl Checker<'_> {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    fn load(src: &str) -> Result<crate::Model, String> {
+        crate::Model::from_source("t.fw", src).map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn forwarded_arguments_are_checked_only_for_the_builtin_fork() {
+        let add = "def add(a, b):\n    return a + b\n\n";
+        let builtin = format!("{add}def main():\n    return wait(fork(add, 2))\n");
+        let err = load(&builtin).expect_err("add() lacks an argument");
+        assert_eq!(
+            err,
+            "t.fw:5:22: error: add() missing 1 required positional argument: 'b'"
+        );
+        // A model's own `fork` is an ordinary function: its arguments are its own.
+        let own = format!(
+            "{add}def fork(g, x):\n    return g(x, 1)\n\ndef main():\n    return fork(add, 2)\n"
+        );
+        let m = load(&own).expect("loads");
+        let v = forkwait::Runtime::eager().run(|| m.try_run_main()).unwrap();
+        assert_eq!(format!("{v:?}"), "3");
+        // So is a local called `fork`.
+        let local = format!("{add}def main():\n    fork = add\n    return fork(add, 2)\n");
+        load(&local).expect("loads");
+    }
+}

@@ -41,7 +41,7 @@ pub(crate) struct Scope {
 }
 
 impl Scope {
-    fn new(locals: Vec<String>) -> Scope {
+    pub(crate) fn new(locals: Vec<String>) -> Scope {
         let index = locals
             .iter()
             .enumerate()
@@ -105,7 +105,7 @@ pub(crate) struct Names {
 }
 
 impl Names {
-    fn new(program: &Program) -> Names {
+    pub(crate) fn new(program: &Program) -> Names {
         // Names are unique (the parser rejects a second definition).
         let index = |names: &mut dyn Iterator<Item = &String>| -> BTreeMap<String, usize> {
             let mut map = BTreeMap::new();

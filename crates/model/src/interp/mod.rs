@@ -17,6 +17,13 @@
 //! * **Source positions.** Before each statement and call, and around `fork`/`wait`, the
 //!   interpreter calls [`forkwait::hooks::set_source_span`], so interleavings, deadlock reports and
 //!   trace graphs show model lines rather than interpreter lines.
+//! * **Names by slot.** The resolver (`front/resolve.rs`) writes into every name of the
+//!   tree the [`Slot`] it denotes. A function's [`Frame`] is a vector of locals indexed
+//!   by [`Slot::Local`] (its parameters first), the globals a vector of instrumented
+//!   cells indexed by [`Slot::Global`]; functions, classes and builtins are constants.
+//!   No variable, function, class or builtin is looked up by its name at run time (an
+//!   attribute is, in its instance), and a global is read (an instrumented access) only
+//!   where the name denotes that global.
 //! * **Locks.** No `std` lock of the interpreter is ever held across a scheduling point
 //!   (an instrumented access, fork, wait, yield): under the simulator all tasks share one
 //!   OS thread, so such a lock would deadlock it.
@@ -447,13 +454,13 @@ impl Interp {
         self.err(span, msg)
     }
 
-    /// `value.attr` (out of line: see [`Interp::eval`]).
+    /// The value of `e`, an attribute `value.attr` (out of line: see [`Interp::eval`]).
     #[inline(never)]
-    fn eval_attribute(&self, f: &mut Frame, value: &Expr, e: &Expr) -> Res<Value> {
-        let obj = self.eval(f, value)?;
-        let ExprKind::Attribute { attr, .. } = &e.kind else {
+    fn eval_attribute(&self, f: &mut Frame, e: &Expr) -> Res<Value> {
+        let ExprKind::Attribute { value, attr } = &e.kind else {
             return Err(self.err(e.span, "not an attribute"));
         };
+        let obj = self.eval(f, value)?;
         self.getattr(&obj, attr, e.span)
     }
 
@@ -507,7 +514,7 @@ impl Interp {
                 }
                 Value::Dict(Dict::new(out, f.class()))
             }
-            ExprKind::Attribute { value, .. } => self.eval_attribute(f, value, e)?,
+            ExprKind::Attribute { .. } => self.eval_attribute(f, e)?,
             ExprKind::Subscript { value, index } => {
                 let obj = self.eval(f, value)?;
                 self.subscript(f, &obj, index)?
