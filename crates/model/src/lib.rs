@@ -111,7 +111,7 @@ pub(crate) use self::interp::{builtins, ops, snapshot, stack, tasks, value};
 
 pub use self::ast::{
     BinOp, Call, ClassDef, CmpOp, Comparison, Expr, ExprKind, FunctionDef, IfBranch, Keyword,
-    LogicOp, Operation, Param, Program, Span, Stmt, StmtKind, Target, TargetKind, UnaryOp,
+    LogicOp, Operation, Param, Program, Slot, Span, Stmt, StmtKind, Target, TargetKind, UnaryOp,
     VERDICTS,
 };
 pub use self::builtins::Builtin;
