@@ -28,7 +28,7 @@ use std::sync::atomic::{AtomicUsize as StdAtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 mod workloads;
-use workloads::fw_w3;
+use workloads::{fw_w1, fw_w3, fw_w4};
 
 /// Executions per measured criterion iteration for W1, W3, W4.
 const N: u64 = 1000;
@@ -44,23 +44,6 @@ const MAX_EXECS: u64 = 1000;
 // ---------------------------------------------------------------------------------------
 // Workloads, forkwait side.
 // ---------------------------------------------------------------------------------------
-
-/// W1: fork 2 pure tasks, wait both.
-fn fw_w1() -> u64 {
-    let a = fork(|| black_box(1u64));
-    let b = fork(|| black_box(2u64));
-    wait(a) + wait(b)
-}
-
-/// W4: a task that forks 2 and waits them; main waits it.
-fn fw_w4() -> u64 {
-    let t = fork(|| {
-        let a = fork(|| black_box(1u64));
-        let b = fork(|| black_box(2u64));
-        wait(a) + wait(b)
-    });
-    wait(t)
-}
 
 /// Decision-heavy: 2 tasks × `UPDATES` one-step read-modify-writes, each on a cell the task
 /// creates itself (so the checker has no race or impure write to report and shrink).
