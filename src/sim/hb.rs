@@ -201,11 +201,14 @@ fn inferred_creators(s: &ExecState) -> Option<Vec<Option<TaskId>>> {
     Some(users)
 }
 
-/// Runs the happens-before, race and purity analyses over an execution's step log.
-pub(crate) fn analyze(s: &ExecState) -> Analysis {
-    let mut out = Analysis::default();
+/// Runs the happens-before, race and purity analyses over an execution's step log, into
+/// `out` (emptied first; the caller keeps it between executions, so that its lists are
+/// not grown again every time).
+pub(crate) fn analyze(s: &ExecState, out: &mut Analysis) {
+    out.races.clear();
+    out.impure.clear();
     if !s.accessed {
-        return out;
+        return;
     }
     let inferred = inferred_creators(s);
     let creator_of = |o: ObjId| match &inferred {
@@ -268,7 +271,7 @@ pub(crate) fn analyze(s: &ExecState) -> Analysis {
                 synced[o as usize] = true;
                 vc[t as usize].tick(t);
                 if kind.is_write() {
-                    check_purity(s, &mut out, o, creator_of(o), t, step.site);
+                    check_purity(s, out, o, creator_of(o), t, step.site);
                 }
             }
             Op::Access(o, kind) => {
@@ -277,23 +280,15 @@ pub(crate) fn analyze(s: &ExecState) -> Analysis {
                     clock: vc[t as usize].get(t),
                     step: idx as u32,
                 };
-                access(
-                    &mut locs[o as usize],
-                    &vc[t as usize],
-                    seen,
-                    kind,
-                    o,
-                    &mut out,
-                );
+                access(&mut locs[o as usize], &vc[t as usize], seen, kind, o, out);
                 if kind.is_write() {
-                    check_purity(s, &mut out, o, creator_of(o), t, step.site);
+                    check_purity(s, out, o, creator_of(o), t, step.site);
                 }
             }
             Op::Start | Op::End | Op::Wait(_) | Op::Yield => {}
         }
     }
     TABLES.with(|t| *t.borrow_mut() = tables);
-    out
 }
 
 /// The analysis's tables, kept between executions (see `analyze`).

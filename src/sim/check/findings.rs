@@ -45,6 +45,8 @@ pub(super) struct Acc {
     pub(super) executions: u64,
     pub(super) outcomes: Vec<Outcome>,
     pub(super) findings: Vec<PendingFinding>,
+    /// The analysis of the last execution (kept for its buffers).
+    analysis: crate::sim::hb::Analysis,
 }
 
 pub(super) fn str_key(s: &str) -> u64 {
@@ -261,11 +263,13 @@ impl Acc {
                 });
             }
         }
-        let analysis = if c.analysis {
-            crate::sim::hb::analyze(s)
+        let mut analysis = std::mem::take(&mut self.analysis);
+        if c.analysis {
+            crate::sim::hb::analyze(s, &mut analysis);
         } else {
-            Default::default()
-        };
+            analysis.races.clear();
+            analysis.impure.clear();
+        }
         for race in &analysis.races {
             let step = |seen: &crate::sim::hb::Seen| s.steps[seen.step as usize];
             let (a, b) = (step(&race.first), step(&race.second));
@@ -324,22 +328,23 @@ impl Acc {
                 )
             });
         }
+        self.analysis = analysis;
         if s.abort.is_some() {
             return;
         }
-        let value = match &r.outcome {
-            Some(Ok(v)) => v.clone(),
+        let value: std::borrow::Cow<'_, str> = match &r.outcome {
+            Some(Ok(v)) => v.as_str().into(),
             Some(Err((msg, at))) => {
                 let key = exec::mix(str_key(msg), str_key(at));
                 self.push(FindingKind::Panic, key, &schedule, || {
                     (format!("the program panicked: {msg}"), vec![at.clone()])
                 });
-                format!("panic: {msg}")
+                format!("panic: {msg}").into()
             }
             None => return,
         };
         let is_panic = matches!(r.outcome, Some(Err(_)));
-        match self.outcomes.iter_mut().find(|o| o.value == value) {
+        match self.outcomes.iter_mut().find(|o| o.value == *value) {
             Some(o) => o.count += 1,
             None => {
                 let first_value = self
@@ -349,7 +354,7 @@ impl Acc {
                     .map(|o| (o.value.clone(), o.replay.clone()));
                 let schedule = schedule();
                 self.outcomes.push(Outcome {
-                    value: value.clone(),
+                    value: value.to_string(),
                     count: 1,
                     replay: schedule.to_token(),
                 });
