@@ -3,7 +3,8 @@
 //! wait both), W3 (4 tasks × 3 racy read-then-write increments) and W4 (a task that forks
 //! 2 and waits them), each as the bench runs it (`Checker::new().seed(0)`, Random).
 //!
-//! Arguments: the workload (`w1`, `w3`, `w4`; default `w3`), the number of executions
+//! Arguments: the workload (`w1`, `w3`, `w4`, or `w0`: an empty closure, the fixed cost
+//! of an execution; default `w3`), the number of executions
 //! (default 2000), and `shrink` to shrink findings as the bench's `forkwait` rows do
 //! (without it, no shrinking, as the bench's `forkwait_noshrink` row).
 //!
@@ -25,13 +26,18 @@ fn main() {
     let shrink = args.iter().any(|a| a == "shrink");
     let c = Checker::new().iterations(n).seed(0).shrink(shrink);
     let r = match workload {
+        "w0" => c.run(|| ()),
         "w1" => c.run(workloads::fw_w1),
         "w3" => c.run(workloads::fw_w3),
         "w4" => c.run(workloads::fw_w4),
         other => {
-            eprintln!("unknown workload {other:?}: expected w1, w3 or w4");
+            eprintln!("unknown workload {other:?}: expected w0, w1, w3 or w4");
             std::process::exit(2);
         }
     };
-    println!("{} executions, {} findings", r.executions(), r.findings().len());
+    println!(
+        "{} executions, {} findings",
+        r.executions(),
+        r.findings().len()
+    );
 }
