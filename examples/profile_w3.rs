@@ -4,7 +4,8 @@
 //! 2 and waits them), each as the bench runs it (`Checker::new().seed(0)`, Random).
 //!
 //! Arguments: the workload (`w1`, `w3`, `w4`, or `w0`: an empty closure, the fixed cost
-//! of an execution; default `w3`), the number of executions
+//! of an execution; `sh1`, `sh3`, `sh4`: shuttle's side, as the bench runs it; default
+//! `w3`), the number of executions
 //! (default 2000), and `shrink` to shrink findings as the bench's `forkwait` rows do
 //! (without it, no shrinking, as the bench's `forkwait_noshrink` row).
 //!
@@ -24,6 +25,18 @@ fn main() {
     let workload = args.first().map_or("w3", String::as_str);
     let n: u64 = args.get(1).and_then(|a| a.parse().ok()).unwrap_or(2000);
     let shrink = args.iter().any(|a| a == "shrink");
+    // Shuttle's side of the same workloads, as the bench runs it (Random, seed 0).
+    let shuttle: Option<fn()> = match workload {
+        "sh1" => Some(workloads::sh_w1),
+        "sh3" => Some(workloads::sh_w3),
+        "sh4" => Some(workloads::sh_w4),
+        _ => None,
+    };
+    if let Some(w) = shuttle {
+        shuttle::check_random_with_seed(w, 0, n as usize);
+        println!("{n} shuttle executions");
+        return;
+    }
     let c = Checker::new().iterations(n).seed(0).shrink(shrink);
     let r = match workload {
         "w0" => c.run(|| ()),
@@ -31,7 +44,7 @@ fn main() {
         "w3" => c.run(workloads::fw_w3),
         "w4" => c.run(workloads::fw_w4),
         other => {
-            eprintln!("unknown workload {other:?}: expected w0, w1, w3 or w4");
+            eprintln!("unknown workload {other:?}: expected w0, w1, w3, w4, sh1, sh3 or sh4");
             std::process::exit(2);
         }
     };
