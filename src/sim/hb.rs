@@ -119,14 +119,27 @@ pub(crate) struct Race {
     pub obj: ObjId,
     pub first: Seen,
     pub second: Seen,
+    /// The pair of sites, unordered (see [`race_key`]); set when `analyze` returns.
+    pub key: u64,
 }
 
-/// A write by a forked task to state it does not own.
+/// The identity of a race for reports: its two sites, in either order. An execution
+/// reports one race per key (the first), as the checker reports one per run.
+fn race_key(s: &ExecState, r: &Race) -> u64 {
+    let ka = s.steps[r.first.step as usize].site.key();
+    let kb = s.steps[r.second.step as usize].site.key();
+    super::exec::mix(ka.min(kb), ka.max(kb))
+}
+
+/// A write by a forked task to state it does not own. An execution reports one per site
+/// and class (the first), as the checker reports one per run.
 #[derive(Clone, Debug)]
 pub(crate) struct Impure {
     pub obj: ObjId,
     pub task: TaskId,
     pub site: Where,
+    /// `site.key()`.
+    pub site_key: u64,
     pub class: StateClass,
     /// Who created the object (`None`: outside the execution).
     pub creator: Option<TaskId>,
@@ -289,6 +302,17 @@ pub(crate) fn analyze(s: &ExecState, out: &mut Analysis) {
         }
     }
     TABLES.with(|t| *t.borrow_mut() = tables);
+    // One race per pair of sites, the first (in order).
+    let mut kept = 0;
+    for i in 0..out.races.len() {
+        let key = race_key(s, &out.races[i]);
+        out.races[i].key = key;
+        if !out.races[..kept].iter().any(|r| r.key == key) {
+            out.races.swap(kept, i);
+            kept += 1;
+        }
+    }
+    out.races.truncate(kept);
 }
 
 /// The analysis's tables, kept between executions (see `analyze`).
@@ -362,6 +386,7 @@ fn access(loc: &mut Loc, now: &Vc, seen: Seen, kind: AccessKind, obj: ObjId, out
                 obj,
                 first: w,
                 second: seen,
+                key: 0,
             });
         }
     }
@@ -372,6 +397,7 @@ fn access(loc: &mut Loc, now: &Vc, seen: Seen, kind: AccessKind, obj: ObjId, out
                     obj,
                     first: *r,
                     second: seen,
+                    key: 0,
                 });
             }
         }
@@ -415,10 +441,19 @@ fn check_purity(
         None => StateClass::Global,
         Some(_) => info.class,
     };
+    let site_key = site.key();
+    if out
+        .impure
+        .iter()
+        .any(|i| i.site_key == site_key && i.class == class)
+    {
+        return;
+    }
     out.impure.push(Impure {
         obj: o,
         task: t,
         site,
+        site_key,
         class,
         creator,
     });

@@ -237,7 +237,7 @@ impl Acc {
         let completed = s.abort.is_none();
         for (i, t) in s.tasks.iter().enumerate().skip(1) {
             if (t.detached || completed) && !t.waited {
-                if let Some((msg, at)) = &t.panic {
+                if let Some((msg, at)) = t.panic.as_deref() {
                     let key = exec::mix(t.site.key(), str_key(msg));
                     self.push(FindingKind::LostError, key, &schedule, || {
                         (
@@ -271,11 +271,9 @@ impl Acc {
             analysis.impure.clear();
         }
         for race in &analysis.races {
-            let step = |seen: &crate::sim::hb::Seen| s.steps[seen.step as usize];
-            let (a, b) = (step(&race.first), step(&race.second));
-            let (ka, kb) = (a.site.key(), b.site.key());
-            let key = exec::mix(ka.min(kb), ka.max(kb));
-            self.push(FindingKind::Race, key, &schedule, || {
+            self.push(FindingKind::Race, race.key, &schedule, || {
+                let step = |seen: &crate::sim::hb::Seen| s.steps[seen.step as usize];
+                let (a, b) = (step(&race.first), step(&race.second));
                 let kind = |st: &exec::Step| match st.op {
                     Op::Access(_, k) => k,
                     _ => crate::sim::AccessKind::Read,
@@ -298,7 +296,7 @@ impl Acc {
             });
         }
         for imp in &analysis.impure {
-            let key = exec::mix(imp.site.key(), imp.class as u64);
+            let key = exec::mix(imp.site_key, imp.class as u64);
             let allowed = || {
                 let at = imp.site.to_string();
                 c.allowed_sites.iter().any(|a| at.contains(a.as_str()))

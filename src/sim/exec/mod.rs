@@ -325,6 +325,8 @@ impl ExecState {
         self.steps.push(step);
     }
 
+    // Only with a worker limit or wakeable blocked tasks (else `choose` uses `ready`).
+    #[inline(never)]
     fn runnable(&self, out: &mut Vec<TaskId>) {
         out.clear();
         let free = self.cfg.workers.is_none_or(|k| self.busy < k);
@@ -387,9 +389,10 @@ impl ExecState {
         // Without a worker limit or wakeable blocked tasks the runnable set is exactly
         // `ready`: it is used in place (a field borrow, disjoint from the ones below),
         // not copied at every scheduling point.
-        let mut scratch = std::mem::take(&mut self.scratch);
         let direct = self.cfg.workers.is_none() && self.wakeable.is_empty();
+        let mut scratch = Vec::new();
         if !direct {
+            scratch = std::mem::take(&mut self.scratch);
             self.runnable(&mut scratch);
         }
         let runnable: &[TaskId] = if direct { &self.ready } else { &scratch };
@@ -434,19 +437,30 @@ impl ExecState {
                 }
             }
         };
-        self.scratch = scratch;
+        if !direct {
+            self.scratch = scratch;
+        }
         if let Some(t) = picked {
             if let Phase::Blocked(Block::On(o, _)) = self.tasks[t as usize].phase {
-                // A timeout expired, or a spurious wakeup: it leaves the object's waiters.
-                self.objects[o as usize].waiters.retain(|&w| w != t);
-                self.tasks[t as usize].woke_unnotified = true;
-                self.tasks[t as usize].unnotified_wakes += 1;
-                self.set_ready(t);
+                self.wake_unnotified(t, o);
             }
         }
         picked
     }
 
+    /// A timeout expired, or a spurious wakeup: the chosen blocked task `t` leaves the
+    /// waiters of object `o`.
+    #[cold]
+    #[inline(never)]
+    fn wake_unnotified(&mut self, t: TaskId, o: ObjId) {
+        self.objects[o as usize].waiters.retain(|&w| w != t);
+        self.tasks[t as usize].woke_unnotified = true;
+        self.tasks[t as usize].unnotified_wakes += 1;
+        self.set_ready(t);
+    }
+
+    #[cold]
+    #[inline(never)]
     fn deadlock(&self) -> Abort {
         // Follow wait-for edges from each blocked task; a revisit closes a cycle.
         let next_of = |t: TaskId| -> Option<TaskId> {

@@ -79,14 +79,23 @@ pub(crate) fn fork(body: std::sync::Arc<dyn TaskBody>, site: Site) -> (TaskId, u
 pub(crate) fn wait(t: TaskId, site: Site) {
     point(Op::Wait(t), site);
     loop {
-        let done = with(|s| s.tearing_down || s.tasks[t as usize].phase == Phase::Done);
+        // Done: the join is logged (not a scheduling point) in the same borrow.
+        let done = with(|s| {
+            if !s.tearing_down {
+                if s.tasks[t as usize].phase != Phase::Done {
+                    return false;
+                }
+                let at = s.here(site);
+                s.record(Op::Joined(t), at);
+            }
+            s.tasks[t as usize].waited = true;
+            true
+        });
         if done {
             break;
         }
         block(Block::Wait(t));
     }
-    log(Op::Joined(t), site);
-    with(|s| s.tasks[t as usize].waited = true);
 }
 
 /// Records a step that is not a scheduling point.
@@ -324,6 +333,6 @@ pub(crate) fn blocked_on(s: &ExecState, t: TaskId) -> Option<String> {
 pub(crate) fn note_panic(msg: String, at: String) {
     with(|s| {
         let cur = s.current as usize;
-        s.tasks[cur].panic = Some((msg, at));
+        s.tasks[cur].panic = Some(Box::new((msg, at)));
     });
 }

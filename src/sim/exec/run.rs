@@ -58,13 +58,14 @@ impl ExecState {
     /// Empties the tables after an execution, keeping their buffers (and the tasks'
     /// `waiters` lists) for the next one.
     fn clear(&mut self) {
-        for t in self.tasks.drain(..) {
-            let mut list = t.waiters;
-            if list.capacity() != 0 {
+        for t in &mut self.tasks {
+            if t.waiters.capacity() != 0 {
+                let mut list = std::mem::take(&mut t.waiters);
                 list.clear();
                 self.spare_lists.push(list);
             }
         }
+        self.tasks.clear();
         self.ready.clear();
         self.steps.clear();
         self.choices.clear();
@@ -123,7 +124,8 @@ pub(crate) fn run(
     teardown(&exec, &mut coros);
     CURRENT.with(|c| c.set(prev));
     let mut state = exec.state.into_inner();
-    coros.clear();
+    // Every entry is `None` again (finished, or unwound by the teardown): the list keeps
+    // its length for the next execution.
     state.coros = coros;
     Finished {
         state: ManuallyDrop::new(state),

@@ -272,8 +272,9 @@ pub(crate) struct TaskRec {
     pub waited: bool,
     /// Its future was dropped without `wait`.
     pub detached: bool,
-    /// The panic message and site, if it panicked.
-    pub panic: Option<(String, String)>,
+    /// The panic message and site, if it panicked (boxed: rare, and the record is moved
+    /// on every fork).
+    pub panic: Option<Box<(String, String)>>,
     /// Its last block on an object ended without a notification (a timeout or a
     /// spurious wakeup chosen by the scheduler).
     pub(crate) woke_unnotified: bool,
