@@ -45,6 +45,8 @@ pub(super) struct Acc {
     pub(super) executions: u64,
     pub(super) outcomes: Vec<Outcome>,
     pub(super) findings: Vec<PendingFinding>,
+    /// The analysis of the last execution (kept for its buffers).
+    analysis: crate::sim::hb::Analysis,
 }
 
 pub(super) fn str_key(s: &str) -> u64 {
@@ -235,7 +237,7 @@ impl Acc {
         let completed = s.abort.is_none();
         for (i, t) in s.tasks.iter().enumerate().skip(1) {
             if (t.detached || completed) && !t.waited {
-                if let Some((msg, at)) = &t.panic {
+                if let Some((msg, at)) = t.panic.as_deref() {
                     let key = exec::mix(t.site.key(), str_key(msg));
                     self.push(FindingKind::LostError, key, &schedule, || {
                         (
@@ -261,17 +263,17 @@ impl Acc {
                 });
             }
         }
-        let analysis = if c.analysis {
-            crate::sim::hb::analyze(s)
+        let mut analysis = std::mem::take(&mut self.analysis);
+        if c.analysis {
+            crate::sim::hb::analyze(s, &mut analysis);
         } else {
-            Default::default()
-        };
+            analysis.races.clear();
+            analysis.impure.clear();
+        }
         for race in &analysis.races {
-            let step = |seen: &crate::sim::hb::Seen| s.steps[seen.step as usize];
-            let (a, b) = (step(&race.first), step(&race.second));
-            let (ka, kb) = (a.site.key(), b.site.key());
-            let key = exec::mix(ka.min(kb), ka.max(kb));
-            self.push(FindingKind::Race, key, &schedule, || {
+            self.push(FindingKind::Race, race.key, &schedule, || {
+                let step = |seen: &crate::sim::hb::Seen| s.steps[seen.step as usize];
+                let (a, b) = (step(&race.first), step(&race.second));
                 let kind = |st: &exec::Step| match st.op {
                     Op::Access(_, k) => k,
                     _ => crate::sim::AccessKind::Read,
@@ -294,7 +296,7 @@ impl Acc {
             });
         }
         for imp in &analysis.impure {
-            let key = exec::mix(imp.site.key(), imp.class as u64);
+            let key = exec::mix(imp.site_key, imp.class as u64);
             let allowed = || {
                 let at = imp.site.to_string();
                 c.allowed_sites.iter().any(|a| at.contains(a.as_str()))
@@ -324,22 +326,23 @@ impl Acc {
                 )
             });
         }
+        self.analysis = analysis;
         if s.abort.is_some() {
             return;
         }
-        let value = match &r.outcome {
-            Some(Ok(v)) => v.clone(),
+        let value: std::borrow::Cow<'_, str> = match &r.outcome {
+            Some(Ok(v)) => v.as_str().into(),
             Some(Err((msg, at))) => {
                 let key = exec::mix(str_key(msg), str_key(at));
                 self.push(FindingKind::Panic, key, &schedule, || {
                     (format!("the program panicked: {msg}"), vec![at.clone()])
                 });
-                format!("panic: {msg}")
+                format!("panic: {msg}").into()
             }
             None => return,
         };
         let is_panic = matches!(r.outcome, Some(Err(_)));
-        match self.outcomes.iter_mut().find(|o| o.value == value) {
+        match self.outcomes.iter_mut().find(|o| o.value == *value) {
             Some(o) => o.count += 1,
             None => {
                 let first_value = self
@@ -349,7 +352,7 @@ impl Acc {
                     .map(|o| (o.value.clone(), o.replay.clone()));
                 let schedule = schedule();
                 self.outcomes.push(Outcome {
-                    value: value.clone(),
+                    value: value.to_string(),
                     count: 1,
                     replay: schedule.to_token(),
                 });

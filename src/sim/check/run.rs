@@ -12,6 +12,7 @@ use crate::sim::persist::{Entry, RegressionFile};
 use crate::sim::report::{FindingKind, Report};
 use crate::sim::sched::{DfsSched, PctSched, RandomSched, ReplaySched, Scheduler};
 use crate::sim::schedule::{Schedule, TokenError};
+use std::cell::Cell;
 use std::fmt::Debug;
 use std::panic::AssertUnwindSafe;
 use std::time::Instant;
@@ -19,6 +20,28 @@ use std::time::Instant;
 pub(super) struct RunResult {
     pub(super) outcome: Option<Result<String, (String, String)>>,
     pub(super) fin: Finished,
+}
+
+thread_local! {
+    /// The buffer of the last execution's outcome text, for the next one to write into.
+    static OUTCOME_BUF: Cell<String> = const { Cell::new(String::new()) };
+}
+
+impl Drop for RunResult {
+    fn drop(&mut self) {
+        if let Some(Ok(text)) = self.outcome.take() {
+            let _ = OUTCOME_BUF.try_with(|b| b.set(text));
+        }
+    }
+}
+
+/// `v`'s `Debug` text, in the buffer of an earlier outcome.
+fn outcome_text(v: &dyn Debug) -> String {
+    use std::fmt::Write as _;
+    let mut text = OUTCOME_BUF.try_with(|b| b.take()).unwrap_or_default();
+    text.clear();
+    let _ = write!(text, "{v:?}");
+    text
 }
 
 impl Checker {
@@ -45,7 +68,7 @@ impl Checker {
         let mut main = || {
             let r = std::panic::catch_unwind(AssertUnwindSafe(f));
             outcome = Some(match r {
-                Ok(v) => Ok(format!("{v:?}")),
+                Ok(v) => Ok(outcome_text(&v)),
                 // The harness unwinding an aborted execution: no outcome, no panic.
                 Err(p) if exec::tearing_down_now() => std::panic::resume_unwind(p),
                 Err(_) => Err(take_last_panic()),
