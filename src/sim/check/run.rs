@@ -4,6 +4,7 @@
 use super::Checker;
 use super::findings::{Acc, PendingFinding};
 use super::panic::{LAST_PANIC, install_panic_hook, take_last_panic};
+use super::progress::ProgressClock;
 use super::render::{render_steps, render_tree};
 use super::shrink::finding_matches;
 use crate::sim::Strategy;
@@ -126,8 +127,17 @@ impl Checker {
         };
         let (shard_k, shard_n) = self.shard.unwrap_or((0, 1));
         let mut i = 0u64;
-        while i < iterations {
+        // Why the loop stopped, for the coverage: `None` while the scheduler has more.
+        let mut stopped_by: Option<String> = None;
+        let mut exhausted = false;
+        let mut progress = ProgressClock::new(self.progress.as_ref());
+        loop {
+            if i >= iterations {
+                stopped_by = Some(format!("the iteration budget ({iterations})"));
+                break;
+            }
             if self.max_time.is_some_and(|t| started.elapsed() >= t) {
+                stopped_by = Some("max_time".into());
                 break;
             }
             let this = i;
@@ -136,6 +146,7 @@ impl Checker {
                 continue;
             }
             if !sched.begin(this) {
+                exhausted = true;
                 break;
             }
             let r = self.run_once(&f, &mut *sched);
@@ -163,10 +174,20 @@ impl Checker {
                 }
             }
             acc.absorb(&r, self);
+            progress.tick(acc.executions, iterations, &*sched);
             if stop_early && acc.findings.iter().any(|p| !p.warning) {
+                stopped_by = Some("the first failing execution".into());
                 break;
             }
         }
+        // Cut only if the scheduler had another execution to give (a search whose last
+        // schedule was also its budget's last, or its first failure, is complete). The
+        // probe starts nothing: the run loop is over.
+        let done = sched.done_fraction();
+        let cut = !exhausted && stopped_by.is_some() && sched.begin(i);
+        acc.coverage = sched.coverage(cut);
+        acc.stopped_by = stopped_by.filter(|_| cut);
+        progress.finish(acc.executions, iterations, done, cut);
         // Shrinking and illustrating are not cut by `max_time` (they are bounded by the
         // schedule's length).
         self.deadline.set(None);
@@ -216,6 +237,8 @@ impl Checker {
                 self.strategy, self.seed, self.iterations
             ),
             reproduce: None,
+            coverage: acc.coverage,
+            stopped_by: acc.stopped_by.take(),
         };
         report.findings.sort_by_key(|f| (f.warning, f.kind));
         if let Some(first) = report.findings.iter().find(|f| !f.warning) {
