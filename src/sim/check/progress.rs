@@ -47,6 +47,11 @@ pub struct Progress {
 #[derive(Clone)]
 pub(super) struct ProgressHook(pub(super) Arc<dyn Fn(&Progress) + Send + Sync>);
 
+// A checker moved into `catch_unwind` stays unwind-safe with a hook: the hook only
+// observes (a panic inside it cannot leave the checker's own state broken).
+impl std::panic::UnwindSafe for ProgressHook {}
+impl std::panic::RefUnwindSafe for ProgressHook {}
+
 impl std::fmt::Debug for ProgressHook {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str("ProgressHook(..)")
