@@ -10,7 +10,7 @@ use super::shrink::finding_matches;
 use crate::sim::Strategy;
 use crate::sim::exec::{self, Abort, Config, Finished};
 use crate::sim::persist::{Entry, RegressionFile};
-use crate::sim::report::{FindingKind, Report};
+use crate::sim::report::{Coverage, FindingKind, Report};
 use crate::sim::sched::{DfsSched, PctSched, RandomSched, ReplaySched, Scheduler};
 use crate::sim::schedule::{Schedule, TokenError};
 use std::fmt::Debug;
@@ -280,7 +280,10 @@ impl Checker {
     }
 
     /// Runs the checker (honouring `FORKWAIT_REPLAY`) and panics with the report if it
-    /// found anything that is not a warning.
+    /// found anything that is not a warning. It stops at the first failing execution, so
+    /// a failing report's [`coverage`](Report::coverage) is `Incomplete` (unless that was
+    /// the last schedule); a passing exhaustive search that its budget cut says so on
+    /// standard error.
     ///
     /// # Panics
     ///
@@ -301,12 +304,24 @@ impl Checker {
                 .replay(&token, &f)
                 .unwrap_or_else(|e| panic!("FORKWAIT_REPLAY: {e}")),
             // Stops at the first failing execution, then shrinks (as shuttle and
-            // proptest do): a failing test fails fast.
+            // proptest do): a failing test fails fast. Its report's coverage is then
+            // `Incomplete` unless that execution was the search's last.
             _ => self.explore(&f, true),
         };
         if !report.is_clean() {
             self.save_regressions(&report);
             panic!("{report}");
+        }
+        // A passing exhaustive search that its budget cut proves less than it seems to:
+        // say so (a sampling strategy never claims completeness).
+        if report.coverage() == Coverage::Incomplete {
+            eprintln!(
+                "forkwait: {}: the exhaustive search stopped after {} executions, before it \
+                 was exhausted (coverage incomplete); raise `iterations` \
+                 (FORKWAIT_ITERATIONS) or `max_time` for a complete search",
+                self.name.as_deref().unwrap_or("check"),
+                report.executions()
+            );
         }
     }
 }
