@@ -168,3 +168,45 @@ fn progress_reports_end_with_the_final_count_and_estimate() {
         .run(lost_update);
     assert_eq!(none.lock().unwrap().unwrap().estimated_total, None);
 }
+
+/// Runs this test binary's test `name` alone with `FW_COVERAGE_CHILD` set; its stderr.
+fn child_stderr(name: &str) -> String {
+    let exe = std::env::current_exe().expect("the test binary");
+    let out = std::process::Command::new(exe)
+        .args(["--exact", name, "--nocapture", "--test-threads", "1"])
+        .env("FW_COVERAGE_CHILD", "1")
+        .output()
+        .expect("the test binary runs");
+    assert!(out.status.success(), "{out:?}");
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+fn pure_forks() -> u32 {
+    let a = fork(|| 1);
+    let b = fork(|| 2);
+    wait(a) + wait(b)
+}
+
+#[test]
+fn a_passing_check_cut_by_its_budget_says_so() {
+    if std::env::var_os("FW_COVERAGE_CHILD").is_some() {
+        exhaustive(None).iterations(3).check(pure_forks);
+        return;
+    }
+    let err = child_stderr("a_passing_check_cut_by_its_budget_says_so");
+    assert!(
+        err.contains("stopped after 3 executions, before it was exhausted (coverage incomplete)"),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_passing_complete_check_says_nothing() {
+    if std::env::var_os("FW_COVERAGE_CHILD").is_some() {
+        exhaustive(None).check(pure_forks);
+        Checker::new().iterations(3).check(pure_forks);
+        return;
+    }
+    let err = child_stderr("a_passing_complete_check_says_nothing");
+    assert!(!err.contains("coverage incomplete"), "{err}");
+}
