@@ -115,16 +115,17 @@ fn check_all(models: &[Model], opts: &CheckOptions, jobs: usize) -> Vec<ModelChe
         .collect()
 }
 
-/// The progress bar's message for a model being checked: `path: N executions`, then
-/// for an exhaustive search `of ~T (~R left)`.
+/// The progress bar's message for a model being checked: `N executions`, for an
+/// exhaustive search `N of ~T executions (~R left)`, then the path (numbers first: a
+/// narrow terminal cuts the end).
 fn progress_text(path: &str, p: &Progress) -> String {
     match p.estimated_total {
         Some(t) if !p.finished => format!(
-            "{path}: {} executions of ~{t} (~{} left)",
+            "{} of ~{t} executions (~{} left): {path}",
             p.executions,
             t.saturating_sub(p.executions)
         ),
-        _ => format!("{path}: {} executions", p.executions),
+        _ => format!("{} executions: {path}", p.executions),
     }
 }
 
@@ -505,17 +506,17 @@ mod tests {
         };
         assert_eq!(
             progress_text("m.fw", &p),
-            "m.fw: 250 executions of ~1000 (~750 left)"
+            "250 of ~1000 executions (~750 left): m.fw"
         );
         let done = Progress {
             finished: true,
             ..p
         };
-        assert_eq!(progress_text("m.fw", &done), "m.fw: 250 executions");
+        assert_eq!(progress_text("m.fw", &done), "250 executions: m.fw");
         let sampled = Progress {
             estimated_total: None,
             ..p
         };
-        assert_eq!(progress_text("m.fw", &sampled), "m.fw: 250 executions");
+        assert_eq!(progress_text("m.fw", &sampled), "250 executions: m.fw");
     }
 }
