@@ -88,8 +88,8 @@ pub use crate::shared_future::SharedFuture;
 #[doc(hidden)]
 pub use crate::sim::TOKEN_PREFIX;
 pub use crate::sim::{
-    Checker, Finding, FindingKind, Outcome, Report, Schedule, Strategy, TokenError, WaitPolicy,
-    check, replay,
+    Checker, Coverage, Finding, FindingKind, Outcome, Progress, Report, Schedule, Strategy,
+    TokenError, WaitPolicy, check, replay,
 };
 
 use std::panic::Location;

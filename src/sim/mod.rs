@@ -32,9 +32,9 @@ mod sched;
 mod schedule;
 mod watchdog;
 
-pub use self::check::{Checker, replay};
+pub use self::check::{Checker, Progress, replay};
 pub(crate) use self::exec::AccessKind;
-pub use self::report::{Finding, FindingKind, Outcome, Report};
+pub use self::report::{Coverage, Finding, FindingKind, Outcome, Report};
 pub use self::schedule::{Schedule, TOKEN_PREFIX, TokenError};
 
 use std::fmt;

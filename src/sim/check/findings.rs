@@ -3,7 +3,7 @@
 use super::Checker;
 use super::run::{RunResult, schedule_of};
 use crate::sim::exec::{self, Abort, Op, TaskId};
-use crate::sim::report::{Finding, FindingKind, Outcome};
+use crate::sim::report::{Coverage, Finding, FindingKind, Outcome};
 use crate::sim::schedule::Schedule;
 
 #[derive(Clone)]
@@ -47,6 +47,10 @@ pub(super) struct Acc {
     pub(super) findings: Vec<PendingFinding>,
     /// The analysis of the last execution (kept for its buffers).
     analysis: crate::sim::hb::Analysis,
+    /// What the run covered (set when its loop stops; a replay is `Sampled`).
+    pub(super) coverage: Coverage,
+    /// For an incomplete run: what stopped it.
+    pub(super) stopped_by: Option<String>,
 }
 
 pub(super) fn str_key(s: &str) -> u64 {

@@ -10,11 +10,13 @@
 mod env;
 mod findings;
 mod panic;
+mod progress;
 mod render;
 mod run;
 mod shrink;
 
 pub(crate) use self::panic::take_last_panic;
+pub use self::progress::Progress;
 pub use self::run::replay;
 
 use super::{Strategy, WaitPolicy};
@@ -67,6 +69,8 @@ pub struct Checker {
     /// While a finding cut by `max_time` is illustrated: the steps it took (its replay
     /// stops there instead of running on without a deadline).
     step_cap: std::cell::Cell<Option<u64>>,
+    /// Called with the run's progress now and then (see [`Checker::on_progress`]).
+    progress: Option<progress::ProgressHook>,
 }
 
 impl Default for Checker {
@@ -107,6 +111,7 @@ impl Checker {
             deadline: std::cell::Cell::new(None),
             watchdog: Some(Duration::from_secs(10)),
             step_cap: std::cell::Cell::new(None),
+            progress: None,
         }
     }
 

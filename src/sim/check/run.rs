@@ -4,12 +4,13 @@
 use super::Checker;
 use super::findings::{Acc, PendingFinding};
 use super::panic::{LAST_PANIC, install_panic_hook, take_last_panic};
+use super::progress::ProgressClock;
 use super::render::{render_steps, render_tree};
 use super::shrink::finding_matches;
 use crate::sim::Strategy;
 use crate::sim::exec::{self, Abort, Config, Finished};
 use crate::sim::persist::{Entry, RegressionFile};
-use crate::sim::report::{FindingKind, Report};
+use crate::sim::report::{Coverage, FindingKind, Report};
 use crate::sim::sched::{DfsSched, PctSched, RandomSched, ReplaySched, Scheduler};
 use crate::sim::schedule::{Schedule, TokenError};
 use std::cell::Cell;
@@ -149,8 +150,17 @@ impl Checker {
         };
         let (shard_k, shard_n) = self.shard.unwrap_or((0, 1));
         let mut i = 0u64;
-        while i < iterations {
+        // Why the loop stopped, for the coverage: `None` while the scheduler has more.
+        let mut stopped_by: Option<String> = None;
+        let mut exhausted = false;
+        let mut progress = ProgressClock::new(self.progress.as_ref());
+        loop {
+            if i >= iterations {
+                stopped_by = Some(format!("the iteration budget ({iterations})"));
+                break;
+            }
             if self.max_time.is_some_and(|t| started.elapsed() >= t) {
+                stopped_by = Some("max_time".into());
                 break;
             }
             let this = i;
@@ -159,6 +169,7 @@ impl Checker {
                 continue;
             }
             if !sched.begin(this) {
+                exhausted = true;
                 break;
             }
             let r = self.run_once(&f, &mut *sched);
@@ -186,10 +197,20 @@ impl Checker {
                 }
             }
             acc.absorb(&r, self);
+            progress.tick(acc.executions, iterations, &*sched);
             if stop_early && acc.findings.iter().any(|p| !p.warning) {
+                stopped_by = Some("the first failing execution".into());
                 break;
             }
         }
+        // Cut only if the scheduler had another execution to give (a search whose last
+        // schedule was also its budget's last, or its first failure, is complete). The
+        // probe starts nothing: the run loop is over.
+        let done = sched.done_fraction();
+        let cut = !exhausted && stopped_by.is_some() && sched.begin(i);
+        acc.coverage = sched.coverage(cut);
+        acc.stopped_by = stopped_by.filter(|_| cut);
+        progress.finish(acc.executions, iterations, done, cut);
         // Shrinking and illustrating are not cut by `max_time` (they are bounded by the
         // schedule's length).
         self.deadline.set(None);
@@ -239,6 +260,8 @@ impl Checker {
                 self.strategy, self.seed, self.iterations
             ),
             reproduce: None,
+            coverage: acc.coverage,
+            stopped_by: acc.stopped_by.take(),
         };
         report.findings.sort_by_key(|f| (f.warning, f.kind));
         if let Some(first) = report.findings.iter().find(|f| !f.warning) {
@@ -280,7 +303,10 @@ impl Checker {
     }
 
     /// Runs the checker (honouring `FORKWAIT_REPLAY`) and panics with the report if it
-    /// found anything that is not a warning.
+    /// found anything that is not a warning. It stops at the first failing execution, so
+    /// a failing report's [`coverage`](Report::coverage) is `Incomplete` (unless that was
+    /// the last schedule); a passing exhaustive search that its budget cut says so on
+    /// standard error.
     ///
     /// # Panics
     ///
@@ -301,12 +327,24 @@ impl Checker {
                 .replay(&token, &f)
                 .unwrap_or_else(|e| panic!("FORKWAIT_REPLAY: {e}")),
             // Stops at the first failing execution, then shrinks (as shuttle and
-            // proptest do): a failing test fails fast.
+            // proptest do): a failing test fails fast. Its report's coverage is then
+            // `Incomplete` unless that execution was the search's last.
             _ => self.explore(&f, true),
         };
         if !report.is_clean() {
             self.save_regressions(&report);
             panic!("{report}");
+        }
+        // A passing exhaustive search that its budget cut proves less than it seems to:
+        // say so (a sampling strategy never claims completeness).
+        if report.coverage() == Coverage::Incomplete {
+            eprintln!(
+                "forkwait: {}: the exhaustive search stopped after {} executions, before it \
+                 was exhausted (coverage incomplete); raise `iterations` \
+                 (FORKWAIT_ITERATIONS) or `max_time` for a complete search",
+                self.name.as_deref().unwrap_or("check"),
+                report.executions()
+            );
         }
     }
 }

@@ -32,6 +32,7 @@ pub(crate) use self::random::RandomSched;
 pub(crate) use self::replay::ReplaySched;
 
 use super::exec::TaskId;
+use super::report::Coverage;
 use rand_chacha::ChaCha8Rng;
 use rand_chacha::rand_core::{Rng, SeedableRng};
 
@@ -47,6 +48,19 @@ pub(crate) trait Scheduler {
         current: Option<u32>,
         nth: usize,
     ) -> Result<usize, String>;
+    /// What the run covered, once it stopped: `cut` when it stopped (iteration budget,
+    /// `max_time`, first failure) while [`begin`](Scheduler::begin) would still have
+    /// started another execution. Sampling strategies (and a replay: one schedule) say
+    /// [`Coverage::Sampled`].
+    fn coverage(&self, cut: bool) -> Coverage {
+        let _ = cut;
+        Coverage::Sampled
+    }
+    /// For progress reports: the estimated fraction of the search done after the last
+    /// execution (in `(0, 1]`), or `None` for a strategy without an end. Decides nothing.
+    fn done_fraction(&self) -> Option<f64> {
+        None
+    }
 }
 
 /// The default choice: keep running the current task, else the lowest id.
