@@ -1,4 +1,4 @@
-//! Workloads shared by `benches/sim.rs` and `examples/profile_w3.rs` (instruction counts
+//! Workloads shared by `benches/sim.rs`, `benches/exhaustive.rs` and `examples/profile_w3.rs` (instruction counts
 //! with callgrind), so both measure the same program: forkwait's (`fw_*`) and shuttle's
 //! (`sh_*`, shuttle's thread API and atomics).
 

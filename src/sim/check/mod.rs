@@ -62,13 +62,13 @@ pub struct Checker {
     analysis: bool,
     strict_purity: bool,
     /// Where the program under test was handed to the checker (task 0's site).
-    main_site: std::cell::Cell<&'static std::panic::Location<'static>>,
+    main_site: &'static std::panic::Location<'static>,
     /// While a run explores: when its `max_time` runs out.
-    deadline: std::cell::Cell<Option<Instant>>,
+    deadline: Option<Instant>,
     watchdog: Option<Duration>,
     /// While a finding cut by `max_time` is illustrated: the steps it took (its replay
     /// stops there instead of running on without a deadline).
-    step_cap: std::cell::Cell<Option<u64>>,
+    step_cap: Option<u64>,
     /// Called with the run's progress now and then (see [`Checker::on_progress`]).
     progress: Option<progress::ProgressHook>,
 }
@@ -107,10 +107,10 @@ impl Checker {
             allowed_sites: Vec::new(),
             strict_purity: false,
             analysis: true,
-            main_site: std::cell::Cell::new(std::panic::Location::caller()),
-            deadline: std::cell::Cell::new(None),
+            main_site: std::panic::Location::caller(),
+            deadline: None,
             watchdog: Some(Duration::from_secs(10)),
-            step_cap: std::cell::Cell::new(None),
+            step_cap: None,
             progress: None,
         }
     }

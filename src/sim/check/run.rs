@@ -48,12 +48,12 @@ fn outcome_text(v: &dyn Debug) -> String {
 impl Checker {
     pub(super) fn config(&self) -> Config {
         Config {
-            max_steps: self.step_cap.get().unwrap_or(self.max_steps),
+            max_steps: self.step_cap.unwrap_or(self.max_steps),
             workers: self.workers,
             policy: self.policy,
             stack_size: self.stack_size,
             log: self.log,
-            deadline: self.deadline.get(),
+            deadline: self.deadline,
             watchdog: self.watchdog,
         }
     }
@@ -75,7 +75,7 @@ impl Checker {
                 Err(_) => Err(take_last_panic()),
             });
         };
-        let fin = exec::run(&mut main, sched, &self.config(), self.main_site.get());
+        let fin = exec::run(&mut main, sched, &self.config(), self.main_site);
         RunResult { outcome, fin }
     }
 
@@ -102,17 +102,25 @@ impl Checker {
     /// ```
     #[track_caller]
     pub fn run<T: Debug>(&self, f: impl Fn() -> T) -> Report {
-        self.main_site.set(std::panic::Location::caller());
-        self.explore(&f, false)
+        self.at(std::panic::Location::caller()).explore(&f, false)
+    }
+
+    /// This checker for one run of the program handed to it at `site` (a run's own
+    /// state — its deadline, a replay's step cap — lives in the copy, so that a `Checker`
+    /// is `Sync` and may run programs from several threads at once).
+    fn at(&self, site: &'static std::panic::Location<'static>) -> Checker {
+        let mut c = self.clone();
+        c.main_site = site;
+        c
     }
 
     /// The run loop: regression schedules, then the strategy's iterations (all of them,
     /// or, with `stop_early`, up to the first execution with an error); then shrinking.
-    pub(super) fn explore<T: Debug>(&self, f: &dyn Fn() -> T, stop_early: bool) -> Report {
+    pub(super) fn explore<T: Debug>(&mut self, f: &dyn Fn() -> T, stop_early: bool) -> Report {
         install_panic_hook();
         let mut acc = Acc::default();
         let started = Instant::now();
-        self.deadline.set(self.max_time.map(|t| started + t));
+        self.deadline = self.max_time.map(|t| started + t);
         // Regression schedules first (they do not change the seeded exploration below:
         // iteration i still depends on (seed, i) alone).
         if let Some(file) = self.regression_file() {
@@ -213,11 +221,11 @@ impl Checker {
         progress.finish(acc.executions, iterations, done, cut);
         // Shrinking and illustrating are not cut by `max_time` (they are bounded by the
         // schedule's length).
-        self.deadline.set(None);
+        self.deadline = None;
         self.finish(acc, f)
     }
 
-    pub(super) fn finish<T: Debug>(&self, mut acc: Acc, f: &dyn Fn() -> T) -> Report {
+    pub(super) fn finish<T: Debug>(&mut self, mut acc: Acc, f: &dyn Fn() -> T) -> Report {
         // Shrink and illustrate every finding.
         let mut findings = std::mem::take(&mut acc.findings);
         for pf in &mut findings {
@@ -227,7 +235,7 @@ impl Checker {
             let target = pf.clone();
             // A finding cut by max_time is not shrunk (a shrinking run has no deadline)
             // and is illustrated up to the step where the deadline stopped it.
-            self.step_cap.set(pf.cap);
+            self.step_cap = pf.cap;
             let shrunk = if self.shrink && !pf.warning && pf.cap.is_none() {
                 self.shrink_schedule(f, schedule, &|r: &RunResult| {
                     finding_matches(r, &target, &acc, self)
@@ -241,13 +249,13 @@ impl Checker {
             pf.replay = Some(schedule_of(&r.fin).to_token());
             pf.interleaving = render_steps(&r);
             pf.task_tree = render_tree(&r.fin);
-            self.step_cap.set(None);
+            self.step_cap = None;
         }
         // An unnamed checker is named after where the program was handed to it.
         let name = self
             .name
             .clone()
-            .unwrap_or_else(|| format!("the closure at {}", self.main_site.get()));
+            .unwrap_or_else(|| format!("the closure at {}", self.main_site));
         let mut report = Report {
             executions: acc.executions,
             outcomes: acc.outcomes,
@@ -320,19 +328,19 @@ impl Checker {
     /// ```
     #[track_caller]
     pub fn check<T: Debug>(&self, f: impl Fn() -> T) {
-        self.main_site.set(std::panic::Location::caller());
+        let mut c = self.at(std::panic::Location::caller());
         let report = match std::env::var("FORKWAIT_REPLAY") {
             // Exactly that schedule, under this checker's settings, step trace printed.
-            Ok(token) if !token.trim().is_empty() => self
-                .replay(&token, &f)
+            Ok(token) if !token.trim().is_empty() => c
+                .replay_at(&token, &f)
                 .unwrap_or_else(|e| panic!("FORKWAIT_REPLAY: {e}")),
             // Stops at the first failing execution, then shrinks (as shuttle and
             // proptest do): a failing test fails fast. Its report's coverage is then
             // `Incomplete` unless that execution was the search's last.
-            _ => self.explore(&f, true),
+            _ => c.explore(&f, true),
         };
         if !report.is_clean() {
-            self.save_regressions(&report);
+            c.save_regressions(&report);
             panic!("{report}");
         }
         // A passing exhaustive search that its budget cut proves less than it seems to:
@@ -395,7 +403,15 @@ impl Checker {
     /// ```
     #[track_caller]
     pub fn replay<T: Debug>(&self, token: &str, f: impl Fn() -> T) -> Result<Report, TokenError> {
-        self.main_site.set(std::panic::Location::caller());
+        self.at(std::panic::Location::caller()).replay_at(token, &f)
+    }
+
+    /// [`replay`](Checker::replay) by this run's copy of the checker.
+    fn replay_at<T: Debug>(
+        &mut self,
+        token: &str,
+        f: &dyn Fn() -> T,
+    ) -> Result<Report, TokenError> {
         install_panic_hook();
         let s = Schedule::from_token(token)?;
         let mut sched = ReplaySched::new(s.choices().to_vec(), true);
