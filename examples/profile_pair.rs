@@ -1,0 +1,48 @@
+//! A fixed runtime workload for instruction counts (wall-clock ratios on a shared 2-core
+//! guest are noisy; instruction counts are not): N fork+wait pairs on a
+//! `Runtime::parallel(2)`, as `benches/runtime.rs`'s `fork_wait_pair`, or with `rayon`
+//! as the argument, N `rayon::join` pairs on a 2-thread rayon pool.
+//!
+//! ```sh
+//! cargo build --release -p forkwait --example profile_pair
+//! valgrind --tool=callgrind target/release/examples/profile_pair forkwait 200000
+//! valgrind --tool=callgrind target/release/examples/profile_pair rayon 200000
+//! ```
+//!
+//! Callgrind counts every thread; the idle worker's spinning and sleeping is part of the
+//! total, so compare runs of two different N (the difference over the difference of N is
+//! the cost of one pair).
+
+use std::hint::black_box;
+
+fn main() {
+    let mut args = std::env::args().skip(1);
+    let which = args.next().unwrap_or_else(|| "forkwait".to_string());
+    let n: u64 = args.next().and_then(|s| s.parse().ok()).unwrap_or(100_000);
+    let sum = match which.as_str() {
+        "rayon" => {
+            let pool = rayon::ThreadPoolBuilder::new()
+                .num_threads(2)
+                .build()
+                .expect("rayon pool");
+            pool.install(|| {
+                let mut s = 0u64;
+                for _ in 0..n {
+                    let (a, b) = rayon::join(|| black_box(1u64), || black_box(2u64));
+                    s += a + b;
+                }
+                s
+            })
+        }
+        _ => forkwait::Runtime::parallel(2).run(|| {
+            let mut s = 0u64;
+            for _ in 0..n {
+                let f = forkwait::fork(|| black_box(1u64));
+                s += black_box(2u64);
+                s += forkwait::wait(f);
+            }
+            s
+        }),
+    };
+    println!("{which} {n} {sum}");
+}
