@@ -6,12 +6,11 @@
 
 use crate::future::Repr;
 use crate::mode::{self as context, Context};
-use crate::runtime::task::{Job, Task};
+use crate::runtime::task::JobRef;
 use crate::span::SourceSpan;
 use crate::{runtime, sim};
 use std::any::Any;
 use std::panic::{AssertUnwindSafe, Location};
-use std::sync::Arc;
 
 type Site = &'static Location<'static>;
 
@@ -32,9 +31,7 @@ where
                 let _span = runtime::trace::enter_task();
                 f()
             };
-            let task = Task::new(f, site);
-            runtime::pool::push(task.clone());
-            Repr::Pool(task)
+            Repr::Pool(runtime::pool::fork(f, site))
         }
     }
 }
@@ -54,22 +51,20 @@ where
             (Repr::Sim(fut), Some(pending))
         }
         Context::Pool | Context::Default => {
-            let task = Task::new(f, site);
-            let job: Arc<dyn Job + 'env> = task.clone();
             // SAFETY: a `Pending` is joined before `'env` ends (`Scope`'s contract: `scope`
             // joins every pending job before it returns, and 'env outlives the scope); so
             // nothing the task borrows is freed while the task may still run or hold its
             // result.
-            let job = unsafe { runtime::erase(job) };
-            runtime::pool::push(job.clone());
-            (Repr::Pool(task), Some(Pending::Pool(job)))
+            let task = unsafe { runtime::pool::fork_unchecked(f, site) };
+            let pending = Pending::Pool(task.job().clone());
+            (Repr::Pool(task), Some(pending))
         }
     }
 }
 
 /// A scoped task to join before its scope ends: on the pool, or simulated.
 pub(crate) enum Pending<'env> {
-    Pool(Arc<dyn Job>),
+    Pool(JobRef),
     Sim(Box<dyn SimJoin + 'env>),
 }
 
@@ -77,7 +72,7 @@ impl Pending<'_> {
     /// Waits for the task (at `site`, the scope's end).
     pub(crate) fn join(&self, site: Site) {
         match self {
-            Pending::Pool(job) => runtime::pool::wait_job(&**job),
+            Pending::Pool(job) => runtime::pool::wait_job(job),
             Pending::Sim(h) => h.join(site),
         }
     }

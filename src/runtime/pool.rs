@@ -46,15 +46,15 @@
 //!   therefore also blocks the drop, as it did before spares existed: no pool thread is
 //!   ever detached.
 
+use super::cache::BlockCache;
 use super::facade::deque::{Injector, Steal, Stealer, Worker};
 use super::facade::{AtomicBool, AtomicUsize, Condvar, Mutex, fw_thread_local, thread};
-use super::task::Job;
+use super::task::{self, Handle, Header, JobRef};
 use std::cell::Cell;
+use std::panic::Location;
 use std::sync::Arc;
 use std::sync::atomic::Ordering::{Acquire, Release, SeqCst};
 use std::time::{Duration, Instant};
-
-pub(crate) type JobRef = Arc<dyn Job>;
 
 const SLEEPER_MASK: usize = 0xFFFF;
 const JOB_EVENT: usize = 1 << 16;
@@ -106,6 +106,8 @@ pub(crate) struct WorkerThread {
     rng: Cell<u64>,
     /// Whether this thread is inside [`blocking`] (counted in `blocked` once).
     in_blocking: Cell<bool>,
+    /// Free task blocks (see `cache.rs`); only this thread touches them.
+    cache: BlockCache,
 }
 
 /// What a worker's `sleep` ended with.
@@ -155,6 +157,7 @@ impl Registry {
                         local: Some(local),
                         rng: Cell::new(0x9E37_79B9_7F4A_7C15 ^ (index as u64 + 1)),
                         in_blocking: Cell::new(false),
+                        cache: BlockCache::new(),
                     };
                     worker.main_loop();
                 })
@@ -243,13 +246,13 @@ impl Registry {
     }
 
     /// The number of live spare threads (counted until they decide to exit).
-    #[cfg_attr(not(test), allow(dead_code))]
+    #[cfg(all(test, not(loom)))]
     pub(crate) fn spares(&self) -> usize {
         self.managed.load(SeqCst) / SPARE
     }
 
     /// The number of pool threads currently inside `blocking`.
-    #[cfg_attr(not(test), allow(dead_code))]
+    #[cfg(all(test, not(loom)))]
     pub(crate) fn blocked(&self) -> usize {
         self.managed.load(SeqCst) & BLOCKED_MASK
     }
@@ -309,6 +312,7 @@ impl Registry {
                 local: None,
                 rng: Cell::new(0xD1B5_4A32_D192_ED03 ^ seed),
                 in_blocking: Cell::new(false),
+                cache: BlockCache::new(),
             };
             spare.main_loop();
         });
@@ -391,14 +395,14 @@ pub(crate) fn blocking<R>(f: impl FnOnce() -> R) -> R {
     r
 }
 
-fn check_not_below_us(job: &dyn Job) {
-    if job.header().runs_below_us() {
+fn check_not_below_us(job: &Header) {
+    if job.runs_below_us() {
         panic!(
             "forkwait: deadlock: waiting on the task forked at {} from a task that this \
              same thread is running on top of it (a future was passed to a task that the \
              waiting thread picked up while helping); the simulator with \
              `WaitPolicy::Suspend` explores this program without the hazard",
-            job.header().site
+            job.site
         );
     }
 }
@@ -531,46 +535,112 @@ impl WorkerThread {
     }
 }
 
-/// Queues a job: on the current worker's own deque if this thread is a pool worker,
-/// otherwise into the global pool's injector.
-pub(crate) fn push(job: JobRef) {
-    WorkerThread::with_current(|w| match w {
-        Some(w) => match &w.local {
+/// Runs `f` with the current pool thread's block cache (`None` on other threads).
+#[inline]
+pub(crate) fn with_cache<R>(f: impl FnOnce(Option<&BlockCache>) -> R) -> R {
+    WorkerThread::with_current(|w| f(w.map(|w| &w.cache)))
+}
+
+/// Forks `f` onto the current thread's pool: a new task on the current worker's own
+/// deque if this thread is a pool worker, otherwise into the global pool's injector.
+///
+/// # Safety
+///
+/// As `task::new_queued`: if `F` or `T` borrows, the caller guarantees that the task is
+/// `DONE` before anything it borrows goes away.
+#[inline]
+pub(crate) unsafe fn fork_unchecked<'a, F, T>(
+    f: F,
+    site: &'static Location<'static>,
+) -> Handle<'a, T>
+where
+    F: FnOnce() -> T + Send + 'a,
+    T: Send + 'a,
+{
+    WorkerThread::with_current(|w| {
+        // SAFETY: the caller's guarantee.
+        let (handle, job) = unsafe { task::new_queued(f, site, w.map(|w| &w.cache)) };
+        match w {
+            Some(w) => w.push(job),
+            None => super::global_registry().inject(job),
+        }
+        handle
+    })
+}
+
+/// Forks `f` onto the current thread's pool (see [`fork_unchecked`]).
+#[inline]
+pub(crate) fn fork<F, T>(f: F, site: &'static Location<'static>) -> Handle<'static, T>
+where
+    F: FnOnce() -> T + Send + 'static,
+    T: Send + 'static,
+{
+    // SAFETY: `F` and `T` borrow nothing.
+    unsafe { fork_unchecked(f, site) }
+}
+
+impl WorkerThread {
+    /// Queues a job forked on this pool thread.
+    #[inline]
+    fn push(&self, job: JobRef) {
+        match &self.local {
             Some(local) => {
                 local.push(job);
                 // Only wake a sleeper if there is one: this worker runs its own deque
                 // anyway (at the latest when it waits), so skipping the RMW loses no job.
-                if w.registry.counters.load(SeqCst) & SLEEPER_MASK != 0 {
-                    w.registry.announce_job();
+                if self.registry.counters.load(SeqCst) & SLEEPER_MASK != 0 {
+                    self.registry.announce_job();
                 }
             }
             // A spare has no deque (see `WorkerThread::local`).
-            None => w.registry.inject(job),
-        },
-        None => super::global_registry().inject(job),
-    })
+            None => self.registry.inject(job),
+        }
+    }
 }
 
-/// Waits until `job` is done: claims it if still queued, else helps the current thread's
-/// pool (or the global pool) and finally sleeps.
-pub(crate) fn wait_job(job: &dyn Job) {
-    if job.header().is_done() {
-        return;
-    }
-    // Fork-then-wait: the awaited task is usually the newest entry of this worker's own
-    // deque. Pop it rather than claim it in place, so no dead entry is left behind (a
-    // dead entry keeps the task's memory alive and misleads thieves).
-    let popped = WorkerThread::with_current(|w| {
+/// Pops the newest entry of this worker's own deque if it is the task `h`.
+///
+/// Fork-then-wait: the awaited task is usually the newest entry of this worker's own
+/// deque. Popping it rather than claiming it in place leaves no dead entry behind (a dead
+/// entry keeps the task's memory alive and misleads thieves).
+#[inline]
+fn pop_if_top(h: &Header) -> Option<JobRef> {
+    WorkerThread::with_current(|w| {
         let local = w?.local.as_ref()?;
         let top = local.pop()?;
-        if std::ptr::addr_eq(Arc::as_ptr(&top), job as *const dyn Job) {
+        if top.is(h) {
             Some(top)
         } else {
             local.push(top); // the same position: LIFO pop then push
             None
         }
-    });
-    match popped {
+    })
+}
+
+/// Waits until the task of `handle` is done and takes its result; the common case,
+/// fork-then-wait on one worker, runs the task right here without any claim (see
+/// "Running alone" in `task.rs`).
+#[inline]
+pub(crate) fn wait_owned<T>(mut handle: Handle<'_, T>) -> std::thread::Result<T> {
+    if !handle.header().is_done() {
+        if let Some(top) = pop_if_top(handle.header()) {
+            match handle.run_popped(top) {
+                Ok(r) => return r,
+                Err(h) => handle = h,
+            }
+        }
+        wait_job(handle.job());
+    }
+    handle.take()
+}
+
+/// Waits until `job` is done: claims it if still queued, else helps the current thread's
+/// pool (or the global pool) and finally sleeps.
+pub(crate) fn wait_job(job: &JobRef) {
+    if job.header().is_done() {
+        return;
+    }
+    match pop_if_top(job.header()) {
         Some(top) => {
             top.run_if_queued();
         }
@@ -584,24 +654,23 @@ pub(crate) fn wait_job(job: &dyn Job) {
     // It runs elsewhere: help with other work meanwhile — a worker from its own pool,
     // an outside thread from the global pool (if one was ever started).
     WorkerThread::with_current(|w| match w {
-        Some(w) => help_until_done(job, || w.find_work()),
+        Some(w) => help_until_done(job.header(), || w.find_work()),
         None => match super::started_global_registry() {
-            Some(g) => help_until_done(job, || g.steal_any(0, None)),
-            None => help_until_done(job, || None),
+            Some(g) => help_until_done(job.header(), || g.steal_any(0, None)),
+            None => help_until_done(job.header(), || None),
         },
     })
 }
 
 /// Runs work from `find` until `job` is done; sleeps on the job when there is none.
-fn help_until_done(job: &dyn Job, mut find: impl FnMut() -> Option<JobRef>) {
-    let header = job.header();
+fn help_until_done(header: &Header, mut find: impl FnMut() -> Option<JobRef>) {
     while !header.is_done() {
         match find() {
             Some(j) => {
                 j.run_if_queued();
             }
             None => {
-                check_not_below_us(job);
+                check_not_below_us(header);
                 header.sleep_until_done();
             }
         }
@@ -609,222 +678,5 @@ fn help_until_done(job: &dyn Job, mut find: impl FnMut() -> Option<JobRef>) {
 }
 
 #[cfg(all(test, not(loom)))]
-mod tests {
-    use super::{Registry, blocking};
-    use crate::runtime::{Kind, Runtime};
-    use crate::{fork, wait};
-    use std::sync::mpsc::{self, RecvTimeoutError};
-    use std::sync::{Arc, Condvar, Mutex};
-    use std::time::{Duration, Instant};
-
-    fn registry(rt: &Runtime) -> Arc<Registry> {
-        match &rt.kind {
-            Kind::Pool { registry, .. } => registry.clone(),
-            Kind::Eager => unreachable!("a pool runtime"),
-        }
-    }
-
-    /// Runs `f` on a fresh thread and fails the test if it has not finished in 20 s.
-    fn watchdog<R: Send + 'static>(what: &str, f: impl FnOnce() -> R + Send + 'static) -> R {
-        let (tx, rx) = mpsc::channel();
-        let h = std::thread::spawn(move || {
-            let _ = tx.send(f());
-        });
-        match rx.recv_timeout(Duration::from_secs(20)) {
-            Ok(v) => v,
-            Err(RecvTimeoutError::Disconnected) => match h.join() {
-                Err(p) => std::panic::resume_unwind(p),
-                Ok(()) => unreachable!(),
-            },
-            Err(RecvTimeoutError::Timeout) => panic!(
-                "hang: {what} did not finish within 20 s (tasks blocked in \
-                 `runtime::blocking` starved the pool)"
-            ),
-        }
-    }
-
-    /// Polls `cond` for up to 10 s.
-    fn eventually(what: &str, cond: impl Fn() -> bool) {
-        let start = Instant::now();
-        while !cond() {
-            assert!(
-                start.elapsed() < Duration::from_secs(10),
-                "{what} did not happen within 10 s"
-            );
-            std::thread::sleep(Duration::from_millis(10));
-        }
-    }
-
-    /// A one-shot gate built on a std condition variable.
-    struct Gate(Mutex<bool>, Condvar);
-
-    impl Gate {
-        fn new() -> Arc<Gate> {
-            Arc::new(Gate(Mutex::new(false), Condvar::new()))
-        }
-        fn open(&self) {
-            *self.0.lock().unwrap() = true;
-            self.1.notify_all();
-        }
-        /// Blocks the thread until the gate opens, as `forkwait::sync` would.
-        fn pass(&self) {
-            blocking(|| {
-                let mut open = self.0.lock().unwrap();
-                while !*open {
-                    open = self.1.wait(open).unwrap();
-                }
-            })
-        }
-    }
-
-    #[test]
-    fn receive_before_the_queued_send_on_one_worker() {
-        let v = watchdog("recv waiting for a queued send on parallel(1)", || {
-            Runtime::parallel(1).run(|| {
-                let (tx, rx) = mpsc::channel();
-                let r = fork(move || blocking(|| rx.recv().unwrap()));
-                let s = fork(move || {
-                    tx.send(40).unwrap();
-                    2
-                });
-                // `s` is on top of the deque: `wait(r)` runs `r`, which blocks the only
-                // worker with `s` still queued behind it.
-                wait(r) + wait(s)
-            })
-        });
-        assert_eq!(v, 42);
-    }
-
-    /// Several tasks block twice: on a rendezvous with a task each forked onto its own
-    /// deque just before, then on a gate opened by a task queued behind all of them.
-    fn several_blocked_tasks(threads: usize) -> Arc<Registry> {
-        let rt = Runtime::parallel(threads);
-        let reg = registry(&rt);
-        let sum = watchdog("tasks blocked on a gate and on channels", move || {
-            rt.run(|| {
-                let gate = Gate::new();
-                let waiters: Vec<_> = (0..6u64)
-                    .map(|i| {
-                        let gate = gate.clone();
-                        fork(move || {
-                            let (tx, rx) = mpsc::sync_channel(0);
-                            let inner = fork(move || blocking(|| tx.send(i).unwrap()));
-                            let got = blocking(|| rx.recv().unwrap());
-                            gate.pass();
-                            wait(inner);
-                            got
-                        })
-                    })
-                    .collect();
-                let opener = fork(move || gate.open());
-                let sum: u64 = waiters.into_iter().map(wait).sum();
-                wait(opener);
-                sum
-            })
-        });
-        assert_eq!(sum, 15);
-        reg
-    }
-
-    #[test]
-    fn blocked_tasks_complete_on_one_worker() {
-        let reg = several_blocked_tasks(1);
-        assert_eq!(reg.blocked(), 0);
-    }
-
-    #[test]
-    fn blocked_tasks_complete_on_two_workers() {
-        let reg = several_blocked_tasks(2);
-        assert_eq!(reg.blocked(), 0);
-    }
-
-    #[test]
-    fn spares_retire_when_idle_and_are_joined_at_drop() {
-        let rt = Runtime::parallel(1);
-        let reg = registry(&rt);
-        let rt = watchdog(
-            "a task blocked until a queued task opens its gate",
-            move || {
-                rt.run(|| {
-                    let gate = Gate::new();
-                    let g = gate.clone();
-                    let a = fork(move || g.pass());
-                    let b = fork(move || gate.open());
-                    wait(a);
-                    wait(b);
-                });
-                rt
-            },
-        );
-        assert!(reg.spares() <= 1);
-        assert_eq!(reg.blocked(), 0);
-        // The pool is idle: the spare leaves after its keep-alive.
-        eventually("the spare retiring", || reg.spares() == 0);
-        // It is blocked again, and this time the runtime is dropped while a spare runs.
-        let reg2 = reg.clone();
-        watchdog("a blocked detached task at shutdown", move || {
-            rt.run(|| {
-                let gate = Gate::new();
-                let g = gate.clone();
-                drop(fork(move || g.pass()));
-                drop(fork(move || gate.open()));
-            });
-            drop(rt);
-        });
-        assert_eq!(reg2.spares(), 0);
-        assert_eq!(reg2.blocked(), 0);
-        assert!(reg2.spare_handles.lock().unwrap().is_empty());
-    }
-
-    #[test]
-    fn running_another_runtime_from_a_worker_is_compensated() {
-        let inner = Arc::new(Runtime::parallel(1));
-        let v = watchdog(
-            "a nested Runtime::run waiting for a queued task",
-            move || {
-                Runtime::parallel(1).run(|| {
-                    let gate = Gate::new();
-                    let g = gate.clone();
-                    let s = fork(move || {
-                        gate.open();
-                        1
-                    });
-                    // This worker blocks in `inner.run` while `s` is queued behind it.
-                    let r = inner.run(move || {
-                        g.pass();
-                        2
-                    });
-                    r + wait(s)
-                })
-            },
-        );
-        assert_eq!(v, 3);
-    }
-
-    #[test]
-    fn blocking_elsewhere_just_runs() {
-        assert_eq!(blocking(|| 1), 1);
-        assert_eq!(Runtime::eager().run(|| blocking(|| 2)), 2);
-        let rt = Runtime::parallel(1);
-        let reg = registry(&rt);
-        // A thread of another pool is not a thread of this one.
-        let v = rt.run(|| Runtime::eager().run(|| blocking(|| 3)));
-        assert_eq!(v, 3);
-        assert_eq!(reg.spares(), 0);
-    }
-
-    #[test]
-    fn unwinding_releases_the_blocked_count() {
-        let rt = Runtime::parallel(1);
-        let reg = registry(&rt);
-        let reg2 = reg.clone();
-        rt.run(move || {
-            let r = std::panic::catch_unwind(|| blocking(|| panic!("blocked and failed")));
-            assert!(r.is_err());
-            assert_eq!(reg2.blocked(), 0);
-            // Still counted once when blocking again.
-            blocking(|| assert_eq!(reg2.blocked(), 1));
-        });
-        assert_eq!(reg.blocked(), 0);
-    }
-}
+#[path = "pool_tests.rs"]
+mod tests;
