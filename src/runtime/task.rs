@@ -460,6 +460,15 @@ where
 
     unsafe fn destroy(h: NonNull<Header>) {
         let task = h.cast::<Self>();
+        // Dropping the cells writes them: say so, so that loom checks that every earlier
+        // use of them (on any thread) happens before (the reference count's release and
+        // acquire). Free in a normal build.
+        {
+            // SAFETY: the last reference is ours (see below).
+            let t = unsafe { task.as_ref() };
+            t.result.with_mut(|_| ());
+            t.func.with_mut(|_| ());
+        }
         // SAFETY: the last reference is gone: the block is ours to drop and free. Its
         // contents are dropped first (which may free other blocks into the same cache).
         unsafe { std::ptr::drop_in_place(task.as_ptr()) };
