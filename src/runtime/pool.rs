@@ -4,7 +4,13 @@
 //!
 //! * **Queues.** Each worker owns a LIFO deque (`crossbeam-deque`); other workers steal
 //!   from its far end. Threads outside the pool push into a shared injector. A queue entry
-//!   is an `Arc<dyn Job>` that may already have been claimed by a waiter; it is skipped.
+//!   is a [`JobRef`] (one reference to a task) that may already have been claimed by a
+//!   waiter; it is skipped.
+//! * **Fork then wait.** A fork on a worker takes its task's block from the worker's cache
+//!   of free blocks (`cache.rs`) and pushes it on the worker's deque; a wait that pops it
+//!   back runs it alone when the future and the popped entry are its only references
+//!   (`task.rs`, "Running alone"): the common pair then costs no allocation and no atomic
+//!   read-modify-write beyond the deque's own.
 //! * **Helping.** A thread that waits on an unfinished future first claims the awaited
 //!   task if it is still queued and runs it inline; otherwise it runs other queued work
 //!   until the task is done; only when there is nothing to do does it sleep on the task.

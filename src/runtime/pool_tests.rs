@@ -217,3 +217,37 @@ fn unwinding_releases_the_blocked_count() {
     });
     assert_eq!(reg.blocked(), 0);
 }
+
+/// The free blocks kept by the current pool thread's cache.
+fn cached_blocks() -> u32 {
+    super::with_cache(|c| c.expect("a pool thread").len())
+}
+
+#[test]
+fn fork_wait_pairs_reuse_one_cached_block() {
+    let rt = Runtime::parallel(1);
+    rt.run(|| {
+        let before = cached_blocks();
+        assert_eq!(wait(fork(|| 1u64)), 1);
+        // The block went back to this worker's cache...
+        assert_eq!(cached_blocks(), before + 1);
+        // ...and every later pair of the same size class takes it and gives it back.
+        let sum: u64 = (0..100u64).map(|i| wait(fork(move || i))).sum();
+        assert_eq!(sum, 4950);
+        assert_eq!(cached_blocks(), before + 1);
+        // A panic run alone still reaches the waiter, and the block still comes back.
+        let p = fork(|| -> u64 { panic!("alone") }).try_wait().unwrap_err();
+        assert_eq!(p.message(), Some("alone"));
+        assert_eq!(cached_blocks(), before + 1);
+        // A larger task is another class: a second block.
+        let big = wait(fork(|| [7u64; 40]));
+        assert_eq!(big[39], 7);
+        assert_eq!(cached_blocks(), before + 2);
+        // A shared future is not run alone (claimed and completed as any shared task),
+        // and its block is cached all the same once the last reference is gone.
+        let s = fork(|| 5u64).shared();
+        assert_eq!(s.wait() + s.wait(), 10);
+        drop(s);
+        assert_eq!(cached_blocks(), before + 2);
+    });
+}
