@@ -235,8 +235,15 @@ impl Drop for JobRef {
 /// borrows (`'static` but for scoped forks and `Runtime::run`).
 pub(crate) struct Handle<'a, T> {
     job: JobRef,
-    _marker: PhantomData<(fn() -> T, &'a ())>,
+    _marker: Marker<'a, T>,
 }
+
+/// A handle gives out `T`s (covariant, `Send` and `Sync` like the block's reference) and
+/// must not outlive `'a`.
+type Marker<'a, T> = PhantomData<(fn() -> T, &'a ())>;
+
+/// Runs a task alone, returning its result (see [`Prefix::run_alone`]).
+type RunAlone<T> = unsafe fn(NonNull<Header>) -> std::thread::Result<T>;
 
 /// The start of every `Task<F, T>` with this `T` (see "References and the block").
 #[repr(C)]
@@ -245,7 +252,7 @@ struct Prefix<T> {
     /// Runs a task nobody else can reach and returns its result directly: no claim, no
     /// `DONE`, no trip through the result slot (see "Running alone"). Here rather than in
     /// the [`VTable`] because its type names `T`.
-    run_alone: unsafe fn(NonNull<Header>) -> std::thread::Result<T>,
+    run_alone: RunAlone<T>,
     result: UnsafeCell<Option<std::thread::Result<T>>>,
 }
 
@@ -328,7 +335,7 @@ impl<'a, T> Handle<'a, T> {
 #[repr(C)]
 struct Task<F, T> {
     header: Header,
-    run_alone: unsafe fn(NonNull<Header>) -> std::thread::Result<T>,
+    run_alone: RunAlone<T>,
     result: UnsafeCell<Option<std::thread::Result<T>>>,
     func: UnsafeCell<Option<F>>,
 }
