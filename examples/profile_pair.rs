@@ -1,7 +1,8 @@
 //! A fixed runtime workload for instruction counts (wall-clock ratios on a shared 2-core
 //! guest are noisy; instruction counts are not): N fork+wait pairs on a
 //! `Runtime::parallel(2)`, as `benches/runtime.rs`'s `fork_wait_pair`, or with `rayon`
-//! as the argument, N `rayon::join` pairs on a 2-thread rayon pool.
+//! as the argument, N `rayon::join` pairs on a 2-thread rayon pool; `fib` and `rayon-fib`
+//! compute fib(N) with one fork (one join) per call, as `benches/runtime.rs`'s `fib25`.
 //!
 //! ```sh
 //! cargo build --release -p forkwait --example profile_pair
@@ -20,6 +21,12 @@ fn main() {
     let which = args.next().unwrap_or_else(|| "forkwait".to_string());
     let n: u64 = args.next().and_then(|s| s.parse().ok()).unwrap_or(100_000);
     let sum = match which.as_str() {
+        "fib" => forkwait::Runtime::parallel(2).run(|| fib(n)),
+        "rayon-fib" => rayon::ThreadPoolBuilder::new()
+            .num_threads(2)
+            .build()
+            .expect("rayon pool")
+            .install(|| fib_rayon(n)),
         "rayon" => {
             let pool = rayon::ThreadPoolBuilder::new()
                 .num_threads(2)
@@ -45,4 +52,21 @@ fn main() {
         }),
     };
     println!("{which} {n} {sum}");
+}
+
+fn fib(n: u64) -> u64 {
+    if n < 2 {
+        return n;
+    }
+    let a = forkwait::fork(move || fib(n - 1));
+    let b = fib(n - 2);
+    forkwait::wait(a) + b
+}
+
+fn fib_rayon(n: u64) -> u64 {
+    if n < 2 {
+        return n;
+    }
+    let (a, b) = rayon::join(|| fib_rayon(n - 1), || fib_rayon(n - 2));
+    a + b
 }
