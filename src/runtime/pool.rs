@@ -414,6 +414,7 @@ fn check_not_below_us(job: &Header) {
 }
 
 impl WorkerThread {
+    #[inline(always)]
     fn with_current<R>(f: impl FnOnce(Option<&WorkerThread>) -> R) -> R {
         let p = WORKER.with(|c| c.get());
         // SAFETY: the pointer is set by `main_loop` to a `WorkerThread` on its own stack
