@@ -148,3 +148,17 @@ fn scoped_task_is_claimed_not_run_alone() {
         assert_eq!(v, 11);
     });
 }
+
+/// Wake-ups are counted (a pusher notifies only sleepers that no notification is already
+/// on its way to): jobs injected one after the other from outside, with the worker
+/// asleep, notified or waking in between, must each be run. A notification count that a
+/// waking sleeper failed to take off would make the second injection skip its wake-up,
+/// and the model would deadlock.
+#[test]
+fn successive_injections_each_wake_the_worker() {
+    loom::model(|| {
+        let rt = Runtime::parallel(1);
+        assert_eq!(rt.run(|| 1), 1);
+        assert_eq!(rt.run(|| fork(|| 2).wait()), 2);
+    });
+}

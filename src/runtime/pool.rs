@@ -21,12 +21,18 @@
 //!   reported as a panic naming both fork sites rather than hanging. Only programs that
 //!   pass futures between tasks can hit it (TorchScript's interpreter avoids it by
 //!   suspending frames; the simulator's `WaitPolicy::Suspend` models that).
-//! * **Sleeping.** One word holds `jobs_event << 16 | sleepers`. A pusher bumps the jobs
-//!   event with a read-modify-write and learns the number of sleepers in the same step; a
-//!   worker about to sleep adds itself with a CAS that fails if any job was pushed since it
-//!   last looked. Both sides being RMWs on one word orders them without fences, so a push
-//!   can never slip between a worker's last look and its sleep (model-checked in
-//!   `tests/loom_pool.rs`).
+//! * **Sleeping.** One word holds `jobs_event << 32 | notified << 16 | sleepers`. A
+//!   pusher bumps the jobs event with a read-modify-write and learns the number of sleepers
+//!   in the same step; a worker about to sleep adds itself with a CAS that fails if any job
+//!   was pushed since it last looked. Both sides being RMWs on one word orders them without
+//!   fences, so a push can never slip between a worker's last look and its sleep
+//!   (model-checked in `tests/loom_pool.rs`). `notified` counts wake-ups sent and not yet
+//!   taken: a pusher notifies only while `sleepers > notified`, in the same CAS, and a
+//!   sleeper that wakes (for whatever reason) takes itself and one notification off.
+//!   Otherwise every push between a notification and the sleeper's waking up — tens of
+//!   microseconds, hundreds of forks — sent another one, each a `futex` system call
+//!   (measured: pairs forked in bursts after an idle spell cost 10-15x a steady pair).
+//!   Rayon avoids the same storm by having the waker count the sleeper off.
 //! * **Blocking in a task.** A task that blocks its OS thread in a synchronization
 //!   primitive (`forkwait::sync`'s condition variables, channels, barriers) calls
 //!   [`blocking`] first. The worker is then counted as *blocked* for the duration, and the
@@ -54,7 +60,7 @@
 
 use super::cache::BlockCache;
 use super::facade::deque::{Injector, Steal, Stealer, Worker};
-use super::facade::{AtomicBool, AtomicUsize, Condvar, Mutex, fw_thread_local, thread};
+use super::facade::{AtomicBool, AtomicU64, AtomicUsize, Condvar, Mutex, fw_thread_local, thread};
 use super::task::{self, Handle, Header, JobRef};
 use std::cell::Cell;
 use std::panic::Location;
@@ -62,8 +68,18 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering::{Acquire, Release, SeqCst};
 use std::time::{Duration, Instant};
 
-const SLEEPER_MASK: usize = 0xFFFF;
-const JOB_EVENT: usize = 1 << 16;
+/// The `counters` word (see "Sleeping" above): sleepers in bits 0-15, notifications sent
+/// and not yet taken in bits 16-31, the jobs event counter above (it wraps harmlessly).
+const SLEEPER_MASK: u64 = 0xFFFF;
+const NOTIFIED: u64 = 1 << 16;
+const JOB_EVENT: u64 = 1 << 32;
+
+/// Whether a job announced now should wake a sleeper: one sleeps that no notification
+/// already on its way will wake.
+#[inline]
+fn wants_wake(counters: u64) -> bool {
+    counters & SLEEPER_MASK > (counters / NOTIFIED) & SLEEPER_MASK
+}
 
 /// The `managed` word: `spares << 16 | blocked`. One word, so that a worker starting to
 /// block and a spare deciding to retire are ordered by their CASes and never both act on
@@ -82,7 +98,7 @@ const SPARE_KEEP_ALIVE: Duration = Duration::from_secs(1);
 pub(crate) struct Registry {
     injector: Injector<JobRef>,
     stealers: Vec<Stealer<JobRef>>,
-    counters: AtomicUsize,
+    counters: AtomicU64,
     sleep_lock: Mutex<()>,
     sleep_cv: Condvar,
     terminate: AtomicBool,
@@ -136,12 +152,12 @@ impl Registry {
         n: usize,
         stack_size: Option<usize>,
     ) -> (Arc<Registry>, Vec<thread::JoinHandle<()>>) {
-        let n = n.clamp(1, SLEEPER_MASK - MAX_SPARES);
+        let n = n.clamp(1, SLEEPER_MASK as usize - MAX_SPARES);
         let locals: Vec<Worker<JobRef>> = (0..n).map(|_| Worker::new_lifo()).collect();
         let registry = Arc::new(Registry {
             injector: Injector::new(),
             stealers: locals.iter().map(|w| w.stealer()).collect(),
-            counters: AtomicUsize::new(0),
+            counters: AtomicU64::new(0),
             sleep_lock: Mutex::new(()),
             sleep_cv: Condvar::new(),
             terminate: AtomicBool::new(false),
@@ -182,8 +198,16 @@ impl Registry {
     }
 
     fn announce_job(&self) {
-        let prev = self.counters.fetch_add(JOB_EVENT, SeqCst);
-        if prev & SLEEPER_MASK != 0 {
+        let mut cur = self.counters.load(SeqCst);
+        let wake = loop {
+            let wake = wants_wake(cur);
+            let new = cur.wrapping_add(JOB_EVENT) + if wake { NOTIFIED } else { 0 };
+            match self.counters.compare_exchange(cur, new, SeqCst, SeqCst) {
+                Ok(_) => break wake,
+                Err(actual) => cur = actual,
+            }
+        };
+        if wake {
             let _g = self.sleep_lock.lock().unwrap();
             self.sleep_cv.notify_one();
         }
@@ -230,7 +254,7 @@ impl Registry {
     /// Tells the workers to exit once every queue is empty, and wakes them.
     pub(crate) fn terminate(&self) {
         self.terminate.store(true, Release);
-        self.counters.fetch_add(JOB_EVENT, SeqCst);
+        self.counters.fetch_add(JOB_EVENT, SeqCst); // wraps harmlessly
         let _g = self.sleep_lock.lock().unwrap();
         self.sleep_cv.notify_all();
     }
@@ -536,7 +560,24 @@ impl WorkerThread {
         } else {
             reg.sleep_cv.wait(guard).unwrap()
         };
-        reg.counters.fetch_sub(1, SeqCst);
+        // No longer a sleeper, and one notification fewer on its way (ours, or one that
+        // will find another sleeper awake already or wake it needlessly: at worst a
+        // spare wake-up, never a lost one).
+        let mut cur = reg.counters.load(SeqCst);
+        loop {
+            let taken = if cur & (SLEEPER_MASK * NOTIFIED) != 0 {
+                NOTIFIED
+            } else {
+                0
+            };
+            match reg
+                .counters
+                .compare_exchange(cur, cur - 1 - taken, SeqCst, SeqCst)
+            {
+                Ok(_) => break,
+                Err(actual) => cur = actual,
+            }
+        }
         drop(guard);
         Slept::Woken
     }
@@ -593,9 +634,10 @@ impl WorkerThread {
         match &self.local {
             Some(local) => {
                 local.push(job);
-                // Only wake a sleeper if there is one: this worker runs its own deque
-                // anyway (at the latest when it waits), so skipping the RMW loses no job.
-                if self.registry.counters.load(SeqCst) & SLEEPER_MASK != 0 {
+                // Only wake a sleeper if one sleeps that no notification is already on its
+                // way to: this worker runs its own deque anyway (at the latest when it
+                // waits), so skipping the RMW loses no job.
+                if wants_wake(self.registry.counters.load(SeqCst)) {
                     self.registry.announce_job();
                 }
             }
