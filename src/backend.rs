@@ -77,11 +77,13 @@ impl Pending<'_> {
         }
     }
 
-    /// Its panic, if it panicked and nobody waited its future.
-    pub(crate) fn take_unclaimed_panic(&self) -> Option<Box<dyn Any + Send>> {
+    /// Once every task of the scope is done: what is left of its result. Its panic, if
+    /// it panicked and nobody waited its future; a value nobody waited is dropped now,
+    /// inside the scope (it may borrow `'env`).
+    pub(crate) fn take_leftover(&self) -> Option<Box<dyn Any + Send>> {
         match self {
-            Pending::Pool(job) => job.take_unclaimed_panic(),
-            Pending::Sim(h) => h.take_panic(),
+            Pending::Pool(job) => job.take_leftover(),
+            Pending::Sim(h) => h.take_leftover(),
         }
     }
 }
@@ -89,15 +91,15 @@ impl Pending<'_> {
 /// Joins a simulated scoped task without its type.
 pub(crate) trait SimJoin {
     fn join(&self, site: Site);
-    fn take_panic(&self) -> Option<Box<dyn Any + Send>>;
+    fn take_leftover(&self) -> Option<Box<dyn Any + Send>>;
 }
 
 impl<T> SimJoin for sim::SimFuture<T> {
     fn join(&self, site: Site) {
         self.join_ref(site)
     }
-    fn take_panic(&self) -> Option<Box<dyn Any + Send>> {
-        sim::SimFuture::take_panic(self)
+    fn take_leftover(&self) -> Option<Box<dyn Any + Send>> {
+        sim::SimFuture::take_leftover(self)
     }
 }
 

@@ -124,6 +124,7 @@ impl<'env> Scope<'env> {
     fn join_all(&self) -> Option<Box<dyn std::any::Any + Send>> {
         let mut first = self.dropped_panic.lock().unwrap().take();
         let site = Location::caller();
+        let mut joined = Vec::new();
         loop {
             // Tasks may fork more scoped tasks while we wait, so drain until empty.
             let batch = std::mem::take(&mut *self.pending.lock().unwrap());
@@ -133,10 +134,14 @@ impl<'env> Scope<'env> {
             for task in &batch {
                 task.join(site);
             }
-            for task in &batch {
-                if let Some(p) = task.take_unclaimed_panic() {
-                    first.get_or_insert(p);
-                }
+            joined.extend(batch);
+        }
+        // Every task is done, so every future is waited, dropped or leaked (a future moved
+        // into a later task was waited there): what is left of the results is dealt with
+        // now, and not when the last reference goes, which may be after `'env` ends.
+        for task in &joined {
+            if let Some(p) = task.take_leftover() {
+                first.get_or_insert(p);
             }
         }
         first

@@ -85,8 +85,9 @@ pub(crate) struct Header {
 struct VTable {
     /// Claims and runs the task (see [`JobRef::run_if_queued`]).
     run_if_queued: unsafe fn(NonNull<Header>) -> bool,
-    /// Takes a panic left in the result slot.
-    take_panic: unsafe fn(NonNull<Header>) -> Option<Payload>,
+    /// Takes a panic left in the result slot; with `drop_value`, also drops a value left
+    /// there (a scope's leftovers, which must not outlive what they borrow).
+    take_panic: unsafe fn(NonNull<Header>, bool) -> Option<Payload>,
     /// Drops the block's contents and frees it; the last reference is gone.
     destroy: unsafe fn(NonNull<Header>),
 }
@@ -194,13 +195,14 @@ impl JobRef {
         unsafe { (self.header().vtable.run_if_queued)(self.ptr) }
     }
 
-    /// After `DONE`, with no future left to consume it: takes a panic payload if the
-    /// result is an unconsumed panic (used by scopes).
-    pub(crate) fn take_unclaimed_panic(&self) -> Option<Payload> {
+    /// After `DONE`, with no future left to consume it: takes what is left of the result
+    /// (used by scopes when every task of the scope is done): a panic payload is returned,
+    /// a value nobody waited is dropped here, so that it never outlives what it borrows.
+    pub(crate) fn take_leftover(&self) -> Option<Payload> {
         debug_assert!(self.header().is_done());
         // SAFETY: DONE observed (acquire) by the scope, the only consumer once every
         // future of the task is gone (see the module docs).
-        unsafe { (self.header().vtable.take_panic)(self.ptr) }
+        unsafe { (self.header().vtable.take_panic)(self.ptr, true) }
     }
 }
 
@@ -296,7 +298,7 @@ impl<'a, T> Handle<'a, T> {
         if prev & PHASE == DONE {
             // The task finished first: we are the last to look.
             // SAFETY: the table matches the block; DONE was observed with acquire.
-            unsafe { (self.header().vtable.take_panic)(self.job.ptr) }
+            unsafe { (self.header().vtable.take_panic)(self.job.ptr, false) }
         } else {
             None
         }
@@ -434,7 +436,7 @@ where
         let prev = self.header.complete();
         if prev & DETACHED != 0 {
             // The future was dropped before we finished: we are the last to look.
-            if let Some(payload) = self.take_if_panic() {
+            if let Some(payload) = self.take_if_panic(false) {
                 // `&*payload`: the payload itself, not the box (whose downcast to a
                 // message would fail).
                 super::report_lost_panic(self.header.site, &*payload);
@@ -447,22 +449,25 @@ where
         unsafe { Self::from_header(h) }.run_closure()
     }
 
-    unsafe fn take_panic(h: NonNull<Header>) -> Option<Payload> {
+    unsafe fn take_panic(h: NonNull<Header>, drop_value: bool) -> Option<Payload> {
         // SAFETY: see `from_header`.
-        unsafe { Self::from_header(h) }.take_if_panic()
+        unsafe { Self::from_header(h) }.take_if_panic(drop_value)
     }
 
-    fn take_if_panic(&self) -> Option<Payload> {
+    fn take_if_panic(&self, drop_value: bool) -> Option<Payload> {
         // SAFETY: called only by the designated last consumer after DONE (module docs).
-        self.result.with_mut(|p| unsafe {
+        let value = self.result.with_mut(|p| unsafe {
             match (*p).take() {
-                Some(Err(payload)) => Some(payload),
+                Some(Err(payload)) => return Err(payload),
+                other if drop_value => Ok(other),
                 other => {
                     *p = other;
-                    None
+                    Ok(None)
                 }
             }
-        })
+        });
+        // A value is dropped outside the cell's access.
+        value.err()
     }
 
     unsafe fn destroy(h: NonNull<Header>) {

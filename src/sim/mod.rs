@@ -211,8 +211,6 @@ impl<F: FnOnce() -> T, T> exec::TaskBody for TaskCell<F, T> {
 trait ResultSlot<T>: Send + Sync {
     /// The result, if the task finished and nobody took it yet.
     fn take(&self) -> Option<std::thread::Result<T>>;
-    /// The result if it is an unconsumed panic.
-    fn take_panic(&self) -> Option<Box<dyn std::any::Any + Send>>;
 }
 
 impl<F: Send, T: Send> ResultSlot<T> for TaskCell<F, T> {
@@ -223,17 +221,6 @@ impl<F: Send, T: Send> ResultSlot<T> for TaskCell<F, T> {
         }
         match std::mem::replace(&mut *g, CellState::Taken) {
             CellState::Done(r) => Some(r),
-            _ => None,
-        }
-    }
-
-    fn take_panic(&self) -> Option<Box<dyn std::any::Any + Send>> {
-        let mut g = self.lock();
-        if !matches!(*g, CellState::Done(Err(_))) {
-            return None;
-        }
-        match std::mem::replace(&mut *g, CellState::Taken) {
-            CellState::Done(Err(p)) => Some(p),
             _ => None,
         }
     }
@@ -324,8 +311,10 @@ impl<T> SimFuture<T> {
     }
 
     /// The result if it is an unconsumed panic.
-    pub(crate) fn take_panic(&self) -> Option<Box<dyn std::any::Any + Send>> {
-        self.slot.take_panic()
+    /// What is left of the result once the scope's tasks are done: its panic; a value
+    /// nobody waited is dropped now (it may borrow the scope's `'env`).
+    pub(crate) fn take_leftover(&self) -> Option<Box<dyn std::any::Any + Send>> {
+        self.slot.take().and_then(Result::err)
     }
 }
 
