@@ -458,7 +458,7 @@ where
         // SAFETY: called only by the designated last consumer after DONE (module docs).
         let value = self.result.with_mut(|p| unsafe {
             match (*p).take() {
-                Some(Err(payload)) => return Err(payload),
+                Some(Err(payload)) => Err(payload),
                 other if drop_value => Ok(other),
                 other => {
                     *p = other;
