@@ -28,7 +28,7 @@ use std::sync::atomic::{AtomicUsize as StdAtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 mod workloads;
-use workloads::fw_w3;
+use workloads::{fw_w1, fw_w3, fw_w4, sh_w1, sh_w3, sh_w4};
 
 /// Executions per measured criterion iteration for W1, W3, W4.
 const N: u64 = 1000;
@@ -44,23 +44,6 @@ const MAX_EXECS: u64 = 1000;
 // ---------------------------------------------------------------------------------------
 // Workloads, forkwait side.
 // ---------------------------------------------------------------------------------------
-
-/// W1: fork 2 pure tasks, wait both.
-fn fw_w1() -> u64 {
-    let a = fork(|| black_box(1u64));
-    let b = fork(|| black_box(2u64));
-    wait(a) + wait(b)
-}
-
-/// W4: a task that forks 2 and waits them; main waits it.
-fn fw_w4() -> u64 {
-    let t = fork(|| {
-        let a = fork(|| black_box(1u64));
-        let b = fork(|| black_box(2u64));
-        wait(a) + wait(b)
-    });
-    wait(t)
-}
 
 /// Decision-heavy: 2 tasks × `UPDATES` one-step read-modify-writes, each on a cell the task
 /// creates itself (so the checker has no race or impure write to report and shrink).
@@ -103,40 +86,6 @@ fn fw_lost_update() {
 // ---------------------------------------------------------------------------------------
 // Workloads, shuttle side.
 // ---------------------------------------------------------------------------------------
-
-fn sh_w1() {
-    let a = shuttle::thread::spawn(|| black_box(1u64));
-    let b = shuttle::thread::spawn(|| black_box(2u64));
-    black_box(a.join().unwrap() + b.join().unwrap());
-}
-
-fn sh_w3() {
-    use shuttle::sync::atomic::AtomicUsize;
-    let c = shuttle::sync::Arc::new(AtomicUsize::new(0));
-    let hs: Vec<_> = (0..4)
-        .map(|_| {
-            let c = c.clone();
-            shuttle::thread::spawn(move || {
-                for _ in 0..3 {
-                    let v = c.load(Ordering::SeqCst);
-                    c.store(v + 1, Ordering::SeqCst);
-                }
-            })
-        })
-        .collect();
-    for h in hs {
-        h.join().unwrap();
-    }
-}
-
-fn sh_w4() {
-    let t = shuttle::thread::spawn(|| {
-        let a = shuttle::thread::spawn(|| black_box(1u64));
-        let b = shuttle::thread::spawn(|| black_box(2u64));
-        a.join().unwrap() + b.join().unwrap()
-    });
-    black_box(t.join().unwrap());
-}
 
 fn sh_decisions() {
     use shuttle::sync::atomic::AtomicUsize;

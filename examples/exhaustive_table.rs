@@ -15,6 +15,7 @@ use forkwait::{Checker, Report, Strategy, fork, wait};
 use std::time::{Duration, Instant};
 
 #[path = "../benches/workloads/mod.rs"]
+#[allow(dead_code)] // only W3 is measured here
 mod workloads;
 
 fn pure_forks(n: usize) -> usize {

@@ -3,7 +3,6 @@
 use crate::runtime::task::{Handle, Payload};
 use std::fmt;
 use std::panic::Location;
-use std::sync::Arc;
 
 /// A reference to the result of a forked task.
 ///
@@ -33,7 +32,7 @@ pub(crate) enum Repr<'a, T> {
         node: Option<usize>,
     },
     /// A task of a pool.
-    Pool(Arc<dyn Handle<T> + 'a>),
+    Pool(Handle<'a, T>),
     /// A task of the simulator.
     Sim(crate::sim::SimFuture<T>),
 }
@@ -56,10 +55,7 @@ impl<'a, T> Repr<'a, T> {
                 crate::runtime::trace::record_wait(node, site);
                 result.take().expect("forkwait: result taken twice")
             }
-            Repr::Pool(h) => {
-                crate::runtime::pool::wait_job(h.as_job());
-                h.take()
-            }
+            Repr::Pool(h) => crate::runtime::pool::wait_owned(h),
             Repr::Sim(f) => f.join(site),
         }
     }
@@ -89,8 +85,12 @@ impl<T> Future<T> {
         Future { repr: Some(repr) }
     }
 
-    fn take_repr(&mut self) -> Repr<'static, T> {
-        self.repr.take().expect("forkwait: future already consumed")
+    /// Consumes the future for its representation. (Its `Drop`, which would only find
+    /// the `None` left behind, is skipped: that saves a call on every `wait`.)
+    #[inline]
+    fn into_repr(self) -> Repr<'static, T> {
+        let mut this = std::mem::ManuallyDrop::new(self);
+        this.repr.take().expect("forkwait: future already consumed")
     }
 
     /// Forces completion of the task and returns its value. While it waits, the calling
@@ -122,9 +122,9 @@ impl<T> Future<T> {
     /// assert_eq!(err.message(), Some("boom"));
     /// ```
     #[track_caller]
-    pub fn try_wait(mut self) -> Result<T, TaskPanic> {
+    pub fn try_wait(self) -> Result<T, TaskPanic> {
         let site = Location::caller();
-        self.take_repr().join(site).map_err(TaskPanic::new)
+        self.into_repr().join(site).map_err(TaskPanic::new)
     }
 
     /// Turns this future into a [`SharedFuture`](crate::SharedFuture), which any number
@@ -137,8 +137,8 @@ impl<T> Future<T> {
     /// assert_eq!(forkwait::wait(t), 42);
     /// assert_eq!(f.wait(), 21);
     /// ```
-    pub fn shared(mut self) -> crate::SharedFuture<T> {
-        crate::SharedFuture::from_repr(self.take_repr())
+    pub fn shared(self) -> crate::SharedFuture<T> {
+        crate::SharedFuture::from_repr(self.into_repr())
     }
 
     /// Whether the task has finished (so `wait` would not block).

@@ -18,8 +18,6 @@
 //! hooks::clear_source_span();
 //! ```
 
-use crate::mode::{self as context, Context};
-
 pub use crate::span::SourceSpan;
 
 /// Which runtime serves [`fork`](crate::fork) and [`wait`](crate::wait) on the current
@@ -59,12 +57,7 @@ pub enum Mode {
 /// assert_eq!(forkwait::hooks::mode(), forkwait::hooks::Mode::Parallel);
 /// ```
 pub fn mode() -> Mode {
-    match context::current() {
-        Context::Default | Context::Pool => Mode::Parallel,
-        Context::Eager => Mode::Eager,
-        Context::Trace => Mode::Trace,
-        Context::Sim => Mode::Simulator,
-    }
+    crate::backend::mode()
 }
 
 /// Tells forkwait where in an *interpreted* program the current task is, so that

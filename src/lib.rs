@@ -72,6 +72,7 @@ mod scope;
 mod shared_future;
 mod sim;
 mod span;
+mod state_class;
 pub mod sync;
 pub mod thread;
 
@@ -83,9 +84,12 @@ pub use crate::runtime::trace::{Graph, Node, NodeKind, trace};
 pub use crate::runtime::{Runtime, lost_panic_count};
 pub use crate::scope::{Scope, ScopedFuture, scope};
 pub use crate::shared_future::SharedFuture;
+/// The tokens' format prefix (`fw1:`): an internal kept for compatibility, out of the docs.
+#[doc(hidden)]
+pub use crate::sim::TOKEN_PREFIX;
 pub use crate::sim::{
-    Checker, Finding, FindingKind, Outcome, Report, Schedule, Strategy, TOKEN_PREFIX, TokenError,
-    WaitPolicy, check, replay,
+    Checker, Coverage, Finding, FindingKind, Outcome, Progress, Report, Schedule, Strategy,
+    TokenError, WaitPolicy, check, replay,
 };
 
 use std::panic::Location;

@@ -1,11 +1,10 @@
 //! Scoped forks: tasks that borrow from the enclosing stack frame.
 
+use crate::backend::{self, Pending};
 use crate::future::{Repr, TaskPanic};
-use crate::mode::{self as context, Context};
-use crate::runtime::task::{Job, Task};
 use std::marker::PhantomData;
 use std::panic::{AssertUnwindSafe, Location};
-use std::sync::{Arc, Mutex};
+use std::sync::Mutex;
 
 /// A scope for forks that borrow non-`'static` data; see [`scope`].
 pub struct Scope<'env> {
@@ -89,31 +88,12 @@ impl<'env> Scope<'env> {
         T: Send + 'env,
     {
         let site = Location::caller();
-        let repr = match context::current() {
-            Context::Eager | Context::Trace => crate::backend::fork_ready(f, site),
-            Context::Sim => {
-                let fut = crate::sim::fork(f, site);
-                self.pending
-                    .lock()
-                    .unwrap()
-                    .push(Pending::Sim(Box::new(fut.handle())));
-                Repr::Sim(fut)
-            }
-            Context::Pool | Context::Default => {
-                let task = Task::new(f, site);
-                let job: Arc<dyn Job + 'env> = task.clone();
-                // SAFETY: `scope` joins every pending job before it returns, and 'env
-                // outlives the scope; so nothing the task borrows is freed while the task
-                // may still run or hold its result.
-                let job = unsafe { crate::runtime::erase(job) };
-                self.pending
-                    .lock()
-                    .unwrap()
-                    .push(Pending::Pool(job.clone()));
-                crate::runtime::pool::push(job);
-                Repr::Pool(task)
-            }
-        };
+        // `scope` joins every pending task before it returns: what makes a pool task's
+        // borrowing of 'env sound (see `backend::fork_scoped`).
+        let (repr, pending) = backend::fork_scoped(f, site);
+        if let Some(p) = pending {
+            self.pending.lock().unwrap().push(p);
+        }
         ScopedFuture {
             repr: Some(repr),
             dropped_panic: &self.dropped_panic,
@@ -144,6 +124,7 @@ impl<'env> Scope<'env> {
     fn join_all(&self) -> Option<Box<dyn std::any::Any + Send>> {
         let mut first = self.dropped_panic.lock().unwrap().take();
         let site = Location::caller();
+        let mut joined = Vec::new();
         loop {
             // Tasks may fork more scoped tasks while we wait, so drain until empty.
             let batch = std::mem::take(&mut *self.pending.lock().unwrap());
@@ -153,51 +134,17 @@ impl<'env> Scope<'env> {
             for task in &batch {
                 task.join(site);
             }
-            for task in &batch {
-                if let Some(p) = task.take_unclaimed_panic() {
-                    first.get_or_insert(p);
-                }
+            joined.extend(batch);
+        }
+        // Every task is done, so every future is waited, dropped or leaked (a future moved
+        // into a later task was waited there): what is left of the results is dealt with
+        // now, and not when the last reference goes, which may be after `'env` ends.
+        for task in &joined {
+            if let Some(p) = task.take_leftover() {
+                first.get_or_insert(p);
             }
         }
         first
-    }
-}
-
-/// A task forked in a scope: on the pool, or simulated.
-enum Pending<'env> {
-    Pool(Arc<dyn Job>),
-    Sim(Box<dyn SimJoin + 'env>),
-}
-
-impl Pending<'_> {
-    fn join(&self, site: &'static Location<'static>) {
-        match self {
-            Pending::Pool(job) => crate::runtime::pool::wait_job(&**job),
-            Pending::Sim(h) => h.join(site),
-        }
-    }
-
-    /// Its panic, if it panicked and nobody waited its future.
-    fn take_unclaimed_panic(&self) -> Option<Box<dyn std::any::Any + Send>> {
-        match self {
-            Pending::Pool(job) => job.take_unclaimed_panic(),
-            Pending::Sim(h) => h.take_panic(),
-        }
-    }
-}
-
-/// Joins a simulated scoped task without its type.
-trait SimJoin {
-    fn join(&self, site: &'static Location<'static>);
-    fn take_panic(&self) -> Option<Box<dyn std::any::Any + Send>>;
-}
-
-impl<T> SimJoin for crate::sim::SimFuture<T> {
-    fn join(&self, site: &'static Location<'static>) {
-        self.join_ref(site)
-    }
-    fn take_panic(&self) -> Option<Box<dyn std::any::Any + Send>> {
-        crate::sim::SimFuture::take_panic(self)
     }
 }
 

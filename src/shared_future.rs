@@ -44,7 +44,7 @@ enum Pending<T> {
     /// Eager and trace modes: it already ran (its result is in `result`); the trace node
     /// of its fork, for recording each wait.
     Ready(Option<usize>),
-    Pool(Arc<dyn Handle<T>>),
+    Pool(Handle<'static, T>),
     Sim(crate::sim::SimFuture<T>),
 }
 
@@ -80,7 +80,7 @@ impl<T> SharedFuture<T> {
     fn settle(&self, site: &'static Location<'static>) -> &Result<T, String> {
         match &self.inner.pending {
             Pending::Ready(node) => crate::runtime::trace::record_wait(*node, site),
-            Pending::Pool(h) => crate::runtime::pool::wait_job(h.as_job()),
+            Pending::Pool(h) => crate::runtime::pool::wait_job(h.job()),
             Pending::Sim(f) => f.join_ref(site),
         }
         self.inner.result.get_or_init(|| match &self.inner.pending {

@@ -4,8 +4,11 @@
 //! Each model builds a small pool (loom allows at most 5 threads, the model's main thread
 //! included) and explores every interleaving of: a task's completion racing with a
 //! waiter that claims, helps or sleeps; pushes racing with workers going to sleep (a lost
-//! wake-up would hang, which loom reports as a deadlock); shutdown draining the queues; and
-//! a spare thread compensating for a worker blocked in `runtime::blocking`.
+//! wake-up would hang, which loom reports as a deadlock); shutdown draining the queues; a
+//! spare thread compensating for a worker blocked in `runtime::blocking`; and the task
+//! blocks' reference count (the last reference dropping on a thief, the waiter or an
+//! outside thread, a block reused from a worker's cache, a task run alone by its waiter
+//! next to one that a scope still references).
 #![cfg(loom)]
 
 use forkwait::{Runtime, fork, wait};
@@ -105,5 +108,57 @@ fn blocked_task_is_compensated_by_a_spare() {
             wait(a) + wait(b)
         });
         assert_eq!(v, 3);
+    });
+}
+
+/// Task blocks: two forks in a row on a pool of two workers. Each task is either run alone
+/// by its waiter (popped back with its future as the only other reference) or stolen by
+/// the other worker, whose release of its queue entry may then be the last reference and
+/// put the block into *its* cache; the second fork may reuse the first one's block. Every
+/// interleaving must give each waiter its own task's value, with no race on the result
+/// slots.
+#[test]
+fn blocks_are_freed_by_thief_or_waiter_and_reused() {
+    loom::model(|| {
+        let rt = Runtime::parallel(2);
+        let v = rt.run(|| {
+            let a = fork(|| vec![1u8; 3]);
+            let x = wait(a).len();
+            let b = fork(|| vec![2u8; 4]);
+            x + wait(b).len()
+        });
+        assert_eq!(v, 7);
+    });
+}
+
+/// A scoped fork has a third reference (the scope's record), so its waiter never runs it
+/// alone: it claims it like any shared task. Its result borrows from the caller's frame.
+#[test]
+fn scoped_task_is_claimed_not_run_alone() {
+    loom::model(|| {
+        let rt = Runtime::parallel(1);
+        let v = rt.run(|| {
+            let data = [5u32, 6];
+            forkwait::scope(|s| {
+                let f = s.fork(|| &data[1]);
+                let g = s.fork(|| data[0]);
+                *f.wait() + g.wait()
+            })
+        });
+        assert_eq!(v, 11);
+    });
+}
+
+/// Wake-ups are counted (a pusher notifies only sleepers that no notification is already
+/// on its way to): jobs injected one after the other from outside, with the worker
+/// asleep, notified or waking in between, must each be run. A notification count that a
+/// waking sleeper failed to take off would make the second injection skip its wake-up,
+/// and the model would deadlock.
+#[test]
+fn successive_injections_each_wake_the_worker() {
+    loom::model(|| {
+        let rt = Runtime::parallel(1);
+        assert_eq!(rt.run(|| 1), 1);
+        assert_eq!(rt.run(|| fork(|| 2).wait()), 2);
     });
 }

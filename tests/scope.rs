@@ -70,3 +70,40 @@ fn a_waited_scoped_panic_is_not_raised_again() {
     });
     assert_eq!(r.as_deref(), Some("seen"));
 }
+
+/// A value that records its drop in state the scope's caller owns.
+struct DropMark<'a>(&'a AtomicUsize);
+
+impl Drop for DropMark<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_add(1, Ordering::SeqCst);
+    }
+}
+
+/// Forks tasks whose values borrow `drops` and drops their futures unwaited; returns how
+/// many of the values were dropped by the time `scope` returned.
+fn unwaited_values_dropped_in_scope() -> usize {
+    let drops = AtomicUsize::new(0);
+    scope(|s| {
+        let _ = s.fork(|| DropMark(&drops));
+        let _ = s.fork(|| DropMark(&drops));
+        let kept = s.fork(|| DropMark(&drops));
+        std::mem::drop(kept);
+    });
+    drops.load(Ordering::SeqCst)
+}
+
+#[test]
+fn a_value_nobody_waited_is_dropped_before_the_scope_returns() {
+    // Pool: a worker's last reference to a finished task may go after the scope returns;
+    // the value (which borrows the caller's frame) must not be dropped that late.
+    let rt = Runtime::parallel(2);
+    for _ in 0..200 {
+        assert_eq!(rt.run(unwaited_values_dropped_in_scope), 3);
+    }
+    // Simulator: the execution keeps its tasks' cells until it ends.
+    let report = forkwait::Checker::new()
+        .iterations(50)
+        .run(|| assert_eq!(unwaited_values_dropped_in_scope(), 3));
+    assert!(report.is_clean(), "{report}");
+}

@@ -1,11 +1,11 @@
 //! The synchronization facade of the real runtime.
 //!
-//! Every primitive the pool uses for its own coordination (the task state word, the
-//! waiter lists, the sleep lock and condition variable, worker threads, thread-locals and
-//! the work queues) is imported from here. In a normal build these are the `std` types and
-//! `crossbeam-deque`; built with `RUSTFLAGS="--cfg loom"` they are `loom`'s, so that
-//! `tests/loom_*.rs` can model-check the pool's protocols exhaustively (bounded
-//! preemptions). This is the pattern tokio and crossbeam use.
+//! Every primitive the pool uses for its own coordination (the task state word and
+//! reference count, the waiter lists, the sleep lock and condition variable, worker
+//! threads, thread-locals and the work queues) is imported from here. In a normal build
+//! these are the `std` types and `crossbeam-deque`; built with `RUSTFLAGS="--cfg loom"`
+//! they are `loom`'s, so that `tests/loom_*.rs` can model-check the pool's protocols
+//! exhaustively (bounded preemptions). This is the pattern tokio and crossbeam use.
 //!
 //! Under loom the Chase–Lev deques of `crossbeam-deque` (which loom cannot see into) are
 //! replaced by a mutex-protected `VecDeque` with the same interface: what is checked is
@@ -13,14 +13,14 @@
 //! crossbeam's deque, which is tested upstream.
 
 #[cfg(not(loom))]
-pub(crate) use std::sync::atomic::{AtomicBool, AtomicUsize};
+pub(crate) use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, fence};
 #[cfg(not(loom))]
 pub(crate) use std::sync::{Condvar, Mutex};
 #[cfg(not(loom))]
 pub(crate) use std::thread;
 
 #[cfg(loom)]
-pub(crate) use loom::sync::atomic::{AtomicBool, AtomicUsize};
+pub(crate) use loom::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, fence};
 #[cfg(loom)]
 pub(crate) use loom::sync::{Condvar, Mutex};
 #[cfg(loom)]

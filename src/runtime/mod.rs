@@ -10,6 +10,7 @@
 //! | eager | `fork` runs the function at the fork point | [`Runtime::eager`] |
 //! | trace | eager, recording the fork/wait graph | [`trace`](crate::trace) |
 
+mod cache;
 pub(crate) mod facade;
 pub(crate) mod pool;
 pub(crate) mod task;
@@ -170,18 +171,16 @@ impl Runtime {
                     let _g = context::enter(Context::Pool);
                     return f();
                 }
-                let task = task::Task::new(f, Location::caller());
-                let job: Arc<dyn task::Job + '_> = task.clone();
-                // SAFETY: the job may borrow from our caller's frame ('_). We block below
+                // SAFETY: the task may borrow from our caller's frame. We block below
                 // until it is DONE, and the pool drops its queue entry without touching
                 // the closure once claimed; so nothing reachable through it is used after
-                // this function returns.
-                let job: Arc<dyn task::Job> = unsafe { erase(job) };
+                // this function returns. (An outside thread has no block cache.)
+                let (task, job) = unsafe { task::new_queued(f, Location::caller(), None) };
                 registry.inject(job);
                 // A worker of another pool blocks here: let its pool compensate, since
                 // the task may need work queued behind us there.
-                blocking(|| task::Job::header(&*task).sleep_until_done());
-                match task::Handle::take(&*task) {
+                blocking(|| task.header().sleep_until_done());
+                match task.take() {
                     Ok(v) => v,
                     Err(p) => std::panic::resume_unwind(p),
                 }
@@ -211,17 +210,6 @@ impl std::fmt::Debug for Runtime {
             Kind::Pool { registry, .. } => write!(f, "Runtime::parallel({})", registry.threads()),
         }
     }
-}
-
-/// Erases the lifetime of a job so that it can sit in a pool queue.
-///
-/// # Safety
-///
-/// The caller must guarantee that the job is DONE before anything it borrows goes away.
-pub(crate) unsafe fn erase<'a>(job: Arc<dyn task::Job + 'a>) -> Arc<dyn task::Job + 'static> {
-    // SAFETY: only the lifetime bound of the trait object changes; the layout of the fat
-    // pointer is identical. The caller upholds the liveness requirement.
-    unsafe { std::mem::transmute::<Arc<dyn task::Job + 'a>, Arc<dyn task::Job + 'static>>(job) }
 }
 
 static GLOBAL: OnceLock<Arc<Registry>> = OnceLock::new();

@@ -4,7 +4,13 @@
 //!
 //! * **Queues.** Each worker owns a LIFO deque (`crossbeam-deque`); other workers steal
 //!   from its far end. Threads outside the pool push into a shared injector. A queue entry
-//!   is an `Arc<dyn Job>` that may already have been claimed by a waiter; it is skipped.
+//!   is a [`JobRef`] (one reference to a task) that may already have been claimed by a
+//!   waiter; it is skipped.
+//! * **Fork then wait.** A fork on a worker takes its task's block from the worker's cache
+//!   of free blocks (`cache.rs`) and pushes it on the worker's deque; a wait that pops it
+//!   back runs it alone when the future and the popped entry are its only references
+//!   (`task.rs`, "Running alone"): the common pair then costs no allocation and no atomic
+//!   read-modify-write beyond the deque's own.
 //! * **Helping.** A thread that waits on an unfinished future first claims the awaited
 //!   task if it is still queued and runs it inline; otherwise it runs other queued work
 //!   until the task is done; only when there is nothing to do does it sleep on the task.
@@ -15,26 +21,32 @@
 //!   reported as a panic naming both fork sites rather than hanging. Only programs that
 //!   pass futures between tasks can hit it (TorchScript's interpreter avoids it by
 //!   suspending frames; the simulator's `WaitPolicy::Suspend` models that).
-//! * **Sleeping.** One word holds `jobs_event << 16 | sleepers`. A pusher bumps the jobs
-//!   event with a read-modify-write and learns the number of sleepers in the same step; a
-//!   worker about to sleep adds itself with a CAS that fails if any job was pushed since it
-//!   last looked. Both sides being RMWs on one word orders them without fences, so a push
-//!   can never slip between a worker's last look and its sleep (model-checked in
-//!   `tests/loom_pool.rs`).
-//! * **Blocking in a task.** A task that blocks its OS thread in a synchronization
-//!   primitive (`forkwait::sync`'s condition variables, channels, barriers) calls
-//!   [`blocking`] first. The worker is then counted as *blocked* for the duration, and the
-//!   pool keeps `spares >= blocked`: if the count of threads that are not blocked would drop
-//!   below the pool's size, a *spare* thread is started (otherwise a sleeper is woken), so
-//!   that tasks queued behind the blocked one — typically the one that would wake it —
-//!   still run. Spares steal from every queue, put their own forks into the injector,
-//!   sleep like workers, and exit after `SPARE_KEEP_ALIVE` idle while surplus
-//!   (`spares > blocked`), or at shutdown. At most `MAX_SPARES` spares exist per pool: past
-//!   that bound a blocking task gets no compensation (a warning is printed once) and the
-//!   pool may starve as without this mechanism. This only cures starvation: a real
-//!   deadlock of the program (a receive nobody will ever send to) still hangs in parallel
-//!   mode — with a spare thread idling next to it — and the simulator reports it as a
-//!   `Deadlock`.
+//! * **Sleeping.** One word holds `jobs_event << 32 | notified << 16 | sleepers`. A
+//!   pusher bumps the jobs event with a read-modify-write and learns the number of sleepers
+//!   in the same step; a worker about to sleep adds itself with a CAS that fails if any job
+//!   was pushed since it last looked. Both sides being RMWs on one word orders them without
+//!   fences, so a push can never slip between a worker's last look and its sleep
+//!   (model-checked in `tests/loom_pool.rs`). `notified` counts wake-ups sent and not yet
+//!   taken: a pusher notifies only while `sleepers > notified`, in the same CAS, and a
+//!   sleeper that wakes (for whatever reason) takes itself and one notification off.
+//!   Otherwise every push between a notification and the sleeper's waking up — tens of
+//!   microseconds, hundreds of forks — sent another one, each a `futex` system call
+//!   (measured: pairs forked in bursts after an idle spell cost 5-10x a steady pair).
+//!   Rayon avoids the same storm by having the waker count the sleeper off.
+//! * **Blocking in a task** (`pool_spares.rs`). A task that blocks its OS thread in a
+//!   synchronization primitive (`forkwait::sync`'s condition variables, channels,
+//!   barriers) calls [`blocking`] first. The worker is then counted as *blocked* for
+//!   the duration, and the pool keeps `spares >= blocked`: if the count of threads that
+//!   are not blocked would drop below the pool's size, a *spare* thread is started
+//!   (otherwise a sleeper is woken), so that tasks queued behind the blocked one —
+//!   typically the one that would wake it — still run. Spares steal from every queue,
+//!   put their own forks into the injector, sleep like workers, and exit after
+//!   `SPARE_KEEP_ALIVE` idle while surplus (`spares > blocked`), or at shutdown. At
+//!   most `MAX_SPARES` spares exist per pool: past that bound a blocking task gets no
+//!   compensation (a warning is printed once) and the pool may starve as without this
+//!   mechanism. This only cures starvation: a real deadlock of the program (a receive
+//!   nobody will ever send to) still hangs in parallel mode — with a spare thread
+//!   idling next to it — and the simulator reports it as a `Deadlock`.
 //! * **Stacks.** Every pool thread, worker or spare, gets the pool's stack size
 //!   (`Runtime::parallel_with_stack`; the platform's default otherwise): a task may run
 //!   on any of them, and helping stacks tasks on top of each other, so deep recursion
@@ -46,18 +58,28 @@
 //!   therefore also blocks the drop, as it did before spares existed: no pool thread is
 //!   ever detached.
 
+use super::cache::BlockCache;
 use super::facade::deque::{Injector, Steal, Stealer, Worker};
-use super::facade::{AtomicBool, AtomicUsize, Condvar, Mutex, fw_thread_local, thread};
-use super::task::Job;
+use super::facade::{AtomicBool, AtomicU64, AtomicUsize, Condvar, Mutex, fw_thread_local, thread};
+use super::task::{self, Handle, Header, JobRef};
 use std::cell::Cell;
+use std::panic::Location;
 use std::sync::Arc;
 use std::sync::atomic::Ordering::{Acquire, Release, SeqCst};
 use std::time::{Duration, Instant};
 
-pub(crate) type JobRef = Arc<dyn Job>;
+/// The `counters` word (see "Sleeping" above): sleepers in bits 0-15, notifications sent
+/// and not yet taken in bits 16-31, the jobs event counter above (it wraps harmlessly).
+const SLEEPER_MASK: u64 = 0xFFFF;
+const NOTIFIED: u64 = 1 << 16;
+const JOB_EVENT: u64 = 1 << 32;
 
-const SLEEPER_MASK: usize = 0xFFFF;
-const JOB_EVENT: usize = 1 << 16;
+/// Whether a job announced now should wake a sleeper: one sleeps that no notification
+/// already on its way will wake.
+#[inline]
+fn wants_wake(counters: u64) -> bool {
+    counters & SLEEPER_MASK > (counters / NOTIFIED) & SLEEPER_MASK
+}
 
 /// The `managed` word: `spares << 16 | blocked`. One word, so that a worker starting to
 /// block and a spare deciding to retire are ordered by their CASes and never both act on
@@ -76,7 +98,7 @@ const SPARE_KEEP_ALIVE: Duration = Duration::from_secs(1);
 pub(crate) struct Registry {
     injector: Injector<JobRef>,
     stealers: Vec<Stealer<JobRef>>,
-    counters: AtomicUsize,
+    counters: AtomicU64,
     sleep_lock: Mutex<()>,
     sleep_cv: Condvar,
     terminate: AtomicBool,
@@ -106,6 +128,8 @@ pub(crate) struct WorkerThread {
     rng: Cell<u64>,
     /// Whether this thread is inside [`blocking`] (counted in `blocked` once).
     in_blocking: Cell<bool>,
+    /// Free task blocks (see `cache.rs`); only this thread touches them.
+    cache: BlockCache,
 }
 
 /// What a worker's `sleep` ended with.
@@ -128,12 +152,12 @@ impl Registry {
         n: usize,
         stack_size: Option<usize>,
     ) -> (Arc<Registry>, Vec<thread::JoinHandle<()>>) {
-        let n = n.clamp(1, SLEEPER_MASK - MAX_SPARES);
+        let n = n.clamp(1, SLEEPER_MASK as usize - MAX_SPARES);
         let locals: Vec<Worker<JobRef>> = (0..n).map(|_| Worker::new_lifo()).collect();
         let registry = Arc::new(Registry {
             injector: Injector::new(),
             stealers: locals.iter().map(|w| w.stealer()).collect(),
-            counters: AtomicUsize::new(0),
+            counters: AtomicU64::new(0),
             sleep_lock: Mutex::new(()),
             sleep_cv: Condvar::new(),
             terminate: AtomicBool::new(false),
@@ -155,6 +179,7 @@ impl Registry {
                         local: Some(local),
                         rng: Cell::new(0x9E37_79B9_7F4A_7C15 ^ (index as u64 + 1)),
                         in_blocking: Cell::new(false),
+                        cache: BlockCache::new(),
                     };
                     worker.main_loop();
                 })
@@ -173,8 +198,16 @@ impl Registry {
     }
 
     fn announce_job(&self) {
-        let prev = self.counters.fetch_add(JOB_EVENT, SeqCst);
-        if prev & SLEEPER_MASK != 0 {
+        let mut cur = self.counters.load(SeqCst);
+        let wake = loop {
+            let wake = wants_wake(cur);
+            let new = cur.wrapping_add(JOB_EVENT) + if wake { NOTIFIED } else { 0 };
+            match self.counters.compare_exchange(cur, new, SeqCst, SeqCst) {
+                Ok(_) => break wake,
+                Err(actual) => cur = actual,
+            }
+        };
+        if wake {
             let _g = self.sleep_lock.lock().unwrap();
             self.sleep_cv.notify_one();
         }
@@ -221,189 +254,26 @@ impl Registry {
     /// Tells the workers to exit once every queue is empty, and wakes them.
     pub(crate) fn terminate(&self) {
         self.terminate.store(true, Release);
-        self.counters.fetch_add(JOB_EVENT, SeqCst);
+        self.counters.fetch_add(JOB_EVENT, SeqCst); // wraps harmlessly
         let _g = self.sleep_lock.lock().unwrap();
         self.sleep_cv.notify_all();
     }
-
-    /// After `terminate` and after every worker was joined: joins every spare. A spare
-    /// starts only from a pool thread that is inside `blocking`, and its handle is stored
-    /// before that thread goes on; so once the list stays empty after joining what it
-    /// held, no pool thread is left.
-    pub(crate) fn join_spares(&self) {
-        loop {
-            let handles = std::mem::take(&mut *self.spare_handles.lock().unwrap());
-            if handles.is_empty() {
-                return;
-            }
-            for h in handles {
-                let _ = h.join();
-            }
-        }
-    }
-
-    /// The number of live spare threads (counted until they decide to exit).
-    #[cfg_attr(not(test), allow(dead_code))]
-    pub(crate) fn spares(&self) -> usize {
-        self.managed.load(SeqCst) / SPARE
-    }
-
-    /// The number of pool threads currently inside `blocking`.
-    #[cfg_attr(not(test), allow(dead_code))]
-    pub(crate) fn blocked(&self) -> usize {
-        self.managed.load(SeqCst) & BLOCKED_MASK
-    }
-
-    /// Counts one more blocked thread and returns whether a spare must be started for it
-    /// (already counted), keeping `spares >= blocked` up to `MAX_SPARES`.
-    fn enter_blocked(&self) -> bool {
-        let mut cur = self.managed.load(SeqCst);
-        loop {
-            let blocked = cur & BLOCKED_MASK;
-            let spares = cur / SPARE;
-            // After this thread blocks, `n + spares - (blocked + 1)` threads can run
-            // queued work; that is below `n` exactly when `spares <= blocked`.
-            let needed = spares <= blocked;
-            let start = needed && spares < MAX_SPARES;
-            let new = cur + 1 + if start { SPARE } else { 0 };
-            match self.managed.compare_exchange(cur, new, SeqCst, SeqCst) {
-                Ok(_) => {
-                    if needed && !start && !self.spare_bound_warned.swap(true, SeqCst) {
-                        eprintln!(
-                            "forkwait: warning: {MAX_SPARES} spare threads are running for                              tasks blocked in synchronization primitives; further blocked                              tasks get no compensating thread and the pool may starve"
-                        );
-                    }
-                    return start;
-                }
-                Err(actual) => cur = actual,
-            }
-        }
-    }
-
-    /// A spare that found no work: leaves the pool if it is surplus (`spares > blocked`).
-    fn try_retire(&self) -> bool {
-        let mut cur = self.managed.load(SeqCst);
-        loop {
-            if cur / SPARE <= cur & BLOCKED_MASK {
-                return false;
-            }
-            match self
-                .managed
-                .compare_exchange(cur, cur - SPARE, SeqCst, SeqCst)
-            {
-                Ok(_) => return true,
-                Err(actual) => cur = actual,
-            }
-        }
-    }
-
-    /// Starts a spare thread (already counted in `managed`).
-    fn start_spare(self: &Arc<Self>) {
-        let registry = self.clone();
-        let seed = self.managed.load(SeqCst) as u64;
-        let name = "forkwait-spare".to_string();
-        let spawned = super::facade::try_spawn(name, self.stack_size, move || {
-            let spare = WorkerThread {
-                registry,
-                index: usize::MAX,
-                local: None,
-                rng: Cell::new(0xD1B5_4A32_D192_ED03 ^ seed),
-                in_blocking: Cell::new(false),
-            };
-            spare.main_loop();
-        });
-        match spawned {
-            Ok(handle) => {
-                let mut handles = self.spare_handles.lock().unwrap();
-                // Spares that retired are gone: drop their handles, so that a long-lived
-                // pool does not accumulate them. (Loom's handles cannot tell; there are
-                // few of them in a model.)
-                #[cfg(not(loom))]
-                handles.retain(|h| !h.is_finished());
-                handles.push(handle);
-            }
-            Err(e) => {
-                // No compensation then: undo the count, and wake a sleeper at least.
-                self.managed.fetch_sub(SPARE, SeqCst);
-                if !self.spare_bound_warned.swap(true, SeqCst) {
-                    eprintln!(
-                        "forkwait: warning: could not start a spare thread for a blocked                          task ({e}); the pool may starve"
-                    );
-                }
-                self.announce_job();
-            }
-        }
-    }
 }
 
-/// Releases a pool thread's `blocked` count when `blocking` ends (also by unwinding).
-struct BlockedGuard {
-    registry: Arc<Registry>,
-}
-
-impl Drop for BlockedGuard {
-    fn drop(&mut self) {
-        // A spare made surplus by this stays idle for its keep-alive, then retires: no
-        // wake-up needed here.
-        self.registry.managed.fetch_sub(1, SeqCst);
-        WorkerThread::with_current(|w| {
-            if let Some(w) = w {
-                w.in_blocking.set(false);
-            }
-        });
-    }
-}
-
-/// Runs `f`, which may block the current OS thread in a synchronization primitive.
-///
-/// On a pool thread (context `Pool`), the pool first makes sure that queued tasks keep
-/// running while this thread is blocked: it counts the thread as blocked and starts a
-/// spare thread if fewer than the pool's size of threads could otherwise run work, or
-/// wakes a sleeping one (see "Blocking in a task" above). Elsewhere it just runs `f`.
-///
-/// Costs a thread-local read outside a pool; on a pool thread a few atomic operations,
-/// plus starting a thread when no idle spare is left. Callers only use it after a
-/// non-blocking attempt failed.
-pub(crate) fn blocking<R>(f: impl FnOnce() -> R) -> R {
-    if crate::mode::current() != crate::mode::Context::Pool {
-        return f();
-    }
-    let guard = WorkerThread::with_current(|w| {
-        let w = w?;
-        if w.in_blocking.replace(true) {
-            // Already counted (a task run while helping inside `f` blocks again).
-            return None;
-        }
-        let registry = &w.registry;
-        if registry.enter_blocked() {
-            registry.start_spare();
-        } else {
-            // Enough threads exist, but some may sleep: queued work (the blocked
-            // thread's own deque included) must be found by one of them.
-            registry.announce_job();
-        }
-        Some(BlockedGuard {
-            registry: registry.clone(),
-        })
-    });
-    let r = f();
-    drop(guard);
-    r
-}
-
-fn check_not_below_us(job: &dyn Job) {
-    if job.header().runs_below_us() {
+fn check_not_below_us(job: &Header) {
+    if job.runs_below_us() {
         panic!(
             "forkwait: deadlock: waiting on the task forked at {} from a task that this \
              same thread is running on top of it (a future was passed to a task that the \
              waiting thread picked up while helping); the simulator with \
              `WaitPolicy::Suspend` explores this program without the hazard",
-            job.header().site
+            job.site
         );
     }
 }
 
 impl WorkerThread {
+    #[inline(always)]
     fn with_current<R>(f: impl FnOnce(Option<&WorkerThread>) -> R) -> R {
         let p = WORKER.with(|c| c.get());
         // SAFETY: the pointer is set by `main_loop` to a `WorkerThread` on its own stack
@@ -525,52 +395,136 @@ impl WorkerThread {
         } else {
             reg.sleep_cv.wait(guard).unwrap()
         };
-        reg.counters.fetch_sub(1, SeqCst);
+        // No longer a sleeper, and one notification fewer on its way (ours, or one that
+        // will find another sleeper awake already or wake it needlessly: at worst a
+        // spare wake-up, never a lost one).
+        let mut cur = reg.counters.load(SeqCst);
+        loop {
+            let taken = if cur & (SLEEPER_MASK * NOTIFIED) != 0 {
+                NOTIFIED
+            } else {
+                0
+            };
+            match reg
+                .counters
+                .compare_exchange(cur, cur - 1 - taken, SeqCst, SeqCst)
+            {
+                Ok(_) => break,
+                Err(actual) => cur = actual,
+            }
+        }
         drop(guard);
         Slept::Woken
     }
 }
 
-/// Queues a job: on the current worker's own deque if this thread is a pool worker,
-/// otherwise into the global pool's injector.
-pub(crate) fn push(job: JobRef) {
-    WorkerThread::with_current(|w| match w {
-        Some(w) => match &w.local {
-            Some(local) => {
-                local.push(job);
-                // Only wake a sleeper if there is one: this worker runs its own deque
-                // anyway (at the latest when it waits), so skipping the RMW loses no job.
-                if w.registry.counters.load(SeqCst) & SLEEPER_MASK != 0 {
-                    w.registry.announce_job();
-                }
-            }
-            // A spare has no deque (see `WorkerThread::local`).
-            None => w.registry.inject(job),
-        },
-        None => super::global_registry().inject(job),
+/// Runs `f` with the current pool thread's block cache (`None` on other threads).
+#[inline]
+pub(crate) fn with_cache<R>(f: impl FnOnce(Option<&BlockCache>) -> R) -> R {
+    WorkerThread::with_current(|w| f(w.map(|w| &w.cache)))
+}
+
+/// Forks `f` onto the current thread's pool: a new task on the current worker's own
+/// deque if this thread is a pool worker, otherwise into the global pool's injector.
+///
+/// # Safety
+///
+/// As `task::new_queued`: if `F` or `T` borrows, the caller guarantees that the task is
+/// `DONE` before anything it borrows goes away.
+#[inline]
+pub(crate) unsafe fn fork_unchecked<'a, F, T>(
+    f: F,
+    site: &'static Location<'static>,
+) -> Handle<'a, T>
+where
+    F: FnOnce() -> T + Send + 'a,
+    T: Send + 'a,
+{
+    WorkerThread::with_current(|w| {
+        // SAFETY: the caller's guarantee.
+        let (handle, job) = unsafe { task::new_queued(f, site, w.map(|w| &w.cache)) };
+        match w {
+            Some(w) => w.push(job),
+            None => super::global_registry().inject(job),
+        }
+        handle
     })
 }
 
-/// Waits until `job` is done: claims it if still queued, else helps the current thread's
-/// pool (or the global pool) and finally sleeps.
-pub(crate) fn wait_job(job: &dyn Job) {
-    if job.header().is_done() {
-        return;
+/// Forks `f` onto the current thread's pool (see [`fork_unchecked`]).
+#[inline]
+pub(crate) fn fork<F, T>(f: F, site: &'static Location<'static>) -> Handle<'static, T>
+where
+    F: FnOnce() -> T + Send + 'static,
+    T: Send + 'static,
+{
+    // SAFETY: `F` and `T` borrow nothing.
+    unsafe { fork_unchecked(f, site) }
+}
+
+impl WorkerThread {
+    /// Queues a job forked on this pool thread.
+    #[inline]
+    fn push(&self, job: JobRef) {
+        match &self.local {
+            Some(local) => {
+                local.push(job);
+                // Only wake a sleeper if one sleeps that no notification is already on its
+                // way to: this worker runs its own deque anyway (at the latest when it
+                // waits), so skipping the RMW loses no job.
+                if wants_wake(self.registry.counters.load(SeqCst)) {
+                    self.registry.announce_job();
+                }
+            }
+            // A spare has no deque (see `WorkerThread::local`).
+            None => self.registry.inject(job),
+        }
     }
-    // Fork-then-wait: the awaited task is usually the newest entry of this worker's own
-    // deque. Pop it rather than claim it in place, so no dead entry is left behind (a
-    // dead entry keeps the task's memory alive and misleads thieves).
-    let popped = WorkerThread::with_current(|w| {
+}
+
+/// Pops the newest entry of this worker's own deque if it is the task `h`.
+///
+/// Fork-then-wait: the awaited task is usually the newest entry of this worker's own
+/// deque. Popping it rather than claiming it in place leaves no dead entry behind (a dead
+/// entry keeps the task's memory alive and misleads thieves).
+#[inline]
+fn pop_if_top(h: &Header) -> Option<JobRef> {
+    WorkerThread::with_current(|w| {
         let local = w?.local.as_ref()?;
         let top = local.pop()?;
-        if std::ptr::addr_eq(Arc::as_ptr(&top), job as *const dyn Job) {
+        if top.is(h) {
             Some(top)
         } else {
             local.push(top); // the same position: LIFO pop then push
             None
         }
-    });
-    match popped {
+    })
+}
+
+/// Waits until the task of `handle` is done and takes its result; the common case,
+/// fork-then-wait on one worker, runs the task right here without any claim (see
+/// "Running alone" in `task.rs`).
+#[inline]
+pub(crate) fn wait_owned<T>(mut handle: Handle<'_, T>) -> std::thread::Result<T> {
+    if !handle.header().is_done() {
+        if let Some(top) = pop_if_top(handle.header()) {
+            match handle.run_popped(top) {
+                Ok(r) => return r,
+                Err(h) => handle = h,
+            }
+        }
+        wait_job(handle.job());
+    }
+    handle.take()
+}
+
+/// Waits until `job` is done: claims it if still queued, else helps the current thread's
+/// pool (or the global pool) and finally sleeps.
+pub(crate) fn wait_job(job: &JobRef) {
+    if job.header().is_done() {
+        return;
+    }
+    match pop_if_top(job.header()) {
         Some(top) => {
             top.run_if_queued();
         }
@@ -584,247 +538,33 @@ pub(crate) fn wait_job(job: &dyn Job) {
     // It runs elsewhere: help with other work meanwhile — a worker from its own pool,
     // an outside thread from the global pool (if one was ever started).
     WorkerThread::with_current(|w| match w {
-        Some(w) => help_until_done(job, || w.find_work()),
+        Some(w) => help_until_done(job.header(), || w.find_work()),
         None => match super::started_global_registry() {
-            Some(g) => help_until_done(job, || g.steal_any(0, None)),
-            None => help_until_done(job, || None),
+            Some(g) => help_until_done(job.header(), || g.steal_any(0, None)),
+            None => help_until_done(job.header(), || None),
         },
     })
 }
 
 /// Runs work from `find` until `job` is done; sleeps on the job when there is none.
-fn help_until_done(job: &dyn Job, mut find: impl FnMut() -> Option<JobRef>) {
-    let header = job.header();
+fn help_until_done(header: &Header, mut find: impl FnMut() -> Option<JobRef>) {
     while !header.is_done() {
         match find() {
             Some(j) => {
                 j.run_if_queued();
             }
             None => {
-                check_not_below_us(job);
+                check_not_below_us(header);
                 header.sleep_until_done();
             }
         }
     }
 }
 
+#[path = "pool_spares.rs"]
+mod spares;
+pub(crate) use self::spares::blocking;
+
 #[cfg(all(test, not(loom)))]
-mod tests {
-    use super::{Registry, blocking};
-    use crate::runtime::{Kind, Runtime};
-    use crate::{fork, wait};
-    use std::sync::mpsc::{self, RecvTimeoutError};
-    use std::sync::{Arc, Condvar, Mutex};
-    use std::time::{Duration, Instant};
-
-    fn registry(rt: &Runtime) -> Arc<Registry> {
-        match &rt.kind {
-            Kind::Pool { registry, .. } => registry.clone(),
-            Kind::Eager => unreachable!("a pool runtime"),
-        }
-    }
-
-    /// Runs `f` on a fresh thread and fails the test if it has not finished in 20 s.
-    fn watchdog<R: Send + 'static>(what: &str, f: impl FnOnce() -> R + Send + 'static) -> R {
-        let (tx, rx) = mpsc::channel();
-        let h = std::thread::spawn(move || {
-            let _ = tx.send(f());
-        });
-        match rx.recv_timeout(Duration::from_secs(20)) {
-            Ok(v) => v,
-            Err(RecvTimeoutError::Disconnected) => match h.join() {
-                Err(p) => std::panic::resume_unwind(p),
-                Ok(()) => unreachable!(),
-            },
-            Err(RecvTimeoutError::Timeout) => panic!(
-                "hang: {what} did not finish within 20 s (tasks blocked in \
-                 `runtime::blocking` starved the pool)"
-            ),
-        }
-    }
-
-    /// Polls `cond` for up to 10 s.
-    fn eventually(what: &str, cond: impl Fn() -> bool) {
-        let start = Instant::now();
-        while !cond() {
-            assert!(
-                start.elapsed() < Duration::from_secs(10),
-                "{what} did not happen within 10 s"
-            );
-            std::thread::sleep(Duration::from_millis(10));
-        }
-    }
-
-    /// A one-shot gate built on a std condition variable.
-    struct Gate(Mutex<bool>, Condvar);
-
-    impl Gate {
-        fn new() -> Arc<Gate> {
-            Arc::new(Gate(Mutex::new(false), Condvar::new()))
-        }
-        fn open(&self) {
-            *self.0.lock().unwrap() = true;
-            self.1.notify_all();
-        }
-        /// Blocks the thread until the gate opens, as `forkwait::sync` would.
-        fn pass(&self) {
-            blocking(|| {
-                let mut open = self.0.lock().unwrap();
-                while !*open {
-                    open = self.1.wait(open).unwrap();
-                }
-            })
-        }
-    }
-
-    #[test]
-    fn receive_before_the_queued_send_on_one_worker() {
-        let v = watchdog("recv waiting for a queued send on parallel(1)", || {
-            Runtime::parallel(1).run(|| {
-                let (tx, rx) = mpsc::channel();
-                let r = fork(move || blocking(|| rx.recv().unwrap()));
-                let s = fork(move || {
-                    tx.send(40).unwrap();
-                    2
-                });
-                // `s` is on top of the deque: `wait(r)` runs `r`, which blocks the only
-                // worker with `s` still queued behind it.
-                wait(r) + wait(s)
-            })
-        });
-        assert_eq!(v, 42);
-    }
-
-    /// Several tasks block twice: on a rendezvous with a task each forked onto its own
-    /// deque just before, then on a gate opened by a task queued behind all of them.
-    fn several_blocked_tasks(threads: usize) -> Arc<Registry> {
-        let rt = Runtime::parallel(threads);
-        let reg = registry(&rt);
-        let sum = watchdog("tasks blocked on a gate and on channels", move || {
-            rt.run(|| {
-                let gate = Gate::new();
-                let waiters: Vec<_> = (0..6u64)
-                    .map(|i| {
-                        let gate = gate.clone();
-                        fork(move || {
-                            let (tx, rx) = mpsc::sync_channel(0);
-                            let inner = fork(move || blocking(|| tx.send(i).unwrap()));
-                            let got = blocking(|| rx.recv().unwrap());
-                            gate.pass();
-                            wait(inner);
-                            got
-                        })
-                    })
-                    .collect();
-                let opener = fork(move || gate.open());
-                let sum: u64 = waiters.into_iter().map(wait).sum();
-                wait(opener);
-                sum
-            })
-        });
-        assert_eq!(sum, 15);
-        reg
-    }
-
-    #[test]
-    fn blocked_tasks_complete_on_one_worker() {
-        let reg = several_blocked_tasks(1);
-        assert_eq!(reg.blocked(), 0);
-    }
-
-    #[test]
-    fn blocked_tasks_complete_on_two_workers() {
-        let reg = several_blocked_tasks(2);
-        assert_eq!(reg.blocked(), 0);
-    }
-
-    #[test]
-    fn spares_retire_when_idle_and_are_joined_at_drop() {
-        let rt = Runtime::parallel(1);
-        let reg = registry(&rt);
-        let rt = watchdog(
-            "a task blocked until a queued task opens its gate",
-            move || {
-                rt.run(|| {
-                    let gate = Gate::new();
-                    let g = gate.clone();
-                    let a = fork(move || g.pass());
-                    let b = fork(move || gate.open());
-                    wait(a);
-                    wait(b);
-                });
-                rt
-            },
-        );
-        assert!(reg.spares() <= 1);
-        assert_eq!(reg.blocked(), 0);
-        // The pool is idle: the spare leaves after its keep-alive.
-        eventually("the spare retiring", || reg.spares() == 0);
-        // It is blocked again, and this time the runtime is dropped while a spare runs.
-        let reg2 = reg.clone();
-        watchdog("a blocked detached task at shutdown", move || {
-            rt.run(|| {
-                let gate = Gate::new();
-                let g = gate.clone();
-                drop(fork(move || g.pass()));
-                drop(fork(move || gate.open()));
-            });
-            drop(rt);
-        });
-        assert_eq!(reg2.spares(), 0);
-        assert_eq!(reg2.blocked(), 0);
-        assert!(reg2.spare_handles.lock().unwrap().is_empty());
-    }
-
-    #[test]
-    fn running_another_runtime_from_a_worker_is_compensated() {
-        let inner = Arc::new(Runtime::parallel(1));
-        let v = watchdog(
-            "a nested Runtime::run waiting for a queued task",
-            move || {
-                Runtime::parallel(1).run(|| {
-                    let gate = Gate::new();
-                    let g = gate.clone();
-                    let s = fork(move || {
-                        gate.open();
-                        1
-                    });
-                    // This worker blocks in `inner.run` while `s` is queued behind it.
-                    let r = inner.run(move || {
-                        g.pass();
-                        2
-                    });
-                    r + wait(s)
-                })
-            },
-        );
-        assert_eq!(v, 3);
-    }
-
-    #[test]
-    fn blocking_elsewhere_just_runs() {
-        assert_eq!(blocking(|| 1), 1);
-        assert_eq!(Runtime::eager().run(|| blocking(|| 2)), 2);
-        let rt = Runtime::parallel(1);
-        let reg = registry(&rt);
-        // A thread of another pool is not a thread of this one.
-        let v = rt.run(|| Runtime::eager().run(|| blocking(|| 3)));
-        assert_eq!(v, 3);
-        assert_eq!(reg.spares(), 0);
-    }
-
-    #[test]
-    fn unwinding_releases_the_blocked_count() {
-        let rt = Runtime::parallel(1);
-        let reg = registry(&rt);
-        let reg2 = reg.clone();
-        rt.run(move || {
-            let r = std::panic::catch_unwind(|| blocking(|| panic!("blocked and failed")));
-            assert!(r.is_err());
-            assert_eq!(reg2.blocked(), 0);
-            // Still counted once when blocking again.
-            blocking(|| assert_eq!(reg2.blocked(), 1));
-        });
-        assert_eq!(reg.blocked(), 0);
-    }
-}
+#[path = "pool_tests.rs"]
+mod tests;

@@ -39,12 +39,12 @@
 //! a global is nobody's own, whoever created it), or it was allow-listed. State created by the closure under test (task 0 — the
 //! caller: inputs and module attributes) or outside the execution (globals) is never a
 //! forked task's own. The finding is classified by the object's
-//! [`StateClass`](crate::sync::StateClass), global for state from outside the execution.
+//! [`StateClass`](crate::state_class::StateClass), global for state from outside the execution.
 
 use super::AccessKind;
 use super::exec::{ExecState, ObjId, Op, TaskId, Where};
 
-use crate::sync::StateClass;
+use crate::state_class::StateClass;
 
 /// A sparse vector clock: `(task, clock)` sorted by task; absent entries are 0.
 #[derive(Clone, Debug, Default)]
@@ -119,14 +119,27 @@ pub(crate) struct Race {
     pub obj: ObjId,
     pub first: Seen,
     pub second: Seen,
+    /// The pair of sites, unordered (see [`race_key`]); set when `analyze` returns.
+    pub key: u64,
 }
 
-/// A write by a forked task to state it does not own.
+/// The identity of a race for reports: its two sites, in either order. An execution
+/// reports one race per key (the first), as the checker reports one per run.
+fn race_key(s: &ExecState, r: &Race) -> u64 {
+    let ka = s.steps[r.first.step as usize].site.key();
+    let kb = s.steps[r.second.step as usize].site.key();
+    super::exec::mix(ka.min(kb), ka.max(kb))
+}
+
+/// A write by a forked task to state it does not own. An execution reports one per site
+/// and class (the first), as the checker reports one per run.
 #[derive(Clone, Debug)]
 pub(crate) struct Impure {
     pub obj: ObjId,
     pub task: TaskId,
     pub site: Where,
+    /// `site.key()`.
+    pub site_key: u64,
     pub class: StateClass,
     /// Who created the object (`None`: outside the execution).
     pub creator: Option<TaskId>,
@@ -201,11 +214,14 @@ fn inferred_creators(s: &ExecState) -> Option<Vec<Option<TaskId>>> {
     Some(users)
 }
 
-/// Runs the happens-before, race and purity analyses over an execution's step log.
-pub(crate) fn analyze(s: &ExecState) -> Analysis {
-    let mut out = Analysis::default();
+/// Runs the happens-before, race and purity analyses over an execution's step log, into
+/// `out` (emptied first; the caller keeps it between executions, so that its lists are
+/// not grown again every time).
+pub(crate) fn analyze(s: &ExecState, out: &mut Analysis) {
+    out.races.clear();
+    out.impure.clear();
     if !s.accessed {
-        return out;
+        return;
     }
     let inferred = inferred_creators(s);
     let creator_of = |o: ObjId| match &inferred {
@@ -268,7 +284,7 @@ pub(crate) fn analyze(s: &ExecState) -> Analysis {
                 synced[o as usize] = true;
                 vc[t as usize].tick(t);
                 if kind.is_write() {
-                    check_purity(s, &mut out, o, creator_of(o), t, step.site);
+                    check_purity(s, out, o, creator_of(o), t, step.site);
                 }
             }
             Op::Access(o, kind) => {
@@ -277,23 +293,26 @@ pub(crate) fn analyze(s: &ExecState) -> Analysis {
                     clock: vc[t as usize].get(t),
                     step: idx as u32,
                 };
-                access(
-                    &mut locs[o as usize],
-                    &vc[t as usize],
-                    seen,
-                    kind,
-                    o,
-                    &mut out,
-                );
+                access(&mut locs[o as usize], &vc[t as usize], seen, kind, o, out);
                 if kind.is_write() {
-                    check_purity(s, &mut out, o, creator_of(o), t, step.site);
+                    check_purity(s, out, o, creator_of(o), t, step.site);
                 }
             }
             Op::Start | Op::End | Op::Wait(_) | Op::Yield => {}
         }
     }
     TABLES.with(|t| *t.borrow_mut() = tables);
-    out
+    // One race per pair of sites, the first (in order).
+    let mut kept = 0;
+    for i in 0..out.races.len() {
+        let key = race_key(s, &out.races[i]);
+        out.races[i].key = key;
+        if !out.races[..kept].iter().any(|r| r.key == key) {
+            out.races.swap(kept, i);
+            kept += 1;
+        }
+    }
+    out.races.truncate(kept);
 }
 
 /// The analysis's tables, kept between executions (see `analyze`).
@@ -367,6 +386,7 @@ fn access(loc: &mut Loc, now: &Vc, seen: Seen, kind: AccessKind, obj: ObjId, out
                 obj,
                 first: w,
                 second: seen,
+                key: 0,
             });
         }
     }
@@ -377,6 +397,7 @@ fn access(loc: &mut Loc, now: &Vc, seen: Seen, kind: AccessKind, obj: ObjId, out
                     obj,
                     first: *r,
                     second: seen,
+                    key: 0,
                 });
             }
         }
@@ -420,10 +441,19 @@ fn check_purity(
         None => StateClass::Global,
         Some(_) => info.class,
     };
+    let site_key = site.key();
+    if out
+        .impure
+        .iter()
+        .any(|i| i.site_key == site_key && i.class == class)
+    {
+        return;
+    }
     out.impure.push(Impure {
         obj: o,
         task: t,
         site,
+        site_key,
         class,
         creator,
     });

@@ -1,13 +1,14 @@
 //! The deterministic simulator and checker.
 //!
 //! The same `fork`/`wait` code runs under a seeded scheduler. Tasks are coroutines on one
-//! OS thread (`coro.rs`); an execution (`exec.rs`) runs the closure under test as task 0
+//! OS thread (`coro.rs`); an execution (`exec/`) runs the closure under test as task 0
 //! and stops every task at each *scheduling point* — fork, wait, task end, an access to
 //! [`crate::sync`] state, a lock operation, [`yield_now`](crate::yield_now) — where a
-//! strategy (`scheduler.rs`) picks who runs next. The list of choices is a [`Schedule`],
+//! strategy (`sched/`) picks who runs next. The list of choices is a [`Schedule`],
 //! printable as a one-line token (`schedule.rs`) that [`replay`] runs again exactly. The
-//! checker (`checker.rs`) runs many executions, compares their outcomes, and reports
-//! [`Finding`]s (`report.rs`), each shrunk to a minimal schedule.
+//! checker (`check/`) runs many executions, compares their outcomes, and reports
+//! [`Finding`]s (`report.rs`), each shrunk to a minimal schedule. Instrumented `sync`
+//! objects see only `object.rs`, the narrow interface to an execution's objects.
 //!
 //! ```
 //! use forkwait::{check, fork, wait};
@@ -21,8 +22,9 @@
 
 mod check;
 pub(crate) mod coro;
-pub(crate) mod exec;
+mod exec;
 mod hb;
+pub(crate) mod object;
 mod overflow;
 mod persist;
 mod report;
@@ -30,9 +32,9 @@ mod sched;
 mod schedule;
 mod watchdog;
 
-pub use self::check::{Checker, replay};
+pub use self::check::{Checker, Progress, replay};
 pub(crate) use self::exec::AccessKind;
-pub use self::report::{Finding, FindingKind, Outcome, Report};
+pub use self::report::{Coverage, Finding, FindingKind, Outcome, Report};
 pub use self::schedule::{Schedule, TOKEN_PREFIX, TokenError};
 
 use std::fmt;
@@ -158,29 +160,32 @@ pub fn check<T: fmt::Debug>(f: impl Fn() -> T) {
     Checker::from_env().check(f)
 }
 
-/// The result slot of a simulated task.
-type Slot<T> = Arc<Mutex<Option<std::thread::Result<T>>>>;
-
-/// A future of a simulated task.
-pub(crate) struct SimFuture<T> {
-    task: exec::TaskId,
-    epoch: u32,
-    slot: Slot<T>,
+/// A forked task's body until it runs, then its result: one allocation per fork, shared
+/// by the task (its body in the execution's task table) and its future.
+struct TaskCell<F, T> {
+    state: Mutex<CellState<F, T>>,
 }
 
-fn current_epoch() -> u32 {
-    exec::with(|s| s.epoch)
+enum CellState<F, T> {
+    /// Not started.
+    Body(F),
+    Running,
+    Done(std::thread::Result<T>),
+    /// The result was taken, or the body discarded.
+    Taken,
 }
 
-/// Forks `f` as a simulated task.
-pub(crate) fn fork<'a, F, T>(f: F, site: &'static Location<'static>) -> SimFuture<T>
-where
-    F: FnOnce() -> T + 'a,
-    T: 'a,
-{
-    let slot: Slot<T> = Arc::new(Mutex::new(None));
-    let out = slot.clone();
-    let body: Box<dyn FnOnce() + 'a> = Box::new(move || {
+impl<F, T> TaskCell<F, T> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, CellState<F, T>> {
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+impl<F: FnOnce() -> T, T> exec::TaskBody for TaskCell<F, T> {
+    fn run(&self) {
+        let CellState::Body(f) = std::mem::replace(&mut *self.lock(), CellState::Running) else {
+            return;
+        };
         let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(f));
         if let Err(p) = r {
             // The harness unwinding an aborted execution's task: not the program's panic,
@@ -188,23 +193,76 @@ where
             if exec::tearing_down_now() {
                 std::panic::resume_unwind(p);
             }
-            let r: std::thread::Result<T> = Err(p);
             let (msg, at) = check::take_last_panic();
             exec::note_panic(msg, at);
-            *out.lock().unwrap_or_else(|e| e.into_inner()) = Some(r);
+            *self.lock() = CellState::Done(Err(p));
             return;
         }
-        *out.lock().unwrap_or_else(|e| e.into_inner()) = Some(r);
-    });
-    // SAFETY: a simulated task never outlives its execution: `exec::run` drives or drops
-    // every task before it returns, and scoped forks are joined by their scope first.
-    let body: Box<dyn FnOnce()> = unsafe { std::mem::transmute(body) };
-    let task = exec::fork(body, site);
-    SimFuture {
-        task,
-        epoch: current_epoch(),
-        slot,
+        *self.lock() = CellState::Done(r);
     }
+
+    fn discard(&self) {
+        let old = {
+            let mut g = self.lock();
+            if !matches!(*g, CellState::Body(_)) {
+                return;
+            }
+            std::mem::replace(&mut *g, CellState::Taken)
+        };
+        drop(old); // the body's captures, outside the lock
+    }
+}
+
+/// What a future sees of its task's cell: the result.
+trait ResultSlot<T>: Send + Sync {
+    /// The result, if the task finished and nobody took it yet.
+    fn take(&self) -> Option<std::thread::Result<T>>;
+}
+
+impl<F: Send, T: Send> ResultSlot<T> for TaskCell<F, T> {
+    fn take(&self) -> Option<std::thread::Result<T>> {
+        let mut g = self.lock();
+        if !matches!(*g, CellState::Done(_)) {
+            return None;
+        }
+        match std::mem::replace(&mut *g, CellState::Taken) {
+            CellState::Done(r) => Some(r),
+            _ => None,
+        }
+    }
+}
+
+/// A future of a simulated task.
+pub(crate) struct SimFuture<T> {
+    task: exec::TaskId,
+    epoch: u32,
+    slot: Arc<dyn ResultSlot<T>>,
+}
+
+/// Forks `f` as a simulated task.
+pub(crate) fn fork<'a, F, T>(f: F, site: &'static Location<'static>) -> SimFuture<T>
+where
+    F: FnOnce() -> T + Send + 'a,
+    T: Send + 'a,
+{
+    let cell = Arc::new(TaskCell {
+        state: Mutex::new(CellState::Body(f)),
+    });
+    let body: Arc<dyn exec::TaskBody + 'a> = cell.clone();
+    let slot: Arc<dyn ResultSlot<T> + 'a> = cell;
+    // SAFETY: a simulated task never outlives its execution: `exec::run` drives every task
+    // or discards its body before it returns, and scoped forks are joined by their scope
+    // first; after that the cell holds no `F`, only the result, whose type the future
+    // keeps.
+    let body: Arc<dyn exec::TaskBody> = unsafe { std::mem::transmute(body) };
+    // SAFETY: as above.
+    let slot: Arc<dyn ResultSlot<T>> = unsafe { std::mem::transmute(slot) };
+    let (task, epoch) = exec::fork(body, site);
+    SimFuture { task, epoch, slot }
+}
+
+fn current_epoch() -> u32 {
+    exec::with(|s| s.epoch)
 }
 
 impl<T> SimFuture<T> {
@@ -231,8 +289,7 @@ impl<T> SimFuture<T> {
             "forkwait: a future of a simulated execution was waited outside it"
         );
         exec::wait(self.task, site);
-        let r = self.slot.lock().unwrap_or_else(|e| e.into_inner()).take();
-        r.unwrap_or_else(|| {
+        self.slot.take().unwrap_or_else(|| {
             // Only while tearing down an aborted execution.
             std::panic::resume_unwind(Box::new("forkwait: execution aborted"))
         })
@@ -240,8 +297,7 @@ impl<T> SimFuture<T> {
 
     /// Takes the result after [`join_ref`](Self::join_ref) (shared futures: once).
     pub(crate) fn take_result(&self) -> std::thread::Result<T> {
-        let r = self.slot.lock().unwrap_or_else(|e| e.into_inner()).take();
-        r.unwrap_or_else(|| {
+        self.slot.take().unwrap_or_else(|| {
             // Only while tearing down an aborted execution.
             std::panic::resume_unwind(Box::new("forkwait: execution aborted"))
         })
@@ -261,19 +317,19 @@ impl<T> SimFuture<T> {
     }
 
     /// The result if it is an unconsumed panic.
-    pub(crate) fn take_panic(&self) -> Option<Box<dyn std::any::Any + Send>> {
-        let mut g = self.slot.lock().unwrap_or_else(|e| e.into_inner());
-        match g.take() {
-            Some(Err(p)) => Some(p),
-            other => {
-                *g = other;
-                None
-            }
-        }
+    /// What is left of the result once the scope's tasks are done: its panic; a value
+    /// nobody waited is dropped now (it may borrow the scope's `'env`).
+    pub(crate) fn take_leftover(&self) -> Option<Box<dyn std::any::Any + Send>> {
+        self.slot.take().and_then(Result::err)
     }
 }
 
 /// A scheduling point for `yield_now`.
 pub(crate) fn yield_now(site: &'static Location<'static>) {
     exec::point(exec::Op::Yield, site);
+}
+
+/// Sets (or, `None`, forgets) the interpreted-source position of the current task.
+pub(crate) fn set_span(span: Option<crate::span::SourceSpan>) {
+    exec::with(|s| s.set_span(span))
 }

@@ -1,24 +1,7 @@
-//! What a run of the checker found: `Report`, `Finding`, `FindingKind`.
+//! What a run of the checker found: `Report`, `Finding`, `FindingKind`, and how much of
+//! the program's schedules the run covered (`Coverage`).
 
 use std::fmt;
-
-/// How much of the schedule space a run explored.
-// Reported by `Report::coverage` (issue 11's coverage report, landing separately); the
-// strategies say it through `Scheduler::coverage`.
-#[allow(dead_code)]
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Coverage {
-    /// Every behaviour was explored (exhaustive search with no bound, or a bound that
-    /// never pruned a schedule).
-    Complete,
-    /// Every behaviour reachable within this many preemptions was explored, and the
-    /// bound pruned some schedule.
-    CompleteWithinBound(u32),
-    /// The exhaustive search was stopped (by `iterations` or `max_time`) before it ended.
-    Incomplete,
-    /// Schedules were sampled (random, PCT, replay): no claim of completeness.
-    Sampled,
-}
 
 /// The kind of a finding.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -237,6 +220,130 @@ pub struct Outcome {
     pub replay: String,
 }
 
+/// How much of a program's schedules a run explored: what a clean report proves.
+///
+/// Only [`Strategy::Exhaustive`](crate::Strategy::Exhaustive) can claim completeness. A
+/// search that ran until its scheduler had nothing left is [`Complete`](Coverage::Complete)
+/// (or [`CompleteWithinBound`](Coverage::CompleteWithinBound) when its preemption bound
+/// left schedules out); one stopped before that — by the iteration budget, by `max_time`,
+/// or by [`Checker::check`](crate::Checker::check) at the first failing execution — is
+/// [`Incomplete`](Coverage::Incomplete). Random and PCT runs (and replays) are
+/// [`Sampled`](Coverage::Sampled) however many executions they run.
+///
+/// An execution ended by a finding (a deadlock, the step limit) counts as explored: the
+/// schedules that would have continued it do not exist or are that finding.
+///
+/// ```
+/// use forkwait::{Checker, Coverage, Strategy};
+/// let program = || {
+///     let a = forkwait::fork(|| 1);
+///     forkwait::wait(a) + 1
+/// };
+/// let all = Checker::new()
+///     .strategy(Strategy::Exhaustive { max_preemptions: None })
+///     .iterations(u64::MAX)
+///     .run(program);
+/// assert_eq!(all.coverage(), Coverage::Complete);
+/// let sampled = Checker::new().iterations(10).run(program);
+/// assert_eq!(sampled.coverage(), Coverage::Sampled);
+/// ```
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum Coverage {
+    /// Every schedule of the program was explored.
+    ///
+    /// ```
+    /// use forkwait::{Checker, Coverage, Strategy};
+    /// let r = Checker::new()
+    ///     .strategy(Strategy::Exhaustive { max_preemptions: None })
+    ///     .run(|| 1);
+    /// assert_eq!(r.coverage(), Coverage::Complete);
+    /// ```
+    Complete,
+    /// Every schedule with at most `k` preemptions was explored, and the bound left some
+    /// out (when it left none out the coverage is [`Complete`](Coverage::Complete)).
+    ///
+    /// ```
+    /// use forkwait::{Checker, Coverage, Strategy, sync::Shared};
+    /// use std::sync::Arc;
+    /// let r = Checker::new()
+    ///     .strategy(Strategy::Exhaustive { max_preemptions: Some(0) })
+    ///     .run(|| {
+    ///         let c = Arc::new(Shared::new(0));
+    ///         let c2 = c.clone();
+    ///         let t = forkwait::fork(move || c2.write(c2.read() + 1));
+    ///         c.write(c.read() + 1);
+    ///         forkwait::wait(t);
+    ///     });
+    /// assert_eq!(r.coverage(), Coverage::CompleteWithinBound(0));
+    /// ```
+    CompleteWithinBound(u32),
+    /// The search stopped before its scheduler was exhausted: by the iteration budget,
+    /// `max_time`, or at the first failing execution (`check`).
+    ///
+    /// ```
+    /// use forkwait::{Checker, Coverage, Strategy, sync::Shared};
+    /// use std::sync::Arc;
+    /// let r = Checker::new()
+    ///     .strategy(Strategy::Exhaustive { max_preemptions: None })
+    ///     .iterations(2)
+    ///     .run(|| {
+    ///         let c = Arc::new(Shared::new(0));
+    ///         let c2 = c.clone();
+    ///         let t = forkwait::fork(move || c2.write(c2.read() + 1));
+    ///         c.write(c.read() + 1);
+    ///         forkwait::wait(t);
+    ///     });
+    /// assert_eq!(r.coverage(), Coverage::Incomplete);
+    /// ```
+    Incomplete,
+    /// Schedules were sampled (random, PCT, a replay): no claim about the others.
+    ///
+    /// ```
+    /// use forkwait::{Checker, Coverage, Strategy};
+    /// let r = Checker::new().strategy(Strategy::Pct { depth: 2 }).iterations(5).run(|| 1);
+    /// assert_eq!(r.coverage(), Coverage::Sampled);
+    /// ```
+    #[default]
+    Sampled,
+}
+
+impl Coverage {
+    /// Whether the run explored every schedule it set out to (every one, or every one
+    /// within its preemption bound).
+    ///
+    /// ```
+    /// use forkwait::Coverage;
+    /// assert!(Coverage::Complete.is_complete());
+    /// assert!(Coverage::CompleteWithinBound(2).is_complete());
+    /// assert!(!Coverage::Incomplete.is_complete());
+    /// assert!(!Coverage::Sampled.is_complete());
+    /// ```
+    pub fn is_complete(self) -> bool {
+        matches!(self, Coverage::Complete | Coverage::CompleteWithinBound(_))
+    }
+}
+
+impl fmt::Display for Coverage {
+    /// `complete`, `complete within K preemptions`, `incomplete` or `sampled`.
+    ///
+    /// ```
+    /// assert_eq!(forkwait::Coverage::CompleteWithinBound(1).to_string(),
+    ///            "complete within 1 preemption");
+    /// assert_eq!(forkwait::Coverage::Sampled.to_string(), "sampled");
+    /// ```
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Coverage::Complete => f.write_str("complete"),
+            Coverage::CompleteWithinBound(k) => {
+                let s = if *k == 1 { "" } else { "s" };
+                write!(f, "complete within {k} preemption{s}")
+            }
+            Coverage::Incomplete => f.write_str("incomplete"),
+            Coverage::Sampled => f.write_str("sampled"),
+        }
+    }
+}
+
 /// The result of a checker run.
 ///
 /// ```
@@ -257,6 +364,9 @@ pub struct Report {
     pub(crate) findings: Vec<Finding>,
     pub(crate) header: String,
     pub(crate) reproduce: Option<String>,
+    pub(crate) coverage: Coverage,
+    /// For an incomplete run: what stopped it (for the text).
+    pub(crate) stopped_by: Option<String>,
 }
 
 impl Report {
@@ -308,6 +418,23 @@ impl Report {
     pub fn has(&self, kind: FindingKind) -> bool {
         self.findings.iter().any(|f| f.kind == kind)
     }
+
+    /// How much of the program's schedules the run explored (see [`Coverage`]): what a
+    /// clean report proves. [`Checker::run`](crate::Checker::run) with
+    /// `Strategy::Exhaustive` and enough iterations gives a complete search; `check`
+    /// stops at the first failing execution, so a failing `check` is `Incomplete` unless
+    /// that execution was the last schedule.
+    ///
+    /// ```
+    /// use forkwait::{Checker, Coverage, Strategy};
+    /// let exhaustive = Checker::new().strategy(Strategy::Exhaustive { max_preemptions: None });
+    /// let r = exhaustive.clone().iterations(u64::MAX).run(|| forkwait::wait(forkwait::fork(|| 1)));
+    /// assert_eq!(r.coverage(), Coverage::Complete);
+    /// assert!(r.to_string().contains("coverage: complete"));
+    /// ```
+    pub fn coverage(&self) -> Coverage {
+        self.coverage
+    }
 }
 
 impl fmt::Display for Report {
@@ -320,6 +447,20 @@ impl fmt::Display for Report {
             self.outcomes.len(),
             self.findings.len()
         )?;
+        match (&self.coverage, &self.stopped_by) {
+            (Coverage::Complete, _) => writeln!(f, "coverage: complete (every schedule)")?,
+            (Coverage::CompleteWithinBound(k), _) => writeln!(
+                f,
+                "coverage: {} (every schedule with at most {k}; the bound left others out)",
+                self.coverage
+            )?,
+            (Coverage::Incomplete, Some(why)) => writeln!(
+                f,
+                "coverage: incomplete (stopped by {why} before the search was exhausted)"
+            )?,
+            (Coverage::Incomplete, None) => writeln!(f, "coverage: incomplete")?,
+            (Coverage::Sampled, _) => writeln!(f, "coverage: sampled")?,
+        }
         for o in &self.outcomes {
             writeln!(f, "  outcome {} x{}  ({})", o.value, o.count, o.replay)?;
         }

@@ -36,9 +36,11 @@
 //! assert_eq!(hits.load(Ordering::SeqCst), 4);
 //! ```
 
-use super::class::{ObjCell, StateClass, in_sim};
-use crate::sim::AccessKind;
-use crate::sim::exec::ObjKind;
+use crate::backend::simulated;
+use crate::sim::object::AccessKind;
+use crate::sim::object::ObjCell;
+use crate::sim::object::ObjKind;
+use crate::state_class::StateClass;
 use std::fmt;
 use std::panic::Location;
 
@@ -129,7 +131,7 @@ macro_rules! atomic_common {
 
             #[inline]
             fn touch(&self, kind: AccessKind, site: &'static Location<'static>) {
-                if in_sim() {
+                if simulated() {
                     self.obj.access(ObjKind::Atomic, kind, site);
                 }
             }
@@ -197,7 +199,7 @@ macro_rules! atomic_common {
                 failure: Ordering,
             ) -> Result<$t, $t> {
                 self.touch_cas(current, Location::caller());
-                if in_sim() {
+                if simulated() {
                     self.v.compare_exchange(current, new, success, failure)
                 } else {
                     self.v.compare_exchange_weak(current, new, success, failure)
@@ -206,7 +208,7 @@ macro_rules! atomic_common {
 
             #[inline]
             fn touch_cas(&self, current: $t, site: &'static Location<'static>) {
-                if in_sim() {
+                if simulated() {
                     // One thread runs the simulation: the value cannot change between this
                     // peek and the exchange.
                     let hit = self.v.load(Ordering::Relaxed) == current;
@@ -467,7 +469,7 @@ impl<T> AtomicPtr<T> {
 
     #[inline]
     fn touch(&self, kind: AccessKind, site: &'static Location<'static>) {
-        if in_sim() {
+        if simulated() {
             self.obj.access(ObjKind::Atomic, kind, site);
         }
     }
@@ -521,7 +523,7 @@ impl<T> AtomicPtr<T> {
         failure: Ordering,
     ) -> Result<*mut T, *mut T> {
         self.touch_cas(current, Location::caller());
-        if in_sim() {
+        if simulated() {
             self.v.compare_exchange(current, new, success, failure)
         } else {
             self.v.compare_exchange_weak(current, new, success, failure)
@@ -529,7 +531,7 @@ impl<T> AtomicPtr<T> {
     }
 
     fn touch_cas(&self, current: *mut T, site: &'static Location<'static>) {
-        if in_sim() {
+        if simulated() {
             let hit = self.v.load(Ordering::Relaxed) == current;
             let kind = if hit {
                 AccessKind::AtomicRmw

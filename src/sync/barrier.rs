@@ -2,7 +2,7 @@
 
 use super::condvar::Condvar;
 use super::mutex::Mutex;
-use crate::sim::exec::ObjKind;
+use crate::sim::object::ObjKind;
 use std::fmt;
 use std::panic::Location;
 

@@ -1,9 +1,11 @@
 //! `Condvar`, shaped like `std::sync::Condvar`.
 
-use super::class::{GuardSim, ObjCell, in_sim};
+use super::guard::GuardSim;
 use super::mutex::MutexGuard;
-use crate::sim::AccessKind;
-use crate::sim::exec::{self, ObjKind, Wakeable};
+use crate::backend::simulated;
+use crate::sim::object::AccessKind;
+use crate::sim::object::ObjCell;
+use crate::sim::object::{self, ObjKind, Wakeable};
 use std::fmt;
 use std::panic::Location;
 use std::sync::{LockResult, PoisonError};
@@ -146,7 +148,7 @@ impl Condvar {
     #[track_caller]
     pub fn wait<'a, T>(&self, guard: MutexGuard<'a, T>) -> LockResult<MutexGuard<'a, T>> {
         let site = Location::caller();
-        if in_sim() {
+        if simulated() {
             self.sim_wait(guard, Wakeable::Spurious, site)
                 .map(|(g, _)| g)
                 .map_err(|p| PoisonError::new(p.into_inner().0))
@@ -189,7 +191,7 @@ impl Condvar {
     {
         let site = Location::caller();
         while condition(guard.data_unlogged()) {
-            guard = if in_sim() {
+            guard = if simulated() {
                 match self.sim_wait(guard, Wakeable::Spurious, site) {
                     Ok((g, _)) => g,
                     Err(p) => return Err(PoisonError::new(p.into_inner().0)),
@@ -226,7 +228,7 @@ impl Condvar {
         dur: Duration,
     ) -> LockResult<(MutexGuard<'a, T>, WaitTimeoutResult)> {
         let site = Location::caller();
-        if in_sim() {
+        if simulated() {
             return self.sim_wait(guard, Wakeable::Timeout, site);
         }
         let (lock, g, rest) = take_std(guard);
@@ -275,7 +277,7 @@ impl Condvar {
         F: FnMut(&mut T) -> bool,
     {
         let site = Location::caller();
-        if !in_sim() {
+        if !simulated() {
             let (lock, g, rest) = take_std(guard);
             let r = crate::runtime::blocking(|| self.inner.wait_timeout_while(g, dur, condition));
             let (r, timed_out) = match r {
@@ -316,7 +318,7 @@ impl Condvar {
     #[inline]
     #[track_caller]
     pub fn notify_one(&self) {
-        if in_sim() {
+        if simulated() {
             self.sim_notify(false, Location::caller());
         } else {
             self.inner.notify_one();
@@ -331,7 +333,7 @@ impl Condvar {
     #[inline]
     #[track_caller]
     pub fn notify_all(&self) {
-        if in_sim() {
+        if simulated() {
             self.sim_notify(true, Location::caller());
         } else {
             self.inner.notify_all();
@@ -340,7 +342,7 @@ impl Condvar {
 
     fn sim_notify(&self, all: bool, site: &'static Location<'static>) {
         let id = self.obj.access_id(self.kind, AccessKind::Notify, site);
-        exec::notify(id, all);
+        object::notify(id, all);
     }
 
     /// The simulated wait: a scheduling point, then release-and-block as one step, then
@@ -355,7 +357,7 @@ impl Condvar {
         let id = self.obj.access_id(self.kind, AccessKind::Wait, site);
         let lock = guard.lock;
         drop(guard);
-        let notified = exec::block_on(id, how);
+        let notified = object::block_on(id, how);
         let timed_out = WaitTimeoutResult(how == Wakeable::Timeout && !notified);
         match lock.lock_at(site) {
             Ok(g) => Ok((g, timed_out)),

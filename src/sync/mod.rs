@@ -64,8 +64,8 @@
 
 pub mod atomic;
 mod barrier;
-mod class;
 mod condvar;
+mod guard;
 pub mod mpsc;
 mod mutex;
 mod once;
@@ -73,10 +73,10 @@ mod rwlock;
 mod shared;
 
 pub use self::barrier::{Barrier, BarrierWaitResult};
-pub use self::class::StateClass;
 pub use self::condvar::{Condvar, WaitTimeoutResult};
 pub use self::mutex::{Mutex, MutexGuard};
 pub use self::once::{LazyLock, Once, OnceLock};
 pub use self::rwlock::{RwLock, RwLockReadGuard, RwLockWriteGuard};
 pub use self::shared::Shared;
+pub use crate::state_class::StateClass;
 pub use std::sync::{Arc, LockResult, PoisonError, TryLockError, TryLockResult, Weak};

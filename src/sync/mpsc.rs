@@ -30,9 +30,11 @@
 //! assert_eq!(got, vec![0, 1, 4]);
 //! ```
 
-use super::class::{ObjCell, StateClass, in_sim};
-use crate::sim::AccessKind;
-use crate::sim::exec::{self, ObjKind, Wakeable};
+use crate::backend::simulated;
+use crate::sim::object::AccessKind;
+use crate::sim::object::ObjCell;
+use crate::sim::object::{self, ObjKind, Wakeable};
+use crate::state_class::StateClass;
 use std::fmt;
 use std::panic::Location;
 use std::sync::Arc;
@@ -64,14 +66,14 @@ impl Chan {
     }
 
     /// A scheduling point on the channel; returns its id.
-    fn point(&self, kind: AccessKind, site: &'static Location<'static>) -> exec::ObjId {
+    fn point(&self, kind: AccessKind, site: &'static Location<'static>) -> object::ObjId {
         self.obj.access_id(ObjKind::Channel, kind, site)
     }
 
     /// Wakes every task blocked on the channel (they re-check).
     fn wake(&self, site: &'static Location<'static>) {
-        if in_sim() {
-            exec::notify(self.obj.resolve(ObjKind::Channel, site), true);
+        if simulated() {
+            object::notify(self.obj.resolve(ObjKind::Channel, site), true);
         }
     }
 }
@@ -146,7 +148,7 @@ pub fn channel<T>() -> (Sender<T>, Receiver<T>) {
 #[inline]
 #[track_caller]
 pub fn sync_channel<T>(bound: usize) -> (SyncSender<T>, Receiver<T>) {
-    let rendezvous = bound == 0 && in_sim();
+    let rendezvous = bound == 0 && simulated();
     let (tx, rx) = std_mpsc::sync_channel(if rendezvous { 1 } else { bound });
     let chan = Chan::new(Location::caller(), rendezvous);
     (
@@ -173,7 +175,7 @@ impl<T> Sender<T> {
     #[inline]
     #[track_caller]
     pub fn send(&self, t: T) -> Result<(), SendError<T>> {
-        if in_sim() {
+        if simulated() {
             let site = Location::caller();
             self.chan.point(AccessKind::Send, site);
             let r = self.inner.send(t);
@@ -201,7 +203,7 @@ impl<T> SyncSender<T> {
     #[track_caller]
     pub fn send(&self, t: T) -> Result<(), SendError<T>> {
         let site = Location::caller();
-        if !in_sim() {
+        if !simulated() {
             return match self.inner.try_send(t) {
                 Ok(()) => Ok(()),
                 Err(TrySendError::Disconnected(t)) => Err(SendError(t)),
@@ -216,7 +218,7 @@ impl<T> SyncSender<T> {
                 Err(TrySendError::Disconnected(t)) => return Err(SendError(t)),
                 Err(TrySendError::Full(back)) => {
                     t = back;
-                    exec::block_on(id, Wakeable::Notified);
+                    object::block_on(id, Wakeable::Notified);
                 }
             }
         };
@@ -226,7 +228,7 @@ impl<T> SyncSender<T> {
             let mine = self.chan.sent.fetch_add(1, Relaxed) + 1;
             // A dropped receiver sets `taken` to its maximum: nobody will take it.
             while self.chan.taken.load(Relaxed) < mine {
-                exec::block_on(id, Wakeable::Notified);
+                object::block_on(id, Wakeable::Notified);
             }
         }
         Ok(())
@@ -248,14 +250,14 @@ impl<T> SyncSender<T> {
     #[inline]
     #[track_caller]
     pub fn try_send(&self, t: T) -> Result<(), TrySendError<T>> {
-        if !in_sim() {
+        if !simulated() {
             return self.inner.try_send(t);
         }
         let site = Location::caller();
         let id = self.chan.point(AccessKind::Send, site);
         if self.chan.rendezvous {
             // Only a receiver already blocked in `recv` can take it at once.
-            if !exec::has_waiters(id) {
+            if !object::has_waiters(id) {
                 return Err(TrySendError::Full(t));
             }
             self.chan.sent.fetch_add(1, Relaxed);
@@ -285,7 +287,7 @@ impl<T> Receiver<T> {
     #[inline]
     #[track_caller]
     pub fn recv(&self) -> Result<T, RecvError> {
-        if !in_sim() {
+        if !simulated() {
             return match self.inner.try_recv() {
                 Ok(t) => Ok(t),
                 Err(TryRecvError::Disconnected) => Err(RecvError),
@@ -314,7 +316,7 @@ impl<T> Receiver<T> {
     #[inline]
     #[track_caller]
     pub fn try_recv(&self) -> Result<T, TryRecvError> {
-        if !in_sim() {
+        if !simulated() {
             return self.inner.try_recv();
         }
         let site = Location::caller();
@@ -343,7 +345,7 @@ impl<T> Receiver<T> {
     #[inline]
     #[track_caller]
     pub fn recv_timeout(&self, timeout: Duration) -> Result<T, RecvTimeoutError> {
-        if !in_sim() {
+        if !simulated() {
             return match self.inner.try_recv() {
                 Ok(t) => Ok(t),
                 Err(TryRecvError::Disconnected) => Err(RecvTimeoutError::Disconnected),
@@ -393,7 +395,7 @@ impl<T> Receiver<T> {
                 }
                 Err(TryRecvError::Disconnected) => return Err(RecvTimeoutError::Disconnected),
                 Err(TryRecvError::Empty) => {
-                    if !exec::block_on(id, how) {
+                    if !object::block_on(id, how) {
                         return Err(RecvTimeoutError::Timeout);
                     }
                 }
@@ -429,9 +431,9 @@ impl<T> Clone for SyncSender<T> {
 /// A dropped end may change what a blocked task waits for (disconnection): wake them.
 /// Not a scheduling point.
 fn wake_on_drop(chan: &Chan) {
-    if in_sim() {
+    if simulated() {
         let site = Location::caller();
-        exec::notify(chan.obj.resolve(ObjKind::Channel, site), true);
+        object::notify(chan.obj.resolve(ObjKind::Channel, site), true);
     }
 }
 

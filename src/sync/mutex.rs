@@ -1,7 +1,10 @@
 //! `Mutex<T>`, shaped like `std::sync::Mutex`.
 
-use super::class::{GuardSim, ObjCell, StateClass, in_sim};
-use crate::sim::exec::{self, ObjId, ObjKind};
+use super::guard::GuardSim;
+use crate::backend::simulated;
+use crate::sim::object::ObjCell;
+use crate::sim::object::{self, ObjId, ObjKind};
+use crate::state_class::StateClass;
 use std::fmt;
 use std::ops::{Deref, DerefMut};
 use std::panic::Location;
@@ -213,7 +216,7 @@ impl<T: ?Sized> Mutex<T> {
         // lock is free (or poisoned). Neither slow path returns a guard, so the fast
         // path's guard stays in registers (merging it with a guard returned by an
         // out-of-line call put it through memory: 3.5x std's cost).
-        let sim = if in_sim() {
+        let sim = if simulated() {
             Some(self.sim_acquire(site))
         } else {
             None
@@ -235,7 +238,7 @@ impl<T: ?Sized> Mutex<T> {
     #[inline(never)]
     fn sim_acquire(&self, site: Site) -> (ObjId, Site) {
         let id = self.obj.resolve(ObjKind::Mutex, site);
-        exec::lock(id, false, site);
+        object::lock(id, false, site);
         (id, site)
     }
 
@@ -266,9 +269,9 @@ impl<T: ?Sized> Mutex<T> {
     #[track_caller]
     pub fn try_lock(&self) -> TryLockResult<MutexGuard<'_, T>> {
         let site = Location::caller();
-        let sim = if in_sim() {
+        let sim = if simulated() {
             let id = self.obj.resolve(ObjKind::Mutex, site);
-            if !exec::try_lock(id, false, site) {
+            if !object::try_lock(id, false, site) {
                 return Err(TryLockError::WouldBlock);
             }
             Some((id, site))

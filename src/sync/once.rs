@@ -1,8 +1,9 @@
 //! `OnceLock` and `LazyLock`, shaped like std's.
 
-use super::class::{ObjCell, in_sim};
-use crate::sim::AccessKind;
-use crate::sim::exec::{self, ObjKind, Wakeable};
+use crate::backend::simulated;
+use crate::sim::object::AccessKind;
+use crate::sim::object::ObjCell;
+use crate::sim::object::{self, ObjKind, Wakeable};
 use std::fmt;
 use std::ops::Deref;
 use std::panic::Location;
@@ -50,7 +51,7 @@ impl<T> OnceLock<T> {
 
     #[inline]
     fn touch(&self, kind: AccessKind, site: &'static Location<'static>) {
-        if in_sim() {
+        if simulated() {
             self.obj.access(ObjKind::Once, kind, site);
         }
     }
@@ -134,7 +135,7 @@ impl<T> OnceLock<T> {
     where
         F: FnOnce() -> T,
     {
-        if !in_sim() {
+        if !simulated() {
             if let Some(v) = self.inner.get() {
                 return v;
             }
@@ -149,7 +150,7 @@ impl<T> OnceLock<T> {
     where
         F: FnOnce() -> T,
     {
-        if !in_sim() {
+        if !simulated() {
             return crate::runtime::blocking(|| self.inner.get_or_init(f));
         }
         let mut f = Some(f);
@@ -166,8 +167,8 @@ impl<T> OnceLock<T> {
                     #[inline]
                     fn drop(&mut self) {
                         self.0.busy.store(false, Relaxed);
-                        if in_sim() {
-                            exec::notify(self.0.obj.resolve(ObjKind::Once, self.1), true);
+                        if simulated() {
+                            object::notify(self.0.obj.resolve(ObjKind::Once, self.1), true);
                         }
                     }
                 }
@@ -178,7 +179,7 @@ impl<T> OnceLock<T> {
                 drop(done);
                 return r;
             }
-            exec::block_on(id, Wakeable::Notified);
+            object::block_on(id, Wakeable::Notified);
         }
     }
 

@@ -1,7 +1,10 @@
 //! `RwLock<T>`, shaped like `std::sync::RwLock`.
 
-use super::class::{GuardSim, ObjCell, StateClass, in_sim};
-use crate::sim::exec::{self, ObjId, ObjKind};
+use super::guard::GuardSim;
+use crate::backend::simulated;
+use crate::sim::object::ObjCell;
+use crate::sim::object::{self, ObjId, ObjKind};
+use crate::state_class::StateClass;
 use std::fmt;
 use std::ops::{Deref, DerefMut};
 use std::panic::Location;
@@ -311,7 +314,7 @@ impl<T: ?Sized> RwLock<T> {
 
     #[inline]
     fn sim_lock(&self, shared: bool, site: Site) -> Option<(ObjId, Site)> {
-        if !in_sim() {
+        if !simulated() {
             return None;
         }
         self.sim_lock_slow(shared, site)
@@ -321,17 +324,17 @@ impl<T: ?Sized> RwLock<T> {
     #[inline(never)]
     fn sim_lock_slow(&self, shared: bool, site: Site) -> Option<(ObjId, Site)> {
         let id = self.obj.resolve(ObjKind::RwLock, site);
-        exec::lock(id, shared, site);
+        object::lock(id, shared, site);
         Some((id, site))
     }
 
     /// Under the simulator: `Err` if the lock cannot be taken now.
     fn sim_try_lock(&self, shared: bool, site: Site) -> Result<Option<(ObjId, Site)>, ()> {
-        if !in_sim() {
+        if !simulated() {
             return Ok(None);
         }
         let id = self.obj.resolve(ObjKind::RwLock, site);
-        if exec::try_lock(id, shared, site) {
+        if object::try_lock(id, shared, site) {
             Ok(Some((id, site)))
         } else {
             Err(())
@@ -370,8 +373,8 @@ impl<T: ?Sized> Drop for RwLockReadGuard<'_, T> {
     #[inline]
     fn drop(&mut self) {
         drop(self.guard.take());
-        if let (Some((id, site)), true) = (self.sim, in_sim()) {
-            exec::unlock(id, true, site);
+        if let (Some((id, site)), true) = (self.sim, simulated()) {
+            object::unlock(id, true, site);
         }
     }
 }

@@ -1,8 +1,10 @@
 //! `Shared<T>`: the plain, unsynchronized cell.
 
-use super::class::{ObjCell, StateClass, in_sim};
-use crate::sim::AccessKind;
-use crate::sim::exec::ObjKind;
+use crate::backend::simulated;
+use crate::sim::object::AccessKind;
+use crate::sim::object::ObjCell;
+use crate::sim::object::ObjKind;
+use crate::state_class::StateClass;
 use std::fmt;
 use std::panic::Location;
 
@@ -126,7 +128,7 @@ impl<T> Shared<T> {
 
     #[inline]
     fn touch(&self, kind: AccessKind, site: &'static Location<'static>) {
-        if in_sim() {
+        if simulated() {
             self.obj.access(ObjKind::Shared, kind, site);
         }
     }

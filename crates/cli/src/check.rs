@@ -1,13 +1,13 @@
 //! `forkwait check`: explore models, print the verdict table and the findings (or JSON).
 
 use super::{CheckArgs, err, out};
-use forkwait::Finding;
-use forkwait_model::{CheckOptions, Model, ModelCheck, check_model};
+use forkwait::{Coverage, Finding, Progress};
+use forkwait_model::{CheckOptions, Model, ModelCheck, ProgressFn, check_model};
 use std::fmt::Write as _;
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 
 /// The most interleaving steps shown per finding (the replay command shows them all).
 const SHOWN_STEPS: usize = 40;
@@ -71,6 +71,16 @@ fn check_all(models: &[Model], opts: &CheckOptions, jobs: usize) -> Vec<ModelChe
     } else {
         None
     };
+    // A long search shows its executions so far and, for an exhaustive one, an estimate
+    // of what remains (the library computes it; the bar only draws it).
+    let mut opts = opts.clone();
+    if let Some(b) = &bar {
+        let b = b.clone();
+        opts.progress = Some(ProgressFn(Arc::new(move |path: &str, p: &Progress| {
+            b.set_message(progress_text(path, p));
+        })));
+    }
+    let opts = &opts;
     let slots: Vec<Mutex<Option<ModelCheck>>> = models.iter().map(|_| Mutex::new(None)).collect();
     let next = AtomicUsize::new(0);
     let work = || {
@@ -103,6 +113,40 @@ fn check_all(models: &[Model], opts: &CheckOptions, jobs: usize) -> Vec<ModelChe
         .into_iter()
         .filter_map(|s| s.into_inner().unwrap_or_else(|e| e.into_inner()))
         .collect()
+}
+
+/// The progress bar's message for a model being checked: `N executions`, for an
+/// exhaustive search `N of ~T executions (~R left)`, then the path (numbers first: a
+/// narrow terminal cuts the end).
+fn progress_text(path: &str, p: &Progress) -> String {
+    match p.estimated_total {
+        Some(t) if !p.finished => format!(
+            "{} of ~{t} executions (~{} left): {path}",
+            p.executions,
+            t.saturating_sub(p.executions)
+        ),
+        _ => format!("{} executions: {path}", p.executions),
+    }
+}
+
+/// The table's short word for a coverage (the JSON has the variant and its bound).
+fn coverage_word(c: Coverage) -> String {
+    match c {
+        Coverage::CompleteWithinBound(k) => format!("bound {k}"),
+        other => other.to_string(),
+    }
+}
+
+/// The JSON value of a coverage: `{"kind": "complete" | "complete_within_bound" |
+/// "incomplete" | "sampled", "bound": k or null}`.
+fn coverage_json(c: Coverage) -> serde_json::Value {
+    let (kind, bound) = match c {
+        Coverage::Complete => ("complete", None),
+        Coverage::CompleteWithinBound(k) => ("complete_within_bound", Some(k)),
+        Coverage::Incomplete => ("incomplete", None),
+        _ => ("sampled", None),
+    };
+    serde_json::json!({ "kind": kind, "bound": bound })
 }
 
 pub(super) fn command(a: &CheckArgs) -> i32 {
@@ -243,8 +287,8 @@ fn table(rows: &[Row]) -> String {
     let mut s = String::new();
     let _ = writeln!(
         s,
-        "{:<w$}  {:<vw$}  {:>10}  {:>8}  {:>7}  result",
-        "model", "verdicts", "executions", "outcomes", "time"
+        "{:<w$}  {:<vw$}  {:>10}  {:>8}  {:<10}  {:>7}  result",
+        "model", "verdicts", "executions", "outcomes", "coverage", "time"
     );
     for r in rows {
         let r = match r {
@@ -259,8 +303,8 @@ fn table(rows: &[Row]) -> String {
                 };
                 let _ = writeln!(
                     s,
-                    "{:<w$}  {:<vw$}  {:>10}  {:>8}  {:>7}  {status}",
-                    f.path, "-", "-", "-", "-"
+                    "{:<w$}  {:<vw$}  {:>10}  {:>8}  {:<10}  {:>7}  {status}",
+                    f.path, "-", "-", "-", "-", "-"
                 );
                 continue;
             }
@@ -272,11 +316,12 @@ fn table(rows: &[Row]) -> String {
         };
         let _ = writeln!(
             s,
-            "{:<w$}  {:<vw$}  {:>10}  {:>8}  {:>6.2}s  {status}",
+            "{:<w$}  {:<vw$}  {:>10}  {:>8}  {:<10}  {:>6.2}s  {status}",
             r.path,
             list(&r.verdict),
             r.report.executions(),
             r.report.outcomes().len(),
+            coverage_word(r.report.coverage()),
             r.elapsed.as_secs_f64(),
         );
     }
@@ -292,6 +337,19 @@ fn table(rows: &[Row]) -> String {
         .collect();
     let n = rows.len();
     let models = if n == 1 { "model" } else { "models" };
+    let cut: Vec<&str> = rows
+        .iter()
+        .filter(|r| matches!(r, Row::Checked(c) if c.report.coverage() == Coverage::Incomplete))
+        .map(Row::path)
+        .collect();
+    if !cut.is_empty() {
+        let _ = writeln!(
+            s,
+            "\nnote: the exhaustive search stopped before it was exhausted (coverage \
+             incomplete) for: {}; raise --iterations for a complete search",
+            cut.join(", ")
+        );
+    }
     if failed.is_empty() && unloaded.is_empty() {
         let _ = writeln!(s, "\n{n} {models}: every one got the verdicts it expects");
     } else {
@@ -389,6 +447,7 @@ fn json(rows: &[Row]) -> serde_json::Value {
                         "ok": false,
                         "error": f.error,
                         "executions": 0,
+                        "coverage": null,
                         "outcomes": [],
                         "findings": [],
                     });
@@ -423,6 +482,7 @@ fn json(rows: &[Row]) -> serde_json::Value {
                 "expected": r.expected,
                 "ok": r.ok,
                 "executions": r.report.executions(),
+                "coverage": coverage_json(r.report.coverage()),
                 "stopped_early": r.stopped_early,
                 "outcomes": outcomes,
                 "findings": findings,
@@ -430,4 +490,33 @@ fn json(rows: &[Row]) -> serde_json::Value {
         })
         .collect();
     serde_json::json!({ "models": models })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn progress_text_shows_the_estimate_of_an_exhaustive_search_until_it_ends() {
+        let p = Progress {
+            executions: 250,
+            budget: 1000,
+            estimated_total: Some(1000),
+            finished: false,
+        };
+        assert_eq!(
+            progress_text("m.fw", &p),
+            "250 of ~1000 executions (~750 left): m.fw"
+        );
+        let done = Progress {
+            finished: true,
+            ..p
+        };
+        assert_eq!(progress_text("m.fw", &done), "250 executions: m.fw");
+        let sampled = Progress {
+            estimated_total: None,
+            ..p
+        };
+        assert_eq!(progress_text("m.fw", &sampled), "250 executions: m.fw");
+    }
 }

@@ -3,7 +3,8 @@
 
 use super::ast::VERDICTS;
 use super::load::Model;
-use forkwait::{Checker, FindingKind, Report, Strategy, WaitPolicy};
+use forkwait::{Checker, FindingKind, Progress, Report, Strategy, WaitPolicy};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 /// The stack of each simulated task of a model: room for [`MAX_CALL_DEPTH`] nested model
@@ -40,7 +41,48 @@ pub struct CheckOptions {
     /// otherwise the full budget of `iterations` runs from iteration 0 (so the verdicts
     /// are those of a run without the probe).
     pub step_limit_probe: u64,
+    /// Called now and then with the model's path and the run's [`Progress`] (default:
+    /// none), for a progress display; it decides nothing.
+    pub progress: Option<ProgressFn>,
 }
+
+/// A progress hook of [`CheckOptions::progress`]: called with the model's path and the
+/// run's progress (see [`forkwait::Checker::on_progress`]). Two hooks are equal when they
+/// are the same function object.
+///
+/// ```
+/// use forkwait_model::{CheckOptions, Model, ProgressFn, check_model};
+/// use std::sync::{Arc, Mutex};
+/// let seen = Arc::new(Mutex::new(Vec::new()));
+/// let s = seen.clone();
+/// let opts = CheckOptions {
+///     iterations: 5,
+///     progress: Some(ProgressFn(Arc::new(move |path: &str, p: &forkwait::Progress| {
+///         s.lock().unwrap().push((path.to_string(), p.executions));
+///     }))),
+///     ..CheckOptions::default()
+/// };
+/// let m = Model::from_source("m.fw", "def main():\n    return 1\n").unwrap();
+/// check_model(&m, &opts);
+/// assert_eq!(seen.lock().unwrap().last().unwrap(), &("m.fw".to_string(), 5));
+/// ```
+#[derive(Clone)]
+#[allow(clippy::type_complexity)]
+pub struct ProgressFn(pub Arc<dyn Fn(&str, &Progress) + Send + Sync>);
+
+impl std::fmt::Debug for ProgressFn {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("ProgressFn(..)")
+    }
+}
+
+impl PartialEq for ProgressFn {
+    fn eq(&self, other: &Self) -> bool {
+        Arc::ptr_eq(&self.0, &other.0)
+    }
+}
+
+impl Eq for ProgressFn {}
 
 impl Default for CheckOptions {
     fn default() -> Self {
@@ -52,6 +94,7 @@ impl Default for CheckOptions {
             workers: None,
             wait: WaitPolicy::Suspend,
             step_limit_probe: 20,
+            progress: None,
         }
     }
 }
@@ -74,6 +117,10 @@ impl CheckOptions {
             .name(name);
         if let Some(k) = self.workers {
             c = c.workers(k);
+        }
+        if let Some(hook) = &self.progress {
+            let (hook, name) = (hook.0.clone(), name.to_string());
+            c = c.on_progress(move |p| hook(&name, p));
         }
         c
     }

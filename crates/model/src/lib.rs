@@ -111,12 +111,13 @@ pub(crate) use self::interp::{builtins, ops, snapshot, stack, tasks, value};
 
 pub use self::ast::{
     BinOp, Call, ClassDef, CmpOp, Comparison, Expr, ExprKind, FunctionDef, IfBranch, Keyword,
-    LogicOp, Operation, Param, Program, Span, Stmt, StmtKind, Target, TargetKind, UnaryOp,
+    LogicOp, Operation, Param, Program, Slot, Span, Stmt, StmtKind, Target, TargetKind, UnaryOp,
     VERDICTS,
 };
 pub use self::builtins::Builtin;
 pub use self::check::{
-    CheckOptions, MODEL_STACK_SIZE, ModelCheck, check_model, matches_expectation, verdict, verdicts,
+    CheckOptions, MODEL_STACK_SIZE, ModelCheck, ProgressFn, check_model, matches_expectation,
+    verdict, verdicts,
 };
 pub use self::diag::Diagnostic;
 pub use self::interp::{MAX_CALL_DEPTH, YIELD_EVERY};

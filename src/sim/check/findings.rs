@@ -3,7 +3,7 @@
 use super::Checker;
 use super::run::{RunResult, schedule_of};
 use crate::sim::exec::{self, Abort, Op, TaskId};
-use crate::sim::report::{Finding, FindingKind, Outcome};
+use crate::sim::report::{Coverage, Finding, FindingKind, Outcome};
 use crate::sim::schedule::Schedule;
 
 #[derive(Clone)]
@@ -45,6 +45,12 @@ pub(super) struct Acc {
     pub(super) executions: u64,
     pub(super) outcomes: Vec<Outcome>,
     pub(super) findings: Vec<PendingFinding>,
+    /// The analysis of the last execution (kept for its buffers).
+    analysis: crate::sim::hb::Analysis,
+    /// What the run covered (set when its loop stops; a replay is `Sampled`).
+    pub(super) coverage: Coverage,
+    /// For an incomplete run: what stopped it.
+    pub(super) stopped_by: Option<String>,
 }
 
 pub(super) fn str_key(s: &str) -> u64 {
@@ -112,10 +118,22 @@ impl Acc {
         });
     }
 
+    /// Turns one execution into findings and an outcome.
     pub(super) fn absorb(&mut self, r: &RunResult, c: &Checker) {
         self.executions += 1;
         let s = &r.fin.state;
-        let schedule = || schedule_of(&r.fin);
+        let schedule: &dyn Fn() -> Schedule = &|| schedule_of(&r.fin);
+        self.abort_finding(s, c, schedule);
+        self.lost_futures(s, schedule);
+        self.analysis_findings(s, c, schedule);
+        if s.abort.is_none() {
+            self.outcome(r, schedule);
+        }
+    }
+
+    /// What stopped an aborted execution: a deadlock, a limit, a stack overflow, or the
+    /// program behaving differently outside the harness's control.
+    fn abort_finding(&mut self, s: &exec::ExecState, c: &Checker, schedule: &dyn Fn() -> Schedule) {
         let site = |t: TaskId| {
             if t == 0 {
                 "the closure under test".to_string()
@@ -129,7 +147,7 @@ impl Acc {
                 let key = cycle
                     .iter()
                     .fold(1, |h, &t| exec::mix(h, s.tasks[t as usize].site.key()));
-                self.push(FindingKind::Deadlock, key, &schedule, || {
+                self.push(FindingKind::Deadlock, key, schedule, || {
                     let parts: Vec<String> = cycle
                         .iter()
                         .map(|&t| format!("task {t} (forked at {})", site(t)))
@@ -145,7 +163,7 @@ impl Acc {
                 });
             }
             Some(Abort::Deadlock { starved, .. }) => {
-                self.push(FindingKind::Deadlock, 2, &schedule, || {
+                self.push(FindingKind::Deadlock, 2, schedule, || {
                     let holders: Vec<String> = s
                         .tasks
                         .iter()
@@ -176,7 +194,7 @@ impl Acc {
             Some(Abort::TimeLimit) => self.push_capped(
                 FindingKind::StepLimit,
                 4,
-                &schedule,
+                schedule,
                 s.steps.len() as u64,
                 || {
                     (
@@ -194,7 +212,7 @@ impl Acc {
                     )
                 },
             ),
-            Some(Abort::StepLimit) => self.push(FindingKind::StepLimit, 3, &schedule, || {
+            Some(Abort::StepLimit) => self.push(FindingKind::StepLimit, 3, schedule, || {
                 (
                     format!(
                         "an execution exceeded {} steps (a livelock or an unbounded loop)",
@@ -209,7 +227,7 @@ impl Acc {
                 )
             }),
             Some(Abort::StackOverflow(t)) => {
-                self.push(FindingKind::Panic, task_key(*t), &schedule, || {
+                self.push(FindingKind::Panic, task_key(*t), schedule, || {
                     (
                         format!(
                             "task {t} (forked at {}) overflowed its stack of {} bytes (raise it \
@@ -224,20 +242,24 @@ impl Acc {
             Some(Abort::Stale(msg)) | Some(Abort::Harness(msg)) => self.push(
                 FindingKind::UncontrolledNondeterminism,
                 str_key(msg),
-                &schedule,
+                schedule,
                 || (msg.clone(), vec![]),
             ),
             None => {}
         }
-        // An execution that ran to its end: a task nobody waited is lost, whether its
-        // future was dropped or `mem::forget`-ed (or leaked). An aborted one: only what
-        // the program itself dropped (the teardown drops the rest).
+    }
+
+    /// Futures nobody waited, and the errors they lose. In an execution that ran to its
+    /// end, a task nobody waited is lost whether its future was dropped or
+    /// `mem::forget`-ed (or leaked); in an aborted one, only what the program itself
+    /// dropped (the teardown drops the rest).
+    fn lost_futures(&mut self, s: &exec::ExecState, schedule: &dyn Fn() -> Schedule) {
         let completed = s.abort.is_none();
         for (i, t) in s.tasks.iter().enumerate().skip(1) {
             if (t.detached || completed) && !t.waited {
-                if let Some((msg, at)) = &t.panic {
+                if let Some((msg, at)) = t.panic.as_deref() {
                     let key = exec::mix(t.site.key(), str_key(msg));
-                    self.push(FindingKind::LostError, key, &schedule, || {
+                    self.push(FindingKind::LostError, key, schedule, || {
                         (
                             format!(
                                 "task {i} forked at {} panicked ({msg}) and its future was \
@@ -248,7 +270,7 @@ impl Acc {
                         )
                     });
                 }
-                self.push(FindingKind::UnwaitedFuture, t.site.key(), &schedule, || {
+                self.push(FindingKind::UnwaitedFuture, t.site.key(), schedule, || {
                     let how = if t.detached {
                         "was dropped without wait"
                     } else {
@@ -261,17 +283,26 @@ impl Acc {
                 });
             }
         }
-        let analysis = if c.analysis {
-            crate::sim::hb::analyze(s)
+    }
+
+    /// Races and impure writes, from the happens-before analysis of the step log.
+    fn analysis_findings(
+        &mut self,
+        s: &exec::ExecState,
+        c: &Checker,
+        schedule: &dyn Fn() -> Schedule,
+    ) {
+        let mut analysis = std::mem::take(&mut self.analysis);
+        if c.analysis {
+            crate::sim::hb::analyze(s, &mut analysis);
         } else {
-            Default::default()
-        };
+            analysis.races.clear();
+            analysis.impure.clear();
+        }
         for race in &analysis.races {
-            let step = |seen: &crate::sim::hb::Seen| s.steps[seen.step as usize];
-            let (a, b) = (step(&race.first), step(&race.second));
-            let (ka, kb) = (a.site.key(), b.site.key());
-            let key = exec::mix(ka.min(kb), ka.max(kb));
-            self.push(FindingKind::Race, key, &schedule, || {
+            self.push(FindingKind::Race, race.key, schedule, || {
+                let step = |seen: &crate::sim::hb::Seen| s.steps[seen.step as usize];
+                let (a, b) = (step(&race.first), step(&race.second));
                 let kind = |st: &exec::Step| match st.op {
                     Op::Access(_, k) => k,
                     _ => crate::sim::AccessKind::Read,
@@ -294,7 +325,7 @@ impl Acc {
             });
         }
         for imp in &analysis.impure {
-            let key = exec::mix(imp.site.key(), imp.class as u64);
+            let key = exec::mix(imp.site_key, imp.class as u64);
             let allowed = || {
                 let at = imp.site.to_string();
                 c.allowed_sites.iter().any(|a| at.contains(a.as_str()))
@@ -304,7 +335,7 @@ impl Acc {
             }
             let through_sync = s.objects[imp.obj as usize].kind.is_sync();
             let warning = through_sync && !c.strict_purity;
-            self.push_as(FindingKind::ImpureWrite, warning, key, &schedule, || {
+            self.push_as(FindingKind::ImpureWrite, warning, key, schedule, || {
                 let obj = &s.objects[imp.obj as usize];
                 let owner = match imp.creator {
                     None => "outside the program".to_string(),
@@ -324,22 +355,25 @@ impl Acc {
                 )
             });
         }
-        if s.abort.is_some() {
-            return;
-        }
-        let value = match &r.outcome {
-            Some(Ok(v)) => v.clone(),
+        self.analysis = analysis;
+    }
+
+    /// The outcome of an execution that ran to its end (its value, or its panic as a
+    /// finding), and `Nondeterminism` when it differs from an earlier one.
+    fn outcome(&mut self, r: &RunResult, schedule: &dyn Fn() -> Schedule) {
+        let value: std::borrow::Cow<'_, str> = match &r.outcome {
+            Some(Ok(v)) => v.as_str().into(),
             Some(Err((msg, at))) => {
                 let key = exec::mix(str_key(msg), str_key(at));
-                self.push(FindingKind::Panic, key, &schedule, || {
+                self.push(FindingKind::Panic, key, schedule, || {
                     (format!("the program panicked: {msg}"), vec![at.clone()])
                 });
-                format!("panic: {msg}")
+                format!("panic: {msg}").into()
             }
             None => return,
         };
         let is_panic = matches!(r.outcome, Some(Err(_)));
-        match self.outcomes.iter_mut().find(|o| o.value == value) {
+        match self.outcomes.iter_mut().find(|o| o.value == *value) {
             Some(o) => o.count += 1,
             None => {
                 let first_value = self
@@ -349,7 +383,7 @@ impl Acc {
                     .map(|o| (o.value.clone(), o.replay.clone()));
                 let schedule = schedule();
                 self.outcomes.push(Outcome {
-                    value: value.clone(),
+                    value: value.to_string(),
                     count: 1,
                     replay: schedule.to_token(),
                 });

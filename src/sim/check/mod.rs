@@ -10,11 +10,13 @@
 mod env;
 mod findings;
 mod panic;
+mod progress;
 mod render;
 mod run;
 mod shrink;
 
 pub(crate) use self::panic::take_last_panic;
+pub use self::progress::Progress;
 pub use self::run::replay;
 
 use super::{Strategy, WaitPolicy};
@@ -65,13 +67,15 @@ pub struct Checker {
     analysis: bool,
     strict_purity: bool,
     /// Where the program under test was handed to the checker (task 0's site).
-    main_site: std::cell::Cell<&'static std::panic::Location<'static>>,
+    main_site: &'static std::panic::Location<'static>,
     /// While a run explores: when its `max_time` runs out.
-    deadline: std::cell::Cell<Option<Instant>>,
+    deadline: Option<Instant>,
     watchdog: Option<Duration>,
     /// While a finding cut by `max_time` is illustrated: the steps it took (its replay
     /// stops there instead of running on without a deadline).
-    step_cap: std::cell::Cell<Option<u64>>,
+    step_cap: Option<u64>,
+    /// Called with the run's progress now and then (see [`Checker::on_progress`]).
+    progress: Option<progress::ProgressHook>,
 }
 
 impl Default for Checker {
@@ -110,10 +114,11 @@ impl Checker {
             allowed_sites: Vec::new(),
             strict_purity: false,
             analysis: true,
-            main_site: std::cell::Cell::new(std::panic::Location::caller()),
-            deadline: std::cell::Cell::new(None),
+            main_site: std::panic::Location::caller(),
+            deadline: None,
             watchdog: Some(Duration::from_secs(10)),
-            step_cap: std::cell::Cell::new(None),
+            step_cap: None,
+            progress: None,
         }
     }
 

@@ -4,14 +4,16 @@
 use super::Checker;
 use super::findings::{Acc, PendingFinding};
 use super::panic::{LAST_PANIC, install_panic_hook, take_last_panic};
+use super::progress::ProgressClock;
 use super::render::{render_steps, render_tree};
 use super::shrink::finding_matches;
 use crate::sim::Strategy;
 use crate::sim::exec::{self, Abort, Config, Finished};
 use crate::sim::persist::{Entry, RegressionFile};
-use crate::sim::report::{FindingKind, Report};
+use crate::sim::report::{Coverage, FindingKind, Report};
 use crate::sim::sched::{DfsSched, DporSched, PctSched, RandomSched, ReplaySched, Scheduler};
 use crate::sim::schedule::{Schedule, TokenError};
+use std::cell::Cell;
 use std::fmt::Debug;
 use std::panic::AssertUnwindSafe;
 use std::time::Instant;
@@ -21,15 +23,37 @@ pub(super) struct RunResult {
     pub(super) fin: Finished,
 }
 
+thread_local! {
+    /// The buffer of the last execution's outcome text, for the next one to write into.
+    static OUTCOME_BUF: Cell<String> = const { Cell::new(String::new()) };
+}
+
+impl Drop for RunResult {
+    fn drop(&mut self) {
+        if let Some(Ok(text)) = self.outcome.take() {
+            let _ = OUTCOME_BUF.try_with(|b| b.set(text));
+        }
+    }
+}
+
+/// `v`'s `Debug` text, in the buffer of an earlier outcome.
+fn outcome_text(v: &dyn Debug) -> String {
+    use std::fmt::Write as _;
+    let mut text = OUTCOME_BUF.try_with(|b| b.take()).unwrap_or_default();
+    text.clear();
+    let _ = write!(text, "{v:?}");
+    text
+}
+
 impl Checker {
     pub(super) fn config(&self) -> Config {
         Config {
-            max_steps: self.step_cap.get().unwrap_or(self.max_steps),
+            max_steps: self.step_cap.unwrap_or(self.max_steps),
             workers: self.workers,
             policy: self.policy,
             stack_size: self.stack_size,
             log: self.log,
-            deadline: self.deadline.get(),
+            deadline: self.deadline,
             watchdog: self.watchdog,
             track: self.reduced(),
         }
@@ -55,13 +79,13 @@ impl Checker {
         let mut main = || {
             let r = std::panic::catch_unwind(AssertUnwindSafe(f));
             outcome = Some(match r {
-                Ok(v) => Ok(format!("{v:?}")),
+                Ok(v) => Ok(outcome_text(&v)),
                 // The harness unwinding an aborted execution: no outcome, no panic.
                 Err(p) if exec::tearing_down_now() => std::panic::resume_unwind(p),
                 Err(_) => Err(take_last_panic()),
             });
         };
-        let fin = exec::run(&mut main, sched, &self.config(), self.main_site.get());
+        let fin = exec::run(&mut main, sched, &self.config(), self.main_site);
         RunResult { outcome, fin }
     }
 
@@ -88,17 +112,25 @@ impl Checker {
     /// ```
     #[track_caller]
     pub fn run<T: Debug>(&self, f: impl Fn() -> T) -> Report {
-        self.main_site.set(std::panic::Location::caller());
-        self.explore(&f, false)
+        self.at(std::panic::Location::caller()).explore(&f, false)
+    }
+
+    /// This checker for one run of the program handed to it at `site` (a run's own
+    /// state — its deadline, a replay's step cap — lives in the copy, so that a `Checker`
+    /// is `Sync` and may run programs from several threads at once).
+    fn at(&self, site: &'static std::panic::Location<'static>) -> Checker {
+        let mut c = self.clone();
+        c.main_site = site;
+        c
     }
 
     /// The run loop: regression schedules, then the strategy's iterations (all of them,
     /// or, with `stop_early`, up to the first execution with an error); then shrinking.
-    pub(super) fn explore<T: Debug>(&self, f: &dyn Fn() -> T, stop_early: bool) -> Report {
+    pub(super) fn explore<T: Debug>(&mut self, f: &dyn Fn() -> T, stop_early: bool) -> Report {
         install_panic_hook();
         let mut acc = Acc::default();
         let started = Instant::now();
-        self.deadline.set(self.max_time.map(|t| started + t));
+        self.deadline = self.max_time.map(|t| started + t);
         // Regression schedules first (they do not change the seeded exploration below:
         // iteration i still depends on (seed, i) alone).
         if let Some(file) = self.regression_file() {
@@ -142,8 +174,17 @@ impl Checker {
         };
         let (shard_k, shard_n) = self.shard.unwrap_or((0, 1));
         let mut i = 0u64;
-        while i < iterations {
+        // Why the loop stopped, for the coverage: `None` while the scheduler has more.
+        let mut stopped_by: Option<String> = None;
+        let mut exhausted = false;
+        let mut progress = ProgressClock::new(self.progress.as_ref());
+        loop {
+            if i >= iterations {
+                stopped_by = Some(format!("the iteration budget ({iterations})"));
+                break;
+            }
             if self.max_time.is_some_and(|t| started.elapsed() >= t) {
+                stopped_by = Some("max_time".into());
                 break;
             }
             let this = i;
@@ -152,6 +193,7 @@ impl Checker {
                 continue;
             }
             if !sched.begin(this) {
+                exhausted = true;
                 break;
             }
             let r = self.run_once(&f, &mut *sched);
@@ -180,17 +222,27 @@ impl Checker {
                 }
             }
             acc.absorb(&r, self);
+            progress.tick(acc.executions, iterations, &*sched);
             if stop_early && acc.findings.iter().any(|p| !p.warning) {
+                stopped_by = Some("the first failing execution".into());
                 break;
             }
         }
+        // Cut only if the scheduler had another execution to give (a search whose last
+        // schedule was also its budget's last, or its first failure, is complete). The
+        // probe starts nothing: the run loop is over.
+        let done = sched.done_fraction();
+        let cut = !exhausted && stopped_by.is_some() && sched.begin(i);
+        acc.coverage = sched.coverage(cut);
+        acc.stopped_by = stopped_by.filter(|_| cut);
+        progress.finish(acc.executions, iterations, done, cut);
         // Shrinking and illustrating are not cut by `max_time` (they are bounded by the
         // schedule's length).
-        self.deadline.set(None);
+        self.deadline = None;
         self.finish(acc, f)
     }
 
-    pub(super) fn finish<T: Debug>(&self, mut acc: Acc, f: &dyn Fn() -> T) -> Report {
+    pub(super) fn finish<T: Debug>(&mut self, mut acc: Acc, f: &dyn Fn() -> T) -> Report {
         // Shrink and illustrate every finding.
         let mut findings = std::mem::take(&mut acc.findings);
         for pf in &mut findings {
@@ -200,7 +252,7 @@ impl Checker {
             let target = pf.clone();
             // A finding cut by max_time is not shrunk (a shrinking run has no deadline)
             // and is illustrated up to the step where the deadline stopped it.
-            self.step_cap.set(pf.cap);
+            self.step_cap = pf.cap;
             let shrunk = if self.shrink && !pf.warning && pf.cap.is_none() {
                 self.shrink_schedule(f, schedule, &|r: &RunResult| {
                     finding_matches(r, &target, &acc, self)
@@ -214,13 +266,13 @@ impl Checker {
             pf.replay = Some(schedule_of(&r.fin).to_token());
             pf.interleaving = render_steps(&r);
             pf.task_tree = render_tree(&r.fin);
-            self.step_cap.set(None);
+            self.step_cap = None;
         }
         // An unnamed checker is named after where the program was handed to it.
         let name = self
             .name
             .clone()
-            .unwrap_or_else(|| format!("the closure at {}", self.main_site.get()));
+            .unwrap_or_else(|| format!("the closure at {}", self.main_site));
         let mut report = Report {
             executions: acc.executions,
             outcomes: acc.outcomes,
@@ -239,6 +291,8 @@ impl Checker {
                 ),
             },
             reproduce: None,
+            coverage: acc.coverage,
+            stopped_by: acc.stopped_by.take(),
         };
         report.findings.sort_by_key(|f| (f.warning, f.kind));
         if let Some(first) = report.findings.iter().find(|f| !f.warning) {
@@ -280,7 +334,10 @@ impl Checker {
     }
 
     /// Runs the checker (honouring `FORKWAIT_REPLAY`) and panics with the report if it
-    /// found anything that is not a warning.
+    /// found anything that is not a warning. It stops at the first failing execution, so
+    /// a failing report's [`coverage`](Report::coverage) is `Incomplete` (unless that was
+    /// the last schedule); a passing exhaustive search that its budget cut says so on
+    /// standard error.
     ///
     /// # Panics
     ///
@@ -294,19 +351,31 @@ impl Checker {
     /// ```
     #[track_caller]
     pub fn check<T: Debug>(&self, f: impl Fn() -> T) {
-        self.main_site.set(std::panic::Location::caller());
+        let mut c = self.at(std::panic::Location::caller());
         let report = match std::env::var("FORKWAIT_REPLAY") {
             // Exactly that schedule, under this checker's settings, step trace printed.
-            Ok(token) if !token.trim().is_empty() => self
-                .replay(&token, &f)
+            Ok(token) if !token.trim().is_empty() => c
+                .replay_at(&token, &f)
                 .unwrap_or_else(|e| panic!("FORKWAIT_REPLAY: {e}")),
             // Stops at the first failing execution, then shrinks (as shuttle and
-            // proptest do): a failing test fails fast.
-            _ => self.explore(&f, true),
+            // proptest do): a failing test fails fast. Its report's coverage is then
+            // `Incomplete` unless that execution was the search's last.
+            _ => c.explore(&f, true),
         };
         if !report.is_clean() {
-            self.save_regressions(&report);
+            c.save_regressions(&report);
             panic!("{report}");
+        }
+        // A passing exhaustive search that its budget cut proves less than it seems to:
+        // say so (a sampling strategy never claims completeness).
+        if report.coverage() == Coverage::Incomplete {
+            eprintln!(
+                "forkwait: {}: the exhaustive search stopped after {} executions, before it \
+                 was exhausted (coverage incomplete); raise `iterations` \
+                 (FORKWAIT_ITERATIONS) or `max_time` for a complete search",
+                self.name.as_deref().unwrap_or("check"),
+                report.executions()
+            );
         }
     }
 }
@@ -357,7 +426,15 @@ impl Checker {
     /// ```
     #[track_caller]
     pub fn replay<T: Debug>(&self, token: &str, f: impl Fn() -> T) -> Result<Report, TokenError> {
-        self.main_site.set(std::panic::Location::caller());
+        self.at(std::panic::Location::caller()).replay_at(token, &f)
+    }
+
+    /// [`replay`](Checker::replay) by this run's copy of the checker.
+    fn replay_at<T: Debug>(
+        &mut self,
+        token: &str,
+        f: &dyn Fn() -> T,
+    ) -> Result<Report, TokenError> {
         install_panic_hook();
         let s = Schedule::from_token(token)?;
         let mut sched = ReplaySched::new(s.choices().to_vec(), true);

@@ -93,11 +93,20 @@ pub(crate) struct ExecState {
     pub(crate) touches: Vec<(u32, ObjId, bool)>,
     /// With `Config::track`: wakeups, (the waking segment, the task woken).
     pub(crate) wakes: Vec<(u32, TaskId)>,
+    /// The tasks' coroutines, by task id (`None`: not started, or finished). Owned by the
+    /// execution loop in `run.rs` while it runs (it takes them out of the state), so that
+    /// resuming one borrows nothing and moves nothing; kept here between executions.
+    coros: Vec<Option<Coro>>,
+    /// Emptied `waiters` lists of earlier executions' tasks, for new tasks to reuse.
+    spare_lists: Vec<Vec<TaskId>>,
+    /// The closure under test (task 0's body) until task 0 starts.
+    main: Option<*mut dyn FnMut()>,
 }
 
-/// The execution the current thread is simulating.
+/// The execution the current thread is simulating. The state is boxed so that it is
+/// reused, buffers and all, by the thread's next execution (see `run.rs`).
 pub(crate) struct Exec {
-    pub(crate) state: RefCell<ExecState>,
+    pub(crate) state: RefCell<Box<ExecState>>,
 }
 
 thread_local! {
@@ -186,6 +195,13 @@ impl ExecState {
         }
     }
 
+    /// Accepts impure writes to object `id` (allow-listed by its owner).
+    pub(crate) fn allow_object(&mut self, id: ObjId) {
+        if let Some(o) = self.objects.get_mut(id as usize) {
+            o.allowed = true;
+        }
+    }
+
     /// Sets the interpreted-source position of the current task.
     pub(crate) fn set_span(&mut self, span: Option<SourceSpan>) {
         let cur = self.current as usize;
@@ -194,7 +210,12 @@ impl ExecState {
         }
     }
 
-    fn new_task(&mut self, parent: Option<TaskId>, site: Site, body: Box<dyn FnOnce()>) -> TaskId {
+    fn new_task(
+        &mut self,
+        parent: Option<TaskId>,
+        site: Site,
+        body: Option<std::sync::Arc<dyn TaskBody>>,
+    ) -> TaskId {
         let id = self.tasks.len() as TaskId;
         let site = if parent.is_some() {
             self.here(site)
@@ -207,11 +228,10 @@ impl ExecState {
             site,
             span: None,
             has_worker: parent.is_none(),
-            body: Some(body),
-            coro: None,
+            body,
             stack_limit: 0,
             yielder: std::ptr::null(),
-            waiters: Vec::new(),
+            waiters: self.spare_lists.pop().unwrap_or_default(),
             waited: false,
             detached: false,
             panic: None,
@@ -230,7 +250,7 @@ impl ExecState {
         kind: ObjKind,
         site: Site,
         global: bool,
-        class: crate::sync::StateClass,
+        class: crate::state_class::StateClass,
     ) -> ObjId {
         let id = self.objects.len() as ObjId;
         let site = self.here(site);
@@ -256,7 +276,7 @@ impl ExecState {
         kind: ObjKind,
         site: Site,
         creator: Option<TaskId>,
-        class: crate::sync::StateClass,
+        class: crate::state_class::StateClass,
     ) -> ObjId {
         let id = self.new_object(kind, site, false, class);
         let o = &mut self.objects[id as usize];
@@ -281,6 +301,7 @@ impl ExecState {
             .map(|i| i as TaskId)
     }
 
+    #[inline]
     fn record(&mut self, op: Op, site: Where) {
         if matches!(op, Op::Access(..)) {
             self.accessed = true;
@@ -323,6 +344,8 @@ impl ExecState {
         self.steps.push(step);
     }
 
+    // Only with a worker limit or wakeable blocked tasks (else `choose` uses `ready`).
+    #[inline(never)]
     fn runnable(&self, out: &mut Vec<TaskId>) {
         out.clear();
         let free = self.cfg.workers.is_none_or(|k| self.busy < k);
@@ -382,8 +405,16 @@ impl ExecState {
                 return None;
             }
         }
-        let mut runnable = std::mem::take(&mut self.scratch);
-        self.runnable(&mut runnable);
+        // Without a worker limit or wakeable blocked tasks the runnable set is exactly
+        // `ready`: it is used in place (a field borrow, disjoint from the ones below),
+        // not copied at every scheduling point.
+        let direct = self.cfg.workers.is_none() && self.wakeable.is_empty();
+        let mut scratch = Vec::new();
+        if !direct {
+            scratch = std::mem::take(&mut self.scratch);
+            self.runnable(&mut scratch);
+        }
+        let runnable: &[TaskId] = if direct { &self.ready } else { &scratch };
         let n_options = runnable.len();
         let picked = match runnable.len() {
             0 => {
@@ -410,7 +441,7 @@ impl ExecState {
                 // SAFETY: the scheduler outlives the execution (see `run`) and is used
                 // only from this thread, never re-entrantly.
                 let sched = unsafe { &mut *self.sched };
-                match sched.choose_in(self, &runnable, current, self.choices.len()) {
+                match sched.choose_in(self, runnable, current, self.choices.len()) {
                     Ok(i) => {
                         self.choices.push(Choice {
                             index: i as u32,
@@ -426,7 +457,9 @@ impl ExecState {
                 }
             }
         };
-        self.scratch = runnable;
+        if !direct {
+            self.scratch = scratch;
+        }
         if let (Some(t), true) = (picked, self.cfg.track) {
             let choice = (n_options > 1).then(|| self.choices.len() as u32 - 1);
             let pending = self.tasks[t as usize].pending.take();
@@ -442,16 +475,25 @@ impl ExecState {
         if let Some(t) = picked {
             if let Phase::Blocked(Block::On(o, _)) = self.tasks[t as usize].phase {
                 self.touch(o, false);
-                // A timeout expired, or a spurious wakeup: it leaves the object's waiters.
-                self.objects[o as usize].waiters.retain(|&w| w != t);
-                self.tasks[t as usize].woke_unnotified = true;
-                self.tasks[t as usize].unnotified_wakes += 1;
-                self.set_ready(t);
+                self.wake_unnotified(t, o);
             }
         }
         picked
     }
 
+    /// A timeout expired, or a spurious wakeup: the chosen blocked task `t` leaves the
+    /// waiters of object `o`.
+    #[cold]
+    #[inline(never)]
+    fn wake_unnotified(&mut self, t: TaskId, o: ObjId) {
+        self.objects[o as usize].waiters.retain(|&w| w != t);
+        self.tasks[t as usize].woke_unnotified = true;
+        self.tasks[t as usize].unnotified_wakes += 1;
+        self.set_ready(t);
+    }
+
+    #[cold]
+    #[inline(never)]
     fn deadlock(&self) -> Abort {
         // Follow wait-for edges from each blocked task; a revisit closes a cycle.
         let next_of = |t: TaskId| -> Option<TaskId> {

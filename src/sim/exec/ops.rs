@@ -31,9 +31,10 @@ pub(crate) fn point_with(op: impl FnOnce(&mut ExecState) -> Op, site: Site) {
     }
 }
 
-/// The first step of a task, attributed to its fork site.
-pub(super) fn start_point(t: TaskId) {
+/// The first step of a task, attributed to its fork site; `y` is its yielder.
+pub(super) fn start_point(t: TaskId, y: *const TaskYielder) {
     let y = with(|s| {
+        s.tasks[t as usize].yielder = y;
         let at = s.tasks[t as usize].site;
         s.record(Op::Start, at);
         s.after_point()
@@ -66,28 +67,38 @@ fn block(b: Block) {
     suspend(y);
 }
 
-/// Forks a simulated task running `body`; returns its id. A scheduling point.
-pub(crate) fn fork(body: Box<dyn FnOnce()>, site: Site) -> TaskId {
-    let id = with(|s| {
+/// Forks a simulated task running `body`; returns its id and the execution's epoch. A
+/// scheduling point.
+pub(crate) fn fork(body: std::sync::Arc<dyn TaskBody>, site: Site) -> (TaskId, u32) {
+    let (id, epoch) = with(|s| {
         let parent = s.current;
-        s.new_task(Some(parent), site, body)
+        (s.new_task(Some(parent), site, Some(body)), s.epoch)
     });
     point(Op::Fork(id), site);
-    id
+    (id, epoch)
 }
 
 /// Waits until task `t` is done. A scheduling point.
 pub(crate) fn wait(t: TaskId, site: Site) {
     point(Op::Wait(t), site);
     loop {
-        let done = with(|s| s.tearing_down || s.tasks[t as usize].phase == Phase::Done);
+        // Done: the join is logged (not a scheduling point) in the same borrow.
+        let done = with(|s| {
+            if !s.tearing_down {
+                if s.tasks[t as usize].phase != Phase::Done {
+                    return false;
+                }
+                let at = s.here(site);
+                s.record(Op::Joined(t), at);
+            }
+            s.tasks[t as usize].waited = true;
+            true
+        });
         if done {
             break;
         }
         block(Block::Wait(t));
     }
-    log(Op::Joined(t), site);
-    with(|s| s.tasks[t as usize].waited = true);
 }
 
 /// Records a step that is not a scheduling point.
@@ -327,7 +338,7 @@ pub(crate) fn blocked_on(s: &ExecState, t: TaskId) -> Option<String> {
 pub(crate) fn note_panic(msg: String, at: String) {
     with(|s| {
         let cur = s.current as usize;
-        s.tasks[cur].panic = Some((msg, at));
+        s.tasks[cur].panic = Some(Box::new((msg, at)));
     });
 }
 

@@ -3,58 +3,98 @@
 use super::*;
 use crate::sim::coro;
 use crate::sim::overflow;
+use std::mem::ManuallyDrop;
 
 /// The result of one execution (the checker reads the rest off the state). Dropping it
-/// hands the execution's buffers back for the next execution on this thread.
+/// hands the execution's state, with its buffers, back for the next execution on this
+/// thread.
 pub(crate) struct Finished {
-    pub state: ExecState,
-}
-
-/// Buffers kept between executions so that a run does not re-grow them every time.
-#[derive(Default)]
-struct Spare {
-    tasks: Vec<TaskRec>,
-    ready: Vec<TaskId>,
-    steps: Vec<Step>,
-    choices: Vec<Choice>,
-    objects: Vec<ObjInfo>,
-    scratch: Vec<TaskId>,
-    wakeable: Vec<TaskId>,
-    segs: Vec<Seg>,
-    touches: Vec<(u32, ObjId, bool)>,
-    wakes: Vec<(u32, TaskId)>,
+    pub state: ManuallyDrop<Box<ExecState>>,
 }
 
 thread_local! {
-    static SPARE: RefCell<Spare> = RefCell::new(Spare::default());
+    /// The state of this thread's last execution, emptied, for the next one to reuse: an
+    /// execution then allocates none of its tables, and moves no state around.
+    static SPARE: Cell<Option<Box<ExecState>>> = const { Cell::new(None) };
 }
 
 impl Drop for Finished {
     fn drop(&mut self) {
-        let s = &mut self.state;
-        let mut spare = Spare {
-            tasks: std::mem::take(&mut s.tasks),
-            ready: std::mem::take(&mut s.ready),
-            steps: std::mem::take(&mut s.steps),
-            choices: std::mem::take(&mut s.choices),
-            objects: std::mem::take(&mut s.objects),
-            scratch: std::mem::take(&mut s.scratch),
-            wakeable: std::mem::take(&mut s.wakeable),
-            segs: std::mem::take(&mut s.segs),
-            touches: std::mem::take(&mut s.touches),
-            wakes: std::mem::take(&mut s.wakes),
-        };
-        spare.tasks.clear();
-        spare.ready.clear();
-        spare.steps.clear();
-        spare.choices.clear();
-        spare.objects.clear();
-        spare.scratch.clear();
-        spare.wakeable.clear();
-        spare.segs.clear();
-        spare.touches.clear();
-        spare.wakes.clear();
-        let _ = SPARE.try_with(|sp| *sp.borrow_mut() = spare);
+        // SAFETY: `state` is not used after this (we are dropping `self`).
+        let mut s = unsafe { ManuallyDrop::take(&mut self.state) };
+        s.clear();
+        let _ = SPARE.try_with(|sp| sp.set(Some(s)));
+    }
+}
+
+impl ExecState {
+    /// A state with no buffers yet.
+    fn empty(cfg: &Config, sched: *mut dyn Scheduler) -> Box<ExecState> {
+        Box::new(ExecState {
+            tasks: Vec::new(),
+            ready: Vec::new(),
+            current: 0,
+            next: None,
+            steps: Vec::new(),
+            choices: Vec::new(),
+            accessed: false,
+            objects: Vec::new(),
+            abort: None,
+            path_hash: 0,
+            epoch: 0,
+            busy: 0,
+            cfg: cfg.clone(),
+            sched,
+            tearing_down: false,
+            scratch: Vec::new(),
+            wakeable: Vec::new(),
+            watch: crate::sim::watchdog::begin(None),
+            segs: Vec::new(),
+            touches: Vec::new(),
+            wakes: Vec::new(),
+            coros: Vec::new(),
+            spare_lists: Vec::new(),
+            main: None,
+        })
+    }
+
+    /// Empties the tables after an execution, keeping their buffers (and the tasks'
+    /// `waiters` lists) for the next one.
+    fn clear(&mut self) {
+        for t in &mut self.tasks {
+            if t.waiters.capacity() != 0 {
+                let mut list = std::mem::take(&mut t.waiters);
+                list.clear();
+                self.spare_lists.push(list);
+            }
+        }
+        self.tasks.clear();
+        self.ready.clear();
+        self.steps.clear();
+        self.choices.clear();
+        self.objects.clear();
+        self.scratch.clear();
+        self.wakeable.clear();
+        self.segs.clear();
+        self.touches.clear();
+        self.wakes.clear();
+        self.abort = None;
+        self.main = None;
+    }
+
+    /// Prepares an emptied state for execution number `epoch`.
+    fn begin(&mut self, epoch: u32, cfg: &Config, sched: *mut dyn Scheduler) {
+        self.current = 0;
+        self.next = Some(0);
+        self.accessed = false;
+        self.abort = None;
+        self.path_hash = 0xcbf2_9ce4_8422_2325;
+        self.epoch = epoch;
+        self.busy = 0;
+        self.cfg = cfg.clone();
+        self.sched = sched;
+        self.tearing_down = false;
+        self.watch = crate::sim::watchdog::begin(cfg.watchdog);
     }
 }
 
@@ -66,42 +106,25 @@ pub(crate) fn run(
     main_site: Site,
 ) -> Finished {
     let epoch = EPOCH.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-    // SAFETY (lifetime erasure): the main body borrows `main`, which outlives this call;
-    // every coroutine is finished or dropped before we return.
-    let main_body: Box<dyn FnOnce() + '_> = Box::new(main);
-    let main_body: Box<dyn FnOnce()> = unsafe { std::mem::transmute(main_body) };
+    let main_ptr: *mut (dyn FnMut() + '_) = main;
+    // SAFETY (lifetime erasure): `main` outlives this call, and every coroutine is
+    // finished or dropped before we return.
+    let main_ptr: *mut dyn FnMut() = unsafe { std::mem::transmute(main_ptr) };
     let sched_ptr: *mut (dyn Scheduler + '_) = sched;
     // SAFETY: as above; the scheduler outlives the execution.
     let sched_ptr: *mut dyn Scheduler = unsafe { std::mem::transmute(sched_ptr) };
-    let spare = SPARE.with(|sp| std::mem::take(&mut *sp.borrow_mut()));
+    let mut state = SPARE
+        .with(|sp| sp.take())
+        .unwrap_or_else(|| ExecState::empty(cfg, sched_ptr));
+    state.begin(epoch, cfg, sched_ptr);
+    state.main = Some(main_ptr);
+    let mut coros = std::mem::take(&mut state.coros);
     let exec = Exec {
-        state: RefCell::new(ExecState {
-            tasks: spare.tasks,
-            ready: spare.ready,
-            current: 0,
-            next: Some(0),
-            steps: spare.steps,
-            choices: spare.choices,
-            accessed: false,
-            objects: spare.objects,
-            abort: None,
-            path_hash: 0xcbf2_9ce4_8422_2325,
-            epoch,
-            busy: 0,
-            cfg: cfg.clone(),
-            sched: sched_ptr,
-            tearing_down: false,
-            scratch: spare.scratch,
-            wakeable: spare.wakeable,
-            watch: crate::sim::watchdog::begin(cfg.watchdog),
-            segs: spare.segs,
-            touches: spare.touches,
-            wakes: spare.wakes,
-        }),
+        state: RefCell::new(state),
     };
     {
         let mut s = exec.state.borrow_mut();
-        s.new_task(None, main_site, main_body);
+        s.new_task(None, main_site, None);
         if cfg.track {
             s.segs.push(Seg {
                 first_step: 0,
@@ -115,71 +138,87 @@ pub(crate) fn run(
     }
     let prev = CURRENT.with(|c| c.replace(&exec as *const Exec));
     let _ctx = crate::mode::enter(crate::mode::Context::Sim);
-    drive(&exec);
+    drive(&exec, &mut coros);
     crate::sim::watchdog::finish(&exec.state.borrow().watch);
-    teardown(&exec);
+    teardown(&exec, &mut coros);
     CURRENT.with(|c| c.set(prev));
+    let mut state = exec.state.into_inner();
+    // Every entry is `None` again (finished, or unwound by the teardown): the list keeps
+    // its length for the next execution.
+    state.coros = coros;
     Finished {
-        state: exec.state.into_inner(),
+        state: ManuallyDrop::new(state),
     }
 }
 
-fn drive(exec: &Exec) {
+/// Resumes the chosen task until no task is chosen. `coros` holds the tasks' coroutines
+/// by task id (this loop alone creates, resumes and finishes them).
+fn drive(exec: &Exec, coros: &mut Vec<Option<Coro>>) {
     loop {
-        let prepared = {
-            let mut s = exec.state.borrow_mut();
+        let (t, stack_size, limit) = {
+            let mut guard = exec.state.borrow_mut();
+            let s: &mut ExecState = &mut guard;
             let Some(t) = s.next.take() else { break };
             s.current = t;
             let stack_size = s.cfg.stack_size;
-            let rec = &mut s.tasks[t as usize];
+            let ti = t as usize;
+            if coros.len() <= ti {
+                coros.resize_with(ti + 1, || None);
+            }
+            let rec = &mut s.tasks[ti];
             let take_worker = !rec.has_worker;
             rec.has_worker = true;
-            let co = match rec.coro.take() {
-                Some(co) => Ok(co),
-                None => {
-                    let body = rec.body.take().expect("forkwait: task started twice");
-                    rec.phase = Phase::Ready;
-                    match coro::take_stack(stack_size) {
-                        // SAFETY: the body's borrows outlive the execution (`run`).
-                        Ok(stack) => {
-                            let (co, limit) = unsafe { coro::spawn(stack, task_entry(t, body)) };
-                            rec.stack_limit = limit;
-                            Ok(co)
-                        }
-                        Err(e) => Err(format!("could not map a task stack: {e}")),
+            let mut failed = None;
+            if coros[ti].is_none() {
+                let body = if ti == 0 {
+                    s.main.take().map(Body::Main)
+                } else {
+                    rec.body.take().map(Body::Task)
+                };
+                let body = body.expect("forkwait: task started twice");
+                rec.phase = Phase::Ready;
+                match coro::take_stack(stack_size) {
+                    // SAFETY: the body's borrows outlive the execution (`run`).
+                    Ok(stack) => {
+                        let (co, limit) = unsafe { coro::spawn(stack, task_entry(t, body)) };
+                        rec.stack_limit = limit;
+                        coros[ti] = Some(co);
                     }
+                    Err(e) => failed = Some(format!("could not map a task stack: {e}")),
                 }
-            };
+            }
             if take_worker {
                 s.busy += 1;
             }
-            match co {
-                Ok(co) => (t, co, stack_size, s.tasks[t as usize].stack_limit),
-                Err(msg) => {
-                    s.abort.get_or_insert(Abort::Harness(msg));
-                    break;
-                }
+            if let Some(msg) = failed {
+                s.abort.get_or_insert(Abort::Harness(msg));
+                break;
             }
+            (t, stack_size, s.tasks[ti].stack_limit)
         };
-        let (t, mut co, stack_size, limit) = prepared;
+        let Some(co) = coros[t as usize].as_mut() else {
+            break;
+        };
         IN_TASK.with(|c| c.set(true));
-        overflow::enter(&co, limit);
-        let finished = coro::resume(&mut co);
+        overflow::enter(co, limit);
+        let finished = coro::resume(co);
         let overflowed = overflow::leave();
         IN_TASK.with(|c| c.set(false));
         let mut s = exec.state.borrow_mut();
         if overflowed {
-            coro::recycle(co, stack_size);
+            if let Some(co) = coros[t as usize].take() {
+                coro::recycle(co, stack_size);
+            }
             s.tasks[t as usize].phase = Phase::Done;
             s.abort.get_or_insert(Abort::StackOverflow(t));
             s.next = None;
             continue;
         }
         if finished {
-            coro::recycle(co, stack_size);
+            if let Some(co) = coros[t as usize].take() {
+                coro::recycle(co, stack_size);
+            }
             s.on_task_end(t);
-        } else {
-            s.tasks[t as usize].coro = Some(co);
         }
         if s.abort.is_some() {
             s.next = None;
@@ -187,33 +226,51 @@ fn drive(exec: &Exec) {
     }
 }
 
-fn task_entry(t: TaskId, body: Box<dyn FnOnce()>) -> impl FnOnce(&TaskYielder) {
+/// What a task runs: the closure under test (borrowed for the execution), or a forked
+/// task's body.
+enum Body {
+    Main(*mut dyn FnMut()),
+    Task(std::sync::Arc<dyn TaskBody>),
+}
+
+fn task_entry(t: TaskId, body: Body) -> impl FnOnce(&TaskYielder) {
     move |y: &TaskYielder| {
-        with(|s| s.tasks[t as usize].yielder = y as *const TaskYielder);
-        if t != 0 {
-            start_point(t);
+        let y = y as *const TaskYielder;
+        if t == 0 {
+            with(|s| s.tasks[0].yielder = y);
+        } else {
+            start_point(t, y);
         }
-        body();
+        match body {
+            // SAFETY: `run` keeps the closure under test alive and unaliased for the
+            // whole execution; only task 0 calls it, once.
+            Body::Main(main) => unsafe { (*main)() },
+            Body::Task(body) => body.run(),
+        }
     }
 }
 
-fn teardown(exec: &Exec) {
-    let (coros, bodies, stack_size) = {
+fn teardown(exec: &Exec, coros: &mut [Option<Coro>]) {
+    let (bodies, stack_size) = {
         let mut s = exec.state.borrow_mut();
         s.tearing_down = true;
         let size = s.cfg.stack_size;
-        let coros: Vec<Coro> = s.tasks.iter_mut().filter_map(|t| t.coro.take()).collect();
-        let bodies: Vec<Box<dyn FnOnce()>> =
+        let bodies: Vec<std::sync::Arc<dyn TaskBody>> =
             s.tasks.iter_mut().filter_map(|t| t.body.take()).collect();
-        (coros, bodies, size)
+        (bodies, size)
     };
     // Dropping a suspended coroutine unwinds its stack, running user destructors; they
     // may call back into the simulator, which is a no-op while tearing down.
-    for mut co in coros {
-        co.force_unwind();
-        coro::recycle(co, stack_size);
+    for co in coros.iter_mut() {
+        if let Some(mut co) = co.take() {
+            co.force_unwind();
+            coro::recycle(co, stack_size);
+        }
     }
-    drop(bodies);
+    // The bodies of tasks that never started (their futures may still hold them).
+    for body in bodies {
+        body.discard();
+    }
 }
 
 /// A short text for a step's operation.

@@ -3,7 +3,7 @@
 
 use super::{ObjId, Site, TaskId, mix};
 use crate::sim::WaitPolicy;
-use crate::sim::coro::{Coro, TaskYielder};
+use crate::sim::coro::TaskYielder;
 use crate::span::SourceSpan;
 
 /// Where an operation happened: a Rust call site, or a position of an interpreted model.
@@ -200,7 +200,7 @@ pub(crate) struct ObjInfo {
     pub inferred_creator: bool,
     pub site: Where,
     pub kind: ObjKind,
-    pub class: crate::sync::StateClass,
+    pub class: crate::state_class::StateClass,
     /// Writes to it are accepted impurity (allow-listed by the program).
     pub allowed: bool,
     /// The holder of a mutex, or the writer holding an rwlock.
@@ -247,6 +247,15 @@ pub(crate) enum Abort {
     Harness(String),
 }
 
+/// A forked task's body, shared with its future (see `sim::fork`): run once by the
+/// task's coroutine, or discarded by the teardown if the task never started.
+pub(crate) trait TaskBody {
+    /// Runs the body (once; later calls do nothing).
+    fn run(&self);
+    /// Drops the body if it never ran.
+    fn discard(&self);
+}
+
 pub(crate) struct TaskRec {
     pub phase: Phase,
     pub parent: Option<TaskId>,
@@ -255,8 +264,7 @@ pub(crate) struct TaskRec {
     /// The interpreted-source position it is at, if an interpreter set one.
     pub(crate) span: Option<SourceSpan>,
     pub(crate) has_worker: bool,
-    pub(crate) body: Option<Box<dyn FnOnce()>>,
-    pub(crate) coro: Option<Coro>,
+    pub(crate) body: Option<std::sync::Arc<dyn TaskBody>>,
     pub(crate) stack_limit: usize,
     pub(crate) yielder: *const TaskYielder,
     pub(crate) waiters: Vec<TaskId>,
@@ -264,8 +272,9 @@ pub(crate) struct TaskRec {
     pub waited: bool,
     /// Its future was dropped without `wait`.
     pub detached: bool,
-    /// The panic message and site, if it panicked.
-    pub panic: Option<(String, String)>,
+    /// The panic message and site, if it panicked (boxed: rare, and the record is moved
+    /// on every fork).
+    pub panic: Option<Box<(String, String)>>,
     /// Its last block on an object ended without a notification (a timeout or a
     /// spurious wakeup chosen by the scheduler).
     pub(crate) woke_unnotified: bool,

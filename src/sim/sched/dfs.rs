@@ -2,9 +2,18 @@
 //! preemptions (Musuvathi & Qadeer, *Iterative Context Bounding*, PLDI 2007). The
 //! exhaustive strategy under a worker model, and the reference the partial-order
 //! reduction (`dpor/`) is tested against.
+//!
+//! Coverage: the search knows whether its bound pruned an alternative (then an exhausted
+//! search is complete only within the bound). Progress: the fraction of the tree done is
+//! estimated from the current path alone, as if every node below a choice had the
+//! branching seen on this path (the path-based estimate of Knuth, *Estimating the
+//! efficiency of backtrack programs*, Math. Comp. 1975, applied to the DFS position: a
+//! choice at depth d on its attempt a of o options has finished a/o of its subtree, worth
+//! the product of 1/o over the choices above it).
 
 use super::{Scheduler, default_choice};
 use crate::sim::exec::{Choice, TaskId};
+use crate::sim::report::Coverage;
 
 /// Depth-first enumeration of schedules.
 pub(crate) struct DfsSched {
@@ -16,6 +25,8 @@ pub(crate) struct DfsSched {
     trail: Vec<(u32, Choice)>,
     started: bool,
     exhausted: bool,
+    /// Whether the preemption bound has skipped an alternative (so far).
+    pruned: bool,
 }
 
 impl DfsSched {
@@ -26,6 +37,7 @@ impl DfsSched {
             trail: Vec::new(),
             started: false,
             exhausted: false,
+            pruned: false,
         }
     }
 
@@ -60,6 +72,7 @@ impl DfsSched {
                     self.prefix.push((a, next));
                     return true;
                 }
+                self.pruned = true;
                 a += 1;
             }
         }
@@ -100,6 +113,27 @@ impl Scheduler for DfsSched {
         self.trail.push((attempt, Choice { index: idx, ..c }));
         Ok(idx as usize)
     }
+
+    fn coverage(&self, cut: bool) -> Coverage {
+        match (cut && !self.exhausted, self.pruned, self.max_preemptions) {
+            (true, _, _) => Coverage::Incomplete,
+            (false, true, Some(k)) => Coverage::CompleteWithinBound(k),
+            (false, _, _) => Coverage::Complete,
+        }
+    }
+
+    fn done_fraction(&self) -> Option<f64> {
+        // The last execution's path: each choice has finished `attempt` of its `options`
+        // subtrees (the one being explored now is not finished), the leaf is done.
+        let mut done = 0.0;
+        let mut weight = 1.0;
+        for (attempt, c) in &self.trail {
+            let o = f64::from(c.options.max(1));
+            done += weight * f64::from(*attempt) / o;
+            weight /= o;
+        }
+        Some((done + weight).clamp(f64::MIN_POSITIVE, 1.0))
+    }
 }
 
 #[cfg(test)]
@@ -138,6 +172,51 @@ mod tests {
         // Every pick of task 1 while task 0 runs is a preemption.
         assert_eq!(enumerate(DfsSched::new(Some(0)), 3), vec![vec![0, 0, 0]]);
         assert_eq!(enumerate(DfsSched::new(Some(1)), 3).len(), 4); // 1 + 3
+    }
+
+    #[test]
+    fn coverage_says_whether_the_bound_pruned_and_whether_the_search_was_cut() {
+        let run = |bound, depth| {
+            let mut s = DfsSched::new(bound);
+            let mut i = 0;
+            while s.begin(i) {
+                for n in 0..depth {
+                    s.choose(&[0, 1], Some(0), n).unwrap();
+                }
+                i += 1;
+            }
+            s
+        };
+        assert_eq!(run(None, 3).coverage(false), Coverage::Complete);
+        assert_eq!(
+            run(Some(1), 3).coverage(false),
+            Coverage::CompleteWithinBound(1)
+        );
+        // A bound that prunes nothing does not weaken the claim.
+        assert_eq!(run(Some(5), 3).coverage(false), Coverage::Complete);
+        // Stopped with schedules left: incomplete; an exhausted search was not cut.
+        let mut s = DfsSched::new(None);
+        s.begin(0);
+        s.choose(&[0, 1], Some(0), 0).unwrap();
+        assert_eq!(s.coverage(true), Coverage::Incomplete);
+        assert_eq!(run(None, 2).coverage(true), Coverage::Complete);
+    }
+
+    #[test]
+    fn the_done_fraction_grows_to_one_on_a_uniform_tree() {
+        let mut s = DfsSched::new(None);
+        let mut seen = Vec::new();
+        let mut i = 0;
+        while s.begin(i) {
+            for n in 0..3 {
+                s.choose(&[0, 1], Some(0), n).unwrap();
+            }
+            seen.push(s.done_fraction().unwrap());
+            i += 1;
+        }
+        // On a uniform binary tree of depth 3 the estimate is exact: k/8 after k leaves.
+        let want: Vec<f64> = (1..=8).map(|k| k as f64 / 8.0).collect();
+        assert_eq!(seen, want);
     }
 
     #[test]

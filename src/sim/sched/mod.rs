@@ -86,11 +86,18 @@ pub(crate) trait Scheduler {
     /// The execution begun by the last `begin` is over (`state` is its final state).
     fn end(&mut self, _state: &ExecState) {}
 
-    /// How much of the space the run explored; `cut`: the run was stopped (iterations,
-    /// `max_time`) before the strategy was exhausted.
-    #[allow(dead_code)] // read by the coverage report (issue 11), landing separately
-    fn coverage(&self, _cut: bool) -> Coverage {
+    /// What the run covered, once it stopped: `cut` when it stopped (iteration budget,
+    /// `max_time`, first failure) while [`begin`](Scheduler::begin) would still have
+    /// started another execution. Sampling strategies (and a replay: one schedule) say
+    /// [`Coverage::Sampled`].
+    fn coverage(&self, cut: bool) -> Coverage {
+        let _ = cut;
         Coverage::Sampled
+    }
+    /// For progress reports: the estimated fraction of the search done after the last
+    /// execution (in `(0, 1]`), or `None` for a strategy without an end. Decides nothing.
+    fn done_fraction(&self) -> Option<f64> {
+        None
     }
 }
 

@@ -9,6 +9,8 @@
 use crate::diag::Diagnostic;
 use std::fmt;
 
+pub use super::slot::Slot;
+
 /// A position in the source: 1-based line and 1-based column, counted in chars.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
 pub struct Span {
@@ -267,6 +269,9 @@ pub struct Target {
     pub kind: TargetKind,
     /// Where the target starts.
     pub span: Span,
+    /// For a [`TargetKind::Name`], the variable it stores to (filled in when a model is
+    /// loaded); [`Slot::Unresolved`] otherwise.
+    pub slot: Slot,
 }
 
 /// The kinds of assignment target.
@@ -299,6 +304,9 @@ pub struct Expr {
     pub kind: ExprKind,
     /// Where it starts (for `a + b`, where `a` starts; for `f(x)`, where `f` starts).
     pub span: Span,
+    /// For an [`ExprKind::Name`], what the name denotes (filled in when a model is
+    /// loaded); [`Slot::Unresolved`] otherwise.
+    pub slot: Slot,
 }
 
 /// The kinds of expression.
@@ -544,7 +552,11 @@ impl CmpOp {
 impl Expr {
     /// An expression of `kind` starting at `span`.
     pub fn new(kind: ExprKind, span: Span) -> Expr {
-        Expr { kind, span }
+        Expr {
+            kind,
+            span,
+            slot: Slot::Unresolved,
+        }
     }
 
     /// The height of the expression tree (a leaf has height 1). Used by the parser to

@@ -1,11 +1,16 @@
 //! The front end: source text to a checked tree. `lexer.rs` (tokens, indentation),
 //! `parser.rs` (expressions), `stmt.rs` (statements and the file structure), `ast.rs`
-//! (the tree), `resolve.rs` (static checks and name resolution), `diag.rs` (located
-//! errors rendered like rustc's).
+//! (the tree), `resolve.rs` (name resolution: frame layouts and global numbering),
+//! `slot.rs` (what a resolved name denotes), `slots.rs` (writes each name's slot into the
+//! tree), `checks.rs` (the static checks on the resolved tree), `diag.rs` (located errors
+//! rendered like rustc's).
 
 pub mod ast;
+mod checks;
 pub mod diag;
 pub(crate) mod lexer;
 pub(crate) mod parser;
 pub(crate) mod resolve;
+mod slot;
+mod slots;
 mod stmt;

@@ -1,69 +1,135 @@
-//! Name resolution and the static checks run when a model is loaded.
+//! Name resolution: what every name of a model denotes, decided once when it is loaded.
 //!
 //! Python scoping: a name assigned anywhere in a function (and not declared `global`
-//! there) is local to the whole function; every other name is global. The global
-//! variables of a model are the names assigned by top-level statements and the names
-//! declared `global` in any function, so the set is known before the model runs; the
-//! interpreter gives each one instrumented cell.
+//! there), or a parameter, is local to the whole function; every other name is global.
+//! The global variables of a model are the names assigned by top-level statements and
+//! the names declared `global` in any function, so the set is known before the model
+//! runs; the interpreter gives each one an instrumented cell. A name that is no variable
+//! denotes the top-level function or class of that name, else the builtin. The language
+//! has no nested functions, lambdas or comprehensions, so there are no closures: a
+//! function sees its own frame and the module, nothing in between.
 //!
-//! Checked statically (a load error, `file:line:col` with a caret): a missing `main()`,
-//! unknown names, argument counts of direct calls to top-level functions, classes and
-//! builtins (and of `fork(f, ...)` for such an `f`), operators on literals of the wrong
-//! types (`1 + "a"`) and calls of literals (`3()`). The same errors on values known only
-//! at run time are runtime errors.
+//! # Design
+//!
+//! * **Frames by index.** [`resolve`] lays out each function's frame (its [`Scope`]: the
+//!   parameters first, in order, then the other locals in order of first assignment) and
+//!   numbers the globals (sorted by name: the interpreter creates their cells in that
+//!   order, so object numbers in reports follow it). `slots.rs` then writes into every
+//!   name of the tree the [`Slot`] it denotes; the interpreter reads and writes frames and
+//!   global cells through those slots and never looks a name up at run time.
+//! * **Unset globals.** A global variable read before its first assignment falls back to
+//!   what the name would denote if it were no variable (a function, class or builtin of
+//!   the same name), as Python's global-then-builtin lookup does: that fallback is
+//!   resolved here too ([`Code::global_fallbacks`]).
+//! * **Checks after slots.** The static checks (`checks.rs`) run on the resolved tree:
+//!   an unknown name is one whose slot stayed [`Slot::Unresolved`], reported in the same
+//!   walk order (and with the same words) as before slots existed.
 
 use crate::ast::*;
 use crate::builtins;
 use crate::diag::Diagnostic;
-use crate::ops;
-use crate::value::Value;
-use forkwait::sync::StateClass;
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
 
-/// The local variables of one function or method, by name (sorted; a local's slot is its
-/// index).
+/// The frame layout of one function or method.
 pub(crate) struct Scope {
+    /// The locals' names by slot: the parameters in order, then the other assigned names
+    /// in order of first assignment.
     pub locals: Vec<String>,
+    /// Name -> slot.
+    index: BTreeMap<String, u32>,
 }
 
 impl Scope {
-    pub(crate) fn slot(&self, name: &str) -> Option<usize> {
-        self.locals.binary_search_by(|n| n.as_str().cmp(name)).ok()
+    pub(crate) fn new(locals: Vec<String>) -> Scope {
+        let index = locals
+            .iter()
+            .enumerate()
+            .map(|(i, n)| (n.clone(), slot_index(i)))
+            .collect();
+        Scope { locals, index }
+    }
+
+    /// The slot of the local `name`.
+    pub(crate) fn slot(&self, name: &str) -> Option<u32> {
+        self.index.get(name).copied()
     }
 }
 
-/// A loaded model: the tree plus what the interpreter needs to run it.
+/// A table index as a slot's `u32` (a model has far fewer names; saturates rather than
+/// wrapping).
+pub(crate) fn slot_index(i: usize) -> u32 {
+    u32::try_from(i).unwrap_or(u32::MAX)
+}
+
+/// A loaded model: the resolved tree plus what the interpreter needs to run it.
 pub(crate) struct Code {
+    /// The tree, every name carrying its [`Slot`].
     pub program: Program,
     /// The model's path, leaked once so that source spans can name it.
     pub file: &'static str,
-    /// The global variables, sorted.
-    pub globals: Vec<String>,
-    /// Where each global is first defined: its first top-level assignment, else its first
-    /// `global` declaration (parallel to `globals`).
+    /// Where each global variable (sorted by name, as [`Slot::Global`] numbers them) is
+    /// first defined: its first top-level assignment, else its first `global`
+    /// declaration.
     pub global_spans: Vec<Span>,
+    /// What each global's name denotes while the variable is unset: a
+    /// [`Slot::Function`], [`Slot::Class`] or [`Slot::Builtin`] of the same name, else
+    /// [`Slot::Unresolved`] (parallel to `global_spans`).
+    pub global_fallbacks: Vec<Slot>,
     /// The scope of each top-level function (same order as `program.functions`).
     pub functions: Vec<Scope>,
     /// The scope of each method, per class.
     pub methods: Vec<Vec<Scope>>,
-    /// Top-level function name -> index in `program.functions` (lookups stay logarithmic
-    /// however many functions a file defines).
-    pub function_index: BTreeMap<String, usize>,
-    /// Class name -> index in `program.classes`.
-    pub class_index: BTreeMap<String, usize>,
+    /// Each top-level function's name, shared by the function values made from it.
+    pub function_names: Vec<Arc<str>>,
+    /// Each class's name, shared by the class values made from it.
+    pub class_names: Vec<Arc<str>>,
+    /// The names that are no variable: top-level functions, classes and builtins.
+    pub names: Names,
 }
 
 impl Code {
     /// The top-level function called `name`: its index and definition.
     pub(crate) fn function(&self, name: &str) -> Option<(usize, &FunctionDef)> {
-        let i = *self.function_index.get(name)?;
+        let i = *self.names.functions.get(name)?;
         Some((i, &self.program.functions[i]))
     }
+}
 
-    /// The class called `name`: its index and definition.
-    pub(crate) fn class(&self, name: &str) -> Option<(usize, &ClassDef)> {
-        let i = *self.class_index.get(name)?;
-        Some((i, &self.program.classes[i]))
+/// The names of a model that are no variable, by what they denote.
+pub(crate) struct Names {
+    /// Top-level function name -> index in `program.functions`.
+    pub functions: BTreeMap<String, usize>,
+    /// Class name -> index in `program.classes`.
+    pub classes: BTreeMap<String, usize>,
+}
+
+impl Names {
+    pub(crate) fn new(program: &Program) -> Names {
+        // Names are unique (the parser rejects a second definition).
+        let index = |names: &mut dyn Iterator<Item = &String>| -> BTreeMap<String, usize> {
+            let mut map = BTreeMap::new();
+            for (i, n) in names.enumerate() {
+                map.entry(n.clone()).or_insert(i);
+            }
+            map
+        };
+        Names {
+            functions: index(&mut program.functions.iter().map(|f| &f.name)),
+            classes: index(&mut program.classes.iter().map(|c| &c.name)),
+        }
+    }
+
+    /// What `name` denotes if it is no variable: a function, else a class, else a
+    /// builtin, else nothing ([`Slot::Unresolved`]).
+    pub(crate) fn constant(&self, name: &str) -> Slot {
+        if let Some(&i) = self.functions.get(name) {
+            Slot::Function(slot_index(i))
+        } else if let Some(&i) = self.classes.get(name) {
+            Slot::Class(slot_index(i))
+        } else {
+            builtins::lookup(name).map_or(Slot::Unresolved, Slot::Builtin)
+        }
     }
 }
 
@@ -135,49 +201,13 @@ pub(crate) fn bind(
         .collect())
 }
 
-fn assigned(t: &Target, out: &mut BTreeSet<String>) {
-    match &t.kind {
-        TargetKind::Name(n) => {
-            out.insert(n.clone());
-        }
-        TargetKind::Tuple(ts) => ts.iter().for_each(|t| assigned(t, out)),
-        _ => {}
-    }
-}
-
-fn assigned_in(stmts: &[Stmt], out: &mut BTreeSet<String>) {
-    for s in stmts {
-        match &s.kind {
-            StmtKind::Assign { target, .. } | StmtKind::AugAssign { target, .. } => {
-                assigned(target, out)
-            }
-            StmtKind::For { target, body, .. } => {
-                assigned(target, out);
-                assigned_in(body, out);
-            }
-            StmtKind::With { target, body, .. } => {
-                if let Some(t) = target {
-                    assigned(t, out);
-                }
-                assigned_in(body, out);
-            }
-            StmtKind::If { branches, orelse } => {
-                branches.iter().for_each(|b| assigned_in(&b.body, out));
-                assigned_in(orelse, out);
-            }
-            StmtKind::While { body, .. } => assigned_in(body, out),
-            _ => {}
-        }
-    }
-}
-
-/// The first definition of each name assigned at the top level (in source order).
-fn first_assignments(stmts: &[Stmt], out: &mut BTreeMap<String, Span>) {
-    fn target(t: &Target, out: &mut BTreeMap<String, Span>) {
+/// Every name assigned by `stmts` (assignment, augmented assignment, `for` and `with`
+/// targets, in nested blocks too) with the span of its target, in source order, repeats
+/// included.
+fn assigned_in<'a>(stmts: &'a [Stmt], out: &mut Vec<(&'a str, Span)>) {
+    fn target<'a>(t: &'a Target, out: &mut Vec<(&'a str, Span)>) {
         match &t.kind {
-            TargetKind::Name(n) => {
-                out.entry(n.clone()).or_insert(t.span);
-            }
+            TargetKind::Name(n) => out.push((n, t.span)),
             TargetKind::Tuple(ts) => ts.iter().for_each(|t| target(t, out)),
             _ => {}
         }
@@ -191,7 +221,7 @@ fn first_assignments(stmts: &[Stmt], out: &mut BTreeMap<String, Span>) {
                 target: t, body, ..
             } => {
                 target(t, out);
-                first_assignments(body, out);
+                assigned_in(body, out);
             }
             StmtKind::With {
                 target: t, body, ..
@@ -199,15 +229,13 @@ fn first_assignments(stmts: &[Stmt], out: &mut BTreeMap<String, Span>) {
                 if let Some(t) = t {
                     target(t, out);
                 }
-                first_assignments(body, out);
+                assigned_in(body, out);
             }
             StmtKind::If { branches, orelse } => {
-                branches
-                    .iter()
-                    .for_each(|b| first_assignments(&b.body, out));
-                first_assignments(orelse, out);
+                branches.iter().for_each(|b| assigned_in(&b.body, out));
+                assigned_in(orelse, out);
             }
-            StmtKind::While { body, .. } => first_assignments(body, out),
+            StmtKind::While { body, .. } => assigned_in(body, out),
             _ => {}
         }
     }
@@ -234,6 +262,8 @@ fn declarations(stmts: &[Stmt], out: &mut BTreeMap<String, Span>) {
     }
 }
 
+/// The frame layout of `f`: its parameters, then the names it assigns and does not
+/// declare `global`.
 fn scope_of(f: &FunctionDef, path: &str) -> Result<Scope, Diagnostic> {
     let globals = f.globals();
     if let Some(p) = f.params.iter().find(|p| globals.contains(&p.name.as_str())) {
@@ -243,24 +273,38 @@ fn scope_of(f: &FunctionDef, path: &str) -> Result<Scope, Diagnostic> {
             format!("name '{}' is a parameter and declared global", p.name),
         ));
     }
-    let mut names: BTreeSet<String> = f.params.iter().map(|p| p.name.clone()).collect();
-    assigned_in(&f.body, &mut names);
-    let locals = names
-        .into_iter()
-        .filter(|n| !globals.contains(&n.as_str()))
-        .collect();
-    Ok(Scope { locals })
+    let mut locals: Vec<String> = f.params.iter().map(|p| p.name.clone()).collect();
+    let mut assigned = Vec::new();
+    assigned_in(&f.body, &mut assigned);
+    let mut seen: BTreeSet<&str> = f.params.iter().map(|p| p.name.as_str()).collect();
+    for (n, _) in assigned {
+        if !globals.contains(&n) && seen.insert(n) {
+            locals.push(n.to_string());
+        }
+    }
+    Ok(Scope::new(locals))
 }
 
-/// Builds the interpreter's tables for `program` and runs the static checks.
-pub(crate) fn resolve(program: Program, file: &'static str) -> Result<Code, Diagnostic> {
-    let path = program.path.clone();
-    let mut globals = BTreeSet::new();
-    assigned_in(&program.stmts, &mut globals);
+/// The global variables, sorted, each with where it is first defined: its first
+/// top-level assignment, else its first `global` declaration.
+fn globals_of(program: &Program) -> (Vec<String>, Vec<Span>) {
+    let mut defined: BTreeMap<String, Span> = BTreeMap::new();
+    let mut assigned = Vec::new();
+    assigned_in(&program.stmts, &mut assigned);
+    for (n, span) in assigned {
+        defined.entry(n.to_string()).or_insert(span);
+    }
     let all_methods = program.classes.iter().flat_map(|c| c.methods.iter());
     for f in program.functions.iter().chain(all_methods) {
-        globals.extend(f.globals().into_iter().map(str::to_string));
+        declarations(&f.body, &mut defined);
     }
+    defined.into_iter().unzip()
+}
+
+/// Resolves every name of `program`, then runs the static checks.
+pub(crate) fn resolve(mut program: Program, file: &'static str) -> Result<Code, Diagnostic> {
+    let path = program.path.clone();
+    let (globals, global_spans) = globals_of(&program);
     let functions = program
         .functions
         .iter()
@@ -271,336 +315,22 @@ pub(crate) fn resolve(program: Program, file: &'static str) -> Result<Code, Diag
         .iter()
         .map(|c| c.methods.iter().map(|m| scope_of(m, &path)).collect())
         .collect::<Result<Vec<_>, _>>()?;
-    let mut defined = BTreeMap::new();
-    first_assignments(&program.stmts, &mut defined);
-    let all_methods = program.classes.iter().flat_map(|c| c.methods.iter());
-    for f in program.functions.iter().chain(all_methods) {
-        declarations(&f.body, &mut defined);
-    }
-    let globals: Vec<String> = globals.into_iter().collect();
-    let global_spans = globals
-        .iter()
-        .map(|g| {
-            let first = defined.get(g);
-            first.map_or(Span::new(1, 1), |s| *s)
-        })
-        .collect();
-    // Names are unique (the parser rejects a second definition).
-    let index = |names: &mut dyn Iterator<Item = &String>| -> BTreeMap<String, usize> {
-        let mut map = BTreeMap::new();
-        for (i, n) in names.enumerate() {
-            map.entry(n.clone()).or_insert(i);
-        }
-        map
-    };
-    let function_index = index(&mut program.functions.iter().map(|f| &f.name));
-    let class_index = index(&mut program.classes.iter().map(|c| &c.name));
+    let names = Names::new(&program);
+    let global_fallbacks = globals.iter().map(|g| names.constant(g)).collect();
+    super::slots::assign(&mut program, &globals, &names, &functions, &methods);
+    let function_names = program.functions.iter().map(|f| Arc::from(&*f.name));
+    let class_names = program.classes.iter().map(|c| Arc::from(&*c.name));
     let code = Code {
-        function_index,
-        class_index,
+        function_names: function_names.collect(),
+        class_names: class_names.collect(),
         program,
         file,
         global_spans,
-        globals,
+        global_fallbacks,
         functions,
         methods,
+        names,
     };
-    check(&code)?;
+    super::checks::check(&code)?;
     Ok(code)
-}
-
-struct Checker<'a> {
-    code: &'a Code,
-    /// The current function's locals (`None` at the top level).
-    scope: Option<&'a Scope>,
-}
-
-fn check(code: &Code) -> Result<(), Diagnostic> {
-    let p = &code.program;
-    let Some((_, main)) = code.function("main") else {
-        let at = p
-            .expect_span
-            .map_or(Span::new(1, 1), |s| Span::new(s.line, 1));
-        return Err(p.error(
-            at,
-            "no `main()` function: a model's entry point is `def main():`",
-        ));
-    };
-    if let Some(param) = main.params.iter().find(|p| p.default.is_none()) {
-        return Err(p.error(param.span, "`main()` must take no arguments"));
-    }
-    let top = Checker { code, scope: None };
-    top.block(&p.stmts)?;
-    for (f, scope) in p.functions.iter().zip(&code.functions) {
-        Checker {
-            code,
-            scope: Some(scope),
-        }
-        .function(f)?;
-    }
-    for (c, scopes) in p.classes.iter().zip(&code.methods) {
-        for (m, scope) in c.methods.iter().zip(scopes) {
-            Checker {
-                code,
-                scope: Some(scope),
-            }
-            .function(m)?;
-        }
-    }
-    Ok(())
-}
-
-/// A literal's value, for the checks of operators on literals.
-fn literal(e: &Expr) -> Option<Value> {
-    Some(match &e.kind {
-        ExprKind::Int(i) => Value::Int(*i),
-        ExprKind::Float(f) => Value::Float(*f),
-        ExprKind::Str(s) => Value::str(s),
-        ExprKind::Bool(b) => Value::Bool(*b),
-        ExprKind::None => Value::None,
-        _ => return None,
-    })
-}
-
-impl Checker<'_> {
-    fn err(&self, span: Span, msg: impl Into<String>) -> Diagnostic {
-        self.code.program.error(span, msg)
-    }
-
-    fn function(&self, f: &FunctionDef) -> Result<(), Diagnostic> {
-        for p in &f.params {
-            if let Some(d) = &p.default {
-                // Defaults are evaluated in the module's scope.
-                Checker {
-                    code: self.code,
-                    scope: None,
-                }
-                .expr(d)?;
-            }
-        }
-        self.block(&f.body)
-    }
-
-    fn block(&self, stmts: &[Stmt]) -> Result<(), Diagnostic> {
-        stmts.iter().try_for_each(|s| self.stmt(s))
-    }
-
-    fn target(&self, t: &Target) -> Result<(), Diagnostic> {
-        match &t.kind {
-            TargetKind::Name(_) => Ok(()),
-            TargetKind::Attribute { value, .. } => self.expr(value),
-            TargetKind::Subscript { value, index } => {
-                self.expr(value)?;
-                self.expr(index)
-            }
-            TargetKind::Tuple(ts) => ts.iter().try_for_each(|t| self.target(t)),
-        }
-    }
-
-    fn stmt(&self, s: &Stmt) -> Result<(), Diagnostic> {
-        match &s.kind {
-            StmtKind::Expr(e) => self.expr(e),
-            StmtKind::Assign { target, value } => {
-                self.expr(value)?;
-                self.target(target)
-            }
-            StmtKind::AugAssign { target, value, .. } => {
-                if let TargetKind::Name(n) = &target.kind {
-                    self.name(n, target.span)?;
-                }
-                self.expr(value)?;
-                self.target(target)
-            }
-            StmtKind::If { branches, orelse } => {
-                for b in branches {
-                    self.expr(&b.cond)?;
-                    self.block(&b.body)?;
-                }
-                self.block(orelse)
-            }
-            StmtKind::While { cond, body } => {
-                self.expr(cond)?;
-                self.block(body)
-            }
-            StmtKind::For { target, iter, body } => {
-                self.expr(iter)?;
-                self.target(target)?;
-                self.block(body)
-            }
-            StmtKind::Return(Some(e)) => self.expr(e),
-            StmtKind::Assert { test, msg } => {
-                self.expr(test)?;
-                msg.as_ref().map_or(Ok(()), |m| self.expr(m))
-            }
-            StmtKind::With { item, target, body } => {
-                self.expr(item)?;
-                if let Some(t) = target {
-                    self.target(t)?;
-                }
-                self.block(body)
-            }
-            StmtKind::Return(None)
-            | StmtKind::Break
-            | StmtKind::Continue
-            | StmtKind::Pass
-            | StmtKind::Global(_) => Ok(()),
-        }
-    }
-
-    fn is_local(&self, name: &str) -> bool {
-        self.scope.is_some_and(|s| s.slot(name).is_some())
-    }
-
-    fn is_global_var(&self, name: &str) -> bool {
-        self.code
-            .globals
-            .binary_search_by(|g| g.as_str().cmp(name))
-            .is_ok()
-    }
-
-    fn name(&self, n: &str, span: Span) -> Result<(), Diagnostic> {
-        if self.is_local(n)
-            || self.is_global_var(n)
-            || self.code.function(n).is_some()
-            || self.code.class(n).is_some()
-            || builtins::arity(n).is_some()
-        {
-            return Ok(());
-        }
-        Err(self.err(span, format!("name '{n}' is not defined")))
-    }
-
-    /// The argument check of calling the name `callee` (if it certainly denotes a
-    /// top-level function, class or builtin) with `npos` positional arguments and the
-    /// keywords `kws`.
-    fn call_arity(&self, callee: &str, npos: usize, kws: &[&str]) -> Result<(), String> {
-        if self.is_local(callee) || self.is_global_var(callee) {
-            return Ok(());
-        }
-        if let Some((_, f)) = self.code.function(callee) {
-            return bind(callee, &f.params, 0, npos, kws).map(|_| ());
-        }
-        if let Some((_, c)) = self.code.class(callee) {
-            return match c.method("__init__") {
-                Some(init) => bind(callee, &init.params, 1, npos, kws).map(|_| ()),
-                None if npos + kws.len() > 0 => Err(format!("{callee}() takes no arguments")),
-                None => Ok(()),
-            };
-        }
-        if callee == "fork" {
-            if npos == 0 {
-                return Err("fork() missing the function to fork".into());
-            }
-            return Ok(());
-        }
-        if let Some((min, max, allowed_kws)) = builtins::arity(callee) {
-            if let Some(k) = kws.iter().find(|k| !allowed_kws.contains(k)) {
-                return Err(format!(
-                    "{callee}() got an unexpected keyword argument '{k}'"
-                ));
-            }
-            if npos < min || max.is_some_and(|m| npos > m) {
-                return Err(builtins::arity_message(callee, min, max, npos));
-            }
-        }
-        Ok(())
-    }
-
-    fn expr(&self, e: &Expr) -> Result<(), Diagnostic> {
-        match &e.kind {
-            ExprKind::Int(_)
-            | ExprKind::Float(_)
-            | ExprKind::Str(_)
-            | ExprKind::Bool(_)
-            | ExprKind::None => Ok(()),
-            ExprKind::Name(n) => self.name(n, e.span),
-            ExprKind::List(items) | ExprKind::Tuple(items) => {
-                items.iter().try_for_each(|i| self.expr(i))
-            }
-            ExprKind::Dict(entries) => entries.iter().try_for_each(|(k, v)| {
-                self.expr(k)?;
-                self.expr(v)
-            }),
-            ExprKind::Attribute { value, .. } => self.expr(value),
-            ExprKind::Subscript { value, index } => {
-                self.expr(value)?;
-                self.expr(index)
-            }
-            ExprKind::Slice { lower, upper, step } => [lower, upper, step]
-                .into_iter()
-                .flatten()
-                .try_for_each(|x| self.expr(x)),
-            ExprKind::Call(c) => self.call(c),
-            ExprKind::Unary { op, operand } => {
-                self.expr(operand)?;
-                if let (Some(v), false) = (literal(operand), *op == UnaryOp::Not) {
-                    ops::unary(*op, &v).map_err(|m| self.err(e.span, m))?;
-                }
-                Ok(())
-            }
-            ExprKind::Binary { left, rest } => {
-                self.expr(left)?;
-                rest.iter().try_for_each(|o| self.expr(&o.right))?;
-                // Only the first link can have two literal operands (the left operand of
-                // the others is the chain so far).
-                if let (Some(a), Some(first)) = (literal(left), rest.first()) {
-                    if let Some(b) = literal(&first.right) {
-                        ops::binary(first.op, &a, &b, StateClass::Input)
-                            .map_err(|m| self.err(first.span, m))?;
-                    }
-                }
-                Ok(())
-            }
-            ExprKind::Logic { values, .. } => values.iter().try_for_each(|v| self.expr(v)),
-            ExprKind::Compare { left, rest } => {
-                self.expr(left)?;
-                rest.iter().try_for_each(|c| self.expr(&c.right))
-            }
-            ExprKind::IfExp { cond, then, orelse } => {
-                self.expr(cond)?;
-                self.expr(then)?;
-                self.expr(orelse)
-            }
-        }
-    }
-
-    fn call(&self, c: &Call) -> Result<(), Diagnostic> {
-        self.expr(&c.func)?;
-        c.args.iter().try_for_each(|a| self.expr(a))?;
-        c.kwargs.iter().try_for_each(|k| self.expr(&k.value))?;
-        let literal_callee = match &c.func.kind {
-            ExprKind::Int(_) => Some("int"),
-            ExprKind::Float(_) => Some("float"),
-            ExprKind::Str(_) => Some("str"),
-            ExprKind::Bool(_) => Some("bool"),
-            ExprKind::None => Some("NoneType"),
-            ExprKind::List(_) => Some("list"),
-            ExprKind::Tuple(_) => Some("tuple"),
-            ExprKind::Dict(_) => Some("dict"),
-            _ => None,
-        };
-        if let Some(what) = literal_callee {
-            return Err(self.err(c.span, format!("'{what}' object is not callable")));
-        }
-        let kws: Vec<&str> = c.kwargs.iter().map(|k| k.name.as_str()).collect();
-        let ExprKind::Name(callee) = &c.func.kind else {
-            return Ok(());
-        };
-        self.call_arity(callee, c.args.len(), &kws)
-            .map_err(|m| self.err(c.span, m))?;
-        // fork(f, args...) forwards the arguments to f.
-        if callee == "fork" && !self.is_local("fork") && !self.is_global_var("fork") {
-            if let Some(Expr {
-                kind: ExprKind::Name(f),
-                span,
-            }) = c.args.first()
-            {
-                if f != "fork" {
-                    self.call_arity(f, c.args.len() - 1, &kws)
-                        .map_err(|m| self.err(*span, m))?;
-                }
-            }
-        }
-        Ok(())
-    }
 }

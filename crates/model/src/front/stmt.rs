@@ -377,7 +377,11 @@ impl Parser<'_> {
             ExprKind::Tuple(_) | ExprKind::List(_) => bail!(self, span => "nothing to assign to"),
             _ => bail!(self, span => "cannot assign to an operator expression"),
         };
-        Ok(Target { kind, span })
+        Ok(Target {
+            kind,
+            span,
+            slot: Slot::Unresolved,
+        })
     }
 
     /// `for`/`as` targets: primaries separated by commas (no operators, so that the `in`

@@ -127,7 +127,7 @@ impl Builtin {
     }
 
     /// Its positional-argument bounds and allowed keywords.
-    fn bounds(self) -> (usize, Option<usize>, &'static [&'static str]) {
+    pub(crate) fn bounds(self) -> (usize, Option<usize>, &'static [&'static str]) {
         match self {
             Builtin::Lock => (0, Some(0), &[]),
             Builtin::Abs => (1, Some(1), &[]),
@@ -157,11 +157,6 @@ impl Builtin {
 /// The builtin called `name`.
 pub(crate) fn lookup(name: &str) -> Option<Builtin> {
     Builtin::ALL.iter().copied().find(|b| b.name() == name)
-}
-
-/// The positional bounds and allowed keywords of builtin `name`.
-pub(crate) fn arity(name: &str) -> Option<(usize, Option<usize>, &'static [&'static str])> {
-    lookup(name).map(Builtin::bounds)
 }
 
 /// The error message of calling `name` with `n` positional arguments.

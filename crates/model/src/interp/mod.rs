@@ -17,6 +17,13 @@
 //! * **Source positions.** Before each statement and call, and around `fork`/`wait`, the
 //!   interpreter calls [`forkwait::hooks::set_source_span`], so interleavings, deadlock reports and
 //!   trace graphs show model lines rather than interpreter lines.
+//! * **Names by slot.** The resolver (`front/resolve.rs`) writes into every name of the
+//!   tree the [`Slot`] it denotes. A function's [`Frame`] is a vector of locals indexed
+//!   by [`Slot::Local`] (its parameters first), the globals a vector of instrumented
+//!   cells indexed by [`Slot::Global`]; functions, classes and builtins are constants.
+//!   No variable, function, class or builtin is looked up by its name at run time (an
+//!   attribute is, in its instance), and a global is read (an instrumented access) only
+//!   where the name denotes that global.
 //! * **Locks.** No `std` lock of the interpreter is ever held across a scheduling point
 //!   (an instrumented access, fork, wait, yield): under the simulator all tasks share one
 //!   OS thread, so such a lock would deadlock it.
@@ -26,6 +33,7 @@
 
 pub(crate) mod access;
 pub(crate) mod builtins;
+mod call;
 pub(crate) mod ops;
 pub(crate) mod snapshot;
 pub(crate) mod stack;
@@ -34,8 +42,8 @@ pub(crate) mod value;
 
 use crate::ast::*;
 use crate::diag::Diagnostic;
-use crate::resolve::{Binding, Code, Scope, bind};
-use crate::value::{Dict, Instance, List, Value, key_eq};
+use crate::resolve::Code;
+use crate::value::{Dict, List, Value, key_eq};
 use forkwait::sync::{Shared, StateClass};
 use std::sync::{Arc, Weak};
 
@@ -62,15 +70,16 @@ pub(crate) enum Sink {
 /// The state of one run of a model.
 pub(crate) struct Interp {
     pub(crate) code: Arc<Code>,
-    /// One instrumented cell per global variable (parallel to `code.globals`).
+    /// One instrumented cell per global variable, indexed by [`Slot::Global`].
     globals: Vec<Shared<Option<Value>>>,
     pub(crate) sink: Sink,
     me: Weak<Interp>,
 }
 
 /// A function activation (or the module's top level).
-pub(crate) struct Frame<'c> {
-    scope: Option<&'c Scope>,
+pub(crate) struct Frame {
+    /// The function's locals, indexed by [`Slot::Local`] (see the function's
+    /// [`Scope`](crate::resolve::Scope)); empty at the top level, whose names are global.
     locals: Vec<Option<Value>>,
     pub(crate) depth: u32,
     /// The lowest stack address this task's interpretation may reach (see `stack.rs`).
@@ -80,12 +89,16 @@ pub(crate) struct Frame<'c> {
     module: bool,
 }
 
-impl<'c> Frame<'c> {
-    fn new(scope: Option<&'c Scope>, depth: u32, module: bool, limit: usize) -> Frame<'c> {
-        let n = scope.map_or(0, |s| s.locals.len());
+impl Frame {
+    /// A frame of `n` locals, all unset.
+    fn new(n: usize, depth: u32, module: bool, limit: usize) -> Frame {
+        Frame::with_locals(vec![None; n], depth, module, limit)
+    }
+
+    /// A frame whose locals (by slot) are `locals`.
+    fn with_locals(locals: Vec<Option<Value>>, depth: u32, module: bool, limit: usize) -> Frame {
         Frame {
-            scope,
-            locals: vec![None; n],
+            locals,
             depth,
             limit,
             ticks: 0,
@@ -95,13 +108,13 @@ impl<'c> Frame<'c> {
 
     /// The frame of a task's entry (no locals of its own), with the stack limit of the
     /// task starting here.
-    pub(crate) fn task() -> Frame<'static> {
+    pub(crate) fn task() -> Frame {
         let limit = if forkwait::hooks::mode() == forkwait::hooks::Mode::Simulator {
             crate::stack::task_limit(super::MODEL_STACK_SIZE)
         } else {
             crate::stack::thread_limit()
         };
-        Frame::new(None, 0, false, limit)
+        Frame::new(0, 0, false, limit)
     }
 
     /// The purity class of containers created in this frame.
@@ -112,6 +125,16 @@ impl<'c> Frame<'c> {
             StateClass::Input
         }
     }
+}
+
+/// Why a name has no value.
+#[derive(Clone, Copy)]
+enum Miss {
+    /// A local read before its assignment.
+    Unbound,
+    /// A global read before its assignment, with no function, class or builtin of its
+    /// name.
+    Undefined,
 }
 
 enum Flow {
@@ -165,23 +188,14 @@ impl Interp {
     /// Runs the top-level statements, then `main()`; returns what `main()` returned.
     pub(crate) fn run_main(&self) -> Res<Value> {
         let entry = Frame::task();
-        let mut top = Frame::new(None, 0, true, entry.limit);
+        let mut top = Frame::new(0, 0, true, entry.limit);
         self.block(&mut top, &self.code.program.stmts)?;
         let p = &self.code.program;
         let i = self.code.function("main").map(|(i, _)| i);
         let i = i.ok_or_else(|| self.err(Span::new(1, 1), "no `main()` function"))?;
         let main_span = p.functions[i].span;
-        let main = Value::Function(i, Arc::from("main"));
+        let main = Value::Function(i, self.code.function_names[i].clone());
         self.call(&entry, &main, Vec::new(), Vec::new(), main_span)
-    }
-
-    fn global_cell(&self, name: &str) -> Option<&Shared<Option<Value>>> {
-        let i = self
-            .code
-            .globals
-            .binary_search_by(|g| g.as_str().cmp(name))
-            .ok()?;
-        self.globals.get(i)
     }
 
     fn block(&self, f: &mut Frame, stmts: &[Stmt]) -> Res<Flow> {
@@ -307,9 +321,9 @@ impl Interp {
         };
         match &target.kind {
             TargetKind::Name(n) => {
-                let old = self.load_name(f, n, target.span)?;
+                let old = self.load_name(f, target.slot, n, target.span)?;
                 let new = combine(self, f, old)?;
-                self.store_name(f, n, new);
+                self.store_slot(f, target.slot, new);
                 Ok(())
             }
             TargetKind::Attribute { value: obj, attr } => {
@@ -331,8 +345,8 @@ impl Interp {
 
     fn store(&self, f: &mut Frame, target: &Target, v: Value) -> Res<()> {
         match &target.kind {
-            TargetKind::Name(n) => {
-                self.store_name(f, n, v);
+            TargetKind::Name(_) => {
+                self.store_slot(f, target.slot, v);
                 Ok(())
             }
             TargetKind::Attribute { value, attr } => {
@@ -371,40 +385,94 @@ impl Interp {
         }
     }
 
-    fn store_name(&self, f: &mut Frame, name: &str, v: Value) {
-        if let Some(i) = f.scope.and_then(|s| s.slot(name)) {
-            f.locals[i] = Some(v);
-        } else if let Some(cell) = self.global_cell(name) {
-            cell.write(Some(v));
-        }
-    }
-
-    fn load_name(&self, f: &Frame, name: &str, span: Span) -> Res<Value> {
-        if let Some(i) = f.scope.and_then(|s| s.slot(name)) {
-            return f.locals[i].clone().ok_or_else(|| {
-                self.err(
-                    span,
-                    format!("local variable '{name}' referenced before assignment"),
-                )
-            });
-        }
-        if let Some(cell) = self.global_cell(name) {
-            if let Some(v) = cell.read() {
-                return Ok(v);
+    /// Stores `v` in the variable `slot` (a local of `f` or a global: the resolver gives
+    /// every assigned name one of the two).
+    fn store_slot(&self, f: &mut Frame, slot: Slot, v: Value) {
+        match slot {
+            Slot::Local(i) => {
+                if let Some(local) = f.locals.get_mut(i as usize) {
+                    *local = Some(v);
+                }
             }
+            Slot::Global(i) => {
+                if let Some(cell) = self.globals.get(i as usize) {
+                    cell.write(Some(v));
+                }
+            }
+            _ => {}
         }
-        if let Some((i, _)) = self.code.function(name) {
-            return Ok(Value::Function(i, Arc::from(name)));
-        }
-        if let Some((i, _)) = self.code.class(name) {
-            return Ok(Value::Class(i, Arc::from(name)));
-        }
-        if let Some(b) = builtins::lookup(name) {
-            return Ok(Value::Builtin(b));
-        }
-        Err(self.err(span, format!("name '{name}' is not defined")))
     }
 
+    /// The value of the name `name`, which denotes `slot`, read at `span`.
+    fn load_name(&self, f: &Frame, slot: Slot, name: &str, span: Span) -> Res<Value> {
+        self.load(f, slot).map_err(|m| self.miss(m, name, span))
+    }
+
+    /// The value of what `slot` denotes: a local of `f`, a global variable (if set,
+    /// else what its name denotes when it is no variable), a function, class or builtin.
+    fn load(&self, f: &Frame, slot: Slot) -> Result<Value, Miss> {
+        let code = &self.code;
+        let slot = match slot {
+            Slot::Local(i) => {
+                return match f.locals.get(i as usize) {
+                    Some(Some(v)) => Ok(v.clone()),
+                    _ => Err(Miss::Unbound),
+                };
+            }
+            Slot::Global(i) => {
+                let i = i as usize;
+                if let Some(v) = self.globals.get(i).and_then(|cell| cell.read()) {
+                    return Ok(v);
+                }
+                let fallback = code.global_fallbacks.get(i).copied();
+                fallback.unwrap_or(Slot::Unresolved)
+            }
+            other => other,
+        };
+        match slot {
+            Slot::Function(i) => code
+                .function_names
+                .get(i as usize)
+                .map(|n| Value::Function(i as usize, n.clone())),
+            Slot::Class(i) => code
+                .class_names
+                .get(i as usize)
+                .map(|n| Value::Class(i as usize, n.clone())),
+            Slot::Builtin(b) => Some(Value::Builtin(b)),
+            Slot::Local(_) | Slot::Global(_) | Slot::Unresolved => None,
+        }
+        .ok_or(Miss::Undefined)
+    }
+
+    /// The error of reading the name `name` at `span`, which has no value.
+    #[cold]
+    fn miss(&self, m: Miss, name: &str, span: Span) -> Box<Diagnostic> {
+        let msg = match m {
+            Miss::Unbound => format!("local variable '{name}' referenced before assignment"),
+            Miss::Undefined => format!("name '{name}' is not defined"),
+        };
+        self.err(span, msg)
+    }
+
+    /// The value of `e`, an attribute `value.attr` (out of line: see [`Interp::eval`]).
+    #[inline(never)]
+    fn eval_attribute(&self, f: &mut Frame, e: &Expr) -> Res<Value> {
+        let ExprKind::Attribute { value, attr } = &e.kind else {
+            return Err(self.err(e.span, "not an attribute"));
+        };
+        let obj = self.eval(f, value)?;
+        self.getattr(&obj, attr, e.span)
+    }
+
+    /// The value of `e`.
+    ///
+    /// Calls and attributes are evaluated out of line, and names through a call of few
+    /// arguments: so `eval` passes no call argument on the stack, which keeps its unwind
+    /// table short. A task's stack holds one `eval` frame per nested expression, and the
+    /// simulator unwinds the stack of every task still blocked when an execution ends
+    /// (each deadlocked one, say): with a stack-argument call anywhere in it, every call
+    /// site of the function gets an unwind-table entry, and unwinding each `eval` frame
+    /// reads them all.
     pub(crate) fn eval(&self, f: &mut Frame, e: &Expr) -> Res<Value> {
         Ok(match &e.kind {
             ExprKind::Int(i) => Value::Int(*i),
@@ -412,7 +480,10 @@ impl Interp {
             ExprKind::Str(s) => Value::str(s),
             ExprKind::Bool(b) => Value::Bool(*b),
             ExprKind::None => Value::None,
-            ExprKind::Name(n) => self.load_name(f, n, e.span)?,
+            ExprKind::Name(n) => match self.load(f, e.slot) {
+                Ok(v) => v,
+                Err(m) => return Err(self.miss(m, n, e.span)),
+            },
             ExprKind::List(items) => {
                 let mut out = Vec::with_capacity(items.len());
                 for i in items {
@@ -443,10 +514,7 @@ impl Interp {
                 }
                 Value::Dict(Dict::new(out, f.class()))
             }
-            ExprKind::Attribute { value, attr } => {
-                let obj = self.eval(f, value)?;
-                self.getattr(&obj, attr, e.span)?
-            }
+            ExprKind::Attribute { .. } => self.eval_attribute(f, e)?,
             ExprKind::Subscript { value, index } => {
                 let obj = self.eval(f, value)?;
                 self.subscript(f, &obj, index)?
@@ -513,138 +581,5 @@ impl Interp {
             CmpOp::Gt => a.py_cmp(b).map_err(e)? == Greater,
             CmpOp::Ge => a.py_cmp(b).map_err(e)? != Less,
         })
-    }
-
-    fn eval_call(&self, f: &mut Frame, c: &Call) -> Res<Value> {
-        let callee = self.eval(f, &c.func)?;
-        let mut args = Vec::with_capacity(c.args.len());
-        for a in &c.args {
-            args.push(self.eval(f, a)?);
-        }
-        let mut kwargs = Vec::with_capacity(c.kwargs.len());
-        for k in &c.kwargs {
-            kwargs.push((k.name.as_str(), self.eval(f, &k.value)?));
-        }
-        self.at(c.span);
-        let r = self.call(f, &callee, args, kwargs, c.span);
-        self.at(c.span);
-        r
-    }
-
-    /// Calls `callee` from frame `f` (its depth and purity class matter).
-    pub(crate) fn call(
-        &self,
-        f: &Frame,
-        callee: &Value,
-        args: Vec<Value>,
-        kwargs: Vec<(&str, Value)>,
-        span: Span,
-    ) -> Res<Value> {
-        let p = &self.code.program;
-        match callee {
-            Value::Function(i, _) => {
-                let (def, scope) = (&p.functions[*i], &self.code.functions[*i]);
-                self.call_def(f, def, scope, None, args, kwargs, span)
-            }
-            Value::Class(i, name) => {
-                let inst = Value::Instance(Arc::new(Instance {
-                    class: *i,
-                    class_name: name.clone(),
-                    attrs: std::sync::Mutex::new(Vec::new()),
-                    shape: Shared::attribute(()),
-                }));
-                let class = &p.classes[*i];
-                match class.methods.iter().position(|m| m.name == "__init__") {
-                    Some(m) => {
-                        let (def, scope) = (&class.methods[m], &self.code.methods[*i][m]);
-                        self.call_def(f, def, scope, Some(inst.clone()), args, kwargs, span)?;
-                    }
-                    None if !args.is_empty() || !kwargs.is_empty() => {
-                        return Err(self.err(span, format!("{name}() takes no arguments")));
-                    }
-                    None => {}
-                }
-                Ok(inst)
-            }
-            Value::Instance(inst) => {
-                let class = &p.classes[inst.class];
-                let Some(m) = class.methods.iter().position(|m| m.name == "forward") else {
-                    let t = &inst.class_name;
-                    return Err(self.err(
-                        span,
-                        format!("'{t}' object is not callable (it has no `forward` method)"),
-                    ));
-                };
-                let (def, scope) = (&class.methods[m], &self.code.methods[inst.class][m]);
-                self.call_def(f, def, scope, Some(callee.clone()), args, kwargs, span)
-            }
-            Value::Method(inst, m) => {
-                let class = &p.classes[inst.class];
-                let (def, scope) = (&class.methods[*m], &self.code.methods[inst.class][*m]);
-                let this = Some(Value::Instance(inst.clone()));
-                self.call_def(f, def, scope, this, args, kwargs, span)
-            }
-            Value::Builtin(b) => builtins::call(self, f, *b, args, kwargs, span),
-            Value::BuiltinMethod(recv, name) => {
-                builtins::call_method(self, f, recv, name, args, kwargs, span)
-            }
-            other => Err(self.err(
-                span,
-                format!("'{}' object is not callable", other.type_name()),
-            )),
-        }
-    }
-
-    #[allow(clippy::too_many_arguments)]
-    fn call_def(
-        &self,
-        f: &Frame,
-        def: &FunctionDef,
-        scope: &Scope,
-        this: Option<Value>,
-        args: Vec<Value>,
-        kwargs: Vec<(&str, Value)>,
-        span: Span,
-    ) -> Res<Value> {
-        if f.depth >= MAX_CALL_DEPTH {
-            return Err(self.err(
-                span,
-                format!(
-                    "RecursionError: maximum recursion depth exceeded ({MAX_CALL_DEPTH} nested calls)"
-                ),
-            ));
-        }
-        if crate::stack::sp() < f.limit {
-            return Err(self.err(
-                span,
-                format!(
-                    "RecursionError: maximum recursion depth exceeded (the interpreter's stack is exhausted after {} nested calls)",
-                    f.depth
-                ),
-            ));
-        }
-        let mut pos: Vec<Option<Value>> = this.into_iter().chain(args).map(Some).collect();
-        let names: Vec<&str> = kwargs.iter().map(|(k, _)| *k).collect();
-        let bindings =
-            bind(&def.name, &def.params, 0, pos.len(), &names).map_err(|m| self.err(span, m))?;
-        let mut kwargs: Vec<Option<Value>> = kwargs.into_iter().map(|(_, v)| Some(v)).collect();
-        let mut frame = Frame::new(Some(scope), f.depth + 1, false, f.limit);
-        for (param, b) in def.params.iter().zip(bindings) {
-            let v = match b {
-                Binding::Pos(i) => pos[i].take().unwrap_or(Value::None),
-                Binding::Kw(j) => kwargs[j].take().unwrap_or(Value::None),
-                Binding::Default => match &param.default {
-                    Some(d) => self.eval(&mut Frame::new(None, f.depth + 1, false, f.limit), d)?,
-                    None => Value::None,
-                },
-            };
-            if let Some(slot) = scope.slot(&param.name) {
-                frame.locals[slot] = Some(v);
-            }
-        }
-        match self.block(&mut frame, &def.body)? {
-            Flow::Return(v) => Ok(v),
-            _ => Ok(Value::None),
-        }
     }
 }

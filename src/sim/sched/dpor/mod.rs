@@ -492,6 +492,25 @@ impl Scheduler for DporSched {
         self.catch_up(s, s.segs.len());
     }
 
+    fn done_fraction(&self) -> Option<f64> {
+        // As the plain search's estimate (Knuth's path estimate, see `dfs.rs`), over the
+        // backtrack sets known so far (they grow as races show up, so the estimate is
+        // rough); with a bound, this round's share of the rounds still possible.
+        let mut done = 0.0;
+        let mut weight = 1.0;
+        for n in &self.nodes {
+            let known = n.state.iter().filter(|&&x| x != NONE).count().max(1);
+            let finished = n.state.iter().filter(|&&x| x == DONE).count().max(1) - 1;
+            done += weight * finished as f64 / known as f64;
+            weight /= known as f64;
+        }
+        let here = (done + weight).clamp(f64::MIN_POSITIVE, 1.0);
+        Some(match (self.max, self.bound) {
+            (Some(max), Some(b)) => (f64::from(b) + here) / f64::from(max + 1),
+            _ => here,
+        })
+    }
+
     fn coverage(&self, cut: bool) -> Coverage {
         match self.bound {
             _ if cut || !self.exhausted => Coverage::Incomplete,
@@ -502,86 +521,4 @@ impl Scheduler for DporSched {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::sim::WaitPolicy;
-    use crate::sim::exec::{self, Config};
-    use crate::sync::{Arc, Shared};
-
-    /// Runs the search over `f` to its end (or `cap` executions); returns each
-    /// execution's preemptions and the scheduler.
-    fn explore(mut s: DporSched, cap: u64, f: fn()) -> (Vec<u32>, DporSched) {
-        let cfg = Config {
-            max_steps: 10_000,
-            workers: None,
-            policy: WaitPolicy::Suspend,
-            stack_size: 256 * 1024,
-            log: false,
-            deadline: None,
-            watchdog: None,
-            track: true,
-        };
-        let mut pre = Vec::new();
-        while (pre.len() as u64) < cap && s.begin(pre.len() as u64) {
-            let mut main = f;
-            let fin = exec::run(&mut main, &mut s, &cfg, std::panic::Location::caller());
-            s.end(&fin.state);
-            pre.push(
-                fin.state
-                    .choices
-                    .iter()
-                    .filter(|c| c.is_preemption())
-                    .count() as u32,
-            );
-        }
-        (pre, s)
-    }
-
-    fn lost_update() {
-        let c = Arc::new(Shared::new(0));
-        let ts: Vec<_> = (0..2)
-            .map(|_| {
-                let c = c.clone();
-                crate::fork(move || c.write(c.read() + 1))
-            })
-            .collect();
-        ts.into_iter().for_each(crate::wait);
-    }
-
-    #[test]
-    fn an_unbounded_search_is_complete() {
-        let (runs, s) = explore(DporSched::new(None), 1000, lost_update);
-        assert!(runs.len() <= 6, "{runs:?}");
-        assert_eq!(s.coverage(false), Coverage::Complete);
-    }
-
-    #[test]
-    fn bounds_rise_one_round_at_a_time_and_say_what_they_covered() {
-        let (zero, s) = explore(DporSched::new(Some(0)), 1000, lost_update);
-        assert!(zero.iter().all(|&p| p == 0));
-        assert_eq!(s.coverage(false), Coverage::CompleteWithinBound(0));
-        let (runs, s) = explore(DporSched::new(Some(3)), 1000, lost_update);
-        // Round 0's executions come first, then round 1's: no schedule with two
-        // preemptions runs before every one-preemption schedule has.
-        let first = |k: u32| runs.iter().position(|&p| p >= k);
-        assert!(first(1) < first(2) || first(2).is_none(), "{runs:?}");
-        assert_eq!(runs[..zero.len()], zero[..]);
-        assert_eq!(s.coverage(false), Coverage::CompleteWithinBound(3));
-        // Where nothing races, no bound prunes anything: complete after round 0.
-        let (runs, s) = explore(DporSched::new(Some(3)), 1000, || {
-            let (a, b) = (crate::fork(|| 1), crate::fork(|| 2));
-            crate::wait(a);
-            crate::wait(b);
-        });
-        assert_eq!(runs, [0]);
-        assert_eq!(s.coverage(false), Coverage::Complete);
-    }
-
-    #[test]
-    fn a_cut_search_is_incomplete() {
-        let (runs, s) = explore(DporSched::new(None), 1, lost_update);
-        assert_eq!(runs.len(), 1);
-        assert_eq!(s.coverage(true), Coverage::Incomplete);
-        assert_eq!(s.coverage(false), Coverage::Incomplete);
-    }
-}
+mod tests;

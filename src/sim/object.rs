@@ -1,44 +1,27 @@
-//! Purity classes, and the identity every instrumented object has in an execution.
+//! The simulator's interface to instrumented objects: all that [`crate::sync`] uses of it.
+//!
+//! An object (a mutex, an atomic, a channel, a `Shared` cell, …) is known to an execution
+//! by an [`ObjId`], which its [`ObjCell`] resolves (registering the object on first use).
+//! Its operations are scheduling points ([`ObjCell::access`]), lock operations
+//! ([`lock`], [`try_lock`], [`unlock`]), blocking on it until notified ([`block_on`],
+//! [`notify`]) and writes logged for the purity analysis without a point ([`log_write`]).
+//! `sync` never sees the execution's state.
 
-use crate::mode::{self as context, Context};
-use crate::sim::AccessKind;
-use crate::sim::exec::{self, ObjId, ObjKind};
+pub(crate) use super::exec::{AccessKind, ObjId, ObjKind, Wakeable};
+pub(crate) use super::exec::{
+    block_on, has_waiters, lock, notify, tearing_down_now, try_lock, unlock,
+};
+
+use super::exec::{self, ExecState, Op};
+use crate::backend::simulated;
+use crate::state_class::StateClass;
 use std::panic::Location;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-/// How the purity analysis classifies a write to a piece of state by a forked task that
-/// did not create it (see `ImpureWrite`).
-///
-/// ```
-/// use forkwait::sync::{Shared, StateClass};
-/// assert_eq!(Shared::new(0).class(), StateClass::Input);
-/// assert_eq!(Shared::attribute(0).class(), StateClass::ModuleAttribute);
-/// assert_eq!(Shared::global(0).class(), StateClass::Global);
-/// ```
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
-pub enum StateClass {
-    /// Ordinary state: reached by a task through what it was handed (its captures).
-    #[default]
-    Input,
-    /// A field of a module (a struct whose method is forked, like `nn.Module`).
-    ModuleAttribute,
-    /// Global state (a `static`, or anything created outside the simulated program).
-    Global,
-}
-
-impl StateClass {
-    /// The class's name in reports: `input`, `module-attribute` or `global`.
-    ///
-    /// ```
-    /// assert_eq!(forkwait::sync::StateClass::ModuleAttribute.name(), "module-attribute");
-    /// ```
-    pub fn name(self) -> &'static str {
-        match self {
-            StateClass::Input => "input",
-            StateClass::ModuleAttribute => "module-attribute",
-            StateClass::Global => "global",
-        }
-    }
+/// Logs a write to `id` at `site` for the purity analysis, without a scheduling point (an
+/// access the object's lock already orders).
+pub(crate) fn log_write(id: ObjId, site: &'static Location<'static>) {
+    exec::log(Op::Access(id, AccessKind::Write), site);
 }
 
 /// The identity of an instrumented object within the current execution: created inside an
@@ -58,16 +41,10 @@ pub(crate) struct ObjCell {
     lazy_site: Option<&'static Location<'static>>,
 }
 
-/// Whether the current thread runs under the simulator.
-#[inline]
-pub(crate) fn in_sim() -> bool {
-    context::current() == Context::Sim
-}
-
 impl ObjCell {
     #[inline]
     pub(crate) fn new(kind: ObjKind, site: &'static Location<'static>, class: StateClass) -> Self {
-        let packed = if in_sim() {
+        let packed = if simulated() {
             exec::with(|s| {
                 if s.tearing_down() {
                     return 0;
@@ -100,12 +77,10 @@ impl ObjCell {
     pub(crate) fn allow(&mut self) {
         self.allowed = true;
         let p = *self.packed.get_mut();
-        if p != 0 && in_sim() {
+        if p != 0 && simulated() {
             exec::with(|s| {
                 if p >> 32 == s.epoch as u64 {
-                    if let Some(o) = s.objects.get_mut((p & 0xFFFF_FFFF) as usize - 1) {
-                        o.allowed = true;
-                    }
+                    s.allow_object((p & 0xFFFF_FFFF) as ObjId - 1);
                 }
             });
         }
@@ -136,7 +111,7 @@ impl ObjCell {
     /// outside the execution as global).
     pub(crate) fn id(
         &self,
-        s: &mut exec::ExecState,
+        s: &mut ExecState,
         kind: ObjKind,
         site: &'static Location<'static>,
     ) -> ObjId {
@@ -151,7 +126,9 @@ impl ObjCell {
             }
             None => s.new_object(kind, site, true, StateClass::Global),
         };
-        s.objects[id as usize].allowed = self.allowed;
+        if self.allowed {
+            s.allow_object(id);
+        }
         self.packed
             .store((s.epoch as u64) << 32 | (id as u64 + 1), Ordering::Relaxed);
         id
@@ -160,11 +137,11 @@ impl ObjCell {
     /// An access to this object as a scheduling point: the object is resolved inside the
     /// point's own borrow of the execution state (one borrow per access, not two).
     // The simulator's path: kept out of line so that the real runtime's fast paths,
-    // which only test `in_sim()`, stay small enough to inline.
+    // which only test `simulated()`, stay small enough to inline.
     #[cold]
     #[inline(never)]
     pub(crate) fn access(&self, obj: ObjKind, kind: AccessKind, site: &'static Location<'static>) {
-        exec::point_with(|s| exec::Op::Access(self.id(s, obj, site), kind), site);
+        exec::point_with(|s| Op::Access(self.id(s, obj, site), kind), site);
     }
 
     /// [`access`](Self::access), returning the object's id (for an operation that may
@@ -182,7 +159,7 @@ impl ObjCell {
             |s| {
                 let i = self.id(s, obj, site);
                 id = Some(i);
-                exec::Op::Access(i, kind)
+                Op::Access(i, kind)
             },
             site,
         );
@@ -195,55 +172,5 @@ impl ObjCell {
     #[inline(never)]
     pub(crate) fn resolve(&self, obj: ObjKind, site: &'static Location<'static>) -> ObjId {
         exec::with(|s| self.id(s, obj, site))
-    }
-}
-
-/// What a lock guard (a `MutexGuard` or an `RwLockWriteGuard`) does about the simulator:
-/// the lock's id and the acquiring site, and whether a mutable borrow was already logged.
-#[derive(Clone, Copy, Debug, Default)]
-pub(crate) struct GuardSim {
-    /// The lock's id and the acquiring site, under the simulator.
-    pub(crate) held: Option<(ObjId, &'static Location<'static>)>,
-    /// A mutable borrow of the protected data was already logged as a write.
-    pub(crate) wrote: bool,
-}
-
-impl GuardSim {
-    /// A mutable borrow of the protected data: logged once per guard as a write, for the
-    /// purity analysis (not a scheduling point: the lock already orders it).
-    #[inline]
-    pub(crate) fn borrow_mut(&mut self) {
-        if !self.wrote {
-            self.wrote = true;
-            if let Some((id, site)) = self.held {
-                if in_sim() {
-                    exec::log(exec::Op::Access(id, AccessKind::Write), site);
-                }
-            }
-        }
-    }
-
-    /// The simulator's release of an exclusively held lock: drops std's guard (`drop_std`)
-    /// without leaving the lock poisoned by the harness's teardown (an unwinding that is
-    /// not the program's), then records the release.
-    #[cold]
-    #[inline(never)]
-    pub(crate) fn release(
-        &self,
-        drop_std: &mut dyn FnMut(),
-        is_poisoned: &dyn Fn() -> bool,
-        clear_poison: &dyn Fn(),
-    ) {
-        let teardown = exec::tearing_down_now();
-        let poisoned_before = teardown && is_poisoned();
-        drop_std();
-        if teardown && !poisoned_before {
-            clear_poison();
-        }
-        if let Some((id, site)) = self.held {
-            if in_sim() {
-                exec::unlock(id, false, site);
-            }
-        }
     }
 }

@@ -1,0 +1,161 @@
+//! Calls: evaluating a call expression, dispatching on the callee, and entering a model
+//! function (binding its arguments into the new frame's first slots, which the resolver
+//! gives to the parameters in order). Part of the interpreter (see `interp/mod.rs`).
+
+use super::{Flow, Frame, Interp, MAX_CALL_DEPTH, Res};
+use crate::ast::{Call, FunctionDef, Span};
+use crate::builtins;
+use crate::resolve::{Binding, Scope, bind};
+use crate::value::{Instance, Value};
+use forkwait::sync::Shared;
+use std::sync::Arc;
+
+impl Interp {
+    /// The value of the call `c` (out of line: see [`Interp::eval`]).
+    #[inline(never)]
+    pub(super) fn eval_call(&self, f: &mut Frame, c: &Call) -> Res<Value> {
+        let callee = self.eval(f, &c.func)?;
+        let mut args = Vec::with_capacity(c.args.len());
+        for a in &c.args {
+            args.push(self.eval(f, a)?);
+        }
+        let mut kwargs = Vec::with_capacity(c.kwargs.len());
+        for k in &c.kwargs {
+            kwargs.push((k.name.as_str(), self.eval(f, &k.value)?));
+        }
+        self.at(c.span);
+        let r = self.call(f, &callee, args, kwargs, c.span);
+        self.at(c.span);
+        r
+    }
+
+    /// Calls `callee` from frame `f` (its depth and purity class matter).
+    pub(crate) fn call(
+        &self,
+        f: &Frame,
+        callee: &Value,
+        args: Vec<Value>,
+        kwargs: Vec<(&str, Value)>,
+        span: Span,
+    ) -> Res<Value> {
+        let p = &self.code.program;
+        match callee {
+            Value::Function(i, _) => {
+                let (def, scope) = (&p.functions[*i], &self.code.functions[*i]);
+                self.call_def(f, def, scope, None, args, kwargs, span)
+            }
+            Value::Class(i, name) => {
+                let inst = Value::Instance(Arc::new(Instance {
+                    class: *i,
+                    class_name: name.clone(),
+                    attrs: std::sync::Mutex::new(Vec::new()),
+                    shape: Shared::attribute(()),
+                }));
+                let class = &p.classes[*i];
+                match class.methods.iter().position(|m| m.name == "__init__") {
+                    Some(m) => {
+                        let (def, scope) = (&class.methods[m], &self.code.methods[*i][m]);
+                        self.call_def(f, def, scope, Some(inst.clone()), args, kwargs, span)?;
+                    }
+                    None if !args.is_empty() || !kwargs.is_empty() => {
+                        return Err(self.err(span, format!("{name}() takes no arguments")));
+                    }
+                    None => {}
+                }
+                Ok(inst)
+            }
+            Value::Instance(inst) => {
+                let class = &p.classes[inst.class];
+                let Some(m) = class.methods.iter().position(|m| m.name == "forward") else {
+                    let t = &inst.class_name;
+                    return Err(self.err(
+                        span,
+                        format!("'{t}' object is not callable (it has no `forward` method)"),
+                    ));
+                };
+                let (def, scope) = (&class.methods[m], &self.code.methods[inst.class][m]);
+                self.call_def(f, def, scope, Some(callee.clone()), args, kwargs, span)
+            }
+            Value::Method(inst, m) => {
+                let class = &p.classes[inst.class];
+                let (def, scope) = (&class.methods[*m], &self.code.methods[inst.class][*m]);
+                let this = Some(Value::Instance(inst.clone()));
+                self.call_def(f, def, scope, this, args, kwargs, span)
+            }
+            Value::Builtin(b) => builtins::call(self, f, *b, args, kwargs, span),
+            Value::BuiltinMethod(recv, name) => {
+                builtins::call_method(self, f, recv, name, args, kwargs, span)
+            }
+            other => Err(self.err(
+                span,
+                format!("'{}' object is not callable", other.type_name()),
+            )),
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn call_def(
+        &self,
+        f: &Frame,
+        def: &FunctionDef,
+        scope: &Scope,
+        this: Option<Value>,
+        args: Vec<Value>,
+        kwargs: Vec<(&str, Value)>,
+        span: Span,
+    ) -> Res<Value> {
+        if f.depth >= MAX_CALL_DEPTH {
+            return Err(self.err(
+                span,
+                format!(
+                    "RecursionError: maximum recursion depth exceeded ({MAX_CALL_DEPTH} nested calls)"
+                ),
+            ));
+        }
+        if crate::stack::sp() < f.limit {
+            return Err(self.err(
+                span,
+                format!(
+                    "RecursionError: maximum recursion depth exceeded (the interpreter's stack is exhausted after {} nested calls)",
+                    f.depth
+                ),
+            ));
+        }
+        let n = scope.locals.len();
+        let depth = f.depth + 1;
+        let npos = args.len() + usize::from(this.is_some());
+        if kwargs.is_empty() && npos == def.params.len() {
+            // Every parameter gets its positional argument: they are the first slots.
+            let mut locals: Vec<Option<Value>> = this.into_iter().chain(args).map(Some).collect();
+            locals.resize(n, None);
+            let mut frame = Frame::with_locals(locals, depth, false, f.limit);
+            return self.run_body(&mut frame, def);
+        }
+        let mut pos: Vec<Option<Value>> = this.into_iter().chain(args).map(Some).collect();
+        let names: Vec<&str> = kwargs.iter().map(|(k, _)| *k).collect();
+        let bindings =
+            bind(&def.name, &def.params, 0, pos.len(), &names).map_err(|m| self.err(span, m))?;
+        let mut kwargs: Vec<Option<Value>> = kwargs.into_iter().map(|(_, v)| Some(v)).collect();
+        let mut locals: Vec<Option<Value>> = vec![None; n];
+        for ((param, b), local) in def.params.iter().zip(bindings).zip(&mut locals) {
+            let v = match b {
+                Binding::Pos(i) => pos[i].take().unwrap_or(Value::None),
+                Binding::Kw(j) => kwargs[j].take().unwrap_or(Value::None),
+                Binding::Default => match &param.default {
+                    Some(d) => self.eval(&mut Frame::new(0, depth, false, f.limit), d)?,
+                    None => Value::None,
+                },
+            };
+            *local = Some(v);
+        }
+        let mut frame = Frame::with_locals(locals, depth, false, f.limit);
+        self.run_body(&mut frame, def)
+    }
+
+    fn run_body(&self, frame: &mut Frame, def: &FunctionDef) -> Res<Value> {
+        match self.block(frame, &def.body)? {
+            Flow::Return(v) => Ok(v),
+            _ => Ok(Value::None),
+        }
+    }
+}
