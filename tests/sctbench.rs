@@ -74,22 +74,20 @@ finds! {
     queue: "Panic";
     reorder_3: "Panic";
     reorder_4: "Panic";
-    #[ignore = "missed by the plain DFS within the cap (issue 11): run with --ignored"]
     reorder_5: "Panic";
-    #[ignore = "missed by the plain DFS within the cap (issue 11): run with --ignored"]
+    #[ignore = "missed within the cap, with the reduction too (issue 11): run with --ignored"]
     reorder_10: "Panic";
-    #[ignore = "missed by the plain DFS within the cap (issue 11): run with --ignored"]
+    #[ignore = "missed within the cap, with the reduction too (issue 11): run with --ignored"]
     reorder_20: "Panic";
     stack: "Panic";
     sync01: "Deadlock";
     sync02: "Deadlock";
     token_ring: "Panic";
     twostage: "Panic";
-    #[ignore = "missed by the plain DFS within the cap (issue 11): run with --ignored"]
+    #[ignore = "missed within the cap, with the reduction too (issue 11): run with --ignored"]
     twostage_100: "Panic";
-    #[ignore = "missed by the plain DFS within the cap (issue 11): run with --ignored"]
+    #[ignore = "missed within the cap, with the reduction too (issue 11): run with --ignored"]
     wronglock: "Panic";
-    #[ignore = "missed by the plain DFS within the cap (issue 11): run with --ignored"]
     wronglock_3: "Panic";
 }
 
