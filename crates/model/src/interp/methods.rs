@@ -4,7 +4,7 @@
 use crate::ast::Span;
 use crate::interp::builtins::{arity_message, iterate};
 use crate::interp::{Frame, Interp, Res};
-use crate::value::{List, Value};
+use crate::value::{Dict, List, Value};
 
 const LIST_METHODS: &[&str] = &[
     "append", "clear", "copy", "count", "extend", "index", "insert", "pop",
@@ -44,76 +44,118 @@ pub(crate) fn call_method(
     kwargs: Vec<(&str, Value)>,
     span: Span,
 ) -> Res<Value> {
-    let e = |m: String| it.err(span, m);
-    if let Some((k, _)) = kwargs.first() {
-        return Err(e(format!(
-            "{name}() takes no keyword arguments (got '{k}')"
-        )));
-    }
-    let n = args.len();
-    let want = |lo: usize, hi: usize| -> Res<()> {
-        if n < lo || n > hi {
-            return Err(e(arity_message(name, lo, Some(hi), n)));
-        }
-        Ok(())
+    let c = Call {
+        it,
+        name,
+        args,
+        span,
+        class: f.class(),
     };
-    let class = f.class();
-    let arg = |i: usize| args.get(i).cloned().unwrap_or(Value::None);
+    if let Some((k, _)) = kwargs.first() {
+        return Err(c.err(format!("{name}() takes no keyword arguments (got '{k}')")));
+    }
     it.at(span);
     match recv {
-        Value::List(l) => match name {
+        Value::List(l) => c.list(l),
+        Value::Dict(d) => c.dict(d),
+        Value::Str(s) => c.str(s),
+        Value::Future(cell) => match name {
+            "wait" => c.want(0, 0).and_then(|()| it.wait(recv, span)),
+            "done" => c.want(0, 0).map(|()| Value::Bool(cell.fut.is_done())),
+            _ => Err(c.no_attribute("Future")),
+        },
+        other => Err(c.no_attribute(&other.type_name())),
+    }
+}
+
+/// One method call: its name, arguments and where it is.
+struct Call<'a> {
+    it: &'a Interp,
+    name: &'a str,
+    args: Vec<Value>,
+    span: Span,
+    /// The purity class of containers the method makes.
+    class: forkwait::sync::StateClass,
+}
+
+impl Call<'_> {
+    fn err(&self, m: String) -> Box<crate::diag::Diagnostic> {
+        self.it.err(self.span, m)
+    }
+
+    fn no_attribute(&self, ty: &str) -> Box<crate::diag::Diagnostic> {
+        self.err(format!("'{ty}' object has no attribute '{}'", self.name))
+    }
+
+    /// Checks that the call has `lo..=hi` arguments.
+    fn want(&self, lo: usize, hi: usize) -> Res<()> {
+        let n = self.args.len();
+        if n < lo || n > hi {
+            return Err(self.err(arity_message(self.name, lo, Some(hi), n)));
+        }
+        Ok(())
+    }
+
+    /// Argument `i` (`None` if absent).
+    fn arg(&self, i: usize) -> Value {
+        self.args.get(i).cloned().unwrap_or(Value::None)
+    }
+
+    fn int_arg(&self, i: usize, what: &str) -> Res<i64> {
+        self.arg(i)
+            .as_int()
+            .ok_or_else(|| self.err(format!("{}() {what} must be an integer", self.name)))
+    }
+
+    fn list(&self, l: &List) -> Res<Value> {
+        let e = |m: String| self.err(m);
+        match self.name {
             "append" => {
-                want(1, 1)?;
-                let x = arg(0);
-                l.push(x);
+                self.want(1, 1)?;
+                l.push(self.arg(0));
                 Ok(Value::None)
             }
             "extend" => {
-                want(1, 1)?;
-                let items: Vec<Value> = iterate(&arg(0)).map_err(e)?.collect();
-                it.at(span);
+                self.want(1, 1)?;
+                let items: Vec<Value> = iterate(&self.arg(0)).map_err(e)?.collect();
+                self.it.at(self.span);
                 l.extend(items);
                 Ok(Value::None)
             }
             "insert" => {
-                want(2, 2)?;
-                let i = arg(0)
-                    .as_int()
-                    .ok_or_else(|| e("insert() index must be an integer".into()))?;
-                let x = arg(1);
-                l.insert(i, x);
+                self.want(2, 2)?;
+                let i = self.int_arg(0, "index")?;
+                l.insert(i, self.arg(1));
                 Ok(Value::None)
             }
             "pop" => {
-                want(0, 1)?;
-                let i = match args.first() {
-                    None => -1,
-                    Some(x) => x
-                        .as_int()
-                        .ok_or_else(|| e("pop() index must be an integer".into()))?,
+                self.want(0, 1)?;
+                let i = if self.args.is_empty() {
+                    -1
+                } else {
+                    self.int_arg(0, "index")?
                 };
                 l.pop(i).map_err(|m| e(m.into()))
             }
             "clear" => {
-                want(0, 0)?;
+                self.want(0, 0)?;
                 l.clear();
                 Ok(Value::None)
             }
             "copy" => {
-                want(0, 0)?;
-                Ok(Value::List(List::new(l.items(), class)))
+                self.want(0, 0)?;
+                Ok(Value::List(List::new(l.items(), self.class)))
             }
             "index" | "count" => {
-                want(1, 1)?;
-                let x = arg(0);
-                let items = l.items();
+                self.want(1, 1)?;
+                let x = self.arg(0);
                 let mut hits = Vec::new();
-                for (i, y) in items.iter().enumerate() {
+                for (i, y) in l.items().iter().enumerate() {
                     if y.py_eq(&x).map_err(e)? {
                         hits.push(i);
                     }
                 }
-                if name == "count" {
+                if self.name == "count" {
                     return Ok(Value::Int(hits.len() as i64));
                 }
                 match hits.first() {
@@ -121,95 +163,82 @@ pub(crate) fn call_method(
                     None => Err(e(format!("{x:?} is not in list"))),
                 }
             }
-            _ => Err(e(format!("'list' object has no attribute '{name}'"))),
-        },
-        Value::Dict(d) => {
-            let key = arg(0);
-            if n > 0 && !key.hashable() {
-                return Err(e(format!("unhashable type: '{}'", key.type_name())));
-            }
-            match name {
-                "get" => {
-                    want(1, 2)?;
-                    Ok(d.get(&key).unwrap_or_else(|| arg(1)))
-                }
-                "pop" => {
-                    want(1, 2)?;
-                    let r = d.pop(&key);
-                    match (r, n) {
-                        (Some(v), _) => Ok(v),
-                        (None, 2) => Ok(arg(1)),
-                        (None, _) => Err(e(format!("KeyError: {key:?}"))),
-                    }
-                }
-                "keys" | "values" | "items" => {
-                    want(0, 0)?;
-                    let out = match name {
-                        "keys" => d.keys(),
-                        "values" => d.entries().into_iter().map(|(_, v)| v).collect(),
-                        _ => (d.entries().into_iter())
-                            .map(|(k, v)| Value::tuple(vec![k, v]))
-                            .collect(),
-                    };
-                    Ok(Value::List(List::new(out, class)))
-                }
-                _ => Err(e(format!("'dict' object has no attribute '{name}'"))),
-            }
+            _ => Err(self.no_attribute("list")),
         }
-        Value::Str(s) => {
-            let text = |v: &Value| match v {
-                Value::Str(x) => Ok(x.clone()),
-                o => Err(e(format!("expected a string, got '{}'", o.type_name()))),
-            };
-            match name {
-                "upper" => want(0, 0).map(|()| Value::str(&s.to_uppercase())),
-                "lower" => want(0, 0).map(|()| Value::str(&s.to_lowercase())),
-                "strip" => want(0, 0).map(|()| Value::str(s.trim())),
-                "startswith" => want(1, 1)
-                    .and_then(|()| text(&arg(0)))
-                    .map(|p| Value::Bool(s.starts_with(&*p))),
-                "endswith" => want(1, 1)
-                    .and_then(|()| text(&arg(0)))
-                    .map(|p| Value::Bool(s.ends_with(&*p))),
-                "split" => {
-                    want(0, 1)?;
-                    let parts: Vec<Value> = match args.first() {
-                        None => s.split_whitespace().map(Value::str).collect(),
-                        Some(sep) => {
-                            let sep = text(sep)?;
-                            if sep.is_empty() {
-                                return Err(e("empty separator".into()));
-                            }
-                            s.split(&*sep).map(Value::str).collect()
+    }
+
+    fn dict(&self, d: &Dict) -> Res<Value> {
+        let n = self.args.len();
+        let key = self.arg(0);
+        if n > 0 && !key.hashable() {
+            return Err(self.err(format!("unhashable type: '{}'", key.type_name())));
+        }
+        match self.name {
+            "get" => {
+                self.want(1, 2)?;
+                Ok(d.get(&key).unwrap_or_else(|| self.arg(1)))
+            }
+            "pop" => {
+                self.want(1, 2)?;
+                match (d.pop(&key), n) {
+                    (Some(v), _) => Ok(v),
+                    (None, 2) => Ok(self.arg(1)),
+                    (None, _) => Err(self.err(format!("KeyError: {key:?}"))),
+                }
+            }
+            "keys" | "values" | "items" => {
+                self.want(0, 0)?;
+                let out = match self.name {
+                    "keys" => d.keys(),
+                    "values" => d.entries().into_iter().map(|(_, v)| v).collect(),
+                    _ => (d.entries().into_iter())
+                        .map(|(k, v)| Value::tuple(vec![k, v]))
+                        .collect(),
+                };
+                Ok(Value::List(List::new(out, self.class)))
+            }
+            _ => Err(self.no_attribute("dict")),
+        }
+    }
+
+    fn str(&self, s: &str) -> Res<Value> {
+        let text = |v: &Value| match v {
+            Value::Str(x) => Ok(x.clone()),
+            o => Err(self.err(format!("expected a string, got '{}'", o.type_name()))),
+        };
+        match self.name {
+            "upper" => self.want(0, 0).map(|()| Value::str(&s.to_uppercase())),
+            "lower" => self.want(0, 0).map(|()| Value::str(&s.to_lowercase())),
+            "strip" => self.want(0, 0).map(|()| Value::str(s.trim())),
+            "startswith" => (self.want(1, 1))
+                .and_then(|()| text(&self.arg(0)))
+                .map(|p| Value::Bool(s.starts_with(&*p))),
+            "endswith" => (self.want(1, 1))
+                .and_then(|()| text(&self.arg(0)))
+                .map(|p| Value::Bool(s.ends_with(&*p))),
+            "split" => {
+                self.want(0, 1)?;
+                let parts: Vec<Value> = match self.args.first() {
+                    None => s.split_whitespace().map(Value::str).collect(),
+                    Some(sep) => {
+                        let sep = text(sep)?;
+                        if sep.is_empty() {
+                            return Err(self.err("empty separator".into()));
                         }
-                    };
-                    Ok(Value::List(List::new(parts, class)))
-                }
-                "join" => {
-                    want(1, 1)?;
-                    let mut out = Vec::new();
-                    for x in iterate(&arg(0)).map_err(e)? {
-                        out.push(text(&x)?.to_string());
+                        s.split(&*sep).map(Value::str).collect()
                     }
-                    Ok(Value::str(&out.join(s)))
+                };
+                Ok(Value::List(List::new(parts, self.class)))
+            }
+            "join" => {
+                self.want(1, 1)?;
+                let mut out = Vec::new();
+                for x in iterate(&self.arg(0)).map_err(|m| self.err(m))? {
+                    out.push(text(&x)?.to_string());
                 }
-                _ => Err(e(format!("'str' object has no attribute '{name}'"))),
+                Ok(Value::str(&out.join(s)))
             }
+            _ => Err(self.no_attribute("str")),
         }
-        Value::Future(cell) => match name {
-            "wait" => {
-                want(0, 0)?;
-                it.wait(recv, span)
-            }
-            "done" => {
-                want(0, 0)?;
-                Ok(Value::Bool(cell.fut.is_done()))
-            }
-            _ => Err(e(format!("'Future' object has no attribute '{name}'"))),
-        },
-        other => Err(e(format!(
-            "'{}' object has no attribute '{name}'",
-            other.type_name()
-        ))),
     }
 }
