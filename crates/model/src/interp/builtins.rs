@@ -15,7 +15,7 @@
 use crate::ast::Span;
 use crate::interp::{Frame, Interp, Res, Sink};
 use crate::value::{Dict, List, Lock, Value, key_eq, range_len};
-use forkwait::sync::Mutex as SyncMutex;
+use forkwait::sync::{Mutex as SyncMutex, StateClass};
 use std::sync::Arc;
 
 /// A builtin function: resolved from its name once (when the name is looked up), then
@@ -347,11 +347,10 @@ pub(crate) fn call(
         }
     }
     let class = f.class();
-    let first = args.first().cloned().unwrap_or(Value::None);
-    let r: Result<Value, String> = match b {
+    match b {
         // Dispatched before the table (its keywords are the forked call's).
-        Builtin::Fork => Err("fork() could not be called".into()),
-        Builtin::Wait => return it.wait(&first, span),
+        Builtin::Fork => Err(e("fork() could not be called".into())),
+        Builtin::Wait => it.wait(args.first().unwrap_or(&Value::None), span),
         Builtin::YieldNow => {
             it.at(span);
             forkwait::yield_now();
@@ -361,88 +360,65 @@ pub(crate) fn call(
             mutex: SyncMutex::with_class((), class),
         }))),
         Builtin::Print => {
-            let text: Vec<String> = args.iter().map(Value::to_str).collect();
-            let line = text.join(" ");
-            match &it.sink {
-                Sink::Stdout => println!("{line}"),
-                Sink::Stderr => eprintln!("{line}"),
-                Sink::Discard => {}
-                Sink::FirstRun(done) => {
-                    if !done.load(std::sync::atomic::Ordering::Relaxed) {
-                        println!("{line}");
-                    }
-                }
-            }
+            print(it, &args);
             Ok(Value::None)
         }
-        Builtin::Len => match &first {
-            Value::Str(s) => Ok(Value::Int(s.chars().count() as i64)),
-            Value::List(l) => Ok(Value::Int(l.len() as i64)),
-            Value::Dict(d) => Ok(Value::Int(d.len() as i64)),
-            Value::Tuple(t) => Ok(Value::Int(t.len() as i64)),
-            Value::Range(a, b, s) => Ok(Value::Int(range_len(*a, *b, *s))),
-            v => Err(format!("object of type '{}' has no len()", v.type_name())),
-        },
-        Builtin::Range => {
-            let mut n = Vec::new();
-            for a in &args {
-                n.push(a.as_int().ok_or_else(|| {
-                    e(format!(
-                        "'{}' object cannot be interpreted as an integer",
-                        a.type_name()
-                    ))
-                })?);
-            }
-            match n[..] {
-                [stop] => Ok(Value::Range(0, stop, 1)),
-                [start, stop] => Ok(Value::Range(start, stop, 1)),
-                [_, _, 0] => Err("range() arg 3 must not be zero".into()),
-                [start, stop, step] => Ok(Value::Range(start, stop, step)),
-                _ => Err("range() takes 1 to 3 arguments".into()),
+        _ => value_builtin(b, args, &kwargs, class).map_err(e),
+    }
+}
+
+/// `print`: to the interpreter's sink.
+fn print(it: &Interp, args: &[Value]) {
+    let text: Vec<String> = args.iter().map(Value::to_str).collect();
+    let line = text.join(" ");
+    match &it.sink {
+        Sink::Stdout => println!("{line}"),
+        Sink::Stderr => eprintln!("{line}"),
+        Sink::Discard => {}
+        Sink::FirstRun(done) => {
+            if !done.load(std::sync::atomic::Ordering::Relaxed) {
+                println!("{line}");
             }
         }
-        Builtin::Min => extreme(name, args, std::cmp::Ordering::Less),
-        Builtin::Max => extreme(name, args, std::cmp::Ordering::Greater),
-        Builtin::Abs => match &first {
-            Value::Float(x) => Ok(Value::Float(x.abs())),
-            v => match v.as_int() {
-                Some(i) => i
-                    .checked_abs()
-                    .map(Value::Int)
-                    .ok_or_else(|| "integer overflow (model integers are 64-bit)".into()),
-                None => Err(format!("bad operand type for abs(): '{}'", v.type_name())),
-            },
-        },
-        Builtin::Sum => (|| {
+    }
+}
+
+/// The builtins that compute a value from their arguments alone (no task, no output).
+fn value_builtin(
+    b: Builtin,
+    args: Vec<Value>,
+    kwargs: &[(&str, Value)],
+    class: StateClass,
+) -> Result<Value, String> {
+    let first = args.first().cloned().unwrap_or(Value::None);
+    match b {
+        Builtin::Len => len(&first),
+        Builtin::Range => range(&args),
+        Builtin::Min => extreme(b.name(), args, std::cmp::Ordering::Less),
+        Builtin::Max => extreme(b.name(), args, std::cmp::Ordering::Greater),
+        Builtin::Abs => abs(&first),
+        Builtin::Sum => {
             let mut acc = args.get(1).cloned().unwrap_or(Value::Int(0));
             for x in iterate(&first)? {
                 acc = crate::ops::binary(crate::ast::BinOp::Add, &acc, &x, class)?;
             }
             Ok(acc)
-        })(),
-        Builtin::Sorted => (|| {
+        }
+        Builtin::Sorted => {
             let mut items: Vec<Value> = iterate(&first)?.collect();
             sort_values(&mut items)?;
             if kwargs.first().is_some_and(|(_, v)| v.truthy()) {
                 items.reverse();
             }
             Ok(Value::List(List::new(items, class)))
-        })(),
+        }
         Builtin::Enumerate => iterate(&first).map(|items| {
             let pairs = items
                 .enumerate()
                 .map(|(i, x)| Value::tuple(vec![Value::Int(i as i64), x]));
             Value::tuple(pairs.collect())
         }),
-        Builtin::Zip => (|| {
-            let cols: Vec<Vec<Value>> = args
-                .iter()
-                .map(|a| iterate(a).map(Iterator::collect))
-                .collect::<Result<_, _>>()?;
-            let n = cols.iter().map(Vec::len).min().unwrap_or(0);
-            let rows = (0..n).map(|i| Value::tuple(cols.iter().map(|c| c[i].clone()).collect()));
-            Ok(Value::tuple(rows.collect()))
-        })(),
+        Builtin::Zip => zip(&args),
         Builtin::Str => Ok(args
             .first()
             .map_or(Value::str(""), |v| Value::str(&v.to_str()))),
@@ -457,26 +433,82 @@ pub(crate) fn call(
             None => Ok(Value::tuple(Vec::new())),
             Some(v) => iterate(v).map(|i| Value::tuple(i.collect())),
         },
-        Builtin::Dict => (|| {
-            let mut out: Vec<(Value, Value)> = Vec::new();
-            if let Some(Value::Dict(d)) = args.first() {
-                out = d.entries();
-            } else if let Some(v) = args.first() {
-                for pair in iterate(v)? {
-                    let kv: Vec<Value> = iterate(&pair)?.collect();
-                    let [k, v] = <[Value; 2]>::try_from(kv)
-                        .map_err(|_| "dict() needs pairs of (key, value)".to_string())?;
-                    if !k.hashable() {
-                        return Err(format!("unhashable type: '{}'", k.type_name()));
-                    }
-                    match out.iter_mut().find(|(k2, _)| key_eq(k2, &k)) {
-                        Some((_, slot)) => *slot = v,
-                        None => out.push((k, v)),
-                    }
-                }
+        Builtin::Dict => dict_from(args.first(), class),
+        other => Err(format!("{}() could not be called", other.name())),
+    }
+}
+
+fn len(v: &Value) -> Result<Value, String> {
+    match v {
+        Value::Str(s) => Ok(Value::Int(s.chars().count() as i64)),
+        Value::List(l) => Ok(Value::Int(l.len() as i64)),
+        Value::Dict(d) => Ok(Value::Int(d.len() as i64)),
+        Value::Tuple(t) => Ok(Value::Int(t.len() as i64)),
+        Value::Range(a, b, s) => Ok(Value::Int(range_len(*a, *b, *s))),
+        v => Err(format!("object of type '{}' has no len()", v.type_name())),
+    }
+}
+
+fn range(args: &[Value]) -> Result<Value, String> {
+    let mut n = Vec::new();
+    for a in args {
+        n.push(a.as_int().ok_or_else(|| {
+            format!(
+                "'{}' object cannot be interpreted as an integer",
+                a.type_name()
+            )
+        })?);
+    }
+    match n[..] {
+        [stop] => Ok(Value::Range(0, stop, 1)),
+        [start, stop] => Ok(Value::Range(start, stop, 1)),
+        [_, _, 0] => Err("range() arg 3 must not be zero".into()),
+        [start, stop, step] => Ok(Value::Range(start, stop, step)),
+        _ => Err("range() takes 1 to 3 arguments".into()),
+    }
+}
+
+fn abs(v: &Value) -> Result<Value, String> {
+    match v {
+        Value::Float(x) => Ok(Value::Float(x.abs())),
+        v => match v.as_int() {
+            Some(i) => i
+                .checked_abs()
+                .map(Value::Int)
+                .ok_or_else(|| "integer overflow (model integers are 64-bit)".into()),
+            None => Err(format!("bad operand type for abs(): '{}'", v.type_name())),
+        },
+    }
+}
+
+fn zip(args: &[Value]) -> Result<Value, String> {
+    let cols: Vec<Vec<Value>> = args
+        .iter()
+        .map(|a| iterate(a).map(Iterator::collect))
+        .collect::<Result<_, _>>()?;
+    let n = cols.iter().map(Vec::len).min().unwrap_or(0);
+    let rows = (0..n).map(|i| Value::tuple(cols.iter().map(|c| c[i].clone()).collect()));
+    Ok(Value::tuple(rows.collect()))
+}
+
+/// `dict()`, `dict(a_dict)` or `dict(pairs)`.
+fn dict_from(arg: Option<&Value>, class: StateClass) -> Result<Value, String> {
+    let mut out: Vec<(Value, Value)> = Vec::new();
+    if let Some(Value::Dict(d)) = arg {
+        out = d.entries();
+    } else if let Some(v) = arg {
+        for pair in iterate(v)? {
+            let kv: Vec<Value> = iterate(&pair)?.collect();
+            let [k, v] = <[Value; 2]>::try_from(kv)
+                .map_err(|_| "dict() needs pairs of (key, value)".to_string())?;
+            if !k.hashable() {
+                return Err(format!("unhashable type: '{}'", k.type_name()));
             }
-            Ok(Value::Dict(Dict::new(out, class)))
-        })(),
-    };
-    r.map_err(e)
+            match out.iter_mut().find(|(k2, _)| key_eq(k2, &k)) {
+                Some((_, slot)) => *slot = v,
+                None => out.push((k, v)),
+            }
+        }
+    }
+    Ok(Value::Dict(Dict::new(out, class)))
 }
