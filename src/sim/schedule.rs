@@ -3,14 +3,29 @@
 //! A token is `fw1:` followed by URL-safe base64 (no padding) of
 //!
 //! ```text
+//!   [FF 00] only in a *relative* schedule's token (see below)
 //!   varint  number of choices
-//!   varint* the choices (index into the runnable tasks, sorted by id)
+//!   varint* the choices (index into the runnable tasks, sorted by id; or relative)
 //!   u64 LE  path fingerprint (hash of every step's task, operation and source line)
 //!   u32 LE  CRC-32 of everything above
 //! ```
 //!
 //! The checksum catches corruption and truncation; the fingerprint catches a *stale*
 //! token, one made for a program that has changed since: replaying it takes another path.
+//!
+//! # Absolute and relative choices
+//!
+//! A schedule the checker records is *absolute*: each choice is an index into the tasks
+//! runnable at that point, sorted by id. That is exact, but it is a poor space to
+//! generate or shrink in: index 0 means "the lowest id", which is a preemption whenever
+//! another task is running. A generated schedule (proptest, quickcheck) is *relative*:
+//! choice `k` means "the `k`-th runnable task after the default one", counting in id order
+//! and wrapping around (so it is taken modulo the number of runnable tasks), where the
+//! default is the task that is running, else the lowest id. So 0 is always "no
+//! preemption", every `Vec<u32>` is a runnable schedule, and trailing zeros change
+//! nothing. Its token starts with the marker `FF 00`, a non-canonical varint (127 written
+//! in two bytes) that the encoder never writes for a length, so the two kinds of tokens
+//! cannot be confused.
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -28,11 +43,31 @@ pub const TOKEN_PREFIX: &str = "fw1:";
 /// assert!(token.starts_with("fw1:"));
 /// assert_eq!(Schedule::from_token(&token).unwrap().choices(), &[1, 0, 2]);
 /// ```
-#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
+///
+/// Its `Debug` form is its token, so that a failing property's report (and proptest's
+/// regression file, which keeps the `Debug` text of the shrunk input) shows a token that
+/// [`replay`](crate::replay) and `FORKWAIT_REPLAY` take:
+///
+/// ```
+/// let s = forkwait::Schedule::from_choices(vec![1]);
+/// assert_eq!(format!("{s:?}"), format!("Schedule({:?})", s.to_token()));
+/// ```
+#[derive(Clone, Default, PartialEq, Eq, Hash)]
 pub struct Schedule {
     choices: Vec<u32>,
     fingerprint: u64,
+    /// Choices relative to the default (0 = no preemption; see the module notes).
+    relative: bool,
 }
+
+impl fmt::Debug for Schedule {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_tuple("Schedule").field(&self.to_token()).finish()
+    }
+}
+
+/// The token marker of a relative schedule: a two-byte varint the encoder never writes.
+const RELATIVE_MARKER: [u8; 2] = [0xFF, 0x00];
 
 /// Why a replay token could not be used.
 ///
@@ -71,6 +106,34 @@ impl Schedule {
         Schedule {
             choices,
             fingerprint: 0,
+            relative: false,
+        }
+    }
+
+    /// A *relative* schedule: choice `k` runs the `k`-th runnable task after the default
+    /// one (the running task, else the lowest id), in id order, wrapping around; 0 is the
+    /// default, i.e. no preemption. Any list of choices is runnable (each is taken modulo
+    /// the number of runnable tasks, and the default follows the last one), which is what
+    /// generated schedules (`forkwait::proptest`, quickcheck) are. Trailing zeros
+    /// are dropped: they change nothing.
+    ///
+    /// ```
+    /// use forkwait::Schedule;
+    /// let s = Schedule::relative(vec![0, 2, 0, 0]);
+    /// assert!(s.is_relative());
+    /// assert_eq!(s.choices(), &[0, 2]);
+    /// assert_eq!(s.preemptions(), 1);
+    /// // The token says it is relative.
+    /// assert!(Schedule::from_token(&s.to_token()).unwrap().is_relative());
+    /// ```
+    pub fn relative(mut choices: Vec<u32>) -> Self {
+        while choices.last() == Some(&0) {
+            choices.pop();
+        }
+        Schedule {
+            choices,
+            fingerprint: 0,
+            relative: true,
         }
     }
 
@@ -78,7 +141,30 @@ impl Schedule {
         Schedule {
             choices,
             fingerprint,
+            relative: false,
         }
+    }
+
+    /// Whether the choices are relative to the default (see [`Schedule::relative`]) rather
+    /// than indices into the runnable tasks (a recorded schedule).
+    ///
+    /// ```
+    /// assert!(!forkwait::Schedule::from_choices(vec![1]).is_relative());
+    /// ```
+    pub fn is_relative(&self) -> bool {
+        self.relative
+    }
+
+    /// The number of nonzero choices. For a relative schedule, the choices that leave the
+    /// default: each is a preemption (or, where the running task had stopped, another pick
+    /// than the lowest id). For an absolute schedule it means little (index 0 is only the
+    /// lowest id); use it on relative ones.
+    ///
+    /// ```
+    /// assert_eq!(forkwait::Schedule::relative(vec![0, 1, 0, 3]).preemptions(), 2);
+    /// ```
+    pub fn preemptions(&self) -> usize {
+        self.choices.iter().filter(|&&c| c != 0).count()
     }
 
     /// The choices, each an index into the tasks runnable at that point (sorted by id).
@@ -113,6 +199,62 @@ impl Schedule {
         self.fingerprint
     }
 
+    /// Runs `f` under exactly this schedule, with the default checker's settings, and
+    /// returns its value: so a property can assert on one interleaving,
+    /// `prop_assert_eq!(s.run(|| sum(&xs)), expected)`.
+    ///
+    /// Every `fork`, `wait`, `scope`, `yield_now` and `forkwait::sync` operation inside
+    /// `f` is simulated, as under [`Checker::run`](crate::Checker::run), but nothing is
+    /// reported: this is one execution, not a search. Any schedule value is runnable:
+    /// once its choices run out the default follows (keep running the current task, else
+    /// the lowest id); an absolute choice beyond the runnable tasks is the default too; a
+    /// relative choice is taken modulo the runnable tasks (see [`Schedule::relative`]).
+    /// A recorded schedule, such as a finding's token, runs the execution it was recorded
+    /// from.
+    ///
+    /// # Panics
+    ///
+    /// If the program panics (in `f`, or in a task whose panic a `wait` re-raises), with
+    /// that panic's own payload. If the program returns no value because the execution
+    /// was aborted (a deadlock, the step limit, a stack overflow), with a message that
+    /// names the schedule's token.
+    ///
+    /// ```
+    /// use forkwait::{Schedule, fork, sync::Shared, wait};
+    /// use std::sync::Arc;
+    /// // Two tasks add 1 to a cell by read-then-write.
+    /// let racy = || {
+    ///     let cell = Arc::new(Shared::new(0));
+    ///     let tasks: Vec<_> = (0..2)
+    ///         .map(|_| {
+    ///             let c = cell.clone();
+    ///             fork(move || {
+    ///                 let v = c.read();
+    ///                 c.write(v + 1);
+    ///             })
+    ///         })
+    ///         .collect();
+    ///     tasks.into_iter().for_each(wait);
+    ///     cell.read()
+    /// };
+    /// // No preemption: each task runs to its end, nothing is lost.
+    /// assert_eq!(Schedule::default().run(racy), 2);
+    /// // Some schedule with a preemption between a read and its write loses an update.
+    /// let lost = (0..8).any(|i| {
+    ///     let mut choices = vec![0; i];
+    ///     choices.push(1);
+    ///     Schedule::relative(choices).run(racy) == 1
+    /// });
+    /// assert!(lost);
+    /// // A panic propagates with its payload.
+    /// let p = std::panic::catch_unwind(|| Schedule::default().run(|| -> u32 { panic!("boom") }));
+    /// assert_eq!(*p.unwrap_err().downcast::<&str>().unwrap(), "boom");
+    /// ```
+    #[track_caller]
+    pub fn run<T>(&self, f: impl FnOnce() -> T) -> T {
+        super::check::run_schedule(self, f)
+    }
+
     /// The one-line, printable replay token.
     ///
     /// ```
@@ -120,7 +262,10 @@ impl Schedule {
     /// assert!(t.len() < 200 && !t.contains(char::is_whitespace));
     /// ```
     pub fn to_token(&self) -> String {
-        let mut bytes = Vec::with_capacity(self.choices.len() + 16);
+        let mut bytes = Vec::with_capacity(self.choices.len() + 18);
+        if self.relative {
+            bytes.extend_from_slice(&RELATIVE_MARKER);
+        }
         put_varint(&mut bytes, self.choices.len() as u64);
         for &c in &self.choices {
             put_varint(&mut bytes, c as u64);
@@ -168,7 +313,8 @@ impl Schedule {
         }
         let (choice_bytes, fp) = payload.split_at(payload.len() - 8);
         let fingerprint = u64::from_le_bytes(fp.try_into().expect("8 bytes"));
-        let mut pos = 0;
+        let relative = choice_bytes.starts_with(&RELATIVE_MARKER);
+        let mut pos = if relative { RELATIVE_MARKER.len() } else { 0 };
         let n = get_varint(choice_bytes, &mut pos)
             .ok_or_else(|| TokenError::new("corrupt replay token: bad length"))?;
         let mut choices = Vec::new();
@@ -184,6 +330,7 @@ impl Schedule {
         Ok(Schedule {
             choices,
             fingerprint,
+            relative,
         })
     }
 }
