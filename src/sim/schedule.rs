@@ -13,19 +13,25 @@
 //! The checksum catches corruption and truncation; the fingerprint catches a *stale*
 //! token, one made for a program that has changed since: replaying it takes another path.
 //!
-//! # Absolute and relative choices
+//! # Absolute and relative schedules
 //!
 //! A schedule the checker records is *absolute*: each choice is an index into the tasks
 //! runnable at that point, sorted by id. That is exact, but it is a poor space to
 //! generate or shrink in: index 0 means "the lowest id", which is a preemption whenever
-//! another task is running. A generated schedule (proptest, quickcheck) is *relative*:
-//! choice `k` means "the `k`-th runnable task after the default one", counting in id order
-//! and wrapping around (so it is taken modulo the number of runnable tasks), where the
-//! default is the task that is running, else the lowest id. So 0 is always "no
-//! preemption", every `Vec<u32>` is a runnable schedule, and trailing zeros change
-//! nothing. Its token starts with the marker `FF 00`, a non-canonical varint (127 written
-//! in two bytes) that the encoder never writes for a length, so the two kinds of tokens
-//! cannot be confused.
+//! another task is running, and a choice's meaning depends on every choice before it, so
+//! a property's input that shrinks (one task fewer) moves every later choice.
+//!
+//! A generated schedule (proptest, quickcheck) is *relative*: a list of preemptions,
+//! each a triple `(task, step, jump)` — at the `step`-th choice (from 0) at which task
+//! number `task` (ids count from the main task, 0, in fork order) is the one running, run
+//! the `jump`-th runnable task after it instead (in id order, wrapping, so any `jump`
+//! fits; 0 changes nothing). Every other choice is the default: keep running the current
+//! task, else the lowest id. So the empty schedule is the non-preemptive one, every list
+//! of numbers is a runnable schedule, and a preemption keeps its meaning when other
+//! tasks come and go (a property's input shrinking). The choices hold the triples flat;
+//! a trailing incomplete triple is dropped. Its token starts with the marker `FF 00`, a
+//! non-canonical varint (127 written in two bytes) that the encoder never writes for a
+//! length, so the two kinds of tokens cannot be confused.
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -56,7 +62,7 @@ pub const TOKEN_PREFIX: &str = "fw1:";
 pub struct Schedule {
     choices: Vec<u32>,
     fingerprint: u64,
-    /// Choices relative to the default (0 = no preemption; see the module notes).
+    /// `choices` are `(task, step, jump)` preemptions (see the module notes).
     relative: bool,
 }
 
@@ -110,26 +116,30 @@ impl Schedule {
         }
     }
 
-    /// A *relative* schedule: choice `k` runs the `k`-th runnable task after the default
-    /// one (the running task, else the lowest id), in id order, wrapping around; 0 is the
-    /// default, i.e. no preemption. Any list of choices is runnable (each is taken modulo
-    /// the number of runnable tasks, and the default follows the last one), which is what
-    /// generated schedules (`forkwait::proptest`, quickcheck) are. Trailing zeros
-    /// are dropped: they change nothing.
+    /// A *relative* schedule: `preemptions` holds triples `(task, step, jump)`: at the
+    /// `step`-th choice at which task number `task` is running, run the `jump`-th runnable
+    /// task after it (wrapping); the default everywhere else (see the module notes). Any
+    /// list is runnable, which is what generated schedules (`forkwait::proptest`,
+    /// quickcheck) need. A trailing incomplete triple and triples whose jump is 0 (they
+    /// change nothing) are dropped.
     ///
     /// ```
     /// use forkwait::Schedule;
-    /// let s = Schedule::relative(vec![0, 2, 0, 0]);
+    /// // Task 1, at its second choice, lets the next task run; a no-op triple; a stray 5.
+    /// let s = Schedule::relative(vec![1, 1, 1, 2, 0, 0, 5]);
     /// assert!(s.is_relative());
-    /// assert_eq!(s.choices(), &[0, 2]);
+    /// assert_eq!(s.choices(), &[1, 1, 1]);
     /// assert_eq!(s.preemptions(), 1);
     /// // The token says it is relative.
     /// assert!(Schedule::from_token(&s.to_token()).unwrap().is_relative());
     /// ```
-    pub fn relative(mut choices: Vec<u32>) -> Self {
-        while choices.last() == Some(&0) {
-            choices.pop();
-        }
+    pub fn relative(preemptions: Vec<u32>) -> Self {
+        let choices = preemptions
+            .chunks_exact(3)
+            .filter(|p| p[2] != 0)
+            .flatten()
+            .copied()
+            .collect();
         Schedule {
             choices,
             fingerprint: 0,
@@ -155,16 +165,21 @@ impl Schedule {
         self.relative
     }
 
-    /// The number of nonzero choices. For a relative schedule, the choices that leave the
-    /// default: each is a preemption (or, where the running task had stopped, another pick
-    /// than the lowest id). For an absolute schedule it means little (index 0 is only the
-    /// lowest id); use it on relative ones.
+    /// The number of preemptions of a relative schedule (its triples with a nonzero
+    /// jump); for an absolute one, the number of nonzero choices (which means little:
+    /// index 0 is only the lowest id).
     ///
     /// ```
-    /// assert_eq!(forkwait::Schedule::relative(vec![0, 1, 0, 3]).preemptions(), 2);
+    /// use forkwait::Schedule;
+    /// assert_eq!(Schedule::relative(vec![0, 0, 1, 3, 2, 1]).preemptions(), 2);
+    /// assert_eq!(Schedule::from_choices(vec![0, 1, 0, 3]).preemptions(), 2);
     /// ```
     pub fn preemptions(&self) -> usize {
-        self.choices.iter().filter(|&&c| c != 0).count()
+        if self.relative {
+            self.choices.chunks_exact(3).filter(|p| p[2] != 0).count()
+        } else {
+            self.choices.iter().filter(|&&c| c != 0).count()
+        }
     }
 
     /// The choices, each an index into the tasks runnable at that point (sorted by id).
@@ -208,7 +223,8 @@ impl Schedule {
     /// reported: this is one execution, not a search. Any schedule value is runnable:
     /// once its choices run out the default follows (keep running the current task, else
     /// the lowest id); an absolute choice beyond the runnable tasks is the default too; a
-    /// relative choice is taken modulo the runnable tasks (see [`Schedule::relative`]).
+    /// relative preemption's jump is taken modulo the runnable tasks (see
+    /// [`Schedule::relative`]).
     /// A recorded schedule, such as a finding's token, runs the execution it was recorded
     /// from.
     ///
@@ -239,13 +255,9 @@ impl Schedule {
     /// };
     /// // No preemption: each task runs to its end, nothing is lost.
     /// assert_eq!(Schedule::default().run(racy), 2);
-    /// // Some schedule with a preemption between a read and its write loses an update.
-    /// let lost = (0..8).any(|i| {
-    ///     let mut choices = vec![0; i];
-    ///     choices.push(1);
-    ///     Schedule::relative(choices).run(racy) == 1
-    /// });
-    /// assert!(lost);
+    /// // Task 1 preempted at its second choice, between its read and its write: the
+    /// // other task's update is lost.
+    /// assert_eq!(Schedule::relative(vec![1, 1, 1]).run(racy), 1);
     /// // A panic propagates with its payload.
     /// let p = std::panic::catch_unwind(|| Schedule::default().run(|| -> u32 { panic!("boom") }));
     /// assert_eq!(*p.unwrap_err().downcast::<&str>().unwrap(), "boom");

@@ -1,10 +1,11 @@
 //! Replay: the choices of a schedule, then (when not strict) the default.
 //!
 //! An absolute choice is an index into the runnable tasks; out of range (not strict) it
-//! is the default. A relative choice `k` (generated schedules) is the `k`-th runnable task
-//! after the default, wrapping: `(default + k) % runnable`, so every relative schedule
-//! is runnable; a relative schedule is never strict (it has no length to match).
-
+//! is the default. A relative schedule (generated ones) is a list of preemptions, triples
+//! `(task, step, jump)`: at the `step`-th choice (from 0) at which task `task` is the one
+//! running, run the `jump`-th runnable task after it, in id order, wrapping
+//! (`(current + jump) % runnable`); every other choice is the default. So every relative
+//! schedule is runnable, and it is never strict (it has no length to match).
 use super::{Scheduler, default_choice};
 use crate::sim::exec::TaskId;
 use crate::sim::schedule::Schedule;
@@ -15,8 +16,10 @@ pub(crate) struct ReplaySched {
     /// When set, running out of choices or an index out of range is a stale schedule;
     /// otherwise the default choice is used (for shrinking).
     strict: bool,
-    /// Choices relative to the default (see `Schedule::relative`).
+    /// A relative schedule: `choices` are `(task, step, jump)` triples.
     relative: bool,
+    /// Relative: how many choices each task (by id) has been running at so far.
+    steps: Vec<u32>,
 }
 
 impl ReplaySched {
@@ -25,6 +28,7 @@ impl ReplaySched {
             choices,
             strict,
             relative: false,
+            steps: Vec::new(),
         }
     }
 
@@ -34,12 +38,14 @@ impl ReplaySched {
             choices: s.choices().to_vec(),
             strict: strict && !s.is_relative(),
             relative: s.is_relative(),
+            steps: Vec::new(),
         }
     }
 }
 
 impl Scheduler for ReplaySched {
     fn begin(&mut self, _iteration: u64) -> bool {
+        self.steps.clear();
         true
     }
     fn choose(
@@ -49,9 +55,21 @@ impl Scheduler for ReplaySched {
         nth: usize,
     ) -> Result<usize, String> {
         if self.relative {
-            let d = default_choice(current);
-            let k = self.choices.get(nth).map_or(0, |&k| k as usize);
-            return Ok((d + k % runnable.len()) % runnable.len());
+            let Some(c) = current else {
+                return Ok(default_choice(None));
+            };
+            let task = runnable[c as usize] as usize;
+            if self.steps.len() <= task {
+                self.steps.resize(task + 1, 0);
+            }
+            let step = self.steps[task];
+            self.steps[task] += 1;
+            let jump = self
+                .choices
+                .chunks_exact(3)
+                .find(|p| p[0] as usize == task && p[1] == step)
+                .map_or(0, |p| p[2] as usize);
+            return Ok((c as usize + jump % runnable.len()) % runnable.len());
         }
         match self.choices.get(nth) {
             Some(&i) if (i as usize) < runnable.len() => Ok(i as usize),
@@ -96,12 +114,17 @@ mod tests {
     }
 
     #[test]
-    fn relative_choices_count_from_the_default_and_wrap() {
-        let mut s = ReplaySched::of(&Schedule::relative(vec![0, 1, 2, 7]), true);
-        assert_eq!(s.choose(&[0, 1, 2], Some(1), 0), Ok(1)); // 0: keep running
-        assert_eq!(s.choose(&[0, 1, 2], Some(2), 1), Ok(0)); // next after #2 wraps to #0
-        assert_eq!(s.choose(&[0, 1, 2], None, 2), Ok(2)); // default #0, two after it
-        assert_eq!(s.choose(&[0, 1, 2], Some(0), 3), Ok(1)); // 7 mod 3 = 1
-        assert_eq!(s.choose(&[0, 1], Some(1), 4), Ok(1)); // past the end: the default
+    fn relative_preemptions_are_keyed_by_task_and_step() {
+        // Task 2 at its step 1 jumps one ahead; task 0 at its step 0 jumps 7 (mod 3 = 1).
+        let mut s = ReplaySched::of(&Schedule::relative(vec![2, 1, 1, 0, 0, 7]), true);
+        s.begin(0);
+        assert_eq!(s.choose(&[0, 1, 2], Some(2), 0), Ok(2)); // task 2, step 0: default
+        assert_eq!(s.choose(&[0, 1, 2], Some(2), 1), Ok(0)); // task 2, step 1: wraps to #0
+        assert_eq!(s.choose(&[0, 1, 2], None, 2), Ok(0)); // nothing running: lowest id
+        assert_eq!(s.choose(&[0, 1, 2], Some(0), 3), Ok(1)); // task 0, step 0: 7 mod 3
+        assert_eq!(s.choose(&[0, 1, 2], Some(0), 4), Ok(0)); // task 0, step 1: default
+        // A new execution counts from 0 again.
+        s.begin(1);
+        assert_eq!(s.choose(&[0, 2], Some(0), 0), Ok(1));
     }
 }
