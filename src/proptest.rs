@@ -3,8 +3,9 @@
 //! [`schedule()`] is a [`Strategy`] whose values are [relative](Schedule::relative)
 //! schedules: a few preemptions, each "at the `step`-th choice of task number `task`, run
 //! the `jump`-th runnable task after it", the default (keep running) everywhere else.
-//! Composed with any input strategy in `proptest!`, a failing property shrinks its input
-//! *and* its interleaving, and the shrunk schedule's `Debug` form is its replay token (so
+//! Composed with any input strategy in `proptest!` (put the schedule first: proptest
+//! shrinks a tuple's parts in order, so the interleaving is simplified first and the input
+//! then shrinks under it), a failing property shrinks its input *and* its interleaving, and the shrunk schedule's `Debug` form is its replay token (so
 //! proptest's failure report and its regression file's comment carry a token that
 //! [`replay`](crate::replay) and [`Schedule::from_token`] take).
 //!
@@ -33,9 +34,9 @@
 //!
 //! proptest! {
 //!     #![proptest_config(ProptestConfig::with_cases(16))]
-//!     #[test]
-//!     fn fork_wait_sums(xs in proptest::collection::vec(0u64..100, 0..4),
-//!                       s in forkwait::proptest::schedule()) {
+//!     // #[test]
+//!     fn fork_wait_sums(s in forkwait::proptest::schedule(),
+//!                       xs in proptest::collection::vec(0u64..100, 0..4)) {
 //!         let got = s.run(|| {
 //!             let tasks: Vec<_> = xs.iter().map(|&x| forkwait::fork(move || x)).collect();
 //!             tasks.into_iter().map(forkwait::wait).sum::<u64>()

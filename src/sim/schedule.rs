@@ -255,9 +255,9 @@ impl Schedule {
     /// };
     /// // No preemption: each task runs to its end, nothing is lost.
     /// assert_eq!(Schedule::default().run(racy), 2);
-    /// // Task 1 preempted at its second choice, between its read and its write: the
+    /// // Task 1 preempted at its third choice, between its read and its write: the
     /// // other task's update is lost.
-    /// assert_eq!(Schedule::relative(vec![1, 1, 1]).run(racy), 1);
+    /// assert_eq!(Schedule::relative(vec![1, 2, 1]).run(racy), 1);
     /// // A panic propagates with its payload.
     /// let p = std::panic::catch_unwind(|| Schedule::default().run(|| -> u32 { panic!("boom") }));
     /// assert_eq!(*p.unwrap_err().downcast::<&str>().unwrap(), "boom");
