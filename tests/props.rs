@@ -199,3 +199,59 @@ fn an_aborted_execution_is_a_clear_panic() {
     let msg = p.downcast_ref::<String>().cloned().unwrap_or_default();
     assert!(msg.contains("deadlock") && msg.contains("fw1:"), "{msg}");
 }
+
+/// How often the shrunk failure is the minimal one (two elements, one preemption) over
+/// 20 runner seeds, with the schedule first and with the input first in the tuple. A
+/// measurement, not an assertion on its figures (`--ignored --nocapture` to see them).
+#[test]
+#[ignore]
+fn shrink_quality_over_seeds() {
+    use proptest::test_runner::RngAlgorithm;
+    for schedule_first in [true, false] {
+        let mut minimal = 0;
+        let mut shapes = Vec::new();
+        for seed in 0..20u8 {
+            let config = Config {
+                cases: 256,
+                failure_persistence: None,
+                ..Config::default()
+            };
+            let rng = TestRng::from_seed(RngAlgorithm::ChaCha, &[seed; 32]);
+            let mut r = TestRunner::new_with_rng(config, rng);
+            let v = proptest::collection::vec(0u64..1000, 0..8);
+            let sc = forkwait::proptest::schedule();
+            let (xs, s) = if schedule_first {
+                match r.run(&(sc, v), |(s, xs)| {
+                    prop_assert_eq!(s.run(|| racy_sum(&xs)), expected(&xs));
+                    Ok(())
+                }) {
+                    Err(TestError::Fail(_, (s, xs))) => (xs, s),
+                    other => panic!("not found: {other:?}"),
+                }
+            } else {
+                match r.run(&(v, sc), |(xs, s)| {
+                    prop_assert_eq!(s.run(|| racy_sum(&xs)), expected(&xs));
+                    Ok(())
+                }) {
+                    Err(TestError::Fail(_, (xs, s))) => (xs, s),
+                    other => panic!("not found: {other:?}"),
+                }
+            };
+            minimal += usize::from(xs.len() == 2 && s.preemptions() == 1);
+            shapes.push((xs.len(), s.preemptions()));
+        }
+        println!(
+            "proptest, schedule first: {schedule_first}: minimal in {minimal}/20; \
+             (elements, preemptions): {shapes:?}"
+        );
+    }
+    let mut minimal = 0;
+    for seed in 0..20 {
+        LAST_FAILURE.with(|l| l.borrow_mut().take());
+        let r = quickcheck(500, seed).quicktest(racy_property as fn(Schedule, Vec<u32>) -> _);
+        assert!(r.is_err(), "seed {seed}: not found");
+        let (xs, s) = LAST_FAILURE.with(|l| l.borrow_mut().take()).unwrap();
+        minimal += usize::from(xs.len() == 2 && s.preemptions() == 1);
+    }
+    println!("quickcheck: minimal in {minimal}/20");
+}
