@@ -67,6 +67,8 @@ mod backend;
 mod future;
 pub mod hooks;
 mod mode;
+#[cfg(feature = "proptest")]
+pub mod proptest;
 mod runtime;
 mod scope;
 mod shared_future;

@@ -27,6 +27,8 @@ mod hb;
 pub(crate) mod object;
 mod overflow;
 mod persist;
+#[cfg(feature = "quickcheck")]
+mod quickcheck;
 mod report;
 mod sched;
 mod schedule;

@@ -3,14 +3,35 @@
 //! A token is `fw1:` followed by URL-safe base64 (no padding) of
 //!
 //! ```text
+//!   [FF 00] only in a *relative* schedule's token (see below)
 //!   varint  number of choices
-//!   varint* the choices (index into the runnable tasks, sorted by id)
+//!   varint* the choices (index into the runnable tasks, sorted by id; or relative)
 //!   u64 LE  path fingerprint (hash of every step's task, operation and source line)
 //!   u32 LE  CRC-32 of everything above
 //! ```
 //!
 //! The checksum catches corruption and truncation; the fingerprint catches a *stale*
 //! token, one made for a program that has changed since: replaying it takes another path.
+//!
+//! # Absolute and relative schedules
+//!
+//! A schedule the checker records is *absolute*: each choice is an index into the tasks
+//! runnable at that point, sorted by id. That is exact, but it is a poor space to
+//! generate or shrink in: index 0 means "the lowest id", which is a preemption whenever
+//! another task is running, and a choice's meaning depends on every choice before it, so
+//! a property's input that shrinks (one task fewer) moves every later choice.
+//!
+//! A generated schedule (proptest, quickcheck) is *relative*: a list of preemptions,
+//! each a triple `(task, step, jump)` — at the `step`-th choice (from 0) at which task
+//! number `task` (ids count from the main task, 0, in fork order) is the one running, run
+//! the `jump`-th runnable task after it instead (in id order, wrapping, so any `jump`
+//! fits; 0 changes nothing). Every other choice is the default: keep running the current
+//! task, else the lowest id. So the empty schedule is the non-preemptive one, every list
+//! of numbers is a runnable schedule, and a preemption keeps its meaning when other
+//! tasks come and go (a property's input shrinking). The choices hold the triples flat;
+//! a trailing incomplete triple is dropped. Its token starts with the marker `FF 00`, a
+//! non-canonical varint (127 written in two bytes) that the encoder never writes for a
+//! length, so the two kinds of tokens cannot be confused.
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -28,11 +49,31 @@ pub const TOKEN_PREFIX: &str = "fw1:";
 /// assert!(token.starts_with("fw1:"));
 /// assert_eq!(Schedule::from_token(&token).unwrap().choices(), &[1, 0, 2]);
 /// ```
-#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
+///
+/// Its `Debug` form is its token, so that a failing property's report (and proptest's
+/// regression file, which keeps the `Debug` text of the shrunk input) shows a token that
+/// [`replay`](crate::replay) and `FORKWAIT_REPLAY` take:
+///
+/// ```
+/// let s = forkwait::Schedule::from_choices(vec![1]);
+/// assert_eq!(format!("{s:?}"), format!("Schedule({:?})", s.to_token()));
+/// ```
+#[derive(Clone, Default, PartialEq, Eq, Hash)]
 pub struct Schedule {
     choices: Vec<u32>,
     fingerprint: u64,
+    /// `choices` are `(task, step, jump)` preemptions (see the module notes).
+    relative: bool,
 }
+
+impl fmt::Debug for Schedule {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_tuple("Schedule").field(&self.to_token()).finish()
+    }
+}
+
+/// The token marker of a relative schedule: a two-byte varint the encoder never writes.
+const RELATIVE_MARKER: [u8; 2] = [0xFF, 0x00];
 
 /// Why a replay token could not be used.
 ///
@@ -71,6 +112,38 @@ impl Schedule {
         Schedule {
             choices,
             fingerprint: 0,
+            relative: false,
+        }
+    }
+
+    /// A *relative* schedule: `preemptions` holds triples `(task, step, jump)`: at the
+    /// `step`-th choice at which task number `task` is running, run the `jump`-th runnable
+    /// task after it (wrapping); the default everywhere else (see the module notes). Any
+    /// list is runnable, which is what generated schedules (`forkwait::proptest`,
+    /// quickcheck) need. A trailing incomplete triple and triples whose jump is 0 (they
+    /// change nothing) are dropped.
+    ///
+    /// ```
+    /// use forkwait::Schedule;
+    /// // Task 1, at its second choice, lets the next task run; a no-op triple; a stray 5.
+    /// let s = Schedule::relative(vec![1, 1, 1, 2, 0, 0, 5]);
+    /// assert!(s.is_relative());
+    /// assert_eq!(s.choices(), &[1, 1, 1]);
+    /// assert_eq!(s.preemptions(), 1);
+    /// // The token says it is relative.
+    /// assert!(Schedule::from_token(&s.to_token()).unwrap().is_relative());
+    /// ```
+    pub fn relative(preemptions: Vec<u32>) -> Self {
+        let choices = preemptions
+            .chunks_exact(3)
+            .filter(|p| p[2] != 0)
+            .flatten()
+            .copied()
+            .collect();
+        Schedule {
+            choices,
+            fingerprint: 0,
+            relative: true,
         }
     }
 
@@ -78,6 +151,34 @@ impl Schedule {
         Schedule {
             choices,
             fingerprint,
+            relative: false,
+        }
+    }
+
+    /// Whether the choices are relative to the default (see [`Schedule::relative`]) rather
+    /// than indices into the runnable tasks (a recorded schedule).
+    ///
+    /// ```
+    /// assert!(!forkwait::Schedule::from_choices(vec![1]).is_relative());
+    /// ```
+    pub fn is_relative(&self) -> bool {
+        self.relative
+    }
+
+    /// The number of preemptions of a relative schedule (its triples with a nonzero
+    /// jump); for an absolute one, the number of nonzero choices (which means little:
+    /// index 0 is only the lowest id).
+    ///
+    /// ```
+    /// use forkwait::Schedule;
+    /// assert_eq!(Schedule::relative(vec![0, 0, 1, 3, 2, 1]).preemptions(), 2);
+    /// assert_eq!(Schedule::from_choices(vec![0, 1, 0, 3]).preemptions(), 2);
+    /// ```
+    pub fn preemptions(&self) -> usize {
+        if self.relative {
+            self.choices.chunks_exact(3).filter(|p| p[2] != 0).count()
+        } else {
+            self.choices.iter().filter(|&&c| c != 0).count()
         }
     }
 
@@ -113,6 +214,59 @@ impl Schedule {
         self.fingerprint
     }
 
+    /// Runs `f` under exactly this schedule, with the default checker's settings, and
+    /// returns its value: so a property can assert on one interleaving,
+    /// `prop_assert_eq!(s.run(|| sum(&xs)), expected)`.
+    ///
+    /// Every `fork`, `wait`, `scope`, `yield_now` and `forkwait::sync` operation inside
+    /// `f` is simulated, as under [`Checker::run`](crate::Checker::run), but nothing is
+    /// reported: this is one execution, not a search. Any schedule value is runnable:
+    /// once its choices run out the default follows (keep running the current task, else
+    /// the lowest id); an absolute choice beyond the runnable tasks is the default too; a
+    /// relative preemption's jump is taken modulo the runnable tasks (see
+    /// [`Schedule::relative`]).
+    /// A recorded schedule, such as a finding's token, runs the execution it was recorded
+    /// from.
+    ///
+    /// # Panics
+    ///
+    /// If the program panics (in `f`, or in a task whose panic a `wait` re-raises), with
+    /// that panic's own payload. If the program returns no value because the execution
+    /// was aborted (a deadlock, the step limit, a stack overflow), with a message that
+    /// names the schedule's token.
+    ///
+    /// ```
+    /// use forkwait::{Schedule, fork, sync::Shared, wait};
+    /// use std::sync::Arc;
+    /// // Two tasks add 1 to a cell by read-then-write.
+    /// let racy = || {
+    ///     let cell = Arc::new(Shared::new(0));
+    ///     let tasks: Vec<_> = (0..2)
+    ///         .map(|_| {
+    ///             let c = cell.clone();
+    ///             fork(move || {
+    ///                 let v = c.read();
+    ///                 c.write(v + 1);
+    ///             })
+    ///         })
+    ///         .collect();
+    ///     tasks.into_iter().for_each(wait);
+    ///     cell.read()
+    /// };
+    /// // No preemption: each task runs to its end, nothing is lost.
+    /// assert_eq!(Schedule::default().run(racy), 2);
+    /// // Task 1 preempted at its third choice, between its read and its write: the
+    /// // other task's update is lost.
+    /// assert_eq!(Schedule::relative(vec![1, 2, 1]).run(racy), 1);
+    /// // A panic propagates with its payload.
+    /// let p = std::panic::catch_unwind(|| Schedule::default().run(|| -> u32 { panic!("boom") }));
+    /// assert_eq!(*p.unwrap_err().downcast::<&str>().unwrap(), "boom");
+    /// ```
+    #[track_caller]
+    pub fn run<T>(&self, f: impl FnOnce() -> T) -> T {
+        super::check::run_schedule(self, f)
+    }
+
     /// The one-line, printable replay token.
     ///
     /// ```
@@ -120,7 +274,10 @@ impl Schedule {
     /// assert!(t.len() < 200 && !t.contains(char::is_whitespace));
     /// ```
     pub fn to_token(&self) -> String {
-        let mut bytes = Vec::with_capacity(self.choices.len() + 16);
+        let mut bytes = Vec::with_capacity(self.choices.len() + 18);
+        if self.relative {
+            bytes.extend_from_slice(&RELATIVE_MARKER);
+        }
         put_varint(&mut bytes, self.choices.len() as u64);
         for &c in &self.choices {
             put_varint(&mut bytes, c as u64);
@@ -168,7 +325,8 @@ impl Schedule {
         }
         let (choice_bytes, fp) = payload.split_at(payload.len() - 8);
         let fingerprint = u64::from_le_bytes(fp.try_into().expect("8 bytes"));
-        let mut pos = 0;
+        let relative = choice_bytes.starts_with(&RELATIVE_MARKER);
+        let mut pos = if relative { RELATIVE_MARKER.len() } else { 0 };
         let n = get_varint(choice_bytes, &mut pos)
             .ok_or_else(|| TokenError::new("corrupt replay token: bad length"))?;
         let mut choices = Vec::new();
@@ -184,6 +342,7 @@ impl Schedule {
         Ok(Schedule {
             choices,
             fingerprint,
+            relative,
         })
     }
 }

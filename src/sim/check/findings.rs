@@ -148,47 +148,12 @@ impl Acc {
                     .iter()
                     .fold(1, |h, &t| exec::mix(h, s.tasks[t as usize].site.key()));
                 self.push(FindingKind::Deadlock, key, schedule, || {
-                    let parts: Vec<String> = cycle
-                        .iter()
-                        .map(|&t| format!("task {t} (forked at {})", site(t)))
-                        .collect();
-                    (
-                        format!(
-                            "wait-for cycle: {} -> back to the first; {}",
-                            parts.join(" -> "),
-                            blocked_tasks(s)
-                        ),
-                        cycle.iter().map(|&t| site(t)).collect(),
-                    )
+                    cycle_message(s, cycle)
                 });
             }
             Some(Abort::Deadlock { starved, .. }) => {
                 self.push(FindingKind::Deadlock, 2, schedule, || {
-                    let holders: Vec<String> = s
-                        .tasks
-                        .iter()
-                        .enumerate()
-                        .filter(|(i, t)| *i != 0 && matches!(t.phase, exec::Phase::Blocked(_)))
-                        .map(|(i, t)| format!("task {i} (forked at {})", t.site))
-                        .collect();
-                    if starved.is_empty() {
-                        // Nobody is starved of a worker: every unfinished task waits for
-                        // something no task will ever do (a notification, a message).
-                        return (
-                            format!("no task can run: {}", blocked_tasks(s)),
-                            blocked_sites(s),
-                        );
-                    }
-                    (
-                        format!(
-                            "starvation: every worker is held by a blocked task ({}), while \
-                             {} ready task(s) wait for a worker; {}",
-                            holders.join(", "),
-                            starved.len(),
-                            blocked_tasks(s)
-                        ),
-                        starved.iter().map(|&t| site(t)).collect(),
-                    )
+                    starvation_message(s, starved)
                 });
             }
             Some(Abort::TimeLimit) => self.push_capped(
@@ -413,6 +378,60 @@ impl Acc {
             }
         }
     }
+}
+
+/// Where task `t` was forked, for reports.
+fn task_site(s: &exec::ExecState, t: TaskId) -> String {
+    if t == 0 {
+        "the closure under test".to_string()
+    } else {
+        s.tasks[t as usize].site.to_string()
+    }
+}
+
+/// A deadlock with a wait-for cycle: its message and locations.
+fn cycle_message(s: &exec::ExecState, cycle: &[TaskId]) -> (String, Vec<String>) {
+    let parts: Vec<String> = cycle
+        .iter()
+        .map(|&t| format!("task {t} (forked at {})", task_site(s, t)))
+        .collect();
+    (
+        format!(
+            "wait-for cycle: {} -> back to the first; {}",
+            parts.join(" -> "),
+            blocked_tasks(s)
+        ),
+        cycle.iter().map(|&t| task_site(s, t)).collect(),
+    )
+}
+
+/// A deadlock without a cycle: ready tasks starved of a worker, or (none starved) every
+/// unfinished task waiting for something no task will ever do (a notification, a
+/// message).
+fn starvation_message(s: &exec::ExecState, starved: &[TaskId]) -> (String, Vec<String>) {
+    if starved.is_empty() {
+        return (
+            format!("no task can run: {}", blocked_tasks(s)),
+            blocked_sites(s),
+        );
+    }
+    let holders: Vec<String> = s
+        .tasks
+        .iter()
+        .enumerate()
+        .filter(|(i, t)| *i != 0 && matches!(t.phase, exec::Phase::Blocked(_)))
+        .map(|(i, t)| format!("task {i} (forked at {})", t.site))
+        .collect();
+    (
+        format!(
+            "starvation: every worker is held by a blocked task ({}), while {} ready task(s) \
+             wait for a worker; {}",
+            holders.join(", "),
+            starved.len(),
+            blocked_tasks(s)
+        ),
+        starved.iter().map(|&t| task_site(s, t)).collect(),
+    )
 }
 
 /// Every blocked task and what it waits for, for deadlock reports.

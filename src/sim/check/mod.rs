@@ -18,6 +18,7 @@ mod shrink;
 pub(crate) use self::panic::take_last_panic;
 pub use self::progress::Progress;
 pub use self::run::replay;
+pub(crate) use self::run::run_schedule;
 
 use super::{Strategy, WaitPolicy};
 use std::time::{Duration, Instant};

@@ -135,7 +135,7 @@ impl Checker {
         // iteration i still depends on (seed, i) alone).
         if let Some(file) = self.regression_file() {
             for s in file.load() {
-                let mut sched = ReplaySched::new(s.choices().to_vec(), true);
+                let mut sched = ReplaySched::of(&s, true);
                 sched.begin(0);
                 let r = self.run_once(&f, &mut sched);
                 if r.fin.state.path_hash == s.fingerprint() {
@@ -163,7 +163,7 @@ impl Checker {
                 Box::new(DporSched::new(*max_preemptions))
             }
             Strategy::Exhaustive { max_preemptions } => Box::new(DfsSched::new(*max_preemptions)),
-            Strategy::Replay(s) => Box::new(ReplaySched::new(s.choices().to_vec(), true)),
+            Strategy::Replay(s) => Box::new(ReplaySched::of(s, true)),
         };
         let iterations = match self.strategy {
             Strategy::Replay(_) => 1,
@@ -437,13 +437,14 @@ impl Checker {
     ) -> Result<Report, TokenError> {
         install_panic_hook();
         let s = Schedule::from_token(token)?;
-        let mut sched = ReplaySched::new(s.choices().to_vec(), true);
+        // A relative schedule (a generated one) is followed by the default: any fits.
+        let mut sched = ReplaySched::of(&s, true);
         sched.begin(0);
         let r = self.run_once(&f, &mut sched);
         if let Some(Abort::Stale(msg)) = &r.fin.state.abort {
             return Err(TokenError::new(msg.clone()));
         }
-        if r.fin.state.choices.len() != s.len() {
+        if !s.is_relative() && r.fin.state.choices.len() != s.len() {
             return Err(TokenError::new(format!(
                 "stale replay token: it has {} choices, the program made {} (the program \
                  changed since the token was made, or it is replayed with other settings)",
@@ -462,6 +463,54 @@ impl Checker {
         let mut acc = Acc::default();
         acc.absorb(&r, self);
         Ok(self.clone().shrink(false).finish(acc, &f))
+    }
+}
+
+/// [`Schedule::run`]: `f` under exactly `schedule` (the default after its last choice),
+/// with the default checker's settings; its value, or its panic resumed.
+#[track_caller]
+pub(crate) fn run_schedule<T>(schedule: &Schedule, f: impl FnOnce() -> T) -> T {
+    install_panic_hook();
+    LAST_PANIC.with(|p| p.borrow_mut().take());
+    let checker = Checker::new();
+    let mut sched = ReplaySched::of(schedule, false);
+    sched.begin(0);
+    let mut f = Some(f);
+    let mut result: Option<std::thread::Result<T>> = None;
+    let mut main = || {
+        let Some(f) = f.take() else { return };
+        match std::panic::catch_unwind(AssertUnwindSafe(f)) {
+            // The harness unwinding an aborted execution: not the program's panic.
+            Err(p) if exec::tearing_down_now() => std::panic::resume_unwind(p),
+            r => result = Some(r),
+        }
+    };
+    let fin = exec::run(
+        &mut main,
+        &mut sched,
+        &checker.config(),
+        std::panic::Location::caller(),
+    );
+    match result {
+        Some(Ok(v)) => v,
+        // The program's own panic, with its payload (a `wait` on a panicked task
+        // re-raised it in the waiter).
+        Some(Err(payload)) => std::panic::resume_unwind(payload),
+        None => {
+            let why = match &fin.state.abort {
+                Some(Abort::Deadlock { .. }) => "it deadlocked".to_string(),
+                Some(Abort::StepLimit) => "it reached the step limit".to_string(),
+                Some(Abort::TimeLimit) => "it ran out of time".to_string(),
+                Some(Abort::StackOverflow(_)) => "a task overflowed its stack".to_string(),
+                Some(Abort::Stale(m) | Abort::Harness(m)) => m.clone(),
+                None => "it did not finish".to_string(),
+            };
+            panic!(
+                "forkwait: Schedule::run: the program returned no value under {}: {why} \
+                 (run `forkwait::replay` with this token for the report)",
+                schedule.to_token()
+            )
+        }
     }
 }
 

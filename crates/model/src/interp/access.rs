@@ -3,7 +3,7 @@
 //! `interp/mod.rs`); list items and dict entries are their own locations (see `value.rs`).
 
 use crate::ast::{Expr, ExprKind, Span};
-use crate::builtins;
+use crate::interp::methods;
 use crate::interp::{Frame, Interp, Res};
 use crate::value::{List, Value, range_len};
 use forkwait::sync::Shared;
@@ -19,7 +19,7 @@ impl Interp {
             if let Some(i) = class.methods.iter().position(|m| m.name == attr) {
                 return Ok(Value::Method(inst.clone(), i));
             }
-        } else if let Some(m) = builtins::method(obj, attr) {
+        } else if let Some(m) = methods::method(obj, attr) {
             return Ok(Value::BuiltinMethod(Arc::new(obj.clone()), m));
         }
         let t = obj.type_name();

@@ -4,7 +4,7 @@
 //! `abs`, `sum`, `sorted`, `enumerate`, `zip`, `str`, `int`, `float`, `bool`, `list`,
 //! `tuple`, `dict`. (`enumerate` and `zip` return tuples of tuples, not iterators.)
 //!
-//! Methods: lists `append`, `pop`, `extend`, `insert`, `index`, `count`, `clear`, `copy`;
+//! Methods (in `methods.rs`): lists `append`, `pop`, `extend`, `insert`, `index`, `count`, `clear`, `copy`;
 //! dicts `get`, `keys`, `values`, `items`, `pop`; strings `join`, `upper`, `lower`,
 //! `strip`, `split`, `startswith`, `endswith`. A list or dict method accesses the
 //! container's structure location and its item locations as the table in `value.rs`
@@ -15,7 +15,7 @@
 use crate::ast::Span;
 use crate::interp::{Frame, Interp, Res, Sink};
 use crate::value::{Dict, List, Lock, Value, key_eq, range_len};
-use forkwait::sync::Mutex as SyncMutex;
+use forkwait::sync::{Mutex as SyncMutex, StateClass};
 use std::sync::Arc;
 
 /// A builtin function: resolved from its name once (when the name is looked up), then
@@ -170,34 +170,6 @@ pub(crate) fn arity_message(name: &str, min: usize, max: Option<usize>, n: usize
             s(min)
         ),
     }
-}
-
-const LIST_METHODS: &[&str] = &[
-    "append", "clear", "copy", "count", "extend", "index", "insert", "pop",
-];
-const DICT_METHODS: &[&str] = &["get", "items", "keys", "pop", "values"];
-/// `fut.wait()`, as `torch.jit.Future.wait()` (the same as `wait(fut)`).
-const FUTURE_METHODS: &[&str] = &["wait", "done"];
-const STR_METHODS: &[&str] = &[
-    "endswith",
-    "join",
-    "lower",
-    "split",
-    "startswith",
-    "strip",
-    "upper",
-];
-
-/// The method `attr` of a builtin-typed `obj`, if it has one.
-pub(crate) fn method(obj: &Value, attr: &str) -> Option<&'static str> {
-    let table = match obj {
-        Value::List(_) => LIST_METHODS,
-        Value::Dict(_) => DICT_METHODS,
-        Value::Str(_) => STR_METHODS,
-        Value::Future(_) => FUTURE_METHODS,
-        _ => return None,
-    };
-    table.iter().find(|m| **m == attr).copied()
 }
 
 /// The items of an iterable value.
@@ -375,11 +347,10 @@ pub(crate) fn call(
         }
     }
     let class = f.class();
-    let first = args.first().cloned().unwrap_or(Value::None);
-    let r: Result<Value, String> = match b {
+    match b {
         // Dispatched before the table (its keywords are the forked call's).
-        Builtin::Fork => Err("fork() could not be called".into()),
-        Builtin::Wait => return it.wait(&first, span),
+        Builtin::Fork => Err(e("fork() could not be called".into())),
+        Builtin::Wait => it.wait(args.first().unwrap_or(&Value::None), span),
         Builtin::YieldNow => {
             it.at(span);
             forkwait::yield_now();
@@ -389,88 +360,65 @@ pub(crate) fn call(
             mutex: SyncMutex::with_class((), class),
         }))),
         Builtin::Print => {
-            let text: Vec<String> = args.iter().map(Value::to_str).collect();
-            let line = text.join(" ");
-            match &it.sink {
-                Sink::Stdout => println!("{line}"),
-                Sink::Stderr => eprintln!("{line}"),
-                Sink::Discard => {}
-                Sink::FirstRun(done) => {
-                    if !done.load(std::sync::atomic::Ordering::Relaxed) {
-                        println!("{line}");
-                    }
-                }
-            }
+            print(it, &args);
             Ok(Value::None)
         }
-        Builtin::Len => match &first {
-            Value::Str(s) => Ok(Value::Int(s.chars().count() as i64)),
-            Value::List(l) => Ok(Value::Int(l.len() as i64)),
-            Value::Dict(d) => Ok(Value::Int(d.len() as i64)),
-            Value::Tuple(t) => Ok(Value::Int(t.len() as i64)),
-            Value::Range(a, b, s) => Ok(Value::Int(range_len(*a, *b, *s))),
-            v => Err(format!("object of type '{}' has no len()", v.type_name())),
-        },
-        Builtin::Range => {
-            let mut n = Vec::new();
-            for a in &args {
-                n.push(a.as_int().ok_or_else(|| {
-                    e(format!(
-                        "'{}' object cannot be interpreted as an integer",
-                        a.type_name()
-                    ))
-                })?);
-            }
-            match n[..] {
-                [stop] => Ok(Value::Range(0, stop, 1)),
-                [start, stop] => Ok(Value::Range(start, stop, 1)),
-                [_, _, 0] => Err("range() arg 3 must not be zero".into()),
-                [start, stop, step] => Ok(Value::Range(start, stop, step)),
-                _ => Err("range() takes 1 to 3 arguments".into()),
+        _ => value_builtin(b, args, &kwargs, class).map_err(e),
+    }
+}
+
+/// `print`: to the interpreter's sink.
+fn print(it: &Interp, args: &[Value]) {
+    let text: Vec<String> = args.iter().map(Value::to_str).collect();
+    let line = text.join(" ");
+    match &it.sink {
+        Sink::Stdout => println!("{line}"),
+        Sink::Stderr => eprintln!("{line}"),
+        Sink::Discard => {}
+        Sink::FirstRun(done) => {
+            if !done.load(std::sync::atomic::Ordering::Relaxed) {
+                println!("{line}");
             }
         }
-        Builtin::Min => extreme(name, args, std::cmp::Ordering::Less),
-        Builtin::Max => extreme(name, args, std::cmp::Ordering::Greater),
-        Builtin::Abs => match &first {
-            Value::Float(x) => Ok(Value::Float(x.abs())),
-            v => match v.as_int() {
-                Some(i) => i
-                    .checked_abs()
-                    .map(Value::Int)
-                    .ok_or_else(|| "integer overflow (model integers are 64-bit)".into()),
-                None => Err(format!("bad operand type for abs(): '{}'", v.type_name())),
-            },
-        },
-        Builtin::Sum => (|| {
+    }
+}
+
+/// The builtins that compute a value from their arguments alone (no task, no output).
+fn value_builtin(
+    b: Builtin,
+    args: Vec<Value>,
+    kwargs: &[(&str, Value)],
+    class: StateClass,
+) -> Result<Value, String> {
+    let first = args.first().cloned().unwrap_or(Value::None);
+    match b {
+        Builtin::Len => len(&first),
+        Builtin::Range => range(&args),
+        Builtin::Min => extreme(b.name(), args, std::cmp::Ordering::Less),
+        Builtin::Max => extreme(b.name(), args, std::cmp::Ordering::Greater),
+        Builtin::Abs => abs(&first),
+        Builtin::Sum => {
             let mut acc = args.get(1).cloned().unwrap_or(Value::Int(0));
             for x in iterate(&first)? {
                 acc = crate::ops::binary(crate::ast::BinOp::Add, &acc, &x, class)?;
             }
             Ok(acc)
-        })(),
-        Builtin::Sorted => (|| {
+        }
+        Builtin::Sorted => {
             let mut items: Vec<Value> = iterate(&first)?.collect();
             sort_values(&mut items)?;
             if kwargs.first().is_some_and(|(_, v)| v.truthy()) {
                 items.reverse();
             }
             Ok(Value::List(List::new(items, class)))
-        })(),
+        }
         Builtin::Enumerate => iterate(&first).map(|items| {
             let pairs = items
                 .enumerate()
                 .map(|(i, x)| Value::tuple(vec![Value::Int(i as i64), x]));
             Value::tuple(pairs.collect())
         }),
-        Builtin::Zip => (|| {
-            let cols: Vec<Vec<Value>> = args
-                .iter()
-                .map(|a| iterate(a).map(Iterator::collect))
-                .collect::<Result<_, _>>()?;
-            let n = cols.iter().map(Vec::len).min().unwrap_or(0);
-            let rows = (0..n).map(|i| Value::tuple(cols.iter().map(|c| c[i].clone()).collect()));
-            Ok(Value::tuple(rows.collect()))
-        })(),
+        Builtin::Zip => zip(&args),
         Builtin::Str => Ok(args
             .first()
             .map_or(Value::str(""), |v| Value::str(&v.to_str()))),
@@ -485,206 +433,82 @@ pub(crate) fn call(
             None => Ok(Value::tuple(Vec::new())),
             Some(v) => iterate(v).map(|i| Value::tuple(i.collect())),
         },
-        Builtin::Dict => (|| {
-            let mut out: Vec<(Value, Value)> = Vec::new();
-            if let Some(Value::Dict(d)) = args.first() {
-                out = d.entries();
-            } else if let Some(v) = args.first() {
-                for pair in iterate(v)? {
-                    let kv: Vec<Value> = iterate(&pair)?.collect();
-                    let [k, v] = <[Value; 2]>::try_from(kv)
-                        .map_err(|_| "dict() needs pairs of (key, value)".to_string())?;
-                    if !k.hashable() {
-                        return Err(format!("unhashable type: '{}'", k.type_name()));
-                    }
-                    match out.iter_mut().find(|(k2, _)| key_eq(k2, &k)) {
-                        Some((_, slot)) => *slot = v,
-                        None => out.push((k, v)),
-                    }
-                }
-            }
-            Ok(Value::Dict(Dict::new(out, class)))
-        })(),
-    };
-    r.map_err(e)
+        Builtin::Dict => dict_from(args.first(), class),
+        other => Err(format!("{}() could not be called", other.name())),
+    }
 }
 
-/// Calls method `name` of the builtin-typed `recv`.
-pub(crate) fn call_method(
-    it: &Interp,
-    f: &Frame,
-    recv: &Value,
-    name: &str,
-    args: Vec<Value>,
-    kwargs: Vec<(&str, Value)>,
-    span: Span,
-) -> Res<Value> {
-    let e = |m: String| it.err(span, m);
-    if let Some((k, _)) = kwargs.first() {
-        return Err(e(format!(
-            "{name}() takes no keyword arguments (got '{k}')"
-        )));
+fn len(v: &Value) -> Result<Value, String> {
+    match v {
+        Value::Str(s) => Ok(Value::Int(s.chars().count() as i64)),
+        Value::List(l) => Ok(Value::Int(l.len() as i64)),
+        Value::Dict(d) => Ok(Value::Int(d.len() as i64)),
+        Value::Tuple(t) => Ok(Value::Int(t.len() as i64)),
+        Value::Range(a, b, s) => Ok(Value::Int(range_len(*a, *b, *s))),
+        v => Err(format!("object of type '{}' has no len()", v.type_name())),
     }
-    let n = args.len();
-    let want = |lo: usize, hi: usize| -> Res<()> {
-        if n < lo || n > hi {
-            return Err(e(arity_message(name, lo, Some(hi), n)));
-        }
-        Ok(())
-    };
-    let class = f.class();
-    let arg = |i: usize| args.get(i).cloned().unwrap_or(Value::None);
-    it.at(span);
-    match recv {
-        Value::List(l) => match name {
-            "append" => {
-                want(1, 1)?;
-                let x = arg(0);
-                l.push(x);
-                Ok(Value::None)
-            }
-            "extend" => {
-                want(1, 1)?;
-                let items: Vec<Value> = iterate(&arg(0)).map_err(e)?.collect();
-                it.at(span);
-                l.extend(items);
-                Ok(Value::None)
-            }
-            "insert" => {
-                want(2, 2)?;
-                let i = arg(0)
-                    .as_int()
-                    .ok_or_else(|| e("insert() index must be an integer".into()))?;
-                let x = arg(1);
-                l.insert(i, x);
-                Ok(Value::None)
-            }
-            "pop" => {
-                want(0, 1)?;
-                let i = match args.first() {
-                    None => -1,
-                    Some(x) => x
-                        .as_int()
-                        .ok_or_else(|| e("pop() index must be an integer".into()))?,
-                };
-                l.pop(i).map_err(|m| e(m.into()))
-            }
-            "clear" => {
-                want(0, 0)?;
-                l.clear();
-                Ok(Value::None)
-            }
-            "copy" => {
-                want(0, 0)?;
-                Ok(Value::List(List::new(l.items(), class)))
-            }
-            "index" | "count" => {
-                want(1, 1)?;
-                let x = arg(0);
-                let items = l.items();
-                let mut hits = Vec::new();
-                for (i, y) in items.iter().enumerate() {
-                    if y.py_eq(&x).map_err(e)? {
-                        hits.push(i);
-                    }
-                }
-                if name == "count" {
-                    return Ok(Value::Int(hits.len() as i64));
-                }
-                match hits.first() {
-                    Some(i) => Ok(Value::Int(*i as i64)),
-                    None => Err(e(format!("{x:?} is not in list"))),
-                }
-            }
-            _ => Err(e(format!("'list' object has no attribute '{name}'"))),
-        },
-        Value::Dict(d) => {
-            let key = arg(0);
-            if n > 0 && !key.hashable() {
-                return Err(e(format!("unhashable type: '{}'", key.type_name())));
-            }
-            match name {
-                "get" => {
-                    want(1, 2)?;
-                    Ok(d.get(&key).unwrap_or_else(|| arg(1)))
-                }
-                "pop" => {
-                    want(1, 2)?;
-                    let r = d.pop(&key);
-                    match (r, n) {
-                        (Some(v), _) => Ok(v),
-                        (None, 2) => Ok(arg(1)),
-                        (None, _) => Err(e(format!("KeyError: {key:?}"))),
-                    }
-                }
-                "keys" | "values" | "items" => {
-                    want(0, 0)?;
-                    let out = match name {
-                        "keys" => d.keys(),
-                        "values" => d.entries().into_iter().map(|(_, v)| v).collect(),
-                        _ => (d.entries().into_iter())
-                            .map(|(k, v)| Value::tuple(vec![k, v]))
-                            .collect(),
-                    };
-                    Ok(Value::List(List::new(out, class)))
-                }
-                _ => Err(e(format!("'dict' object has no attribute '{name}'"))),
-            }
-        }
-        Value::Str(s) => {
-            let text = |v: &Value| match v {
-                Value::Str(x) => Ok(x.clone()),
-                o => Err(e(format!("expected a string, got '{}'", o.type_name()))),
-            };
-            match name {
-                "upper" => want(0, 0).map(|()| Value::str(&s.to_uppercase())),
-                "lower" => want(0, 0).map(|()| Value::str(&s.to_lowercase())),
-                "strip" => want(0, 0).map(|()| Value::str(s.trim())),
-                "startswith" => want(1, 1)
-                    .and_then(|()| text(&arg(0)))
-                    .map(|p| Value::Bool(s.starts_with(&*p))),
-                "endswith" => want(1, 1)
-                    .and_then(|()| text(&arg(0)))
-                    .map(|p| Value::Bool(s.ends_with(&*p))),
-                "split" => {
-                    want(0, 1)?;
-                    let parts: Vec<Value> = match args.first() {
-                        None => s.split_whitespace().map(Value::str).collect(),
-                        Some(sep) => {
-                            let sep = text(sep)?;
-                            if sep.is_empty() {
-                                return Err(e("empty separator".into()));
-                            }
-                            s.split(&*sep).map(Value::str).collect()
-                        }
-                    };
-                    Ok(Value::List(List::new(parts, class)))
-                }
-                "join" => {
-                    want(1, 1)?;
-                    let mut out = Vec::new();
-                    for x in iterate(&arg(0)).map_err(e)? {
-                        out.push(text(&x)?.to_string());
-                    }
-                    Ok(Value::str(&out.join(s)))
-                }
-                _ => Err(e(format!("'str' object has no attribute '{name}'"))),
-            }
-        }
-        Value::Future(cell) => match name {
-            "wait" => {
-                want(0, 0)?;
-                it.wait(recv, span)
-            }
-            "done" => {
-                want(0, 0)?;
-                Ok(Value::Bool(cell.fut.is_done()))
-            }
-            _ => Err(e(format!("'Future' object has no attribute '{name}'"))),
-        },
-        other => Err(e(format!(
-            "'{}' object has no attribute '{name}'",
-            other.type_name()
-        ))),
+}
+
+fn range(args: &[Value]) -> Result<Value, String> {
+    let mut n = Vec::new();
+    for a in args {
+        n.push(a.as_int().ok_or_else(|| {
+            format!(
+                "'{}' object cannot be interpreted as an integer",
+                a.type_name()
+            )
+        })?);
     }
+    match n[..] {
+        [stop] => Ok(Value::Range(0, stop, 1)),
+        [start, stop] => Ok(Value::Range(start, stop, 1)),
+        [_, _, 0] => Err("range() arg 3 must not be zero".into()),
+        [start, stop, step] => Ok(Value::Range(start, stop, step)),
+        _ => Err("range() takes 1 to 3 arguments".into()),
+    }
+}
+
+fn abs(v: &Value) -> Result<Value, String> {
+    match v {
+        Value::Float(x) => Ok(Value::Float(x.abs())),
+        v => match v.as_int() {
+            Some(i) => i
+                .checked_abs()
+                .map(Value::Int)
+                .ok_or_else(|| "integer overflow (model integers are 64-bit)".into()),
+            None => Err(format!("bad operand type for abs(): '{}'", v.type_name())),
+        },
+    }
+}
+
+fn zip(args: &[Value]) -> Result<Value, String> {
+    let cols: Vec<Vec<Value>> = args
+        .iter()
+        .map(|a| iterate(a).map(Iterator::collect))
+        .collect::<Result<_, _>>()?;
+    let n = cols.iter().map(Vec::len).min().unwrap_or(0);
+    let rows = (0..n).map(|i| Value::tuple(cols.iter().map(|c| c[i].clone()).collect()));
+    Ok(Value::tuple(rows.collect()))
+}
+
+/// `dict()`, `dict(a_dict)` or `dict(pairs)`.
+fn dict_from(arg: Option<&Value>, class: StateClass) -> Result<Value, String> {
+    let mut out: Vec<(Value, Value)> = Vec::new();
+    if let Some(Value::Dict(d)) = arg {
+        out = d.entries();
+    } else if let Some(v) = arg {
+        for pair in iterate(v)? {
+            let kv: Vec<Value> = iterate(&pair)?.collect();
+            let [k, v] = <[Value; 2]>::try_from(kv)
+                .map_err(|_| "dict() needs pairs of (key, value)".to_string())?;
+            if !k.hashable() {
+                return Err(format!("unhashable type: '{}'", k.type_name()));
+            }
+            match out.iter_mut().find(|(k2, _)| key_eq(k2, &k)) {
+                Some((_, slot)) => *slot = v,
+                None => out.push((k, v)),
+            }
+        }
+    }
+    Ok(Value::Dict(Dict::new(out, class)))
 }

@@ -84,7 +84,7 @@ impl Interp {
             }
             Value::Builtin(b) => builtins::call(self, f, *b, args, kwargs, span),
             Value::BuiltinMethod(recv, name) => {
-                builtins::call_method(self, f, recv, name, args, kwargs, span)
+                crate::interp::methods::call_method(self, f, recv, name, args, kwargs, span)
             }
             other => Err(self.err(
                 span,

@@ -34,6 +34,7 @@
 pub(crate) mod access;
 pub(crate) mod builtins;
 mod call;
+pub(crate) mod methods;
 pub(crate) mod ops;
 pub(crate) mod snapshot;
 pub(crate) mod stack;

@@ -1,0 +1,421 @@
+//! Schedules as proptest inputs (feature `proptest`).
+//!
+//! [`schedule()`] is a [`Strategy`] whose values are [relative](Schedule::relative)
+//! schedules: a few preemptions, each "at the `step`-th choice of task number `task`, run
+//! the `jump`-th runnable task after it", the default (keep running) everywhere else.
+//! Composed with any input strategy in `proptest!` (put the schedule first: proptest
+//! shrinks a tuple's parts in order, so the interleaving is simplified first and the input
+//! then shrinks under it), a failing property shrinks its input *and* its interleaving, and the shrunk schedule's `Debug` form is its replay token (so
+//! proptest's failure report and its regression file's comment carry a token that
+//! [`replay`](crate::replay) and [`Schedule::from_token`] take).
+//!
+//! Preemptions are keyed by task and step rather than by their position in the whole
+//! execution because proptest shrinks the parts of a tuple one after the other, never
+//! together: while it shrinks the input (one task fewer), the schedule stays fixed, and a
+//! positional schedule would then point every later choice somewhere else. "Task 1,
+//! between its read and its write" keeps its meaning when task 5 disappears.
+//!
+//! # Shrinking
+//!
+//! The value tree ([`ScheduleTree`]) shrinks, in this order, as long as the property keeps
+//! failing (restarting from the first kind after each success):
+//!
+//! 1. **fewer preemptions**: each preemption is removed (moved to the default);
+//! 2. **nearer jumps**: each jump above 1 becomes 1 (the next task);
+//! 3. **earlier**: each step goes to 0, then one lower; each task to the one before.
+//!
+//! This is the order of Musuvathi and Qadeer's context bounding (*Iterative Context
+//! Bounding for Systematic Testing of Multithreaded Programs*, PLDI 2007): most bugs need
+//! few preemptions, and a schedule with fewer is easier to read.
+//!
+//! ```
+//! use forkwait::Schedule;
+//! use proptest::prelude::*;
+//!
+//! proptest! {
+//!     #![proptest_config(ProptestConfig::with_cases(16))]
+//!     // #[test]
+//!     fn fork_wait_sums(s in forkwait::proptest::schedule(),
+//!                       xs in proptest::collection::vec(0u64..100, 0..4)) {
+//!         let got = s.run(|| {
+//!             let tasks: Vec<_> = xs.iter().map(|&x| forkwait::fork(move || x)).collect();
+//!             tasks.into_iter().map(forkwait::wait).sum::<u64>()
+//!         });
+//!         prop_assert_eq!(got, xs.iter().sum::<u64>());
+//!     }
+//! }
+//! # fork_wait_sums();
+//! ```
+
+use crate::Schedule;
+use ::proptest::prelude::RngCore as _;
+use ::proptest::strategy::{NewTree, Strategy, ValueTree};
+use ::proptest::test_runner::TestRunner;
+
+/// How [`schedule_with`] generates schedules: up to `max_preemptions` preemptions (the
+/// schedule's length), each at a step drawn in `0..max_step` of a task drawn in
+/// `0..max_task`, jumping to one of the next `max_jump` runnable tasks. The density of
+/// preemptions is thus about `max_preemptions / 2` per `max_step` choices of a task.
+///
+/// ```
+/// let config = forkwait::proptest::ScheduleConfig::default()
+///     .max_preemptions(2)
+///     .max_step(32);
+/// assert_eq!(config.get_max_preemptions(), 2);
+/// let _strategy = forkwait::proptest::schedule_with(config);
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ScheduleConfig {
+    max_preemptions: usize,
+    max_task: u32,
+    max_step: u32,
+    max_jump: u32,
+}
+
+impl Default for ScheduleConfig {
+    /// At most 3 preemptions, among the first 16 choices of the first 8 tasks, to one of
+    /// the next 3 tasks.
+    ///
+    /// ```
+    /// let c = forkwait::proptest::ScheduleConfig::default();
+    /// assert_eq!((c.get_max_preemptions(), c.get_max_task(), c.get_max_step()), (3, 8, 16));
+    /// ```
+    fn default() -> Self {
+        ScheduleConfig {
+            max_preemptions: 3,
+            max_task: 8,
+            max_step: 16,
+            max_jump: 3,
+        }
+    }
+}
+
+impl ScheduleConfig {
+    /// At most `n` preemptions; a number is drawn in `0..=n`.
+    ///
+    /// ```
+    /// let c = forkwait::proptest::ScheduleConfig::default().max_preemptions(8);
+    /// assert_eq!(c.get_max_preemptions(), 8);
+    /// ```
+    pub fn max_preemptions(mut self, n: usize) -> Self {
+        self.max_preemptions = n;
+        self
+    }
+
+    /// Preemptions go to tasks `0..n` (0 is the main task; at least 1).
+    ///
+    /// ```
+    /// let c = forkwait::proptest::ScheduleConfig::default().max_task(0);
+    /// assert_eq!(c.get_max_task(), 1);
+    /// ```
+    pub fn max_task(mut self, n: u32) -> Self {
+        self.max_task = n.max(1);
+        self
+    }
+
+    /// Preemptions happen at a task's choices `0..n` (at least 1): a smaller window makes
+    /// them denser.
+    ///
+    /// ```
+    /// let c = forkwait::proptest::ScheduleConfig::default().max_step(4);
+    /// assert_eq!(c.get_max_step(), 4);
+    /// ```
+    pub fn max_step(mut self, n: u32) -> Self {
+        self.max_step = n.max(1);
+        self
+    }
+
+    /// A preemption switches to one of the next `k` runnable tasks (at least 1).
+    ///
+    /// ```
+    /// let c = forkwait::proptest::ScheduleConfig::default().max_jump(0);
+    /// assert_eq!(c.get_max_jump(), 1);
+    /// ```
+    pub fn max_jump(mut self, k: u32) -> Self {
+        self.max_jump = k.max(1);
+        self
+    }
+
+    /// The maximum number of preemptions.
+    ///
+    /// ```
+    /// assert_eq!(forkwait::proptest::ScheduleConfig::default().get_max_preemptions(), 3);
+    /// ```
+    pub fn get_max_preemptions(&self) -> usize {
+        self.max_preemptions
+    }
+
+    /// The number of tasks preemptions go to.
+    ///
+    /// ```
+    /// assert_eq!(forkwait::proptest::ScheduleConfig::default().get_max_task(), 8);
+    /// ```
+    pub fn get_max_task(&self) -> u32 {
+        self.max_task
+    }
+
+    /// The window of a task's choices preemptions happen in.
+    ///
+    /// ```
+    /// assert_eq!(forkwait::proptest::ScheduleConfig::default().get_max_step(), 16);
+    /// ```
+    pub fn get_max_step(&self) -> u32 {
+        self.max_step
+    }
+
+    /// The maximum jump of a preemption.
+    ///
+    /// ```
+    /// assert_eq!(forkwait::proptest::ScheduleConfig::default().get_max_jump(), 3);
+    /// ```
+    pub fn get_max_jump(&self) -> u32 {
+        self.max_jump
+    }
+}
+
+/// The strategy of schedules with the default [`ScheduleConfig`].
+///
+/// ```
+/// use proptest::strategy::{Strategy, ValueTree};
+/// let mut runner = proptest::test_runner::TestRunner::deterministic();
+/// let s = forkwait::proptest::schedule().new_tree(&mut runner).unwrap().current();
+/// assert!(s.is_relative() && s.preemptions() <= 3);
+/// ```
+pub fn schedule() -> ScheduleStrategy {
+    schedule_with(ScheduleConfig::default())
+}
+
+/// The strategy of schedules generated as `config` says.
+///
+/// ```
+/// use forkwait::proptest::{ScheduleConfig, schedule_with};
+/// use proptest::strategy::{Strategy, ValueTree};
+/// let mut runner = proptest::test_runner::TestRunner::deterministic();
+/// let none = schedule_with(ScheduleConfig::default().max_preemptions(0));
+/// assert!(none.new_tree(&mut runner).unwrap().current().is_empty());
+/// ```
+pub fn schedule_with(config: ScheduleConfig) -> ScheduleStrategy {
+    ScheduleStrategy { config }
+}
+
+/// A [`Strategy`] of [`Schedule`]s (see the [module notes](self)).
+///
+/// ```
+/// use proptest::strategy::Strategy;
+/// let pairs = (proptest::collection::vec(0u8..10, 0..5), forkwait::proptest::schedule());
+/// let _ = pairs.prop_map(|(xs, s)| (xs.len(), s.preemptions()));
+/// ```
+#[derive(Clone, Copy, Debug)]
+pub struct ScheduleStrategy {
+    config: ScheduleConfig,
+}
+
+impl Strategy for ScheduleStrategy {
+    type Tree = ScheduleTree;
+    type Value = Schedule;
+
+    fn new_tree(&self, runner: &mut TestRunner) -> NewTree<Self> {
+        let c = &self.config;
+        let rng = runner.rng();
+        let mut below = |n: u64| rng.next_u64() % n;
+        let count = below(c.max_preemptions as u64 + 1) as usize;
+        let preemptions = (0..count)
+            .map(|_| {
+                [
+                    below(c.max_task as u64) as u32,
+                    below(c.max_step as u64) as u32,
+                    1 + below(c.max_jump as u64) as u32,
+                ]
+            })
+            .collect();
+        Ok(ScheduleTree::new(preemptions))
+    }
+}
+
+/// The value tree of [`ScheduleStrategy`]: shrinks toward fewer preemptions, then
+/// nearer, then earlier ones (see the module notes).
+///
+/// ```
+/// use forkwait::proptest::ScheduleTree;
+/// use proptest::strategy::ValueTree;
+/// let mut t = ScheduleTree::new(vec![[1, 4, 2], [2, 0, 1]]);
+/// assert_eq!(t.current().choices(), &[1, 4, 2, 2, 0, 1]);
+/// assert!(t.simplify()); // first: the first preemption goes
+/// assert_eq!(t.current().choices(), &[2, 0, 1]);
+/// ```
+#[derive(Clone, Debug)]
+pub struct ScheduleTree {
+    /// The value being tried.
+    current: Vec<[u32; 3]>,
+    /// The last value that failed (what `complicate` returns to).
+    base: Vec<[u32; 3]>,
+    /// The simpler candidates than `base`, in the order they are tried.
+    candidates: Vec<Vec<[u32; 3]>>,
+    /// The next candidate to try.
+    next: usize,
+}
+
+impl ScheduleTree {
+    /// A tree whose first value is the relative schedule of these `(task, step, jump)`
+    /// preemptions (those with a jump of 0 change nothing and are dropped).
+    ///
+    /// ```
+    /// use proptest::strategy::ValueTree;
+    /// let t = forkwait::proptest::ScheduleTree::new(vec![[1, 0, 0], [0, 2, 1]]);
+    /// assert_eq!(t.current().choices(), &[0, 2, 1]);
+    /// ```
+    pub fn new(mut preemptions: Vec<[u32; 3]>) -> Self {
+        preemptions.retain(|p| p[2] != 0);
+        ScheduleTree {
+            candidates: candidates(&preemptions),
+            current: preemptions.clone(),
+            base: preemptions,
+            next: 0,
+        }
+    }
+
+    /// Moves `current` to the next untried candidate, if any.
+    fn advance(&mut self) -> bool {
+        if self.next > self.candidates.len() {
+            return false;
+        }
+        match self.candidates.get(self.next) {
+            Some(c) => {
+                self.current = c.clone();
+                self.next += 1;
+                true
+            }
+            None => false,
+        }
+    }
+}
+
+/// The schedules simpler than `base`, simplest kind first. Each lowers, lexicographically,
+/// (number of preemptions, sum of jumps, sum of steps, sum of tasks): shrinking ends.
+fn candidates(base: &[[u32; 3]]) -> Vec<Vec<[u32; 3]>> {
+    let mut out = Vec::new();
+    for i in 0..base.len() {
+        let mut c = base.to_vec();
+        c.remove(i);
+        out.push(c);
+    }
+    let mut with = |i: usize, field: usize, v: u32| {
+        let mut c = base.to_vec();
+        c[i][field] = v;
+        out.push(c);
+    };
+    for (i, p) in base.iter().enumerate() {
+        if p[2] > 1 {
+            with(i, 2, 1);
+        }
+    }
+    for (i, p) in base.iter().enumerate() {
+        if p[1] > 0 {
+            with(i, 1, 0);
+        }
+        if p[1] > 1 {
+            with(i, 1, p[1] - 1);
+        }
+    }
+    for (i, p) in base.iter().enumerate() {
+        if p[0] > 0 {
+            with(i, 0, p[0] - 1);
+        }
+    }
+    out
+}
+
+impl ValueTree for ScheduleTree {
+    type Value = Schedule;
+
+    fn current(&self) -> Schedule {
+        Schedule::relative(self.current.iter().flatten().copied().collect())
+    }
+
+    /// The current value failed: it is the new base; try something simpler.
+    fn simplify(&mut self) -> bool {
+        if self.current != self.base {
+            self.base = self.current.clone();
+            self.candidates = candidates(&self.base);
+            self.next = 0;
+        }
+        self.advance()
+    }
+
+    /// The current value passed: back to the last failing one, and on to the next
+    /// candidate. With none left it stays on the failing one and still says `true`: a
+    /// `false` would end proptest's whole shrink (a tuple's later parts included), while
+    /// this way the runner tests the failing value once more, and `simplify` then says
+    /// `false`, which moves a tuple on to its next part.
+    fn complicate(&mut self) -> bool {
+        self.current = self.base.clone();
+        if !self.advance() {
+            // Once only: the next `simplify` finds nothing either.
+            self.next = self.candidates.len() + 1;
+        }
+        true
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Shrinks `start` against `fails` as proptest's runner does.
+    fn shrink(start: Vec<[u32; 3]>, fails: impl Fn(&[u32]) -> bool) -> Vec<u32> {
+        let mut t = ScheduleTree::new(start);
+        assert!(fails(t.current().choices()));
+        if t.simplify() {
+            loop {
+                let more = if fails(t.current().choices()) {
+                    t.simplify()
+                } else {
+                    t.complicate()
+                };
+                if !more {
+                    break;
+                }
+            }
+        }
+        t.current().choices().to_vec()
+    }
+
+    #[test]
+    fn shrinks_to_the_one_preemption_that_matters_then_earlier() {
+        // Fails when task 2 is preempted at a step >= 3.
+        let fails = |c: &[u32]| c.chunks(3).any(|p| p[0] == 2 && p[1] >= 3);
+        let got = shrink(vec![[1, 5, 2], [2, 9, 3], [0, 1, 1], [2, 4, 1]], fails);
+        assert_eq!(got, vec![2, 3, 1]);
+        // Fails with at least two preemptions: two stay, as early and near as can be.
+        let got = shrink(vec![[3, 2, 2], [1, 7, 3], [4, 0, 1]], |c| c.len() >= 6);
+        assert_eq!(got, vec![0, 0, 1, 0, 0, 1]);
+    }
+
+    #[test]
+    fn nothing_is_simpler_than_no_preemption() {
+        let mut t = ScheduleTree::new(vec![]);
+        assert!(!t.simplify());
+        assert!(t.current().is_empty());
+    }
+
+    #[test]
+    fn generation_respects_the_config() {
+        let mut runner = TestRunner::deterministic();
+        let config = ScheduleConfig::default()
+            .max_preemptions(4)
+            .max_task(3)
+            .max_step(5)
+            .max_jump(2);
+        let strategy = schedule_with(config);
+        let mut total = 0;
+        for _ in 0..200 {
+            let s = strategy.new_tree(&mut runner).unwrap().current();
+            assert!(s.is_relative() && s.preemptions() <= 4);
+            for p in s.choices().chunks(3) {
+                assert!(p[0] < 3 && p[1] < 5 && (1..=2).contains(&p[2]), "{p:?}");
+            }
+            total += s.preemptions();
+        }
+        assert!(total > 200, "about two preemptions a schedule: {total}");
+    }
+}
