@@ -1,7 +1,7 @@
 //! `forkwait check`: explore models, print the verdict table and the findings (or JSON).
 
 use super::{CheckArgs, err, out};
-use forkwait::{Coverage, Finding, Progress};
+use forkwait::{Coverage, Finding, Progress, Strategy};
 use forkwait_model::{CheckOptions, Model, ModelCheck, ProgressFn, check_model};
 use std::fmt::Write as _;
 use std::io::IsTerminal;
@@ -50,7 +50,11 @@ fn collect(paths: &[PathBuf]) -> Result<Vec<PathBuf>, String> {
 fn options(a: &CheckArgs) -> CheckOptions {
     CheckOptions {
         strategy: a.strategy.clone(),
-        iterations: a.iterations,
+        iterations: a.iterations.unwrap_or(match a.strategy {
+            // An exhaustive search is not cut by a budget nobody asked for.
+            Strategy::Exhaustive { .. } => forkwait_model::NO_ITERATION_LIMIT,
+            _ => CheckOptions::default().iterations,
+        }),
         seed: a.seed,
         ..a.sim.options()
     }

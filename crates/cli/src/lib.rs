@@ -86,10 +86,10 @@ struct CheckArgs {
     /// exhaustive:K (at most K preemptions).
     #[arg(long, default_value = "random", value_parser = parse_strategy)]
     strategy: Strategy,
-    /// Executions per model (at least 1).
-    #[arg(long, default_value_t = 1000, value_name = "N",
-          value_parser = clap::value_parser!(u64).range(1..))]
-    iterations: u64,
+    /// Executions per model (at least 1; default 1000, and no limit for an exhaustive
+    /// search, which runs to its end).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    iterations: Option<u64>,
     /// The seed: iteration i depends on (seed, i) only.
     #[arg(long, default_value_t = 0, value_name = "N")]
     seed: u64,

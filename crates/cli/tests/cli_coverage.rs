@@ -33,6 +33,23 @@ def main():
     return wait(a) + wait(b) + wait(c)
 ";
 
+/// Three forked tasks taking one lock three times each (1680 schedules for the reduced
+/// exhaustive search).
+const THREE_BY_THREE: &str = "\
+def f(lock):
+    for i in range(3):
+        with lock:
+            x = i
+    return 1
+
+def main():
+    lock = Lock()
+    a = fork(f, lock)
+    b = fork(f, lock)
+    c = fork(f, lock)
+    return wait(a) + wait(b) + wait(c)
+";
+
 /// The model's `coverage` object of `forkwait check --json` with `args`.
 fn coverage(path: &Path, args: &[&str]) -> serde_json::Value {
     let p = path.to_string_lossy();
@@ -95,4 +112,20 @@ fn the_table_has_a_coverage_column_and_notes_a_cut_search() {
     let row = out.lines().nth(1).unwrap_or_default();
     assert!(row.contains(" bound 0 "), "{row}");
     assert!(!out.contains("raise --iterations"), "{out}");
+}
+
+#[test]
+fn an_exhaustive_check_without_iterations_runs_to_its_end() {
+    // Three tasks taking one lock three times each: 9!/(3!3!3!) = 1680 orders of the
+    // acquisitions, more than the sampling strategies' default budget of 1000. Without
+    // --iterations the search is not cut by that budget: it is complete.
+    let m = scratch("three_by_three.fw", THREE_BY_THREE);
+    assert_eq!(
+        coverage(&m, &["--strategy", "exhaustive"])["kind"],
+        "complete"
+    );
+    assert_eq!(
+        coverage(&m, &["--strategy", "exhaustive", "--iterations", "1000"])["kind"],
+        "incomplete"
+    );
 }

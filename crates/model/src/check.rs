@@ -15,6 +15,23 @@ use std::time::{Duration, Instant};
 /// [`MAX_CALL_DEPTH`]: super::interp::MAX_CALL_DEPTH
 pub const MODEL_STACK_SIZE: usize = 32 << 20;
 
+/// [`CheckOptions::iterations`] for no limit: the strategy's own end (an exhaustive search
+/// runs until it has explored every schedule; a sampling strategy would never stop, so
+/// give it a number).
+///
+/// ```
+/// use forkwait::Strategy;
+/// use forkwait_model::{CheckOptions, NO_ITERATION_LIMIT};
+/// let o = CheckOptions {
+///     strategy: Strategy::Exhaustive { max_preemptions: None },
+///     iterations: NO_ITERATION_LIMIT,
+///     ..CheckOptions::default()
+/// };
+/// let r = o.checker("m.fw").run(|| forkwait::wait(forkwait::fork(|| 1)));
+/// assert_eq!(r.coverage(), forkwait::Coverage::Complete);
+/// ```
+pub const NO_ITERATION_LIMIT: u64 = u64::MAX;
+
 /// The exploration settings of a model check (the `forkwait check` flags).
 ///
 /// ```
@@ -25,7 +42,8 @@ pub const MODEL_STACK_SIZE: usize = 32 << 20;
 pub struct CheckOptions {
     /// How schedules are explored (default: random).
     pub strategy: Strategy,
-    /// Executions per model (default 1000).
+    /// Executions per model (default 1000; [`NO_ITERATION_LIMIT`]: none, for an
+    /// exhaustive search that runs to its end).
     pub iterations: u64,
     /// The seed (default 0).
     pub seed: u64,
@@ -107,9 +125,11 @@ impl CheckOptions {
     /// assert!(c.run(|| ()).is_clean());
     /// ```
     pub fn checker(&self, name: &str) -> Checker {
-        let mut c = Checker::new()
-            .strategy(self.strategy.clone())
-            .iterations(self.iterations)
+        let mut c = Checker::new().strategy(self.strategy.clone());
+        if self.iterations != NO_ITERATION_LIMIT {
+            c = c.iterations(self.iterations);
+        }
+        let mut c = c
             .seed(self.seed)
             .max_steps(self.max_steps)
             .wait_policy(self.wait)

@@ -116,8 +116,8 @@ pub use self::ast::{
 };
 pub use self::builtins::Builtin;
 pub use self::check::{
-    CheckOptions, MODEL_STACK_SIZE, ModelCheck, ProgressFn, check_model, matches_expectation,
-    verdict, verdicts,
+    CheckOptions, MODEL_STACK_SIZE, ModelCheck, NO_ITERATION_LIMIT, ProgressFn, check_model,
+    matches_expectation, verdict, verdicts,
 };
 pub use self::diag::Diagnostic;
 pub use self::interp::{MAX_CALL_DEPTH, YIELD_EVERY};
