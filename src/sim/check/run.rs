@@ -124,32 +124,31 @@ impl Checker {
         c
     }
 
-    /// The run loop: regression schedules, then the strategy's iterations (all of them,
-    /// or, with `stop_early`, up to the first execution with an error); then shrinking.
-    pub(super) fn explore<T: Debug>(&mut self, f: &dyn Fn() -> T, stop_early: bool) -> Report {
-        install_panic_hook();
-        let mut acc = Acc::default();
-        let started = Instant::now();
-        self.deadline = self.max_time.map(|t| started + t);
-        // Regression schedules first (they do not change the seeded exploration below:
-        // iteration i still depends on (seed, i) alone).
-        if let Some(file) = self.regression_file() {
-            for s in file.load() {
-                let mut sched = ReplaySched::of(&s, true);
-                sched.begin(0);
-                let r = self.run_once(&f, &mut sched);
-                if r.fin.state.path_hash == s.fingerprint() {
-                    acc.absorb(&r, self);
-                } else {
-                    eprintln!(
-                        "forkwait: regression schedule {} no longer fits the program \
-                         (stale; skipped)",
-                        s.to_token()
-                    );
-                }
+    /// Runs the regression file's schedules into `acc` (a stale one is skipped, said on
+    /// standard error).
+    fn replay_regressions<T: Debug>(&self, f: &dyn Fn() -> T, acc: &mut Acc) {
+        let Some(file) = self.regression_file() else {
+            return;
+        };
+        for s in file.load() {
+            let mut sched = ReplaySched::of(&s, true);
+            sched.begin(0);
+            let r = self.run_once(&f, &mut sched);
+            if r.fin.state.path_hash == s.fingerprint() {
+                acc.absorb(&r, self);
+            } else {
+                eprintln!(
+                    "forkwait: regression schedule {} no longer fits the program \
+                     (stale; skipped)",
+                    s.to_token()
+                );
             }
         }
-        let mut sched: Box<dyn Scheduler> = match &self.strategy {
+    }
+
+    /// The strategy's scheduler (PCT measures its `k` on one default execution of `f`).
+    fn scheduler<T: Debug>(&self, f: &dyn Fn() -> T) -> Box<dyn Scheduler> {
+        match &self.strategy {
             Strategy::Random => Box::new(RandomSched::new(self.seed)),
             Strategy::Pct { depth } => {
                 let mut pct = PctSched::new(self.seed, *depth);
@@ -164,7 +163,45 @@ impl Checker {
             }
             Strategy::Exhaustive { max_preemptions } => Box::new(DfsSched::new(*max_preemptions)),
             Strategy::Replay(s) => Box::new(ReplaySched::of(s, true)),
-        };
+        }
+    }
+
+    /// `check_determinism`: runs `r`'s schedule again; a different path is uncontrolled
+    /// nondeterminism.
+    fn rerun_for_determinism<T: Debug>(&self, f: &dyn Fn() -> T, r: &RunResult, acc: &mut Acc) {
+        let mut again = ReplaySched::new(choices_of(&r.fin), true);
+        again.begin(0);
+        let r2 = self.run_once(&f, &mut again);
+        if r2.fin.state.path_hash != r.fin.state.path_hash
+            || r2.fin.state.choices != r.fin.state.choices
+        {
+            acc.push(
+                FindingKind::UncontrolledNondeterminism,
+                1,
+                &|| schedule_of(&r.fin),
+                || {
+                    (
+                        "re-running the same schedule took a different path: the program \
+                         uses time, OS randomness, real threads or state outside forkwait"
+                            .into(),
+                        vec![],
+                    )
+                },
+            );
+        }
+    }
+
+    /// The run loop: regression schedules, then the strategy's iterations (all of them,
+    /// or, with `stop_early`, up to the first execution with an error); then shrinking.
+    pub(super) fn explore<T: Debug>(&mut self, f: &dyn Fn() -> T, stop_early: bool) -> Report {
+        install_panic_hook();
+        let mut acc = Acc::default();
+        let started = Instant::now();
+        self.deadline = self.max_time.map(|t| started + t);
+        // Regression schedules first (they do not change the seeded exploration below:
+        // iteration i still depends on (seed, i) alone).
+        self.replay_regressions(f, &mut acc);
+        let mut sched = self.scheduler(f);
         let iterations = match self.strategy {
             Strategy::Replay(_) => 1,
             // An exhaustive search is not cut by the default budget: it runs to its end
@@ -199,27 +236,7 @@ impl Checker {
             let r = self.run_once(&f, &mut *sched);
             sched.end(&r.fin.state);
             if self.check_determinism {
-                let mut again = ReplaySched::new(choices_of(&r.fin), true);
-                again.begin(0);
-                let r2 = self.run_once(&f, &mut again);
-                if r2.fin.state.path_hash != r.fin.state.path_hash
-                    || r2.fin.state.choices != r.fin.state.choices
-                {
-                    acc.push(
-                        FindingKind::UncontrolledNondeterminism,
-                        1,
-                        &|| schedule_of(&r.fin),
-                        || {
-                            (
-                                "re-running the same schedule took a different path: the \
-                                 program uses time, OS randomness, real threads or state \
-                                 outside forkwait"
-                                    .into(),
-                                vec![],
-                            )
-                        },
-                    );
-                }
+                self.rerun_for_determinism(f, &r, &mut acc);
             }
             acc.absorb(&r, self);
             progress.tick(acc.executions, iterations, &*sched);
