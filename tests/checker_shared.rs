@@ -2,18 +2,11 @@
 //! several threads at once report what the same runs report one after the other (a run's
 //! own state — the program's site, its deadline, a replay's step cap — is the run's).
 
-use forkwait::sync::{Arc, Shared};
 use forkwait::{Checker, FindingKind, fork, wait};
 use std::time::Duration;
 
-fn racy() -> u64 {
-    let c = Arc::new(Shared::new(0u64));
-    let c2 = c.clone();
-    let t = fork(move || c2.write(c2.read() + 1));
-    c.write(c.read() + 1);
-    wait(t);
-    c.read()
-}
+mod common;
+use common::lost_update;
 
 fn pure() -> u64 {
     let a = fork(|| 20);
@@ -39,10 +32,10 @@ fn runs_from_two_threads_at_once_report_what_sequential_runs_do() {
         let (head, body) = text.split_once('\n').expect("a header line");
         (head.to_string(), body.to_string())
     };
-    let alone = (split(checker.run(racy)), split(checker.run(pure)));
+    let alone = (split(checker.run(lost_update)), split(checker.run(pure)));
     let (racy_line, pure_line) = (line!() + 2, line!() + 3);
     let together = std::thread::scope(|s| {
-        let a = s.spawn(|| split(checker.run(racy)));
+        let a = s.spawn(|| split(checker.run(lost_update)));
         let b = s.spawn(|| split(checker.run(pure)));
         (a.join().unwrap(), b.join().unwrap())
     });
@@ -61,7 +54,7 @@ fn runs_from_two_threads_at_once_report_what_sequential_runs_do() {
             .0
             .contains(&format!("checker_shared.rs:{pure_line}:"))
     );
-    let racy_report = checker.run(racy);
+    let racy_report = checker.run(lost_update);
     assert!(racy_report.has(FindingKind::Race));
     assert!(checker.run(pure).is_clean());
 }

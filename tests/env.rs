@@ -3,24 +3,17 @@
 //! process with the variables set only there (setting them here would race with the other
 //! tests of this process).
 
-use forkwait::sync::Shared;
 use forkwait::{check, fork, wait};
 use std::process::Command;
 use std::sync::Arc;
+
+mod common;
+use common::lost_update;
 
 fn two_tasks() -> u32 {
     let a = fork(|| 1);
     let b = fork(|| 2);
     wait(a) + wait(b)
-}
-
-fn lost_update() -> u32 {
-    let c = Arc::new(Shared::new(0));
-    let c2 = c.clone();
-    let t = fork(move || c2.write(c2.read() + 1));
-    c.write(c.read() + 1);
-    wait(t);
-    c.read()
 }
 
 #[test]

@@ -8,6 +8,9 @@ use forkwait::{Checker, FindingKind, Report, Strategy, fork, wait};
 use std::sync::Arc;
 use std::time::Duration;
 
+mod common;
+use common::lost_update;
+
 fn exhaustive(bound: Option<u32>) -> Checker {
     Checker::new().strategy(Strategy::Exhaustive {
         max_preemptions: bound,
@@ -43,16 +46,6 @@ fn own_writes(k: usize) -> (usize, usize) {
     wait(t);
     wait(u);
     (a.read(), b.read())
-}
-
-/// Main and one task each read the counter and write it plus one.
-fn lost_update() -> usize {
-    let c = Arc::new(Shared::new(0));
-    let c2 = c.clone();
-    let t = fork(move || c2.write(c2.read() + 1));
-    c.write(c.read() + 1);
-    wait(t);
-    c.read()
 }
 
 #[test]

@@ -81,3 +81,15 @@ pub fn probe(name: &str) -> (String, bool) {
         out.status.success(),
     )
 }
+
+/// The smallest lost update: main and one task each read a counter and write it plus
+/// one (a race, an impure write of an input, and two outcomes: 1 and 2).
+pub fn lost_update() -> usize {
+    use forkwait::sync::{Arc, Shared};
+    let c = Arc::new(Shared::new(0));
+    let c2 = c.clone();
+    let t = forkwait::fork(move || c2.write(c2.read() + 1));
+    c.write(c.read() + 1);
+    forkwait::wait(t);
+    c.read()
+}
