@@ -364,8 +364,8 @@ impl Program {
     }
 
     /// Every program that is this one with one statement removed (a fork with its
-    /// subtree and the waits of its future), largest removals first; for greedy
-    /// shrinking. The planted gadget is never removed.
+    /// subtree and the waits of its future), or one of its forked tasks alone, smallest
+    /// first; for greedy shrinking. The planted gadget is never removed (nor a task holding it).
     ///
     /// ```
     /// let p = forkwait::fuzz::Program::generate(5, &Default::default());
@@ -375,6 +375,19 @@ impl Program {
     /// ```
     pub fn shrink_candidates(&self) -> Vec<Program> {
         let mut out = Vec::new();
+        // Any forked task as the whole program (its handed future, if any, is gone).
+        let keep = self.plant.is_some();
+        subtasks(&self.root, &mut |t| {
+            if keep && !has_plant(t) {
+                return;
+            }
+            let mut t = t.clone();
+            t.body.retain(|s| *s != Stmt::WaitArg);
+            out.push(Program {
+                root: Arc::new(t),
+                plant: self.plant,
+            })
+        });
         candidates(&self.root, &mut |t| {
             out.push(Program {
                 root: Arc::new(t),
@@ -416,10 +429,34 @@ fn plant_at(t: &mut Task, target: &mut usize, at: usize, plant: Plant) -> bool {
     false
 }
 
+/// Whether the gadget is in `t` or below.
+fn has_plant(t: &Task) -> bool {
+    t.body.iter().any(|s| match s {
+        Stmt::Plant(_) => true,
+        Stmt::Fork { task, .. } => has_plant(task),
+        _ => false,
+    })
+}
+
+/// Calls `emit` with every task forked below `t`.
+fn subtasks(t: &Task, emit: &mut dyn FnMut(&Task)) {
+    for s in &t.body {
+        if let Stmt::Fork { task, .. } = s {
+            emit(task);
+            subtasks(task, emit);
+        }
+    }
+}
+
 /// Calls `emit` with every copy of `t` missing one statement somewhere in the tree.
 fn candidates(t: &Task, emit: &mut dyn FnMut(Task)) {
     for (i, s) in t.body.iter().enumerate() {
-        if matches!(s, Stmt::Plant(_)) {
+        let planted = match s {
+            Stmt::Plant(_) => true,
+            Stmt::Fork { task, .. } => has_plant(task),
+            _ => false,
+        };
+        if planted {
             continue;
         }
         let mut body = t.body.clone();
