@@ -76,11 +76,16 @@ fn discrepancy(p: &Program, iterations: u64, seed: u64) -> Option<String> {
     };
     let m = check_model(&model, &opts);
     let rv = verdicts(&rust);
-    if rv != want {
-        return Some(format!("Rust form: verdicts {rv:?}, expected {want:?}"));
-    }
-    if m.verdict != want {
-        return Some(format!("model form: verdicts {:?}, expected {want:?}", m.verdict));
+    let mv = &m.verdict;
+    match (rv != want, *mv != want) {
+        (true, true) => {
+            return Some(format!(
+                "both forms: verdicts {rv:?} (Rust), {mv:?} (model), expected {want:?}"
+            ));
+        }
+        (true, false) => return Some(format!("Rust form: verdicts {rv:?}, expected {want:?}")),
+        (false, true) => return Some(format!("model form: verdicts {mv:?}, expected {want:?}")),
+        (false, false) => {}
     }
     if let Some(plant) = p.plant {
         let tag = match plant {
@@ -182,10 +187,15 @@ pub(super) fn command(a: &FuzzArgs) -> i32 {
         if k >= MAX_SHRUNK {
             continue;
         }
-        let small = shrink(p, a.iterations, *pseed);
+        let small = shrink(p, why, a.iterations, *pseed);
         let why = discrepancy(&small, a.iterations, *pseed).unwrap_or_else(|| why.clone());
+        let note = if why.starts_with("Rust form") {
+            "\n# (the model form gets the expected verdicts: only the Rust form shows this)"
+        } else {
+            ""
+        };
         let model = format!(
-            "{}# discrepancy: {why}\n# (forkwait fuzz --seed {} program {i}, shrunk from {} to {} statements)\n{}",
+            "{}# discrepancy: {why}{note}\n# (forkwait fuzz --seed {} program {i}, shrunk from {} to {} statements)\n{}",
             header_line(&small),
             a.seed,
             p.size(),
@@ -225,9 +235,10 @@ fn body_after_header(p: &Program) -> String {
     m.split_once('\n').map_or(String::new(), |(_, rest)| rest.to_string())
 }
 
-/// Greedy shrinking: the first smaller candidate that still shows a discrepancy, until
+/// Greedy shrinking: the first smaller candidate that still shows a discrepancy of the
+/// same side as `why` (so that a model-form one stays visible to `forkwait check`), until
 /// none does (or the budget of checks is spent).
-fn shrink(p: &Program, iterations: u64, seed: u64) -> Program {
+fn shrink(p: &Program, why: &str, iterations: u64, seed: u64) -> Program {
     let mut cur = p.clone();
     let mut budget = SHRINK_BUDGET;
     'outer: loop {
@@ -236,7 +247,9 @@ fn shrink(p: &Program, iterations: u64, seed: u64) -> Program {
                 break 'outer;
             }
             budget -= 1;
-            if discrepancy(&c, iterations, seed).is_some() {
+            // The same side of the discrepancy (Rust form, model form, pure outcomes).
+            let side = |why: &str| why.split(':').next().unwrap_or_default().to_string();
+            if discrepancy(&c, iterations, seed).is_some_and(|w| side(&w) == side(why)) {
                 cur = c;
                 continue 'outer;
             }
