@@ -80,7 +80,11 @@ fn every_planted_bug_is_reported_with_its_kind_and_class() {
                 .iter()
                 .filter(|f| !f.is_warning() && f.kind() == plant.expected())
                 .collect();
-            assert!(!found.is_empty(), "{plant} seed {seed}: {r}\n{}", p.to_model());
+            assert!(
+                !found.is_empty(),
+                "{plant} seed {seed}: {r}\n{}",
+                p.to_model()
+            );
             if let Plant::ImpureWrite(class) = plant {
                 let tag = format!("impure write ({})", class.name());
                 assert!(
@@ -127,11 +131,12 @@ fn shrinking_candidates_are_smaller_valid_programs() {
     }
     // Greedy shrinking reaches the bare gadget.
     let mut cur = p;
-    while let Some(next) = cur
-        .shrink_candidates()
-        .into_iter()
-        .find(|q| Checker::new().iterations(200).run(|| q.run()).has(FindingKind::Race))
-    {
+    while let Some(next) = cur.shrink_candidates().into_iter().find(|q| {
+        Checker::new()
+            .iterations(200)
+            .run(|| q.run())
+            .has(FindingKind::Race)
+    }) {
         cur = next;
     }
     assert_eq!(cur.root.body, [Stmt::Plant(Plant::Race)]);

@@ -73,6 +73,10 @@ pub enum Plant {
 
 impl Plant {
     /// Every plant, in a fixed order.
+    ///
+    /// ```
+    /// assert_eq!(forkwait::fuzz::Plant::ALL.len(), 8);
+    /// ```
     pub const ALL: [Plant; 8] = [
         Plant::ImpureWrite(StateClass::Input),
         Plant::ImpureWrite(StateClass::ModuleAttribute),
@@ -157,6 +161,23 @@ impl fmt::Display for Plant {
 }
 
 /// One statement of a task's body. `acc` is the task's running value.
+///
+/// ```
+/// use forkwait::fuzz::{Program, Stmt, Task};
+/// use std::sync::Arc;
+/// let child = Arc::new(Task { body: vec![Stmt::Add(2), Stmt::Yield] });
+/// let root = Task {
+///     body: vec![
+///         Stmt::Fork { slot: 0, task: child, pass: None },
+///         Stmt::Locked(1),
+///         Stmt::Wait(0),
+///         Stmt::Wait(0), // a shared future: waited twice
+///     ],
+/// };
+/// let p = Program { root: Arc::new(root), plant: None };
+/// assert_eq!(forkwait::Runtime::eager().run(|| p.run()), 5);
+/// assert!(p.to_model().contains("f0 = fork(t1, None)"));
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Stmt {
     /// `acc += k`.
@@ -184,6 +205,12 @@ pub enum Stmt {
 }
 
 /// A task: the body of the root or of a forked function.
+///
+/// ```
+/// let t = forkwait::fuzz::Task::default();
+/// let p = forkwait::fuzz::Program { root: std::sync::Arc::new(t), plant: None };
+/// assert_eq!(p.run(), 0);
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq, Default)]
 pub struct Task {
     /// The statements, in order.

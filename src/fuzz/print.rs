@@ -112,7 +112,9 @@ fn gadget(p: Plant) -> &'static str {
         Plant::ImpureWrite(StateClass::Global) => {
             "    pf = fork(p_write)\n    acc += wait(pf) + pg\n"
         }
-        Plant::Race => "    pbox = [0]\n    pf = fork(p_read, pbox)\n    pbox[0] = 1\n    wait(pf)\n",
+        Plant::Race => {
+            "    pbox = [0]\n    pf = fork(p_read, pbox)\n    pbox[0] = 1\n    wait(pf)\n"
+        }
         Plant::Nondeterminism => {
             "    pbox = [0]\n    pf = fork(p_peek, pbox)\n    with plock:\n        \
              pbox[0] = 1\n    acc += wait(pf)\n"

@@ -67,7 +67,12 @@ fn discrepancy(p: &Program, iterations: u64, seed: u64) -> Option<String> {
     let src = p.to_model();
     let model = match Model::from_source("fuzz.fw", &src) {
         Ok(m) => m,
-        Err(e) => return Some(format!("the printed model does not load: {}", e.render(&src))),
+        Err(e) => {
+            return Some(format!(
+                "the printed model does not load: {}",
+                e.render(&src)
+            ));
+        }
     };
     let opts = CheckOptions {
         iterations,
@@ -92,14 +97,19 @@ fn discrepancy(p: &Program, iterations: u64, seed: u64) -> Option<String> {
             Plant::ImpureWrite(c) => format!("impure write ({})", c.name()),
             _ => String::new(),
         };
-        let found = rust.findings().iter().any(|f| {
-            !f.is_warning() && f.kind() == plant.expected() && f.message().contains(&tag)
-        });
+        let found = rust
+            .findings()
+            .iter()
+            .any(|f| !f.is_warning() && f.kind() == plant.expected() && f.message().contains(&tag));
         if !found {
             return Some(format!(
                 "Rust form: no {:?} finding{}",
                 plant.expected(),
-                if tag.is_empty() { String::new() } else { format!(" \"{tag}\"") }
+                if tag.is_empty() {
+                    String::new()
+                } else {
+                    format!(" \"{tag}\"")
+                }
             ));
         }
         return None;
@@ -134,7 +144,11 @@ pub(super) fn command(a: &FuzzArgs) -> i32 {
     } else {
         a.programs.unwrap_or(100)
     };
-    let bar = progress_bar(if limit.is_some() { None } else { Some(programs) });
+    let bar = progress_bar(if limit.is_some() {
+        None
+    } else {
+        Some(programs)
+    });
     let started = Instant::now();
     let mut rates = Rates::new();
     let mut failures = Vec::new();
@@ -183,7 +197,9 @@ pub(super) fn command(a: &FuzzArgs) -> i32 {
     }
     out(&text);
     for (k, (i, pseed, p, why)) in failures.iter().enumerate() {
-        out(&format!("discrepancy in program {i} (seed {pseed}): {why}\n"));
+        out(&format!(
+            "discrepancy in program {i} (seed {pseed}): {why}\n"
+        ));
         if k >= MAX_SHRUNK {
             continue;
         }
@@ -216,7 +232,10 @@ pub(super) fn command(a: &FuzzArgs) -> i32 {
                     Err(e) => err(&format!("error: cannot write {}: {e}\n", path.display())),
                 }
             }
-            None => out(&format!("  shrunk to {} statements:\n{model}\n", small.size())),
+            None => out(&format!(
+                "  shrunk to {} statements:\n{model}\n",
+                small.size()
+            )),
         }
     }
     i32::from(!failures.is_empty())
@@ -232,7 +251,8 @@ fn header_line(p: &Program) -> String {
 /// The model after its `# expect:` line.
 fn body_after_header(p: &Program) -> String {
     let m = p.to_model();
-    m.split_once('\n').map_or(String::new(), |(_, rest)| rest.to_string())
+    m.split_once('\n')
+        .map_or(String::new(), |(_, rest)| rest.to_string())
 }
 
 /// Greedy shrinking: the first smaller candidate that still shows a discrepancy of the

@@ -12,7 +12,10 @@ fn pure_programs_run_clean() {
     assert_eq!(o.status.code(), Some(0), "{text}");
     assert!(text.contains("fuzz: 6 programs (seed 3"), "{text}");
     assert!(text.contains("programs/s"), "{text}");
-    assert!(text.contains("pure") && text.contains("6/6 clean (100.0%)"), "{text}");
+    assert!(
+        text.contains("pure") && text.contains("6/6 clean (100.0%)"),
+        "{text}"
+    );
 }
 
 #[test]
@@ -45,16 +48,30 @@ fn a_missed_bug_is_shrunk_and_written_as_a_model_that_check_reproduces() {
     let d = dir.to_str().unwrap();
     // One execution per form is too few to meet the deadlock every time.
     let o = forkwait(&[
-        "fuzz", "--programs", "4", "--inject", "deadlock", "--iterations", "1", "--out", d,
+        "fuzz",
+        "--programs",
+        "4",
+        "--inject",
+        "deadlock",
+        "--iterations",
+        "1",
+        "--out",
+        d,
     ]);
     let text = stdout(&o);
     assert_eq!(o.status.code(), Some(1), "{text}");
     assert!(text.contains("discrepancy in program"), "{text}");
     let mut reproduced = 0;
-    for line in text.lines().filter_map(|l| l.trim().strip_prefix("reproduce: forkwait ")) {
+    for line in text
+        .lines()
+        .filter_map(|l| l.trim().strip_prefix("reproduce: forkwait "))
+    {
         let args: Vec<&str> = line.split_whitespace().collect();
         let file = std::fs::read_to_string(args[1]).expect("the model was written");
-        assert!(file.starts_with("# expect: deterministic, deadlock\n"), "{file}");
+        assert!(
+            file.starts_with("# expect: deterministic, deadlock\n"),
+            "{file}"
+        );
         assert!(file.contains("# discrepancy: "), "{file}");
         let c = forkwait(&args);
         if file.contains("only the Rust form shows this") {
@@ -85,5 +102,8 @@ fn time_bounds_the_run() {
     let o = forkwait(&["fuzz", "--time", "1", "--iterations", "20"]);
     let text = stdout(&o);
     assert_eq!(o.status.code(), Some(0), "{text}");
-    assert!(text.contains(" programs (seed 0, 20 executions per form)"), "{text}");
+    assert!(
+        text.contains(" programs (seed 0, 20 executions per form)"),
+        "{text}"
+    );
 }
