@@ -160,6 +160,8 @@ pub(super) fn command(a: &FuzzArgs) -> i32 {
         let pseed = program_seed(a.seed, i);
         let cfg = GenConfig {
             plant,
+            max_tasks: a.max_tasks as usize,
+            max_depth: a.max_depth as usize,
             ..GenConfig::default()
         };
         let p = Program::generate(pseed, &cfg);

@@ -190,6 +190,14 @@ struct FuzzArgs {
     /// Write each shrunk counterexample here as a `.fw` model.
     #[arg(long, value_name = "DIR")]
     out: Option<PathBuf>,
+    /// The most forked tasks of a program (default 8).
+    #[arg(long, default_value_t = 8, value_name = "N",
+          value_parser = clap::value_parser!(u64).range(0..=10_000))]
+    max_tasks: u64,
+    /// The deepest fork nesting (default 3).
+    #[arg(long, default_value_t = 3, value_name = "N",
+          value_parser = clap::value_parser!(u64).range(0..=100))]
+    max_depth: u64,
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
