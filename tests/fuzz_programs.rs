@@ -10,15 +10,39 @@ fn forks(t: &Task) -> usize {
     t.body
         .iter()
         .map(|s| match s {
-            Stmt::Fork { task, .. } => 1 + forks(task),
+            Stmt::Fork { task, .. } | Stmt::Detach(task) => 1 + forks(task),
             _ => 0,
         })
         .sum()
 }
 
+/// The waits the program makes (every `Wait` of a stored future, every `WaitArg` of a
+/// task handed one).
+fn waits(t: &Task, has_arg: bool) -> usize {
+    t.body
+        .iter()
+        .map(|s| match s {
+            Stmt::Wait(_) => 1,
+            Stmt::WaitArg => usize::from(has_arg),
+            Stmt::Fork { task, pass, .. } => waits(task, pass.is_some()),
+            Stmt::Detach(task) => waits(task, false),
+            _ => 0,
+        })
+        .sum()
+}
+
+fn detaches(t: &Task) -> bool {
+    t.body.iter().any(|s| match s {
+        Stmt::Detach(_) => true,
+        Stmt::Fork { task, .. } => detaches(task),
+        _ => false,
+    })
+}
+
 #[test]
 fn a_pure_program_has_one_outcome_in_every_mode() {
     let cfg = GenConfig::default();
+    let (mut passed, mut detached) = (0, 0);
     for seed in 0..30 {
         let p = Program::generate(seed, &cfg);
         let eager = Runtime::eager().run(|| p.run());
@@ -27,6 +51,12 @@ fn a_pure_program_has_one_outcome_in_every_mode() {
         let (traced, graph) = forkwait::trace(|| p.run());
         assert_eq!(traced, eager, "seed {seed}");
         assert_eq!(graph.forks(), forks(&p.root), "seed {seed}");
+        assert_eq!(graph.waits(), waits(&p.root, false), "seed {seed}");
+        passed +=
+            usize::from(p.root.body.iter().any(
+                |s| matches!(s, Stmt::Fork { task, .. } if task.body.contains(&Stmt::WaitArg)),
+            ));
+        detached += usize::from(detaches(&p.root));
         // The same graph on a second trace.
         assert_eq!(forkwait::trace(|| p.run()).1, graph, "seed {seed}");
         for strategy in [Strategy::Random, Strategy::Pct { depth: 3 }] {
@@ -40,6 +70,8 @@ fn a_pure_program_has_one_outcome_in_every_mode() {
             assert_eq!(outcomes, [eager.to_string()], "seed {seed} {strategy:?}");
         }
     }
+    // The cases cover futures handed to a sibling and detached tasks.
+    assert!(passed > 0 && detached > 0, "{passed} {detached}");
 }
 
 #[test]

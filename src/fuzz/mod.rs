@@ -2,7 +2,7 @@
 //! itself (and of anything else that runs fork/wait code).
 //!
 //! A [`Program`] is a value: a tree of [`Task`]s whose bodies are lists of [`Stmt`]s
-//! (add a constant, fork a child, wait a future, take a lock, yield), over which at most
+//! (add a constant, fork a child, wait a future, detach a task, take a lock, yield), over which at most
 //! one [`Plant`]ed bug is placed. The same value
 //!
 //! * **runs through the Rust API** ([`Program::run`]: an interpreter calling
@@ -23,8 +23,9 @@
 //!   slot may be waited several times and also handed to one later-forked sibling (the
 //!   model language's futures behave that way natively). Futures only flow to tasks forked
 //!   *after* them, so a pure program cannot deadlock.
-//! * Each forking task waits every future it forked before it returns: a pure program has
-//!   no `UnwaitedFuture` warnings.
+//! * Each forking task waits every future it stored before it returns; a
+//!   [`Stmt::Detach`]ed task's future is dropped at once (legal: it still runs to the end,
+//!   an `UnwaitedFuture` warning), and its value is lost, so no gadget goes below one.
 //! * What is generated is only what both forms express identically. The model language
 //!   has no atomics and no `scope`, so neither is generated; its variables are all
 //!   instrumented (the Rust form's locals are plain), which adds scheduling points to the
@@ -194,6 +195,10 @@ pub enum Stmt {
     },
     /// `acc += wait(slot)`.
     Wait(usize),
+    /// `fork(task)` with the future dropped at once: the task still runs to completion,
+    /// and its value is lost (an `UnwaitedFuture` warning). The gadget is never planted
+    /// below one.
+    Detach(Arc<Task>),
     /// `acc += wait(arg)`: wait the future this task was handed (nothing if none).
     WaitArg,
     /// `with lock: acc += k` (one program-wide lock).
@@ -288,6 +293,11 @@ impl Gen {
         for _ in 0..n {
             let fork_ok = depth < cfg.max_depth && self.tasks < cfg.max_tasks;
             match self.below(10) {
+                0 if fork_ok && self.below(3) == 0 => {
+                    self.tasks += 1;
+                    let child = self.task(cfg, depth + 1, false);
+                    body.push(Stmt::Detach(Arc::new(child)));
+                }
                 0..=3 if fork_ok => {
                     self.tasks += 1;
                     let pass = if !slots.is_empty() && self.below(3) == 0 {
@@ -343,7 +353,7 @@ impl Program {
         };
         let mut root = g.task(cfg, 0, false);
         if let Some(plant) = cfg.plant {
-            let n = count_tasks(&root);
+            let n = count_waited(&root);
             // An input belongs to the task that created it and its descendants
             // (`docs/purity.md`): a write is impure only to the caller's input, so that
             // gadget goes into the root (the caller); the others go anywhere.
@@ -382,7 +392,7 @@ impl Program {
             t.body
                 .iter()
                 .map(|s| match s {
-                    Stmt::Fork { task, .. } => 1 + size(task),
+                    Stmt::Fork { task, .. } | Stmt::Detach(task) => 1 + size(task),
                     _ => 1,
                 })
                 .sum()
@@ -431,7 +441,20 @@ fn count_tasks(t: &Task) -> usize {
         .body
         .iter()
         .map(|s| match s {
-            Stmt::Fork { task, .. } => count_tasks(task),
+            Stmt::Fork { task, .. } | Stmt::Detach(task) => count_tasks(task),
+            _ => 0,
+        })
+        .sum::<usize>()
+}
+
+/// The tasks whose value reaches the root (none below a [`Stmt::Detach`]): where a
+/// gadget may go (numbered in preorder as `plant_at` walks them).
+fn count_waited(t: &Task) -> usize {
+    1 + t
+        .body
+        .iter()
+        .map(|s| match s {
+            Stmt::Fork { task, .. } => count_waited(task),
             _ => 0,
         })
         .sum::<usize>()
@@ -460,7 +483,7 @@ fn plant_at(t: &mut Task, target: &mut usize, at: usize, plant: Plant) -> bool {
 fn has_plant(t: &Task) -> bool {
     t.body.iter().any(|s| match s {
         Stmt::Plant(_) => true,
-        Stmt::Fork { task, .. } => has_plant(task),
+        Stmt::Fork { task, .. } | Stmt::Detach(task) => has_plant(task),
         _ => false,
     })
 }
@@ -468,7 +491,7 @@ fn has_plant(t: &Task) -> bool {
 /// Calls `emit` with every task forked below `t`.
 fn subtasks(t: &Task, emit: &mut dyn FnMut(&Task)) {
     for s in &t.body {
-        if let Stmt::Fork { task, .. } = s {
+        if let Stmt::Fork { task, .. } | Stmt::Detach(task) = s {
             emit(task);
             subtasks(task, emit);
         }
@@ -480,7 +503,7 @@ fn candidates(t: &Task, emit: &mut dyn FnMut(Task)) {
     for (i, s) in t.body.iter().enumerate() {
         let planted = match s {
             Stmt::Plant(_) => true,
-            Stmt::Fork { task, .. } => has_plant(task),
+            Stmt::Fork { task, .. } | Stmt::Detach(task) => has_plant(task),
             _ => false,
         };
         if planted {
@@ -513,6 +536,13 @@ fn candidates(t: &Task, emit: &mut dyn FnMut(Task)) {
                     task: Arc::new(child),
                     pass,
                 };
+                emit(Task { body });
+            });
+        }
+        if let Stmt::Detach(task) = s {
+            candidates(task, &mut |child| {
+                let mut body = t.body.clone();
+                body[i] = Stmt::Detach(Arc::new(child));
                 emit(Task { body });
             });
         }

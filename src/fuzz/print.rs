@@ -56,6 +56,13 @@ fn body(t: &Task, has_arg: bool, next: &mut usize, funcs: &mut Vec<String>) -> S
                 let _ = writeln!(s, "    f{slot} = fork(t{id}, {arg})");
                 forked.push(*slot);
             }
+            Stmt::Detach(task) => {
+                let id = *next;
+                *next += 1;
+                let child = body(task, false, next, funcs);
+                funcs.push(format!("def t{id}(arg):\n{child}"));
+                let _ = writeln!(s, "    fork(t{id}, None)");
+            }
             Stmt::Wait(slot) if forked.contains(slot) => {
                 let _ = writeln!(s, "    acc += wait(f{slot})");
             }

@@ -46,6 +46,10 @@ fn run_task(t: &Task, lock: &Arc<Mutex<()>>, arg: Option<SharedFuture<i64>>) -> 
                 }
                 slots[*slot] = Some(fut);
             }
+            Stmt::Detach(task) => {
+                let (task, lock2) = (task.clone(), lock.clone());
+                drop(fork(move || run_task(&task, &lock2, None)));
+            }
             Stmt::Wait(slot) => {
                 if let Some(Some(f)) = slots.get(*slot) {
                     acc += f.wait();
