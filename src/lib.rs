@@ -65,6 +65,7 @@
 
 mod backend;
 mod future;
+pub mod fuzz;
 pub mod hooks;
 mod mode;
 #[cfg(feature = "proptest")]

@@ -1,4 +1,5 @@
-//! The `forkwait` command line: check, replay, run and trace `.fw` models.
+//! The `forkwait` command line: check, replay, run and trace `.fw` models, and fuzz the
+//! checker with generated programs.
 //!
 //! `src/main.rs` only calls [`main`]; [`run`] takes the arguments and returns the exit
 //! status, so the whole command line can be driven from tests.
@@ -17,6 +18,7 @@
 
 mod check;
 mod commands;
+mod fuzz;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use forkwait::{Strategy, WaitPolicy};
@@ -58,6 +60,14 @@ enum Command {
     /// A model that deadlocks or livelocks is stopped after --timeout with where its
     /// tasks are, and exits with 1.
     Trace(TraceArgs),
+    /// Generate random fork/wait programs and check each in both forms (Rust, under the
+    /// simulator, and its `.fw` model): a pure program must be clean with one outcome, a
+    /// planted bug (--inject) must be found, and both forms must agree.
+    ///
+    /// Prints the programs run, the detection rate per planted kind and the throughput. A
+    /// discrepancy is shrunk to a small program, printed (or written to --out as a `.fw`
+    /// model that `forkwait check` shows), and the exit status is 1.
+    Fuzz(FuzzArgs),
 }
 
 /// Simulator settings shared by `check` and `replay`.
@@ -155,6 +165,48 @@ struct TraceArgs {
     format: Format,
     #[command(flatten)]
     watch: WatchArgs,
+}
+
+#[derive(Args, Debug)]
+struct FuzzArgs {
+    /// The seed: program i depends on (seed, i) only.
+    #[arg(long, default_value_t = 0, value_name = "N")]
+    seed: u64,
+    /// How many programs (default 100).
+    #[arg(long, value_name = "N", conflicts_with = "time",
+          value_parser = clap::value_parser!(u64).range(1..))]
+    programs: Option<u64>,
+    /// Generate programs for SECS seconds instead of a count.
+    #[arg(long, value_name = "SECS", value_parser = clap::value_parser!(u64).range(1..=86_400))]
+    time: Option<u64>,
+    /// Plant this bug in every program (impure: input, module attribute and global in
+    /// turn; panic: a waited and a lost error in turn); exit 0 only if every one is found.
+    #[arg(long, value_enum, value_name = "KIND")]
+    inject: Option<InjectArg>,
+    /// Executions per program and form (the checker's default budget).
+    #[arg(long, default_value_t = 1000, value_name = "N",
+          value_parser = clap::value_parser!(u64).range(1..))]
+    iterations: u64,
+    /// Write each shrunk counterexample here as a `.fw` model.
+    #[arg(long, value_name = "DIR")]
+    out: Option<PathBuf>,
+    /// The most forked tasks of a program (default 8).
+    #[arg(long, default_value_t = 8, value_name = "N",
+          value_parser = clap::value_parser!(u64).range(0..=10_000))]
+    max_tasks: u64,
+    /// The deepest fork nesting (default 3).
+    #[arg(long, default_value_t = 3, value_name = "N",
+          value_parser = clap::value_parser!(u64).range(0..=100))]
+    max_depth: u64,
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+enum InjectArg {
+    Impure,
+    Race,
+    Nondeterminism,
+    Panic,
+    Deadlock,
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
@@ -274,6 +326,7 @@ where
         Command::Replay(a) => commands::replay(&a),
         Command::Run(a) => commands::run(&a),
         Command::Trace(a) => commands::trace(&a),
+        Command::Fuzz(a) => fuzz::command(&a),
     }
 }
 

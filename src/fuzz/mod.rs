@@ -1,0 +1,550 @@
+//! `forkwait::fuzz`: random fork/wait programs for differential testing of the harness
+//! itself (and of anything else that runs fork/wait code).
+//!
+//! A [`Program`] is a value: a tree of [`Task`]s whose bodies are lists of [`Stmt`]s
+//! (add a constant, fork a child, wait a future, detach a task, take a lock, yield), over which at most
+//! one [`Plant`]ed bug is placed. The same value
+//!
+//! * **runs through the Rust API** ([`Program::run`]: an interpreter calling
+//!   [`fork`](crate::fork), [`SharedFuture::wait`](crate::SharedFuture::wait) and
+//!   [`sync`](crate::sync)), in any mode (eager, parallel, traced, simulated), and
+//! * **prints as a `.fw` model** ([`Program::to_model`]) that `forkwait check` runs the
+//!   same way: the same forks, waits, locks and planted bug, so both forms get the same
+//!   verdicts.
+//!
+//! A task's value is an integer: the sum of its constants and of the values of the
+//! futures it waits. A pure program therefore has one outcome in every mode and
+//! schedule; a planted bug is found with a known [`FindingKind`] (see
+//! [`Plant::expected`]).
+//!
+//! # Design notes
+//!
+//! * Every future is turned into a [`SharedFuture`](crate::SharedFuture) at once, so a
+//!   slot may be waited several times and also handed to one later-forked sibling (the
+//!   model language's futures behave that way natively). Futures only flow to tasks forked
+//!   *after* them, so a pure program cannot deadlock.
+//! * Each forking task waits every future it stored before it returns; a
+//!   [`Stmt::Detach`]ed task's future is dropped at once (legal: it still runs to the end,
+//!   an `UnwaitedFuture` warning), and its value is lost, so no gadget goes below one.
+//! * What is generated is only what both forms express identically. The model language
+//!   has no atomics and no `scope`, so neither is generated; its variables are all
+//!   instrumented (the Rust form's locals are plain), which adds scheduling points to the
+//!   model form but changes no verdict.
+//! * Generation is seeded with `rand_chacha` only: a `(seed, index)` pair is the program.
+//! * Shrinking ([`Program::shrink_candidates`]) is greedy deletion, as in delta debugging
+//!   (Zeller and Hildebrandt, "Simplifying and Isolating Failure-Inducing Input", TSE
+//!   2002): each candidate is the program with one statement (a fork takes its whole
+//!   subtree) removed, with dangling waits of the removed futures dropped too.
+
+mod print;
+mod run;
+
+use crate::sim::FindingKind;
+use crate::state_class::StateClass;
+use rand_chacha::ChaCha8Rng;
+use rand_chacha::rand_core::{Rng, SeedableRng};
+use std::fmt;
+use std::sync::Arc;
+
+/// A bug planted in a program: a small self-contained gadget inside one task's body.
+///
+/// ```
+/// use forkwait::fuzz::Plant;
+/// assert_eq!(Plant::Race.name(), "race");
+/// assert_eq!(Plant::from_name("deadlock"), Some(Plant::Deadlock));
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Plant {
+    /// A forked task writes state of the given class that it did not create (its input,
+    /// a module attribute, a global). The input gadget is always planted in the root: a
+    /// forked task's own state is its children's too (see `docs/purity.md`).
+    ImpureWrite(StateClass),
+    /// A task reads a location its parent writes, unordered: a data race.
+    Race,
+    /// A task reads, under a lock, a box its parent writes under the same lock: the
+    /// outcome depends on who locks first.
+    Nondeterminism,
+    /// A task fails and its future is never waited.
+    LostError,
+    /// A task fails and its future is waited: the error reaches the root.
+    Panic,
+    /// Two tasks take two locks in opposite orders.
+    Deadlock,
+}
+
+impl Plant {
+    /// Every plant, in a fixed order.
+    ///
+    /// ```
+    /// assert_eq!(forkwait::fuzz::Plant::ALL.len(), 8);
+    /// ```
+    pub const ALL: [Plant; 8] = [
+        Plant::ImpureWrite(StateClass::Input),
+        Plant::ImpureWrite(StateClass::ModuleAttribute),
+        Plant::ImpureWrite(StateClass::Global),
+        Plant::Race,
+        Plant::Nondeterminism,
+        Plant::LostError,
+        Plant::Panic,
+        Plant::Deadlock,
+    ];
+
+    /// A short name: `impure-input`, `impure-module-attribute`, `impure-global`, `race`,
+    /// `nondeterminism`, `lost-error`, `panic`, `deadlock`.
+    ///
+    /// ```
+    /// use forkwait::{fuzz::Plant, sync::StateClass};
+    /// assert_eq!(Plant::ImpureWrite(StateClass::Global).name(), "impure-global");
+    /// ```
+    pub fn name(self) -> &'static str {
+        match self {
+            Plant::ImpureWrite(StateClass::Input) => "impure-input",
+            Plant::ImpureWrite(StateClass::ModuleAttribute) => "impure-module-attribute",
+            Plant::ImpureWrite(StateClass::Global) => "impure-global",
+            Plant::Race => "race",
+            Plant::Nondeterminism => "nondeterminism",
+            Plant::LostError => "lost-error",
+            Plant::Panic => "panic",
+            Plant::Deadlock => "deadlock",
+        }
+    }
+
+    /// The plant named `name` (see [`Plant::name`]).
+    ///
+    /// ```
+    /// assert_eq!(forkwait::fuzz::Plant::from_name("nope"), None);
+    /// ```
+    pub fn from_name(name: &str) -> Option<Plant> {
+        Plant::ALL.into_iter().find(|p| p.name() == name)
+    }
+
+    /// The finding kind that must be reported for this plant (an error, not a warning).
+    ///
+    /// ```
+    /// use forkwait::{FindingKind, fuzz::Plant};
+    /// assert_eq!(Plant::LostError.expected(), FindingKind::LostError);
+    /// ```
+    pub fn expected(self) -> FindingKind {
+        match self {
+            Plant::ImpureWrite(_) => FindingKind::ImpureWrite,
+            Plant::Race => FindingKind::Race,
+            Plant::Nondeterminism => FindingKind::Nondeterminism,
+            Plant::LostError => FindingKind::LostError,
+            Plant::Panic => FindingKind::Panic,
+            Plant::Deadlock => FindingKind::Deadlock,
+        }
+    }
+
+    /// The exact verdict words (of the model language's `# expect:` headers) a program
+    /// with this plant gets; `None` is the plant-free program's.
+    ///
+    /// ```
+    /// use forkwait::fuzz::Plant;
+    /// assert_eq!(Plant::verdicts(None), ["deterministic"]);
+    /// assert_eq!(Plant::verdicts(Some(Plant::Race)), ["deterministic", "race"]);
+    /// ```
+    pub fn verdicts(plant: Option<Plant>) -> &'static [&'static str] {
+        match plant {
+            None => &["deterministic"],
+            Some(Plant::ImpureWrite(_)) => &["deterministic", "impure"],
+            Some(Plant::Race) => &["deterministic", "race"],
+            Some(Plant::Nondeterminism) => &["nondeterministic"],
+            Some(Plant::LostError | Plant::Panic) => &["deterministic", "panic"],
+            Some(Plant::Deadlock) => &["deterministic", "deadlock"],
+        }
+    }
+}
+
+impl fmt::Display for Plant {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// One statement of a task's body. `acc` is the task's running value.
+///
+/// ```
+/// use forkwait::fuzz::{Program, Stmt, Task};
+/// use std::sync::Arc;
+/// let child = Arc::new(Task { body: vec![Stmt::Add(2), Stmt::Yield] });
+/// let root = Task {
+///     body: vec![
+///         Stmt::Fork { slot: 0, task: child, pass: None },
+///         Stmt::Locked(1),
+///         Stmt::Wait(0),
+///         Stmt::Wait(0), // a shared future: waited twice
+///     ],
+/// };
+/// let p = Program { root: Arc::new(root), plant: None };
+/// assert_eq!(forkwait::Runtime::eager().run(|| p.run()), 5);
+/// assert!(p.to_model().contains("f0 = fork(t1, None)"));
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Stmt {
+    /// `acc += k`.
+    Add(i64),
+    /// `slot = fork(task, pass)`: fork a child, handing it the future of slot `pass` (a
+    /// slot of this task forked earlier) if any.
+    Fork {
+        /// The slot the future is stored in (unique within the body).
+        slot: usize,
+        /// The child.
+        task: Arc<Task>,
+        /// An earlier slot whose future the child receives.
+        pass: Option<usize>,
+    },
+    /// `acc += wait(slot)`.
+    Wait(usize),
+    /// `fork(task)` with the future dropped at once: the task still runs to completion,
+    /// and its value is lost (an `UnwaitedFuture` warning). The gadget is never planted
+    /// below one.
+    Detach(Arc<Task>),
+    /// `acc += wait(arg)`: wait the future this task was handed (nothing if none).
+    WaitArg,
+    /// `with lock: acc += k` (one program-wide lock).
+    Locked(i64),
+    /// `yield_now()`.
+    Yield,
+    /// The planted bug's gadget.
+    Plant(Plant),
+}
+
+/// A task: the body of the root or of a forked function.
+///
+/// ```
+/// let t = forkwait::fuzz::Task::default();
+/// let p = forkwait::fuzz::Program { root: std::sync::Arc::new(t), plant: None };
+/// assert_eq!(p.run(), 0);
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq, Default)]
+pub struct Task {
+    /// The statements, in order.
+    pub body: Vec<Stmt>,
+}
+
+/// A random fork/wait program; see the [module docs](self).
+///
+/// ```
+/// use forkwait::fuzz::{GenConfig, Program};
+/// let p = Program::generate(7, &GenConfig::default());
+/// // The same value in every mode and schedule: it is pure.
+/// let eager = forkwait::Runtime::eager().run(|| p.run());
+/// assert_eq!(forkwait::Runtime::parallel(2).run(|| p.run()), eager);
+/// let report = forkwait::Checker::new().iterations(50).run(|| p.run());
+/// assert!(report.is_clean(), "{report}");
+/// assert_eq!(report.outcomes()[0].value, eager.to_string());
+/// assert!(p.to_model().contains("def main():"));
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Program {
+    /// The root task (run by the caller: `main` in the model).
+    pub root: Arc<Task>,
+    /// The bug planted, if any (its gadget is one [`Stmt::Plant`] in the tree).
+    pub plant: Option<Plant>,
+}
+
+/// The generator's settings.
+///
+/// ```
+/// let c = forkwait::fuzz::GenConfig::default();
+/// assert!(c.max_tasks >= 2 && c.plant.is_none());
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct GenConfig {
+    /// The most tasks (forks) in a program.
+    pub max_tasks: usize,
+    /// The deepest fork nesting.
+    pub max_depth: usize,
+    /// The most statements of a body (before the final waits).
+    pub max_body: usize,
+    /// The bug to plant, if any.
+    pub plant: Option<Plant>,
+}
+
+impl Default for GenConfig {
+    fn default() -> Self {
+        GenConfig {
+            max_tasks: 8,
+            max_depth: 3,
+            max_body: 5,
+            plant: None,
+        }
+    }
+}
+
+struct Gen {
+    rng: ChaCha8Rng,
+    tasks: usize,
+}
+
+impl Gen {
+    fn below(&mut self, n: usize) -> usize {
+        (((self.rng.next_u64() >> 32) * n as u64) >> 32) as usize
+    }
+
+    fn task(&mut self, cfg: &GenConfig, depth: usize, has_arg: bool) -> Task {
+        let mut body = Vec::new();
+        let mut slots = Vec::new();
+        let mut waited = Vec::new();
+        if has_arg && self.below(2) == 0 {
+            body.push(Stmt::WaitArg);
+        }
+        let n = 1 + self.below(cfg.max_body);
+        for _ in 0..n {
+            let fork_ok = depth < cfg.max_depth && self.tasks < cfg.max_tasks;
+            match self.below(10) {
+                0 if fork_ok && self.below(3) == 0 => {
+                    self.tasks += 1;
+                    let child = self.task(cfg, depth + 1, false);
+                    body.push(Stmt::Detach(Arc::new(child)));
+                }
+                0..=3 if fork_ok => {
+                    self.tasks += 1;
+                    let pass = if !slots.is_empty() && self.below(3) == 0 {
+                        Some(slots[self.below(slots.len())])
+                    } else {
+                        None
+                    };
+                    let child = self.task(cfg, depth + 1, pass.is_some());
+                    let slot = slots.len();
+                    slots.push(slot);
+                    body.push(Stmt::Fork {
+                        slot,
+                        task: Arc::new(child),
+                        pass,
+                    });
+                }
+                4 | 5 if !slots.is_empty() => {
+                    let s = slots[self.below(slots.len())];
+                    waited.push(s);
+                    body.push(Stmt::Wait(s));
+                }
+                6 => body.push(Stmt::Locked(self.below(10) as i64)),
+                7 => body.push(Stmt::Yield),
+                _ => body.push(Stmt::Add(self.below(100) as i64)),
+            }
+        }
+        if has_arg && !body.contains(&Stmt::WaitArg) && self.below(2) == 0 {
+            body.push(Stmt::WaitArg);
+        }
+        for s in slots {
+            if !waited.contains(&s) {
+                body.push(Stmt::Wait(s));
+            }
+        }
+        Task { body }
+    }
+}
+
+impl Program {
+    /// The program of `seed` under `cfg`: the same value for the same arguments on every
+    /// platform.
+    ///
+    /// ```
+    /// use forkwait::fuzz::{GenConfig, Plant, Program};
+    /// let cfg = GenConfig { plant: Some(Plant::Race), ..GenConfig::default() };
+    /// assert_eq!(Program::generate(3, &cfg), Program::generate(3, &cfg));
+    /// assert_eq!(Program::generate(3, &cfg).plant, Some(Plant::Race));
+    /// ```
+    pub fn generate(seed: u64, cfg: &GenConfig) -> Program {
+        let mut g = Gen {
+            rng: ChaCha8Rng::seed_from_u64(seed),
+            tasks: 0,
+        };
+        let mut root = g.task(cfg, 0, false);
+        if let Some(plant) = cfg.plant {
+            let n = count_waited(&root);
+            // An input belongs to the task that created it and its descendants
+            // (`docs/purity.md`): a write is impure only to the caller's input, so that
+            // gadget goes into the root (the caller); the others go anywhere.
+            let target = match plant {
+                Plant::ImpureWrite(StateClass::Input) => 0,
+                _ => g.below(n),
+            };
+            let at = g.below(1 + 2 * cfg.max_body);
+            plant_at(&mut root, &mut { target }, at, plant);
+        }
+        Program {
+            root: Arc::new(root),
+            plant: cfg.plant,
+        }
+    }
+
+    /// The number of tasks (the root and every fork of the tree; the plant's gadgets not
+    /// counted).
+    ///
+    /// ```
+    /// let p = forkwait::fuzz::Program::generate(1, &Default::default());
+    /// assert!(p.tasks() >= 1);
+    /// ```
+    pub fn tasks(&self) -> usize {
+        count_tasks(&self.root)
+    }
+
+    /// The number of statements in the whole tree (a measure of size for shrinking).
+    ///
+    /// ```
+    /// let p = forkwait::fuzz::Program::generate(1, &Default::default());
+    /// assert!(p.size() >= 1);
+    /// ```
+    pub fn size(&self) -> usize {
+        fn size(t: &Task) -> usize {
+            t.body
+                .iter()
+                .map(|s| match s {
+                    Stmt::Fork { task, .. } | Stmt::Detach(task) => 1 + size(task),
+                    _ => 1,
+                })
+                .sum()
+        }
+        size(&self.root)
+    }
+
+    /// Every program that is this one with one statement removed (a fork with its
+    /// subtree and the waits of its future), or one of its forked tasks alone, smallest
+    /// first; for greedy shrinking. The planted gadget is never removed (nor a task holding it).
+    ///
+    /// ```
+    /// let p = forkwait::fuzz::Program::generate(5, &Default::default());
+    /// for q in p.shrink_candidates() {
+    ///     assert!(q.size() < p.size());
+    /// }
+    /// ```
+    pub fn shrink_candidates(&self) -> Vec<Program> {
+        let mut out = Vec::new();
+        // Any forked task as the whole program (its handed future, if any, is gone).
+        let keep = self.plant.is_some();
+        subtasks(&self.root, &mut |t| {
+            if keep && !has_plant(t) {
+                return;
+            }
+            let mut t = t.clone();
+            t.body.retain(|s| *s != Stmt::WaitArg);
+            out.push(Program {
+                root: Arc::new(t),
+                plant: self.plant,
+            })
+        });
+        candidates(&self.root, &mut |t| {
+            out.push(Program {
+                root: Arc::new(t),
+                plant: self.plant,
+            })
+        });
+        out.sort_by_key(|p| p.size());
+        out
+    }
+}
+
+fn count_tasks(t: &Task) -> usize {
+    1 + t
+        .body
+        .iter()
+        .map(|s| match s {
+            Stmt::Fork { task, .. } | Stmt::Detach(task) => count_tasks(task),
+            _ => 0,
+        })
+        .sum::<usize>()
+}
+
+/// The tasks whose value reaches the root (none below a [`Stmt::Detach`]): where a
+/// gadget may go (numbered in preorder as `plant_at` walks them).
+fn count_waited(t: &Task) -> usize {
+    1 + t
+        .body
+        .iter()
+        .map(|s| match s {
+            Stmt::Fork { task, .. } => count_waited(task),
+            _ => 0,
+        })
+        .sum::<usize>()
+}
+
+/// Puts the gadget into task number `target` (preorder) at position `at` (clamped).
+fn plant_at(t: &mut Task, target: &mut usize, at: usize, plant: Plant) -> bool {
+    if *target == 0 {
+        let at = at.min(t.body.len());
+        t.body.insert(at, Stmt::Plant(plant));
+        return true;
+    }
+    *target -= 1;
+    for s in &mut t.body {
+        if let Stmt::Fork { task, .. } = s {
+            let child = Arc::make_mut(task);
+            if plant_at(child, target, at, plant) {
+                return true;
+            }
+        }
+    }
+    false
+}
+
+/// Whether the gadget is in `t` or below.
+fn has_plant(t: &Task) -> bool {
+    t.body.iter().any(|s| match s {
+        Stmt::Plant(_) => true,
+        Stmt::Fork { task, .. } | Stmt::Detach(task) => has_plant(task),
+        _ => false,
+    })
+}
+
+/// Calls `emit` with every task forked below `t`.
+fn subtasks(t: &Task, emit: &mut dyn FnMut(&Task)) {
+    for s in &t.body {
+        if let Stmt::Fork { task, .. } | Stmt::Detach(task) = s {
+            emit(task);
+            subtasks(task, emit);
+        }
+    }
+}
+
+/// Calls `emit` with every copy of `t` missing one statement somewhere in the tree.
+fn candidates(t: &Task, emit: &mut dyn FnMut(Task)) {
+    for (i, s) in t.body.iter().enumerate() {
+        let planted = match s {
+            Stmt::Plant(_) => true,
+            Stmt::Fork { task, .. } | Stmt::Detach(task) => has_plant(task),
+            _ => false,
+        };
+        if planted {
+            continue;
+        }
+        let mut body = t.body.clone();
+        body.remove(i);
+        if let Stmt::Fork { slot, .. } = s {
+            let gone = *slot;
+            body.retain(|x| !matches!(x, Stmt::Wait(w) if *w == gone));
+            for x in &mut body {
+                if let Stmt::Fork { pass, task, .. } = x {
+                    if *pass == Some(gone) {
+                        *pass = None;
+                        let child = Arc::make_mut(task);
+                        child.body.retain(|y| *y != Stmt::WaitArg);
+                    }
+                }
+            }
+        }
+        emit(Task { body });
+    }
+    for (i, s) in t.body.iter().enumerate() {
+        if let Stmt::Fork { slot, task, pass } = s {
+            let (slot, pass) = (*slot, *pass);
+            candidates(task, &mut |child| {
+                let mut body = t.body.clone();
+                body[i] = Stmt::Fork {
+                    slot,
+                    task: Arc::new(child),
+                    pass,
+                };
+                emit(Task { body });
+            });
+        }
+        if let Stmt::Detach(task) = s {
+            candidates(task, &mut |child| {
+                let mut body = t.body.clone();
+                body[i] = Stmt::Detach(Arc::new(child));
+                emit(Task { body });
+            });
+        }
+    }
+}
