@@ -11,7 +11,8 @@
 //! its sleep set. The mapping to the paper's Algorithm 1:
 //!
 //! * line 2 (`Explore(E, Sleep)`: pick some `p ∈ enabled(s[E]) \ Sleep`): a new node in
-//!   `choose_in` takes the default (keep running the current task, else the lowest id)
+//!   `choose_in` takes the default (keep running the current task, else the lowest or
+//!   the highest id, see below)
 //!   unless it sleeps; its backtrack set starts as `{p}`;
 //! * lines 5–9 (for each race `e ⋖ e'` of the execution: `E' = pre(E, e)`,
 //!   `v = notdep(e, E).e'`; if `I[E'](v) ∩ backtrack(E') = ∅`, add some initial of `v`):
@@ -57,6 +58,24 @@
 //! it can run at `E'`, else every task that can, as Flanagan & Godefroid's DPOR (which
 //! bounded POR extends) does. The property test found the second: three tasks, a
 //! `try_lock` and a nested fork, one outcome missed within a bound of 1.
+//!
+//! # The default schedule
+//!
+//! A new node runs the current task on (no preemption). Where the current task blocked
+//! or ended, the unbounded search and the bounded search's round 0 take the lowest id
+//! (the seeded strategies' default), rounds 1, 2, … the runnable task with the
+//! *highest* id (the newest fork). The algorithm is correct with any choice (line 2
+//! picks "some" `p`), but the choice decides which races the first executions show and
+//! so how soon a bug is reached. With the lowest id, a checker forked after `n` writers
+//! runs after all of them: its reads race only with the last writer's writes, and the
+//! schedule that puts the check between the *first* writer's two writes (SCTBench's
+//! `reorder_N`, one preemption) is reached only after the writers' own races have been
+//! reversed. With the newest first, the checker runs first and its reads race with
+//! the first writer directly. Round 0 keeps the lowest id: there the newest-first order
+//! found some non-preemptive bugs later (`lazy01` 1 → 4 executions). Measured
+//! (executions to the first bug, bound 2; `cargo bench --bench exhaustive --
+//! sctbench`), lowest id everywhere → this: reorder_4 201 → 87, reorder_5 2,045 → 613,
+//! queue 25 → 4, circular_buffer 12 → 4, wronglock_3 125 → 49, stack 4 → 15.
 //!
 //! The execution's choices stay the simulator's (every point with several runnable
 //! tasks): the reduction only decides which alternatives to run, so every execution's
@@ -452,7 +471,15 @@ impl Scheduler for DporSched {
             Vec::new()
         };
         let asleep = |q: TaskId| sleep.iter().any(|(x, _)| *x == q);
-        let def = default_choice(current);
+        // The default: keep running the current task (no preemption), else the lowest id
+        // (round 0, unbounded) or the newest runnable task (rounds 1.., see "The default
+        // schedule" above).
+        let hi = self.bound.is_some_and(|b| b >= 1);
+        let def = if hi {
+            current.map_or(runnable.len() - 1, |c| c as usize)
+        } else {
+            default_choice(current)
+        };
         let chosen = if !asleep(runnable[def]) {
             def
         } else {
