@@ -480,8 +480,22 @@ mod tests {
         assert_eq!(a.get(4), 1);
     }
 
-    fn seen(task: TaskId, clock: u32, step: u32) -> Seen {
-        Seen { task, clock, step }
+    /// Task `task` (whose vector clock is `clock`) accesses `loc` at step `step`.
+    fn touch(
+        loc: &mut Loc,
+        out: &mut Analysis,
+        clock: &[(TaskId, u32)],
+        task: TaskId,
+        step: u32,
+        kind: AccessKind,
+    ) {
+        let now = vc(clock);
+        let seen = Seen {
+            task,
+            clock: now.get(task),
+            step,
+        };
+        access(loc, &now, seen, kind, 0, out);
     }
 
     #[test]
@@ -489,31 +503,17 @@ mod tests {
         let mut out = Analysis::default();
         let mut loc = Loc::default();
         // Task 1 writes at clock 1; task 2, which has seen nothing of task 1, writes.
-        access(
-            &mut loc,
-            &vc(&[(1, 1)]),
-            seen(1, 1, 0),
-            AccessKind::Write,
-            0,
-            &mut out,
-        );
-        access(
-            &mut loc,
-            &vc(&[(2, 1)]),
-            seen(2, 1, 1),
-            AccessKind::Write,
-            0,
-            &mut out,
-        );
+        touch(&mut loc, &mut out, &[(1, 1)], 1, 0, AccessKind::Write);
+        touch(&mut loc, &mut out, &[(2, 1)], 2, 1, AccessKind::Write);
         assert_eq!(out.races.len(), 1);
         // Task 3 has seen task 2's write (its clock knows 2@1): no race.
-        access(
+        touch(
             &mut loc,
-            &vc(&[(2, 1), (3, 1)]),
-            seen(3, 1, 2),
-            AccessKind::Write,
-            0,
             &mut out,
+            &[(2, 1), (3, 1)],
+            3,
+            2,
+            AccessKind::Write,
         );
         assert_eq!(out.races.len(), 1);
     }
@@ -522,32 +522,11 @@ mod tests {
     fn concurrent_reads_share_and_a_later_unordered_write_races_with_both() {
         let mut out = Analysis::default();
         let mut loc = Loc::default();
-        access(
-            &mut loc,
-            &vc(&[(1, 1)]),
-            seen(1, 1, 0),
-            AccessKind::Read,
-            0,
-            &mut out,
-        );
-        access(
-            &mut loc,
-            &vc(&[(2, 1)]),
-            seen(2, 1, 1),
-            AccessKind::Read,
-            0,
-            &mut out,
-        );
+        touch(&mut loc, &mut out, &[(1, 1)], 1, 0, AccessKind::Read);
+        touch(&mut loc, &mut out, &[(2, 1)], 2, 1, AccessKind::Read);
         assert!(out.races.is_empty(), "reads commute");
         assert_eq!(loc.reads.len(), 2, "read-shared");
-        access(
-            &mut loc,
-            &vc(&[(3, 1)]),
-            seen(3, 1, 2),
-            AccessKind::Write,
-            0,
-            &mut out,
-        );
+        touch(&mut loc, &mut out, &[(3, 1)], 3, 2, AccessKind::Write);
         assert_eq!(out.races.len(), 2);
     }
 
@@ -556,14 +535,7 @@ mod tests {
         let mut out = Analysis::default();
         let mut loc = Loc::default();
         for step in 0..5 {
-            access(
-                &mut loc,
-                &vc(&[(1, 1)]),
-                seen(1, 1, step),
-                AccessKind::Write,
-                0,
-                &mut out,
-            );
+            touch(&mut loc, &mut out, &[(1, 1)], 1, step, AccessKind::Write);
         }
         assert!(out.races.is_empty());
         assert_eq!(
