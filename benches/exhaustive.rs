@@ -28,8 +28,6 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 mod sctbench;
-// Only W3 of the shared workloads is searched here.
-#[allow(dead_code)]
 mod workloads;
 
 /// The time cap of one search (seconds; `FW_BENCH_SECS` overrides it).

@@ -15,24 +15,8 @@ use forkwait::{Checker, Report, Strategy, fork, wait};
 use std::time::{Duration, Instant};
 
 #[path = "../benches/workloads/mod.rs"]
-#[allow(dead_code)] // only W3 is measured here
 mod workloads;
-
-fn pure_forks(n: usize) -> usize {
-    let fs: Vec<_> = (0..n).map(|i| fork(move || i)).collect();
-    fs.into_iter().map(wait).sum()
-}
-
-fn own_writes(k: usize) -> (usize, usize) {
-    let a = Arc::new(Shared::new(0));
-    let b = Arc::new(Shared::new(0));
-    let (a2, b2) = (a.clone(), b.clone());
-    let t = fork(move || (0..k).for_each(|i| a2.write(i)));
-    let u = fork(move || (0..k).for_each(|i| b2.write(i)));
-    wait(t);
-    wait(u);
-    (a.read(), b.read())
-}
+use workloads::{own_writes, pure_forks};
 
 fn lost_update() -> usize {
     let c = Arc::new(Shared::new(0));

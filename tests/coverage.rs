@@ -5,16 +5,8 @@ use forkwait::{Checker, Coverage, Progress, Strategy, fork, wait};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-/// Two tasks each read then write one counter: several schedules, some needing a
-/// preemption.
-fn lost_update() -> usize {
-    let c = Arc::new(Shared::new(0usize));
-    let c2 = c.clone();
-    let t = fork(move || c2.write(c2.read() + 1));
-    c.write(c.read() + 1);
-    wait(t);
-    c.read()
-}
+mod common;
+use common::lost_update;
 
 fn exhaustive(bound: Option<u32>) -> Checker {
     Checker::new()

@@ -9,43 +9,16 @@ use std::sync::Arc;
 use std::time::Duration;
 
 mod common;
-use common::lost_update;
+use common::{lost_update, values};
+
+#[path = "../benches/workloads/mod.rs"]
+mod workloads;
+use workloads::{own_writes, pure_forks};
 
 fn exhaustive(bound: Option<u32>) -> Checker {
     Checker::new().strategy(Strategy::Exhaustive {
         max_preemptions: bound,
     })
-}
-
-fn values(r: &Report) -> Vec<String> {
-    let mut v: Vec<String> = r.outcomes().iter().map(|o| o.value.clone()).collect();
-    v.sort();
-    v
-}
-
-fn pure_forks(n: usize) -> usize {
-    let fs: Vec<_> = (0..n).map(|i| fork(move || i)).collect();
-    fs.into_iter().map(wait).sum()
-}
-
-/// Two tasks, each writing only its own cell `k` times.
-fn own_writes(k: usize) -> (usize, usize) {
-    let a = Arc::new(Shared::new(0));
-    let b = Arc::new(Shared::new(0));
-    let (a2, b2) = (a.clone(), b.clone());
-    let t = fork(move || {
-        for i in 0..k {
-            a2.write(i);
-        }
-    });
-    let u = fork(move || {
-        for i in 0..k {
-            b2.write(i);
-        }
-    });
-    wait(t);
-    wait(u);
-    (a.read(), b.read())
 }
 
 #[test]

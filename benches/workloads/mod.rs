@@ -1,6 +1,10 @@
-//! Workloads shared by `benches/sim.rs`, `benches/exhaustive.rs` and `examples/profile_w3.rs` (instruction counts
-//! with callgrind), so both measure the same program: forkwait's (`fw_*`) and shuttle's
+//! Workloads shared by `benches/sim.rs`, `benches/exhaustive.rs`, `examples/profile_w3.rs`
+//! (instruction counts with callgrind), `examples/exhaustive_table.rs` and
+//! `tests/exhaustive_reduction.rs`, so that all measure the same programs: forkwait's (`fw_*`) and shuttle's
 //! (`sh_*`, shuttle's thread API and atomics).
+
+// Each includer (bench, example, test) uses some of these.
+#![allow(dead_code)]
 
 use forkwait::sync::{Arc, Shared};
 use forkwait::{fork, wait};
@@ -77,4 +81,22 @@ pub fn sh_w4() {
         a.join().unwrap() + b.join().unwrap()
     });
     black_box(t.join().unwrap());
+}
+
+/// `n` forks returning constants, no shared state (one trace).
+pub fn pure_forks(n: usize) -> usize {
+    let fs: Vec<_> = (0..n).map(|i| fork(move || i)).collect();
+    fs.into_iter().map(wait).sum()
+}
+
+/// Two tasks, each writing only its own cell `k` times (one trace).
+pub fn own_writes(k: usize) -> (usize, usize) {
+    let a = Arc::new(Shared::new(0));
+    let b = Arc::new(Shared::new(0));
+    let (a2, b2) = (a.clone(), b.clone());
+    let t = fork(move || (0..k).for_each(|i| a2.write(i)));
+    let u = fork(move || (0..k).for_each(|i| b2.write(i)));
+    wait(t);
+    wait(u);
+    (a.read(), b.read())
 }
