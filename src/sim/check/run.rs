@@ -82,7 +82,7 @@ impl Checker {
                 Ok(v) => Ok(outcome_text(&v)),
                 // The harness unwinding an aborted execution: no outcome, no panic.
                 Err(p) if exec::tearing_down_now() => std::panic::resume_unwind(p),
-                Err(_) => Err(take_last_panic()),
+                Err(p) => Err(take_last_panic(&*p)),
             });
         };
         let fin = exec::run(&mut main, sched, &self.config(), self.main_site);

@@ -342,6 +342,18 @@ pub(crate) fn note_panic(msg: String, at: String) {
     });
 }
 
+/// Where a task of this execution first panicked with message `msg` (as the panic hook
+/// recorded it), if one did.
+pub(crate) fn panic_site(msg: &str) -> Option<String> {
+    with(|s| {
+        s.tasks
+            .iter()
+            .filter_map(|t| t.panic.as_deref())
+            .find(|(m, _)| m == msg)
+            .map(|(_, at)| at.clone())
+    })
+}
+
 /// What the execution keeps for a partial-order reduction (`Config::track`).
 impl ExecState {
     /// With `Config::track`: the current segment touched object `o` without a step
