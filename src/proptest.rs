@@ -70,6 +70,7 @@ pub struct ScheduleConfig {
     max_task: u32,
     max_step: u32,
     max_jump: u32,
+    every_task: u32,
 }
 
 impl Default for ScheduleConfig {
@@ -86,6 +87,7 @@ impl Default for ScheduleConfig {
             max_task: 8,
             max_step: 16,
             max_jump: 3,
+            every_task: 100,
         }
     }
 }
@@ -134,6 +136,29 @@ impl ScheduleConfig {
     pub fn max_jump(mut self, k: u32) -> Self {
         self.max_jump = k.max(1);
         self
+    }
+
+    /// The share, in percent (at most 100), of generated preemptions that are for
+    /// [every task](Schedule::EVERY_FORKED_TASK) rather than for one task drawn in `0..max_task`.
+    /// Those survive the input's shrinking (see the [module notes](self)); the shrink
+    /// narrows each to one task.
+    ///
+    /// ```
+    /// let c = forkwait::proptest::ScheduleConfig::default().every_task(150);
+    /// assert_eq!(c.get_every_task(), 100);
+    /// ```
+    pub fn every_task(mut self, percent: u32) -> Self {
+        self.every_task = percent.min(100);
+        self
+    }
+
+    /// The share, in percent, of generated preemptions for every task.
+    ///
+    /// ```
+    /// assert_eq!(forkwait::proptest::ScheduleConfig::default().get_every_task(), 100);
+    /// ```
+    pub fn get_every_task(&self) -> u32 {
+        self.every_task
     }
 
     /// The maximum number of preemptions.
@@ -221,14 +246,22 @@ impl Strategy for ScheduleStrategy {
         let count = below(c.max_preemptions as u64 + 1) as usize;
         let preemptions = (0..count)
             .map(|_| {
+                let task = below(c.max_task as u64) as u32;
+                let every = task != 0 && below(100) < c.every_task as u64;
                 [
-                    below(c.max_task as u64) as u32,
+                    if every {
+                        Schedule::EVERY_FORKED_TASK
+                    } else {
+                        task
+                    },
                     below(c.max_step as u64) as u32,
                     1 + below(c.max_jump as u64) as u32,
                 ]
             })
             .collect();
-        Ok(ScheduleTree::new(preemptions))
+        let mut tree = ScheduleTree::new(preemptions);
+        tree.max_task = c.max_task;
+        Ok(tree)
     }
 }
 
@@ -253,6 +286,8 @@ pub struct ScheduleTree {
     candidates: Vec<Vec<[u32; 3]>>,
     /// The next candidate to try.
     next: usize,
+    /// An every-task preemption narrows to one of the tasks `0..max_task`.
+    max_task: u32,
 }
 
 impl ScheduleTree {
@@ -266,11 +301,13 @@ impl ScheduleTree {
     /// ```
     pub fn new(mut preemptions: Vec<[u32; 3]>) -> Self {
         preemptions.retain(|p| p[2] != 0);
+        let max_task = ScheduleConfig::default().max_task;
         ScheduleTree {
-            candidates: candidates(&preemptions),
+            candidates: candidates(&preemptions, max_task),
             current: preemptions.clone(),
             base: preemptions,
             next: 0,
+            max_task,
         }
     }
 
@@ -291,8 +328,9 @@ impl ScheduleTree {
 }
 
 /// The schedules simpler than `base`, simplest kind first. Each lowers, lexicographically,
-/// (number of preemptions, sum of jumps, sum of steps, sum of tasks): shrinking ends.
-fn candidates(base: &[[u32; 3]]) -> Vec<Vec<[u32; 3]>> {
+/// (number of preemptions, number of every-task ones, sum of jumps, sum of steps, sum of
+/// tasks): shrinking ends.
+fn candidates(base: &[[u32; 3]], max_task: u32) -> Vec<Vec<[u32; 3]>> {
     let mut out = Vec::new();
     for i in 0..base.len() {
         let mut c = base.to_vec();
@@ -304,6 +342,13 @@ fn candidates(base: &[[u32; 3]]) -> Vec<Vec<[u32; 3]>> {
         c[i][field] = v;
         out.push(c);
     };
+    for (i, p) in base.iter().enumerate() {
+        if p[0] == Schedule::EVERY_FORKED_TASK {
+            for task in 1..max_task {
+                with(i, 0, task);
+            }
+        }
+    }
     for (i, p) in base.iter().enumerate() {
         if p[2] > 1 {
             with(i, 2, 1);
@@ -318,7 +363,7 @@ fn candidates(base: &[[u32; 3]]) -> Vec<Vec<[u32; 3]>> {
         }
     }
     for (i, p) in base.iter().enumerate() {
-        if p[0] > 0 {
+        if p[0] > 0 && p[0] != Schedule::EVERY_FORKED_TASK {
             with(i, 0, p[0] - 1);
         }
     }
@@ -336,7 +381,7 @@ impl ValueTree for ScheduleTree {
     fn simplify(&mut self) -> bool {
         if self.current != self.base {
             self.base = self.current.clone();
-            self.candidates = candidates(&self.base);
+            self.candidates = candidates(&self.base, self.max_task);
             self.next = 0;
         }
         self.advance()
@@ -401,11 +446,13 @@ mod tests {
     #[test]
     fn generation_respects_the_config() {
         let mut runner = TestRunner::deterministic();
+        // One task per preemption (every-task ones are tested below).
         let config = ScheduleConfig::default()
             .max_preemptions(4)
             .max_task(3)
             .max_step(5)
-            .max_jump(2);
+            .max_jump(2)
+            .every_task(0);
         let strategy = schedule_with(config);
         let mut total = 0;
         for _ in 0..200 {
@@ -417,5 +464,63 @@ mod tests {
             total += s.preemptions();
         }
         assert!(total > 200, "about two preemptions a schedule: {total}");
+    }
+
+    #[test]
+    fn by_default_a_forked_task_preemption_is_for_every_forked_task() {
+        let mut runner = TestRunner::deterministic();
+        let (mut every, mut main) = (0, 0);
+        for _ in 0..200 {
+            let s = schedule().new_tree(&mut runner).unwrap().current();
+            for p in s.choices().chunks(3) {
+                match p[0] {
+                    Schedule::EVERY_FORKED_TASK => every += 1,
+                    0 => main += 1,
+                    t => panic!("one forked task, {t}, in a generated schedule"),
+                }
+            }
+        }
+        // About one in eight preemptions is the main task's (task 0 of 0..8).
+        assert!(
+            every > 200 && main > 20 && main < every / 3,
+            "{every} {main}"
+        );
+        // Half and half.
+        let half = schedule_with(ScheduleConfig::default().every_task(50));
+        let forked: Vec<u32> = (0..200)
+            .flat_map(|_| {
+                half.new_tree(&mut runner)
+                    .unwrap()
+                    .current()
+                    .choices()
+                    .to_vec()
+            })
+            .step_by(3)
+            .filter(|&t| t != 0)
+            .collect();
+        let every = forked
+            .iter()
+            .filter(|&&t| t == Schedule::EVERY_FORKED_TASK)
+            .count();
+        assert!(
+            every * 3 > forked.len() && every * 3 < 2 * forked.len(),
+            "{every}"
+        );
+    }
+
+    #[test]
+    fn an_every_task_preemption_narrows_to_the_first_task_that_still_fails() {
+        let every = Schedule::EVERY_FORKED_TASK;
+        // Fails when task 3 or every task is preempted at step 2.
+        let fails = |c: &[u32]| {
+            c.chunks(3)
+                .any(|p| (p[0] == 3 || p[0] == every) && p[1] == 2)
+        };
+        let got = shrink(vec![[0, 5, 1], [every, 4, 2], [every, 2, 3]], fails);
+        assert_eq!(got, vec![3, 2, 1]);
+        // Nothing narrower fails: it stays for every task.
+        let only_every = |c: &[u32]| c.chunks(3).any(|p| p[0] == every);
+        let got = shrink(vec![[every, 7, 3], [1, 1, 1]], only_every);
+        assert_eq!(got, vec![every, 0, 1]);
     }
 }

@@ -200,50 +200,68 @@ fn an_aborted_execution_is_a_clear_panic() {
     assert!(msg.contains("deadlock") && msg.contains("fw1:"), "{msg}");
 }
 
+/// The shrunk failure proptest reports for the racy sum, with the runner seeded by `seed`
+/// and the schedule first or second in the tuple.
+fn proptest_shrunk(
+    seed: u8,
+    schedule_first: bool,
+    sc: forkwait::proptest::ScheduleStrategy,
+) -> (Vec<u64>, Schedule) {
+    use proptest::test_runner::RngAlgorithm;
+    let config = Config {
+        cases: 256,
+        failure_persistence: None,
+        ..Config::default()
+    };
+    let rng = TestRng::from_seed(RngAlgorithm::ChaCha, &[seed; 32]);
+    let mut r = TestRunner::new_with_rng(config, rng);
+    let v = proptest::collection::vec(0u64..1000, 0..8);
+    if schedule_first {
+        match r.run(&(sc, v), |(s, xs)| {
+            prop_assert_eq!(s.run(|| racy_sum(&xs)), expected(&xs));
+            Ok(())
+        }) {
+            Err(TestError::Fail(_, (s, xs))) => (xs, s),
+            other => panic!("seed {seed}: not found: {other:?}"),
+        }
+    } else {
+        match r.run(&(v, sc), |(xs, s)| {
+            prop_assert_eq!(s.run(|| racy_sum(&xs)), expected(&xs));
+            Ok(())
+        }) {
+            Err(TestError::Fail(_, (xs, s))) => (xs, s),
+            other => panic!("seed {seed}: not found: {other:?}"),
+        }
+    }
+}
+
 /// How often the shrunk failure is the minimal one (two elements, one preemption) over
-/// 20 runner seeds, with the schedule first and with the input first in the tuple. A
-/// measurement, not an assertion on its figures (`--ignored --nocapture` to see them).
+/// 20 runner seeds, with the schedule first and with the input first in the tuple, for
+/// several shares of every-task preemptions. A measurement, not an assertion on its
+/// figures (`--ignored --nocapture` to see them).
 #[test]
 #[ignore]
 fn shrink_quality_over_seeds() {
-    use proptest::test_runner::RngAlgorithm;
-    for schedule_first in [true, false] {
-        let mut minimal = 0;
-        let mut shapes = Vec::new();
-        for seed in 0..20u8 {
-            let config = Config {
-                cases: 256,
-                failure_persistence: None,
-                ..Config::default()
-            };
-            let rng = TestRng::from_seed(RngAlgorithm::ChaCha, &[seed; 32]);
-            let mut r = TestRunner::new_with_rng(config, rng);
-            let v = proptest::collection::vec(0u64..1000, 0..8);
-            let sc = forkwait::proptest::schedule();
-            let (xs, s) = if schedule_first {
-                match r.run(&(sc, v), |(s, xs)| {
-                    prop_assert_eq!(s.run(|| racy_sum(&xs)), expected(&xs));
-                    Ok(())
-                }) {
-                    Err(TestError::Fail(_, (s, xs))) => (xs, s),
-                    other => panic!("not found: {other:?}"),
-                }
-            } else {
-                match r.run(&(v, sc), |(xs, s)| {
-                    prop_assert_eq!(s.run(|| racy_sum(&xs)), expected(&xs));
-                    Ok(())
-                }) {
-                    Err(TestError::Fail(_, (xs, s))) => (xs, s),
-                    other => panic!("not found: {other:?}"),
-                }
-            };
-            minimal += usize::from(xs.len() == 2 && s.preemptions() == 1);
-            shapes.push((xs.len(), s.preemptions()));
+    use forkwait::proptest::{ScheduleConfig, schedule_with};
+    for every_task in [0, 50, 75, 100] {
+        let sc = schedule_with(ScheduleConfig::default().every_task(every_task));
+        for schedule_first in [true, false] {
+            let mut minimal = 0;
+            let mut shapes = Vec::new();
+            for seed in 0..20u8 {
+                let (xs, s) = proptest_shrunk(seed, schedule_first, sc);
+                let concrete = s
+                    .choices()
+                    .chunks(3)
+                    .all(|p| p[0] != Schedule::EVERY_FORKED_TASK);
+                minimal += usize::from(xs.len() == 2 && s.preemptions() == 1 && concrete);
+                shapes.push((xs.len(), s.preemptions()));
+            }
+            println!(
+                "proptest, every task {every_task}%, schedule first: {schedule_first}: \
+                 minimal in {minimal}/20; (elements, preemptions): {shapes:?}"
+            );
         }
-        println!(
-            "proptest, schedule first: {schedule_first}: minimal in {minimal}/20; \
-             (elements, preemptions): {shapes:?}"
-        );
     }
     let mut minimal = 0;
     for seed in 0..20 {
@@ -254,4 +272,40 @@ fn shrink_quality_over_seeds() {
         minimal += usize::from(xs.len() == 2 && s.preemptions() == 1);
     }
     println!("quickcheck: minimal in {minimal}/20");
+}
+
+#[test]
+#[ignore]
+fn debug_shrink() {
+    use forkwait::proptest::{ScheduleConfig, schedule_with};
+    let sc = schedule_with(ScheduleConfig::default().every_task(100));
+    for seed in 0..20u8 {
+        for first in [true, false] {
+            let (xs, s) = proptest_shrunk(seed, first, sc);
+            if xs.len() != 2 || s.preemptions() != 1 || s.choices()[0] != 1 {
+                println!("seed {seed} first {first}: {xs:?} {:?}", s.choices());
+            }
+        }
+    }
+}
+
+#[test]
+#[ignore]
+fn debug_seed11() {
+    use proptest::test_runner::RngAlgorithm;
+    let config = Config {
+        cases: 256,
+        failure_persistence: None,
+        ..Config::default()
+    };
+    let rng = TestRng::from_seed(RngAlgorithm::ChaCha, &[11; 32]);
+    let mut r = TestRunner::new_with_rng(config, rng);
+    let v = proptest::collection::vec(0u64..1000, 0..8);
+    let sc = forkwait::proptest::schedule();
+    let _ = r.run(&(sc, v), |(s, xs)| {
+        let ok = s.run(|| racy_sum(&xs)) == expected(&xs);
+        println!("{ok} {xs:?} {:?}", s.choices());
+        prop_assert!(ok);
+        Ok(())
+    });
 }

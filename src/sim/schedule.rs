@@ -24,14 +24,24 @@
 //! A generated schedule (proptest, quickcheck) is *relative*: a list of preemptions,
 //! each a triple `(task, step, jump)` — at the `step`-th choice (from 0) at which task
 //! number `task` (ids count from the main task, 0, in fork order) is the one running, run
-//! the `jump`-th runnable task after it instead (in id order, wrapping, so any `jump`
-//! fits; 0 changes nothing). Every other choice is the default: keep running the current
-//! task, else the lowest id. So the empty schedule is the non-preemptive one, every list
-//! of numbers is a runnable schedule, and a preemption keeps its meaning when other
-//! tasks come and go (a property's input shrinking). The choices hold the triples flat;
-//! a trailing incomplete triple is dropped. Its token starts with the marker `FF 00`, a
-//! non-canonical varint (127 written in two bytes) that the encoder never writes for a
-//! length, so the two kinds of tokens cannot be confused.
+//! the `jump`-th of the *other* runnable tasks after it instead (in id order, wrapping
+//! among the others, so any `jump` fits and preempts whenever another task can run; 0
+//! changes nothing). The task [`EVERY_FORKED_TASK`](Schedule::EVERY_FORKED_TASK) stands for each task: the preemption happens
+//! at the `step`-th choice of every task. Every other choice is the default: keep running
+//! the current task, else the lowest id. So the empty schedule is the non-preemptive one,
+//! every list of numbers is a runnable schedule, and a preemption keeps its meaning when
+//! other tasks come and go (a property's input shrinking). The choices hold the triples
+//! flat; a trailing incomplete triple is dropped. Its token starts with the marker
+//! `FF 00`, a non-canonical varint (127 written in two bytes) that the encoder never
+//! writes for a length, so the two kinds of tokens cannot be confused.
+//!
+//! Why [`EVERY_FORKED_TASK`](Schedule::EVERY_FORKED_TASK): proptest shrinks the parts of a tuple one after the other, and with
+//! the input first (`(vec(..), schedule())`) the schedule stays fixed while the input
+//! shrinks. "Task 5 at its step 2" stops existing once the input has fewer than five
+//! elements, so the failure disappears and the input cannot shrink below that; "every
+//! task at its step 2" fails for any input of at least two elements, and the schedule's
+//! own shrink then narrows it to the one task that matters. Generated schedules start
+//! with such preemptions (`forkwait::proptest`, quickcheck).
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -103,6 +113,17 @@ impl fmt::Display for TokenError {
 impl std::error::Error for TokenError {}
 
 impl Schedule {
+    /// The `task` of a relative schedule's preemption that stands for every task (see
+    /// [`Schedule::relative`] and the notes on shrinking in `forkwait::proptest`).
+    ///
+    /// ```
+    /// use forkwait::Schedule;
+    /// // At its third choice, every task lets the next one run.
+    /// let s = Schedule::relative(vec![Schedule::EVERY_FORKED_TASK, 2, 1]);
+    /// assert_eq!(s.preemptions(), 1);
+    /// ```
+    pub const EVERY_FORKED_TASK: u32 = u32::MAX;
+
     /// A schedule from raw choices (no fingerprint: replaying it checks no path).
     ///
     /// ```
@@ -117,11 +138,12 @@ impl Schedule {
     }
 
     /// A *relative* schedule: `preemptions` holds triples `(task, step, jump)`: at the
-    /// `step`-th choice at which task number `task` is running, run the `jump`-th runnable
-    /// task after it (wrapping); the default everywhere else (see the module notes). Any
-    /// list is runnable, which is what generated schedules (`forkwait::proptest`,
-    /// quickcheck) need. A trailing incomplete triple and triples whose jump is 0 (they
-    /// change nothing) are dropped.
+    /// `step`-th choice at which task number `task` (every task, for [`EVERY_FORKED_TASK`](Schedule::EVERY_FORKED_TASK)) is
+    /// running, run the `jump`-th of the other runnable tasks after it (wrapping among
+    /// them); the default everywhere else (see the module notes). Any list is runnable,
+    /// which is what generated schedules (`forkwait::proptest`, quickcheck) need. A
+    /// trailing incomplete triple and triples whose jump is 0 (they change nothing) are
+    /// dropped. Where two triples name the same choice, the first counts.
     ///
     /// ```
     /// use forkwait::Schedule;
@@ -166,8 +188,9 @@ impl Schedule {
     }
 
     /// The number of preemptions of a relative schedule (its triples with a nonzero
-    /// jump); for an absolute one, the number of nonzero choices (which means little:
-    /// index 0 is only the lowest id).
+    /// jump; one for [`EVERY_FORKED_TASK`](Schedule::EVERY_FORKED_TASK) is one, though it may preempt several tasks); for an
+    /// absolute one, the number of nonzero choices (which means little: index 0 is only
+    /// the lowest id).
     ///
     /// ```
     /// use forkwait::Schedule;
@@ -223,7 +246,7 @@ impl Schedule {
     /// reported: this is one execution, not a search. Any schedule value is runnable:
     /// once its choices run out the default follows (keep running the current task, else
     /// the lowest id); an absolute choice beyond the runnable tasks is the default too; a
-    /// relative preemption's jump is taken modulo the runnable tasks (see
+    /// relative preemption's jump wraps among the runnable tasks (see
     /// [`Schedule::relative`]).
     /// A recorded schedule, such as a finding's token, runs the execution it was recorded
     /// from.
