@@ -198,6 +198,11 @@ fn racy_property(s: Schedule, xs: Vec<u32>) -> TestResult {
     TestResult::from_bool(ok)
 }
 
+/// The same property with the input first.
+fn racy_property_input_first(xs: Vec<u32>, s: Schedule) -> TestResult {
+    racy_property(s, xs)
+}
+
 fn atomic_property(s: Schedule, xs: Vec<u32>) -> bool {
     let xs: Vec<u64> = xs.into_iter().map(u64::from).collect();
     s.run(|| atomic_sum(&xs)) == expected(&xs)
@@ -356,15 +361,28 @@ fn shrink_quality_over_seeds() {
             );
         }
     }
-    let mut minimal = 0;
-    for seed in 0..20 {
-        LAST_FAILURE.with(|l| l.borrow_mut().take());
-        let r = quickcheck(500, seed).quicktest(racy_property as fn(Schedule, Vec<u32>) -> _);
-        assert!(r.is_err(), "seed {seed}: not found");
-        let (xs, s) = LAST_FAILURE.with(|l| l.borrow_mut().take()).unwrap();
-        minimal += usize::from(xs.len() == 2 && s.preemptions() == 1);
+    for schedule_first in [true, false] {
+        let (mut minimal, mut missed) = (0, 0);
+        for seed in 0..SEEDS as u64 {
+            LAST_FAILURE.with(|l| l.borrow_mut().take());
+            let mut qc = quickcheck(500, seed);
+            let r = if schedule_first {
+                qc.quicktest(racy_property as fn(Schedule, Vec<u32>) -> _)
+            } else {
+                qc.quicktest(racy_property_input_first as fn(Vec<u32>, Schedule) -> _)
+            };
+            if r.is_ok() {
+                missed += 1;
+                continue;
+            }
+            let (xs, s) = LAST_FAILURE.with(|l| l.borrow_mut().take()).unwrap();
+            minimal += usize::from(xs.len() == 2 && s.preemptions() == 1);
+        }
+        println!(
+            "quickcheck, schedule first: {schedule_first}: minimal in {minimal}/{SEEDS}, \
+             not found in {missed}"
+        );
     }
-    println!("quickcheck: minimal in {minimal}/20");
 }
 
 /// How often a bug that needs the main task preempted (a forked task's write seen before

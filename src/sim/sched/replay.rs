@@ -3,10 +3,11 @@
 //! An absolute choice is an index into the runnable tasks; out of range (not strict) it
 //! is the default. A relative schedule (generated ones) is a list of preemptions, triples
 //! `(task, step, jump)`: at the `step`-th choice (from 0) at which task `task` (or any
-//! task, for [`Schedule::EVERY_FORKED_TASK`]) is the one running, run the `jump`-th of the *other*
-//! runnable tasks after it, in id order, wrapping among them (`jump_target`); every other
-//! choice is the default. So every relative schedule is runnable, and it is never strict
-//! (it has no length to match).
+//! forked task, for [`Schedule::EVERY_FORKED_TASK`]) is the one running, run the
+//! `jump`-th of the *other* runnable tasks after it, in id order, wrapping among them
+//! (`jump_target`); every other choice is the default. An every-task preemption skips the
+//! tasks that one stopped and that have not run since (`paused`). So every relative
+//! schedule is runnable, and it is never strict (it has no length to match).
 use super::{Scheduler, default_choice};
 use crate::sim::exec::TaskId;
 use crate::sim::schedule::Schedule;
