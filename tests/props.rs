@@ -169,6 +169,35 @@ fn both_orders_shrink_to_the_minimum_over_several_seeds() {
     }
 }
 
+#[test]
+fn with_schedule_shrinks_input_and_schedule_in_three_phases() {
+    let strategy = forkwait::proptest::with_schedule(proptest::collection::vec(0u64..1000, 0..8));
+    let result = runner(256).run(&strategy, |(xs, s)| {
+        prop_assert_eq!(s.run(|| racy_sum(&xs)), expected(&xs));
+        Ok(())
+    });
+    let Err(TestError::Fail(_, (xs, s))) = result else {
+        panic!("proptest did not find the lost update: {result:?}");
+    };
+    assert_eq!(xs.len(), 2, "shrunk to {xs:?} under {s:?}");
+    assert_eq!(s.preemptions(), 1, "{s:?}");
+    assert_eq!(s.choices()[..2], [1, 2], "{s:?}");
+    let lost = s.run(|| racy_sum(&xs));
+    assert_ne!(lost, expected(&xs));
+    let report = forkwait::replay(&s.to_token(), || racy_sum(&xs)).unwrap();
+    assert_eq!(report.outcomes()[0].value, lost.to_string());
+    // Over several seeds, with main-task preemptions half again as many as by default
+    // (the ones that can hold a tuple's shrinking input above its minimum).
+    let config = forkwait::proptest::ScheduleConfig::default().main_task(12);
+    let sc = forkwait::proptest::schedule_with(config);
+    for seed in 0..12 {
+        let (xs, s, _) = proptest_shrunk_by(seed, false, sc, Some(config))
+            .unwrap_or_else(|| panic!("seed {seed}: the lost update was not found"));
+        assert_eq!(xs.len(), 2, "seed {seed}: {xs:?} under {s:?}");
+        assert_eq!(s.choices(), [1, 2, 1], "seed {seed}: {s:?}");
+    }
+}
+
 /// An every-task preemption (what `schedule()` generates) fails the racy sum on any
 /// input of two elements or more, which is why the input can shrink under it.
 #[test]
@@ -284,6 +313,17 @@ fn proptest_shrunk(
     schedule_first: bool,
     sc: forkwait::proptest::ScheduleStrategy,
 ) -> Option<(Vec<u64>, Schedule, usize)> {
+    proptest_shrunk_by(seed, schedule_first, sc, None)
+}
+
+/// [`proptest_shrunk`], or with `forkwait::proptest::with_schedule` and `combined`'s
+/// schedules instead of a tuple.
+fn proptest_shrunk_by(
+    seed: u8,
+    schedule_first: bool,
+    sc: forkwait::proptest::ScheduleStrategy,
+    combined: Option<forkwait::proptest::ScheduleConfig>,
+) -> Option<(Vec<u64>, Schedule, usize)> {
     use proptest::test_runner::RngAlgorithm;
     use std::cell::Cell;
     let config = Config {
@@ -304,7 +344,16 @@ fn proptest_shrunk(
         }
         ok
     };
-    let (xs, s) = if schedule_first {
+    let (xs, s) = if let Some(config) = combined {
+        let strategy = forkwait::proptest::with_schedule(v).schedule_config(config);
+        match r.run(&strategy, |(xs, s)| {
+            prop_assert!(property(&s, &xs));
+            Ok(())
+        }) {
+            Err(TestError::Fail(_, (xs, s))) => (xs, s),
+            _ => return None,
+        }
+    } else if schedule_first {
         match r.run(&(sc, v), |(s, xs)| {
             prop_assert!(property(&s, &xs));
             Ok(())
@@ -336,12 +385,14 @@ fn shrink_quality_over_seeds() {
     const SEEDS: u8 = 200;
     for (every_task, main_task) in [(0, 8), (100, 0), (100, 8), (100, 12)] {
         let config = ScheduleConfig::default().every_task(every_task);
-        let sc = schedule_with(config.main_task(main_task));
-        for schedule_first in [true, false] {
+        let config = config.main_task(main_task);
+        let sc = schedule_with(config);
+        for (schedule_first, combined) in [(true, None), (false, None), (false, Some(config))] {
             let (mut minimal, mut missed, mut cases) = (0, 0, 0);
             let mut others = Vec::new();
             for seed in 0..SEEDS {
-                let Some((xs, s, calls)) = proptest_shrunk(seed, schedule_first, sc) else {
+                let Some((xs, s, calls)) = proptest_shrunk_by(seed, schedule_first, sc, combined)
+                else {
                     missed += 1;
                     continue;
                 };
@@ -355,8 +406,9 @@ fn shrink_quality_over_seeds() {
             }
             println!(
                 "proptest, every task {every_task}%, main {main_task}%, schedule first: \
-                 {schedule_first}: minimal in {minimal}/{SEEDS}, not found in {missed}, \
+                 {schedule_first}, with_schedule: {}: minimal in {minimal}/{SEEDS}, not found in {missed}, \
                  {:.1} cases to find it; the others' (elements, preemptions): {others:?}",
+                combined.is_some(),
                 cases as f64 / (SEEDS as usize - missed) as f64
             );
         }
