@@ -46,10 +46,10 @@
 //! 200/200 runs with the schedule first and 196/200 with the input first (200/200 with
 //! `main_task(0)`, 193/200 with `main_task(12)`), and 200/200 by [`with_schedule`] (also
 //! with `main_task(12)`); with one-task preemptions only (`every_task(0)`), 199/200 and
-//! 53/200. The bug is found after about 18 cases (32 with
-//! one-task preemptions). And a bug that needs the main task preempted
-//! (`main_task_bug_over_seeds`) is found in 98 of 100 runs (88 with `main_task(6)`, none
-//! with `main_task(0)`).
+//! 53/200. The bug is found after about 18 cases (32 with one-task preemptions). And a
+//! bug that needs the main task preempted
+//! (`main_task_bug_over_seeds`) is found in 98 of 100 runs (88 with `main_task(6)`, 99
+//! with `main_task(12)`, none with `main_task(0)`).
 //!
 //! # Shrinking
 //!
