@@ -56,14 +56,39 @@ impl Parser<'_> {
         let span = self.bump();
         let name = self.name("a function name after `def`")?;
         self.expect_op("(", "'(' after the function name")?;
+        let params = self.params(")", true)?;
+        self.expect_op(")", "',' or ')' after the parameter")?;
+        self.opt_after("->", Parser::expr)?; // the return annotation, dropped
+        self.expect_op(":", "':' after the function signature")?;
+        let saved = (self.in_function, self.loops);
+        (self.in_function, self.loops) = (true, 0);
+        let body = self.suite(span, "def");
+        (self.in_function, self.loops) = saved;
+        let body = body?;
+        Ok(FunctionDef {
+            name,
+            params,
+            body,
+            span,
+            decorators: Vec::new(),
+            id: 0,
+            slot: Slot::Unresolved,
+        })
+    }
+
+    /// A parameter list up to (not including) `close`: names with optional defaults and,
+    /// if `annotated`, optional annotations (dropped).
+    pub(crate) fn params(&mut self, close: &str, annotated: bool) -> PResult<Vec<Param>> {
         let mut params: Vec<Param> = Vec::new();
-        while !self.is_op(")") {
+        while !self.is_op(close) {
             let span = self.span();
             if self.is_op("*") || self.is_op("**") || self.is_op("/") {
                 bail!(self, span => "`*`, `**` and `/` parameters are not supported");
             }
             let name = self.name("a parameter name")?;
-            self.opt_after(":", Parser::expr)?; // a type annotation, dropped
+            if annotated {
+                self.opt_after(":", Parser::expr)?; // a type annotation, dropped
+            }
             let default = self.opt_after("=", Parser::expr)?;
             if params.iter().any(|p| p.name == name) {
                 bail!(self, span => "duplicate parameter `{name}`");
@@ -80,20 +105,7 @@ impl Parser<'_> {
                 break;
             }
         }
-        self.expect_op(")", "',' or ')' after the parameter")?;
-        self.opt_after("->", Parser::expr)?; // the return annotation, dropped
-        self.expect_op(":", "':' after the function signature")?;
-        let saved = (self.in_function, self.loops);
-        (self.in_function, self.loops) = (true, 0);
-        let body = self.suite(span, "def");
-        (self.in_function, self.loops) = saved;
-        let body = body?;
-        Ok(FunctionDef {
-            name,
-            params,
-            body,
-            span,
-        })
+        Ok(params)
     }
 
     fn class(&mut self) -> PResult<ClassDef> {
@@ -180,8 +192,10 @@ impl Parser<'_> {
                 let body = self.suite(span, "with")?;
                 StmtKind::With { item, target, body }
             }
-            Tok::Kw(Kw::Def) => bail!(self, span => "functions must be defined at the top level"),
-            Tok::Kw(Kw::Class) => bail!(self, span => "classes must be defined at the top level"),
+            Tok::Kw(Kw::Def) => StmtKind::Def(Box::new(self.function()?)),
+            Tok::Kw(Kw::Class) => bail!(
+                self, span => "a class inside a function or block is not supported: define it at the top level"
+            ),
             _ => return self.simple_line(out),
         };
         out.push(Stmt { kind, span });
@@ -285,6 +299,9 @@ impl Parser<'_> {
             Kw::Continue => StmtKind::Continue,
             Kw::Return if !self.in_function => bail!(self, span => "`return` outside a function"),
             Kw::Global if !self.in_function => bail!(self, span => "`global` outside a function"),
+            Kw::Nonlocal if !self.in_function => {
+                bail!(self, span => "`nonlocal` outside a function")
+            }
             Kw::Return => {
                 self.bump();
                 let value = if self.at_expr_start() {
@@ -294,13 +311,16 @@ impl Parser<'_> {
                 };
                 return Ok(StmtKind::Return(value));
             }
-            Kw::Global => {
+            Kw::Global | Kw::Nonlocal => {
                 self.bump();
-                let mut names = vec![self.name("a variable name after `global`")?];
+                let mut names = vec![self.name(&format!("a variable name after `{word}`"))?];
                 while self.eat_op(",") {
                     names.push(self.name("a variable name")?);
                 }
-                return Ok(StmtKind::Global(names));
+                return Ok(match kw {
+                    Kw::Global => StmtKind::Global(names),
+                    _ => StmtKind::Nonlocal(names),
+                });
             }
             Kw::Assert => {
                 self.bump();
