@@ -191,6 +191,26 @@ fn show_stmt(s: &Stmt) -> String {
         StmtKind::Global(names) => format!("global {}", names.join(", ")),
         StmtKind::Nonlocal(names) => format!("nonlocal {}", names.join(", ")),
         StmtKind::Def(def) => format!("def {} {}", def.name, block(&def.body)),
+        StmtKind::Raise(e) => format!("raise {}", opt(e.as_ref())),
+        StmtKind::Try(t) => {
+            let handlers = join(
+                &t.handlers,
+                |h| {
+                    let name = h.name.as_ref().map_or("_".into(), show_target);
+                    format!(
+                        " except {} {name} {}",
+                        opt(h.class.as_ref()),
+                        block(&h.body)
+                    )
+                },
+                "",
+            );
+            let (orelse, finalbody) = (block(&t.orelse), block(&t.finalbody));
+            format!(
+                "try {}{handlers} else {orelse} finally {finalbody}",
+                block(&t.body)
+            )
+        }
         StmtKind::With { item, target, body } => {
             let target = target
                 .as_ref()
@@ -559,7 +579,9 @@ const ERRORS: &[(&str, u32, u32, &str)] = &[
     ("x. = 2\n", 1, 4, "expected an attribute name after '.', found `=`"),
     ("f = lambda a b: 1\n", 1, 14, "expected ':' after the lambda's parameters, found identifier `b`"),
     ("import os\n", 1, 1, "`import` is not supported in model files"),
-    ("x = yield\n", 1, 5, "`yield` is not supported in model files"),
+    ("x = yield\n", 1, 5, "generator functions (`yield`) are not supported (return a list)"),
+    ("async def f():\n    pass\n", 1, 1, "`async def` is not supported (use a plain `def`"),
+    ("def f():\n    try:\n        pass\n", 4, 1, "expected `except` or `finally` after the `try` block"),
     ("else:\n    pass\n", 1, 1, "`else` without an `if` at this indentation"),
     ("if x: if y: pass\n", 1, 7, "`if` must start its own line"),
     ("x = 1 if y\n", 1, 11, "expected `else` in the conditional expression"),

@@ -9,6 +9,7 @@
 use crate::diag::Diagnostic;
 use std::fmt;
 
+pub use super::nodes::{Handler, Try};
 pub use super::slot::Slot;
 
 /// A position in the source: 1-based line and 1-based column, counted in chars.
@@ -244,6 +245,11 @@ pub enum StmtKind {
     /// `nonlocal a, b` (only inside a nested function): the names are the enclosing
     /// function's variables.
     Nonlocal(Vec<String>),
+    /// `try: ... except E as e: ... else: ... finally: ...`.
+    Try(Box<Try>),
+    /// `raise [e]` (a `from` clause is parsed and dropped); bare, it re-raises the
+    /// exception being handled.
+    Raise(Option<Expr>),
     /// `with item [as target]: body`, e.g. `with lock:`.
     With {
         /// The context manager expression.

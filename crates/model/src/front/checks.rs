@@ -125,7 +125,20 @@ impl Checker<'_> {
                 self.block(body)
             }
             StmtKind::Def(def) => self.nested(def),
+            StmtKind::Try(t) => {
+                self.block(&t.body)?;
+                for h in &t.handlers {
+                    if let Some(c) = &h.class {
+                        self.expr(c)?;
+                    }
+                    self.block(&h.body)?;
+                }
+                self.block(&t.orelse)?;
+                self.block(&t.finalbody)
+            }
+            StmtKind::Raise(Some(e)) => self.expr(e),
             StmtKind::Return(None)
+            | StmtKind::Raise(None)
             | StmtKind::Break
             | StmtKind::Continue
             | StmtKind::Pass

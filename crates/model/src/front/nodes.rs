@@ -3,6 +3,32 @@
 
 use super::ast::*;
 
+/// `try: body` with its handlers, `else` and `finally` blocks.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Try {
+    /// The guarded block.
+    pub body: Vec<Stmt>,
+    /// The `except` clauses in order; the first whose class matches runs.
+    pub handlers: Vec<Handler>,
+    /// Run when the body finished without an exception (empty if absent).
+    pub orelse: Vec<Stmt>,
+    /// Run last in every case (empty if absent).
+    pub finalbody: Vec<Stmt>,
+}
+
+/// `except [E [as name]]: body`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Handler {
+    /// The exception class (or tuple of classes) caught; `None` catches everything.
+    pub class: Option<Expr>,
+    /// The variable the exception is bound to.
+    pub name: Option<Target>,
+    /// The handler's block.
+    pub body: Vec<Stmt>,
+    /// Where the `except` keyword is.
+    pub span: Span,
+}
+
 impl StmtKind {
     /// The statement blocks nested in this statement, in source order, not counting the
     /// body of a nested function (its own scope).
@@ -16,6 +42,12 @@ impl StmtKind {
             StmtKind::While { body, .. }
             | StmtKind::For { body, .. }
             | StmtKind::With { body, .. } => vec![body],
+            StmtKind::Try(t) => {
+                let mut v: Vec<&[Stmt]> = vec![&t.body];
+                v.extend(t.handlers.iter().map(|h| &h.body[..]));
+                v.extend([&t.orelse[..], &t.finalbody[..]]);
+                v
+            }
             _ => Vec::new(),
         };
         v.into_iter()

@@ -554,7 +554,7 @@ impl Parser<'_> {
             Tok::Op("[") => ExprKind::List(self.items("]")?),
             Tok::Op("{") => ExprKind::Dict(self.dict()?),
             Tok::Kw(Kw::Reserved(w)) => {
-                bail!(self, span => "`{w}` is not supported in model files")
+                bail!(self, span => "{}", super::stmt::reserved_message(w))
             }
             _ => {
                 self.pos = before;

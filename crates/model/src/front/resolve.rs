@@ -287,6 +287,17 @@ pub(crate) fn assigned_in<'a>(stmts: &'a [Stmt], out: &mut Vec<(&'a str, Span)>)
             }
             StmtKind::While { body, .. } => assigned_in(body, out),
             StmtKind::Def(def) => out.push((&def.name, s.span)),
+            StmtKind::Try(t) => {
+                assigned_in(&t.body, out);
+                for h in &t.handlers {
+                    if let Some(n) = &h.name {
+                        target(n, out);
+                    }
+                    assigned_in(&h.body, out);
+                }
+                assigned_in(&t.orelse, out);
+                assigned_in(&t.finalbody, out);
+            }
             _ => {}
         }
     }

@@ -276,6 +276,21 @@ impl Walk<'_> {
                 self.name(&def.name.clone());
                 self.nested(def)
             }
+            StmtKind::Try(t) => {
+                self.block(&mut t.body)?;
+                for h in &mut t.handlers {
+                    if let Some(c) = &mut h.class {
+                        self.expr(c)?;
+                    }
+                    if let Some(n) = &mut h.name {
+                        self.target(n)?;
+                    }
+                    self.block(&mut h.body)?;
+                }
+                self.block(&mut t.orelse)?;
+                self.block(&mut t.finalbody)
+            }
+            StmtKind::Raise(Some(e)) => self.expr(e),
             StmtKind::Nonlocal(names) => {
                 for n in names.clone() {
                     self.name(&n);
@@ -283,6 +298,7 @@ impl Walk<'_> {
                 Ok(())
             }
             StmtKind::Return(None)
+            | StmtKind::Raise(None)
             | StmtKind::Break
             | StmtKind::Continue
             | StmtKind::Pass

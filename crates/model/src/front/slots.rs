@@ -138,7 +138,23 @@ impl Env<'_> {
                 def.slot = self.slot(&def.name);
                 self.nested_function(def);
             }
+            StmtKind::Try(t) => {
+                self.block(&mut t.body);
+                for h in &mut t.handlers {
+                    if let Some(c) = &mut h.class {
+                        self.expr(c);
+                    }
+                    if let Some(n) = &mut h.name {
+                        self.target(n);
+                    }
+                    self.block(&mut h.body);
+                }
+                self.block(&mut t.orelse);
+                self.block(&mut t.finalbody);
+            }
+            StmtKind::Raise(Some(e)) => self.expr(e),
             StmtKind::Return(None)
+            | StmtKind::Raise(None)
             | StmtKind::Break
             | StmtKind::Continue
             | StmtKind::Pass
