@@ -62,10 +62,16 @@
 //!   Builtins (`fork`, `wait`, `len`, `range`, `Lock`, ...) are ordinary names.
 //!   A chain of operators of one level (`1 + 2 + ... + n`, `a and b and ...`) may be of
 //!   any length: it is one flat node, so only true nesting counts against [`MAX_DEPTH`].
+//! * **Comprehensions:** `[e for t in it if c ...]`, `{k: v for ...}` and generator
+//!   expressions (`(e for ...)`, or `f(e for ...)` as a sole argument, evaluated eagerly
+//!   as a list); several `for` and `if` clauses; the variables are the
+//!   comprehension's own (a function made inside one cannot capture them: pass them as
+//!   defaults). Every target, here and in `for` and assignments, may unpack tuples
+//!   (`for i, (a, b) in enumerate(pairs)`).
 //! * **Rejected with a clear error** (naming the supported spelling where there is
-//!   one): `class` inside a function, `async`/`await`, `yield`, `del`, comprehensions,
-//!   `*args`/`**kwargs`, set literals, bitwise operators, `try`/`raise`/`import`/...,
-//!   loop `else`, chained assignment `a = b = c`, nesting deeper than [`MAX_DEPTH`].
+//!   one): `class` inside a function, `async`/`await`, `yield`, `del`, sets,
+//!   `*args`/`**kwargs`, bitwise operators, `import`/`from`, loop `else`, chained
+//!   assignment `a = b = c`, nesting deeper than [`MAX_DEPTH`].
 //!
 //! Errors are [`Diagnostic`]s located at a line and column, rendered like rustc's:
 //!
@@ -127,9 +133,9 @@ pub(crate) use self::front::{lexer, parser, resolve};
 pub(crate) use self::interp::{builtins, ops, snapshot, stack, tasks, value};
 
 pub use self::ast::{
-    BinOp, Call, ClassDef, CmpOp, Comparison, Expr, ExprKind, FunctionDef, Handler, IfBranch,
-    Keyword, LogicOp, Operation, Param, Program, Slot, Span, Stmt, StmtKind, Target, TargetKind,
-    Try, UnaryOp, VERDICTS,
+    BinOp, Call, ClassDef, CmpOp, CompFor, CompKind, Comparison, Comprehension, Expr, ExprKind,
+    FunctionDef, Handler, IfBranch, Keyword, LogicOp, Operation, Param, Program, Slot, Span, Stmt,
+    StmtKind, Target, TargetKind, Try, UnaryOp, VERDICTS,
 };
 pub use self::builtins::Builtin;
 pub use self::check::{

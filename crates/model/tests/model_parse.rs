@@ -134,6 +134,21 @@ fn show(e: &Expr) -> String {
         ExprKind::IfExp { cond, then, orelse } => {
             format!("(if {} {} {})", show(cond), show(then), show(orelse))
         }
+        ExprKind::Comp(c) => {
+            let gens = join(
+                &c.generators,
+                |g| {
+                    let ifs = join(&g.ifs, |x| format!(" if {}", show(x)), "");
+                    format!(" for {} in {}{ifs}", show_target(&g.target), show(&g.iter))
+                },
+                "",
+            );
+            let value = c
+                .value
+                .as_ref()
+                .map_or(String::new(), |v| format!(": {}", show(v)));
+            format!("({:?} {}{value}{gens})", c.kind, show(&c.elt))
+        }
         ExprKind::Lambda(def) => {
             let params = join(&def.params, |p| p.name.clone(), " ");
             format!("(lambda ({params}) {})", show_block(&def.body))
@@ -566,8 +581,11 @@ const ERRORS: &[(&str, u32, u32, &str)] = &[
     ("f(a=1, a=2)\n", 1, 8, "keyword argument `a` repeated"),
     ("f(*xs)\n", 1, 3, "argument unpacking (`*args`, `**kwargs`) is not supported"),
     ("f(1 2)\n", 1, 5, "expected ',' or ')' in the argument list, found a number"),
-    ("x = [i for i in y]\n", 1, 8, "comprehensions are not supported (use a `for` loop)"),
-    ("x = {1, 2}\n", 1, 6, "set literals are not supported"),
+    ("x = [i for i y]\n", 1, 14, "expected `in` after the comprehension's variable"),
+    ("x = [1, i for i in y]\n", 1, 11, "a comprehension must be alone in its brackets"),
+    ("f(a, i for i in y)\n", 1, 6, "a generator expression must be parenthesized"),
+    ("x = {1, 2}\n", 1, 6, "sets are not supported (use a list, or a dict"),
+    ("x = {i for i in y}\n", 1, 6, "sets are not supported"),
     ("x = {1: 2, 3}\n", 1, 13, "expected ':' after the dict key, found `}`"),
     ("a = b = 1\n", 1, 7, "chained assignment (`a = b = c`) is not supported"),
     ("f() = 1\n", 1, 1, "cannot assign to a function call"),

@@ -9,7 +9,7 @@
 use crate::diag::Diagnostic;
 use std::fmt;
 
-pub use super::nodes::{Handler, Try};
+pub use super::nodes::{CompFor, CompKind, Comprehension, Handler, Try};
 pub use super::slot::Slot;
 
 /// A position in the source: 1-based line and 1-based column, counted in chars.
@@ -405,6 +405,8 @@ pub enum ExprKind {
     },
     /// `lambda params: body`: a nested function whose body is `return body`.
     Lambda(Box<FunctionDef>),
+    /// A list or dict comprehension or a generator expression.
+    Comp(Box<Comprehension>),
     /// `then if cond else orelse`.
     IfExp {
         /// The condition, evaluated first.

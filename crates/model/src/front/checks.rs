@@ -251,6 +251,15 @@ impl Checker<'_> {
                 self.expr(orelse)
             }
             ExprKind::Lambda(def) => self.nested(def),
+            ExprKind::Comp(c) => {
+                for g in &c.generators {
+                    self.expr(&g.iter)?;
+                    self.target(&g.target)?;
+                    g.ifs.iter().try_for_each(|x| self.expr(x))?;
+                }
+                self.expr(&c.elt)?;
+                c.value.as_ref().map_or(Ok(()), |v| self.expr(v))
+            }
         }
     }
 

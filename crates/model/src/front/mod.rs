@@ -8,6 +8,7 @@
 
 pub mod ast;
 mod checks;
+mod comp;
 pub mod diag;
 pub(crate) mod lexer;
 mod nodes;

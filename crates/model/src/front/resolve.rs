@@ -136,6 +136,8 @@ pub(crate) struct Code {
     pub nested: Vec<Scope>,
     /// Each nested function and lambda (a resolved copy of the tree's node), by `id`.
     pub nested_defs: Vec<FunctionDef>,
+    /// The module frame's layout: the hidden locals of its comprehensions.
+    pub module: Scope,
 }
 
 impl Code {
@@ -357,21 +359,20 @@ pub(crate) fn resolve(mut program: Program, file: &'static str) -> Result<Code, 
                 .collect()
         })
         .collect::<Result<Vec<_>, _>>()?;
-    super::scopes::module(&mut program.stmts, &mut nested, &path)?;
+    let module = super::scopes::module(&mut program.stmts, &mut nested, &path)?;
     let nested: Vec<Scope> = nested
         .into_iter()
         .map(|s| s.unwrap_or_else(|| Scope::new(Vec::new())))
         .collect();
     let names = Names::new(&program);
     let global_fallbacks = globals.iter().map(|g| names.constant(g)).collect();
-    let nested_defs = super::slots::assign(
-        &mut program,
-        &globals,
-        &names,
-        &functions,
-        &methods,
-        &nested,
-    );
+    let scopes = super::slots::Scopes {
+        module: &module,
+        functions: &functions,
+        methods: &methods,
+        nested: &nested,
+    };
+    let nested_defs = super::slots::assign(&mut program, &globals, &names, &scopes);
     let function_names = program.functions.iter().map(|f| Arc::from(&*f.name));
     let class_names = program.classes.iter().map(|c| Arc::from(&*c.name));
     let code = Code {
@@ -386,6 +387,7 @@ pub(crate) fn resolve(mut program: Program, file: &'static str) -> Result<Code, 
         names,
         nested,
         nested_defs,
+        module,
     };
     super::checks::check(&code)?;
     Ok(code)

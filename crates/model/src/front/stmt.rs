@@ -451,7 +451,7 @@ impl Parser<'_> {
     }
 
     /// Converts a parsed expression to an assignment target.
-    fn target(&self, e: Expr) -> PResult<Target> {
+    pub(crate) fn target(&self, e: Expr) -> PResult<Target> {
         let span = e.span;
         let kind = match e.kind {
             ExprKind::Name(n) => TargetKind::Name(n),
@@ -486,7 +486,7 @@ impl Parser<'_> {
 
     /// `for`/`as` targets: primaries separated by commas (no operators, so that the `in`
     /// of a `for` is not read as a comparison).
-    fn target_list(&mut self) -> PResult<Expr> {
+    pub(crate) fn target_list(&mut self) -> PResult<Expr> {
         let first = self.postfix()?;
         self.tuple_of(first, Self::postfix, Self::at_expr_start)
     }

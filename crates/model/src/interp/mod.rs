@@ -36,6 +36,7 @@ mod assign;
 pub(crate) mod builtins;
 mod call;
 mod closures;
+mod comp;
 pub(crate) mod exceptions;
 pub(crate) mod methods;
 pub(crate) mod ops;
@@ -199,7 +200,7 @@ impl Interp {
     /// Runs the top-level statements, then `main()`; returns what `main()` returned.
     pub(crate) fn run_main(&self) -> Res<Value> {
         let entry = Frame::task();
-        let mut top = Frame::new(0, 0, true, entry.limit);
+        let mut top = Frame::new(self.code.module.locals.len(), 0, true, entry.limit);
         self.block(&mut top, &self.code.program.stmts)?;
         let p = &self.code.program;
         let i = self.code.function("main").map(|(i, _)| i);
@@ -219,7 +220,7 @@ impl Interp {
         Ok(Flow::Next)
     }
 
-    fn tick(&self, f: &mut Frame) {
+    pub(crate) fn tick(&self, f: &mut Frame) {
         f.ticks = f.ticks.wrapping_add(1);
         if f.ticks % YIELD_EVERY == 0 {
             forkwait::yield_now();
@@ -513,6 +514,7 @@ impl Interp {
                 }
             }
             ExprKind::Lambda(def) => self.closure(f, def)?,
+            ExprKind::Comp(c) => self.comprehension(f, c)?,
         })
     }
 
