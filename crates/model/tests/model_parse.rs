@@ -134,6 +134,7 @@ fn show(e: &Expr) -> String {
         ExprKind::IfExp { cond, then, orelse } => {
             format!("(if {} {} {})", show(cond), show(then), show(orelse))
         }
+        ExprKind::Starred(v) => format!("(* {})", show(v)),
         ExprKind::Comp(c) => {
             let gens = join(
                 &c.generators,
@@ -579,7 +580,8 @@ const ERRORS: &[(&str, u32, u32, &str)] = &[
     ("def f(1):\n    pass\n", 1, 7, "expected a parameter name, found a number"),
     ("f(a=1, 2)\n", 1, 8, "positional argument follows keyword argument"),
     ("f(a=1, a=2)\n", 1, 8, "keyword argument `a` repeated"),
-    ("f(*xs)\n", 1, 3, "argument unpacking (`*args`, `**kwargs`) is not supported"),
+    ("f(**kw)\n", 1, 3, "`**kwargs` unpacking is not supported (pass the keywords by name)"),
+    ("f(a=1, *xs)\n", 1, 8, "`*args` after a keyword argument is not supported"),
     ("f(1 2)\n", 1, 5, "expected ',' or ')' in the argument list, found a number"),
     ("x = [i for i y]\n", 1, 14, "expected `in` after the comprehension's variable"),
     ("x = [1, i for i in y]\n", 1, 11, "a comprehension must be alone in its brackets"),

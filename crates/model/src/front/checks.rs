@@ -210,7 +210,7 @@ impl Checker<'_> {
                 self.expr(k)?;
                 self.expr(v)
             }),
-            ExprKind::Attribute { value, .. } => self.expr(value),
+            ExprKind::Attribute { value, .. } | ExprKind::Starred(value) => self.expr(value),
             ExprKind::Subscript { value, index } => {
                 self.expr(value)?;
                 self.expr(index)
@@ -291,6 +291,12 @@ impl Checker<'_> {
         let ExprKind::Name(callee) = &c.func.kind else {
             return Ok(());
         };
+        if c.args
+            .iter()
+            .any(|a| matches!(a.kind, ExprKind::Starred(_)))
+        {
+            return Ok(()); // the count is known at run time
+        }
         self.call_arity(callee, c.func.slot, c.args.len(), &kws)
             .map_err(|m| self.err(c.span, m))?;
         // fork(f, args...) forwards the arguments to f.

@@ -10,6 +10,7 @@ pub mod ast;
 mod checks;
 mod comp;
 pub mod diag;
+mod fstring;
 pub(crate) mod lexer;
 mod nodes;
 pub(crate) mod parser;

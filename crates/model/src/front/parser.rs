@@ -157,7 +157,7 @@ impl Parser<'_> {
 
     pub(crate) fn at_expr_start(&self) -> bool {
         match self.peek() {
-            Tok::Name(_) | Tok::Int(_) | Tok::Float(_) | Tok::Str(_) => true,
+            Tok::Name(_) | Tok::Int(_) | Tok::Float(_) | Tok::Str(_) | Tok::FStr(_) => true,
             Tok::Kw(kw) => matches!(kw, Kw::True | Kw::False | Kw::None | Kw::Not | Kw::Lambda),
             Tok::Op(op) => matches!(*op, "(" | "[" | "{" | "-" | "+"),
             _ => false,
@@ -445,8 +445,19 @@ impl Parser<'_> {
         let (mut args, mut kwargs) = (Vec::new(), Vec::<Keyword>::new());
         while !self.is_op(")") {
             let span = self.span();
-            if self.is_op("*") || self.is_op("**") {
-                bail!(self, span => "argument unpacking (`*args`, `**kwargs`) is not supported");
+            if self.is_op("**") {
+                bail!(self, span => "`**kwargs` unpacking is not supported (pass the keywords by name)");
+            }
+            if self.eat_op("*") {
+                if !kwargs.is_empty() {
+                    bail!(self, span => "`*args` after a keyword argument is not supported");
+                }
+                let value = bx(self.expr()?);
+                args.push(Expr::new(ExprKind::Starred(value), span));
+                if !self.eat_op(",") {
+                    break;
+                }
+                continue;
             }
             let keyword = match (self.peek(), &self.tok(1).tok) {
                 (Tok::Name(n), Tok::Op("=")) => Some(n.clone()),
@@ -550,6 +561,7 @@ impl Parser<'_> {
                 }
                 ExprKind::Str(s)
             }
+            Tok::FStr(text) => return self.fstring(&text, span),
             Tok::Kw(Kw::True) => ExprKind::Bool(true),
             Tok::Kw(Kw::False) => ExprKind::Bool(false),
             Tok::Kw(Kw::None) => ExprKind::None,

@@ -229,9 +229,9 @@ impl Env<'_> {
                 self.expr(k);
                 self.expr(v);
             }),
-            ExprKind::Attribute { value, .. } | ExprKind::Unary { operand: value, .. } => {
-                self.expr(value)
-            }
+            ExprKind::Attribute { value, .. }
+            | ExprKind::Unary { operand: value, .. }
+            | ExprKind::Starred(value) => self.expr(value),
             ExprKind::Subscript { value, index } => {
                 self.expr(value);
                 self.expr(index);
