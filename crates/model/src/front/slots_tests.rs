@@ -112,16 +112,16 @@ fn body(code: &Code, name: &str) -> (Vec<(String, Slot)>, Vec<String>) {
 fn locals_are_numbered_parameters_first_then_by_first_assignment() {
     let src = "\
 def f(a, b=2):
-for i in range(a):
-    total = b
-with Lock() as l:
-    pass
-c, total = b, a
-total += i
-return [a, b, c, l, total, i]
+    for i in range(a):
+        total = b
+    with Lock() as l:
+        pass
+    c, total = b, a
+    total += i
+    return [a, b, c, l, total, i]
 
 def main():
-return f(3)
+    return f(3)
 ";
     let c = code(src);
     let (uses, frame) = body(&c, "f");
@@ -162,12 +162,12 @@ zeta = 1
 alpha = [zeta]
 
 def bump():
-global count
-count = zeta + 1
+    global count
+    count = zeta + 1
 
 def main():
-bump()
-return [alpha, count]
+    bump()
+    return [alpha, count]
 ";
     let c = code(src);
     // Sorted: alpha, count (declared global in `bump` only), zeta.
@@ -197,17 +197,17 @@ x = 1
 len = 2
 
 def helper():
-return x
+    return x
 
 def main():
-y = [x, len, helper]
-x = 3
-len = 4
-helper = 5
-return y
+    y = [x, len, helper]
+    x = 3
+    len = 4
+    helper = 5
+    return y
 
 def other(helper):
-return [helper, len([]), x]
+    return [helper, len([]), x]
 ";
     let c = code(src);
     // Globals: len (0), x (1).
@@ -241,14 +241,14 @@ fn defaults_are_resolved_in_the_module_scope_and_methods_in_their_own() {
 k = 1
 
 class Acc:
-def __init__(self, k=k):
-    self.k = k
+    def __init__(self, k=k):
+        self.k = k
 
-def forward(self, x):
-    return Acc(x + self.k)
+    def forward(self, x):
+        return Acc(x + self.k)
 
 def main(k=k):
-return Acc(k)(2)
+    return Acc(k)(2)
 ";
     let c = code(src);
     let init = &c.program.classes[0].methods[0];
@@ -294,17 +294,17 @@ fn an_unknown_name_stays_unresolved_and_fails_the_load() {
 fn an_unset_global_reads_as_the_function_class_or_builtin_of_its_name() {
     let src = "\
 def early():
-return [len([1, 2]), str(helper)]
+    return [len([1, 2]), str(helper)]
 
 def helper():
-pass
+    pass
 
 first = early()
 len = 5
 helper = 6
 
 def main():
-return [first, len, helper]
+    return [first, len, helper]
 ";
     let c = code(src);
     // Globals: first (0), helper (1), len (2).
