@@ -614,6 +614,7 @@ const ERRORS: &[(&str, u32, u32, &str)] = &[
     ("class A:\n    def f(s): pass\n    def f(s): pass\n", 3, 5, "method `f` is already defined"),
     ("class A(B C):\n    pass\n", 1, 11, "expected ')' after the base classes, found"),
     ("class A(:):\n    pass\n", 1, 9, "expected an expression, found `:`"),
+    ("with a as (b, c):\n    pass\n", 1, 11, "`with ... as (a, b)` is not supported (bind one name"),
     ("def main():\n    with a, b: pass\n", 2, 11, "expected ':' after the `with` item (only one"),
     ("def f()\n    pass\n", 1, 8, "expected ':' after the function signature"),
     ("def (x):\n    pass\n", 1, 5, "expected a function name after `def`, found `(`"),
@@ -919,6 +920,8 @@ const SNIPPETS: &[&str] = &[
     "elif ", "def ", "class ", "for ", "while ", "return", "global ", "with ", "lambda", "'",
     "\"", "\"\"\"", "\\", "#", "\n", "\n    ", "    ", "\t", "1", "1.5e", "0x", "**", "//", "-",
     "fork(", "wait(", "self.", "é", "\u{feff}", "# expect: race\n", "pass", "$",
+    "try:", "except ", " as ", "finally:", "raise ", "nonlocal ", "f'{", "}'", "!r", " for ",
+    "*", "x = ", "\n        ",
 ];
 
 fn random_bytes(rng: &mut Rng) -> String {
