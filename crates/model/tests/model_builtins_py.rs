@@ -65,6 +65,19 @@ fn f_string_errors_are_located_in_the_string() {
         load_error("x = f'{x'\ndef main():\n    pass\n").contains("expected '}' in the f-string")
     );
     assert!(load_error("x = f'a}'\ndef main():\n    pass\n").contains("single '}' is not allowed"));
+    // After a line break inside the f-string, errors point at the f-string itself.
+    let src = "x = f'''a\nb {1 +}'''\ndef main():\n    pass\n";
+    assert!(
+        load_error(src).starts_with("1:5: expected an expression"),
+        "{}",
+        load_error(src)
+    );
+    let src = "x = f'a\\n{1 +}'\ndef main():\n    pass\n";
+    assert!(
+        load_error(src).starts_with("1:5: expected an expression"),
+        "{}",
+        load_error(src)
+    );
     let m = model("def main():\n    return f'{3:q}'\n");
     let d = Runtime::eager()
         .run(|| m.try_run_main())

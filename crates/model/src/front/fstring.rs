@@ -38,7 +38,7 @@ impl Parser<'_> {
             let (end, conv, spec) = replacement_field(&chars, i + 1)
                 .ok_or_else(|| self.error(span, "expected '}' in the f-string"))?;
             let text: String = chars[i + 1..conv.or(spec).unwrap_or(end)].iter().collect();
-            args.push(self.fstring_expr(&text, span, i + 1)?);
+            args.push(self.fstring_expr(&text, span, i + 1, &chars[..i + 1])?);
             let conv_text: String = match (conv, spec) {
                 (Some(c), s) => chars[c..s.unwrap_or(end)].iter().collect(),
                 (None, _) => String::new(),
@@ -65,18 +65,28 @@ impl Parser<'_> {
         Ok(Expr::new(ExprKind::Call(Box::new(call)), span))
     }
 
-    /// Parses the expression `text` found at char `offset` of an f-string at `span`.
-    fn fstring_expr(&self, text: &str, span: Span, offset: usize) -> PResult<Expr> {
+    /// Parses the expression `text` found at char `offset` of an f-string at `span`
+    /// (whose text before it is `before`).
+    fn fstring_expr(
+        &self,
+        text: &str,
+        span: Span,
+        offset: usize,
+        before: &[char],
+    ) -> PResult<Expr> {
         let lead = text.chars().take_while(|c| c.is_whitespace()).count();
         let trimmed = text.trim();
         if trimmed.is_empty() {
             bail!(self, span => "f-string: empty expression not allowed");
         }
-        // `f"` is two chars before the text.
+        // `f"` is two chars before the text. Escapes only shorten the text, so on the
+        // f-string's first line a position in the text is at or before its source
+        // column; anything after a line break in the text is located at the f-string.
         let col0 = span.col + 2 + u32::try_from(offset + lead).unwrap_or(u32::MAX);
+        let one_line = !before.contains(&'\n');
         let shift = |s: Span| match s.line {
-            1 => Span::new(span.line, col0.saturating_add(s.col - 1)),
-            l => Span::new(span.line.saturating_add(l - 1), s.col),
+            1 if one_line => Span::new(span.line, col0.saturating_add(s.col - 1)),
+            _ => span,
         };
         let mut toks = lexer::tokenize(self.path, trimmed).map_err(|mut d| {
             let at = shift(d.span());
