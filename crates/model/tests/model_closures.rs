@@ -210,6 +210,39 @@ def main():
 }
 
 #[test]
+fn a_method_forks_nested_functions_capturing_self_and_parameters() {
+    // The TorchScript shape: `forward` defines helpers over `self` and its arguments
+    // and forks them.
+    let src = "\
+# expect: deterministic
+class Ensemble:
+    def __init__(self, scale):
+        self.scale = scale
+
+    def forward(self, xs):
+        def one(x):
+            return x * self.scale
+        def fib(n):
+            return n if n < 2 else fib(n - 1) + fib(n - 2)
+        futs = [fork(one, x) for x in xs]
+        futs.append(fork(fib, len(xs) + 3))
+        return [wait(f) for f in futs]
+
+def main():
+    return Ensemble(3)([1, 2])
+";
+    let c = check(src);
+    assert!(c.ok, "{}", c.report);
+    let outcomes: Vec<&str> = c
+        .report
+        .outcomes()
+        .iter()
+        .map(|o| o.value.as_str())
+        .collect();
+    assert_eq!(outcomes, ["[3, 6, 5]"]);
+}
+
+#[test]
 fn a_nested_def_in_a_module_block_binds_a_global() {
     let src = "\
 if True:
