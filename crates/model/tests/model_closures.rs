@@ -177,6 +177,9 @@ def main():
     let v = verdict(bug);
     assert!(v.contains(&"race") && v.contains(&"impure"), "{v:?}");
     assert!(v.contains(&"nondeterministic"), "{v:?}");
+    // The cell is reported where the variable's function is defined, in the model.
+    let text = check(bug).report.to_string();
+    assert!(text.contains("state created at c.fw:1:1"), "{text}");
     // The same with each task returning its part and the parent adding: silent.
     let ok = "\
 def main():
