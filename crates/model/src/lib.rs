@@ -28,7 +28,8 @@
 //! * **Header.** Among the comment and blank lines that open the file, a
 //!   `# expect: word, word` comment lists the expected verdicts, each one of
 //!   [`VERDICTS`]; it becomes [`Program::expect`].
-//! * **Definitions:** `def name(params):` with optional defaults (`b=2`) and ignored
+//! * **Definitions:** `def name(params):` with optional defaults (`b=2`), a last
+//!   `*args` parameter (a tuple of the extra positional arguments), and ignored
 //!   annotations (`x: int`, `-> int`); `class Name:` (top level only; an optional base
 //!   list is ignored) whose body holds only methods, `pass` and docstrings. Top-level
 //!   functions and classes are hoisted: all are visible from the start.
@@ -75,7 +76,7 @@
 //!   (`for i, (a, b) in enumerate(pairs)`).
 //! * **Rejected with a clear error** (naming the supported spelling where there is
 //!   one): `class` inside a function, `async`/`await`, `yield`, `del`, sets,
-//!   `*args`/`**kwargs` parameters, `**kwargs` in calls, bitwise operators, `import`/`from`, loop `else`, chained
+//!   `**kwargs` and keyword-only parameters, `**kwargs` in calls, bitwise operators, `import`/`from`, loop `else`, chained
 //!   assignment `a = b = c`, nesting deeper than [`MAX_DEPTH`].
 //!
 //! Errors are [`Diagnostic`]s located at a line and column, rendered like rustc's:

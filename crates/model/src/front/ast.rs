@@ -148,6 +148,8 @@ pub struct Param {
     pub default: Option<Expr>,
     /// Where the name is.
     pub span: Span,
+    /// `*name`: the last parameter, bound to a tuple of the extra positional arguments.
+    pub star: bool,
 }
 
 /// `class Name: methods`. Base classes (`class X(Base):`) are accepted and ignored.
