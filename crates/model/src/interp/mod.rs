@@ -39,6 +39,7 @@ mod closures;
 mod comp;
 pub(crate) mod exceptions;
 mod format;
+mod keyed;
 pub(crate) mod methods;
 mod operator;
 pub(crate) mod ops;
