@@ -409,7 +409,9 @@ pub(crate) fn call(
         Builtin::Exc(i) => Ok(crate::interp::exceptions::instance(usize::from(i), &args)),
         Builtin::Operator(i) => it.operator(f, i, &args, span),
         Builtin::OperatorModule => Err(e("'module' object is not callable".into())),
-        Builtin::Isinstance => isinstance(&args[0], &args[1]).map(Value::Bool).map_err(e),
+        Builtin::Isinstance => crate::interp::types::isinstance(&args[0], &args[1])
+            .map(Value::Bool)
+            .map_err(e),
         _ => value_builtin(b, args, &kwargs, class).map_err(e),
     }
 }
@@ -567,39 +569,4 @@ fn dict_from(arg: Option<&Value>, class: StateClass) -> Result<Value, String> {
         }
     }
     Ok(Value::Dict(Dict::new(out, class)))
-}
-
-/// `isinstance(v, t)`: `t` a builtin type (`int`, `str`, `list`, ...), an exception class,
-/// a model class, or a tuple of them. Model classes have no base classes.
-fn isinstance(v: &Value, t: &Value) -> Result<bool, String> {
-    use crate::interp::exceptions::is_subclass;
-    Ok(match t {
-        Value::Tuple(ts) => {
-            for t in ts.iter() {
-                if isinstance(v, t)? {
-                    return Ok(true);
-                }
-            }
-            false
-        }
-        Value::Class(i, _) => matches!(v, Value::Instance(inst) if inst.class == *i),
-        Value::Builtin(Builtin::Exc(c)) => {
-            matches!(v, Value::Exception(e) if is_subclass(e.class, usize::from(*c)))
-        }
-        Value::Builtin(b) => match (b, v) {
-            (Builtin::Int, Value::Int(_) | Value::Bool(_)) => true,
-            (Builtin::Bool, Value::Bool(_)) | (Builtin::Float, Value::Float(_)) => true,
-            (Builtin::Str, Value::Str(_)) | (Builtin::List, Value::List(_)) => true,
-            (Builtin::Dict, Value::Dict(_)) | (Builtin::Tuple, Value::Tuple(_)) => true,
-            (Builtin::Int | Builtin::Bool | Builtin::Float | Builtin::Str, _) => false,
-            (Builtin::List | Builtin::Dict | Builtin::Tuple, _) => false,
-            _ => return Err(format!("isinstance() arg 2 must be a type, not {b:?}")),
-        },
-        other => {
-            let t = other.type_name();
-            return Err(format!(
-                "isinstance() arg 2 must be a type or tuple of types, not '{t}'"
-            ));
-        }
-    })
 }

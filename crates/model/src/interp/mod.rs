@@ -46,6 +46,7 @@ pub(crate) mod ops;
 pub(crate) mod snapshot;
 pub(crate) mod stack;
 pub(crate) mod tasks;
+mod types;
 pub(crate) mod value;
 
 use crate::ast::*;
