@@ -28,27 +28,56 @@
 //! * **Header.** Among the comment and blank lines that open the file, a
 //!   `# expect: word, word` comment lists the expected verdicts, each one of
 //!   [`VERDICTS`]; it becomes [`Program::expect`].
-//! * **Definitions** (top level only): `def name(params):` with optional defaults
-//!   (`b=2`) and ignored annotations (`x: int`, `-> int`); `class Name:` (an optional
-//!   base list is ignored) whose body holds only methods, `pass` and docstrings.
-//!   Functions and classes are hoisted: all are visible from the start.
+//! * **Definitions:** `def name(params):` with optional defaults (`b=2`), a last
+//!   `*args` parameter (a tuple of the extra positional arguments), and ignored
+//!   annotations (`x: int`, `-> int`); `class Name:` (top level only; an optional base
+//!   list is ignored) whose body holds only methods, `pass` and docstrings. Top-level
+//!   functions and classes are hoisted: all are visible from the start.
+//! * **Nested functions and lambdas:** a `def` inside a function (or inside a block of
+//!   the module) and `lambda params: expr` make function values closing over the
+//!   enclosing function's variables with Python's scoping: reads see the variable's
+//!   current value (cells, late binding), `nonlocal x` writes it, defaults are
+//!   evaluated when the function is made. They are called and forked like any function.
 //! * **Statements:** assignment to a name, attribute, subscript or tuple of targets
 //!   (`a, b = ...`), `x: T = e` (annotation dropped), augmented assignment
 //!   (`+= -= *= /= //= %= **=`), `if`/`elif`/`else`, `while`, `for t in e:`, `break`,
-//!   `continue`, `return [e]`, `assert e[, msg]`, `pass`, `global a, b`,
-//!   `with e [as t]:`, and expression statements.
+//!   `continue`, `return [e]`, `assert e[, msg]`, `pass`, `global a, b`, `nonlocal a, b`,
+//!   `with e [as t]:`, `try:` with `except [E [as e]]:` clauses (`E` a class or a tuple
+//!   of classes), `else:` and `finally:`, `raise [e [from c]]`, and expression
+//!   statements.
+//! * **Exceptions:** the classes of [`EXCEPTIONS`] (`Exception`, `RuntimeError`,
+//!   `ValueError`, `AssertionError`, `TypeError`, `IndexError`, `KeyError`,
+//!   `ZeroDivisionError`, ...) are builtins; `ValueError("msg")` makes an exception.
+//!   The interpreter's own errors have classes too (a failed `assert` is an
+//!   `AssertionError`, `1 // 0` a `ZeroDivisionError`, ...), so `except Exception`
+//!   catches every error of a model. An error raised in a forked task is raised again
+//!   by `wait` and can be caught there, as in PyTorch; a caught error is neither a panic
+//!   nor a lost error. Aborts of the checker itself (step limits, torn-down
+//!   executions) are never caught.
 //! * **Expressions**, loosest first: `a if c else b`; `or`; `and`; `not`; comparisons
 //!   `== != < <= > >= in, not in, is, is not` (chains such as `a < b < c` allowed);
 //!   `+ -`; `* / // %`; unary `- +`; `**`; calls `f(a, b=2)`, attributes `a.b`,
 //!   subscripts `a[i]` and slices `a[i:j:k]`; literals: integers (decimal, `0x`, `0o`,
 //!   `0b`, `_` separators), floats, strings in `'` or `"` (or tripled) with escapes
 //!   `\n \t \r \0 \\ \' \"`, `True`, `False`, `None`, lists, tuples (`()`, `(x,)`), dicts.
-//!   Builtins (`fork`, `wait`, `len`, `range`, `Lock`, ...) are ordinary names.
+//!   f-strings (`f"{x!r:>8} {y:.2f}"`: conversions `!r !s`, format specs with the
+//!   types `s d f % x X o b`); `*seq` among a call's positional arguments; `lambda`;
+//!   comprehensions (below).
+//!   Builtins (`fork`, `wait`, `len`, `range`, `Lock`, `isinstance`, `any`, `all`,
+//!   `enumerate`, `zip`, `sorted`, `sum`, `min`, `max`, `abs`, ...) are ordinary names;
+//!   so is `operator`, the module's functions as attributes (`operator.add`).
 //!   A chain of operators of one level (`1 + 2 + ... + n`, `a and b and ...`) may be of
 //!   any length: it is one flat node, so only true nesting counts against [`MAX_DEPTH`].
-//! * **Rejected with a clear error:** nested `def`/`class`, comprehensions, lambdas,
-//!   `*args`/`**kwargs`, set literals, bitwise operators, `try`/`raise`/`import`/...,
-//!   loop `else`, chained assignment `a = b = c`, nesting deeper than [`MAX_DEPTH`].
+//! * **Comprehensions:** `[e for t in it if c ...]`, `{k: v for ...}` and generator
+//!   expressions (`(e for ...)`, or `f(e for ...)` as a sole argument, evaluated eagerly
+//!   as a list); several `for` and `if` clauses; the variables are the
+//!   comprehension's own (a function made inside one cannot capture them: pass them as
+//!   defaults). Every target, here and in `for` and assignments, may unpack tuples
+//!   (`for i, (a, b) in enumerate(pairs)`).
+//! * **Rejected with a clear error** (naming the supported spelling where there is
+//!   one): `class` inside a function, `async`/`await`, `yield`, `del`, sets,
+//!   `**kwargs` and keyword-only parameters, `**kwargs` in calls, bitwise operators, `import`/`from`, loop `else`, chained
+//!   assignment `a = b = c`, nesting deeper than [`MAX_DEPTH`].
 //!
 //! Errors are [`Diagnostic`]s located at a line and column, rendered like rustc's:
 //!
@@ -110,9 +139,9 @@ pub(crate) use self::front::{lexer, parser, resolve};
 pub(crate) use self::interp::{builtins, ops, snapshot, stack, tasks, value};
 
 pub use self::ast::{
-    BinOp, Call, ClassDef, CmpOp, Comparison, Expr, ExprKind, FunctionDef, IfBranch, Keyword,
-    LogicOp, Operation, Param, Program, Slot, Span, Stmt, StmtKind, Target, TargetKind, UnaryOp,
-    VERDICTS,
+    BinOp, Call, ClassDef, CmpOp, CompFor, CompKind, Comparison, Comprehension, Expr, ExprKind,
+    FunctionDef, Handler, IfBranch, Keyword, LogicOp, Operation, Param, Program, Slot, Span, Stmt,
+    StmtKind, Target, TargetKind, Try, UnaryOp, VERDICTS,
 };
 pub use self::builtins::Builtin;
 pub use self::check::{
@@ -120,11 +149,12 @@ pub use self::check::{
     matches_expectation, verdict, verdicts,
 };
 pub use self::diag::Diagnostic;
+pub use self::interp::exceptions::EXCEPTIONS;
 pub use self::interp::{MAX_CALL_DEPTH, YIELD_EVERY};
 pub use self::load::{LoadError, Model, POOL_STACK_SIZE, Print, is_model_error};
 pub use self::parser::MAX_DEPTH;
 pub use self::snapshot::Snapshot;
-pub use self::value::{Dict, FutureCell, Instance, List, Lock, Value};
+pub use self::value::{Closure, Dict, ExceptionValue, FutureCell, Instance, List, Lock, Value};
 
 use self::lexer::{Kw, Tok};
 use self::parser::{PResult, Parser, bail};

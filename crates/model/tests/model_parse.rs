@@ -134,6 +134,26 @@ fn show(e: &Expr) -> String {
         ExprKind::IfExp { cond, then, orelse } => {
             format!("(if {} {} {})", show(cond), show(then), show(orelse))
         }
+        ExprKind::Starred(v) => format!("(* {})", show(v)),
+        ExprKind::Comp(c) => {
+            let gens = join(
+                &c.generators,
+                |g| {
+                    let ifs = join(&g.ifs, |x| format!(" if {}", show(x)), "");
+                    format!(" for {} in {}{ifs}", show_target(&g.target), show(&g.iter))
+                },
+                "",
+            );
+            let value = c
+                .value
+                .as_ref()
+                .map_or(String::new(), |v| format!(": {}", show(v)));
+            format!("({:?} {}{value}{gens})", c.kind, show(&c.elt))
+        }
+        ExprKind::Lambda(def) => {
+            let params = join(&def.params, |p| p.name.clone(), " ");
+            format!("(lambda ({params}) {})", show_block(&def.body))
+        }
     }
 }
 
@@ -185,6 +205,28 @@ fn show_stmt(s: &Stmt) -> String {
         StmtKind::Return(v) => format!("return {}", opt(v.as_ref())),
         StmtKind::Assert { test, msg } => format!("assert {}, {}", show(test), opt(msg.as_ref())),
         StmtKind::Global(names) => format!("global {}", names.join(", ")),
+        StmtKind::Nonlocal(names) => format!("nonlocal {}", names.join(", ")),
+        StmtKind::Def(def) => format!("def {} {}", def.name, block(&def.body)),
+        StmtKind::Raise(e) => format!("raise {}", opt(e.as_ref())),
+        StmtKind::Try(t) => {
+            let handlers = join(
+                &t.handlers,
+                |h| {
+                    let name = h.name.as_ref().map_or("_".into(), show_target);
+                    format!(
+                        " except {} {name} {}",
+                        opt(h.class.as_ref()),
+                        block(&h.body)
+                    )
+                },
+                "",
+            );
+            let (orelse, finalbody) = (block(&t.orelse), block(&t.finalbody));
+            format!(
+                "try {}{handlers} else {orelse} finally {finalbody}",
+                block(&t.body)
+            )
+        }
         StmtKind::With { item, target, body } => {
             let target = target
                 .as_ref()
@@ -527,21 +569,28 @@ const ERRORS: &[(&str, u32, u32, &str)] = &[
     ("# expect: race\n#expect: panic\n", 2, 2, "a second `expect` comment"),
     ("break\n", 1, 1, "`break` outside a loop"),
     ("def f():\n    continue\n", 2, 5, "`continue` outside a loop"),
-    ("while x:\n    def g():\n        pass\n", 2, 5, "functions must be defined at the top level"),
+    ("while x:\n    class G:\n        pass\n", 2, 5, "a class inside a function or block is not supported"),
     ("return 1\n", 1, 1, "`return` outside a function"),
     ("global x\n", 1, 1, "`global` outside a function"),
     ("def f():\n    pass\ndef f():\n    pass\n", 3, 1, "`f` is already defined on line 1"),
     ("class f:\n    pass\ndef f():\n    pass\n", 3, 1, "`f` is already defined on line 1"),
     ("def f(a, a):\n    pass\n", 1, 10, "duplicate parameter `a`"),
     ("def f(a=1, b):\n    pass\n", 1, 12, "a parameter without a default follows"),
-    ("def f(*a):\n    pass\n", 1, 7, "`*`, `**` and `/` parameters are not supported"),
+    ("def f(**a):\n    pass\n", 1, 7, "`**kwargs`, `/` and keyword-only parameters are not supported"),
+    ("def f(*a, b):\n    pass\n", 1, 11, "parameters after `*args` (keyword-only) are not supported"),
+    ("def f(*a=1):\n    pass\n", 1, 7, "`*a` cannot have a default"),
     ("def f(1):\n    pass\n", 1, 7, "expected a parameter name, found a number"),
     ("f(a=1, 2)\n", 1, 8, "positional argument follows keyword argument"),
     ("f(a=1, a=2)\n", 1, 8, "keyword argument `a` repeated"),
-    ("f(*xs)\n", 1, 3, "argument unpacking (`*args`, `**kwargs`) is not supported"),
+    ("a, *b = xs\n", 1, 4, "`*` unpacking is only supported among a call's arguments"),
+    ("f(**kw)\n", 1, 3, "`**kwargs` unpacking is not supported (pass the keywords by name)"),
+    ("f(a=1, *xs)\n", 1, 8, "`*args` after a keyword argument is not supported"),
     ("f(1 2)\n", 1, 5, "expected ',' or ')' in the argument list, found a number"),
-    ("x = [i for i in y]\n", 1, 8, "comprehensions are not supported (use a `for` loop)"),
-    ("x = {1, 2}\n", 1, 6, "set literals are not supported"),
+    ("x = [i for i y]\n", 1, 14, "expected `in` after the comprehension's variable"),
+    ("x = [1, i for i in y]\n", 1, 11, "a comprehension must be alone in its brackets"),
+    ("f(a, i for i in y)\n", 1, 6, "a generator expression must be parenthesized"),
+    ("x = {1, 2}\n", 1, 6, "sets are not supported (use a list, or a dict"),
+    ("x = {i for i in y}\n", 1, 6, "sets are not supported"),
     ("x = {1: 2, 3}\n", 1, 13, "expected ':' after the dict key, found `}`"),
     ("a = b = 1\n", 1, 7, "chained assignment (`a = b = c`) is not supported"),
     ("f() = 1\n", 1, 1, "cannot assign to a function call"),
@@ -551,9 +600,11 @@ const ERRORS: &[(&str, u32, u32, &str)] = &[
     ("a, b += 1\n", 1, 6, "`+=` cannot assign to a tuple"),
     ("x.1 = 2\n", 1, 2, "expected end of line after the statement, found a number"),
     ("x. = 2\n", 1, 4, "expected an attribute name after '.', found `=`"),
-    ("lambda x: x\n", 1, 1, "`lambda` is not supported in model files"),
+    ("f = lambda a b: 1\n", 1, 14, "expected ':' after the lambda's parameters, found identifier `b`"),
     ("import os\n", 1, 1, "`import` is not supported in model files"),
-    ("x = yield\n", 1, 5, "`yield` is not supported in model files"),
+    ("x = yield\n", 1, 5, "generator functions (`yield`) are not supported (return a list)"),
+    ("async def f():\n    pass\n", 1, 1, "`async def` is not supported (use a plain `def`"),
+    ("def f():\n    try:\n        pass\n", 4, 1, "expected `except` or `finally` after the `try` block"),
     ("else:\n    pass\n", 1, 1, "`else` without an `if` at this indentation"),
     ("if x: if y: pass\n", 1, 7, "`if` must start its own line"),
     ("x = 1 if y\n", 1, 11, "expected `else` in the conditional expression"),
@@ -566,6 +617,7 @@ const ERRORS: &[(&str, u32, u32, &str)] = &[
     ("class A:\n    def f(s): pass\n    def f(s): pass\n", 3, 5, "method `f` is already defined"),
     ("class A(B C):\n    pass\n", 1, 11, "expected ')' after the base classes, found"),
     ("class A(:):\n    pass\n", 1, 9, "expected an expression, found `:`"),
+    ("with a as (b, c):\n    pass\n", 1, 11, "`with ... as (a, b)` is not supported (bind one name"),
     ("def main():\n    with a, b: pass\n", 2, 11, "expected ':' after the `with` item (only one"),
     ("def f()\n    pass\n", 1, 8, "expected ':' after the function signature"),
     ("def (x):\n    pass\n", 1, 5, "expected a function name after `def`, found `(`"),
@@ -871,6 +923,8 @@ const SNIPPETS: &[&str] = &[
     "elif ", "def ", "class ", "for ", "while ", "return", "global ", "with ", "lambda", "'",
     "\"", "\"\"\"", "\\", "#", "\n", "\n    ", "    ", "\t", "1", "1.5e", "0x", "**", "//", "-",
     "fork(", "wait(", "self.", "é", "\u{feff}", "# expect: race\n", "pass", "$",
+    "try:", "except ", " as ", "finally:", "raise ", "nonlocal ", "f'{", "}'", "!r", " for ",
+    "*", "x = ", "\n        ",
 ];
 
 fn random_bytes(rng: &mut Rng) -> String {

@@ -59,7 +59,7 @@ impl Checker<'_> {
     }
 
     fn function(&self, f: &FunctionDef) -> Result<(), Diagnostic> {
-        // Defaults are evaluated (and were resolved) in the module's scope.
+        // Defaults are evaluated (and were resolved) in the defining scope.
         for d in f.params.iter().filter_map(|p| p.default.as_ref()) {
             self.expr(d)?;
         }
@@ -124,10 +124,25 @@ impl Checker<'_> {
                 }
                 self.block(body)
             }
+            StmtKind::Def(def) => self.nested(def),
+            StmtKind::Try(t) => {
+                self.block(&t.body)?;
+                for h in &t.handlers {
+                    if let Some(c) = &h.class {
+                        self.expr(c)?;
+                    }
+                    self.block(&h.body)?;
+                }
+                self.block(&t.orelse)?;
+                self.block(&t.finalbody)
+            }
+            StmtKind::Raise(Some(e)) => self.expr(e),
             StmtKind::Return(None)
+            | StmtKind::Raise(None)
             | StmtKind::Break
             | StmtKind::Continue
             | StmtKind::Pass
+            | StmtKind::Nonlocal(_)
             | StmtKind::Global(_) => Ok(()),
         }
     }
@@ -151,7 +166,7 @@ impl Checker<'_> {
     ) -> Result<(), String> {
         let p = &self.code.program;
         match slot {
-            Slot::Unresolved | Slot::Local(_) | Slot::Global(_) => Ok(()),
+            Slot::Unresolved | Slot::Local(_) | Slot::Cell(_) | Slot::Global(_) => Ok(()),
             Slot::Function(i) => match p.functions.get(i as usize) {
                 Some(f) => bind(callee, &f.params, 0, npos, kws).map(|_| ()),
                 None => Ok(()),
@@ -195,7 +210,7 @@ impl Checker<'_> {
                 self.expr(k)?;
                 self.expr(v)
             }),
-            ExprKind::Attribute { value, .. } => self.expr(value),
+            ExprKind::Attribute { value, .. } | ExprKind::Starred(value) => self.expr(value),
             ExprKind::Subscript { value, index } => {
                 self.expr(value)?;
                 self.expr(index)
@@ -235,7 +250,23 @@ impl Checker<'_> {
                 self.expr(then)?;
                 self.expr(orelse)
             }
+            ExprKind::Lambda(def) => self.nested(def),
+            ExprKind::Comp(c) => {
+                for g in &c.generators {
+                    self.expr(&g.iter)?;
+                    self.target(&g.target)?;
+                    g.ifs.iter().try_for_each(|x| self.expr(x))?;
+                }
+                self.expr(&c.elt)?;
+                c.value.as_ref().map_or(Ok(()), |v| self.expr(v))
+            }
         }
+    }
+
+    /// A nested `def` or lambda: its decorators, defaults and body.
+    fn nested(&self, def: &FunctionDef) -> Result<(), Diagnostic> {
+        def.decorators.iter().try_for_each(|d| self.expr(d))?;
+        self.function(def)
     }
 
     fn call(&self, c: &Call) -> Result<(), Diagnostic> {
@@ -260,6 +291,12 @@ impl Checker<'_> {
         let ExprKind::Name(callee) = &c.func.kind else {
             return Ok(());
         };
+        if c.args
+            .iter()
+            .any(|a| matches!(a.kind, ExprKind::Starred(_)))
+        {
+            return Ok(()); // the count is known at run time
+        }
         self.call_arity(callee, c.func.slot, c.args.len(), &kws)
             .map_err(|m| self.err(c.span, m))?;
         // fork(f, args...) forwards the arguments to f.

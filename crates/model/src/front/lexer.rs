@@ -13,10 +13,7 @@ use crate::diag::Diagnostic;
 mod literal;
 
 /// Python keywords that the model language reserves but does not support.
-const RESERVED: [&str; 12] = [
-    "async", "await", "del", "except", "finally", "from", "import", "lambda", "nonlocal", "raise",
-    "try", "yield",
-];
+const RESERVED: [&str; 6] = ["async", "await", "del", "from", "import", "yield"];
 
 /// Keywords.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -30,18 +27,24 @@ pub(crate) enum Kw {
     Def,
     Elif,
     Else,
+    Except,
     False,
+    Finally,
     For,
     Global,
     If,
     In,
     Is,
+    Lambda,
     None,
+    Nonlocal,
     Not,
     Or,
     Pass,
+    Raise,
     Return,
     True,
+    Try,
     While,
     With,
     /// A Python keyword the model language does not support, e.g. `import`.
@@ -61,18 +64,24 @@ impl Kw {
             Kw::Def => "def",
             Kw::Elif => "elif",
             Kw::Else => "else",
+            Kw::Except => "except",
             Kw::False => "False",
+            Kw::Finally => "finally",
             Kw::For => "for",
             Kw::Global => "global",
             Kw::If => "if",
             Kw::In => "in",
             Kw::Is => "is",
+            Kw::Lambda => "lambda",
             Kw::None => "None",
+            Kw::Nonlocal => "nonlocal",
             Kw::Not => "not",
             Kw::Or => "or",
             Kw::Pass => "pass",
+            Kw::Raise => "raise",
             Kw::Return => "return",
             Kw::True => "True",
+            Kw::Try => "try",
             Kw::While => "while",
             Kw::With => "with",
             Kw::Reserved(w) => w,
@@ -93,22 +102,35 @@ impl Kw {
             "def" => Kw::Def,
             "elif" => Kw::Elif,
             "else" => Kw::Else,
+            "except" => Kw::Except,
             "False" => Kw::False,
+            "finally" => Kw::Finally,
             "for" => Kw::For,
             "global" => Kw::Global,
             "if" => Kw::If,
             "in" => Kw::In,
             "is" => Kw::Is,
+            "lambda" => Kw::Lambda,
             "None" => Kw::None,
+            "nonlocal" => Kw::Nonlocal,
             "not" => Kw::Not,
             "or" => Kw::Or,
             "pass" => Kw::Pass,
+            "raise" => Kw::Raise,
             "return" => Kw::Return,
             "True" => Kw::True,
+            "try" => Kw::Try,
             "while" => Kw::While,
             "with" => Kw::With,
             _ => return RESERVED.iter().find(|r| **r == w).map(|r| Kw::Reserved(r)),
         })
+    }
+}
+
+impl Tok {
+    /// Whether the token is a name.
+    pub(crate) fn is_name(&self) -> bool {
+        matches!(self, Tok::Name(_))
     }
 }
 
@@ -119,6 +141,8 @@ pub(crate) enum Tok {
     Int(i64),
     Float(f64),
     Str(String),
+    /// An f-string's text (escapes resolved, braces as written).
+    FStr(String),
     Kw(Kw),
     /// A punctuation or operator token, as written (`"("`, `"//"`, `"=="`, ...).
     Op(&'static str),
@@ -136,7 +160,7 @@ impl Tok {
         match self {
             Tok::Name(n) => format!("identifier `{n}`"),
             Tok::Int(_) | Tok::Float(_) => "a number".to_string(),
-            Tok::Str(_) => "a string".to_string(),
+            Tok::Str(_) | Tok::FStr(_) => "a string".to_string(),
             Tok::Kw(k) => format!("`{}`", k.as_str()),
             Tok::Op(op) => format!("`{op}`"),
             Tok::AugAssign(op) => format!("`{}=`", op.symbol()),
@@ -292,6 +316,15 @@ impl Lexer<'_> {
                 let word: String = self.chars[self.pos..self.pos + len].iter().collect();
                 self.pos += len;
                 self.col = self.col.saturating_add(len as u32);
+                if let (Some(q @ ('"' | '\'')), "f" | "F" | "u" | "U") = (self.peek(0), &*word) {
+                    self.string(start, q)?;
+                    if let (Some(t), "f" | "F") = (self.tokens.last_mut(), &*word) {
+                        if let Tok::Str(s) = &mut t.tok {
+                            t.tok = Tok::FStr(std::mem::take(s));
+                        }
+                    }
+                    continue;
+                }
                 let tok = Kw::from_word(&word).map_or(Tok::Name(word), Tok::Kw);
                 self.push(tok, start);
             } else {
@@ -456,7 +489,14 @@ pub(crate) fn nesting_bound(toks: &[Token]) -> u32 {
             Tok::Newline => line = 0,
             Tok::Op("-" | "+") if after_operand => {}
             Tok::Op("(" | "[" | "{" | "-" | "+" | "**" | ":") => line += 1,
-            Tok::Kw(Kw::Not | Kw::If | Kw::Else | Kw::Elif | Kw::Reserved(_)) => line += 1,
+            // An f-string's expressions are parsed from its text: count what they open.
+            Tok::FStr(s) => {
+                let opens = s.chars().filter(|c| "([{:-+".contains(*c)).count();
+                line = line.saturating_add(u32::try_from(opens).unwrap_or(u32::MAX));
+            }
+            Tok::Kw(
+                Kw::Not | Kw::If | Kw::Else | Kw::Elif | Kw::Lambda | Kw::For | Kw::Reserved(_),
+            ) => line += 1,
             _ => {}
         }
         after_operand = matches!(
@@ -465,6 +505,7 @@ pub(crate) fn nesting_bound(toks: &[Token]) -> u32 {
                 | Tok::Int(_)
                 | Tok::Float(_)
                 | Tok::Str(_)
+                | Tok::FStr(_)
                 | Tok::Op(")" | "]" | "}")
                 | Tok::Kw(Kw::True | Kw::False | Kw::None)
         );

@@ -56,30 +56,7 @@ impl Parser<'_> {
         let span = self.bump();
         let name = self.name("a function name after `def`")?;
         self.expect_op("(", "'(' after the function name")?;
-        let mut params: Vec<Param> = Vec::new();
-        while !self.is_op(")") {
-            let span = self.span();
-            if self.is_op("*") || self.is_op("**") || self.is_op("/") {
-                bail!(self, span => "`*`, `**` and `/` parameters are not supported");
-            }
-            let name = self.name("a parameter name")?;
-            self.opt_after(":", Parser::expr)?; // a type annotation, dropped
-            let default = self.opt_after("=", Parser::expr)?;
-            if params.iter().any(|p| p.name == name) {
-                bail!(self, span => "duplicate parameter `{name}`");
-            }
-            if default.is_none() && params.last().is_some_and(|p| p.default.is_some()) {
-                bail!(self, span => "a parameter without a default follows one with a default");
-            }
-            params.push(Param {
-                name,
-                default,
-                span,
-            });
-            if !self.eat_op(",") {
-                break;
-            }
-        }
+        let params = self.params(")", true)?;
         self.expect_op(")", "',' or ')' after the parameter")?;
         self.opt_after("->", Parser::expr)?; // the return annotation, dropped
         self.expect_op(":", "':' after the function signature")?;
@@ -93,7 +70,53 @@ impl Parser<'_> {
             params,
             body,
             span,
+            decorators: Vec::new(),
+            id: 0,
+            slot: Slot::Unresolved,
         })
+    }
+
+    /// A parameter list up to (not including) `close`: names with optional defaults and,
+    /// if `annotated`, optional annotations (dropped).
+    pub(crate) fn params(&mut self, close: &str, annotated: bool) -> PResult<Vec<Param>> {
+        let mut params: Vec<Param> = Vec::new();
+        while !self.is_op(close) {
+            let span = self.span();
+            if self.is_op("**")
+                || self.is_op("/")
+                || (self.is_op("*") && !self.tok(1).tok.is_name())
+            {
+                bail!(self, span => "`**kwargs`, `/` and keyword-only parameters are not supported");
+            }
+            if params.last().is_some_and(|p| p.star) {
+                bail!(self, span => "parameters after `*args` (keyword-only) are not supported");
+            }
+            let star = self.eat_op("*");
+            let name = self.name("a parameter name")?;
+            if annotated {
+                self.opt_after(":", Parser::expr)?; // a type annotation, dropped
+            }
+            let default = self.opt_after("=", Parser::expr)?;
+            if star && default.is_some() {
+                bail!(self, span => "`*{name}` cannot have a default");
+            }
+            if params.iter().any(|p| p.name == name) {
+                bail!(self, span => "duplicate parameter `{name}`");
+            }
+            if !star && default.is_none() && params.last().is_some_and(|p| p.default.is_some()) {
+                bail!(self, span => "a parameter without a default follows one with a default");
+            }
+            params.push(Param {
+                name,
+                default,
+                span,
+                star,
+            });
+            if !self.eat_op(",") {
+                break;
+            }
+        }
+        Ok(params)
     }
 
     fn class(&mut self) -> PResult<ClassDef> {
@@ -174,14 +197,20 @@ impl Parser<'_> {
                 if self.is_kw(Kw::As) {
                     self.bump();
                     let t = self.target_list()?;
+                    if matches!(t.kind, ExprKind::Tuple(_) | ExprKind::List(_)) {
+                        bail!(self, t.span => "`with ... as (a, b)` is not supported (bind one name: `with lock as l:`)");
+                    }
                     target = Some(self.target(t)?);
                 }
                 self.expect_op(":", "':' after the `with` item (only one is supported)")?;
                 let body = self.suite(span, "with")?;
                 StmtKind::With { item, target, body }
             }
-            Tok::Kw(Kw::Def) => bail!(self, span => "functions must be defined at the top level"),
-            Tok::Kw(Kw::Class) => bail!(self, span => "classes must be defined at the top level"),
+            Tok::Kw(Kw::Def) => StmtKind::Def(Box::new(self.function()?)),
+            Tok::Kw(Kw::Try) => self.try_stmt()?,
+            Tok::Kw(Kw::Class) => bail!(
+                self, span => "a class inside a function or block is not supported: define it at the top level"
+            ),
             _ => return self.simple_line(out),
         };
         out.push(Stmt { kind, span });
@@ -207,6 +236,69 @@ impl Parser<'_> {
             }
             return Ok(StmtKind::If { branches, orelse });
         }
+    }
+
+    /// `try:` with its `except`, `else` and `finally` clauses.
+    fn try_stmt(&mut self) -> PResult<StmtKind> {
+        let span = self.bump();
+        self.expect_op(":", "':' after `try`")?;
+        let body = self.suite(span, "try")?;
+        let mut handlers: Vec<Handler> = Vec::new();
+        while self.is_kw(Kw::Except) {
+            let hspan = self.bump();
+            if handlers.last().is_some_and(|h| h.class.is_none()) {
+                bail!(self, hspan => "a bare `except:` must be the last `except` clause");
+            }
+            if self.is_op("*") {
+                bail!(self, self.span() => "`except*` (exception groups) is not supported");
+            }
+            let (mut class, mut name) = (None, None);
+            if !self.is_op(":") {
+                class = Some(self.expr()?);
+                if self.is_kw(Kw::As) {
+                    self.bump();
+                    let at = self.span();
+                    let n = self.name("a variable name after `as`")?;
+                    name = Some(Target {
+                        kind: TargetKind::Name(n),
+                        span: at,
+                        slot: Slot::Unresolved,
+                    });
+                }
+            }
+            self.expect_op(":", "':' after the `except` clause")?;
+            let body = self.suite(hspan, "except")?;
+            handlers.push(Handler {
+                class,
+                name,
+                body,
+                span: hspan,
+            });
+        }
+        let mut orelse = Vec::new();
+        if self.is_kw(Kw::Else) {
+            if handlers.is_empty() {
+                bail!(self, self.span() => "`else` after `try` needs an `except` clause first");
+            }
+            let at = self.bump();
+            self.expect_op(":", "':' after `else`")?;
+            orelse = self.suite(at, "else")?;
+        }
+        let mut finalbody = Vec::new();
+        if self.is_kw(Kw::Finally) {
+            let at = self.bump();
+            self.expect_op(":", "':' after `finally`")?;
+            finalbody = self.suite(at, "finally")?;
+        }
+        if handlers.is_empty() && finalbody.is_empty() {
+            return Err(self.unexpected("`except` or `finally` after the `try` block"));
+        }
+        Ok(StmtKind::Try(Box::new(Try {
+            body,
+            handlers,
+            orelse,
+            finalbody,
+        })))
     }
 
     fn loop_body(&mut self, header: Span, what: &str) -> PResult<Vec<Stmt>> {
@@ -285,6 +377,9 @@ impl Parser<'_> {
             Kw::Continue => StmtKind::Continue,
             Kw::Return if !self.in_function => bail!(self, span => "`return` outside a function"),
             Kw::Global if !self.in_function => bail!(self, span => "`global` outside a function"),
+            Kw::Nonlocal if !self.in_function => {
+                bail!(self, span => "`nonlocal` outside a function")
+            }
             Kw::Return => {
                 self.bump();
                 let value = if self.at_expr_start() {
@@ -294,13 +389,29 @@ impl Parser<'_> {
                 };
                 return Ok(StmtKind::Return(value));
             }
-            Kw::Global => {
+            Kw::Global | Kw::Nonlocal => {
                 self.bump();
-                let mut names = vec![self.name("a variable name after `global`")?];
+                let mut names = vec![self.name(&format!("a variable name after `{word}`"))?];
                 while self.eat_op(",") {
                     names.push(self.name("a variable name")?);
                 }
-                return Ok(StmtKind::Global(names));
+                return Ok(match kw {
+                    Kw::Global => StmtKind::Global(names),
+                    _ => StmtKind::Nonlocal(names),
+                });
+            }
+            Kw::Raise => {
+                self.bump();
+                let exc = if self.at_expr_start() {
+                    Some(self.expr()?)
+                } else {
+                    None
+                };
+                if exc.is_some() && matches!(self.peek(), Tok::Kw(k) if k.as_str() == "from") {
+                    self.bump();
+                    self.expr()?; // the cause, dropped
+                }
+                return Ok(StmtKind::Raise(exc));
             }
             Kw::Assert => {
                 self.bump();
@@ -308,8 +419,11 @@ impl Parser<'_> {
                 let msg = self.opt_after(",", Self::expr)?;
                 return Ok(StmtKind::Assert { test, msg });
             }
-            Kw::Reserved(_) => bail!(self, span => "`{word}` is not supported in model files"),
-            Kw::If | Kw::While | Kw::For | Kw::With | Kw::Def | Kw::Class => {
+            Kw::Reserved(_) => bail!(self, span => "{}", reserved_message(word)),
+            Kw::Except | Kw::Finally => {
+                bail!(self, span => "`{word}` without a `try` at this indentation")
+            }
+            Kw::If | Kw::While | Kw::For | Kw::With | Kw::Def | Kw::Class | Kw::Try => {
                 bail!(self, span => "`{word}` must start its own line")
             }
             Kw::Elif | Kw::Else => {
@@ -351,7 +465,7 @@ impl Parser<'_> {
     }
 
     /// Converts a parsed expression to an assignment target.
-    fn target(&self, e: Expr) -> PResult<Target> {
+    pub(crate) fn target(&self, e: Expr) -> PResult<Target> {
         let span = e.span;
         let kind = match e.kind {
             ExprKind::Name(n) => TargetKind::Name(n),
@@ -386,8 +500,26 @@ impl Parser<'_> {
 
     /// `for`/`as` targets: primaries separated by commas (no operators, so that the `in`
     /// of a `for` is not read as a comparison).
-    fn target_list(&mut self) -> PResult<Expr> {
+    pub(crate) fn target_list(&mut self) -> PResult<Expr> {
         let first = self.postfix()?;
         self.tuple_of(first, Self::postfix, Self::at_expr_start)
+    }
+}
+
+/// The error for a Python keyword the language does not support, naming the supported
+/// spelling where there is one.
+pub(crate) fn reserved_message(word: &str) -> String {
+    let hint = match word {
+        "async" => {
+            ": `async def` is not supported (use a plain `def`; `fork`/`wait` give the parallelism)"
+        }
+        "await" => ": `await` is not supported (use `wait(fut)` or `fut.wait()`)",
+        "yield" => ": generator functions (`yield`) are not supported (return a list)",
+        "del" => ": `del` is not supported (assign `None`, or use `pop`)",
+        _ => " is not supported in model files",
+    };
+    match hint.strip_prefix(": ") {
+        Some(h) => h.to_string(),
+        None => format!("`{word}`{hint}"),
     }
 }

@@ -19,6 +19,16 @@ impl Interp {
             if let Some(i) = class.methods.iter().position(|m| m.name == attr) {
                 return Ok(Value::Method(inst.clone(), i));
             }
+        } else if let (Value::Exception(e), "args") = (obj, attr) {
+            let args = match e.message.is_empty() {
+                true => Vec::new(),
+                false => vec![Value::Str(e.message.clone())],
+            };
+            return Ok(Value::tuple(args));
+        } else if let Value::Builtin(crate::builtins::Builtin::OperatorModule) = obj {
+            if let Some(f) = crate::interp::operator::attribute(attr) {
+                return Ok(f);
+            }
         } else if let Some(m) = methods::method(obj, attr) {
             return Ok(Value::BuiltinMethod(Arc::new(obj.clone()), m));
         }

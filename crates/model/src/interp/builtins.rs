@@ -2,7 +2,10 @@
 //!
 //! Functions: `fork`, `wait`, `yield_now`, `Lock`, `print`, `len`, `range`, `min`, `max`,
 //! `abs`, `sum`, `sorted`, `enumerate`, `zip`, `str`, `int`, `float`, `bool`, `list`,
-//! `tuple`, `dict`. (`enumerate` and `zip` return tuples of tuples, not iterators.)
+//! `tuple`, `dict`, `any`, `all`, `isinstance`, the exception classes (see
+//! `exceptions.rs`), the `operator` module (`operator.rs`) and the formatting an
+//! f-string calls (`format.rs`). `sorted`, `min` and `max` take `key=` (`keyed.rs`),
+//! `enumerate` a start. (`enumerate` and `zip` return tuples of tuples, not iterators.)
 //!
 //! Methods (in `methods.rs`): lists `append`, `pop`, `extend`, `insert`, `index`, `count`, `clear`, `copy`;
 //! dicts `get`, `keys`, `values`, `items`, `pop`; strings `join`, `upper`, `lower`,
@@ -64,11 +67,26 @@ pub enum Builtin {
     YieldNow,
     /// `zip`
     Zip,
+    /// `any`
+    Any,
+    /// `all`
+    All,
+    /// `isinstance`
+    Isinstance,
+    /// What an f-string calls (named `<fstring>`, which no program can write).
+    FString,
+    /// The `operator` module (its functions are attributes).
+    OperatorModule,
+    /// A function of the `operator` module (`operator.add`, ...): its index in its table.
+    Operator(u8),
+    /// An exception class: its index in [`EXCEPTIONS`](crate::EXCEPTIONS) (`Exception`,
+    /// `RuntimeError`, `ValueError`, ...). Called, it makes an exception to `raise`.
+    Exc(u8),
 }
 
 impl Builtin {
     /// Every builtin.
-    const ALL: [Builtin; 21] = [
+    const ALL: [Builtin; 26] = [
         Builtin::Lock,
         Builtin::Abs,
         Builtin::Bool,
@@ -90,6 +108,11 @@ impl Builtin {
         Builtin::Wait,
         Builtin::YieldNow,
         Builtin::Zip,
+        Builtin::Any,
+        Builtin::All,
+        Builtin::Isinstance,
+        Builtin::FString,
+        Builtin::OperatorModule,
     ];
 
     /// Its name in the language.
@@ -123,6 +146,16 @@ impl Builtin {
             Builtin::Wait => "wait",
             Builtin::YieldNow => "yield_now",
             Builtin::Zip => "zip",
+            Builtin::Any => "any",
+            Builtin::All => "all",
+            Builtin::Isinstance => "isinstance",
+            Builtin::FString => "<fstring>",
+            Builtin::OperatorModule => "operator",
+            Builtin::Operator(i) => crate::interp::operator::FUNCTIONS
+                .get(usize::from(i))
+                .copied()
+                .unwrap_or("operator"),
+            Builtin::Exc(i) => crate::interp::exceptions::class_name(usize::from(i)),
         }
     }
 
@@ -133,30 +166,37 @@ impl Builtin {
             Builtin::Abs => (1, Some(1), &[]),
             Builtin::Bool => (0, Some(1), &[]),
             Builtin::Dict => (0, Some(1), &[]),
-            Builtin::Enumerate => (1, Some(1), &[]),
+            Builtin::Enumerate => (1, Some(2), &[]),
             Builtin::Float => (0, Some(1), &[]),
             Builtin::Fork => (1, None, &[]),
             Builtin::Int => (0, Some(1), &[]),
             Builtin::Len => (1, Some(1), &[]),
             Builtin::List => (0, Some(1), &[]),
-            Builtin::Max => (1, None, &[]),
-            Builtin::Min => (1, None, &[]),
+            Builtin::Max => (1, None, &["key"]),
+            Builtin::Min => (1, None, &["key"]),
             Builtin::Print => (0, None, &[]),
             Builtin::Range => (1, Some(3), &[]),
-            Builtin::Sorted => (1, Some(1), &["reverse"]),
+            Builtin::Sorted => (1, Some(1), &["reverse", "key"]),
             Builtin::Str => (0, Some(1), &[]),
             Builtin::Sum => (1, Some(2), &[]),
             Builtin::Tuple => (0, Some(1), &[]),
             Builtin::Wait => (1, Some(1), &[]),
             Builtin::YieldNow => (0, Some(0), &[]),
             Builtin::Zip => (0, None, &[]),
+            Builtin::Any | Builtin::All => (1, Some(1), &[]),
+            Builtin::Isinstance => (2, Some(2), &[]),
+            Builtin::FString => (1, None, &[]),
+            Builtin::OperatorModule => (0, Some(0), &[]),
+            Builtin::Operator(_) => (0, None, &[]),
+            Builtin::Exc(_) => (0, None, &[]),
         }
     }
 }
 
 /// The builtin called `name`.
 pub(crate) fn lookup(name: &str) -> Option<Builtin> {
-    Builtin::ALL.iter().copied().find(|b| b.name() == name)
+    let exc = crate::interp::exceptions::lookup(name).map(Builtin::Exc);
+    exc.or_else(|| Builtin::ALL.iter().copied().find(|b| b.name() == name))
 }
 
 /// The error message of calling `name` with `n` positional arguments.
@@ -347,6 +387,11 @@ pub(crate) fn call(
         }
     }
     let class = f.class();
+    if !kwargs.is_empty() && matches!(b, Builtin::Sorted | Builtin::Min | Builtin::Max) {
+        if let Some((_, key)) = kwargs.iter().find(|(k, _)| *k == "key") {
+            return it.keyed(f, b, args, key, &kwargs, span);
+        }
+    }
     match b {
         // Dispatched before the table (its keywords are the forked call's).
         Builtin::Fork => Err(e("fork() could not be called".into())),
@@ -363,6 +408,12 @@ pub(crate) fn call(
             print(it, &args);
             Ok(Value::None)
         }
+        Builtin::Exc(i) => Ok(crate::interp::exceptions::instance(usize::from(i), &args)),
+        Builtin::Operator(i) => it.operator(f, i, &args, span),
+        Builtin::OperatorModule => Err(e("'module' object is not callable".into())),
+        Builtin::Isinstance => crate::interp::types::isinstance(&args[0], &args[1])
+            .map(Value::Bool)
+            .map_err(e),
         _ => value_builtin(b, args, &kwargs, class).map_err(e),
     }
 }
@@ -407,18 +458,27 @@ fn value_builtin(
         Builtin::Sorted => {
             let mut items: Vec<Value> = iterate(&first)?.collect();
             sort_values(&mut items)?;
-            if kwargs.first().is_some_and(|(_, v)| v.truthy()) {
+            if kwargs.iter().any(|(k, v)| *k == "reverse" && v.truthy()) {
                 items.reverse();
             }
             Ok(Value::List(List::new(items, class)))
         }
-        Builtin::Enumerate => iterate(&first).map(|items| {
-            let pairs = items
-                .enumerate()
-                .map(|(i, x)| Value::tuple(vec![Value::Int(i as i64), x]));
-            Value::tuple(pairs.collect())
-        }),
+        Builtin::Enumerate => {
+            let start = match args.get(1) {
+                Some(s) => s.as_int().ok_or("enumerate() start must be an integer")?,
+                None => 0,
+            };
+            iterate(&first).map(|items| {
+                let pairs = (start..)
+                    .zip(items)
+                    .map(|(i, x)| Value::tuple(vec![Value::Int(i), x]));
+                Value::tuple(pairs.collect())
+            })
+        }
         Builtin::Zip => zip(&args),
+        Builtin::FString => crate::interp::format::fstring(&args),
+        Builtin::Any => Ok(Value::Bool(iterate(&first)?.any(|x| x.truthy()))),
+        Builtin::All => Ok(Value::Bool(iterate(&first)?.all(|x| x.truthy()))),
         Builtin::Str => Ok(args
             .first()
             .map_or(Value::str(""), |v| Value::str(&v.to_str()))),

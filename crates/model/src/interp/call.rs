@@ -3,10 +3,10 @@
 //! gives to the parameters in order). Part of the interpreter (see `interp/mod.rs`).
 
 use super::{Flow, Frame, Interp, MAX_CALL_DEPTH, Res};
-use crate::ast::{Call, FunctionDef, Span};
+use crate::ast::{Call, ExprKind, FunctionDef, Span};
 use crate::builtins;
 use crate::resolve::{Binding, Scope, bind};
-use crate::value::{Instance, Value};
+use crate::value::{Closure, Instance, Value};
 use forkwait::sync::Shared;
 use std::sync::Arc;
 
@@ -17,6 +17,12 @@ impl Interp {
         let callee = self.eval(f, &c.func)?;
         let mut args = Vec::with_capacity(c.args.len());
         for a in &c.args {
+            if let ExprKind::Starred(v) = &a.kind {
+                let seq = self.eval(f, v)?;
+                let items = builtins::iterate(&seq).map_err(|m| self.err(v.span, m))?;
+                args.extend(items);
+                continue;
+            }
             args.push(self.eval(f, a)?);
         }
         let mut kwargs = Vec::with_capacity(c.kwargs.len());
@@ -43,6 +49,14 @@ impl Interp {
             Value::Function(i, _) => {
                 let (def, scope) = (&p.functions[*i], &self.code.functions[*i]);
                 self.call_def(f, def, scope, None, args, kwargs, span)
+            }
+            Value::Closure(c) => {
+                let code = &self.code;
+                let (def, scope) = match (code.nested_defs.get(c.id), code.nested.get(c.id)) {
+                    (Some(d), Some(s)) => (d, s),
+                    _ => return Err(self.err(span, "a nested function of another model")),
+                };
+                self.call_closure(f, def, scope, c, args, kwargs, span)
             }
             Value::Class(i, name) => {
                 let inst = Value::Instance(Arc::new(Instance {
@@ -104,6 +118,38 @@ impl Interp {
         kwargs: Vec<(&str, Value)>,
         span: Span,
     ) -> Res<Value> {
+        self.enter(f, def, scope, this, None, args, kwargs, span)
+    }
+
+    /// Calls a nested function or lambda: its free variables are its closure's cells,
+    /// its defaults those evaluated when it was made.
+    #[allow(clippy::too_many_arguments)]
+    fn call_closure(
+        &self,
+        f: &Frame,
+        def: &FunctionDef,
+        scope: &Scope,
+        closure: &Closure,
+        args: Vec<Value>,
+        kwargs: Vec<(&str, Value)>,
+        span: Span,
+    ) -> Res<Value> {
+        self.enter(f, def, scope, None, Some(closure), args, kwargs, span)
+    }
+
+    /// Enters a model function: binds its arguments, makes its cells, runs its body.
+    #[allow(clippy::too_many_arguments)]
+    fn enter(
+        &self,
+        f: &Frame,
+        def: &FunctionDef,
+        scope: &Scope,
+        this: Option<Value>,
+        closure: Option<&Closure>,
+        args: Vec<Value>,
+        kwargs: Vec<(&str, Value)>,
+        span: Span,
+    ) -> Res<Value> {
         if f.depth >= MAX_CALL_DEPTH {
             return Err(self.err(
                 span,
@@ -124,11 +170,13 @@ impl Interp {
         let n = scope.locals.len();
         let depth = f.depth + 1;
         let npos = args.len() + usize::from(this.is_some());
-        if kwargs.is_empty() && npos == def.params.len() {
+        let varargs = def.params.last().is_some_and(|p| p.star);
+        if kwargs.is_empty() && npos == def.params.len() && !varargs {
             // Every parameter gets its positional argument: they are the first slots.
             let mut locals: Vec<Option<Value>> = this.into_iter().chain(args).map(Some).collect();
             locals.resize(n, None);
             let mut frame = Frame::with_locals(locals, depth, false, f.limit);
+            self.make_cells(&mut frame, def, scope, closure);
             return self.run_body(&mut frame, def);
         }
         let mut pos: Vec<Option<Value>> = this.into_iter().chain(args).map(Some).collect();
@@ -137,18 +185,28 @@ impl Interp {
             bind(&def.name, &def.params, 0, pos.len(), &names).map_err(|m| self.err(span, m))?;
         let mut kwargs: Vec<Option<Value>> = kwargs.into_iter().map(|(_, v)| Some(v)).collect();
         let mut locals: Vec<Option<Value>> = vec![None; n];
-        for ((param, b), local) in def.params.iter().zip(bindings).zip(&mut locals) {
+        let params = def.params.iter().zip(bindings).zip(&mut locals).enumerate();
+        for (k, ((param, b), local)) in params {
             let v = match b {
                 Binding::Pos(i) => pos[i].take().unwrap_or(Value::None),
+                Binding::Rest(i) => {
+                    let rest = pos.get_mut(i..).unwrap_or(&mut []);
+                    Value::tuple(rest.iter_mut().filter_map(Option::take).collect())
+                }
                 Binding::Kw(j) => kwargs[j].take().unwrap_or(Value::None),
-                Binding::Default => match &param.default {
-                    Some(d) => self.eval(&mut Frame::new(0, depth, false, f.limit), d)?,
-                    None => Value::None,
+                Binding::Default => match (closure, &param.default) {
+                    (Some(c), _) => c.defaults.get(k).cloned().flatten().unwrap_or(Value::None),
+                    (None, Some(d)) => {
+                        let n = self.code.module.locals.len();
+                        self.eval(&mut Frame::new(n, depth, false, f.limit), d)?
+                    }
+                    (None, None) => Value::None,
                 },
             };
             *local = Some(v);
         }
         let mut frame = Frame::with_locals(locals, depth, false, f.limit);
+        self.make_cells(&mut frame, def, scope, closure);
         self.run_body(&mut frame, def)
     }
 

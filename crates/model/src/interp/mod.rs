@@ -32,19 +32,27 @@
 //!   (a `livelock` verdict) instead of hanging the checker.
 
 pub(crate) mod access;
+mod assign;
 pub(crate) mod builtins;
 mod call;
+mod closures;
+mod comp;
+pub(crate) mod exceptions;
+mod format;
+mod keyed;
 pub(crate) mod methods;
+mod operator;
 pub(crate) mod ops;
 pub(crate) mod snapshot;
 pub(crate) mod stack;
 pub(crate) mod tasks;
+mod types;
 pub(crate) mod value;
 
 use crate::ast::*;
 use crate::diag::Diagnostic;
 use crate::resolve::Code;
-use crate::value::{Dict, List, Value, key_eq};
+use crate::value::{Cell, Dict, List, Value, key_eq};
 use forkwait::sync::{Shared, StateClass};
 use std::sync::{Arc, Weak};
 
@@ -82,6 +90,9 @@ pub(crate) struct Frame {
     /// The function's locals, indexed by [`Slot::Local`] (see the function's
     /// [`Scope`](crate::resolve::Scope)); empty at the top level, whose names are global.
     locals: Vec<Option<Value>>,
+    /// What only some frames need (cells, a handled error), boxed so that a plain
+    /// frame stays small and cheap to drop.
+    extra: Option<Box<FrameExtra>>,
     pub(crate) depth: u32,
     /// The lowest stack address this task's interpretation may reach (see `stack.rs`).
     pub(crate) limit: usize,
@@ -90,7 +101,27 @@ pub(crate) struct Frame {
     module: bool,
 }
 
+/// The parts of a [`Frame`] only closures and exception handlers use.
+#[derive(Default)]
+pub(crate) struct FrameExtra {
+    /// The function's cells, indexed by [`Slot::Cell`]: its free variables (from its
+    /// closure), then its own variables that nested functions capture.
+    cells: Vec<Arc<Cell>>,
+    /// The error an enclosing `except` clause is handling (what a bare `raise` raises).
+    handling: Option<Box<Diagnostic>>,
+}
+
 impl Frame {
+    /// The frame's cells (see [`FrameExtra::cells`]).
+    fn cells(&self) -> &[Arc<Cell>] {
+        self.extra.as_ref().map_or(&[], |e| &e.cells)
+    }
+
+    /// The frame's extra parts, made on first use.
+    fn extra(&mut self) -> &mut FrameExtra {
+        self.extra.get_or_insert_with(Default::default)
+    }
+
     /// A frame of `n` locals, all unset.
     fn new(n: usize, depth: u32, module: bool, limit: usize) -> Frame {
         Frame::with_locals(vec![None; n], depth, module, limit)
@@ -100,6 +131,7 @@ impl Frame {
     fn with_locals(locals: Vec<Option<Value>>, depth: u32, module: bool, limit: usize) -> Frame {
         Frame {
             locals,
+            extra: None,
             depth,
             limit,
             ticks: 0,
@@ -138,7 +170,7 @@ enum Miss {
     Undefined,
 }
 
-enum Flow {
+pub(crate) enum Flow {
     Next,
     Break,
     Continue,
@@ -189,7 +221,7 @@ impl Interp {
     /// Runs the top-level statements, then `main()`; returns what `main()` returned.
     pub(crate) fn run_main(&self) -> Res<Value> {
         let entry = Frame::task();
-        let mut top = Frame::new(0, 0, true, entry.limit);
+        let mut top = Frame::new(self.code.module.locals.len(), 0, true, entry.limit);
         self.block(&mut top, &self.code.program.stmts)?;
         let p = &self.code.program;
         let i = self.code.function("main").map(|(i, _)| i);
@@ -199,7 +231,7 @@ impl Interp {
         self.call(&entry, &main, Vec::new(), Vec::new(), main_span)
     }
 
-    fn block(&self, f: &mut Frame, stmts: &[Stmt]) -> Res<Flow> {
+    pub(crate) fn block(&self, f: &mut Frame, stmts: &[Stmt]) -> Res<Flow> {
         for s in stmts {
             match self.stmt(f, s)? {
                 Flow::Next => {}
@@ -209,7 +241,7 @@ impl Interp {
         Ok(Flow::Next)
     }
 
-    fn tick(&self, f: &mut Frame) {
+    pub(crate) fn tick(&self, f: &mut Frame) {
         f.ticks = f.ticks.wrapping_add(1);
         if f.ticks % YIELD_EVERY == 0 {
             forkwait::yield_now();
@@ -280,7 +312,13 @@ impl Interp {
                     return Err(self.err(s.span, text));
                 }
             }
-            StmtKind::Pass | StmtKind::Global(_) => {}
+            StmtKind::Pass | StmtKind::Global(_) | StmtKind::Nonlocal(_) => {}
+            StmtKind::Def(def) => {
+                let v = self.closure(f, def)?;
+                self.store_slot(f, def.slot, v);
+            }
+            StmtKind::Try(t) => return self.exec_try(f, t),
+            StmtKind::Raise(e) => return Err(self.exec_raise(f, e.as_ref(), s.span)),
             StmtKind::With { item, target, body } => {
                 let v = self.eval(f, item)?;
                 let Value::Lock(lock) = &v else {
@@ -306,86 +344,6 @@ impl Interp {
         Ok(Flow::Next)
     }
 
-    fn aug_assign(&self, f: &mut Frame, target: &Target, op: BinOp, value: &Expr) -> Res<()> {
-        let combine = |this: &Self, f: &mut Frame, old: Value| -> Res<Value> {
-            let rhs = this.eval(f, value)?;
-            if let (BinOp::Add, Value::List(l)) = (op, &old) {
-                // `xs += it` extends the list in place, as Python's `__iadd__`.
-                let items = builtins::iterate(&rhs).map_err(|m| this.err(value.span, m))?;
-                let items: Vec<Value> = items.collect();
-                this.at(target.span);
-                l.extend(items);
-                return Ok(old);
-            }
-            this.at(target.span);
-            ops::binary(op, &old, &rhs, f.class()).map_err(|m| this.err(target.span, m))
-        };
-        match &target.kind {
-            TargetKind::Name(n) => {
-                let old = self.load_name(f, target.slot, n, target.span)?;
-                let new = combine(self, f, old)?;
-                self.store_slot(f, target.slot, new);
-                Ok(())
-            }
-            TargetKind::Attribute { value: obj, attr } => {
-                let obj = self.eval(f, obj)?;
-                let old = self.getattr(&obj, attr, target.span)?;
-                let new = combine(self, f, old)?;
-                self.setattr(&obj, attr, new, target.span)
-            }
-            TargetKind::Subscript { value: obj, index } => {
-                let obj = self.eval(f, obj)?;
-                let key = self.eval(f, index)?;
-                let old = self.getitem(&obj, &key, target.span)?;
-                let new = combine(self, f, old)?;
-                self.setitem(&obj, key, new, target.span)
-            }
-            TargetKind::Tuple(_) => Err(self.err(target.span, "cannot augment-assign a tuple")),
-        }
-    }
-
-    fn store(&self, f: &mut Frame, target: &Target, v: Value) -> Res<()> {
-        match &target.kind {
-            TargetKind::Name(_) => {
-                self.store_slot(f, target.slot, v);
-                Ok(())
-            }
-            TargetKind::Attribute { value, attr } => {
-                let obj = self.eval(f, value)?;
-                self.at(target.span);
-                self.setattr(&obj, attr, v, target.span)
-            }
-            TargetKind::Subscript { value, index } => {
-                if matches!(index.kind, ExprKind::Slice { .. }) {
-                    return Err(self.err(index.span, "slice assignment is not supported"));
-                }
-                let obj = self.eval(f, value)?;
-                let key = self.eval(f, index)?;
-                self.at(target.span);
-                self.setitem(&obj, key, v, target.span)
-            }
-            TargetKind::Tuple(targets) => {
-                let items: Vec<Value> = builtins::iterate(&v)
-                    .map_err(|m| self.err(target.span, format!("cannot unpack: {m}")))?
-                    .collect();
-                if items.len() != targets.len() {
-                    return Err(self.err(
-                        target.span,
-                        format!(
-                            "cannot unpack {} values into {} targets",
-                            items.len(),
-                            targets.len()
-                        ),
-                    ));
-                }
-                for (t, item) in targets.iter().zip(items) {
-                    self.store(f, t, item)?;
-                }
-                Ok(())
-            }
-        }
-    }
-
     /// Stores `v` in the variable `slot` (a local of `f` or a global: the resolver gives
     /// every assigned name one of the two).
     fn store_slot(&self, f: &mut Frame, slot: Slot, v: Value) {
@@ -397,6 +355,11 @@ impl Interp {
             }
             Slot::Global(i) => {
                 if let Some(cell) = self.globals.get(i as usize) {
+                    cell.write(Some(v));
+                }
+            }
+            Slot::Cell(i) => {
+                if let Some(cell) = f.cells().get(i as usize) {
                     cell.write(Some(v));
                 }
             }
@@ -420,6 +383,13 @@ impl Interp {
                     _ => Err(Miss::Unbound),
                 };
             }
+            Slot::Cell(i) => {
+                return f
+                    .cells()
+                    .get(i as usize)
+                    .and_then(|c| c.read())
+                    .ok_or(Miss::Unbound);
+            }
             Slot::Global(i) => {
                 let i = i as usize;
                 if let Some(v) = self.globals.get(i).and_then(|cell| cell.read()) {
@@ -440,7 +410,7 @@ impl Interp {
                 .get(i as usize)
                 .map(|n| Value::Class(i as usize, n.clone())),
             Slot::Builtin(b) => Some(Value::Builtin(b)),
-            Slot::Local(_) | Slot::Global(_) | Slot::Unresolved => None,
+            Slot::Local(_) | Slot::Cell(_) | Slot::Global(_) | Slot::Unresolved => None,
         }
         .ok_or(Miss::Undefined)
     }
@@ -564,10 +534,18 @@ impl Interp {
                     self.eval(f, orelse)?
                 }
             }
+            ExprKind::Lambda(def) => self.closure(f, def)?,
+            ExprKind::Comp(c) => self.comprehension(f, c)?,
+            ExprKind::Starred(_) => {
+                return Err(self.err(
+                    e.span,
+                    "`*` unpacking is only supported in a call's arguments",
+                ));
+            }
         })
     }
 
-    fn compare(&self, op: CmpOp, a: &Value, b: &Value, span: Span) -> Res<bool> {
+    pub(crate) fn compare(&self, op: CmpOp, a: &Value, b: &Value, span: Span) -> Res<bool> {
         use std::cmp::Ordering::*;
         let e = |m: String| self.err(span, m);
         Ok(match op {
