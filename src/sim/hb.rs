@@ -128,6 +128,12 @@ pub(crate) struct Race {
 fn race_key(s: &ExecState, r: &Race) -> u64 {
     let ka = s.steps[r.first.step as usize].site.key();
     let kb = s.steps[r.second.step as usize].site.key();
+    pair_key(ka, kb)
+}
+
+/// The key of a race between accesses at the sites with keys `ka` and `kb` ([`Where::key`]),
+/// in either order.
+pub(crate) fn pair_key(ka: u64, kb: u64) -> u64 {
     super::exec::mix(ka.min(kb), ka.max(kb))
 }
 
@@ -415,6 +421,35 @@ fn access(loc: &mut Loc, now: &Vc, seen: Seen, kind: AccessKind, obj: ObjId, out
     }
 }
 
+/// The class of task `t`'s write to object `o` (created by `creator`) if the write is
+/// impure, `None` if it is not (the caller's own write, the task's own state, an
+/// allow-listed object).
+pub(crate) fn impure_class(
+    s: &ExecState,
+    o: ObjId,
+    creator: Option<TaskId>,
+    t: TaskId,
+) -> Option<StateClass> {
+    if t == 0 {
+        return None; // the closure under test is the caller, not a forked task
+    }
+    let info = &s.objects[o as usize];
+    if creator == Some(t) && info.class == StateClass::Input {
+        return None; // its own state: the common case, no ancestry walk
+    }
+    let own = match creator {
+        Some(0) | None => false,
+        Some(c) => info.class == StateClass::Input && is_ancestor_or_self(s, c, t),
+    };
+    if own || info.allowed {
+        return None;
+    }
+    Some(match creator {
+        None => StateClass::Global,
+        Some(_) => info.class,
+    })
+}
+
 fn check_purity(
     s: &ExecState,
     out: &mut Analysis,
@@ -423,23 +458,8 @@ fn check_purity(
     t: TaskId,
     site: Where,
 ) {
-    if t == 0 {
-        return; // the closure under test is the caller, not a forked task
-    }
-    let info = &s.objects[o as usize];
-    if creator == Some(t) && info.class == StateClass::Input {
-        return; // its own state: the common case, no ancestry walk
-    }
-    let own = match creator {
-        Some(0) | None => false,
-        Some(c) => info.class == StateClass::Input && is_ancestor_or_self(s, c, t),
-    };
-    if own || info.allowed {
+    let Some(class) = impure_class(s, o, creator, t) else {
         return;
-    }
-    let class = match creator {
-        None => StateClass::Global,
-        Some(_) => info.class,
     };
     let site_key = site.key();
     if out

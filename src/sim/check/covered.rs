@@ -1,0 +1,125 @@
+//! Whether the race and purity analysis of an execution can add a finding at all.
+//!
+//! # Design note
+//!
+//! The checker reports one finding per (kind, key): a race's key is its pair of sites, an
+//! impure write's its site and state class (see `findings.rs`). A program with a race
+//! shows the same race in most executions, so after the first few every race and impure
+//! write the analysis finds is already reported, and the analysis (vector clocks over the
+//! whole step log, `hb.rs`) is pure cost.
+//!
+//! This pass over the step log lists, without clocks, every key the analysis *could*
+//! report for the execution — an over-approximation:
+//!
+//! * a race needs two accesses to one non-synchronizing object, one of them a write: every
+//!   pair (write site, any site of an access to the same object) is a candidate, whatever
+//!   the tasks and their ordering;
+//! * an impure write needs a write by a forked task: each such write whose object the
+//!   task does not own (the analysis's own rule, [`crate::sim::hb::impure_class`]; for an
+//!   object whose creator the analysis infers, every write by a forked task) is a
+//!   candidate.
+//!
+//! If every candidate is already a finding of this run, the analysis could only push
+//! findings that `Acc::push` would drop as duplicates, so it is skipped: the findings are
+//! exactly the same, with or without this pass. A program with many distinct sites on one
+//! run (more than [`MAX_SITES`] object sites) is always analysed.
+
+use super::findings::Acc;
+use crate::sim::AccessKind;
+use crate::sim::exec::{self, ExecState, ObjId, Op};
+use crate::sim::report::FindingKind;
+
+/// The most distinct (object, site) pairs the pass tracks before giving up.
+const MAX_SITES: usize = 32;
+
+/// The pass's buffer, kept between executions.
+#[derive(Default)]
+pub(super) struct Candidates {
+    /// Distinct accesses to non-synchronizing objects: (object, site key, a write).
+    sites: Vec<(ObjId, u64, bool)>,
+}
+
+/// The key of an impure-write finding at the site with key `site_key`, of class `class`.
+pub(super) fn impure_key(site_key: u64, class: crate::state_class::StateClass) -> u64 {
+    exec::mix(site_key, class as u64)
+}
+
+impl Acc {
+    /// Whether every race and impure write the analysis could find in `s` is already a
+    /// finding (then the analysis is skipped: see the design note above).
+    pub(super) fn analysis_covered(&mut self, s: &ExecState) -> bool {
+        if self.findings.is_empty() {
+            return false;
+        }
+        let mut cand = std::mem::take(&mut self.candidates);
+        let covered = self.covered_by_findings(s, &mut cand);
+        self.candidates = cand;
+        covered
+    }
+
+    fn has(&self, kind: FindingKind, key: u64) -> bool {
+        self.findings.iter().any(|f| f.kind == kind && f.key == key)
+    }
+
+    fn covered_by_findings(&self, s: &ExecState, cand: &mut Candidates) -> bool {
+        cand.sites.clear();
+        let mut last_impure = None;
+        for step in &s.steps {
+            let Op::Access(o, kind) = step.op else {
+                continue;
+            };
+            // Lock operations synchronize and are never written to (see `hb::analyze`).
+            if matches!(
+                kind,
+                AccessKind::Lock
+                    | AccessKind::LockShared
+                    | AccessKind::Unlock
+                    | AccessKind::UnlockShared
+            ) {
+                continue;
+            }
+            let info = &s.objects[o as usize];
+            let site = step.site.key();
+            let write = kind.is_write();
+            if !info.kind.synchronizes() {
+                let e = (o, site, write);
+                if !cand.sites.contains(&e) {
+                    if cand.sites.len() == MAX_SITES {
+                        return false;
+                    }
+                    cand.sites.push(e);
+                }
+            }
+            if write {
+                let class = if info.inferred_creator {
+                    (step.task != 0 && !info.allowed).then_some(info.class)
+                } else {
+                    crate::sim::hb::impure_class(s, o, info.creator, step.task)
+                };
+                if let Some(class) = class {
+                    let key = impure_key(site, class);
+                    if last_impure != Some(key) {
+                        if !self.has(FindingKind::ImpureWrite, key) {
+                            return false;
+                        }
+                        last_impure = Some(key);
+                    }
+                }
+            }
+        }
+        for &(o, w, write) in &cand.sites {
+            if !write {
+                continue;
+            }
+            for &(o2, x, _) in &cand.sites {
+                if o2 != o {
+                    continue;
+                }
+                if !self.has(FindingKind::Race, crate::sim::hb::pair_key(w, x)) {
+                    return false;
+                }
+            }
+        }
+        true
+    }
+}
