@@ -22,21 +22,34 @@
 //! If every candidate is already a finding of this run, the analysis could only push
 //! findings that `Acc::push` would drop as duplicates, so it is skipped: the findings are
 //! exactly the same, with or without this pass. A program with many distinct sites on one
-//! run (more than [`MAX_SITES`] object sites) is always analysed.
+//! run (more than [`MAX_SITES`] distinct accesses) is always analysed.
 
 use super::findings::Acc;
 use crate::sim::AccessKind;
-use crate::sim::exec::{self, ExecState, ObjId, Op};
+use crate::sim::exec::{self, ExecState, ObjId, Op, TaskId, Where};
 use crate::sim::report::FindingKind;
 
-/// The most distinct (object, site) pairs the pass tracks before giving up.
+/// The most distinct accesses (object, site, kind, writer) the pass tracks before giving
+/// up.
 const MAX_SITES: usize = 32;
 
-/// The pass's buffer, kept between executions.
+/// The pass's buffers, kept between executions.
 #[derive(Default)]
 pub(super) struct Candidates {
+    /// The distinct accesses seen: (object, site identity, a write, the writing task or
+    /// `u32::MAX` for a read). Each is examined once, however often it recurs.
+    seen: Vec<(ObjId, u64, bool, TaskId)>,
     /// Distinct accesses to non-synchronizing objects: (object, site key, a write).
     sites: Vec<(ObjId, u64, bool)>,
+}
+
+/// A cheap identity of a site: a Rust site's address (one `Location` per call site), an
+/// interpreted position's key. Two identities may denote one site (the key decides).
+fn site_id(w: &Where) -> u64 {
+    match w {
+        Where::Rust(l) => *l as *const std::panic::Location<'static> as u64,
+        Where::Model(_) => w.key(),
+    }
 }
 
 /// The key of an impure-write finding at the site with key `site_key`, of class `class`.
@@ -62,8 +75,8 @@ impl Acc {
     }
 
     fn covered_by_findings(&self, s: &ExecState, cand: &mut Candidates) -> bool {
+        cand.seen.clear();
         cand.sites.clear();
-        let mut last_impure = None;
         for step in &s.steps {
             let Op::Access(o, kind) = step.op else {
                 continue;
@@ -78,17 +91,24 @@ impl Acc {
             ) {
                 continue;
             }
+            let write = kind.is_write();
+            let e = (
+                o,
+                site_id(&step.site),
+                write,
+                if write { step.task } else { u32::MAX },
+            );
+            if cand.seen.contains(&e) {
+                continue;
+            }
+            if cand.seen.len() == MAX_SITES {
+                return false;
+            }
+            cand.seen.push(e);
             let info = &s.objects[o as usize];
             let site = step.site.key();
-            let write = kind.is_write();
-            if !info.kind.synchronizes() {
-                let e = (o, site, write);
-                if !cand.sites.contains(&e) {
-                    if cand.sites.len() == MAX_SITES {
-                        return false;
-                    }
-                    cand.sites.push(e);
-                }
+            if !info.kind.synchronizes() && !cand.sites.contains(&(o, site, write)) {
+                cand.sites.push((o, site, write));
             }
             if write {
                 let class = if info.inferred_creator {
@@ -97,12 +117,8 @@ impl Acc {
                     crate::sim::hb::impure_class(s, o, info.creator, step.task)
                 };
                 if let Some(class) = class {
-                    let key = impure_key(site, class);
-                    if last_impure != Some(key) {
-                        if !self.has(FindingKind::ImpureWrite, key) {
-                            return false;
-                        }
-                        last_impure = Some(key);
+                    if !self.has(FindingKind::ImpureWrite, impure_key(site, class)) {
+                        return false;
                     }
                 }
             }
