@@ -132,9 +132,13 @@ fn race_key(s: &ExecState, r: &Race) -> u64 {
 }
 
 /// The key of a race between accesses at the sites with keys `ka` and `kb` ([`Where::key`]),
-/// in either order.
+/// in either order. The two keys are mixed in turn, not XOR-ed together: with `a ^ b`
+/// the pairs {R1, W2} and {R2, W1} of two tasks' read and write sites collided whenever
+/// `R1 ^ W1 == R2 ^ W2`, which for sites one line apart depends on where the loader put
+/// the file name (so a race went unreported in some processes and not in others).
 pub(crate) fn pair_key(ka: u64, kb: u64) -> u64 {
-    super::exec::mix(ka.min(kb), ka.max(kb))
+    use super::exec::mix;
+    mix(mix(0x9e37_79b9_7f4a_7c15, ka.min(kb)), ka.max(kb))
 }
 
 /// A write by a forked task to state it does not own. An execution reports one per site
