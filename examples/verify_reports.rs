@@ -97,7 +97,12 @@ fn main() {
     ];
     for seed in [0u64, 7, 123] {
         for s in &strategies {
-            let c = || Checker::new().strategy(s.clone()).seed(seed).iterations(300);
+            let c = || {
+                Checker::new()
+                    .strategy(s.clone())
+                    .seed(seed)
+                    .iterations(300)
+            };
             println!("==== seed {seed} strategy {s}");
             println!("-- w1\n{}", c().run(workloads::fw_w1));
             println!("-- w3\n{}", c().run(workloads::fw_w3));

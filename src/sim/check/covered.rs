@@ -11,9 +11,10 @@
 //! This pass over the step log lists, without clocks, every key the analysis *could*
 //! report for the execution — an over-approximation:
 //!
-//! * a race needs two accesses to one non-synchronizing object, one of them a write: every
-//!   pair (write site, any site of an access to the same object) is a candidate, whatever
-//!   the tasks and their ordering;
+//! * a race needs two accesses by different tasks to one non-synchronizing object, one of
+//!   them a write: every pair (write site, any site of an access to the same object) is a
+//!   candidate, whatever the ordering, unless one task alone made both (a site paired
+//!   with itself is a candidate only if two tasks used it);
 //! * an impure write needs a write by a forked task: each such write whose object the
 //!   task does not own (the analysis's own rule, [`crate::sim::hb::impure_class`]; for an
 //!   object whose creator the analysis infers, every write by a forked task) is a
@@ -29,19 +30,25 @@ use crate::sim::AccessKind;
 use crate::sim::exec::{self, ExecState, ObjId, Op, TaskId, Where};
 use crate::sim::report::FindingKind;
 
-/// The most distinct accesses (object, site, kind, writer) the pass tracks before giving
-/// up.
+/// The most distinct accesses (object, site, kind, task) the pass tracks before giving up.
 const MAX_SITES: usize = 32;
 
 /// The pass's buffers, kept between executions.
 #[derive(Default)]
 pub(super) struct Candidates {
-    /// The distinct accesses seen: (object, site identity, a write, the writing task or
-    /// `u32::MAX` for a read). Each is examined once, however often it recurs.
+    /// The distinct accesses seen: (object, site identity, a write, the task). Each is
+    /// examined once, however often it recurs.
     seen: Vec<(ObjId, u64, bool, TaskId)>,
-    /// Distinct accesses to non-synchronizing objects: (object, site key, a write).
-    sites: Vec<(ObjId, u64, bool)>,
+    /// Distinct accesses to non-synchronizing objects: (object, site key, a write, the
+    /// task that made them, or [`MANY`] if several did).
+    sites: Vec<(ObjId, u64, bool, TaskId)>,
 }
+
+/// The size of `covered_by_findings`'s cache of recent accesses.
+const RECENT: usize = 16;
+
+/// In [`Candidates::sites`]: the accesses were made by more than one task.
+const MANY: TaskId = TaskId::MAX;
 
 /// A cheap identity of a site: a Rust site's address (one `Location` per call site), an
 /// interpreted position's key. Two identities may denote one site (the key decides).
@@ -77,6 +84,7 @@ impl Acc {
     fn covered_by_findings(&self, s: &ExecState, cand: &mut Candidates) -> bool {
         cand.seen.clear();
         cand.sites.clear();
+        let mut recent = [None; RECENT];
         for step in &s.steps {
             let Op::Access(o, kind) = step.op else {
                 continue;
@@ -92,12 +100,13 @@ impl Acc {
                 continue;
             }
             let write = kind.is_write();
-            let e = (
-                o,
-                site_id(&step.site),
-                write,
-                if write { step.task } else { u32::MAX },
-            );
+            let e = (o, site_id(&step.site), write, step.task);
+            // A direct-mapped cache of recent entries spares most scans of `seen`.
+            let slot = (e.1 >> 3 ^ e.3 as u64 ^ (write as u64) << 3) as usize % RECENT;
+            if recent[slot] == Some(e) {
+                continue;
+            }
+            recent[slot] = Some(e);
             if cand.seen.contains(&e) {
                 continue;
             }
@@ -107,8 +116,16 @@ impl Acc {
             cand.seen.push(e);
             let info = &s.objects[o as usize];
             let site = step.site.key();
-            if !info.kind.synchronizes() && !cand.sites.contains(&(o, site, write)) {
-                cand.sites.push((o, site, write));
+            if !info.kind.synchronizes() {
+                match cand
+                    .sites
+                    .iter_mut()
+                    .find(|x| (x.0, x.1, x.2) == (o, site, write))
+                {
+                    Some(x) if x.3 != step.task => x.3 = MANY,
+                    Some(_) => {}
+                    None => cand.sites.push((o, site, write, step.task)),
+                }
             }
             if write {
                 let class = if info.inferred_creator {
@@ -123,12 +140,20 @@ impl Acc {
                 }
             }
         }
-        for &(o, w, write) in &cand.sites {
+        // A race is two accesses by different tasks, one a write: a pair of accesses made
+        // by one and the same task alone (a site with itself, unless several tasks used
+        // it) cannot be one.
+        for (i, &(o, w, write, t)) in cand.sites.iter().enumerate() {
             if !write {
                 continue;
             }
-            for &(o2, x, _) in &cand.sites {
-                if o2 != o {
+            for (j, &(o2, x, _, t2)) in cand.sites.iter().enumerate() {
+                let one_task = if i == j {
+                    t != MANY
+                } else {
+                    t == t2 && t != MANY
+                };
+                if o2 != o || one_task {
                     continue;
                 }
                 if !self.has(FindingKind::Race, crate::sim::hb::pair_key(w, x)) {
