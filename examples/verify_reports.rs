@@ -31,8 +31,7 @@ fn order() -> Vec<usize> {
         })
         .collect();
     hs.into_iter().for_each(wait);
-    let v = log.lock().unwrap().clone();
-    v
+    log.lock().unwrap().clone()
 }
 
 /// A lost update on a `Shared` cell (a race, an impure write, two outcomes).

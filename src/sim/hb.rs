@@ -29,7 +29,8 @@
 //! with 10 000 tasks does not pay 10 000² clock entries.
 //!
 //! The analysis walks the step log after the execution; it runs only when the execution
-//! accessed instrumented state.
+//! accessed instrumented state, and when it could report a race or impure write the run
+//! has not reported yet (the checker's `check/covered.rs` decides, without clocks).
 //!
 //! # Purity
 //!
