@@ -94,9 +94,24 @@ const NONE: u8 = 0;
 const PENDING: u8 = 1;
 /// An option explored or being explored.
 const DONE: u8 = 2;
+/// An option a race asked for that this round's bound pruned: the next round's work.
+const WANTED: u8 = 3;
+/// No node (the root's parent).
+const NO_NODE: u32 = u32::MAX;
+
+/// An option that a round's bound pruned: node `id`'s option `x`, the node being choice
+/// number `depth` of its executions.
+#[derive(Clone, Copy)]
+struct Wanted {
+    id: u32,
+    x: u32,
+    depth: u32,
+}
 
 /// One choice of the current execution: a node of the exploration tree.
 struct Node {
+    /// The node before this one and the option that led here (`NO_NODE` at the root).
+    parent: (u32, u32),
     options: Vec<TaskId>,
     current: Option<u32>,
     /// A `notify_one` choice (which waiter wakes), not a scheduling one.
@@ -131,7 +146,18 @@ pub(crate) struct DporSched {
     max: Option<u32>,
     /// This round's bound (`None`: unbounded).
     bound: Option<u32>,
-    nodes: Vec<Node>,
+    /// The exploration tree: the current execution's nodes and, with a bound, the nodes
+    /// kept for later rounds (see "Rounds that do not repeat themselves").
+    arena: Vec<Node>,
+    /// The current execution's nodes (ids in `arena`), one per choice, in order.
+    path: Vec<u32>,
+    /// The options of earlier rounds' nodes that this round's bound pruned, recorded for
+    /// the next round (not in the last round).
+    wanted: Vec<Wanted>,
+    /// This round's entries of `wanted` still to start from (the last one first).
+    todo: Vec<Wanted>,
+    /// The nodes kept from earlier rounds (`arena[..kept]`: `todo` names them).
+    kept: usize,
     ev: Events,
     /// The node whose interval the last processed event is in, and the interval's first
     /// event.
@@ -147,7 +173,11 @@ impl DporSched {
         DporSched {
             max: max_preemptions,
             bound: max_preemptions.map(|_| 0),
-            nodes: Vec::new(),
+            arena: Vec::new(),
+            path: Vec::new(),
+            wanted: Vec::new(),
+            todo: Vec::new(),
+            kept: 0,
             ev: Events::default(),
             interval: None,
             started: false,
@@ -164,7 +194,11 @@ impl DporSched {
     /// line 4's loop, unwound); false when the tree is exhausted.
     fn advance(&mut self) -> bool {
         let sleep_sets = self.sleep_sets();
-        while let Some(node) = self.nodes.last_mut() {
+        loop {
+            let Some(&id) = self.path.last() else {
+                return self.next_todo();
+            };
+            let node = &mut self.arena[id as usize];
             if sleep_sets && !node.woken {
                 let fp = std::mem::take(&mut node.chosen_fp);
                 node.explored.push((node.chosen_task(), fp));
@@ -178,9 +212,86 @@ impl DporSched {
                 node.chosen = x as u32;
                 return true;
             }
-            self.nodes.pop();
+            self.path.pop();
+            // A node of this round created after every other one has no descendant left:
+            // unless a later round needs it, drop it (the unbounded search always does: a
+            // stack). The nodes kept from earlier rounds stay until the next round.
+            let keep = node.state.contains(&WANTED);
+            if id as usize + 1 == self.arena.len() && id as usize >= self.kept && !keep {
+                self.arena.pop();
+            }
+        }
+    }
+
+    /// The next node of this round's work list that is still to explore, made the current
+    /// path (its ancestors, each choosing the option that leads to it); false if none.
+    fn next_todo(&mut self) -> bool {
+        while let Some(Wanted { id, x, .. }) = self.todo.pop() {
+            if self.arena[id as usize].state[x as usize] != PENDING {
+                continue; // explored since, from another entry
+            }
+            self.arena[id as usize].state[x as usize] = DONE;
+            let mut at = (id, x);
+            loop {
+                self.path.push(at.0);
+                let n = &mut self.arena[at.0 as usize];
+                n.chosen = at.1;
+                if n.parent.0 == NO_NODE {
+                    break;
+                }
+                at = n.parent;
+            }
+            self.path.reverse();
+            return true;
         }
         false
+    }
+
+    /// Starts the next round (bound `b`): keeps only the nodes on the way to a wanted
+    /// option, renumbered, and makes every wanted option pending.
+    fn next_round(&mut self, b: u32) {
+        self.bound = Some(b);
+        self.pruned = false;
+        self.path.clear();
+        let mut keep = vec![false; self.arena.len()];
+        for &Wanted { id, .. } in &self.wanted {
+            let mut at = id;
+            while at != NO_NODE && !keep[at as usize] {
+                keep[at as usize] = true;
+                at = self.arena[at as usize].parent.0;
+            }
+        }
+        let mut map = vec![NO_NODE; self.arena.len()];
+        let mut kept = Vec::new();
+        for (i, (n, k)) in std::mem::take(&mut self.arena)
+            .into_iter()
+            .zip(keep)
+            .enumerate()
+        {
+            if k {
+                map[i] = kept.len() as u32;
+                kept.push(n);
+            }
+        }
+        for n in &mut kept {
+            if n.parent.0 != NO_NODE {
+                n.parent.0 = map[n.parent.0 as usize];
+            }
+        }
+        self.arena = kept;
+        self.kept = self.arena.len();
+        self.todo = std::mem::take(&mut self.wanted);
+        for w in &mut self.todo {
+            w.id = map[w.id as usize];
+            self.arena[w.id as usize].state[w.x as usize] = PENDING;
+        }
+        // The deepest first (as a depth-first search backtracks; among equals, the last
+        // one met): `pop` takes the last.
+        self.todo.sort_by_key(|w| w.depth);
+    }
+
+    fn node(&self, i: usize) -> &Node {
+        &self.arena[self.path[i] as usize]
     }
 
     /// Adds task `q` to node `i`'s backtrack set if the bound allows; with a bound, also
@@ -197,12 +308,12 @@ impl DporSched {
             let mut prev: Option<usize> = None;
             let mut switches = Vec::new();
             for j in 0..i {
-                let n = &self.nodes[j];
+                let n = self.node(j);
                 if n.woken {
                     continue;
                 }
                 if n.current.is_none_or(|c| c != n.chosen)
-                    || prev.is_none_or(|p| self.nodes[p].chosen_task() != n.chosen_task())
+                    || prev.is_none_or(|p| self.node(p).chosen_task() != n.chosen_task())
                 {
                     switches.push(j);
                 }
@@ -218,16 +329,28 @@ impl DporSched {
 
     /// Adds `q` at node `i` if the bound allows; false if the bound prevented it.
     fn add_one(&mut self, i: usize, q: TaskId) -> bool {
-        let bound = self.bound;
-        let node = &mut self.nodes[i];
+        let (bound, last) = (self.bound, self.bound == self.max);
+        let id = self.path[i];
+        let node = &mut self.arena[id as usize];
         let Ok(x) = node.options.binary_search(&q) else {
             return true;
         };
+        if node.state[x] == WANTED {
+            return false;
+        }
         if node.state[x] != NONE {
             return true;
         }
         let cost = node.pre_before + u32::from(node.current.is_some_and(|c| c as usize != x));
         if bound.is_some_and(|b| cost > b) {
+            if !last {
+                node.state[x] = WANTED;
+                self.wanted.push(Wanted {
+                    id,
+                    x: x as u32,
+                    depth: i as u32,
+                });
+            }
             return false;
         }
         node.state[x] = PENDING;
@@ -240,7 +363,7 @@ impl DporSched {
             return; // nothing else could run there: not reversible
         };
         let i = i as usize;
-        if i >= self.nodes.len() || self.nodes[i].woken {
+        if i >= self.path.len() || self.node(i).woken {
             return;
         }
         // v = notdep(e, E).e'; its initials: the tasks whose first event in v has no
@@ -267,7 +390,7 @@ impl DporSched {
             // built on: the racing task if it can run there, else every task that can.
             // Any one initial (a source set) is not enough: the one already chosen may
             // lead to the reversal only through schedules beyond the bound.
-            let node = &self.nodes[i];
+            let node = self.node(i);
             let all: Vec<TaskId> = if node.options.binary_search(&second).is_ok() {
                 vec![second]
             } else {
@@ -278,7 +401,7 @@ impl DporSched {
             }
             return;
         }
-        let node = &self.nodes[i];
+        let node = self.node(i);
         let mut cands: Vec<TaskId> = initials
             .iter()
             .copied()
@@ -319,14 +442,16 @@ impl DporSched {
                 self.interval = Some((i, k));
                 // The chosen event is the same in every execution through this node (the
                 // program is deterministic): kept once, for the sleep sets.
-                if let Some(n) = self.nodes.get_mut(i) {
+                if i < self.path.len() {
+                    let n = &mut self.arena[self.path[i] as usize];
                     if sleep_sets && n.chosen_task() == task && n.chosen_fp.is_empty() {
                         n.chosen_fp = self.ev.fp(k).to_vec();
                     }
                 }
             }
             if let Some((i, _)) = self.interval {
-                let hits: Vec<TaskId> = self.nodes.get(i).map_or(Vec::new(), |n| {
+                let hits: Vec<TaskId> = self.path.get(i).map_or(Vec::new(), |&id| {
+                    let n = &self.arena[id as usize];
                     n.wakeables
                         .iter()
                         .filter(|(q, o)| {
@@ -349,13 +474,14 @@ impl DporSched {
     /// parent's sleeping and explored tasks that did not run since and whose next event
     /// commutes with everything that ran since.
     fn sleep_for_new(&self, runnable: &[TaskId]) -> Vec<(TaskId, Vec<Access>)> {
-        let Some(parent) = self.nodes.last() else {
+        let Some(&parent) = self.path.last() else {
             return Vec::new();
         };
+        let parent = &self.arena[parent as usize];
         let Some((i, start)) = self.interval else {
             return Vec::new();
         };
-        if parent.woken || i + 1 != self.nodes.len() {
+        if parent.woken || i + 1 != self.path.len() {
             return Vec::new();
         }
         let since = start..self.ev.events.len();
@@ -374,13 +500,19 @@ impl DporSched {
     }
 
     fn new_node(&mut self, options: &[TaskId], current: Option<u32>, woken: bool, chosen: u32) {
-        let pre_before = self
-            .nodes
+        let parent = self
+            .path
             .last()
-            .map_or(0, |p| p.pre_before + u32::from(p.is_preemption()));
+            .map_or((NO_NODE, 0), |&p| (p, self.arena[p as usize].chosen));
+        let pre_before = self.path.last().map_or(0, |&p| {
+            let p = &self.arena[p as usize];
+            p.pre_before + u32::from(p.is_preemption())
+        });
         let mut state = vec![if woken { PENDING } else { NONE }; options.len()];
         state[chosen as usize] = DONE;
-        self.nodes.push(Node {
+        self.path.push(self.arena.len() as u32);
+        self.arena.push(Node {
+            parent,
             options: options.to_vec(),
             current,
             woken,
@@ -401,7 +533,7 @@ impl DporSched {
         current: Option<u32>,
         woken: bool,
     ) -> Option<Result<usize, String>> {
-        let n = self.nodes.get(nth)?;
+        let n = &self.arena[*self.path.get(nth)? as usize];
         Some(
             if n.woken == woken && n.options == options && n.current == current {
                 Ok(n.chosen as usize)
@@ -430,10 +562,8 @@ impl Scheduler for DporSched {
             match (self.max, self.bound) {
                 // The next round, unless this one was complete.
                 (Some(max), Some(b)) if self.pruned && b < max => {
-                    self.bound = Some(b + 1);
-                    self.pruned = false;
-                    self.nodes.clear();
-                    true
+                    self.next_round(b + 1);
+                    self.advance()
                 }
                 _ => false,
             }
@@ -488,7 +618,8 @@ impl Scheduler for DporSched {
                 .unwrap_or(def)
         };
         self.new_node(runnable, current, false, chosen as u32);
-        let node = self.nodes.last_mut().expect("just pushed");
+        let id = *self.path.last().expect("just pushed");
+        let node = &mut self.arena[id as usize];
         node.sleep = sleep;
         node.wakeables = runnable
             .iter()
@@ -525,8 +656,14 @@ impl Scheduler for DporSched {
         // rough); with a bound, this round's share of the rounds still possible.
         let mut done = 0.0;
         let mut weight = 1.0;
-        for n in &self.nodes {
-            let known = n.state.iter().filter(|&&x| x != NONE).count().max(1);
+        for &id in &self.path {
+            let n = &self.arena[id as usize];
+            let known = n
+                .state
+                .iter()
+                .filter(|&&x| x == PENDING || x == DONE)
+                .count()
+                .max(1);
             let finished = n.state.iter().filter(|&&x| x == DONE).count().max(1) - 1;
             done += weight * finished as f64 / known as f64;
             weight /= known as f64;
