@@ -47,9 +47,12 @@
 //! costs no preemption, or it was preempted). Coons et al. and loom add it at the latest
 //! such node; here at every one, which the property test showed necessary (two tasks
 //! whose blocking and wakeups made one outcome reachable within a bound of 2 only
-//! through an earlier switch). With `max_preemptions = Some(k)` whole searches run with bounds 0, 1,
-//! …, k, so that a bug one preemption deep is found before any two-preemption schedule
-//! runs; a round in which the bound pruned nothing was complete, and ends the search.
+//! through an earlier switch). With `max_preemptions = Some(k)` the search runs in
+//! rounds with bounds 0, 1, …, k, so that a bug one preemption deep is found before any
+//! two-preemption schedule runs; a round in which the bound pruned nothing was complete,
+//! and ends the search. A round does not run the earlier rounds' schedules again: it
+//! starts from the alternatives the round before pruned, over the tree that round kept
+//! (`tree.rs`, "Rounds that do not repeat themselves").
 //! Two parts of the unbounded algorithm are not used with a bound, because each
 //! assumes that an alternative explored once is explored with everything below it, which
 //! a bound breaks (an alternative explored with one preemption spent may reach a reversal
@@ -75,89 +78,33 @@
 //! found some non-preemptive bugs later (`lazy01` 1 → 4 executions). Measured
 //! (executions to the first bug, bound 2; `cargo bench --bench exhaustive --
 //! sctbench`), lowest id everywhere → this: reorder_4 201 → 87, reorder_5 2,045 → 613,
-//! queue 25 → 4, circular_buffer 12 → 4, wronglock_3 125 → 49, stack 4 → 15.
+//! queue 25 → 4, circular_buffer 12 → 4, wronglock_3 125 → 49, stack 4 → 15. Since
+//! rounds keep their tree (`tree.rs`), a node made in round 0 keeps round 0's default
+//! in later rounds, and only the nodes a later round makes take the newest task
+//! (measured against taking the newest in every round too: that finds `stack` sooner
+//! (14 → 3) but `lazy01` (1 → 4), `queue` (3 → 24) and `circular_buffer` (3 → 11) later).
 //!
 //! The execution's choices stay the simulator's (every point with several runnable
 //! tasks): the reduction only decides which alternatives to run, so every execution's
 //! token replays under [`Strategy::Replay`](crate::Strategy::Replay) as any other.
 
 mod events;
+mod tree;
 
 use self::events::{Access, Events, Loc, Race, independent};
+use self::tree::{DONE, NO_NODE, NONE, Node, PENDING, Tree, WANTED, Wanted};
 use super::{Scheduler, default_choice};
-use crate::sim::exec::{Block, ExecState, ObjId, Phase, TaskId};
+use crate::sim::exec::{Block, ExecState, Phase, TaskId};
 use crate::sim::report::Coverage;
-
-/// An option of a node not to be explored (yet).
-const NONE: u8 = 0;
-/// An option to be explored.
-const PENDING: u8 = 1;
-/// An option explored or being explored.
-const DONE: u8 = 2;
-/// An option a race asked for that this round's bound pruned: the next round's work.
-const WANTED: u8 = 3;
-/// No node (the root's parent).
-const NO_NODE: u32 = u32::MAX;
-
-/// An option that a round's bound pruned: node `id`'s option `x`, the node being choice
-/// number `depth` of its executions.
-#[derive(Clone, Copy)]
-struct Wanted {
-    id: u32,
-    x: u32,
-    depth: u32,
-}
-
-/// One choice of the current execution: a node of the exploration tree.
-struct Node {
-    /// The node before this one and the option that led here (`NO_NODE` at the root).
-    parent: (u32, u32),
-    options: Vec<TaskId>,
-    current: Option<u32>,
-    /// A `notify_one` choice (which waiter wakes), not a scheduling one.
-    woken: bool,
-    chosen: u32,
-    /// Preemptions of the choices before this one.
-    pre_before: u32,
-    /// Per option: `NONE`, `PENDING` or `DONE` (the backtrack set is PENDING ∪ DONE).
-    state: Vec<u8>,
-    /// Tasks whose next event needs no exploring here, with that event's footprint.
-    sleep: Vec<(TaskId, Vec<Access>)>,
-    /// Options explored before the chosen one, with the footprint of their event.
-    explored: Vec<(TaskId, Vec<Access>)>,
-    /// The footprint of the chosen option's event in this execution.
-    chosen_fp: Vec<Access>,
-    /// Blocked tasks that could wake here unnotified, with the object they wait on.
-    wakeables: Vec<(TaskId, ObjId)>,
-}
-
-impl Node {
-    fn is_preemption(&self) -> bool {
-        !self.woken && self.current.is_some_and(|c| c != self.chosen)
-    }
-
-    fn chosen_task(&self) -> TaskId {
-        self.options[self.chosen as usize]
-    }
-}
 
 /// Exhaustive search with Source-DPOR and sleep sets, optionally preemption bounded.
 pub(crate) struct DporSched {
     max: Option<u32>,
     /// This round's bound (`None`: unbounded).
     bound: Option<u32>,
-    /// The exploration tree: the current execution's nodes and, with a bound, the nodes
-    /// kept for later rounds (see "Rounds that do not repeat themselves").
-    arena: Vec<Node>,
-    /// The current execution's nodes (ids in `arena`), one per choice, in order.
-    path: Vec<u32>,
-    /// The options of earlier rounds' nodes that this round's bound pruned, recorded for
-    /// the next round (not in the last round).
-    wanted: Vec<Wanted>,
-    /// This round's entries of `wanted` still to start from (the last one first).
-    todo: Vec<Wanted>,
-    /// The nodes kept from earlier rounds (`arena[..kept]`: `todo` names them).
-    kept: usize,
+    /// The exploration tree: the current execution's path, and the nodes later rounds
+    /// need (`tree.rs`).
+    t: Tree,
     ev: Events,
     /// The node whose interval the last processed event is in, and the interval's first
     /// event.
@@ -173,11 +120,7 @@ impl DporSched {
         DporSched {
             max: max_preemptions,
             bound: max_preemptions.map(|_| 0),
-            arena: Vec::new(),
-            path: Vec::new(),
-            wanted: Vec::new(),
-            todo: Vec::new(),
-            kept: 0,
+            t: Tree::default(),
             ev: Events::default(),
             interval: None,
             started: false,
@@ -195,10 +138,10 @@ impl DporSched {
     fn advance(&mut self) -> bool {
         let sleep_sets = self.sleep_sets();
         loop {
-            let Some(&id) = self.path.last() else {
-                return self.next_todo();
+            let Some(&id) = self.t.path.last() else {
+                return self.t.next_todo();
             };
-            let node = &mut self.arena[id as usize];
+            let node = &mut self.t.arena[id as usize];
             if sleep_sets && !node.woken {
                 let fp = std::mem::take(&mut node.chosen_fp);
                 node.explored.push((node.chosen_task(), fp));
@@ -212,86 +155,12 @@ impl DporSched {
                 node.chosen = x as u32;
                 return true;
             }
-            self.path.pop();
-            // A node of this round created after every other one has no descendant left:
-            // unless a later round needs it, drop it (the unbounded search always does: a
-            // stack). The nodes kept from earlier rounds stay until the next round.
-            let keep = node.state.contains(&WANTED);
-            if id as usize + 1 == self.arena.len() && id as usize >= self.kept && !keep {
-                self.arena.pop();
-            }
+            self.t.leave();
         }
-    }
-
-    /// The next node of this round's work list that is still to explore, made the current
-    /// path (its ancestors, each choosing the option that leads to it); false if none.
-    fn next_todo(&mut self) -> bool {
-        while let Some(Wanted { id, x, .. }) = self.todo.pop() {
-            if self.arena[id as usize].state[x as usize] != PENDING {
-                continue; // explored since, from another entry
-            }
-            self.arena[id as usize].state[x as usize] = DONE;
-            let mut at = (id, x);
-            loop {
-                self.path.push(at.0);
-                let n = &mut self.arena[at.0 as usize];
-                n.chosen = at.1;
-                if n.parent.0 == NO_NODE {
-                    break;
-                }
-                at = n.parent;
-            }
-            self.path.reverse();
-            return true;
-        }
-        false
-    }
-
-    /// Starts the next round (bound `b`): keeps only the nodes on the way to a wanted
-    /// option, renumbered, and makes every wanted option pending.
-    fn next_round(&mut self, b: u32) {
-        self.bound = Some(b);
-        self.pruned = false;
-        self.path.clear();
-        let mut keep = vec![false; self.arena.len()];
-        for &Wanted { id, .. } in &self.wanted {
-            let mut at = id;
-            while at != NO_NODE && !keep[at as usize] {
-                keep[at as usize] = true;
-                at = self.arena[at as usize].parent.0;
-            }
-        }
-        let mut map = vec![NO_NODE; self.arena.len()];
-        let mut kept = Vec::new();
-        for (i, (n, k)) in std::mem::take(&mut self.arena)
-            .into_iter()
-            .zip(keep)
-            .enumerate()
-        {
-            if k {
-                map[i] = kept.len() as u32;
-                kept.push(n);
-            }
-        }
-        for n in &mut kept {
-            if n.parent.0 != NO_NODE {
-                n.parent.0 = map[n.parent.0 as usize];
-            }
-        }
-        self.arena = kept;
-        self.kept = self.arena.len();
-        self.todo = std::mem::take(&mut self.wanted);
-        for w in &mut self.todo {
-            w.id = map[w.id as usize];
-            self.arena[w.id as usize].state[w.x as usize] = PENDING;
-        }
-        // The deepest first (as a depth-first search backtracks; among equals, the last
-        // one met): `pop` takes the last.
-        self.todo.sort_by_key(|w| w.depth);
     }
 
     fn node(&self, i: usize) -> &Node {
-        &self.arena[self.path[i] as usize]
+        &self.t.arena[self.t.path[i] as usize]
     }
 
     /// Adds task `q` to node `i`'s backtrack set if the bound allows; with a bound, also
@@ -330,8 +199,8 @@ impl DporSched {
     /// Adds `q` at node `i` if the bound allows; false if the bound prevented it.
     fn add_one(&mut self, i: usize, q: TaskId) -> bool {
         let (bound, last) = (self.bound, self.bound == self.max);
-        let id = self.path[i];
-        let node = &mut self.arena[id as usize];
+        let id = self.t.path[i];
+        let node = &mut self.t.arena[id as usize];
         let Ok(x) = node.options.binary_search(&q) else {
             return true;
         };
@@ -345,7 +214,7 @@ impl DporSched {
         if bound.is_some_and(|b| cost > b) {
             if !last {
                 node.state[x] = WANTED;
-                self.wanted.push(Wanted {
+                self.t.wanted.push(Wanted {
                     id,
                     x: x as u32,
                     depth: i as u32,
@@ -363,7 +232,7 @@ impl DporSched {
             return; // nothing else could run there: not reversible
         };
         let i = i as usize;
-        if i >= self.path.len() || self.node(i).woken {
+        if i >= self.t.path.len() || self.node(i).woken {
             return;
         }
         // v = notdep(e, E).e'; its initials: the tasks whose first event in v has no
@@ -442,16 +311,16 @@ impl DporSched {
                 self.interval = Some((i, k));
                 // The chosen event is the same in every execution through this node (the
                 // program is deterministic): kept once, for the sleep sets.
-                if i < self.path.len() {
-                    let n = &mut self.arena[self.path[i] as usize];
+                if i < self.t.path.len() {
+                    let n = &mut self.t.arena[self.t.path[i] as usize];
                     if sleep_sets && n.chosen_task() == task && n.chosen_fp.is_empty() {
                         n.chosen_fp = self.ev.fp(k).to_vec();
                     }
                 }
             }
             if let Some((i, _)) = self.interval {
-                let hits: Vec<TaskId> = self.path.get(i).map_or(Vec::new(), |&id| {
-                    let n = &self.arena[id as usize];
+                let hits: Vec<TaskId> = self.t.path.get(i).map_or(Vec::new(), |&id| {
+                    let n = &self.t.arena[id as usize];
                     n.wakeables
                         .iter()
                         .filter(|(q, o)| {
@@ -474,14 +343,14 @@ impl DporSched {
     /// parent's sleeping and explored tasks that did not run since and whose next event
     /// commutes with everything that ran since.
     fn sleep_for_new(&self, runnable: &[TaskId]) -> Vec<(TaskId, Vec<Access>)> {
-        let Some(&parent) = self.path.last() else {
+        let Some(&parent) = self.t.path.last() else {
             return Vec::new();
         };
-        let parent = &self.arena[parent as usize];
+        let parent = &self.t.arena[parent as usize];
         let Some((i, start)) = self.interval else {
             return Vec::new();
         };
-        if parent.woken || i + 1 != self.path.len() {
+        if parent.woken || i + 1 != self.t.path.len() {
             return Vec::new();
         }
         let since = start..self.ev.events.len();
@@ -501,17 +370,18 @@ impl DporSched {
 
     fn new_node(&mut self, options: &[TaskId], current: Option<u32>, woken: bool, chosen: u32) {
         let parent = self
+            .t
             .path
             .last()
-            .map_or((NO_NODE, 0), |&p| (p, self.arena[p as usize].chosen));
-        let pre_before = self.path.last().map_or(0, |&p| {
-            let p = &self.arena[p as usize];
+            .map_or((NO_NODE, 0), |&p| (p, self.t.arena[p as usize].chosen));
+        let pre_before = self.t.path.last().map_or(0, |&p| {
+            let p = &self.t.arena[p as usize];
             p.pre_before + u32::from(p.is_preemption())
         });
         let mut state = vec![if woken { PENDING } else { NONE }; options.len()];
         state[chosen as usize] = DONE;
-        self.path.push(self.arena.len() as u32);
-        self.arena.push(Node {
+        self.t.path.push(self.t.arena.len() as u32);
+        self.t.arena.push(Node {
             parent,
             options: options.to_vec(),
             current,
@@ -533,7 +403,7 @@ impl DporSched {
         current: Option<u32>,
         woken: bool,
     ) -> Option<Result<usize, String>> {
-        let n = &self.arena[*self.path.get(nth)? as usize];
+        let n = &self.t.arena[*self.t.path.get(nth)? as usize];
         Some(
             if n.woken == woken && n.options == options && n.current == current {
                 Ok(n.chosen as usize)
@@ -562,7 +432,9 @@ impl Scheduler for DporSched {
             match (self.max, self.bound) {
                 // The next round, unless this one was complete.
                 (Some(max), Some(b)) if self.pruned && b < max => {
-                    self.next_round(b + 1);
+                    self.bound = Some(b + 1);
+                    self.pruned = false;
+                    self.t.next_round();
                     self.advance()
                 }
                 _ => false,
@@ -618,8 +490,8 @@ impl Scheduler for DporSched {
                 .unwrap_or(def)
         };
         self.new_node(runnable, current, false, chosen as u32);
-        let id = *self.path.last().expect("just pushed");
-        let node = &mut self.arena[id as usize];
+        let id = *self.t.path.last().expect("just pushed");
+        let node = &mut self.t.arena[id as usize];
         node.sleep = sleep;
         node.wakeables = runnable
             .iter()
@@ -656,8 +528,8 @@ impl Scheduler for DporSched {
         // rough); with a bound, this round's share of the rounds still possible.
         let mut done = 0.0;
         let mut weight = 1.0;
-        for &id in &self.path {
-            let n = &self.arena[id as usize];
+        for &id in &self.t.path {
+            let n = &self.t.arena[id as usize];
             let known = n
                 .state
                 .iter()
