@@ -65,24 +65,26 @@
 //! # The default schedule
 //!
 //! A new node runs the current task on (no preemption). Where the current task blocked
-//! or ended, the unbounded search and the bounded search's round 0 take the lowest id
-//! (the seeded strategies' default), rounds 1, 2, … the runnable task with the
-//! *highest* id (the newest fork). The algorithm is correct with any choice (line 2
-//! picks "some" `p`), but the choice decides which races the first executions show and
-//! so how soon a bug is reached. With the lowest id, a checker forked after `n` writers
-//! runs after all of them: its reads race only with the last writer's writes, and the
-//! schedule that puts the check between the *first* writer's two writes (SCTBench's
-//! `reorder_N`, one preemption) is reached only after the writers' own races have been
-//! reversed. With the newest first, the checker runs first and its reads race with
-//! the first writer directly. Round 0 keeps the lowest id: there the newest-first order
-//! found some non-preemptive bugs later (`lazy01` 1 → 4 executions). Measured
-//! (executions to the first bug, bound 2; `cargo bench --bench exhaustive --
-//! sctbench`), lowest id everywhere → this: reorder_4 201 → 87, reorder_5 2,045 → 613,
-//! queue 25 → 4, circular_buffer 12 → 4, wronglock_3 125 → 49, stack 4 → 15. Since
-//! rounds keep their tree (`tree.rs`), a node made in round 0 keeps round 0's default
-//! in later rounds, and only the nodes a later round makes take the newest task
-//! (measured against taking the newest in every round too: that finds `stack` sooner
-//! (14 → 3) but `lazy01` (1 → 4), `queue` (3 → 24) and `circular_buffer` (3 → 11) later).
+//! or ended, the unbounded search and the bounded search's first execution take the
+//! lowest id (the seeded strategies' default), every later execution of the bounded
+//! search the runnable task with the *highest* id (the newest fork). The algorithm is
+//! correct with any choice (line 2 picks "some" `p`), but the choice decides which
+//! races the first executions show and so how soon a bug is reached. With the lowest
+//! id, a checker forked after `n` writers runs after all of them: its reads race only
+//! with the last writer's writes, and the schedule that puts the check between the
+//! *first* writer's two writes (SCTBench's `reorder_N`, one preemption) is reached only
+//! after the writers' own races have been reversed. With the newest first, the checker
+//! runs first and its reads race with the first writer directly. The first execution
+//! keeps the lowest id: a bug that the most ordinary schedule shows is found at once
+//! (`lazy01`: with the newest first everywhere, 1 → 4 executions). Since the rounds
+//! keep their tree (`tree.rs`), a node keeps the default it was made with in every
+//! later round. Measured (executions to the first bug, bound 2, cap 10,000; `cargo
+//! bench --bench exhaustive -- sctbench`), against the lowest id in all of round 0 and
+//! the newest in the nodes of later rounds: account 6 → 5, reorder_4 67 → 55,
+//! reorder_5 419 → 271, token_ring 21 → 18, wronglock_3 50 → 38, the others equal;
+//! W3 (4 tasks × 3 racy increments) with bound 2: 22,834 → 22,318 executions. The
+//! newest first everywhere runs fewer on W3 (20,732) and finds `stack` sooner (14 → 3),
+//! but `lazy01` (1 → 4), `queue` (3 → 24) and `circular_buffer` (3 → 11) later.
 //!
 //! The execution's choices stay the simulator's (every point with several runnable
 //! tasks): the reduction only decides which alternatives to run, so every execution's
@@ -110,6 +112,8 @@ pub(crate) struct DporSched {
     /// event.
     interval: Option<(usize, usize)>,
     started: bool,
+    /// Executions begun.
+    runs: u64,
     exhausted: bool,
     /// The bound pruned some schedule in this round.
     pruned: bool,
@@ -124,6 +128,7 @@ impl DporSched {
             ev: Events::default(),
             interval: None,
             started: false,
+            runs: 0,
             exhausted: false,
             pruned: false,
         }
@@ -443,6 +448,7 @@ impl Scheduler for DporSched {
         self.ev.reset();
         self.interval = None;
         self.exhausted = !go;
+        self.runs += u64::from(go);
         go
     }
 
@@ -474,9 +480,9 @@ impl Scheduler for DporSched {
         };
         let asleep = |q: TaskId| sleep.iter().any(|(x, _)| *x == q);
         // The default: keep running the current task (no preemption), else the lowest id
-        // (round 0, unbounded) or the newest runnable task (rounds 1.., see "The default
-        // schedule" above).
-        let hi = self.bound.is_some_and(|b| b >= 1);
+        // (unbounded, and the first execution) or the newest runnable task (see "The
+        // default schedule" above).
+        let hi = self.bound.is_some() && self.runs > 1;
         let def = if hi {
             current.map_or(runnable.len() - 1, |c| c as usize)
         } else {
