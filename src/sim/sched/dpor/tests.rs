@@ -21,13 +21,12 @@ fn explore(s: DporSched, cap: u64, f: fn()) -> (Vec<u32>, DporSched) {
     (pre, s)
 }
 
+/// One execution's choices: the option taken, and the running task's option.
+type Schedule = Vec<(u32, Option<u32>)>;
+
 /// Runs the search over `f` to its end (or `cap` executions); returns each
-/// execution's choices (option taken, current task's option) and the scheduler.
-fn explore_schedules(
-    mut s: DporSched,
-    cap: u64,
-    f: fn(),
-) -> (Vec<Vec<(u32, Option<u32>)>>, DporSched) {
+/// execution's choices and the scheduler.
+fn explore_schedules(mut s: DporSched, cap: u64, f: fn()) -> (Vec<Schedule>, DporSched) {
     let cfg = Config {
         max_steps: 10_000,
         workers: None,
