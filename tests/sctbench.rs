@@ -80,14 +80,14 @@ finds! {
     lazy01: "Panic", 1;
     phase01: "Deadlock", 1;
     queue: "Panic", 3;
-    reorder_3: "Panic", 13;
-    reorder_4: "Panic", 55;
-    reorder_5: "Panic", 271;
+    reorder_3: "Panic", 14;
+    reorder_4: "Panic", 56;
+    reorder_5: "Panic", 272;
     #[ignore = "missed within the cap: round 0 alone is larger (issue 11): run with --ignored"]
     reorder_10: "Panic", 10_000;
     #[ignore = "missed within the cap: round 0 alone is larger (issue 11): run with --ignored"]
     reorder_20: "Panic", 10_000;
-    stack: "Panic", 14;
+    stack: "Panic", 4;
     sync01: "Deadlock", 1;
     sync02: "Deadlock", 1;
     token_ring: "Panic", 18;
@@ -96,7 +96,7 @@ finds! {
     twostage_100: "Panic", 10_000;
     #[ignore = "missed within the cap: round 0 alone is larger (issue 11): run with --ignored"]
     wronglock: "Panic", 10_000;
-    wronglock_3: "Panic", 38;
+    wronglock_3: "Panic", 35;
 }
 
 #[test]

@@ -142,9 +142,12 @@ impl DporSched {
     /// line 4's loop, unwound); false when the tree is exhausted.
     fn advance(&mut self) -> bool {
         let sleep_sets = self.sleep_sets();
+        if self.t.fresh {
+            return self.t.next_start();
+        }
         loop {
             let Some(&id) = self.t.path.last() else {
-                return self.t.next_todo();
+                return self.t.next_start();
             };
             let node = &mut self.t.arena[id as usize];
             if sleep_sets && !node.woken {
@@ -228,6 +231,7 @@ impl DporSched {
             return false;
         }
         node.state[x] = PENDING;
+        self.t.added(id, x, i);
         true
     }
 
@@ -385,7 +389,14 @@ impl DporSched {
         });
         let mut state = vec![if woken { PENDING } else { NONE }; options.len()];
         state[chosen as usize] = DONE;
-        self.t.path.push(self.t.arena.len() as u32);
+        let (id, depth) = (self.t.arena.len() as u32, self.t.path.len());
+        if woken {
+            // A data choice: every waiter is explored.
+            for x in (0..options.len()).filter(|&x| x != chosen as usize) {
+                self.t.added(id, x, depth);
+            }
+        }
+        self.t.path.push(id);
         self.t.arena.push(Node {
             parent,
             options: options.to_vec(),

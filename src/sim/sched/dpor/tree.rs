@@ -17,8 +17,23 @@
 //! would be: only the order, and the defaults of the nodes made in earlier rounds,
 //! differ, and the algorithm allows any. The last round records nothing.
 //!
+//! # The order of a round
+//!
+//! Deepest first, with one exception: the round's first group (its entries at the
+//! deepest choice, often one per execution of the round before that met the same race)
+//! each run one execution before anything below any of them is explored (`fresh`);
+//! then the alternatives those executions added, deepest first, then the other entries,
+//! each of these with everything below it as in any depth-first search. Equally deep
+//! entries are equally good guesses, and a plain depth-first order would explore all of
+//! the first one's subtree before trying the second: SCTBench's `stack` and `queue` are
+//! mirror images (a pusher and a popper), whose bug is below one or the other of the
+//! two such entries of round 1 (`stack` 14 → 4 executions, `queue` 3 either way; the
+//! other ports one execution more at most). While the round is fresh, what a race adds
+//! is recorded in `later` as well as marked pending, since the path is left at once.
+//!
 //! Memory: a node of the current round is dropped when it is left, unless it or a node
-//! below it holds a wanted alternative; between rounds the tree is compacted to the
+//! below it holds a wanted alternative (or, once a round's first group has run, it was
+//! made before: `later` names such nodes); between rounds the tree is compacted to the
 //! wanted nodes and their ancestors.
 
 use super::events::Access;
@@ -94,6 +109,16 @@ pub(super) struct Tree {
     pub todo: Vec<Wanted>,
     /// The nodes kept from earlier rounds (`arena[..kept]`: `todo` names them).
     pub kept: usize,
+    /// The round is running one execution from each entry of its first group (the
+    /// entries of `todo` at the deepest choice), before exploring below any of them.
+    pub fresh: bool,
+    /// The alternatives added while `fresh`, for after it.
+    pub later: Vec<Wanted>,
+    /// The alternatives the first group's executions added, still to explore (the last
+    /// first).
+    pub below: Vec<Wanted>,
+    /// The depth of the round's first group.
+    pub group: Option<u32>,
 }
 
 impl Tree {
@@ -111,25 +136,63 @@ impl Tree {
         }
     }
 
-    /// The next node of this round's work list that is still to explore, made the current
-    /// path (its ancestors, each choosing the option that leads to it); false if none.
-    pub(super) fn next_todo(&mut self) -> bool {
-        while let Some(Wanted { id, x, .. }) = self.todo.pop() {
-            if self.arena[id as usize].state[x as usize] != PENDING {
+    /// The next execution when no option on the current path is pending: while the round
+    /// is fresh, one from each entry of its first group; then the alternatives those
+    /// executions added, deepest first; then the other entries of `todo`, deepest first
+    /// (each of these two with everything below it, as the path's own options are).
+    pub(super) fn next_start(&mut self) -> bool {
+        self.path.clear();
+        if self.fresh {
+            while self
+                .todo
+                .last()
+                .is_some_and(|w| Some(w.depth) == self.group)
+            {
+                let mut one = vec![self.todo.pop().expect("checked")];
+                if Self::start_from(&mut one, &mut self.arena, &mut self.path) {
+                    return true;
+                }
+            }
+            self.fresh = false;
+            // The nodes named in `below`: never dropped in this round.
+            self.kept = self.arena.len();
+            self.below = std::mem::take(&mut self.later);
+            self.below.sort_by_key(|w| w.depth);
+        }
+        Self::start_from(&mut self.below, &mut self.arena, &mut self.path)
+            || Self::start_from(&mut self.todo, &mut self.arena, &mut self.path)
+    }
+
+    /// Records an alternative added while the round is fresh.
+    pub(super) fn added(&mut self, id: u32, x: usize, depth: usize) {
+        if self.fresh {
+            self.later.push(Wanted {
+                id,
+                x: x as u32,
+                depth: depth as u32,
+            });
+        }
+    }
+
+    /// The last entry of `list` that is still to explore, made the current path (its
+    /// ancestors, each choosing the option that leads to it); false if none.
+    fn start_from(list: &mut Vec<Wanted>, arena: &mut [Node], path: &mut Vec<u32>) -> bool {
+        while let Some(Wanted { id, x, .. }) = list.pop() {
+            if arena[id as usize].state[x as usize] != PENDING {
                 continue; // explored since, from another entry
             }
-            self.arena[id as usize].state[x as usize] = DONE;
+            arena[id as usize].state[x as usize] = DONE;
             let mut at = (id, x);
             loop {
-                self.path.push(at.0);
-                let n = &mut self.arena[at.0 as usize];
+                path.push(at.0);
+                let n = &mut arena[at.0 as usize];
                 n.chosen = at.1;
                 if n.parent.0 == NO_NODE {
                     break;
                 }
                 at = n.parent;
             }
-            self.path.reverse();
+            path.reverse();
             return true;
         }
         false
@@ -174,5 +237,7 @@ impl Tree {
         // The deepest first (as a depth-first search backtracks; among equals, the last
         // one met): `pop` takes the last.
         self.todo.sort_by_key(|w| w.depth);
+        self.fresh = true;
+        self.group = self.todo.last().map(|w| w.depth);
     }
 }
