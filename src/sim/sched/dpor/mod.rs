@@ -79,8 +79,9 @@
 //! (`lazy01`: with the newest first everywhere, 1 → 4 executions). Since the rounds
 //! keep their tree (`tree.rs`), a node keeps the default it was made with in every
 //! later round. Measured (executions to the first bug, bound 2, cap 10,000; `cargo
-//! bench --bench exhaustive -- sctbench`), against the lowest id in all of round 0 and
-//! the newest in the nodes of later rounds: account 6 → 5, reorder_4 67 → 55,
+//! bench --bench exhaustive -- sctbench`; before the order of a round in `tree.rs`
+//! took its deepest starting points once each first), against the lowest id in all of
+//! round 0 and the newest in the nodes of later rounds: account 6 → 5, reorder_4 67 → 55,
 //! reorder_5 419 → 271, token_ring 21 → 18, wronglock_3 50 → 38, the others equal;
 //! W3 (4 tasks × 3 racy increments) with bound 2: 22,834 → 22,318 executions. The
 //! newest first everywhere runs fewer on W3 (20,732) and finds `stack` sooner (14 → 3),
