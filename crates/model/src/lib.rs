@@ -110,9 +110,9 @@ pub(crate) use self::front::{lexer, parser, resolve};
 pub(crate) use self::interp::{builtins, ops, snapshot, stack, tasks, value};
 
 pub use self::ast::{
-    BinOp, Call, ClassDef, CmpOp, Comparison, Expr, ExprKind, FunctionDef, IfBranch, Keyword,
-    LogicOp, Operation, Param, Program, Slot, Span, Stmt, StmtKind, Target, TargetKind, UnaryOp,
-    VERDICTS,
+    BinOp, Call, ClassAttr, ClassDef, CmpOp, Comparison, Decorator, DecoratorKind, Expr, ExprKind,
+    FunctionDef, IfBranch, Import, Keyword, LogicOp, Operation, Param, Program, Slot, Span, Stmt,
+    StmtKind, Target, TargetKind, UnaryOp, VERDICTS,
 };
 pub use self::builtins::Builtin;
 pub use self::check::{
@@ -154,6 +154,8 @@ pub fn parse(path: &str, source: &str) -> Result<Program, Diagnostic> {
         depth: 0,
         in_function: false,
         loops: 0,
+        imports: Vec::new(),
+        method: None,
     };
     let (stmts, functions, classes) = if shallow {
         p.program()?
@@ -170,6 +172,7 @@ pub fn parse(path: &str, source: &str) -> Result<Program, Diagnostic> {
         stmts,
         functions,
         classes,
+        imports: p.imports,
     })
 }
 

@@ -20,20 +20,27 @@ struct Checker<'a> {
 
 pub(crate) fn check(code: &Code) -> Result<(), Diagnostic> {
     let p = &code.program;
-    let Some((_, main)) = code.function("main") else {
+    let entry = code.entry.as_str();
+    let Some((_, main)) = code.function(entry) else {
         let at = p
             .expect_span
             .map_or(Span::new(1, 1), |s| Span::new(s.line, 1));
         return Err(p.error(
             at,
-            "no `main()` function: a model's entry point is `def main():`",
+            match entry {
+                "main" => "no `main()` function: a model's entry point is `def main():` (or another top-level function given with `--entry NAME`)".to_string(),
+                _ => format!("no top-level function `{entry}()`, the entry point given with `--entry`"),
+            },
         ));
     };
     if let Some(param) = main.params.iter().find(|p| p.default.is_none()) {
-        return Err(p.error(param.span, "`main()` must take no arguments"));
+        return Err(p.error(param.span, format!("`{entry}()` must take no arguments")));
     }
     let checker = Checker { code };
     checker.block(&p.stmts)?;
+    for a in p.classes.iter().flat_map(|c| c.attrs.iter()) {
+        checker.expr(&a.value)?;
+    }
     let all_methods = p.classes.iter().flat_map(|c| c.methods.iter());
     p.functions
         .iter()
@@ -132,9 +139,44 @@ impl Checker<'_> {
         }
     }
 
+    /// `value.attr` where `value` certainly denotes a torch module: the member must
+    /// exist.
+    fn torch_attribute(&self, value: &Expr, attr: &str, span: Span) -> Result<(), Diagnostic> {
+        if let Some(Builtin::Torch(path)) = self.constant(value) {
+            crate::interp::torch::member(path, attr).map_err(|m| self.err(span, m))?;
+        }
+        Ok(())
+    }
+
+    /// The builtin a name or attribute chain certainly denotes, if any.
+    fn constant(&self, e: &Expr) -> Option<Builtin> {
+        match &e.kind {
+            ExprKind::Name(_) => match e.slot {
+                Slot::Builtin(b) => Some(b),
+                _ => None,
+            },
+            ExprKind::Attribute { value, attr } => match self.constant(value)? {
+                Builtin::Torch(path) => crate::interp::torch::member(path, attr).ok(),
+                _ => None,
+            },
+            _ => None,
+        }
+    }
+
     fn name(&self, n: &str, slot: Slot, span: Span) -> Result<(), Diagnostic> {
         if slot == Slot::Unresolved {
-            return Err(self.err(span, format!("name '{n}' is not defined")));
+            let hint = match n {
+                "torch" | "typing" | "operator" => format!(" (add `import {n}` at the top)"),
+                "nn" => " (add `import torch.nn as nn` at the top)".into(),
+                "List" | "Tuple" | "Optional" | "Any" | "Dict" | "Union" => {
+                    format!(" (add `from typing import {n}` at the top)")
+                }
+                "Tensor" => " (add `from torch import Tensor` at the top)".into(),
+                "Future" => " (add `from torch.jit import Future` at the top)".into(),
+                "super" => " (`super()` is supported only inside a method, called with no arguments or with the class and receiver: `super().__init__()`)".into(),
+                _ => String::new(),
+            };
+            return Err(self.err(span, format!("name '{n}' is not defined{hint}")));
         }
         Ok(())
     }
@@ -164,7 +206,7 @@ impl Checker<'_> {
             Slot::Builtin(Builtin::Fork) if npos == 0 => {
                 Err("fork() missing the function to fork".into())
             }
-            Slot::Builtin(Builtin::Fork) => Ok(()),
+            Slot::Builtin(Builtin::Fork | Builtin::Torch(_) | Builtin::Context { .. }) => Ok(()),
             Slot::Builtin(b) => {
                 let (min, max, allowed_kws) = b.bounds();
                 if let Some(k) = kws.iter().find(|k| !allowed_kws.contains(k)) {
@@ -195,7 +237,10 @@ impl Checker<'_> {
                 self.expr(k)?;
                 self.expr(v)
             }),
-            ExprKind::Attribute { value, .. } => self.expr(value),
+            ExprKind::Attribute { value, attr } => {
+                self.expr(value)?;
+                self.torch_attribute(value, attr, e.span)
+            }
             ExprKind::Subscript { value, index } => {
                 self.expr(value)?;
                 self.expr(index)

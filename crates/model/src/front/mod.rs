@@ -7,9 +7,12 @@
 
 pub mod ast;
 mod checks;
+pub(crate) mod classes;
 pub mod diag;
 pub(crate) mod lexer;
 pub(crate) mod parser;
+mod pyast;
+pub(crate) mod pyfile;
 pub(crate) mod resolve;
 mod slot;
 mod slots;

@@ -57,6 +57,10 @@ pub(crate) struct Parser<'a> {
     pub(crate) in_function: bool,
     /// Loops enclosing the current statement in the current function.
     pub(crate) loops: u32,
+    /// The top-level imports read so far (see `pyfile.rs`).
+    pub(crate) imports: Vec<Import>,
+    /// Inside a method: its class's name and its receiver's (for `super()`).
+    pub(crate) method: Option<(String, String)>,
 }
 
 impl Parser<'_> {
@@ -106,6 +110,12 @@ impl Parser<'_> {
         let t = self.tok(0);
         if t.tok == Tok::Newline && self.pos > 0 {
             return self.error(self.toks[self.pos - 1].end, format!("expected {what}"));
+        }
+        if t.tok == Tok::Op("@") {
+            return self.error(
+                t.span,
+                "the matrix-multiplication operator `@` is not supported (tensors are ints in models: use `*`); a decorator must start its own line before a `def`",
+            );
         }
         let found = t.tok.describe();
         self.error(t.span, format!("expected {what}, found {found}"))
@@ -501,6 +511,9 @@ impl Parser<'_> {
         let tok = self.peek().clone();
         self.bump();
         let kind = match tok {
+            Tok::Name(n) if n == "super" && self.is_op("(") => {
+                return self.super_attribute(span);
+            }
             Tok::Name(n) => ExprKind::Name(n),
             Tok::Int(i) => ExprKind::Int(i),
             Tok::Float(f) => ExprKind::Float(f),

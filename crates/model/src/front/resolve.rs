@@ -86,6 +86,8 @@ pub(crate) struct Code {
     pub class_names: Vec<Arc<str>>,
     /// The names that are no variable: top-level functions, classes and builtins.
     pub names: Names,
+    /// The entry point's name: `main` unless `--entry` names another function.
+    pub entry: String,
 }
 
 impl Code {
@@ -102,6 +104,8 @@ pub(crate) struct Names {
     pub functions: BTreeMap<String, usize>,
     /// Class name -> index in `program.classes`.
     pub classes: BTreeMap<String, usize>,
+    /// Imported name -> the module or member it denotes (see `pyfile.rs`).
+    pub imports: BTreeMap<String, builtins::Builtin>,
 }
 
 impl Names {
@@ -114,9 +118,16 @@ impl Names {
             }
             map
         };
+        // Import paths were checked by `check_imports`; a later import of a name wins.
+        let imports = program
+            .imports
+            .iter()
+            .filter_map(|i| Some((i.name.clone(), crate::interp::torch::lookup(&i.path)?)))
+            .collect();
         Names {
             functions: index(&mut program.functions.iter().map(|f| &f.name)),
             classes: index(&mut program.classes.iter().map(|c| &c.name)),
+            imports,
         }
     }
 
@@ -127,6 +138,8 @@ impl Names {
             Slot::Function(slot_index(i))
         } else if let Some(&i) = self.classes.get(name) {
             Slot::Class(slot_index(i))
+        } else if let Some(&b) = self.imports.get(name) {
+            Slot::Builtin(b)
         } else {
             builtins::lookup(name).map_or(Slot::Unresolved, Slot::Builtin)
         }
@@ -302,8 +315,21 @@ fn globals_of(program: &Program) -> (Vec<String>, Vec<Span>) {
 }
 
 /// Resolves every name of `program`, then runs the static checks.
-pub(crate) fn resolve(mut program: Program, file: &'static str) -> Result<Code, Diagnostic> {
+#[cfg(test)]
+pub(crate) fn resolve(program: Program, file: &'static str) -> Result<Code, Diagnostic> {
+    resolve_entry(program, file, "main")
+}
+
+/// Resolves every name of `program`, then runs the static checks; `entry` names the
+/// function the model runs (`main`, or `--entry NAME`).
+pub(crate) fn resolve_entry(
+    mut program: Program,
+    file: &'static str,
+    entry: &str,
+) -> Result<Code, Diagnostic> {
     let path = program.path.clone();
+    super::classes::check_imports(&program)?;
+    super::classes::inherit(&mut program)?;
     let (globals, global_spans) = globals_of(&program);
     let functions = program
         .functions
@@ -330,6 +356,7 @@ pub(crate) fn resolve(mut program: Program, file: &'static str) -> Result<Code, 
         functions,
         methods,
         names,
+        entry: entry.to_string(),
     };
     super::checks::check(&code)?;
     Ok(code)

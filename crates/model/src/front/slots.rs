@@ -32,6 +32,9 @@ pub(crate) fn assign(
         locals: None,
     };
     module.block(&mut program.stmts);
+    for a in program.classes.iter_mut().flat_map(|c| c.attrs.iter_mut()) {
+        module.expr(&mut a.value);
+    }
     let all_methods = program
         .classes
         .iter_mut()

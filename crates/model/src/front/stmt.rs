@@ -29,18 +29,33 @@ impl Parser<'_> {
         // Name -> where it was first defined (a map: the check is linear in the file).
         let mut defined: std::collections::BTreeMap<String, Span> = Default::default();
         loop {
+            let decorators = self.decorators()?;
             let (name, span) = match self.peek() {
                 Tok::Eof => return Ok((stmts, functions, classes)),
                 Tok::Kw(Kw::Def) => {
-                    functions.push(self.function()?);
+                    let f = self.function(decorators)?;
+                    if f.decorators
+                        .iter()
+                        .any(|d| d.kind == DecoratorKind::Overload)
+                    {
+                        continue; // a signature only: the plain definition is the one
+                    }
+                    functions.push(f);
                     functions.last().map(|f| (f.name.clone(), f.span))
                 }
                 Tok::Kw(Kw::Class) => {
                     classes.push(self.class()?);
                     classes.last().map(|c| (c.name.clone(), c.span))
                 }
+                Tok::Kw(Kw::Reserved("import" | "from")) => {
+                    self.import_line()?;
+                    continue;
+                }
                 _ => {
                     self.statement(&mut stmts)?;
+                    if stmts.last().is_some_and(super::pyfile::is_main_guard) {
+                        stmts.pop(); // `if __name__ == "__main__":` is skipped
+                    }
                     continue;
                 }
             }
@@ -52,7 +67,7 @@ impl Parser<'_> {
         }
     }
 
-    fn function(&mut self) -> PResult<FunctionDef> {
+    pub(crate) fn function(&mut self, decorators: Vec<Decorator>) -> PResult<FunctionDef> {
         let span = self.bump();
         let name = self.name("a function name after `def`")?;
         self.expect_op("(", "'(' after the function name")?;
@@ -63,7 +78,7 @@ impl Parser<'_> {
                 bail!(self, span => "`*`, `**` and `/` parameters are not supported");
             }
             let name = self.name("a parameter name")?;
-            self.opt_after(":", Parser::expr)?; // a type annotation, dropped
+            let annotation = self.opt_after(":", Parser::expr)?;
             let default = self.opt_after("=", Parser::expr)?;
             if params.iter().any(|p| p.name == name) {
                 bail!(self, span => "duplicate parameter `{name}`");
@@ -74,6 +89,7 @@ impl Parser<'_> {
             params.push(Param {
                 name,
                 default,
+                annotation,
                 span,
             });
             if !self.eat_op(",") {
@@ -81,7 +97,7 @@ impl Parser<'_> {
             }
         }
         self.expect_op(")", "',' or ')' after the parameter")?;
-        self.opt_after("->", Parser::expr)?; // the return annotation, dropped
+        let returns = self.opt_after("->", Parser::expr)?;
         self.expect_op(":", "':' after the function signature")?;
         let saved = (self.in_function, self.loops);
         (self.in_function, self.loops) = (true, 0);
@@ -93,15 +109,18 @@ impl Parser<'_> {
             params,
             body,
             span,
+            returns,
+            decorators,
         })
     }
 
     fn class(&mut self) -> PResult<ClassDef> {
         let span = self.bump();
         let name = self.name("a class name after `class`")?;
+        let mut bases = Vec::new();
         if self.eat_op("(") {
             while !self.is_op(")") {
-                self.expr()?; // a base class, ignored
+                bases.push(self.expr()?);
                 if !self.eat_op(",") {
                     break;
                 }
@@ -111,12 +130,27 @@ impl Parser<'_> {
         self.expect_op(":", "':' after the class name")?;
         let mut methods: Vec<FunctionDef> = Vec::new();
         let other = self.suite_with(span, "class", |p, other| {
+            let decorators = p.decorators()?;
             if !p.is_kw(Kw::Def) {
                 return p.statement(other);
             }
-            let m = p.function()?;
+            // The receiver is the first parameter's name (`self` by convention).
+            let receiver = match (&p.tok(3).tok, &p.tok(2).tok) {
+                (Tok::Name(r), Tok::Op("(")) => r.clone(),
+                _ => String::new(),
+            };
+            let saved = p.method.replace((name.clone(), receiver));
+            let m = p.function(decorators);
+            p.method = saved;
+            let m = m?;
             if m.params.is_empty() {
                 bail!(p, m.span => "method `{}` must take `self` as its first parameter", m.name);
+            }
+            if m.decorators
+                .iter()
+                .any(|d| d.kind == DecoratorKind::Overload)
+            {
+                return Ok(()); // a signature only
             }
             if let Some(first) = methods.iter().find(|f| f.name == m.name) {
                 let line = first.span.line;
@@ -125,18 +159,40 @@ impl Parser<'_> {
             methods.push(m);
             Ok(())
         })?;
-        let allowed = |s: &&Stmt| match &s.kind {
-            StmtKind::Pass => true,
-            StmtKind::Expr(e) => matches!(e.kind, ExprKind::Str(_)),
-            _ => false,
-        };
-        if let Some(s) = other.iter().find(|s| !allowed(s)) {
-            bail!(self, s.span => "only methods, `pass` and docstrings may be in a class body");
+        let mut attrs: Vec<ClassAttr> = Vec::new();
+        for s in other {
+            match s.kind {
+                StmtKind::Pass => {}
+                StmtKind::Expr(e) if matches!(e.kind, ExprKind::Str(_)) => {}
+                // Class attributes are TorchScript's (`.py` files); a `.fw` class body
+                // holds methods only.
+                StmtKind::Assign {
+                    target:
+                        Target {
+                            kind: TargetKind::Name(n),
+                            span,
+                            ..
+                        },
+                    value,
+                } if self.path.ends_with(".py") => attrs.push(ClassAttr {
+                    name: n,
+                    value,
+                    span,
+                }),
+                _ if self.path.ends_with(".py") => {
+                    bail!(self, s.span => "only methods, class attributes (`x = 3`), `pass` and docstrings may be in a class body")
+                }
+                _ => {
+                    bail!(self, s.span => "only methods, `pass` and docstrings may be in a class body (class attributes are supported in `.py` files)")
+                }
+            }
         }
         Ok(ClassDef {
             name,
             methods,
             span,
+            bases,
+            attrs,
         })
     }
 
@@ -181,6 +237,12 @@ impl Parser<'_> {
                 StmtKind::With { item, target, body }
             }
             Tok::Kw(Kw::Def) => bail!(self, span => "functions must be defined at the top level"),
+            Tok::Kw(Kw::Reserved("import" | "from")) => {
+                bail!(self, span => "imports must be at the top level of the file")
+            }
+            Tok::Op("@") => {
+                bail!(self, span => "decorators are supported on top-level functions, classes and methods")
+            }
             Tok::Kw(Kw::Class) => bail!(self, span => "classes must be defined at the top level"),
             _ => return self.simple_line(out),
         };
@@ -323,9 +385,10 @@ impl Parser<'_> {
 
     fn assign_or_expr(&mut self) -> PResult<StmtKind> {
         let lhs = self.expr_list()?;
+        let mut annotation = None;
         if self.is_op(":") && !matches!(lhs.kind, ExprKind::Tuple(_)) {
             self.bump();
-            self.expr()?; // a type annotation, dropped
+            annotation = Some(Box::new(self.expr()?));
             if !self.is_op("=") {
                 return Err(self.unexpected("'=' after the annotation"));
             }
@@ -342,7 +405,8 @@ impl Parser<'_> {
         if !self.eat_op("=") {
             return Ok(StmtKind::Expr(lhs));
         }
-        let target = self.target(lhs)?;
+        let mut target = self.target(lhs)?;
+        target.annotation = annotation;
         let value = self.expr_list()?;
         if self.is_op("=") {
             bail!(self, self.span() => "chained assignment (`a = b = c`) is not supported");
@@ -381,6 +445,7 @@ impl Parser<'_> {
             kind,
             span,
             slot: Slot::Unresolved,
+            annotation: None,
         })
     }
 

@@ -64,6 +64,20 @@ pub enum Builtin {
     YieldNow,
     /// `zip`
     Zip,
+    /// A name of the `torch`, `typing` or `operator` modules (or one of those modules),
+    /// by its dotted path, e.g. `"torch.jit.annotate"` (see `interp/torch.rs`); bound by an
+    /// import, never by its bare name.
+    Torch(&'static str),
+    /// A context manager of `torch` for `with`: grad mode (`torch.no_grad()`,
+    /// `torch.enable_grad()`, `torch.set_grad_enabled(b)`) or a no-op
+    /// (`torch.jit.optimized_execution(b)`).
+    Context {
+        /// The grad mode inside the context (`None`: the context changes nothing).
+        grad: Option<bool>,
+        /// The mode to restore at the exit, when it was already set by the call
+        /// (`set_grad_enabled`); otherwise the mode at the entry is restored.
+        prev: Option<bool>,
+    },
 }
 
 impl Builtin {
@@ -123,6 +137,14 @@ impl Builtin {
             Builtin::Wait => "wait",
             Builtin::YieldNow => "yield_now",
             Builtin::Zip => "zip",
+            Builtin::Torch(path) => path,
+            Builtin::Context { grad: None, .. } => "torch.jit.optimized_execution",
+            Builtin::Context {
+                grad: Some(false), ..
+            } => "torch.no_grad",
+            Builtin::Context {
+                grad: Some(true), ..
+            } => "torch.enable_grad",
         }
     }
 
@@ -150,6 +172,8 @@ impl Builtin {
             Builtin::Wait => (1, Some(1), &[]),
             Builtin::YieldNow => (0, Some(0), &[]),
             Builtin::Zip => (0, None, &[]),
+            // Checked when called (see `interp/torch.rs`).
+            Builtin::Torch(_) | Builtin::Context { .. } => (0, None, &[]),
         }
     }
 }
@@ -334,6 +358,13 @@ pub(crate) fn call(
             .next()
             .ok_or_else(|| e("fork() missing the function to fork".into()))?;
         return it.fork(f, callee, args.collect(), kwargs, span);
+    }
+    match b {
+        Builtin::Torch(path) => return it.call_torch(f, path, args, &kwargs, span),
+        Builtin::Context { .. } => {
+            return Err(e(format!("'{name}' context object is not callable")));
+        }
+        _ => {}
     }
     {
         let (min, max, allowed) = b.bounds();

@@ -39,6 +39,7 @@ pub(crate) mod ops;
 pub(crate) mod snapshot;
 pub(crate) mod stack;
 pub(crate) mod tasks;
+pub(crate) mod torch;
 pub(crate) mod value;
 
 use crate::ast::*;
@@ -75,6 +76,32 @@ pub(crate) struct Interp {
     globals: Vec<Shared<Option<Value>>>,
     pub(crate) sink: Sink,
     me: Weak<Interp>,
+    /// Each task's grad-mode flag, by the task's number ([`Limit::task`]; `main` is 0):
+    /// thread-local state, not shared (see `interp/torch.rs`). Locked only briefly.
+    pub(crate) grad: std::sync::Mutex<Vec<bool>>,
+}
+
+/// What every frame of a task shares: the lowest stack address its interpretation may
+/// reach (see `stack.rs`) and the task's number (for its thread-local state). A stack
+/// address compares with it as with the address.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Limit {
+    /// The lowest stack address.
+    pub(crate) addr: usize,
+    /// The task's number: 0 for `main`, then in order of `fork`.
+    pub(crate) task: u32,
+}
+
+impl PartialEq<Limit> for usize {
+    fn eq(&self, other: &Limit) -> bool {
+        *self == other.addr
+    }
+}
+
+impl PartialOrd<Limit> for usize {
+    fn partial_cmp(&self, other: &Limit) -> Option<std::cmp::Ordering> {
+        self.partial_cmp(&other.addr)
+    }
 }
 
 /// A function activation (or the module's top level).
@@ -83,8 +110,9 @@ pub(crate) struct Frame {
     /// [`Scope`](crate::resolve::Scope)); empty at the top level, whose names are global.
     locals: Vec<Option<Value>>,
     pub(crate) depth: u32,
-    /// The lowest stack address this task's interpretation may reach (see `stack.rs`).
-    pub(crate) limit: usize,
+    /// The lowest stack address this task's interpretation may reach (see `stack.rs`),
+    /// and the task's number.
+    pub(crate) limit: Limit,
     ticks: u32,
     /// Running the module's top-level statements: new containers are global state.
     module: bool,
@@ -92,12 +120,12 @@ pub(crate) struct Frame {
 
 impl Frame {
     /// A frame of `n` locals, all unset.
-    fn new(n: usize, depth: u32, module: bool, limit: usize) -> Frame {
+    fn new(n: usize, depth: u32, module: bool, limit: Limit) -> Frame {
         Frame::with_locals(vec![None; n], depth, module, limit)
     }
 
     /// A frame whose locals (by slot) are `locals`.
-    fn with_locals(locals: Vec<Option<Value>>, depth: u32, module: bool, limit: usize) -> Frame {
+    fn with_locals(locals: Vec<Option<Value>>, depth: u32, module: bool, limit: Limit) -> Frame {
         Frame {
             locals,
             depth,
@@ -107,15 +135,15 @@ impl Frame {
         }
     }
 
-    /// The frame of a task's entry (no locals of its own), with the stack limit of the
-    /// task starting here.
-    pub(crate) fn task() -> Frame {
-        let limit = if forkwait::hooks::mode() == forkwait::hooks::Mode::Simulator {
+    /// The frame of the entry of task number `task` (no locals of its own), with the
+    /// stack limit of the task starting here.
+    pub(crate) fn task(task: u32) -> Frame {
+        let addr = if forkwait::hooks::mode() == forkwait::hooks::Mode::Simulator {
             crate::stack::task_limit(super::MODEL_STACK_SIZE)
         } else {
             crate::stack::thread_limit()
         };
-        Frame::new(0, 0, false, limit)
+        Frame::new(0, 0, false, Limit { addr, task })
     }
 
     /// The purity class of containers created in this frame.
@@ -168,6 +196,7 @@ impl Interp {
             code,
             sink,
             me: me.clone(),
+            grad: std::sync::Mutex::new(vec![true]),
         })
     }
 
@@ -188,12 +217,13 @@ impl Interp {
 
     /// Runs the top-level statements, then `main()`; returns what `main()` returned.
     pub(crate) fn run_main(&self) -> Res<Value> {
-        let entry = Frame::task();
+        let entry = Frame::task(0);
         let mut top = Frame::new(0, 0, true, entry.limit);
         self.block(&mut top, &self.code.program.stmts)?;
         let p = &self.code.program;
-        let i = self.code.function("main").map(|(i, _)| i);
-        let i = i.ok_or_else(|| self.err(Span::new(1, 1), "no `main()` function"))?;
+        let name = self.code.entry.as_str();
+        let i = self.code.function(name).map(|(i, _)| i);
+        let i = i.ok_or_else(|| self.err(Span::new(1, 1), format!("no `{name}()` function")))?;
         let main_span = p.functions[i].span;
         let main = Value::Function(i, self.code.function_names[i].clone());
         self.call(&entry, &main, Vec::new(), Vec::new(), main_span)
@@ -283,6 +313,18 @@ impl Interp {
             StmtKind::Pass | StmtKind::Global(_) => {}
             StmtKind::With { item, target, body } => {
                 let v = self.eval(f, item)?;
+                if let Some(restore) = self.enter_context(f, &v) {
+                    let r = match target {
+                        Some(t) => self
+                            .store(f, t, v.clone())
+                            .and_then(|()| self.block(f, body)),
+                        None => self.block(f, body),
+                    };
+                    if let Some(prev) = restore {
+                        self.set_grad(f, prev);
+                    }
+                    return r;
+                }
                 let Value::Lock(lock) = &v else {
                     let t = v.type_name();
                     return Err(self.err(
