@@ -45,7 +45,8 @@ pub(crate) fn check(code: &Code) -> Result<(), Diagnostic> {
     p.functions
         .iter()
         .chain(all_methods)
-        .try_for_each(|f| checker.function(f))
+        .try_for_each(|f| checker.function(f))?;
+    super::annot::check(p)
 }
 
 /// A literal's value, for the checks of operators on literals.

@@ -5,6 +5,7 @@
 //! tree), `checks.rs` (the static checks on the resolved tree), `diag.rs` (located errors
 //! rendered like rustc's).
 
+mod annot;
 pub mod ast;
 mod checks;
 pub(crate) mod classes;
