@@ -28,14 +28,19 @@
 //! * **Header.** Among the comment and blank lines that open the file, a
 //!   `# expect: word, word` comment lists the expected verdicts, each one of
 //!   [`VERDICTS`]; it becomes [`Program::expect`].
-//! * **Definitions** (top level only): `def name(params):` with optional defaults
-//!   (`b=2`) and ignored annotations (`x: int`, `-> int`); `class Name:` (an optional
-//!   base list is ignored) whose body holds only methods, `pass` and docstrings.
-//!   Functions and classes are hoisted: all are visible from the start.
+//! * **Definitions:** `def name(params):` with optional defaults (`b=2`) and ignored
+//!   annotations (`x: int`, `-> int`); `class Name:` (top level only; an optional base
+//!   list is ignored) whose body holds only methods, `pass` and docstrings. Top-level
+//!   functions and classes are hoisted: all are visible from the start.
+//! * **Nested functions and lambdas:** a `def` inside a function (or inside a block of
+//!   the module) and `lambda params: expr` make function values closing over the
+//!   enclosing function's variables with Python's scoping: reads see the variable's
+//!   current value (cells, late binding), `nonlocal x` writes it, defaults are
+//!   evaluated when the function is made. They are called and forked like any function.
 //! * **Statements:** assignment to a name, attribute, subscript or tuple of targets
 //!   (`a, b = ...`), `x: T = e` (annotation dropped), augmented assignment
 //!   (`+= -= *= /= //= %= **=`), `if`/`elif`/`else`, `while`, `for t in e:`, `break`,
-//!   `continue`, `return [e]`, `assert e[, msg]`, `pass`, `global a, b`,
+//!   `continue`, `return [e]`, `assert e[, msg]`, `pass`, `global a, b`, `nonlocal a, b`,
 //!   `with e [as t]:`, and expression statements.
 //! * **Expressions**, loosest first: `a if c else b`; `or`; `and`; `not`; comparisons
 //!   `== != < <= > >= in, not in, is, is not` (chains such as `a < b < c` allowed);
@@ -46,7 +51,7 @@
 //!   Builtins (`fork`, `wait`, `len`, `range`, `Lock`, ...) are ordinary names.
 //!   A chain of operators of one level (`1 + 2 + ... + n`, `a and b and ...`) may be of
 //!   any length: it is one flat node, so only true nesting counts against [`MAX_DEPTH`].
-//! * **Rejected with a clear error:** nested `def`/`class`, comprehensions, lambdas,
+//! * **Rejected with a clear error:** `class` inside a function, comprehensions,
 //!   `*args`/`**kwargs`, set literals, bitwise operators, `try`/`raise`/`import`/...,
 //!   loop `else`, chained assignment `a = b = c`, nesting deeper than [`MAX_DEPTH`].
 //!
@@ -124,7 +129,7 @@ pub use self::interp::{MAX_CALL_DEPTH, YIELD_EVERY};
 pub use self::load::{LoadError, Model, POOL_STACK_SIZE, Print, is_model_error};
 pub use self::parser::MAX_DEPTH;
 pub use self::snapshot::Snapshot;
-pub use self::value::{Dict, FutureCell, Instance, List, Lock, Value};
+pub use self::value::{Closure, Dict, FutureCell, Instance, List, Lock, Value};
 
 use self::lexer::{Kw, Tok};
 use self::parser::{PResult, Parser, bail};

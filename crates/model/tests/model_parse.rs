@@ -134,6 +134,10 @@ fn show(e: &Expr) -> String {
         ExprKind::IfExp { cond, then, orelse } => {
             format!("(if {} {} {})", show(cond), show(then), show(orelse))
         }
+        ExprKind::Lambda(def) => {
+            let params = join(&def.params, |p| p.name.clone(), " ");
+            format!("(lambda ({params}) {})", show_block(&def.body))
+        }
     }
 }
 
@@ -185,6 +189,8 @@ fn show_stmt(s: &Stmt) -> String {
         StmtKind::Return(v) => format!("return {}", opt(v.as_ref())),
         StmtKind::Assert { test, msg } => format!("assert {}, {}", show(test), opt(msg.as_ref())),
         StmtKind::Global(names) => format!("global {}", names.join(", ")),
+        StmtKind::Nonlocal(names) => format!("nonlocal {}", names.join(", ")),
+        StmtKind::Def(def) => format!("def {} {}", def.name, block(&def.body)),
         StmtKind::With { item, target, body } => {
             let target = target
                 .as_ref()
@@ -527,7 +533,7 @@ const ERRORS: &[(&str, u32, u32, &str)] = &[
     ("# expect: race\n#expect: panic\n", 2, 2, "a second `expect` comment"),
     ("break\n", 1, 1, "`break` outside a loop"),
     ("def f():\n    continue\n", 2, 5, "`continue` outside a loop"),
-    ("while x:\n    def g():\n        pass\n", 2, 5, "functions must be defined at the top level"),
+    ("while x:\n    class G:\n        pass\n", 2, 5, "a class inside a function or block is not supported"),
     ("return 1\n", 1, 1, "`return` outside a function"),
     ("global x\n", 1, 1, "`global` outside a function"),
     ("def f():\n    pass\ndef f():\n    pass\n", 3, 1, "`f` is already defined on line 1"),
@@ -551,7 +557,7 @@ const ERRORS: &[(&str, u32, u32, &str)] = &[
     ("a, b += 1\n", 1, 6, "`+=` cannot assign to a tuple"),
     ("x.1 = 2\n", 1, 2, "expected end of line after the statement, found a number"),
     ("x. = 2\n", 1, 4, "expected an attribute name after '.', found `=`"),
-    ("lambda x: x\n", 1, 1, "`lambda` is not supported in model files"),
+    ("f = lambda a b: 1\n", 1, 14, "expected ':' after the lambda's parameters, found identifier `b`"),
     ("import os\n", 1, 1, "`import` is not supported in model files"),
     ("x = yield\n", 1, 5, "`yield` is not supported in model files"),
     ("else:\n    pass\n", 1, 1, "`else` without an `if` at this indentation"),

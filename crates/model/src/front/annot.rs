@@ -91,16 +91,37 @@ struct Env<'a> {
     receiver: Option<&'a str>,
     /// Variables with a known type.
     vars: BTreeMap<&'a str, Ty>,
+    /// The nested functions visible here (those of the enclosing functions too), by name.
+    defs: BTreeMap<&'a str, &'a FunctionDef>,
+}
+
+/// The nested `def`s of `stmts` (not those inside them), by name.
+fn nested_defs<'a>(stmts: &'a [Stmt], out: &mut BTreeMap<&'a str, &'a FunctionDef>) {
+    for s in stmts {
+        match &s.kind {
+            StmtKind::Def(def) => {
+                out.insert(&def.name, def);
+            }
+            StmtKind::If { branches, orelse } => {
+                branches.iter().for_each(|b| nested_defs(&b.body, out));
+                nested_defs(orelse, out);
+            }
+            StmtKind::While { body, .. }
+            | StmtKind::For { body, .. }
+            | StmtKind::With { body, .. } => nested_defs(body, out),
+            _ => {}
+        }
+    }
 }
 
 /// Checks every function and method of `program` (see the module's design note).
 pub(crate) fn check(program: &Program) -> Result<(), Diagnostic> {
     for f in &program.functions {
-        check_function(program, None, f)?;
+        check_function(program, None, f, None)?;
     }
     for c in &program.classes {
         for m in &c.methods {
-            check_function(program, Some(c), m)?;
+            check_function(program, Some(c), m, None)?;
         }
     }
     Ok(())
@@ -110,13 +131,19 @@ fn check_function<'a>(
     program: &'a Program,
     class: Option<&'a ClassDef>,
     f: &'a FunctionDef,
+    outer: Option<&Env<'a>>,
 ) -> Result<(), Diagnostic> {
     let mut env = Env {
         program,
         class,
         receiver: class.and(f.params.first()).map(|p| p.name.as_str()),
-        vars: BTreeMap::new(),
+        vars: outer.map(|o| o.vars.clone()).unwrap_or_default(),
+        defs: outer.map(|o| o.defs.clone()).unwrap_or_default(),
     };
+    if let Some(o) = outer {
+        env.receiver = o.receiver;
+    }
+    nested_defs(&f.body, &mut env.defs);
     for p in &f.params {
         if let Some(a) = &p.annotation {
             let t = env.annotation(a)?;
@@ -257,6 +284,7 @@ impl<'a> Env<'a> {
                 self.expr(item)?;
                 self.block(body, f, returns)?;
             }
+            StmtKind::Def(def) => check_function(self.program, self.class, def, Some(self))?,
             _ => {}
         }
         Ok(())
@@ -303,9 +331,9 @@ impl<'a> Env<'a> {
     /// function is.
     fn returns_of(&self, callee: &Expr) -> Option<(Ty, Span)> {
         let def = match &callee.kind {
-            ExprKind::Name(_) => match callee.slot {
+            ExprKind::Name(n) => match callee.slot {
                 Slot::Function(i) => self.program.functions.get(i as usize)?,
-                _ => return None,
+                _ => self.defs.get(n.as_str())?,
             },
             ExprKind::Attribute { value, attr } => {
                 let is_self =

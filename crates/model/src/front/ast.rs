@@ -100,12 +100,18 @@ pub struct FunctionDef {
     pub params: Vec<Param>,
     /// The body; never empty (a body of only `pass` is `[Pass]`).
     pub body: Vec<Stmt>,
-    /// Where the `def` keyword is.
+    /// Where the `def` keyword is (for a lambda, the `lambda` keyword).
     pub span: Span,
     /// The return annotation (`-> int`), kept as written.
     pub returns: Option<Expr>,
-    /// The decorators, in source order.
+    /// The decorators written above the `def` (`@torch.jit.script`), outermost first.
     pub decorators: Vec<Decorator>,
+    /// For a nested function or a lambda: its index among the model's nested functions
+    /// (filled in when a model is loaded); 0 for a top-level function or a method.
+    pub id: u32,
+    /// For a nested `def`: the variable its name binds (filled in when a model is
+    /// loaded); [`Slot::Unresolved`] otherwise.
+    pub slot: Slot,
 }
 
 impl FunctionDef {
@@ -120,25 +126,14 @@ impl FunctionDef {
     pub fn globals(&self) -> Vec<&str> {
         fn walk<'a>(stmts: &'a [Stmt], out: &mut Vec<&'a str>) {
             for s in stmts {
-                match &s.kind {
-                    StmtKind::Global(names) => {
-                        for n in names {
-                            if !out.contains(&n.as_str()) {
-                                out.push(n);
-                            }
+                if let StmtKind::Global(names) = &s.kind {
+                    for n in names {
+                        if !out.contains(&n.as_str()) {
+                            out.push(n);
                         }
                     }
-                    StmtKind::If { branches, orelse } => {
-                        for b in branches {
-                            walk(&b.body, out);
-                        }
-                        walk(orelse, out);
-                    }
-                    StmtKind::While { body, .. }
-                    | StmtKind::For { body, .. }
-                    | StmtKind::With { body, .. } => walk(body, out),
-                    _ => {}
                 }
+                s.kind.blocks().for_each(|b| walk(b, out));
             }
         }
         let mut out = Vec::new();
@@ -255,6 +250,13 @@ pub enum StmtKind {
     Pass,
     /// `global a, b` (only inside a function); see [`FunctionDef::globals`].
     Global(Vec<String>),
+    /// A `def` inside a function (or inside a block of the module): a function value
+    /// closing over the enclosing function's variables, bound to its name when the
+    /// statement runs.
+    Def(Box<FunctionDef>),
+    /// `nonlocal a, b` (only inside a nested function): the names are the enclosing
+    /// function's variables.
+    Nonlocal(Vec<String>),
     /// `with item [as target]: body`, e.g. `with lock:`.
     With {
         /// The context manager expression.
@@ -411,6 +413,8 @@ pub enum ExprKind {
         /// Each operator with its right operand; never empty.
         rest: Vec<Comparison>,
     },
+    /// `lambda params: body`: a nested function whose body is `return body`.
+    Lambda(Box<FunctionDef>),
     /// `then if cond else orelse`.
     IfExp {
         /// The condition, evaluated first.
@@ -564,54 +568,5 @@ impl CmpOp {
             CmpOp::Is => "is",
             CmpOp::IsNot => "is not",
         }
-    }
-}
-
-impl Expr {
-    /// An expression of `kind` starting at `span`.
-    pub fn new(kind: ExprKind, span: Span) -> Expr {
-        Expr {
-            kind,
-            span,
-            slot: Slot::Unresolved,
-        }
-    }
-
-    /// The height of the expression tree (a leaf has height 1). Used by the parser to
-    /// bound nesting; recursive, so only call it on trees the parser built.
-    pub(crate) fn height(&self) -> u32 {
-        let max = |it: &mut dyn Iterator<Item = &Expr>| it.map(Expr::height).max().unwrap_or(0);
-        let sub = match &self.kind {
-            ExprKind::Int(_)
-            | ExprKind::Float(_)
-            | ExprKind::Str(_)
-            | ExprKind::Bool(_)
-            | ExprKind::None
-            | ExprKind::Name(_) => 0,
-            ExprKind::List(v) | ExprKind::Tuple(v) => max(&mut v.iter()),
-            ExprKind::Dict(v) => max(&mut v.iter().flat_map(|(k, v)| [k, v])),
-            ExprKind::Attribute { value, .. } => value.height(),
-            ExprKind::Subscript { value, index } => value.height().max(index.height()),
-            ExprKind::Slice { lower, upper, step } => {
-                max(&mut [lower, upper, step].into_iter().flatten().map(|b| &**b))
-            }
-            ExprKind::Call(c) => c.func.height().max(max(&mut c
-                .args
-                .iter()
-                .chain(c.kwargs.iter().map(|k| &k.value)))),
-            ExprKind::Unary { operand, .. } => operand.height(),
-            // A chain is one node: its height does not grow with its length.
-            ExprKind::Binary { left, rest } => {
-                left.height().max(max(&mut rest.iter().map(|o| &o.right)))
-            }
-            ExprKind::Logic { values, .. } => max(&mut values.iter()),
-            ExprKind::Compare { left, rest } => {
-                left.height().max(max(&mut rest.iter().map(|c| &c.right)))
-            }
-            ExprKind::IfExp { cond, then, orelse } => {
-                cond.height().max(then.height()).max(orelse.height())
-            }
-        };
-        sub.saturating_add(1)
     }
 }

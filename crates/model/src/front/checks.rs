@@ -67,7 +67,7 @@ impl Checker<'_> {
     }
 
     fn function(&self, f: &FunctionDef) -> Result<(), Diagnostic> {
-        // Defaults are evaluated (and were resolved) in the module's scope.
+        // Defaults are evaluated (and were resolved) in the defining scope.
         for d in f.params.iter().filter_map(|p| p.default.as_ref()) {
             self.expr(d)?;
         }
@@ -132,10 +132,12 @@ impl Checker<'_> {
                 }
                 self.block(body)
             }
+            StmtKind::Def(def) => self.nested(def),
             StmtKind::Return(None)
             | StmtKind::Break
             | StmtKind::Continue
             | StmtKind::Pass
+            | StmtKind::Nonlocal(_)
             | StmtKind::Global(_) => Ok(()),
         }
     }
@@ -194,7 +196,7 @@ impl Checker<'_> {
     ) -> Result<(), String> {
         let p = &self.code.program;
         match slot {
-            Slot::Unresolved | Slot::Local(_) | Slot::Global(_) => Ok(()),
+            Slot::Unresolved | Slot::Local(_) | Slot::Cell(_) | Slot::Global(_) => Ok(()),
             Slot::Function(i) => match p.functions.get(i as usize) {
                 Some(f) => bind(callee, &f.params, 0, npos, kws).map(|_| ()),
                 None => Ok(()),
@@ -281,7 +283,14 @@ impl Checker<'_> {
                 self.expr(then)?;
                 self.expr(orelse)
             }
+            ExprKind::Lambda(def) => self.nested(def),
         }
+    }
+
+    /// A nested `def` or lambda: its defaults and body (its decorators were classified
+    /// by the parser).
+    fn nested(&self, def: &FunctionDef) -> Result<(), Diagnostic> {
+        self.function(def)
     }
 
     fn call(&self, c: &Call) -> Result<(), Diagnostic> {

@@ -13,9 +13,8 @@ use crate::diag::Diagnostic;
 mod literal;
 
 /// Python keywords that the model language reserves but does not support.
-const RESERVED: [&str; 12] = [
-    "async", "await", "del", "except", "finally", "from", "import", "lambda", "nonlocal", "raise",
-    "try", "yield",
+const RESERVED: [&str; 10] = [
+    "async", "await", "del", "except", "finally", "from", "import", "raise", "try", "yield",
 ];
 
 /// Keywords.
@@ -36,7 +35,9 @@ pub(crate) enum Kw {
     If,
     In,
     Is,
+    Lambda,
     None,
+    Nonlocal,
     Not,
     Or,
     Pass,
@@ -67,7 +68,9 @@ impl Kw {
             Kw::If => "if",
             Kw::In => "in",
             Kw::Is => "is",
+            Kw::Lambda => "lambda",
             Kw::None => "None",
+            Kw::Nonlocal => "nonlocal",
             Kw::Not => "not",
             Kw::Or => "or",
             Kw::Pass => "pass",
@@ -99,7 +102,9 @@ impl Kw {
             "if" => Kw::If,
             "in" => Kw::In,
             "is" => Kw::Is,
+            "lambda" => Kw::Lambda,
             "None" => Kw::None,
+            "nonlocal" => Kw::Nonlocal,
             "not" => Kw::Not,
             "or" => Kw::Or,
             "pass" => Kw::Pass,
@@ -456,7 +461,9 @@ pub(crate) fn nesting_bound(toks: &[Token]) -> u32 {
             Tok::Newline => line = 0,
             Tok::Op("-" | "+") if after_operand => {}
             Tok::Op("(" | "[" | "{" | "-" | "+" | "**" | ":") => line += 1,
-            Tok::Kw(Kw::Not | Kw::If | Kw::Else | Kw::Elif | Kw::Reserved(_)) => line += 1,
+            Tok::Kw(
+                Kw::Not | Kw::If | Kw::Else | Kw::Elif | Kw::Lambda | Kw::For | Kw::Reserved(_),
+            ) => line += 1,
             _ => {}
         }
         after_operand = matches!(

@@ -175,7 +175,7 @@ impl Parser<'_> {
     pub(crate) fn at_expr_start(&self) -> bool {
         match self.peek() {
             Tok::Name(_) | Tok::Int(_) | Tok::Float(_) | Tok::Str(_) => true,
-            Tok::Kw(kw) => matches!(kw, Kw::True | Kw::False | Kw::None | Kw::Not),
+            Tok::Kw(kw) => matches!(kw, Kw::True | Kw::False | Kw::None | Kw::Not | Kw::Lambda),
             Tok::Op(op) => matches!(*op, "(" | "[" | "{" | "-" | "+"),
             _ => false,
         }
@@ -209,9 +209,36 @@ impl Parser<'_> {
     /// A full expression, including `a if c else b`.
     pub(crate) fn expr(&mut self) -> PResult<Expr> {
         self.enter(self.span())?;
-        let e = self.ternary();
+        let e = if self.is_kw(Kw::Lambda) {
+            self.lambda()
+        } else {
+            self.ternary()
+        };
         self.depth -= 1;
         e
+    }
+
+    /// `lambda params: body`, a nested function returning `body`.
+    fn lambda(&mut self) -> PResult<Expr> {
+        let span = self.bump();
+        let params = self.params(":", false)?;
+        self.expect_op(":", "':' after the lambda's parameters")?;
+        let body = self.expr()?;
+        let ret = Stmt {
+            span: body.span,
+            kind: StmtKind::Return(Some(body)),
+        };
+        let def = FunctionDef {
+            name: "<lambda>".to_string(),
+            params,
+            body: vec![ret],
+            span,
+            returns: None,
+            decorators: Vec::new(),
+            id: 0,
+            slot: Slot::Unresolved,
+        };
+        Ok(Expr::new(ExprKind::Lambda(Box::new(def)), span))
     }
 
     fn ternary(&mut self) -> PResult<Expr> {

@@ -1,6 +1,7 @@
 //! Writes into every name of a program the [`Slot`] it denotes (see `resolve.rs`).
 //!
-//! A name inside a function is its local if the function's [`Scope`] has it, else a
+//! A name inside a function is its cell if the function shares it with a nested
+//! function (see `scopes.rs`), else its local if the function's [`Scope`] has it, else a
 //! global variable, else a top-level function, a class or a builtin; a name of a
 //! top-level statement or of a parameter's default (evaluated in the module's scope, as
 //! Python does at definition time) skips the first step. A name that denotes nothing
@@ -8,13 +9,19 @@
 
 use super::resolve::{Names, Scope, slot_index};
 use crate::ast::*;
+use std::cell::RefCell;
 
 /// What a name can denote in one scope.
+#[derive(Clone, Copy)]
 struct Env<'a> {
     globals: &'a [String],
     names: &'a Names,
     /// The function's frame layout; `None` in the module's scope.
     locals: Option<&'a Scope>,
+    /// The scopes of the nested functions, by id.
+    nested: &'a [Scope],
+    /// The resolved copies of the nested functions, by id, as they are finished.
+    done: &'a RefCell<Vec<Option<FunctionDef>>>,
 }
 
 /// Resolves every name of `program`: top-level statements, then each function and
@@ -25,11 +32,15 @@ pub(crate) fn assign(
     names: &Names,
     functions: &[Scope],
     methods: &[Vec<Scope>],
-) {
+    nested: &[Scope],
+) -> Vec<FunctionDef> {
+    let done = RefCell::new(vec![None; nested.len()]);
     let module = Env {
         globals,
         names,
         locals: None,
+        nested,
+        done: &done,
     };
     module.block(&mut program.stmts);
     for a in program.classes.iter_mut().flat_map(|c| c.attrs.iter_mut()) {
@@ -45,16 +56,39 @@ pub(crate) fn assign(
             module.expr(d);
         }
         let env = Env {
-            globals,
-            names,
             locals: Some(scope),
+            ..module
         };
         env.block(&mut f.body);
+    }
+    let done = done.into_inner().into_iter();
+    done.map(|d| d.unwrap_or_else(|| placeholder(program)))
+        .collect()
+}
+
+/// A stand-in for a nested function the walk did not reach (none: every id is given
+/// by a walk over the same tree).
+fn placeholder(program: &Program) -> FunctionDef {
+    FunctionDef {
+        name: "<unreachable>".into(),
+        params: Vec::new(),
+        body: vec![Stmt {
+            kind: StmtKind::Pass,
+            span: Span::default(),
+        }],
+        span: program.expect_span.unwrap_or_default(),
+        returns: None,
+        decorators: Vec::new(),
+        id: 0,
+        slot: Slot::Unresolved,
     }
 }
 
 impl Env<'_> {
     fn slot(&self, name: &str) -> Slot {
+        if let Some(i) = self.locals.and_then(|s| s.cell(name)) {
+            return Slot::Cell(i);
+        }
         if let Some(i) = self.locals.and_then(|s| s.slot(name)) {
             return Slot::Local(i);
         }
@@ -104,11 +138,35 @@ impl Env<'_> {
                 }
                 self.block(body);
             }
+            StmtKind::Def(def) => {
+                def.slot = self.slot(&def.name);
+                self.nested_function(def);
+            }
             StmtKind::Return(None)
             | StmtKind::Break
             | StmtKind::Continue
             | StmtKind::Pass
+            | StmtKind::Nonlocal(_)
             | StmtKind::Global(_) => {}
+        }
+    }
+
+    /// A nested `def` or lambda: its decorators and defaults in this scope, its body in
+    /// its own; then its resolved copy for the interpreter.
+    fn nested_function(&self, def: &mut FunctionDef) {
+        for d in def.params.iter_mut().filter_map(|p| p.default.as_mut()) {
+            self.expr(d);
+        }
+        let Some(scope) = self.nested.get(def.id as usize) else {
+            return;
+        };
+        let env = Env {
+            locals: Some(scope),
+            ..*self
+        };
+        env.block(&mut def.body);
+        if let Some(slot) = self.done.borrow_mut().get_mut(def.id as usize) {
+            *slot = Some(def.clone());
         }
     }
 
@@ -168,6 +226,7 @@ impl Env<'_> {
                 self.expr(then);
                 self.expr(orelse);
             }
+            ExprKind::Lambda(def) => self.nested_function(def),
         }
     }
 }
@@ -448,7 +507,7 @@ def main(k=k):
         let mut program = crate::parse("t.fw", "def main():\n    return nowhere\n").unwrap();
         let names_ = super::super::resolve::Names::new(&program);
         let scope = super::super::resolve::Scope::new(Vec::new());
-        super::assign(&mut program, &[], &names_, &[scope], &[]);
+        super::assign(&mut program, &[], &names_, &[scope], &[], &[]);
         assert_eq!(
             names(&program.functions[0].body),
             want(&[("nowhere", Unresolved)])

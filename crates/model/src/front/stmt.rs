@@ -71,14 +71,41 @@ impl Parser<'_> {
         let span = self.bump();
         let name = self.name("a function name after `def`")?;
         self.expect_op("(", "'(' after the function name")?;
+        let params = self.params(")", true)?;
+        self.expect_op(")", "',' or ')' after the parameter")?;
+        let returns = self.opt_after("->", Parser::expr)?;
+        self.expect_op(":", "':' after the function signature")?;
+        let saved = (self.in_function, self.loops);
+        (self.in_function, self.loops) = (true, 0);
+        let body = self.suite(span, "def");
+        (self.in_function, self.loops) = saved;
+        let body = body?;
+        Ok(FunctionDef {
+            name,
+            params,
+            body,
+            span,
+            returns,
+            decorators,
+            id: 0,
+            slot: Slot::Unresolved,
+        })
+    }
+
+    /// A parameter list up to (not including) `close`: names with optional defaults and,
+    /// if `annotated`, optional annotations.
+    pub(crate) fn params(&mut self, close: &str, annotated: bool) -> PResult<Vec<Param>> {
         let mut params: Vec<Param> = Vec::new();
-        while !self.is_op(")") {
+        while !self.is_op(close) {
             let span = self.span();
             if self.is_op("*") || self.is_op("**") || self.is_op("/") {
                 bail!(self, span => "`*`, `**` and `/` parameters are not supported");
             }
             let name = self.name("a parameter name")?;
-            let annotation = self.opt_after(":", Parser::expr)?;
+            let annotation = match annotated {
+                true => self.opt_after(":", Parser::expr)?,
+                false => None,
+            };
             let default = self.opt_after("=", Parser::expr)?;
             if params.iter().any(|p| p.name == name) {
                 bail!(self, span => "duplicate parameter `{name}`");
@@ -96,22 +123,7 @@ impl Parser<'_> {
                 break;
             }
         }
-        self.expect_op(")", "',' or ')' after the parameter")?;
-        let returns = self.opt_after("->", Parser::expr)?;
-        self.expect_op(":", "':' after the function signature")?;
-        let saved = (self.in_function, self.loops);
-        (self.in_function, self.loops) = (true, 0);
-        let body = self.suite(span, "def");
-        (self.in_function, self.loops) = saved;
-        let body = body?;
-        Ok(FunctionDef {
-            name,
-            params,
-            body,
-            span,
-            returns,
-            decorators,
-        })
+        Ok(params)
     }
 
     fn class(&mut self) -> PResult<ClassDef> {
@@ -236,14 +248,27 @@ impl Parser<'_> {
                 let body = self.suite(span, "with")?;
                 StmtKind::With { item, target, body }
             }
-            Tok::Kw(Kw::Def) => bail!(self, span => "functions must be defined at the top level"),
+            Tok::Kw(Kw::Def) | Tok::Op("@") => {
+                let decorators = self.decorators()?;
+                if self.is_kw(Kw::Class) {
+                    bail!(self, self.span() => "a class inside a function or block is not supported: define it at the top level");
+                }
+                let def = self.function(decorators)?;
+                if def
+                    .decorators
+                    .iter()
+                    .any(|d| d.kind == DecoratorKind::Overload)
+                {
+                    return Ok(()); // a signature only
+                }
+                StmtKind::Def(Box::new(def))
+            }
             Tok::Kw(Kw::Reserved("import" | "from")) => {
                 bail!(self, span => "imports must be at the top level of the file")
             }
-            Tok::Op("@") => {
-                bail!(self, span => "decorators are supported on top-level functions, classes and methods")
-            }
-            Tok::Kw(Kw::Class) => bail!(self, span => "classes must be defined at the top level"),
+            Tok::Kw(Kw::Class) => bail!(
+                self, span => "a class inside a function or block is not supported: define it at the top level"
+            ),
             _ => return self.simple_line(out),
         };
         out.push(Stmt { kind, span });
@@ -347,6 +372,9 @@ impl Parser<'_> {
             Kw::Continue => StmtKind::Continue,
             Kw::Return if !self.in_function => bail!(self, span => "`return` outside a function"),
             Kw::Global if !self.in_function => bail!(self, span => "`global` outside a function"),
+            Kw::Nonlocal if !self.in_function => {
+                bail!(self, span => "`nonlocal` outside a function")
+            }
             Kw::Return => {
                 self.bump();
                 let value = if self.at_expr_start() {
@@ -356,13 +384,16 @@ impl Parser<'_> {
                 };
                 return Ok(StmtKind::Return(value));
             }
-            Kw::Global => {
+            Kw::Global | Kw::Nonlocal => {
                 self.bump();
-                let mut names = vec![self.name("a variable name after `global`")?];
+                let mut names = vec![self.name(&format!("a variable name after `{word}`"))?];
                 while self.eat_op(",") {
                     names.push(self.name("a variable name")?);
                 }
-                return Ok(StmtKind::Global(names));
+                return Ok(match kw {
+                    Kw::Global => StmtKind::Global(names),
+                    _ => StmtKind::Nonlocal(names),
+                });
             }
             Kw::Assert => {
                 self.bump();

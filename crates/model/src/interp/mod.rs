@@ -34,6 +34,7 @@
 pub(crate) mod access;
 pub(crate) mod builtins;
 mod call;
+mod closures;
 pub(crate) mod methods;
 pub(crate) mod ops;
 pub(crate) mod snapshot;
@@ -45,7 +46,7 @@ pub(crate) mod value;
 use crate::ast::*;
 use crate::diag::Diagnostic;
 use crate::resolve::Code;
-use crate::value::{Dict, List, Value, key_eq};
+use crate::value::{Cell, Dict, List, Value, key_eq};
 use forkwait::sync::{Shared, StateClass};
 use std::sync::{Arc, Weak};
 
@@ -109,6 +110,9 @@ pub(crate) struct Frame {
     /// The function's locals, indexed by [`Slot::Local`] (see the function's
     /// [`Scope`](crate::resolve::Scope)); empty at the top level, whose names are global.
     locals: Vec<Option<Value>>,
+    /// The function's cells, indexed by [`Slot::Cell`]: its free variables (from its
+    /// closure), then its own variables that nested functions capture.
+    cells: Vec<Arc<Cell>>,
     pub(crate) depth: u32,
     /// The lowest stack address this task's interpretation may reach (see `stack.rs`),
     /// and the task's number.
@@ -128,6 +132,7 @@ impl Frame {
     fn with_locals(locals: Vec<Option<Value>>, depth: u32, module: bool, limit: Limit) -> Frame {
         Frame {
             locals,
+            cells: Vec::new(),
             depth,
             limit,
             ticks: 0,
@@ -310,7 +315,11 @@ impl Interp {
                     return Err(self.err(s.span, text));
                 }
             }
-            StmtKind::Pass | StmtKind::Global(_) => {}
+            StmtKind::Pass | StmtKind::Global(_) | StmtKind::Nonlocal(_) => {}
+            StmtKind::Def(def) => {
+                let v = self.closure(f, def)?;
+                self.store_slot(f, def.slot, v);
+            }
             StmtKind::With { item, target, body } => {
                 let v = self.eval(f, item)?;
                 if let Some(restore) = self.enter_context(f, &v) {
@@ -442,6 +451,11 @@ impl Interp {
                     cell.write(Some(v));
                 }
             }
+            Slot::Cell(i) => {
+                if let Some(cell) = f.cells.get(i as usize) {
+                    cell.write(Some(v));
+                }
+            }
             _ => {}
         }
     }
@@ -461,6 +475,13 @@ impl Interp {
                     Some(Some(v)) => Ok(v.clone()),
                     _ => Err(Miss::Unbound),
                 };
+            }
+            Slot::Cell(i) => {
+                return f
+                    .cells
+                    .get(i as usize)
+                    .and_then(|c| c.read())
+                    .ok_or(Miss::Unbound);
             }
             Slot::Global(i) => {
                 let i = i as usize;
@@ -482,7 +503,7 @@ impl Interp {
                 .get(i as usize)
                 .map(|n| Value::Class(i as usize, n.clone())),
             Slot::Builtin(b) => Some(Value::Builtin(b)),
-            Slot::Local(_) | Slot::Global(_) | Slot::Unresolved => None,
+            Slot::Local(_) | Slot::Cell(_) | Slot::Global(_) | Slot::Unresolved => None,
         }
         .ok_or(Miss::Undefined)
     }
@@ -606,6 +627,7 @@ impl Interp {
                     self.eval(f, orelse)?
                 }
             }
+            ExprKind::Lambda(def) => self.closure(f, def)?,
         })
     }
 

@@ -19,6 +19,7 @@ impl Interp {
     ) -> Res<Value> {
         let callable = match &callee {
             Value::Function(..)
+            | Value::Closure(_)
             | Value::Class(..)
             | Value::Method(..)
             | Value::Builtin(_)
