@@ -161,6 +161,8 @@ pub fn parse(path: &str, source: &str) -> Result<Program, Diagnostic> {
         loops: 0,
         imports: Vec::new(),
         method: None,
+        hoisted: Vec::new(),
+        hoisted_names: Default::default(),
     };
     let (stmts, functions, classes) = if shallow {
         p.program()?

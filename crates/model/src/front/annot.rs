@@ -93,6 +93,8 @@ struct Env<'a> {
     vars: BTreeMap<&'a str, Ty>,
     /// The nested functions visible here (those of the enclosing functions too), by name.
     defs: BTreeMap<&'a str, &'a FunctionDef>,
+    /// The errors of nested functions so far, by `id`.
+    deferred: BTreeMap<u32, Diagnostic>,
 }
 
 /// The nested `def`s of `stmts` (not those inside them), by name.
@@ -114,17 +116,22 @@ fn nested_defs<'a>(stmts: &'a [Stmt], out: &mut BTreeMap<&'a str, &'a FunctionDe
     }
 }
 
-/// Checks every function and method of `program` (see the module's design note).
-pub(crate) fn check(program: &Program) -> Result<(), Diagnostic> {
+/// Checks every function and method of `program` (see the module's design note): the
+/// first error of a top-level function or method is returned as the error; those of
+/// nested functions are collected by the function's `id`, to be raised when its `def`
+/// runs (TorchScript compiles, and refuses, a nested function when its definition is
+/// scripted: a program may catch that error).
+pub(crate) fn check(program: &Program) -> Result<BTreeMap<u32, Diagnostic>, Diagnostic> {
+    let mut deferred = BTreeMap::new();
     for f in &program.functions {
-        check_function(program, None, f, None)?;
+        check_function(program, None, f, None, &mut deferred)?;
     }
     for c in &program.classes {
         for m in &c.methods {
-            check_function(program, Some(c), m, None)?;
+            check_function(program, Some(c), m, None, &mut deferred)?;
         }
     }
-    Ok(())
+    Ok(deferred)
 }
 
 fn check_function<'a>(
@@ -132,29 +139,39 @@ fn check_function<'a>(
     class: Option<&'a ClassDef>,
     f: &'a FunctionDef,
     outer: Option<&Env<'a>>,
+    deferred: &mut BTreeMap<u32, Diagnostic>,
 ) -> Result<(), Diagnostic> {
     let mut env = Env {
         program,
         class,
         receiver: class.and(f.params.first()).map(|p| p.name.as_str()),
         vars: outer.map(|o| o.vars.clone()).unwrap_or_default(),
+        deferred: std::mem::take(deferred),
         defs: outer.map(|o| o.defs.clone()).unwrap_or_default(),
     };
     if let Some(o) = outer {
         env.receiver = o.receiver;
     }
     nested_defs(&f.body, &mut env.defs);
-    for p in &f.params {
-        if let Some(a) = &p.annotation {
-            let t = env.annotation(a)?;
-            env.vars.insert(&p.name, t);
+    let r = env.function(f);
+    *deferred = std::mem::take(&mut env.deferred);
+    r
+}
+
+impl<'a> Env<'a> {
+    fn function(&mut self, f: &'a FunctionDef) -> Result<(), Diagnostic> {
+        for p in &f.params {
+            if let Some(a) = &p.annotation {
+                let t = self.annotation(a)?;
+                self.vars.insert(&p.name, t);
+            }
         }
+        let returns = match &f.returns {
+            Some(r) => Some(self.annotation(r)?),
+            None => None,
+        };
+        self.block(&f.body, f, returns.as_ref())
     }
-    let returns = match &f.returns {
-        Some(r) => Some(env.annotation(r)?),
-        None => None,
-    };
-    env.block(&f.body, f, returns.as_ref())
 }
 
 impl<'a> Env<'a> {
@@ -284,7 +301,14 @@ impl<'a> Env<'a> {
                 self.expr(item)?;
                 self.block(body, f, returns)?;
             }
-            StmtKind::Def(def) => check_function(self.program, self.class, def, Some(self))?,
+            StmtKind::Def(def) => {
+                let mut deferred = std::mem::take(&mut self.deferred);
+                let r = check_function(self.program, self.class, def, Some(self), &mut deferred);
+                if let Err(d) = r {
+                    deferred.entry(def.id).or_insert(d);
+                }
+                self.deferred = deferred;
+            }
             _ => {}
         }
         Ok(())

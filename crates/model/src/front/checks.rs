@@ -13,12 +13,15 @@ use crate::diag::Diagnostic;
 use crate::ops;
 use crate::value::Value;
 use forkwait::sync::StateClass;
+use std::collections::BTreeMap;
 
 struct Checker<'a> {
     code: &'a Code,
 }
 
-pub(crate) fn check(code: &Code) -> Result<(), Diagnostic> {
+/// Runs the checks; returns the annotation errors of nested functions, which are raised
+/// when their `def` runs (see `annot.rs`).
+pub(crate) fn check(code: &Code) -> Result<BTreeMap<u32, Diagnostic>, Diagnostic> {
     let p = &code.program;
     let entry = code.entry.as_str();
     let Some((_, main)) = code.function(entry) else {

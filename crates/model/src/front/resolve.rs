@@ -134,6 +134,9 @@ pub(crate) struct Code {
     pub names: Names,
     /// The entry point's name: `main` unless `--entry` names another function.
     pub entry: String,
+    /// The annotation errors of nested functions, by `id`: raised when the `def` runs,
+    /// as TorchScript raises them when it compiles the function (see `annot.rs`).
+    pub deferred: BTreeMap<u32, Diagnostic>,
     /// The scope of each nested function and lambda, by its `id`.
     pub nested: Vec<Scope>,
     /// Each nested function and lambda (a resolved copy of the tree's node), by `id`.
@@ -389,7 +392,8 @@ pub(crate) fn resolve_entry(
     );
     let function_names = program.functions.iter().map(|f| Arc::from(&*f.name));
     let class_names = program.classes.iter().map(|c| Arc::from(&*c.name));
-    let code = Code {
+    let mut code = Code {
+        deferred: BTreeMap::new(),
         function_names: function_names.collect(),
         class_names: class_names.collect(),
         program,
@@ -403,6 +407,6 @@ pub(crate) fn resolve_entry(
         nested,
         nested_defs,
     };
-    super::checks::check(&code)?;
+    code.deferred = super::checks::check(&code)?;
     Ok(code)
 }

@@ -31,9 +31,22 @@ impl Parser<'_> {
         loop {
             let decorators = self.decorators()?;
             let (name, span) = match self.peek() {
+                Tok::Eof if !self.hoisted.is_empty() => {
+                    let c = self.hoisted.remove(0);
+                    let named = (c.name.clone(), c.span);
+                    classes.push(c);
+                    Some(named)
+                }
                 Tok::Eof => return Ok((stmts, functions, classes)),
                 Tok::Kw(Kw::Def) => {
+                    self.hoisted_names.clear();
                     let f = self.function(decorators)?;
+                    for g in self.hoisted_functions(&f) {
+                        if !defined.contains_key(&g.name) {
+                            defined.insert(g.name.clone(), g.span);
+                            functions.push(g);
+                        }
+                    }
                     if f.decorators
                         .iter()
                         .any(|d| d.kind == DecoratorKind::Overload)
@@ -126,7 +139,7 @@ impl Parser<'_> {
         Ok(params)
     }
 
-    fn class(&mut self) -> PResult<ClassDef> {
+    pub(crate) fn class(&mut self) -> PResult<ClassDef> {
         let span = self.bump();
         let name = self.name("a class name after `class`")?;
         let mut bases = Vec::new();
@@ -251,7 +264,7 @@ impl Parser<'_> {
             Tok::Kw(Kw::Def) | Tok::Op("@") => {
                 let decorators = self.decorators()?;
                 if self.is_kw(Kw::Class) {
-                    bail!(self, self.span() => "a class inside a function or block is not supported: define it at the top level");
+                    return self.hoist_class();
                 }
                 let def = self.function(decorators)?;
                 if def
@@ -266,9 +279,7 @@ impl Parser<'_> {
             Tok::Kw(Kw::Reserved("import" | "from")) => {
                 bail!(self, span => "imports must be at the top level of the file")
             }
-            Tok::Kw(Kw::Class) => bail!(
-                self, span => "a class inside a function or block is not supported: define it at the top level"
-            ),
+            Tok::Kw(Kw::Class) => return self.hoist_class(),
             _ => return self.simple_line(out),
         };
         out.push(Stmt { kind, span });

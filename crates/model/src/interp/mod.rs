@@ -317,6 +317,9 @@ impl Interp {
             }
             StmtKind::Pass | StmtKind::Global(_) | StmtKind::Nonlocal(_) => {}
             StmtKind::Def(def) => {
+                if let Some(d) = self.code.deferred.get(&def.id) {
+                    return Err(Box::new(d.clone())); // refused when scripted
+                }
                 let v = self.closure(f, def)?;
                 self.store_slot(f, def.slot, v);
             }
