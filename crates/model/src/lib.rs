@@ -41,7 +41,18 @@
 //!   (`a, b = ...`), `x: T = e` (annotation dropped), augmented assignment
 //!   (`+= -= *= /= //= %= **=`), `if`/`elif`/`else`, `while`, `for t in e:`, `break`,
 //!   `continue`, `return [e]`, `assert e[, msg]`, `pass`, `global a, b`, `nonlocal a, b`,
-//!   `with e [as t]:`, and expression statements.
+//!   `with e [as t]:`, `try:` with `except [E [as e]]:` clauses (`E` a class or a tuple
+//!   of classes), `else:` and `finally:`, `raise [e [from c]]`, and expression
+//!   statements.
+//! * **Exceptions:** the classes of [`EXCEPTIONS`] (`Exception`, `RuntimeError`,
+//!   `ValueError`, `AssertionError`, `TypeError`, `IndexError`, `KeyError`,
+//!   `ZeroDivisionError`, ...) are builtins; `ValueError("msg")` makes an exception.
+//!   The interpreter's own errors have classes too (a failed `assert` is an
+//!   `AssertionError`, `1 // 0` a `ZeroDivisionError`, ...), so `except Exception`
+//!   catches every error of a model. An error raised in a forked task is raised again
+//!   by `wait` and can be caught there, as in PyTorch; a caught error is neither a panic
+//!   nor a lost error. Aborts of the checker itself (step limits, torn-down
+//!   executions) are never caught.
 //! * **Expressions**, loosest first: `a if c else b`; `or`; `and`; `not`; comparisons
 //!   `== != < <= > >= in, not in, is, is not` (chains such as `a < b < c` allowed);
 //!   `+ -`; `* / // %`; unary `- +`; `**`; calls `f(a, b=2)`, attributes `a.b`,
@@ -51,9 +62,16 @@
 //!   Builtins (`fork`, `wait`, `len`, `range`, `Lock`, ...) are ordinary names.
 //!   A chain of operators of one level (`1 + 2 + ... + n`, `a and b and ...`) may be of
 //!   any length: it is one flat node, so only true nesting counts against [`MAX_DEPTH`].
-//! * **Rejected with a clear error:** `class` inside a function, comprehensions,
-//!   `*args`/`**kwargs`, set literals, bitwise operators, `try`/`raise`/`import`/...,
-//!   loop `else`, chained assignment `a = b = c`, nesting deeper than [`MAX_DEPTH`].
+//! * **Comprehensions:** `[e for t in it if c ...]`, `{k: v for ...}` and generator
+//!   expressions (`(e for ...)`, or `f(e for ...)` as a sole argument, evaluated eagerly
+//!   as a list); several `for` and `if` clauses; the variables are the
+//!   comprehension's own (a function made inside one cannot capture them: pass them as
+//!   defaults). Every target, here and in `for` and assignments, may unpack tuples
+//!   (`for i, (a, b) in enumerate(pairs)`).
+//! * **Rejected with a clear error** (naming the supported spelling where there is
+//!   one): `class` inside a function, `async`/`await`, `yield`, `del`, sets,
+//!   `*args`/`**kwargs`, bitwise operators, `import`/`from`, loop `else`, chained
+//!   assignment `a = b = c`, nesting deeper than [`MAX_DEPTH`].
 //!
 //! Errors are [`Diagnostic`]s located at a line and column, rendered like rustc's:
 //!
@@ -115,9 +133,10 @@ pub(crate) use self::front::{lexer, parser, resolve};
 pub(crate) use self::interp::{builtins, ops, snapshot, stack, tasks, value};
 
 pub use self::ast::{
-    BinOp, Call, ClassAttr, ClassDef, CmpOp, Comparison, Decorator, DecoratorKind, Expr, ExprKind,
-    FunctionDef, IfBranch, Import, Keyword, LogicOp, Operation, Param, Program, Slot, Span, Stmt,
-    StmtKind, Target, TargetKind, UnaryOp, VERDICTS,
+    BinOp, Call, ClassAttr, ClassDef, CmpOp, CompFor, CompKind, Comparison, Comprehension,
+    Decorator, DecoratorKind, Expr, ExprKind, FunctionDef, Handler, IfBranch, Import, Keyword,
+    LogicOp, Operation, Param, Program, Slot, Span, Stmt, StmtKind, Target, TargetKind, Try,
+    UnaryOp, VERDICTS,
 };
 pub use self::builtins::Builtin;
 pub use self::check::{
@@ -125,11 +144,12 @@ pub use self::check::{
     matches_expectation, verdict, verdicts,
 };
 pub use self::diag::Diagnostic;
+pub use self::interp::exceptions::EXCEPTIONS;
 pub use self::interp::{MAX_CALL_DEPTH, YIELD_EVERY};
 pub use self::load::{LoadError, Model, POOL_STACK_SIZE, Print, is_model_error};
 pub use self::parser::MAX_DEPTH;
 pub use self::snapshot::Snapshot;
-pub use self::value::{Closure, Dict, FutureCell, Instance, List, Lock, Value};
+pub use self::value::{Closure, Dict, ExceptionValue, FutureCell, Instance, List, Lock, Value};
 
 use self::lexer::{Kw, Tok};
 use self::parser::{PResult, Parser, bail};

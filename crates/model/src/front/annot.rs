@@ -104,14 +104,7 @@ fn nested_defs<'a>(stmts: &'a [Stmt], out: &mut BTreeMap<&'a str, &'a FunctionDe
             StmtKind::Def(def) => {
                 out.insert(&def.name, def);
             }
-            StmtKind::If { branches, orelse } => {
-                branches.iter().for_each(|b| nested_defs(&b.body, out));
-                nested_defs(orelse, out);
-            }
-            StmtKind::While { body, .. }
-            | StmtKind::For { body, .. }
-            | StmtKind::With { body, .. } => nested_defs(body, out),
-            _ => {}
+            other => other.blocks().for_each(|b| nested_defs(b, out)),
         }
     }
 }
@@ -300,6 +293,11 @@ impl<'a> Env<'a> {
             StmtKind::With { item, body, .. } => {
                 self.expr(item)?;
                 self.block(body, f, returns)?;
+            }
+            StmtKind::Try(_) => {
+                for b in s.kind.blocks() {
+                    self.block(b, f, returns)?;
+                }
             }
             StmtKind::Def(def) => {
                 let mut deferred = std::mem::take(&mut self.deferred);

@@ -9,6 +9,7 @@
 use crate::diag::Diagnostic;
 use std::fmt;
 
+pub use super::nodes::{CompFor, CompKind, Comprehension, Handler, Try};
 pub use super::pyast::{ClassAttr, Decorator, DecoratorKind, Import};
 pub use super::slot::Slot;
 
@@ -257,6 +258,11 @@ pub enum StmtKind {
     /// `nonlocal a, b` (only inside a nested function): the names are the enclosing
     /// function's variables.
     Nonlocal(Vec<String>),
+    /// `try: ... except E as e: ... else: ... finally: ...`.
+    Try(Box<Try>),
+    /// `raise [e]` (a `from` clause is parsed and dropped); bare, it re-raises the
+    /// exception being handled.
+    Raise(Option<Expr>),
     /// `with item [as target]: body`, e.g. `with lock:`.
     With {
         /// The context manager expression.
@@ -415,6 +421,8 @@ pub enum ExprKind {
     },
     /// `lambda params: body`: a nested function whose body is `return body`.
     Lambda(Box<FunctionDef>),
+    /// A list or dict comprehension or a generator expression.
+    Comp(Box<Comprehension>),
     /// `then if cond else orelse`.
     IfExp {
         /// The condition, evaluated first.

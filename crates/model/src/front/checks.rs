@@ -136,7 +136,20 @@ impl Checker<'_> {
                 self.block(body)
             }
             StmtKind::Def(def) => self.nested(def),
+            StmtKind::Try(t) => {
+                self.block(&t.body)?;
+                for h in &t.handlers {
+                    if let Some(c) = &h.class {
+                        self.expr(c)?;
+                    }
+                    self.block(&h.body)?;
+                }
+                self.block(&t.orelse)?;
+                self.block(&t.finalbody)
+            }
+            StmtKind::Raise(Some(e)) => self.expr(e),
             StmtKind::Return(None)
+            | StmtKind::Raise(None)
             | StmtKind::Break
             | StmtKind::Continue
             | StmtKind::Pass
@@ -287,6 +300,15 @@ impl Checker<'_> {
                 self.expr(orelse)
             }
             ExprKind::Lambda(def) => self.nested(def),
+            ExprKind::Comp(c) => {
+                for g in &c.generators {
+                    self.expr(&g.iter)?;
+                    self.target(&g.target)?;
+                    g.ifs.iter().try_for_each(|x| self.expr(x))?;
+                }
+                self.expr(&c.elt)?;
+                c.value.as_ref().map_or(Ok(()), |v| self.expr(v))
+            }
         }
     }
 

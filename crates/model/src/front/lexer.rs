@@ -13,9 +13,7 @@ use crate::diag::Diagnostic;
 mod literal;
 
 /// Python keywords that the model language reserves but does not support.
-const RESERVED: [&str; 10] = [
-    "async", "await", "del", "except", "finally", "from", "import", "raise", "try", "yield",
-];
+const RESERVED: [&str; 6] = ["async", "await", "del", "from", "import", "yield"];
 
 /// Keywords.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -29,7 +27,9 @@ pub(crate) enum Kw {
     Def,
     Elif,
     Else,
+    Except,
     False,
+    Finally,
     For,
     Global,
     If,
@@ -41,8 +41,10 @@ pub(crate) enum Kw {
     Not,
     Or,
     Pass,
+    Raise,
     Return,
     True,
+    Try,
     While,
     With,
     /// A Python keyword the model language does not support, e.g. `import`.
@@ -62,7 +64,9 @@ impl Kw {
             Kw::Def => "def",
             Kw::Elif => "elif",
             Kw::Else => "else",
+            Kw::Except => "except",
             Kw::False => "False",
+            Kw::Finally => "finally",
             Kw::For => "for",
             Kw::Global => "global",
             Kw::If => "if",
@@ -74,8 +78,10 @@ impl Kw {
             Kw::Not => "not",
             Kw::Or => "or",
             Kw::Pass => "pass",
+            Kw::Raise => "raise",
             Kw::Return => "return",
             Kw::True => "True",
+            Kw::Try => "try",
             Kw::While => "while",
             Kw::With => "with",
             Kw::Reserved(w) => w,
@@ -96,7 +102,9 @@ impl Kw {
             "def" => Kw::Def,
             "elif" => Kw::Elif,
             "else" => Kw::Else,
+            "except" => Kw::Except,
             "False" => Kw::False,
+            "finally" => Kw::Finally,
             "for" => Kw::For,
             "global" => Kw::Global,
             "if" => Kw::If,
@@ -108,8 +116,10 @@ impl Kw {
             "not" => Kw::Not,
             "or" => Kw::Or,
             "pass" => Kw::Pass,
+            "raise" => Kw::Raise,
             "return" => Kw::Return,
             "True" => Kw::True,
+            "try" => Kw::Try,
             "while" => Kw::While,
             "with" => Kw::With,
             _ => return RESERVED.iter().find(|r| **r == w).map(|r| Kw::Reserved(r)),

@@ -10,6 +10,7 @@ mod annot;
 pub mod ast;
 mod checks;
 pub(crate) mod classes;
+mod comp;
 pub mod diag;
 pub(crate) mod lexer;
 mod nodes;

@@ -3,6 +3,70 @@
 
 use super::ast::*;
 
+/// What a comprehension builds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CompKind {
+    /// `[elt for ...]`
+    List,
+    /// `{key: value for ...}`
+    Dict,
+    /// `(elt for ...)` or a call's sole argument `f(elt for ...)`: evaluated eagerly,
+    /// as a list (the language has no lazy iterators).
+    Generator,
+}
+
+/// `[elt for target in iter if cond ...]` and its kin. Its targets are variables of
+/// the comprehension alone (hidden slots of the enclosing frame, as in PEP 709's
+/// inlined comprehensions); only the first iterable is evaluated before them.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Comprehension {
+    /// What it builds.
+    pub kind: CompKind,
+    /// The element (for a dict, the key).
+    pub elt: Expr,
+    /// For a dict, the value.
+    pub value: Option<Expr>,
+    /// The `for` clauses, outermost first; never empty.
+    pub generators: Vec<CompFor>,
+}
+
+/// One `for target in iter [if cond]...` clause of a comprehension.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CompFor {
+    /// The loop variable(s).
+    pub target: Target,
+    /// The iterable.
+    pub iter: Expr,
+    /// The filters, all of which must hold.
+    pub ifs: Vec<Expr>,
+}
+
+/// `try: body` with its handlers, `else` and `finally` blocks.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Try {
+    /// The guarded block.
+    pub body: Vec<Stmt>,
+    /// The `except` clauses in order; the first whose class matches runs.
+    pub handlers: Vec<Handler>,
+    /// Run when the body finished without an exception (empty if absent).
+    pub orelse: Vec<Stmt>,
+    /// Run last in every case (empty if absent).
+    pub finalbody: Vec<Stmt>,
+}
+
+/// `except [E [as name]]: body`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Handler {
+    /// The exception class (or tuple of classes) caught; `None` catches everything.
+    pub class: Option<Expr>,
+    /// The variable the exception is bound to.
+    pub name: Option<Target>,
+    /// The handler's block.
+    pub body: Vec<Stmt>,
+    /// Where the `except` keyword is.
+    pub span: Span,
+}
+
 impl StmtKind {
     /// The statement blocks nested in this statement, in source order, not counting the
     /// body of a nested function (its own scope).
@@ -16,6 +80,12 @@ impl StmtKind {
             StmtKind::While { body, .. }
             | StmtKind::For { body, .. }
             | StmtKind::With { body, .. } => vec![body],
+            StmtKind::Try(t) => {
+                let mut v: Vec<&[Stmt]> = vec![&t.body];
+                v.extend(t.handlers.iter().map(|h| &h.body[..]));
+                v.extend([&t.orelse[..], &t.finalbody[..]]);
+                v
+            }
             _ => Vec::new(),
         };
         v.into_iter()
@@ -65,6 +135,11 @@ impl Expr {
             }
             ExprKind::IfExp { cond, then, orelse } => {
                 cond.height().max(then.height()).max(orelse.height())
+            }
+            ExprKind::Comp(c) => {
+                let gens = c.generators.iter();
+                let parts = gens.flat_map(|g| std::iter::once(&g.iter).chain(&g.ifs));
+                max(&mut parts.chain([&c.elt]).chain(&c.value))
             }
             ExprKind::Lambda(def) => {
                 let body = def.body.iter().filter_map(|s| match &s.kind {

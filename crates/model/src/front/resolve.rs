@@ -141,6 +141,8 @@ pub(crate) struct Code {
     pub nested: Vec<Scope>,
     /// Each nested function and lambda (a resolved copy of the tree's node), by `id`.
     pub nested_defs: Vec<FunctionDef>,
+    /// The module frame's layout: the hidden locals of its comprehensions.
+    pub module: Scope,
 }
 
 impl Code {
@@ -303,6 +305,17 @@ pub(crate) fn assigned_in<'a>(stmts: &'a [Stmt], out: &mut Vec<(&'a str, Span)>)
             }
             StmtKind::While { body, .. } => assigned_in(body, out),
             StmtKind::Def(def) => out.push((&def.name, s.span)),
+            StmtKind::Try(t) => {
+                assigned_in(&t.body, out);
+                for h in &t.handlers {
+                    if let Some(n) = &h.name {
+                        target(n, out);
+                    }
+                    assigned_in(&h.body, out);
+                }
+                assigned_in(&t.orelse, out);
+                assigned_in(&t.finalbody, out);
+            }
             _ => {}
         }
     }
@@ -375,21 +388,20 @@ pub(crate) fn resolve_entry(
                 .collect()
         })
         .collect::<Result<Vec<_>, _>>()?;
-    super::scopes::module(&mut program.stmts, &mut nested, &path)?;
+    let module = super::scopes::module(&mut program.stmts, &mut nested, &path)?;
     let nested: Vec<Scope> = nested
         .into_iter()
         .map(|s| s.unwrap_or_else(|| Scope::new(Vec::new())))
         .collect();
     let names = Names::new(&program);
     let global_fallbacks = globals.iter().map(|g| names.constant(g)).collect();
-    let nested_defs = super::slots::assign(
-        &mut program,
-        &globals,
-        &names,
-        &functions,
-        &methods,
-        &nested,
-    );
+    let scopes = super::slots::Scopes {
+        module: &module,
+        functions: &functions,
+        methods: &methods,
+        nested: &nested,
+    };
+    let nested_defs = super::slots::assign(&mut program, &globals, &names, &scopes);
     let function_names = program.functions.iter().map(|f| Arc::from(&*f.name));
     let class_names = program.classes.iter().map(|c| Arc::from(&*c.name));
     let mut code = Code {
@@ -406,6 +418,7 @@ pub(crate) fn resolve_entry(
         entry: entry.to_string(),
         nested,
         nested_defs,
+        module,
     };
     code.deferred = super::checks::check(&code)?;
     Ok(code)

@@ -44,6 +44,14 @@ struct Level {
     cells: Vec<String>,
     /// The ids of the functions nested directly in this one.
     children: Vec<u32>,
+    /// The hidden locals of its comprehensions' variables (see [`hidden_name`]).
+    hidden: Vec<String>,
+}
+
+/// The frame slot name of a comprehension variable `name` whose target is at `span`:
+/// unique, and unlike any name a program can write.
+pub(crate) fn hidden_name(name: &str, span: Span) -> String {
+    format!("{name}@{}:{}", span.line, span.col)
 }
 
 /// The nested functions' scopes, by id, as the walk fills them in.
@@ -110,6 +118,7 @@ impl Level {
             free: Vec::new(),
             cells: Vec::new(),
             children: Vec::new(),
+            hidden: Vec::new(),
         })
     }
 
@@ -119,7 +128,9 @@ impl Level {
 
     /// The frame layout once the function's body has been walked.
     fn scope(self) -> Scope {
-        let mut scope = Scope::new(self.bound);
+        let mut locals = self.bound;
+        locals.extend(self.hidden);
+        let mut scope = Scope::new(locals);
         let own: Vec<Option<u32>> = self
             .cells
             .iter()
@@ -138,6 +149,11 @@ struct Walk<'a> {
     path: &'a str,
     stack: Vec<Level>,
     nested: &'a mut Nested,
+    /// The comprehension variables in scope, innermost last, each with the depth of
+    /// the function (`stack.len()`) whose comprehension binds it.
+    comp: Vec<(String, usize)>,
+    /// The hidden locals of the module's own comprehensions.
+    module_hidden: Vec<String>,
 }
 
 /// The frame layout of the top-level function or method `def`, numbering and laying
@@ -151,22 +167,28 @@ pub(crate) fn function(
         path,
         stack: Vec::new(),
         nested,
+        comp: Vec::new(),
+        module_hidden: Vec::new(),
     };
     w.function(def)
 }
 
-/// Numbers and lays out the functions nested in the module's top-level statements.
+/// Numbers and lays out the functions nested in the module's top-level statements;
+/// returns the module frame's layout (the hidden locals of its comprehensions).
 pub(crate) fn module(
     stmts: &mut [Stmt],
     nested: &mut Nested,
     path: &str,
-) -> Result<(), Diagnostic> {
+) -> Result<Scope, Diagnostic> {
     let mut w = Walk {
         path,
         stack: Vec::new(),
         nested,
+        comp: Vec::new(),
+        module_hidden: Vec::new(),
     };
-    w.block(stmts)
+    w.block(stmts)?;
+    Ok(Scope::new(w.module_hidden))
 }
 
 impl Walk<'_> {
@@ -208,8 +230,36 @@ impl Walk<'_> {
         Ok(())
     }
 
-    /// A use (read or write) of `n` in the innermost function.
-    fn name(&mut self, n: &str) {
+    /// A use (read or write) of `n` at `span` in the innermost function.
+    fn name(&mut self, n: &str, span: Span) -> Result<(), Diagnostic> {
+        if let Some(&(_, depth)) = self.comp.iter().rev().find(|(c, _)| c == n) {
+            if depth == self.stack.len() {
+                return Ok(()); // a comprehension variable of this function
+            }
+            // A function made inside the comprehension: its own variable, or the
+            // comprehension's (which it cannot capture: it lives in a hidden slot).
+            let inner = self.stack.get(depth..).unwrap_or(&[]);
+            if inner
+                .iter()
+                .any(|l| l.binds(n) || l.globals.iter().any(|g| g == n))
+            {
+                self.use_name(n);
+                return Ok(());
+            }
+            return Err(Diagnostic::new(
+                self.path,
+                span,
+                format!(
+                    "a function inside a comprehension cannot use its variable `{n}` \
+                     (pass it as a default: `lambda {n}={n}: ...`)"
+                ),
+            ));
+        }
+        self.use_name(n);
+        Ok(())
+    }
+
+    fn use_name(&mut self, n: &str) {
         let Some(top) = self.stack.len().checked_sub(1) else {
             return; // the module: a global
         };
@@ -270,16 +320,32 @@ impl Walk<'_> {
                 self.block(body)
             }
             StmtKind::Def(def) => {
-                self.name(&def.name.clone());
+                self.name(&def.name.clone(), def.span)?;
                 self.nested(def)
             }
+            StmtKind::Try(t) => {
+                self.block(&mut t.body)?;
+                for h in &mut t.handlers {
+                    if let Some(c) = &mut h.class {
+                        self.expr(c)?;
+                    }
+                    if let Some(n) = &mut h.name {
+                        self.target(n)?;
+                    }
+                    self.block(&mut h.body)?;
+                }
+                self.block(&mut t.orelse)?;
+                self.block(&mut t.finalbody)
+            }
+            StmtKind::Raise(Some(e)) => self.expr(e),
             StmtKind::Nonlocal(names) => {
                 for n in names.clone() {
-                    self.name(&n);
+                    self.name(&n, s.span)?;
                 }
                 Ok(())
             }
             StmtKind::Return(None)
+            | StmtKind::Raise(None)
             | StmtKind::Break
             | StmtKind::Continue
             | StmtKind::Pass
@@ -291,8 +357,7 @@ impl Walk<'_> {
         match &mut t.kind {
             TargetKind::Name(n) => {
                 let n = n.clone();
-                self.name(&n);
-                Ok(())
+                self.name(&n, t.span)
             }
             TargetKind::Attribute { value, .. } => self.expr(value),
             TargetKind::Subscript { value, index } => {
@@ -312,8 +377,7 @@ impl Walk<'_> {
             | ExprKind::None => Ok(()),
             ExprKind::Name(n) => {
                 let n = n.clone();
-                self.name(&n);
-                Ok(())
+                self.name(&n, e.span)
             }
             ExprKind::List(items)
             | ExprKind::Tuple(items)
@@ -356,6 +420,41 @@ impl Walk<'_> {
                 self.expr(orelse)
             }
             ExprKind::Lambda(def) => self.nested(def),
+            ExprKind::Comp(c) => {
+                let mark = self.comp.len();
+                let r = self.comprehension(c);
+                self.comp.truncate(mark);
+                r
+            }
+        }
+    }
+
+    /// A comprehension: each iterable sees the variables of the clauses before it; the
+    /// filters and the element see them all.
+    fn comprehension(&mut self, c: &mut Comprehension) -> Result<(), Diagnostic> {
+        for g in &mut c.generators {
+            self.expr(&mut g.iter)?;
+            self.comp_target(&g.target);
+            g.ifs.iter_mut().try_for_each(|x| self.expr(x))?;
+        }
+        self.expr(&mut c.elt)?;
+        c.value.as_mut().map_or(Ok(()), |v| self.expr(v))
+    }
+
+    /// Binds a comprehension's target names: a hidden local each.
+    fn comp_target(&mut self, t: &Target) {
+        match &t.kind {
+            TargetKind::Name(n) => {
+                let hidden = hidden_name(n, t.span);
+                match self.stack.last_mut() {
+                    Some(level) => level.hidden.push(hidden),
+                    None => self.module_hidden.push(hidden),
+                }
+                self.comp.push((n.clone(), self.stack.len()));
+            }
+            TargetKind::Tuple(ts) => ts.iter().for_each(|t| self.comp_target(t)),
+            // Attribute and item targets store into objects: nothing to bind.
+            TargetKind::Attribute { .. } | TargetKind::Subscript { .. } => {}
         }
     }
 }

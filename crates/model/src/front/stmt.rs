@@ -280,6 +280,7 @@ impl Parser<'_> {
                 bail!(self, span => "imports must be at the top level of the file")
             }
             Tok::Kw(Kw::Class) => return self.hoist_class(),
+            Tok::Kw(Kw::Try) => self.try_stmt()?,
             _ => return self.simple_line(out),
         };
         out.push(Stmt { kind, span });
@@ -305,6 +306,70 @@ impl Parser<'_> {
             }
             return Ok(StmtKind::If { branches, orelse });
         }
+    }
+
+    /// `try:` with its `except`, `else` and `finally` clauses.
+    fn try_stmt(&mut self) -> PResult<StmtKind> {
+        let span = self.bump();
+        self.expect_op(":", "':' after `try`")?;
+        let body = self.suite(span, "try")?;
+        let mut handlers: Vec<Handler> = Vec::new();
+        while self.is_kw(Kw::Except) {
+            let hspan = self.bump();
+            if handlers.last().is_some_and(|h| h.class.is_none()) {
+                bail!(self, hspan => "a bare `except:` must be the last `except` clause");
+            }
+            if self.is_op("*") {
+                bail!(self, self.span() => "`except*` (exception groups) is not supported");
+            }
+            let (mut class, mut name) = (None, None);
+            if !self.is_op(":") {
+                class = Some(self.expr()?);
+                if self.is_kw(Kw::As) {
+                    self.bump();
+                    let at = self.span();
+                    let n = self.name("a variable name after `as`")?;
+                    name = Some(Target {
+                        kind: TargetKind::Name(n),
+                        span: at,
+                        slot: Slot::Unresolved,
+                        annotation: None,
+                    });
+                }
+            }
+            self.expect_op(":", "':' after the `except` clause")?;
+            let body = self.suite(hspan, "except")?;
+            handlers.push(Handler {
+                class,
+                name,
+                body,
+                span: hspan,
+            });
+        }
+        let mut orelse = Vec::new();
+        if self.is_kw(Kw::Else) {
+            if handlers.is_empty() {
+                bail!(self, self.span() => "`else` after `try` needs an `except` clause first");
+            }
+            let at = self.bump();
+            self.expect_op(":", "':' after `else`")?;
+            orelse = self.suite(at, "else")?;
+        }
+        let mut finalbody = Vec::new();
+        if self.is_kw(Kw::Finally) {
+            let at = self.bump();
+            self.expect_op(":", "':' after `finally`")?;
+            finalbody = self.suite(at, "finally")?;
+        }
+        if handlers.is_empty() && finalbody.is_empty() {
+            return Err(self.unexpected("`except` or `finally` after the `try` block"));
+        }
+        Ok(StmtKind::Try(Box::new(Try {
+            body,
+            handlers,
+            orelse,
+            finalbody,
+        })))
     }
 
     fn loop_body(&mut self, header: Span, what: &str) -> PResult<Vec<Stmt>> {
@@ -406,14 +471,30 @@ impl Parser<'_> {
                     _ => StmtKind::Nonlocal(names),
                 });
             }
+            Kw::Raise => {
+                self.bump();
+                let exc = if self.at_expr_start() {
+                    Some(self.expr()?)
+                } else {
+                    None
+                };
+                if exc.is_some() && matches!(self.peek(), Tok::Kw(k) if k.as_str() == "from") {
+                    self.bump();
+                    self.expr()?; // the cause, dropped
+                }
+                return Ok(StmtKind::Raise(exc));
+            }
             Kw::Assert => {
                 self.bump();
                 let test = self.expr()?;
                 let msg = self.opt_after(",", Self::expr)?;
                 return Ok(StmtKind::Assert { test, msg });
             }
-            Kw::Reserved(_) => bail!(self, span => "`{word}` is not supported in model files"),
-            Kw::If | Kw::While | Kw::For | Kw::With | Kw::Def | Kw::Class => {
+            Kw::Reserved(_) => bail!(self, span => "{}", reserved_message(word)),
+            Kw::Except | Kw::Finally => {
+                bail!(self, span => "`{word}` without a `try` at this indentation")
+            }
+            Kw::If | Kw::While | Kw::For | Kw::With | Kw::Def | Kw::Class | Kw::Try => {
                 bail!(self, span => "`{word}` must start its own line")
             }
             Kw::Elif | Kw::Else => {
@@ -457,7 +538,7 @@ impl Parser<'_> {
     }
 
     /// Converts a parsed expression to an assignment target.
-    fn target(&self, e: Expr) -> PResult<Target> {
+    pub(crate) fn target(&self, e: Expr) -> PResult<Target> {
         let span = e.span;
         let kind = match e.kind {
             ExprKind::Name(n) => TargetKind::Name(n),
@@ -493,8 +574,26 @@ impl Parser<'_> {
 
     /// `for`/`as` targets: primaries separated by commas (no operators, so that the `in`
     /// of a `for` is not read as a comparison).
-    fn target_list(&mut self) -> PResult<Expr> {
+    pub(crate) fn target_list(&mut self) -> PResult<Expr> {
         let first = self.postfix()?;
         self.tuple_of(first, Self::postfix, Self::at_expr_start)
+    }
+}
+
+/// The error for a Python keyword the language does not support, naming the supported
+/// spelling where there is one.
+pub(crate) fn reserved_message(word: &str) -> String {
+    let hint = match word {
+        "async" => {
+            ": `async def` is not supported (use a plain `def`; `fork`/`wait` give the parallelism)"
+        }
+        "await" => ": `await` is not supported (use `wait(fut)` or `fut.wait()`)",
+        "yield" => ": generator functions (`yield`) are not supported (return a list)",
+        "del" => ": `del` is not supported (assign `None`, or use `pop`)",
+        _ => " is not supported in model files",
+    };
+    match hint.strip_prefix(": ") {
+        Some(h) => h.to_string(),
+        None => format!("`{word}`{hint}"),
     }
 }

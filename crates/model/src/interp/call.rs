@@ -193,7 +193,10 @@ impl Interp {
                 Binding::Kw(j) => kwargs[j].take().unwrap_or(Value::None),
                 Binding::Default => match (closure, &param.default) {
                     (Some(c), _) => c.defaults.get(k).cloned().flatten().unwrap_or(Value::None),
-                    (None, Some(d)) => self.eval(&mut Frame::new(0, depth, false, f.limit), d)?,
+                    (None, Some(d)) => {
+                        let n = self.code.module.locals.len();
+                        self.eval(&mut Frame::new(n, depth, false, f.limit), d)?
+                    }
                     (None, None) => Value::None,
                 },
             };

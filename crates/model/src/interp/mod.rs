@@ -32,9 +32,12 @@
 //!   (a `livelock` verdict) instead of hanging the checker.
 
 pub(crate) mod access;
+mod assign;
 pub(crate) mod builtins;
 mod call;
 mod closures;
+mod comp;
+pub(crate) mod exceptions;
 pub(crate) mod methods;
 pub(crate) mod ops;
 pub(crate) mod snapshot;
@@ -118,6 +121,8 @@ pub(crate) struct Frame {
     /// and the task's number.
     pub(crate) limit: Limit,
     ticks: u32,
+    /// The error an enclosing `except` clause is handling (what a bare `raise` raises).
+    handling: Option<Box<Diagnostic>>,
     /// Running the module's top-level statements: new containers are global state.
     module: bool,
 }
@@ -133,6 +138,7 @@ impl Frame {
         Frame {
             locals,
             cells: Vec::new(),
+            handling: None,
             depth,
             limit,
             ticks: 0,
@@ -171,7 +177,7 @@ enum Miss {
     Undefined,
 }
 
-enum Flow {
+pub(crate) enum Flow {
     Next,
     Break,
     Continue,
@@ -223,7 +229,7 @@ impl Interp {
     /// Runs the top-level statements, then `main()`; returns what `main()` returned.
     pub(crate) fn run_main(&self) -> Res<Value> {
         let entry = Frame::task(0);
-        let mut top = Frame::new(0, 0, true, entry.limit);
+        let mut top = Frame::new(self.code.module.locals.len(), 0, true, entry.limit);
         self.block(&mut top, &self.code.program.stmts)?;
         let p = &self.code.program;
         let name = self.code.entry.as_str();
@@ -234,7 +240,7 @@ impl Interp {
         self.call(&entry, &main, Vec::new(), Vec::new(), main_span)
     }
 
-    fn block(&self, f: &mut Frame, stmts: &[Stmt]) -> Res<Flow> {
+    pub(crate) fn block(&self, f: &mut Frame, stmts: &[Stmt]) -> Res<Flow> {
         for s in stmts {
             match self.stmt(f, s)? {
                 Flow::Next => {}
@@ -244,7 +250,7 @@ impl Interp {
         Ok(Flow::Next)
     }
 
-    fn tick(&self, f: &mut Frame) {
+    pub(crate) fn tick(&self, f: &mut Frame) {
         f.ticks = f.ticks.wrapping_add(1);
         if f.ticks % YIELD_EVERY == 0 {
             forkwait::yield_now();
@@ -323,6 +329,8 @@ impl Interp {
                 let v = self.closure(f, def)?;
                 self.store_slot(f, def.slot, v);
             }
+            StmtKind::Try(t) => return self.exec_try(f, t),
+            StmtKind::Raise(e) => return Err(self.exec_raise(f, e.as_ref(), s.span)),
             StmtKind::With { item, target, body } => {
                 let v = self.eval(f, item)?;
                 if let Some(restore) = self.enter_context(f, &v) {
@@ -358,86 +366,6 @@ impl Interp {
             }
         }
         Ok(Flow::Next)
-    }
-
-    fn aug_assign(&self, f: &mut Frame, target: &Target, op: BinOp, value: &Expr) -> Res<()> {
-        let combine = |this: &Self, f: &mut Frame, old: Value| -> Res<Value> {
-            let rhs = this.eval(f, value)?;
-            if let (BinOp::Add, Value::List(l)) = (op, &old) {
-                // `xs += it` extends the list in place, as Python's `__iadd__`.
-                let items = builtins::iterate(&rhs).map_err(|m| this.err(value.span, m))?;
-                let items: Vec<Value> = items.collect();
-                this.at(target.span);
-                l.extend(items);
-                return Ok(old);
-            }
-            this.at(target.span);
-            ops::binary(op, &old, &rhs, f.class()).map_err(|m| this.err(target.span, m))
-        };
-        match &target.kind {
-            TargetKind::Name(n) => {
-                let old = self.load_name(f, target.slot, n, target.span)?;
-                let new = combine(self, f, old)?;
-                self.store_slot(f, target.slot, new);
-                Ok(())
-            }
-            TargetKind::Attribute { value: obj, attr } => {
-                let obj = self.eval(f, obj)?;
-                let old = self.getattr(&obj, attr, target.span)?;
-                let new = combine(self, f, old)?;
-                self.setattr(&obj, attr, new, target.span)
-            }
-            TargetKind::Subscript { value: obj, index } => {
-                let obj = self.eval(f, obj)?;
-                let key = self.eval(f, index)?;
-                let old = self.getitem(&obj, &key, target.span)?;
-                let new = combine(self, f, old)?;
-                self.setitem(&obj, key, new, target.span)
-            }
-            TargetKind::Tuple(_) => Err(self.err(target.span, "cannot augment-assign a tuple")),
-        }
-    }
-
-    fn store(&self, f: &mut Frame, target: &Target, v: Value) -> Res<()> {
-        match &target.kind {
-            TargetKind::Name(_) => {
-                self.store_slot(f, target.slot, v);
-                Ok(())
-            }
-            TargetKind::Attribute { value, attr } => {
-                let obj = self.eval(f, value)?;
-                self.at(target.span);
-                self.setattr(&obj, attr, v, target.span)
-            }
-            TargetKind::Subscript { value, index } => {
-                if matches!(index.kind, ExprKind::Slice { .. }) {
-                    return Err(self.err(index.span, "slice assignment is not supported"));
-                }
-                let obj = self.eval(f, value)?;
-                let key = self.eval(f, index)?;
-                self.at(target.span);
-                self.setitem(&obj, key, v, target.span)
-            }
-            TargetKind::Tuple(targets) => {
-                let items: Vec<Value> = builtins::iterate(&v)
-                    .map_err(|m| self.err(target.span, format!("cannot unpack: {m}")))?
-                    .collect();
-                if items.len() != targets.len() {
-                    return Err(self.err(
-                        target.span,
-                        format!(
-                            "cannot unpack {} values into {} targets",
-                            items.len(),
-                            targets.len()
-                        ),
-                    ));
-                }
-                for (t, item) in targets.iter().zip(items) {
-                    self.store(f, t, item)?;
-                }
-                Ok(())
-            }
-        }
     }
 
     /// Stores `v` in the variable `slot` (a local of `f` or a global: the resolver gives
@@ -631,6 +559,7 @@ impl Interp {
                 }
             }
             ExprKind::Lambda(def) => self.closure(f, def)?,
+            ExprKind::Comp(c) => self.comprehension(f, c)?,
         })
     }
 

@@ -90,6 +90,16 @@ pub(crate) fn snap(v: &Value, seen: &mut Vec<usize>) -> Snapshot {
         }
         Value::Future(_) => Snapshot::Other("<Future>".into()),
         Value::Lock(_) => Snapshot::Other("<Lock>".into()),
+        Value::Exception(e) => {
+            let class = crate::interp::exceptions::class_name(e.class);
+            match e.message.is_empty() {
+                true => Snapshot::Other(format!("{class}()")),
+                false => Snapshot::Other(format!(
+                    "{class}({:?})",
+                    snap(&Value::Str(e.message.clone()), seen)
+                )),
+            }
+        }
     }
 }
 

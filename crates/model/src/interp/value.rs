@@ -111,6 +111,17 @@ pub enum Value {
     Future(Arc<FutureCell>),
     /// A lock made by `Lock()`, used as `with lock:`.
     Lock(Arc<Lock>),
+    /// An exception: made by calling an exception class (`ValueError("bad")`), or the
+    /// error an `except ... as e` clause caught.
+    Exception(Arc<ExceptionValue>),
+}
+
+/// An exception value: its class and message.
+pub struct ExceptionValue {
+    /// Its class: an index in [`EXCEPTIONS`](crate::EXCEPTIONS).
+    pub(crate) class: usize,
+    /// The message (`str(e)`).
+    pub(crate) message: Arc<str>,
 }
 
 /// A model list: a structure location and one instrumented location per item (see
@@ -248,6 +259,7 @@ impl Value {
             Value::Builtin(_) | Value::BuiltinMethod(..) => "builtin_function_or_method",
             Value::Future(_) => "Future",
             Value::Lock(_) => "Lock",
+            Value::Exception(e) => crate::interp::exceptions::class_name(e.class),
         }
     }
 
@@ -310,6 +322,7 @@ impl Value {
             (Value::Instance(a), Value::Instance(b)) => Arc::ptr_eq(a, b),
             (Value::Future(a), Value::Future(b)) => Arc::ptr_eq(a, b),
             (Value::Lock(a), Value::Lock(b)) => Arc::ptr_eq(a, b),
+            (Value::Exception(a), Value::Exception(b)) => Arc::ptr_eq(a, b),
             (Value::Function(a, _), Value::Function(b, _)) => a == b,
             (Value::Closure(a), Value::Closure(b)) => Arc::ptr_eq(a, b),
             (Value::Class(a, _), Value::Class(b, _)) => a == b,
@@ -346,6 +359,7 @@ impl Value {
     pub(crate) fn to_str(&self) -> String {
         match self {
             Value::Str(s) => s.to_string(),
+            Value::Exception(e) => e.message.to_string(),
             other => format!("{:?}", other.snapshot()),
         }
     }
