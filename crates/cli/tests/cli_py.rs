@@ -9,7 +9,9 @@ use common::{forkwait, stderr, stdout};
 
 /// A scratch directory of this test file, emptied.
 fn scratch_dir(name: &str) -> PathBuf {
-    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("cli_py").join(name);
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .join("cli_py")
+        .join(name);
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).expect("scratch dir");
     dir
@@ -38,7 +40,11 @@ if __name__ == \"__main__\":
 #[test]
 fn a_directory_walk_checks_py_and_fw_models() {
     let dir = scratch_dir("walk");
-    std::fs::write(dir.join("a.fw"), "# expect: deterministic\ndef main():\n    return wait(fork(abs, -1))\n").unwrap();
+    std::fs::write(
+        dir.join("a.fw"),
+        "# expect: deterministic\ndef main():\n    return wait(fork(abs, -1))\n",
+    )
+    .unwrap();
     std::fs::write(
         dir.join("b.py"),
         "# expect: deterministic\nimport torch\n\ndef main():\n    return torch.jit.wait(torch.jit.fork(torch.neg, 1))\n",
@@ -50,12 +56,19 @@ fn a_directory_walk_checks_py_and_fw_models() {
     let out = stdout(&o);
     assert_eq!(o.status.code(), Some(0), "{out}\n{}", stderr(&o));
     assert!(out.contains("a.fw") && out.contains("b.py"), "{out}");
-    assert!(out.contains("2 models: every one got the verdicts it expects"), "{out}");
+    assert!(
+        out.contains("2 models: every one got the verdicts it expects"),
+        "{out}"
+    );
     assert!(!out.contains("notes.txt"), "{out}");
     let empty = scratch_dir("empty");
     let o = forkwait(&["check", &empty.to_string_lossy()]);
     assert_eq!(o.status.code(), Some(2));
-    assert!(stderr(&o).contains("no .fw or .py model files in"), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("no .fw or .py model files in"),
+        "{}",
+        stderr(&o)
+    );
 }
 
 #[test]
@@ -67,7 +80,11 @@ fn entry_names_the_function_to_run_everywhere() {
     // Without --entry there is no main().
     let o = forkwait(&["check", &f, "--iterations", "50"]);
     assert_eq!(o.status.code(), Some(2), "{}", stdout(&o));
-    assert!(stderr(&o).contains("no `main()` function"), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("no `main()` function"),
+        "{}",
+        stderr(&o)
+    );
     let o = forkwait(&["check", &f, "--entry", "test_race", "--iterations", "200"]);
     let out = stdout(&o);
     assert_eq!(o.status.code(), Some(0), "{out}\n{}", stderr(&o));
@@ -77,9 +94,16 @@ fn entry_names_the_function_to_run_everywhere() {
         .find_map(|l| l.trim().strip_prefix("replay: forkwait replay "))
         .unwrap_or_else(|| panic!("no replay command in {out}"));
     assert!(replay.ends_with("--entry test_race"), "{replay}");
-    let args: Vec<&str> = std::iter::once("replay").chain(replay.split_whitespace()).collect();
+    let args: Vec<&str> = std::iter::once("replay")
+        .chain(replay.split_whitespace())
+        .collect();
     let o = forkwait(&args);
-    assert!(stdout(&o).contains("racy.py:7:"), "{}\n{}", stdout(&o), stderr(&o));
+    assert!(
+        stdout(&o).contains("racy.py:7:"),
+        "{}\n{}",
+        stdout(&o),
+        stderr(&o)
+    );
     let o = forkwait(&["run", &f, "--entry", "test_race"]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     assert_eq!(stdout(&o).trim(), "2");
@@ -88,12 +112,22 @@ fn entry_names_the_function_to_run_everywhere() {
     assert!(stdout(&o).contains("prim::fork"), "{}", stdout(&o));
     let o = forkwait(&["run", &f, "--entry", "nope"]);
     assert_eq!(o.status.code(), Some(2));
-    assert!(stderr(&o).contains("no top-level function `nope()`"), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("no top-level function `nope()`"),
+        "{}",
+        stderr(&o)
+    );
 }
 
 #[test]
 fn the_bundled_torch_models_check() {
-    let o = forkwait(&["check", "models/torch_module.py", "models/torch_grad_mode.py", "--iterations", "100"]);
+    let o = forkwait(&[
+        "check",
+        "models/torch_module.py",
+        "models/torch_grad_mode.py",
+        "--iterations",
+        "100",
+    ]);
     let out = stdout(&o);
     assert_eq!(o.status.code(), Some(0), "{out}\n{}", stderr(&o));
     let o = forkwait(&["run", "models/torch_module.py"]);

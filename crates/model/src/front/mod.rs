@@ -4,7 +4,9 @@
 //! `scopes.rs` (nested functions: which variables are
 //! shared with them as cells), `slot.rs` (what a resolved name denotes), `slots.rs` (writes each name's slot into the
 //! tree), `checks.rs` (the static checks on the resolved tree), `diag.rs` (located errors
-//! rendered like rustc's).
+//! rendered like rustc's). For `.py` files: `pyast.rs` (imports, decorators, class
+//! attributes), `pyfile.rs` (their grammar, `super()`, hoisted classes), `classes.rs`
+//! (import checks, inheritance), `annot.rs` (the annotation checks).
 
 mod annot;
 pub mod ast;
