@@ -183,3 +183,15 @@ def main():
         "{err}"
     );
 }
+
+#[test]
+fn torch_jit_fork_arguments_are_checked_at_load_like_forks() {
+    let src = "import torch\n\ndef add(a, b):\n    return a + b\n\ndef main():\n    return torch.jit.wait(torch.jit.fork(add, 1))\n";
+    let err = load(src).unwrap_err();
+    assert_eq!(
+        err,
+        "7:42: add() missing 1 required positional argument: 'b'"
+    );
+    let err = load("import torch\n\ndef main():\n    return torch.jit._fork()\n").unwrap_err();
+    assert_eq!(err, "4:12: fork() missing the function to fork");
+}

@@ -337,24 +337,39 @@ impl Checker<'_> {
             return Err(self.err(c.span, format!("'{what}' object is not callable")));
         }
         let kws: Vec<&str> = c.kwargs.iter().map(|k| k.name.as_str()).collect();
+        // `torch.jit.fork(f, ...)` is checked as `fork(f, ...)`.
+        if matches!(c.func.kind, ExprKind::Attribute { .. })
+            && self.constant(&c.func) == Some(Builtin::Fork)
+        {
+            if c.args.is_empty() {
+                return Err(self.err(c.span, "fork() missing the function to fork"));
+            }
+            return self.forwarded(c, &kws);
+        }
         let ExprKind::Name(callee) = &c.func.kind else {
             return Ok(());
         };
         self.call_arity(callee, c.func.slot, c.args.len(), &kws)
             .map_err(|m| self.err(c.span, m))?;
-        // fork(f, args...) forwards the arguments to f.
         if c.func.slot == Slot::Builtin(Builtin::Fork) {
-            if let Some(
-                f @ Expr {
-                    kind: ExprKind::Name(name),
-                    ..
-                },
-            ) = c.args.first()
-            {
-                if name != "fork" {
-                    self.call_arity(name, f.slot, c.args.len() - 1, &kws)
-                        .map_err(|m| self.err(f.span, m))?;
-                }
+            self.forwarded(c, &kws)?;
+        }
+        Ok(())
+    }
+
+    /// `fork(f, args...)` forwards the arguments to `f`: their count is checked when `f`
+    /// names a top-level function, class or builtin.
+    fn forwarded(&self, c: &Call, kws: &[&str]) -> Result<(), Diagnostic> {
+        if let Some(
+            f @ Expr {
+                kind: ExprKind::Name(name),
+                ..
+            },
+        ) = c.args.first()
+        {
+            if name != "fork" {
+                self.call_arity(name, f.slot, c.args.len() - 1, kws)
+                    .map_err(|m| self.err(f.span, m))?;
             }
         }
         Ok(())
