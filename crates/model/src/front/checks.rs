@@ -161,9 +161,12 @@ impl Checker<'_> {
     /// `value.attr` where `value` certainly denotes a torch module: the member must
     /// exist.
     fn torch_attribute(&self, value: &Expr, attr: &str, span: Span) -> Result<(), Diagnostic> {
-        if let Some(Builtin::Torch(path)) = self.constant(value) {
-            crate::interp::torch::member(path, attr).map_err(|m| self.err(span, m))?;
-        }
+        let module = match self.constant(value) {
+            Some(Builtin::Torch(path)) => path,
+            Some(Builtin::OperatorModule) => "operator",
+            _ => return Ok(()),
+        };
+        crate::interp::torch::member(module, attr).map_err(|m| self.err(span, m))?;
         Ok(())
     }
 
@@ -176,6 +179,7 @@ impl Checker<'_> {
             },
             ExprKind::Attribute { value, attr } => match self.constant(value)? {
                 Builtin::Torch(path) => crate::interp::torch::member(path, attr).ok(),
+                Builtin::OperatorModule => crate::interp::torch::member("operator", attr).ok(),
                 _ => None,
             },
             _ => None,
@@ -260,6 +264,7 @@ impl Checker<'_> {
                 self.expr(value)?;
                 self.torch_attribute(value, attr, e.span)
             }
+            ExprKind::Starred(value) => self.expr(value),
             ExprKind::Subscript { value, index } => {
                 self.expr(value)?;
                 self.expr(index)
@@ -337,6 +342,12 @@ impl Checker<'_> {
             return Err(self.err(c.span, format!("'{what}' object is not callable")));
         }
         let kws: Vec<&str> = c.kwargs.iter().map(|k| k.name.as_str()).collect();
+        if c.args
+            .iter()
+            .any(|a| matches!(a.kind, ExprKind::Starred(_)))
+        {
+            return Ok(()); // the count is known at run time
+        }
         // `torch.jit.fork(f, ...)` is checked as `fork(f, ...)`.
         if matches!(c.func.kind, ExprKind::Attribute { .. })
             && self.constant(&c.func) == Some(Builtin::Fork)

@@ -22,9 +22,19 @@ impl Interp {
             if let Some(v) = self.module_attr(inst, attr, span)? {
                 return Ok(v);
             }
-        } else if let Value::Builtin(b) = obj {
+        } else if let Value::Builtin(b @ crate::builtins::Builtin::Torch(_)) = obj {
             if let Some(r) = crate::interp::torch::getattr(*b, attr) {
                 return r.map_err(|m| self.err(span, m));
+            }
+        } else if let (Value::Exception(e), "args") = (obj, attr) {
+            let args = match e.message.is_empty() {
+                true => Vec::new(),
+                false => vec![Value::Str(e.message.clone())],
+            };
+            return Ok(Value::tuple(args));
+        } else if let Value::Builtin(crate::builtins::Builtin::OperatorModule) = obj {
+            if let Some(f) = crate::interp::operator::attribute(attr) {
+                return Ok(f);
             }
         } else if let Some(m) = methods::method(obj, attr) {
             return Ok(Value::BuiltinMethod(Arc::new(obj.clone()), m));

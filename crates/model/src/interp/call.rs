@@ -3,7 +3,7 @@
 //! gives to the parameters in order). Part of the interpreter (see `interp/mod.rs`).
 
 use super::{Flow, Frame, Interp, MAX_CALL_DEPTH, Res};
-use crate::ast::{Call, FunctionDef, Span};
+use crate::ast::{Call, ExprKind, FunctionDef, Span};
 use crate::builtins;
 use crate::resolve::{Binding, Scope, bind};
 use crate::value::{Closure, Instance, Value};
@@ -17,6 +17,12 @@ impl Interp {
         let callee = self.eval(f, &c.func)?;
         let mut args = Vec::with_capacity(c.args.len());
         for a in &c.args {
+            if let ExprKind::Starred(v) = &a.kind {
+                let seq = self.eval(f, v)?;
+                let items = builtins::iterate(&seq).map_err(|m| self.err(v.span, m))?;
+                args.extend(items);
+                continue;
+            }
             args.push(self.eval(f, a)?);
         }
         let mut kwargs = Vec::with_capacity(c.kwargs.len());
@@ -177,7 +183,7 @@ impl Interp {
             let mut locals: Vec<Option<Value>> = this.into_iter().chain(args).map(Some).collect();
             locals.resize(n, None);
             let mut frame = Frame::with_locals(locals, depth, false, f.limit);
-            self.make_cells(&mut frame, scope, closure);
+            self.make_cells(&mut frame, def, scope, closure);
             return self.run_body(&mut frame, def);
         }
         let mut pos: Vec<Option<Value>> = this.into_iter().chain(args).map(Some).collect();
@@ -203,7 +209,7 @@ impl Interp {
             *local = Some(v);
         }
         let mut frame = Frame::with_locals(locals, depth, false, f.limit);
-        self.make_cells(&mut frame, scope, closure);
+        self.make_cells(&mut frame, def, scope, closure);
         self.run_body(&mut frame, def)
     }
 
