@@ -40,7 +40,17 @@ impl Interp {
             return Ok(Value::BuiltinMethod(Arc::new(obj.clone()), m));
         }
         let t = obj.type_name();
-        Err(self.err(span, format!("'{t}' object has no attribute '{attr}'")))
+        let hint = match obj {
+            // `x.t()`, `x.requires_grad`, ...: a tensor method on a model's int.
+            Value::Int(_) | Value::Float(_) | Value::Bool(_) => {
+                " (tensors are ints in models: tensor methods and attributes do not exist; use the torch functions, e.g. `torch.neg(x)`, or plain operators)"
+            }
+            _ => "",
+        };
+        Err(self.err(
+            span,
+            format!("'{t}' object has no attribute '{attr}'{hint}"),
+        ))
     }
 
     pub(crate) fn setattr(&self, obj: &Value, attr: &str, v: Value, span: Span) -> Res<()> {
