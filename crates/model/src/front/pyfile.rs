@@ -57,7 +57,10 @@ impl Parser<'_> {
         let at = self.bump();
         if from {
             let (module, _) = self.dotted("a module name after `from`")?;
-            self.known_module(&module, at)?;
+            let future = module == "__future__";
+            if !future {
+                self.known_module(&module, at)?;
+            }
             if !self.is_kw(Kw::Reserved("import")) {
                 return Err(self.unexpected("`import` after the module name"));
             }
@@ -71,7 +74,10 @@ impl Parser<'_> {
                 let member = self.name("a name to import")?;
                 let name = self.alias()?.unwrap_or_else(|| member.clone());
                 let path = format!("{module}.{member}");
-                self.imports.push(Import { name, path, span });
+                if !future {
+                    // `from __future__ import annotations` changes nothing here.
+                    self.imports.push(Import { name, path, span });
+                }
                 if !self.eat_op(",") || (paren && self.is_op(")")) {
                     break;
                 }
