@@ -205,3 +205,46 @@ fn tensor_methods_on_ints_say_that_tensors_are_ints() {
         "{err}"
     );
 }
+
+#[test]
+fn training_flags_seeds_profiling_ranges_and_tensor_types() {
+    let src = "\
+import torch
+import torch.nn as nn
+from typing import Dict, Optional, Tuple
+from torch.jit import Future
+
+class M(nn.Module):
+    @torch.jit.export
+    def helper(self, x: int) -> int:
+        return x + 1
+
+    def forward(self, x: int) -> Tuple[int, bool]:
+        futs: Dict[str, Future[int]] = {}
+        futs['a'] = torch.jit.fork(self.helper, x)
+        maybe: Optional[Future[int]] = None
+        if x > 0:
+            maybe = torch.jit.fork(self.helper, x + 1)
+        r = futs['a'].wait()
+        if maybe is not None:
+            r += maybe.wait()
+        return r, self.training
+
+def main():
+    torch.manual_seed(0)
+    m = M()
+    a = m(1)
+    m.eval()
+    with torch.autograd.profiler.record_function('fork'):
+        b = m(1)
+    m.train()
+    fut = torch.jit.fork(m, 0)
+    return (a, b, m.training, isinstance(torch.tensor(1), torch.Tensor),
+            isinstance(fut, torch.jit.Future), isinstance(m, nn.Module),
+            isinstance([], torch.Tensor), torch.jit.is_tracing(), fut.wait())
+";
+    assert_eq!(
+        run(src).unwrap(),
+        "((5, True), (5, False), True, True, True, True, False, False, (1, True))"
+    );
+}

@@ -15,7 +15,10 @@
 //! `torch.zeros(...)`/`torch.empty(...)` are `0` and `torch.ones(...)`, `torch.rand(...)`,
 //! `torch.randn(...)` are `1` whatever their sizes (keywords such as `requires_grad=True`
 //! are accepted and ignored). `torch.nn.Parameter(x)` is `x`, `torch.nn.ModuleList(xs)` a
-//! list of the modules.
+//! list of the modules. `torch.manual_seed(n)` does nothing, `torch.jit.is_scripting()` is
+//! true and `torch.jit.is_tracing()` false; `torch.autograd.profiler.record_function(name)`
+//! is a no-op context. A module's `training` is true until `m.eval()` (or `m.train(False)`)
+//! sets it; `isinstance(x, torch.Tensor)` holds for ints, floats and bools.
 //!
 //! # Grad mode
 //!
@@ -39,11 +42,12 @@ use std::sync::Arc;
 /// Every name the model language knows under `torch` and `typing` (modules included),
 /// besides the fork and wait aliases of [`lookup`] and the `operator` module (its own
 /// builtin, `interp/operator.rs`).
-pub(crate) const NAMES: [&str; 48] = [
+pub(crate) const NAMES: [&str; 52] = [
     "torch",
     "torch.jit",
     "torch.nn",
     "torch.autograd",
+    "torch.autograd.profiler",
     "typing",
     // torch.jit
     "torch.jit.annotate",
@@ -51,6 +55,9 @@ pub(crate) const NAMES: [&str; 48] = [
     "torch.jit.trace",
     "torch.jit.optimized_execution",
     "torch.jit.is_scripting",
+    "torch.jit.is_tracing",
+    "torch.autograd.profiler.record_function",
+    "torch.manual_seed",
     "torch.jit.Future",
     "torch.jit.ScriptModule",
     "torch.jit.Final",
@@ -95,6 +102,17 @@ pub(crate) const NAMES: [&str; 48] = [
     "typing.Final",
 ];
 
+/// `isinstance(v, t)` for the type `t` of these modules, if it is one: a tensor is an int
+/// (or a float or bool), a future a future, a module an instance of a model class.
+pub(crate) fn isinstance(v: &Value, path: &str) -> Option<bool> {
+    Some(match path {
+        "torch.Tensor" => matches!(v, Value::Int(_) | Value::Float(_) | Value::Bool(_)),
+        "torch.jit.Future" => matches!(v, Value::Future(_)),
+        "torch.nn.Module" | "torch.jit.ScriptModule" => matches!(v, Value::Instance(_)),
+        _ => return None,
+    })
+}
+
 /// The names that are types (subscripting one gives it back: `List[int]`).
 fn is_type(path: &str) -> bool {
     matches!(
@@ -111,7 +129,12 @@ fn is_type(path: &str) -> bool {
 fn is_module(path: &str) -> bool {
     matches!(
         path,
-        "torch" | "torch.jit" | "torch.nn" | "torch.autograd" | "typing"
+        "torch"
+            | "torch.jit"
+            | "torch.nn"
+            | "torch.autograd"
+            | "torch.autograd.profiler"
+            | "typing"
     )
 }
 
@@ -191,6 +214,9 @@ impl Interp {
         };
         if attr == "eval" || attr == "train" {
             return Ok(Some(bound(if attr == "eval" { "eval" } else { "train" })));
+        }
+        if attr == "training" {
+            return Ok(Some(Value::Bool(true))); // until `eval()` sets it
         }
         let Some(rest) = attr.strip_prefix(SUPER_PREFIX) else {
             return Ok(None);
@@ -327,6 +353,16 @@ impl Interp {
                 })
             }
             "torch.jit.is_scripting" => Value::Bool(true),
+            "torch.jit.is_tracing" => Value::Bool(false),
+            "torch.manual_seed" => Value::None,
+            // A profiling range: a no-op context.
+            "torch.autograd.profiler.record_function" => {
+                arity(1, 2)?;
+                Value::Builtin(Builtin::Context {
+                    grad: None,
+                    prev: None,
+                })
+            }
             "torch.no_grad" | "torch.autograd.no_grad" => {
                 arity(0, 0)?;
                 Value::Builtin(Builtin::Context {
