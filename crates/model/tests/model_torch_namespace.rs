@@ -248,3 +248,25 @@ def main():
         "((5, True), (5, False), True, True, True, True, False, False, (1, True))"
     );
 }
+
+#[test]
+fn member_chains_are_resolved_once_at_load() {
+    use forkwait_model::{Builtin, ExprKind, Slot, StmtKind};
+    let src = "import torch\nimport torch.nn as nn\n\ndef main():\n    return torch.jit.fork(abs, 1), nn.ModuleList\n";
+    let m = load(src).unwrap();
+    let StmtKind::Return(Some(e)) = &m.program().function("main").unwrap().body[0].kind else {
+        panic!()
+    };
+    let ExprKind::Tuple(items) = &e.kind else {
+        panic!()
+    };
+    let ExprKind::Call(c) = &items[0].kind else {
+        panic!()
+    };
+    assert_eq!(c.func.kind, ExprKind::Name("torch.jit.fork".into()));
+    assert_eq!(c.func.slot, Slot::Builtin(Builtin::Fork));
+    assert_eq!(
+        items[1].slot,
+        Slot::Builtin(Builtin::Torch("torch.nn.ModuleList"))
+    );
+}

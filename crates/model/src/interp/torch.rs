@@ -165,6 +165,20 @@ pub(crate) fn member(path: &str, attr: &str) -> Result<Builtin, String> {
     if !is_module(path) {
         return Err(format!("'{path}' has no attribute '{attr}'"));
     }
+    // Found without allocating: this runs for every `torch.jit.fork` evaluated.
+    match (path, attr) {
+        ("torch.jit", "fork" | "_fork") => return Ok(Builtin::Fork),
+        ("torch.jit", "wait" | "_wait") => return Ok(Builtin::Wait),
+        _ => {}
+    }
+    let found = NAMES.iter().find(|n| {
+        n.strip_prefix(path)
+            .and_then(|rest| rest.strip_prefix('.'))
+            .is_some_and(|rest| rest == attr)
+    });
+    if let Some(n) = found {
+        return Ok(Builtin::Torch(n));
+    }
     let full = format!("{path}.{attr}");
     lookup(&full).ok_or_else(|| {
         let prefix = format!("{path}.");
@@ -181,6 +195,25 @@ pub(crate) fn member(path: &str, attr: &str) -> Result<Builtin, String> {
             known.join(", ")
         )
     })
+}
+
+/// `module.attr` where `module` certainly denotes one of these modules (a name bound by
+/// an import, or such a chain already folded): the dotted name and the member it
+/// denotes, so that the resolver replaces the chain by a name of a builtin (no lookup
+/// when the model runs). An unknown member is left for the checks to report.
+pub(crate) fn fold(module: &crate::ast::Expr, attr: &str) -> Option<(String, Builtin)> {
+    let (crate::ast::ExprKind::Name(text), crate::ast::Slot::Builtin(b)) =
+        (&module.kind, module.slot)
+    else {
+        return None;
+    };
+    let path = match b {
+        Builtin::Torch(path) => path,
+        Builtin::OperatorModule => "operator",
+        _ => return None,
+    };
+    let member = member(path, attr).ok()?;
+    Some((format!("{text}.{attr}"), member))
 }
 
 /// The name of a model value's builtin, for `getattr` on a module value.
