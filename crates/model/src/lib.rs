@@ -28,7 +28,8 @@
 //! * **Header.** Among the comment and blank lines that open the file, a
 //!   `# expect: word, word` comment lists the expected verdicts, each one of
 //!   [`VERDICTS`]; it becomes [`Program::expect`].
-//! * **Definitions:** `def name(params):` with optional defaults (`b=2`) and annotations
+//! * **Definitions:** `def name(params):` with optional defaults (`b=2`), a last
+//!   `*args` parameter (a tuple of the extra positional arguments), and annotations
 //!   (`x: int`, `-> int`, kept in the tree: see below); `class Name(Base):` (top level;
 //!   the base is `torch.nn.Module`, `torch.jit.ScriptModule`, `object` or a model class)
 //!   whose body holds methods, `pass` and docstrings (and, in `.py` files, class
@@ -92,9 +93,9 @@
 //!   another function ([`Model::from_source_entry`], `--entry NAME`).
 //! * **Rejected with a clear error** (naming the supported spelling where there is
 //!   one): `class` inside a function of a `.fw` file, `async`/`await`, `yield`, `del`,
-//!   sets, `*args`/`**kwargs` parameters, `**kwargs` in calls, bitwise operators and `@`
-//!   as an operator, imports of other modules than `torch`, `typing` and `operator`,
-//!   loop `else`, chained
+//!   sets, `**kwargs` and keyword-only parameters, `**kwargs` in calls, bitwise operators
+//!   and `@` as an operator, imports of other modules than `torch`, `typing` and
+//!   `operator`, loop `else`, chained
 //!   assignment `a = b = c`, nesting deeper than [`MAX_DEPTH`].
 //!
 //! Errors are [`Diagnostic`]s located at a line and column, rendered like rustc's:
