@@ -160,6 +160,41 @@ impl Parser<'_> {
         Ok(out)
     }
 
+    /// The statements of a class body other than its methods, as class attributes: in a
+    /// `.py` file `name = value` assignments (besides `pass` and docstrings); in a `.fw`
+    /// file none.
+    pub(crate) fn class_attrs(&self, other: Vec<Stmt>) -> PResult<Vec<ClassAttr>> {
+        let mut attrs: Vec<ClassAttr> = Vec::new();
+        for s in other {
+            match s.kind {
+                StmtKind::Pass => {}
+                StmtKind::Expr(e) if matches!(e.kind, ExprKind::Str(_)) => {}
+                // Class attributes are TorchScript's (`.py` files); a `.fw` class body
+                // holds methods only.
+                StmtKind::Assign {
+                    target:
+                        Target {
+                            kind: TargetKind::Name(n),
+                            span,
+                            ..
+                        },
+                    value,
+                } if self.path.ends_with(".py") => attrs.push(ClassAttr {
+                    name: n,
+                    value,
+                    span,
+                }),
+                _ if self.path.ends_with(".py") => {
+                    bail!(self, s.span => "only methods, class attributes (`x = 3`), `pass` and docstrings may be in a class body")
+                }
+                _ => {
+                    bail!(self, s.span => "only methods, `pass` and docstrings may be in a class body (class attributes are supported in `.py` files)")
+                }
+            }
+        }
+        Ok(attrs)
+    }
+
     /// A class inside a function: in a `.py` file it is hoisted to the top level (defined
     /// once, visible from the start, as if written there; it may not use the function's
     /// variables); in a `.fw` file it is an error.

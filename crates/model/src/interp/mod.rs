@@ -53,6 +53,7 @@ pub(crate) mod value;
 use crate::ast::*;
 use crate::diag::Diagnostic;
 use crate::resolve::Code;
+pub(crate) use crate::stack::Limit;
 use crate::value::{Cell, Dict, List, Value, key_eq};
 use forkwait::sync::{Shared, StateClass};
 use std::sync::{Arc, Weak};
@@ -87,29 +88,6 @@ pub(crate) struct Interp {
     /// Each task's grad-mode flag, by the task's number ([`Limit::task`]; `main` is 0):
     /// thread-local state, not shared (see `interp/torch.rs`). Locked only briefly.
     pub(crate) grad: std::sync::Mutex<Vec<bool>>,
-}
-
-/// What every frame of a task shares: the lowest stack address its interpretation may
-/// reach (see `stack.rs`) and the task's number (for its thread-local state). A stack
-/// address compares with it as with the address.
-#[derive(Clone, Copy, Debug)]
-pub(crate) struct Limit {
-    /// The lowest stack address.
-    pub(crate) addr: usize,
-    /// The task's number: 0 for `main`, then in order of `fork`.
-    pub(crate) task: u32,
-}
-
-impl PartialEq<Limit> for usize {
-    fn eq(&self, other: &Limit) -> bool {
-        *self == other.addr
-    }
-}
-
-impl PartialOrd<Limit> for usize {
-    fn partial_cmp(&self, other: &Limit) -> Option<std::cmp::Ordering> {
-        self.partial_cmp(&other.addr)
-    }
 }
 
 /// A function activation (or the module's top level).
