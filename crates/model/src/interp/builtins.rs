@@ -440,9 +440,15 @@ pub(crate) fn call(
         Builtin::Exc(i) => Ok(crate::interp::exceptions::instance(usize::from(i), &args)),
         Builtin::Operator(i) => it.operator(f, i, &args, span),
         Builtin::OperatorModule => Err(e("'module' object is not callable".into())),
-        Builtin::Isinstance => crate::interp::types::isinstance(&args[0], &args[1])
-            .map(Value::Bool)
-            .map_err(e),
+        Builtin::Isinstance => match (&args[0], &args[1]) {
+            // A model class's instances include its subclasses' (see `classes.rs`).
+            (Value::Instance(inst), Value::Class(c, _)) => {
+                Ok(Value::Bool(it.derives(inst.class, *c)))
+            }
+            _ => crate::interp::types::isinstance(&args[0], &args[1])
+                .map(Value::Bool)
+                .map_err(e),
+        },
         _ => value_builtin(b, args, &kwargs, class).map_err(e),
     }
 }

@@ -280,6 +280,25 @@ impl Interp {
         ))
     }
 
+    /// Whether the model class `class` is `base` or derives from it.
+    pub(crate) fn derives(&self, class: usize, base: usize) -> bool {
+        let p = &self.code.program;
+        let mut at = Some(class);
+        for _ in 0..=p.classes.len() {
+            match at {
+                Some(c) if c == base => return true,
+                Some(c) => {
+                    at = p
+                        .classes
+                        .get(c)
+                        .and_then(|k| user_base(p, k).ok().flatten())
+                }
+                None => return false,
+            }
+        }
+        false
+    }
+
     /// The error of calling `def`, if a decorator forbids it (`@torch.jit.unused`).
     pub(crate) fn decorated(&self, def: &FunctionDef, span: Span) -> Res<()> {
         if def
