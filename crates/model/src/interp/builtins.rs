@@ -161,13 +161,7 @@ impl Builtin {
             Builtin::YieldNow => "yield_now",
             Builtin::Zip => "zip",
             Builtin::Torch(path) => path,
-            Builtin::Context { grad: None, .. } => "torch.jit.optimized_execution",
-            Builtin::Context {
-                grad: Some(false), ..
-            } => "torch.no_grad",
-            Builtin::Context {
-                grad: Some(true), ..
-            } => "torch.enable_grad",
+            Builtin::Context { grad, .. } => crate::interp::torch::context_name(grad),
             Builtin::Any => "any",
             Builtin::All => "all",
             Builtin::Isinstance => "isinstance",

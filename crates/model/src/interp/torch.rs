@@ -113,6 +113,15 @@ pub(crate) fn isinstance(v: &Value, path: &str) -> Option<bool> {
     })
 }
 
+/// The name of a [`Builtin::Context`] with grad mode `grad` inside.
+pub(crate) fn context_name(grad: Option<bool>) -> &'static str {
+    match grad {
+        None => "torch.jit.optimized_execution",
+        Some(false) => "torch.no_grad",
+        Some(true) => "torch.enable_grad",
+    }
+}
+
 /// The names that are types (subscripting one gives it back: `List[int]`).
 fn is_type(path: &str) -> bool {
     matches!(
