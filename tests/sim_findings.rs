@@ -327,3 +327,37 @@ fn the_report_names_the_replay_command_and_the_interleaving() {
     assert!(text.contains("task 1"), "{text}");
     assert!(text.contains("sim_findings.rs:"), "{text}");
 }
+
+/// A panic carried to `wait` (or to the end of a `scope`) is re-raised with
+/// `resume_unwind`, which runs no panic hook: the finding still names the task's own
+/// message and the line that panicked, not "a panic at ?".
+#[test]
+fn a_re_raised_panic_keeps_its_message_and_line() {
+    let line = line!() + 3;
+    let waited = Checker::new()
+        .iterations(5)
+        .run(|| wait(fork(|| -> u8 { panic!("waited boom") })));
+    let scoped = Checker::new().iterations(5).run(|| {
+        forkwait::scope(|s| {
+            let _ = s.fork(|| -> u8 { panic!("scoped boom") });
+        })
+    });
+    for (r, msg, line) in [
+        (waited, "waited boom", line),
+        (scoped, "scoped boom", line + 3),
+    ] {
+        let f = r
+            .findings()
+            .iter()
+            .find(|f| f.kind() == FindingKind::Panic)
+            .expect("a panic finding");
+        assert!(f.message().contains(msg), "{}", f.message());
+        let at = format!("tests/sim_findings.rs:{line}:");
+        assert!(
+            f.locations().iter().any(|l| l.starts_with(&at)),
+            "{:?} should name {at}",
+            f.locations()
+        );
+        assert!(!r.has(FindingKind::LostError), "{r}");
+    }
+}

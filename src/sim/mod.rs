@@ -195,7 +195,7 @@ impl<F: FnOnce() -> T, T> exec::TaskBody for TaskCell<F, T> {
             if exec::tearing_down_now() {
                 std::panic::resume_unwind(p);
             }
-            let (msg, at) = check::take_last_panic();
+            let (msg, at) = check::take_last_panic(&*p);
             exec::note_panic(msg, at);
             *self.lock() = CellState::Done(Err(p));
             return;

@@ -45,9 +45,18 @@ pub(super) fn install_panic_hook() {
     });
 }
 
-/// Takes the message and location recorded by the panic hook for the last panic.
-pub(crate) fn take_last_panic() -> (String, String) {
+/// Takes the message and location recorded by the panic hook for the last panic, which
+/// unwound with `payload`.
+///
+/// A payload re-raised with `resume_unwind` (a panic carried to `wait`, or to the end of a
+/// `scope`) runs no hook: its message is the payload's text, and its location the one the
+/// hook recorded where a task of this execution first panicked with that message.
+pub(crate) fn take_last_panic(payload: &(dyn std::any::Any + Send)) -> (String, String) {
     LAST_PANIC
         .with(|p| p.borrow_mut().take())
-        .unwrap_or_else(|| ("a panic".into(), "?".into()))
+        .unwrap_or_else(|| {
+            let msg = crate::future::payload_text(payload);
+            let at = exec::panic_site(&msg).unwrap_or_else(|| "?".into());
+            (msg, at)
+        })
 }
