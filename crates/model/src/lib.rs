@@ -29,17 +29,19 @@
 //!   `# expect: word, word` comment lists the expected verdicts, each one of
 //!   [`VERDICTS`]; it becomes [`Program::expect`].
 //! * **Definitions:** `def name(params):` with optional defaults (`b=2`), a last
-//!   `*args` parameter (a tuple of the extra positional arguments), and ignored
-//!   annotations (`x: int`, `-> int`); `class Name:` (top level only; an optional base
-//!   list is ignored) whose body holds only methods, `pass` and docstrings. Top-level
-//!   functions and classes are hoisted: all are visible from the start.
+//!   `*args` parameter (a tuple of the extra positional arguments), and annotations
+//!   (`x: int`, `-> int`, kept in the tree: see below); `class Name(Base):` (top level;
+//!   the base is `torch.nn.Module`, `torch.jit.ScriptModule`, `object` or a model class)
+//!   whose body holds methods, `pass` and docstrings (and, in `.py` files, class
+//!   attributes). Top-level functions and classes are hoisted: all are visible from the
+//!   start.
 //! * **Nested functions and lambdas:** a `def` inside a function (or inside a block of
 //!   the module) and `lambda params: expr` make function values closing over the
 //!   enclosing function's variables with Python's scoping: reads see the variable's
 //!   current value (cells, late binding), `nonlocal x` writes it, defaults are
 //!   evaluated when the function is made. They are called and forked like any function.
 //! * **Statements:** assignment to a name, attribute, subscript or tuple of targets
-//!   (`a, b = ...`), `x: T = e` (annotation dropped), augmented assignment
+//!   (`a, b = ...`), `x: T = e` (annotation kept), augmented assignment
 //!   (`+= -= *= /= //= %= **=`), `if`/`elif`/`else`, `while`, `for t in e:`, `break`,
 //!   `continue`, `return [e]`, `assert e[, msg]`, `pass`, `global a, b`, `nonlocal a, b`,
 //!   `with e [as t]:`, `try:` with `except [E [as e]]:` clauses (`E` a class or a tuple
@@ -74,9 +76,26 @@
 //!   comprehension's own (a function made inside one cannot capture them: pass them as
 //!   defaults). Every target, here and in `for` and assignments, may unpack tuples
 //!   (`for i, (a, b) in enumerate(pairs)`).
+//! * **TorchScript as written (`.py` files):** `import torch`, `import torch.nn as nn`,
+//!   `from typing import List, ...`, `from torch.jit import Future`, `import operator`
+//!   (top level; [`Program::imports`]; no other module exists); decorators
+//!   `@torch.jit.script`, `script_method`, `export`, `ignore`, `unused` (calling it
+//!   raises), `_overload_method` ([`DecoratorKind`]); `if __name__ == "__main__":` is
+//!   skipped; `super().__init__()` and `super(Cls, self).m()` in methods; a class inside
+//!   a function is hoisted to the top level. The names of `torch`, `typing` and
+//!   `operator` are values ([`Builtin::Torch`]): `torch.jit.fork`/`_fork`/`wait`/`_wait`
+//!   are `fork`/`wait`, `torch.jit.annotate(T, v)` is `v`, `torch.jit.script`/`trace`
+//!   return what they wrap, grad mode (`torch.no_grad()`, `torch.set_grad_enabled(b)`,
+//!   ...) is thread-local state a forked task inherits, and the common tensor functions
+//!   work on ints (tensors are ints in models); see `interp/torch.rs`. Annotations are
+//!   checked where TorchScript checks them: a `Future[T]` contradicting the forked
+//!   function's return annotation is a located error. The entry point is `main()` or
+//!   another function ([`Model::from_source_entry`], `--entry NAME`).
 //! * **Rejected with a clear error** (naming the supported spelling where there is
-//!   one): `class` inside a function, `async`/`await`, `yield`, `del`, sets,
-//!   `**kwargs` and keyword-only parameters, `**kwargs` in calls, bitwise operators, `import`/`from`, loop `else`, chained
+//!   one): `class` inside a function of a `.fw` file, `async`/`await`, `yield`, `del`,
+//!   sets, `**kwargs` and keyword-only parameters, `**kwargs` in calls, bitwise operators
+//!   and `@` as an operator, imports of other modules than `torch`, `typing` and
+//!   `operator`, loop `else`, chained
 //!   assignment `a = b = c`, nesting deeper than [`MAX_DEPTH`].
 //!
 //! Errors are [`Diagnostic`]s located at a line and column, rendered like rustc's:
@@ -139,9 +158,10 @@ pub(crate) use self::front::{lexer, parser, resolve};
 pub(crate) use self::interp::{builtins, ops, snapshot, stack, tasks, value};
 
 pub use self::ast::{
-    BinOp, Call, ClassDef, CmpOp, CompFor, CompKind, Comparison, Comprehension, Expr, ExprKind,
-    FunctionDef, Handler, IfBranch, Keyword, LogicOp, Operation, Param, Program, Slot, Span, Stmt,
-    StmtKind, Target, TargetKind, Try, UnaryOp, VERDICTS,
+    BinOp, Call, ClassAttr, ClassDef, CmpOp, CompFor, CompKind, Comparison, Comprehension,
+    Decorator, DecoratorKind, Expr, ExprKind, FunctionDef, Handler, IfBranch, Import, Keyword,
+    LogicOp, Operation, Param, Program, Slot, Span, Stmt, StmtKind, Target, TargetKind, Try,
+    UnaryOp, VERDICTS,
 };
 pub use self::builtins::Builtin;
 pub use self::check::{
@@ -184,6 +204,10 @@ pub fn parse(path: &str, source: &str) -> Result<Program, Diagnostic> {
         depth: 0,
         in_function: false,
         loops: 0,
+        imports: Vec::new(),
+        method: None,
+        hoisted: Vec::new(),
+        hoisted_names: Default::default(),
     };
     let (stmts, functions, classes) = if shallow {
         p.program()?
@@ -200,6 +224,7 @@ pub fn parse(path: &str, source: &str) -> Result<Program, Diagnostic> {
         stmts,
         functions,
         classes,
+        imports: p.imports,
     })
 }
 

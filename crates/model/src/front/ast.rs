@@ -10,6 +10,7 @@ use crate::diag::Diagnostic;
 use std::fmt;
 
 pub use super::nodes::{CompFor, CompKind, Comprehension, Handler, Try};
+pub use super::pyast::{ClassAttr, Decorator, DecoratorKind, Import};
 pub use super::slot::Slot;
 
 /// A position in the source: 1-based line and 1-based column, counted in chars.
@@ -69,6 +70,8 @@ pub struct Program {
     pub functions: Vec<FunctionDef>,
     /// Classes in source order; names are unique among functions and classes.
     pub classes: Vec<ClassDef>,
+    /// The top-level imports (`.py` files), in source order.
+    pub imports: Vec<Import>,
 }
 
 impl Program {
@@ -100,8 +103,10 @@ pub struct FunctionDef {
     pub body: Vec<Stmt>,
     /// Where the `def` keyword is (for a lambda, the `lambda` keyword).
     pub span: Span,
+    /// The return annotation (`-> int`), kept as written.
+    pub returns: Option<Expr>,
     /// The decorators written above the `def` (`@torch.jit.script`), outermost first.
-    pub decorators: Vec<Expr>,
+    pub decorators: Vec<Decorator>,
     /// For a nested function or a lambda: its index among the model's nested functions
     /// (filled in when a model is loaded); 0 for a top-level function or a method.
     pub id: u32,
@@ -138,27 +143,35 @@ impl FunctionDef {
     }
 }
 
-/// A function parameter, `name` or `name=default`. A type annotation (`x: int`) is
-/// accepted by the parser and dropped.
+/// A function parameter, `name` or `name=default`, with an optional type annotation
+/// (`x: int`).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Param {
     /// The parameter's name.
     pub name: String,
     /// The default value's expression (Python evaluates it once, at definition time).
     pub default: Option<Expr>,
+    /// The type annotation (`x: int`), kept as written.
+    pub annotation: Option<Expr>,
     /// Where the name is.
     pub span: Span,
     /// `*name`: the last parameter, bound to a tuple of the extra positional arguments.
     pub star: bool,
 }
 
-/// `class Name: methods`. Base classes (`class X(Base):`) are accepted and ignored.
+/// `class Name(Base): methods`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ClassDef {
     /// The class's name.
     pub name: String,
     /// Methods in source order, names unique; each has at least one parameter (`self`).
+    /// A class with a model base class also gets the base's methods it does not define,
+    /// and each of the base's methods again as `Base.name` (what `super()` calls).
     pub methods: Vec<FunctionDef>,
+    /// The base classes as written (`torch.nn.Module`, a model class, ...).
+    pub bases: Vec<Expr>,
+    /// The class attributes (`x = 3` in the class body), in source order.
+    pub attrs: Vec<ClassAttr>,
     /// Where the `class` keyword is.
     pub span: Span,
 }
@@ -284,6 +297,9 @@ pub struct Target {
     /// For a [`TargetKind::Name`], the variable it stores to (filled in when a model is
     /// loaded); [`Slot::Unresolved`] otherwise.
     pub slot: Slot,
+    /// The annotation of an annotated assignment (`x: Future[int] = ...`), kept as
+    /// written.
+    pub annotation: Option<Box<Expr>>,
 }
 
 /// The kinds of assignment target.

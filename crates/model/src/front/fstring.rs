@@ -103,6 +103,10 @@ impl Parser<'_> {
             depth: self.depth,
             in_function: self.in_function,
             loops: self.loops,
+            imports: Vec::new(),
+            method: self.method.clone(),
+            hoisted: Vec::new(),
+            hoisted_names: Default::default(),
         };
         let e = sub.expr_list()?;
         if !matches!(sub.peek(), Tok::Newline | Tok::Eof) {

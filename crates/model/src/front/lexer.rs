@@ -181,7 +181,7 @@ pub(crate) struct Token {
 }
 
 /// One-char operators and punctuation.
-const SHORT_OPS: &str = "()[]{},:;.+-*/%<>=";
+const SHORT_OPS: &str = "()[]{},:;.+-*/%<>=@";
 
 /// The chars that form a two-char operator with a following `=`, and those operators.
 const EQ_FIRST: &str = "=!<>+-*/%";
@@ -428,7 +428,7 @@ impl Lexer<'_> {
         };
         let short = || SHORT_OPS.find(c).and_then(|i| SHORT_OPS.get(i..i + 1));
         let Some(op) = long.or_else(short) else {
-            let message = if matches!(c, '|' | '&' | '^' | '~' | '@') {
+            let message = if matches!(c, '|' | '&' | '^' | '~') {
                 format!("the operator '{c}' is not supported")
             } else {
                 format!("unexpected character {c:?}")

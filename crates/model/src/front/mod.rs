@@ -7,17 +7,24 @@
 //! functions, and the hidden slots of comprehension variables), `slot.rs` (what a
 //! resolved name denotes), `slots.rs` (writes each name's slot into the tree; its tests
 //! in `slots_tests.rs`), `checks.rs` (the static checks on the resolved tree), `diag.rs`
-//! (located errors rendered like rustc's).
+//! (located errors rendered like rustc's). For `.py` files: `pyast.rs` (imports,
+//! decorators, class attributes), `pyfile.rs` (their grammar, `super()`, hoisted
+//! classes), `classes.rs` (import checks, inheritance), `annot.rs` (the annotation
+//! checks).
 
+mod annot;
 mod args;
 pub mod ast;
 mod checks;
+pub(crate) mod classes;
 mod comp;
 pub mod diag;
 mod fstring;
 pub(crate) mod lexer;
 mod nodes;
 pub(crate) mod parser;
+mod pyast;
+pub(crate) mod pyfile;
 pub(crate) mod resolve;
 mod scopes;
 mod slot;

@@ -57,6 +57,15 @@ pub(crate) struct Parser<'a> {
     pub(crate) in_function: bool,
     /// Loops enclosing the current statement in the current function.
     pub(crate) loops: u32,
+    /// The top-level imports read so far (see `pyfile.rs`).
+    pub(crate) imports: Vec<Import>,
+    /// Inside a method: its class's name and its receiver's (for `super()`).
+    pub(crate) method: Option<(String, String)>,
+    /// Classes defined inside functions of a `.py` file, hoisted to the top level (see
+    /// `pyfile.rs`).
+    pub(crate) hoisted: Vec<ClassDef>,
+    /// The names the classes hoisted out of the current top-level function use.
+    pub(crate) hoisted_names: std::collections::BTreeSet<String>,
 }
 
 impl Parser<'_> {
@@ -106,6 +115,12 @@ impl Parser<'_> {
         let t = self.tok(0);
         if t.tok == Tok::Newline && self.pos > 0 {
             return self.error(self.toks[self.pos - 1].end, format!("expected {what}"));
+        }
+        if t.tok == Tok::Op("@") {
+            return self.error(
+                t.span,
+                "the matrix-multiplication operator `@` is not supported (tensors are ints in models: use `*`); a decorator must start its own line before a `def`",
+            );
         }
         let found = t.tok.describe();
         self.error(t.span, format!("expected {what}, found {found}"))
@@ -216,6 +231,7 @@ impl Parser<'_> {
             params,
             body: vec![ret],
             span,
+            returns: None,
             decorators: Vec::new(),
             id: 0,
             slot: Slot::Unresolved,
@@ -474,6 +490,9 @@ impl Parser<'_> {
         let tok = self.peek().clone();
         self.bump();
         let kind = match tok {
+            Tok::Name(n) if n == "super" && self.is_op("(") => {
+                return self.super_attribute(span);
+            }
             Tok::Name(n) => ExprKind::Name(n),
             Tok::Int(i) => ExprKind::Int(i),
             Tok::Float(f) => ExprKind::Float(f),

@@ -132,6 +132,15 @@ pub(crate) struct Code {
     pub class_names: Vec<Arc<str>>,
     /// The names that are no variable: top-level functions, classes and builtins.
     pub names: Names,
+    /// The entry point's name: `main` unless `--entry` names another function.
+    pub entry: String,
+    /// Whether the source mentions `grad` at all: a model that does not cannot reach the
+    /// grad-mode functions (`no_grad`, `set_grad_enabled`, ...: every way to them spells
+    /// the word), so its tasks need no grad-mode flags (see `interp/torch.rs`).
+    pub uses_grad: bool,
+    /// The annotation errors of nested functions, by `id`: raised when the `def` runs,
+    /// as TorchScript raises them when it compiles the function (see `annot.rs`).
+    pub deferred: BTreeMap<u32, Diagnostic>,
     /// The scope of each nested function and lambda, by its `id`.
     pub nested: Vec<Scope>,
     /// Each nested function and lambda (a resolved copy of the tree's node), by `id`.
@@ -154,6 +163,8 @@ pub(crate) struct Names {
     pub functions: BTreeMap<String, usize>,
     /// Class name -> index in `program.classes`.
     pub classes: BTreeMap<String, usize>,
+    /// Imported name -> the module or member it denotes (see `pyfile.rs`).
+    pub imports: BTreeMap<String, builtins::Builtin>,
 }
 
 impl Names {
@@ -166,9 +177,16 @@ impl Names {
             }
             map
         };
+        // Import paths were checked by `check_imports`; a later import of a name wins.
+        let imports = program
+            .imports
+            .iter()
+            .filter_map(|i| Some((i.name.clone(), crate::interp::torch::lookup(&i.path)?)))
+            .collect();
         Names {
             functions: index(&mut program.functions.iter().map(|f| &f.name)),
             classes: index(&mut program.classes.iter().map(|c| &c.name)),
+            imports,
         }
     }
 
@@ -179,6 +197,8 @@ impl Names {
             Slot::Function(slot_index(i))
         } else if let Some(&i) = self.classes.get(name) {
             Slot::Class(slot_index(i))
+        } else if let Some(&b) = self.imports.get(name) {
+            Slot::Builtin(b)
         } else {
             builtins::lookup(name).map_or(Slot::Unresolved, Slot::Builtin)
         }
@@ -355,8 +375,21 @@ fn globals_of(program: &Program) -> (Vec<String>, Vec<Span>) {
 }
 
 /// Resolves every name of `program`, then runs the static checks.
-pub(crate) fn resolve(mut program: Program, file: &'static str) -> Result<Code, Diagnostic> {
+#[cfg(test)]
+pub(crate) fn resolve(program: Program, file: &'static str) -> Result<Code, Diagnostic> {
+    resolve_entry(program, file, "main")
+}
+
+/// Resolves every name of `program`, then runs the static checks; `entry` names the
+/// function the model runs (`main`, or `--entry NAME`).
+pub(crate) fn resolve_entry(
+    mut program: Program,
+    file: &'static str,
+    entry: &str,
+) -> Result<Code, Diagnostic> {
     let path = program.path.clone();
+    super::classes::check_imports(&program)?;
+    super::classes::inherit(&mut program)?;
     let (globals, global_spans) = globals_of(&program);
     let mut nested = Vec::new();
     let functions = program
@@ -390,7 +423,9 @@ pub(crate) fn resolve(mut program: Program, file: &'static str) -> Result<Code, 
     let nested_defs = super::slots::assign(&mut program, &globals, &names, &scopes);
     let function_names = program.functions.iter().map(|f| Arc::from(&*f.name));
     let class_names = program.classes.iter().map(|c| Arc::from(&*c.name));
-    let code = Code {
+    let uses_grad = program.source.contains("grad");
+    let mut code = Code {
+        deferred: BTreeMap::new(),
         function_names: function_names.collect(),
         class_names: class_names.collect(),
         program,
@@ -400,10 +435,12 @@ pub(crate) fn resolve(mut program: Program, file: &'static str) -> Result<Code, 
         functions,
         methods,
         names,
+        entry: entry.to_string(),
+        uses_grad,
         nested,
         nested_defs,
         module,
     };
-    super::checks::check(&code)?;
+    code.deferred = super::checks::check(&code)?;
     Ok(code)
 }

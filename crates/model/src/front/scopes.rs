@@ -214,9 +214,6 @@ impl Walk<'_> {
 
     /// A nested `def` or lambda met in the current level.
     fn nested(&mut self, def: &mut FunctionDef) -> Result<(), Diagnostic> {
-        for d in &mut def.decorators {
-            self.expr(d)?;
-        }
         for p in &mut def.params {
             if let Some(d) = &mut p.default {
                 self.expr(d)?;

@@ -58,6 +58,9 @@ pub(crate) fn assign(
         comp: &[],
     };
     module.block(&mut program.stmts);
+    for a in program.classes.iter_mut().flat_map(|c| c.attrs.iter_mut()) {
+        module.expr(&mut a.value);
+    }
     let all_methods = program
         .classes
         .iter_mut()
@@ -89,6 +92,7 @@ fn placeholder(program: &Program) -> FunctionDef {
             span: Span::default(),
         }],
         span: program.expect_span.unwrap_or_default(),
+        returns: None,
         decorators: Vec::new(),
         id: 0,
         slot: Slot::Unresolved,
@@ -184,7 +188,6 @@ impl Env<'_> {
     /// A nested `def` or lambda: its decorators and defaults in this scope, its body in
     /// its own; then its resolved copy for the interpreter.
     fn nested_function(&self, def: &mut FunctionDef) {
-        def.decorators.iter_mut().for_each(|d| self.expr(d));
         for d in def.params.iter_mut().filter_map(|p| p.default.as_mut()) {
             self.expr(d);
         }
@@ -215,6 +218,14 @@ impl Env<'_> {
     }
 
     fn expr(&self, e: &mut Expr) {
+        if let ExprKind::Attribute { value, attr } = &mut e.kind {
+            // `torch.jit.fork` denotes a builtin: folded into a name (see `torch.rs`).
+            self.expr(value);
+            if let Some((name, b)) = crate::interp::torch::fold(value, attr) {
+                (e.kind, e.slot) = (ExprKind::Name(name), Slot::Builtin(b));
+            }
+            return;
+        }
         match &mut e.kind {
             ExprKind::Int(_)
             | ExprKind::Float(_)

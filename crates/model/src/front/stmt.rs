@@ -29,18 +29,46 @@ impl Parser<'_> {
         // Name -> where it was first defined (a map: the check is linear in the file).
         let mut defined: std::collections::BTreeMap<String, Span> = Default::default();
         loop {
+            let decorators = self.decorators()?;
             let (name, span) = match self.peek() {
+                Tok::Eof if !self.hoisted.is_empty() => {
+                    let c = self.hoisted.remove(0);
+                    let named = (c.name.clone(), c.span);
+                    classes.push(c);
+                    Some(named)
+                }
                 Tok::Eof => return Ok((stmts, functions, classes)),
                 Tok::Kw(Kw::Def) => {
-                    functions.push(self.function()?);
+                    self.hoisted_names.clear();
+                    let f = self.function(decorators)?;
+                    for g in self.hoisted_functions(&f) {
+                        if !defined.contains_key(&g.name) {
+                            defined.insert(g.name.clone(), g.span);
+                            functions.push(g);
+                        }
+                    }
+                    if f.decorators
+                        .iter()
+                        .any(|d| d.kind == DecoratorKind::Overload)
+                    {
+                        continue; // a signature only: the plain definition is the one
+                    }
+                    functions.push(f);
                     functions.last().map(|f| (f.name.clone(), f.span))
                 }
                 Tok::Kw(Kw::Class) => {
                     classes.push(self.class()?);
                     classes.last().map(|c| (c.name.clone(), c.span))
                 }
+                Tok::Kw(Kw::Reserved("import" | "from")) => {
+                    self.import_line()?;
+                    continue;
+                }
                 _ => {
                     self.statement(&mut stmts)?;
+                    if stmts.last().is_some_and(super::pyfile::is_main_guard) {
+                        stmts.pop(); // `if __name__ == "__main__":` is skipped
+                    }
                     continue;
                 }
             }
@@ -52,13 +80,13 @@ impl Parser<'_> {
         }
     }
 
-    fn function(&mut self) -> PResult<FunctionDef> {
+    pub(crate) fn function(&mut self, decorators: Vec<Decorator>) -> PResult<FunctionDef> {
         let span = self.bump();
         let name = self.name("a function name after `def`")?;
         self.expect_op("(", "'(' after the function name")?;
         let params = self.params(")", true)?;
         self.expect_op(")", "',' or ')' after the parameter")?;
-        self.opt_after("->", Parser::expr)?; // the return annotation, dropped
+        let returns = self.opt_after("->", Parser::expr)?;
         self.expect_op(":", "':' after the function signature")?;
         let saved = (self.in_function, self.loops);
         (self.in_function, self.loops) = (true, 0);
@@ -70,14 +98,15 @@ impl Parser<'_> {
             params,
             body,
             span,
-            decorators: Vec::new(),
+            returns,
+            decorators,
             id: 0,
             slot: Slot::Unresolved,
         })
     }
 
     /// A parameter list up to (not including) `close`: names with optional defaults and,
-    /// if `annotated`, optional annotations (dropped).
+    /// if `annotated`, optional annotations.
     pub(crate) fn params(&mut self, close: &str, annotated: bool) -> PResult<Vec<Param>> {
         let mut params: Vec<Param> = Vec::new();
         while !self.is_op(close) {
@@ -93,9 +122,10 @@ impl Parser<'_> {
             }
             let star = self.eat_op("*");
             let name = self.name("a parameter name")?;
-            if annotated {
-                self.opt_after(":", Parser::expr)?; // a type annotation, dropped
-            }
+            let annotation = match annotated {
+                true => self.opt_after(":", Parser::expr)?,
+                false => None,
+            };
             let default = self.opt_after("=", Parser::expr)?;
             if star && default.is_some() {
                 bail!(self, span => "`*{name}` cannot have a default");
@@ -109,6 +139,7 @@ impl Parser<'_> {
             params.push(Param {
                 name,
                 default,
+                annotation,
                 span,
                 star,
             });
@@ -119,12 +150,13 @@ impl Parser<'_> {
         Ok(params)
     }
 
-    fn class(&mut self) -> PResult<ClassDef> {
+    pub(crate) fn class(&mut self) -> PResult<ClassDef> {
         let span = self.bump();
         let name = self.name("a class name after `class`")?;
+        let mut bases = Vec::new();
         if self.eat_op("(") {
             while !self.is_op(")") {
-                self.expr()?; // a base class, ignored
+                bases.push(self.expr()?);
                 if !self.eat_op(",") {
                     break;
                 }
@@ -134,12 +166,27 @@ impl Parser<'_> {
         self.expect_op(":", "':' after the class name")?;
         let mut methods: Vec<FunctionDef> = Vec::new();
         let other = self.suite_with(span, "class", |p, other| {
+            let decorators = p.decorators()?;
             if !p.is_kw(Kw::Def) {
                 return p.statement(other);
             }
-            let m = p.function()?;
+            // The receiver is the first parameter's name (`self` by convention).
+            let receiver = match (&p.tok(3).tok, &p.tok(2).tok) {
+                (Tok::Name(r), Tok::Op("(")) => r.clone(),
+                _ => String::new(),
+            };
+            let saved = p.method.replace((name.clone(), receiver));
+            let m = p.function(decorators);
+            p.method = saved;
+            let m = m?;
             if m.params.is_empty() {
                 bail!(p, m.span => "method `{}` must take `self` as its first parameter", m.name);
+            }
+            if m.decorators
+                .iter()
+                .any(|d| d.kind == DecoratorKind::Overload)
+            {
+                return Ok(()); // a signature only
             }
             if let Some(first) = methods.iter().find(|f| f.name == m.name) {
                 let line = first.span.line;
@@ -148,18 +195,13 @@ impl Parser<'_> {
             methods.push(m);
             Ok(())
         })?;
-        let allowed = |s: &&Stmt| match &s.kind {
-            StmtKind::Pass => true,
-            StmtKind::Expr(e) => matches!(e.kind, ExprKind::Str(_)),
-            _ => false,
-        };
-        if let Some(s) = other.iter().find(|s| !allowed(s)) {
-            bail!(self, s.span => "only methods, `pass` and docstrings may be in a class body");
-        }
+        let attrs = self.class_attrs(other)?;
         Ok(ClassDef {
             name,
             methods,
             span,
+            bases,
+            attrs,
         })
     }
 
@@ -206,11 +248,26 @@ impl Parser<'_> {
                 let body = self.suite(span, "with")?;
                 StmtKind::With { item, target, body }
             }
-            Tok::Kw(Kw::Def) => StmtKind::Def(Box::new(self.function()?)),
+            Tok::Kw(Kw::Def) | Tok::Op("@") => {
+                let decorators = self.decorators()?;
+                if self.is_kw(Kw::Class) {
+                    return self.hoist_class();
+                }
+                let def = self.function(decorators)?;
+                if def
+                    .decorators
+                    .iter()
+                    .any(|d| d.kind == DecoratorKind::Overload)
+                {
+                    return Ok(()); // a signature only
+                }
+                StmtKind::Def(Box::new(def))
+            }
+            Tok::Kw(Kw::Reserved("import" | "from")) => {
+                bail!(self, span => "imports must be at the top level of the file")
+            }
+            Tok::Kw(Kw::Class) => return self.hoist_class(),
             Tok::Kw(Kw::Try) => self.try_stmt()?,
-            Tok::Kw(Kw::Class) => bail!(
-                self, span => "a class inside a function or block is not supported: define it at the top level"
-            ),
             _ => return self.simple_line(out),
         };
         out.push(Stmt { kind, span });
@@ -263,6 +320,7 @@ impl Parser<'_> {
                         kind: TargetKind::Name(n),
                         span: at,
                         slot: Slot::Unresolved,
+                        annotation: None,
                     });
                 }
             }
@@ -437,9 +495,10 @@ impl Parser<'_> {
 
     fn assign_or_expr(&mut self) -> PResult<StmtKind> {
         let lhs = self.expr_list()?;
+        let mut annotation = None;
         if self.is_op(":") && !matches!(lhs.kind, ExprKind::Tuple(_)) {
             self.bump();
-            self.expr()?; // a type annotation, dropped
+            annotation = Some(Box::new(self.expr()?));
             if !self.is_op("=") {
                 return Err(self.unexpected("'=' after the annotation"));
             }
@@ -456,7 +515,8 @@ impl Parser<'_> {
         if !self.eat_op("=") {
             return Ok(StmtKind::Expr(lhs));
         }
-        let target = self.target(lhs)?;
+        let mut target = self.target(lhs)?;
+        target.annotation = annotation;
         let value = self.expr_list()?;
         if self.is_op("=") {
             bail!(self, self.span() => "chained assignment (`a = b = c`) is not supported");
@@ -495,6 +555,7 @@ impl Parser<'_> {
             kind,
             span,
             slot: Slot::Unresolved,
+            annotation: None,
         })
     }
 

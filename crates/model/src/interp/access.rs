@@ -19,6 +19,13 @@ impl Interp {
             if let Some(i) = class.methods.iter().position(|m| m.name == attr) {
                 return Ok(Value::Method(inst.clone(), i));
             }
+            if let Some(v) = self.module_attr(inst, attr, span)? {
+                return Ok(v);
+            }
+        } else if let Value::Builtin(b @ crate::builtins::Builtin::Torch(_)) = obj {
+            if let Some(r) = crate::interp::torch::getattr(*b, attr) {
+                return r.map_err(|m| self.err(span, m));
+            }
         } else if let (Value::Exception(e), "args") = (obj, attr) {
             let args = match e.message.is_empty() {
                 true => Vec::new(),
@@ -33,7 +40,17 @@ impl Interp {
             return Ok(Value::BuiltinMethod(Arc::new(obj.clone()), m));
         }
         let t = obj.type_name();
-        Err(self.err(span, format!("'{t}' object has no attribute '{attr}'")))
+        let hint = match obj {
+            // `x.t()`, `x.requires_grad`, ...: a tensor method on a model's int.
+            Value::Int(_) | Value::Float(_) | Value::Bool(_) => {
+                " (tensors are ints in models: tensor methods and attributes do not exist; use the torch functions, e.g. `torch.neg(x)`, or plain operators)"
+            }
+            _ => "",
+        };
+        Err(self.err(
+            span,
+            format!("'{t}' object has no attribute '{attr}'{hint}"),
+        ))
     }
 
     pub(crate) fn setattr(&self, obj: &Value, attr: &str, v: Value, span: Span) -> Res<()> {
@@ -116,6 +133,9 @@ impl Interp {
     }
 
     pub(crate) fn subscript(&self, f: &mut Frame, obj: &Value, index: &Expr) -> Res<Value> {
+        if let Some(t) = crate::interp::torch::subscript_type(obj) {
+            return Ok(t); // `List[int]`: the type (annotations are checked statically)
+        }
         if matches!(index.kind, ExprKind::Slice { .. }) {
             let class = f.class();
             return match obj {

@@ -67,6 +67,22 @@ pub enum Builtin {
     YieldNow,
     /// `zip`
     Zip,
+    /// A name of the `torch` or `typing` modules (or one of those modules), by its index
+    /// in the table of `interp/torch.rs`; [`Builtin::name`] is its dotted path, e.g.
+    /// `"torch.jit.annotate"`. Bound by an import, never by its bare name. (An index, not
+    /// the path: a builtin is part of every [`Slot`](crate::Slot) of the tree, which
+    /// stays small.)
+    Torch(u16),
+    /// A context manager of `torch` for `with`: grad mode (`torch.no_grad()`,
+    /// `torch.enable_grad()`, `torch.set_grad_enabled(b)`) or a no-op
+    /// (`torch.jit.optimized_execution(b)`).
+    Context {
+        /// The grad mode inside the context (`None`: the context changes nothing).
+        grad: Option<bool>,
+        /// The mode to restore at the exit, when it was already set by the call
+        /// (`set_grad_enabled`); otherwise the mode at the entry is restored.
+        prev: Option<bool>,
+    },
     /// `any`
     Any,
     /// `all`
@@ -146,6 +162,8 @@ impl Builtin {
             Builtin::Wait => "wait",
             Builtin::YieldNow => "yield_now",
             Builtin::Zip => "zip",
+            Builtin::Torch(i) => crate::interp::torch::path_of(i),
+            Builtin::Context { grad, .. } => crate::interp::torch::context_name(grad),
             Builtin::Any => "any",
             Builtin::All => "all",
             Builtin::Isinstance => "isinstance",
@@ -183,6 +201,8 @@ impl Builtin {
             Builtin::Wait => (1, Some(1), &[]),
             Builtin::YieldNow => (0, Some(0), &[]),
             Builtin::Zip => (0, None, &[]),
+            // Checked when called (see `interp/torch.rs`).
+            Builtin::Torch(_) | Builtin::Context { .. } => (0, None, &[]),
             Builtin::Any | Builtin::All => (1, Some(1), &[]),
             Builtin::Isinstance => (2, Some(2), &[]),
             Builtin::FString => (1, None, &[]),
@@ -375,6 +395,16 @@ pub(crate) fn call(
             .ok_or_else(|| e("fork() missing the function to fork".into()))?;
         return it.fork(f, callee, args.collect(), kwargs, span);
     }
+    match b {
+        Builtin::Torch(i) => {
+            let path = crate::interp::torch::path_of(i);
+            return it.call_torch(f, path, args, &kwargs, span);
+        }
+        Builtin::Context { .. } => {
+            return Err(e(format!("'{name}' context object is not callable")));
+        }
+        _ => {}
+    }
     {
         let (min, max, allowed) = b.bounds();
         if let Some((k, _)) = kwargs.iter().find(|(k, _)| !allowed.contains(k)) {
@@ -411,9 +441,15 @@ pub(crate) fn call(
         Builtin::Exc(i) => Ok(crate::interp::exceptions::instance(usize::from(i), &args)),
         Builtin::Operator(i) => it.operator(f, i, &args, span),
         Builtin::OperatorModule => Err(e("'module' object is not callable".into())),
-        Builtin::Isinstance => crate::interp::types::isinstance(&args[0], &args[1])
-            .map(Value::Bool)
-            .map_err(e),
+        Builtin::Isinstance => match (&args[0], &args[1]) {
+            // A model class's instances include its subclasses' (see `classes.rs`).
+            (Value::Instance(inst), Value::Class(c, _)) => {
+                Ok(Value::Bool(it.derives(inst.class, *c)))
+            }
+            _ => crate::interp::types::isinstance(&args[0], &args[1])
+                .map(Value::Bool)
+                .map_err(e),
+        },
         _ => value_builtin(b, args, &kwargs, class).map_err(e),
     }
 }

@@ -66,6 +66,11 @@ impl Interp {
                     shape: Shared::attribute(()),
                 }));
                 let class = &p.classes[*i];
+                for a in &class.attrs {
+                    let mut module = super::Frame::new(0, f.depth, false, f.limit);
+                    let v = self.eval(&mut module, &a.value)?;
+                    self.setattr(&inst, &a.name, v, a.span)?;
+                }
                 match class.methods.iter().position(|m| m.name == "__init__") {
                     Some(m) => {
                         let (def, scope) = (&class.methods[m], &self.code.methods[*i][m]);
@@ -150,6 +155,9 @@ impl Interp {
         kwargs: Vec<(&str, Value)>,
         span: Span,
     ) -> Res<Value> {
+        if !def.decorators.is_empty() {
+            self.decorated(def, span)?;
+        }
         if f.depth >= MAX_CALL_DEPTH {
             return Err(self.err(
                 span,

@@ -46,12 +46,14 @@ pub(crate) mod ops;
 pub(crate) mod snapshot;
 pub(crate) mod stack;
 pub(crate) mod tasks;
+pub(crate) mod torch;
 mod types;
 pub(crate) mod value;
 
 use crate::ast::*;
 use crate::diag::Diagnostic;
 use crate::resolve::Code;
+pub(crate) use crate::stack::Limit;
 use crate::value::{Cell, Dict, List, Value, key_eq};
 use forkwait::sync::{Shared, StateClass};
 use std::sync::{Arc, Weak};
@@ -83,6 +85,11 @@ pub(crate) struct Interp {
     globals: Vec<Shared<Option<Value>>>,
     pub(crate) sink: Sink,
     me: Weak<Interp>,
+    /// Each task's grad-mode flag, by the task's number ([`Limit::task`]; `main` is 0):
+    /// thread-local state, not shared (see `interp/torch.rs`). Locked only briefly.
+    /// `None` for a model that never mentions grad mode (`Code::uses_grad`); boxed, so
+    /// that it costs such a model nothing.
+    pub(crate) grad: Option<Box<std::sync::Mutex<Vec<bool>>>>,
 }
 
 /// A function activation (or the module's top level).
@@ -94,8 +101,9 @@ pub(crate) struct Frame {
     /// frame stays small and cheap to drop.
     extra: Option<Box<FrameExtra>>,
     pub(crate) depth: u32,
-    /// The lowest stack address this task's interpretation may reach (see `stack.rs`).
-    pub(crate) limit: usize,
+    /// The lowest stack address this task's interpretation may reach (see `stack.rs`),
+    /// and the task's number.
+    pub(crate) limit: Limit,
     ticks: u32,
     /// Running the module's top-level statements: new containers are global state.
     module: bool,
@@ -123,12 +131,12 @@ impl Frame {
     }
 
     /// A frame of `n` locals, all unset.
-    fn new(n: usize, depth: u32, module: bool, limit: usize) -> Frame {
+    fn new(n: usize, depth: u32, module: bool, limit: Limit) -> Frame {
         Frame::with_locals(vec![None; n], depth, module, limit)
     }
 
     /// A frame whose locals (by slot) are `locals`.
-    fn with_locals(locals: Vec<Option<Value>>, depth: u32, module: bool, limit: usize) -> Frame {
+    fn with_locals(locals: Vec<Option<Value>>, depth: u32, module: bool, limit: Limit) -> Frame {
         Frame {
             locals,
             extra: None,
@@ -139,15 +147,15 @@ impl Frame {
         }
     }
 
-    /// The frame of a task's entry (no locals of its own), with the stack limit of the
-    /// task starting here.
-    pub(crate) fn task() -> Frame {
-        let limit = if forkwait::hooks::mode() == forkwait::hooks::Mode::Simulator {
+    /// The frame of the entry of task number `task` (no locals of its own), with the
+    /// stack limit of the task starting here.
+    pub(crate) fn task(task: u32) -> Frame {
+        let addr = if forkwait::hooks::mode() == forkwait::hooks::Mode::Simulator {
             crate::stack::task_limit(super::MODEL_STACK_SIZE)
         } else {
             crate::stack::thread_limit()
         };
-        Frame::new(0, 0, false, limit)
+        Frame::new(0, 0, false, Limit { addr, task })
     }
 
     /// The purity class of containers created in this frame.
@@ -195,11 +203,13 @@ impl Interp {
                 Shared::global(None)
             })
             .collect();
+        let code_uses_grad = code.uses_grad;
         Arc::new_cyclic(|me| Interp {
             globals,
             code,
             sink,
             me: me.clone(),
+            grad: code_uses_grad.then(|| Box::new(std::sync::Mutex::new(vec![true]))),
         })
     }
 
@@ -220,12 +230,13 @@ impl Interp {
 
     /// Runs the top-level statements, then `main()`; returns what `main()` returned.
     pub(crate) fn run_main(&self) -> Res<Value> {
-        let entry = Frame::task();
+        let entry = Frame::task(0);
         let mut top = Frame::new(self.code.module.locals.len(), 0, true, entry.limit);
         self.block(&mut top, &self.code.program.stmts)?;
         let p = &self.code.program;
-        let i = self.code.function("main").map(|(i, _)| i);
-        let i = i.ok_or_else(|| self.err(Span::new(1, 1), "no `main()` function"))?;
+        let name = self.code.entry.as_str();
+        let i = self.code.function(name).map(|(i, _)| i);
+        let i = i.ok_or_else(|| self.err(Span::new(1, 1), format!("no `{name}()` function")))?;
         let main_span = p.functions[i].span;
         let main = Value::Function(i, self.code.function_names[i].clone());
         self.call(&entry, &main, Vec::new(), Vec::new(), main_span)
@@ -314,6 +325,9 @@ impl Interp {
             }
             StmtKind::Pass | StmtKind::Global(_) | StmtKind::Nonlocal(_) => {}
             StmtKind::Def(def) => {
+                if let Some(d) = self.code.deferred.get(&def.id) {
+                    return Err(Box::new(d.clone())); // refused when scripted
+                }
                 let v = self.closure(f, def)?;
                 self.store_slot(f, def.slot, v);
             }
@@ -321,6 +335,18 @@ impl Interp {
             StmtKind::Raise(e) => return Err(self.exec_raise(f, e.as_ref(), s.span)),
             StmtKind::With { item, target, body } => {
                 let v = self.eval(f, item)?;
+                if let Some(restore) = self.enter_context(f, &v) {
+                    let r = match target {
+                        Some(t) => self
+                            .store(f, t, v.clone())
+                            .and_then(|()| self.block(f, body)),
+                        None => self.block(f, body),
+                    };
+                    if let Some(prev) = restore {
+                        self.set_grad(f, prev);
+                    }
+                    return r;
+                }
                 let Value::Lock(lock) = &v else {
                     let t = v.type_name();
                     return Err(self.err(
