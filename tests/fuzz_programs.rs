@@ -11,6 +11,9 @@ fn forks(t: &Task) -> usize {
         .iter()
         .map(|s| match s {
             Stmt::Fork { task, .. } | Stmt::Detach(task) => 1 + forks(task),
+            Stmt::Scope(inner) => forks(&Task {
+                body: inner.clone(),
+            }),
             _ => 0,
         })
         .sum()
@@ -26,6 +29,53 @@ fn waits(t: &Task, has_arg: bool) -> usize {
             Stmt::WaitArg => usize::from(has_arg),
             Stmt::Fork { task, pass, .. } => waits(task, pass.is_some()),
             Stmt::Detach(task) => waits(task, false),
+            // A scoped fork's explicit wait is a wait of the graph; the scope's join of
+            // the others is not.
+            Stmt::Scope(inner) => inner
+                .iter()
+                .map(|s| match s {
+                    Stmt::Fork { task, .. } => waits(task, false),
+                    Stmt::Wait(_) => 1,
+                    _ => 0,
+                })
+                .sum(),
+            _ => 0,
+        })
+        .sum()
+}
+
+/// The scopes of the tree, and how many of them join a fork implicitly (one they never
+/// wait).
+fn scopes(t: &Task) -> (usize, usize) {
+    let mut n = (0, 0);
+    for s in &t.body {
+        let sub = match s {
+            Stmt::Fork { task, .. } | Stmt::Detach(task) => scopes(task),
+            Stmt::Scope(inner) => {
+                let implicit = inner.iter().any(
+                    |f| matches!(f, Stmt::Fork { slot, .. } if !inner.contains(&Stmt::Wait(*slot))),
+                );
+                let below = scopes(&Task {
+                    body: inner.clone(),
+                });
+                (1 + below.0, usize::from(implicit) + below.1)
+            }
+            _ => (0, 0),
+        };
+        n = (n.0 + sub.0, n.1 + sub.1);
+    }
+    n
+}
+
+fn atomics(t: &Task) -> usize {
+    t.body
+        .iter()
+        .map(|s| match s {
+            Stmt::Atomic(_) => 1,
+            Stmt::Fork { task, .. } | Stmt::Detach(task) => atomics(task),
+            Stmt::Scope(inner) => atomics(&Task {
+                body: inner.clone(),
+            }),
             _ => 0,
         })
         .sum()
@@ -35,6 +85,9 @@ fn detaches(t: &Task) -> bool {
     t.body.iter().any(|s| match s {
         Stmt::Detach(_) => true,
         Stmt::Fork { task, .. } => detaches(task),
+        Stmt::Scope(inner) => detaches(&Task {
+            body: inner.clone(),
+        }),
         _ => false,
     })
 }
@@ -42,7 +95,7 @@ fn detaches(t: &Task) -> bool {
 #[test]
 fn a_pure_program_has_one_outcome_in_every_mode() {
     let cfg = GenConfig::default();
-    let (mut passed, mut detached) = (0, 0);
+    let (mut passed, mut detached, mut scoped, mut joined, mut counted) = (0, 0, 0, 0, 0);
     for seed in 0..30 {
         let p = Program::generate(seed, &cfg);
         let eager = Runtime::eager().run(|| p.run());
@@ -57,6 +110,10 @@ fn a_pure_program_has_one_outcome_in_every_mode() {
                 |s| matches!(s, Stmt::Fork { task, .. } if task.body.contains(&Stmt::WaitArg)),
             ));
         detached += usize::from(detaches(&p.root));
+        let (sc, implicit) = scopes(&p.root);
+        scoped += usize::from(sc > 0);
+        joined += usize::from(implicit > 0);
+        counted += usize::from(atomics(&p.root) > 0);
         // The same graph on a second trace.
         assert_eq!(forkwait::trace(|| p.run()).1, graph, "seed {seed}");
         for strategy in [Strategy::Random, Strategy::Pct { depth: 3 }] {
@@ -66,12 +123,22 @@ fn a_pure_program_has_one_outcome_in_every_mode() {
                 .seed(seed)
                 .run(|| p.run());
             assert!(r.is_clean(), "seed {seed} {strategy:?}: {r}");
+            // A scoped future the scope joins is not an unwaited one (only a detached
+            // task's is), and the atomic adds are warnings at most.
+            if !detaches(&p.root) {
+                assert!(!r.has(FindingKind::UnwaitedFuture), "seed {seed}: {r}");
+            }
             let outcomes: Vec<&str> = r.outcomes().iter().map(|o| o.value.as_str()).collect();
             assert_eq!(outcomes, [eager.to_string()], "seed {seed} {strategy:?}");
         }
     }
     // The cases cover futures handed to a sibling and detached tasks.
     assert!(passed > 0 && detached > 0, "{passed} {detached}");
+    // ... and scopes (some joining a fork implicitly) and the atomic counter.
+    assert!(
+        scoped >= 3 && joined > 0 && counted >= 3,
+        "{scoped} {joined} {counted}"
+    );
 }
 
 #[test]

@@ -38,6 +38,7 @@
 
 mod print;
 mod run;
+mod shrink;
 
 use crate::sim::FindingKind;
 use crate::state_class::StateClass;
@@ -207,6 +208,17 @@ pub enum Stmt {
     Yield,
     /// The planted bug's gadget.
     Plant(Plant),
+    /// `forkwait::scope(|s| ...)` over these statements: its forks are scoped (slots
+    /// numbered apart from the body's, never handed on), each waited at most once in it,
+    /// and the forks it does not wait are joined when the scope ends, their values
+    /// dropped (the model form waits them there without adding). Inside: only `Fork`
+    /// (with `pass: None`), `Wait`, `Add`, `Locked`, `Yield` and `Atomic`.
+    Scope(Vec<Stmt>),
+    /// `counter.fetch_add(k)` on the one program-wide atomic counter, which the root
+    /// loads at the end (its value is added to the program's). Commutative, so it keeps
+    /// a pure program deterministic; a forked task's add is an impure write *through
+    /// synchronization* (a warning by default). Never generated below a `Detach`.
+    Atomic(i64),
 }
 
 /// A task: the body of the root or of a forked function.
@@ -275,6 +287,9 @@ impl Default for GenConfig {
 struct Gen {
     rng: ChaCha8Rng,
     tasks: usize,
+    /// Whether the task being generated is below a `Detach` (no atomics there: the
+    /// root's final load would race with them).
+    detached: bool,
 }
 
 impl Gen {
@@ -295,7 +310,9 @@ impl Gen {
             match self.below(10) {
                 0 if fork_ok && self.below(3) == 0 => {
                     self.tasks += 1;
+                    let was = std::mem::replace(&mut self.detached, true);
                     let child = self.task(cfg, depth + 1, false);
+                    self.detached = was;
                     body.push(Stmt::Detach(Arc::new(child)));
                 }
                 0..=3 if fork_ok => {
@@ -321,6 +338,10 @@ impl Gen {
                 }
                 6 => body.push(Stmt::Locked(self.below(10) as i64)),
                 7 => body.push(Stmt::Yield),
+                8 if fork_ok && self.below(3) == 0 => body.push(self.scope(cfg, depth)),
+                9 if !self.detached && self.below(3) == 0 => {
+                    body.push(Stmt::Atomic(1 + self.below(9) as i64))
+                }
                 _ => body.push(Stmt::Add(self.below(100) as i64)),
             }
         }
@@ -333,6 +354,46 @@ impl Gen {
             }
         }
         Task { body }
+    }
+
+    /// A `Stmt::Scope`: one to three scoped forks among a few other statements; some
+    /// forks waited inside, the rest left to the scope's join.
+    fn scope(&mut self, cfg: &GenConfig, depth: usize) -> Stmt {
+        let mut body = Vec::new();
+        let mut open = Vec::new();
+        let mut slots = 0;
+        let n = 1 + self.below(4);
+        for i in 0..n {
+            let fork_ok = self.tasks < cfg.max_tasks && slots < 3;
+            match self.below(6) {
+                _ if i == 0 || (fork_ok && self.below(2) == 0) => {
+                    self.tasks += 1;
+                    let child = self.task(cfg, depth + 1, false);
+                    body.push(Stmt::Fork {
+                        slot: slots,
+                        task: Arc::new(child),
+                        pass: None,
+                    });
+                    open.push(slots);
+                    slots += 1;
+                }
+                0 | 1 if !open.is_empty() => {
+                    let s = open.remove(self.below(open.len()));
+                    body.push(Stmt::Wait(s));
+                }
+                2 if !self.detached => body.push(Stmt::Atomic(1 + self.below(9) as i64)),
+                3 => body.push(Stmt::Locked(self.below(10) as i64)),
+                4 => body.push(Stmt::Yield),
+                _ => body.push(Stmt::Add(self.below(100) as i64)),
+            }
+        }
+        // Each still open fork: waited at the end of the scope, or joined implicitly.
+        for s in open {
+            if self.below(2) == 0 {
+                body.push(Stmt::Wait(s));
+            }
+        }
+        Stmt::Scope(body)
     }
 }
 
@@ -350,6 +411,7 @@ impl Program {
         let mut g = Gen {
             rng: ChaCha8Rng::seed_from_u64(seed),
             tasks: 0,
+            detached: false,
         };
         let mut root = g.task(cfg, 0, false);
         if let Some(plant) = cfg.plant {
@@ -393,46 +455,16 @@ impl Program {
                 .iter()
                 .map(|s| match s {
                     Stmt::Fork { task, .. } | Stmt::Detach(task) => 1 + size(task),
+                    Stmt::Scope(inner) => {
+                        1 + size(&Task {
+                            body: inner.clone(),
+                        })
+                    }
                     _ => 1,
                 })
                 .sum()
         }
         size(&self.root)
-    }
-
-    /// Every program that is this one with one statement removed (a fork with its
-    /// subtree and the waits of its future), or one of its forked tasks alone, smallest
-    /// first; for greedy shrinking. The planted gadget is never removed (nor a task holding it).
-    ///
-    /// ```
-    /// let p = forkwait::fuzz::Program::generate(5, &Default::default());
-    /// for q in p.shrink_candidates() {
-    ///     assert!(q.size() < p.size());
-    /// }
-    /// ```
-    pub fn shrink_candidates(&self) -> Vec<Program> {
-        let mut out = Vec::new();
-        // Any forked task as the whole program (its handed future, if any, is gone).
-        let keep = self.plant.is_some();
-        subtasks(&self.root, &mut |t| {
-            if keep && !has_plant(t) {
-                return;
-            }
-            let mut t = t.clone();
-            t.body.retain(|s| *s != Stmt::WaitArg);
-            out.push(Program {
-                root: Arc::new(t),
-                plant: self.plant,
-            })
-        });
-        candidates(&self.root, &mut |t| {
-            out.push(Program {
-                root: Arc::new(t),
-                plant: self.plant,
-            })
-        });
-        out.sort_by_key(|p| p.size());
-        out
     }
 }
 
@@ -442,6 +474,11 @@ fn count_tasks(t: &Task) -> usize {
         .iter()
         .map(|s| match s {
             Stmt::Fork { task, .. } | Stmt::Detach(task) => count_tasks(task),
+            Stmt::Scope(inner) => {
+                count_tasks(&Task {
+                    body: inner.clone(),
+                }) - 1
+            }
             _ => 0,
         })
         .sum::<usize>()
@@ -479,72 +516,12 @@ fn plant_at(t: &mut Task, target: &mut usize, at: usize, plant: Plant) -> bool {
     false
 }
 
-/// Whether the gadget is in `t` or below.
-fn has_plant(t: &Task) -> bool {
-    t.body.iter().any(|s| match s {
-        Stmt::Plant(_) => true,
-        Stmt::Fork { task, .. } | Stmt::Detach(task) => has_plant(task),
+/// Whether any statement of `body`, or below it, is a [`Stmt::Atomic`].
+fn has_atomic(body: &[Stmt]) -> bool {
+    body.iter().any(|s| match s {
+        Stmt::Atomic(_) => true,
+        Stmt::Fork { task, .. } | Stmt::Detach(task) => has_atomic(&task.body),
+        Stmt::Scope(inner) => has_atomic(inner),
         _ => false,
     })
-}
-
-/// Calls `emit` with every task forked below `t`.
-fn subtasks(t: &Task, emit: &mut dyn FnMut(&Task)) {
-    for s in &t.body {
-        if let Stmt::Fork { task, .. } | Stmt::Detach(task) = s {
-            emit(task);
-            subtasks(task, emit);
-        }
-    }
-}
-
-/// Calls `emit` with every copy of `t` missing one statement somewhere in the tree.
-fn candidates(t: &Task, emit: &mut dyn FnMut(Task)) {
-    for (i, s) in t.body.iter().enumerate() {
-        let planted = match s {
-            Stmt::Plant(_) => true,
-            Stmt::Fork { task, .. } | Stmt::Detach(task) => has_plant(task),
-            _ => false,
-        };
-        if planted {
-            continue;
-        }
-        let mut body = t.body.clone();
-        body.remove(i);
-        if let Stmt::Fork { slot, .. } = s {
-            let gone = *slot;
-            body.retain(|x| !matches!(x, Stmt::Wait(w) if *w == gone));
-            for x in &mut body {
-                if let Stmt::Fork { pass, task, .. } = x {
-                    if *pass == Some(gone) {
-                        *pass = None;
-                        let child = Arc::make_mut(task);
-                        child.body.retain(|y| *y != Stmt::WaitArg);
-                    }
-                }
-            }
-        }
-        emit(Task { body });
-    }
-    for (i, s) in t.body.iter().enumerate() {
-        if let Stmt::Fork { slot, task, pass } = s {
-            let (slot, pass) = (*slot, *pass);
-            candidates(task, &mut |child| {
-                let mut body = t.body.clone();
-                body[i] = Stmt::Fork {
-                    slot,
-                    task: Arc::new(child),
-                    pass,
-                };
-                emit(Task { body });
-            });
-        }
-        if let Stmt::Detach(task) = s {
-            candidates(task, &mut |child| {
-                let mut body = t.body.clone();
-                body[i] = Stmt::Detach(Arc::new(child));
-                emit(Task { body });
-            });
-        }
-    }
 }

@@ -3,7 +3,7 @@
 //! model corpus writes that bug (`models/impure_*.fw`, `race.fw`, `nondeterministic.fw`,
 //! `lost_error.fw`, `panic.fw`), and an `# expect:` header of [`Plant::verdicts`].
 
-use super::{Plant, Program, Stmt, Task};
+use super::{Plant, Program, Stmt, Task, has_atomic};
 use crate::state_class::StateClass;
 use std::fmt::Write as _;
 
@@ -26,7 +26,12 @@ impl Program {
         }
         let mut funcs = Vec::new();
         let mut next = 1;
-        let main = body(&self.root, false, &mut next, &mut funcs);
+        let mut main = body(&self.root, false, &mut next, &mut funcs);
+        if has_atomic(&self.root.body) {
+            out.push_str("counter = AtomicInt(0)\n");
+            main.truncate(main.len() - "    return acc\n".len());
+            main.push_str("    return acc + counter.load()\n");
+        }
         for f in funcs {
             out.push('\n');
             out.push_str(&f);
@@ -41,11 +46,9 @@ impl Program {
 fn body(t: &Task, has_arg: bool, next: &mut usize, funcs: &mut Vec<String>) -> String {
     let mut s = String::from("    acc = 0\n");
     let mut forked = Vec::new();
+    let mut scopes = 0;
     for st in &t.body {
         match st {
-            Stmt::Add(k) => {
-                let _ = writeln!(s, "    acc += {k}");
-            }
             Stmt::Fork { slot, task, pass } => {
                 let id = *next;
                 *next += 1;
@@ -69,15 +72,61 @@ fn body(t: &Task, has_arg: bool, next: &mut usize, funcs: &mut Vec<String>) -> S
             Stmt::Wait(_) => {}
             Stmt::WaitArg if has_arg => s.push_str("    acc += wait(arg)\n"),
             Stmt::WaitArg => {}
-            Stmt::Locked(k) => {
-                let _ = writeln!(s, "    with lock:\n        acc += {k}");
-            }
-            Stmt::Yield => s.push_str("    yield_now()\n"),
             Stmt::Plant(p) => s.push_str(gadget(*p)),
+            Stmt::Scope(inner) => {
+                scope(inner, scopes, next, funcs, &mut s);
+                scopes += 1;
+            }
+            other => simple(other, &mut s),
         }
     }
     s.push_str("    return acc\n");
     s
+}
+
+/// A statement that neither forks nor waits (what `run.rs`'s `simple` does).
+fn simple(st: &Stmt, s: &mut String) {
+    match st {
+        Stmt::Add(k) => {
+            let _ = writeln!(s, "    acc += {k}");
+        }
+        Stmt::Locked(k) => {
+            let _ = writeln!(s, "    with lock:\n        acc += {k}");
+        }
+        Stmt::Yield => s.push_str("    yield_now()\n"),
+        Stmt::Atomic(k) => {
+            let _ = writeln!(s, "    counter.fetch_add({k})");
+        }
+        _ => {}
+    }
+}
+
+/// Scope number `n` of a body, inline: its forks are `s{n}_{slot}`, each waited at most
+/// once where the Rust form waits it, and those it never waits are waited (their values
+/// dropped) where the Rust form's scope joins them, so the model needs no scope.
+fn scope(inner: &[Stmt], n: usize, next: &mut usize, funcs: &mut Vec<String>, s: &mut String) {
+    let mut open = Vec::new();
+    for st in inner {
+        match st {
+            Stmt::Fork { slot, task, .. } => {
+                let id = *next;
+                *next += 1;
+                let child = body(task, false, next, funcs);
+                funcs.push(format!("def t{id}(arg):\n{child}"));
+                let _ = writeln!(s, "    s{n}_{slot} = fork(t{id}, None)");
+                open.retain(|o| o != slot);
+                open.push(*slot);
+            }
+            Stmt::Wait(slot) if open.contains(slot) => {
+                let _ = writeln!(s, "    acc += wait(s{n}_{slot})");
+                open.retain(|o| o != slot);
+            }
+            other => simple(other, s),
+        }
+    }
+    for slot in open {
+        let _ = writeln!(s, "    wait(s{n}_{slot})");
+    }
 }
 
 /// The top-level definitions a gadget uses.
