@@ -65,7 +65,7 @@
 //!   f-strings (`f"{x!r:>8} {y:.2f}"`: conversions `!r !s`, format specs with the
 //!   types `s d f % x X o b`); `*seq` among a call's positional arguments; `lambda`;
 //!   comprehensions (below).
-//!   Builtins (`fork`, `wait`, `len`, `range`, `Lock`, `isinstance`, `any`, `all`,
+//!   Builtins (`fork`, `wait`, `len`, `range`, `Lock`, `AtomicInt`, `isinstance`, `any`, `all`,
 //!   `enumerate`, `zip`, `sorted`, `sum`, `min`, `max`, `abs`, ...) are ordinary names;
 //!   so is `operator`, the module's functions as attributes (`operator.add`).
 //!   A chain of operators of one level (`1 + 2 + ... + n`, `a and b and ...`) may be of
@@ -169,6 +169,7 @@ pub use self::check::{
     matches_expectation, verdict, verdicts,
 };
 pub use self::diag::Diagnostic;
+pub use self::interp::atomic::AtomicInt;
 pub use self::interp::exceptions::EXCEPTIONS;
 pub use self::interp::{MAX_CALL_DEPTH, YIELD_EVERY};
 pub use self::load::{LoadError, Model, POOL_STACK_SIZE, Print, is_model_error};

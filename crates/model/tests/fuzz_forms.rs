@@ -42,14 +42,25 @@ fn forms(
 
 #[test]
 fn pure_programs_agree_in_both_forms() {
-    for seed in 0..12 {
+    let (mut scoped, mut joined, mut counted) = (0, 0, 0);
+    for seed in 0..24 {
         let p = Program::generate(seed, &GenConfig::default());
+        let src = p.to_model();
+        // A scope prints as forks `s{n}_{slot}`, and its implicit join as a bare wait.
+        scoped += usize::from(src.contains(" = fork(") && src.contains("    s0_0 = fork("));
+        joined += usize::from(src.contains("    wait(s"));
+        counted += usize::from(src.contains("counter.fetch_add("));
         let (rv, mv, ro, mo) = forms(&p, 60);
         assert_eq!(rv, ["deterministic"], "seed {seed}\n{}", p.to_model());
         assert_eq!(mv, rv, "seed {seed}\n{}", p.to_model());
         assert_eq!(ro.len(), 1, "seed {seed}");
         assert_eq!(ro, mo, "seed {seed}\n{}", p.to_model());
     }
+    // The seeds cover scopes (some joining a fork implicitly) and the atomic counter.
+    assert!(
+        scoped > 0 && joined > 0 && counted > 0,
+        "{scoped} {joined} {counted}"
+    );
 }
 
 #[test]

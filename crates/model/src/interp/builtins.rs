@@ -1,6 +1,6 @@
 //! The builtin functions and the methods of the builtin types.
 //!
-//! Functions: `fork`, `wait`, `yield_now`, `Lock`, `print`, `len`, `range`, `min`, `max`,
+//! Functions: `fork`, `wait`, `yield_now`, `Lock`, `AtomicInt` (`atomic.rs`), `print`, `len`, `range`, `min`, `max`,
 //! `abs`, `sum`, `sorted`, `enumerate`, `zip`, `str`, `int`, `float`, `bool`, `list`,
 //! `tuple`, `dict`, `any`, `all`, `isinstance`, the exception classes (see
 //! `exceptions.rs`), the `operator` module (`operator.rs`) and the formatting an
@@ -27,6 +27,8 @@ use std::sync::Arc;
 pub enum Builtin {
     /// `Lock`
     Lock,
+    /// `AtomicInt` (see `interp/atomic.rs`)
+    AtomicInt,
     /// `abs`
     Abs,
     /// `bool`
@@ -102,8 +104,9 @@ pub enum Builtin {
 
 impl Builtin {
     /// Every builtin.
-    const ALL: [Builtin; 26] = [
+    const ALL: [Builtin; 27] = [
         Builtin::Lock,
+        Builtin::AtomicInt,
         Builtin::Abs,
         Builtin::Bool,
         Builtin::Dict,
@@ -142,6 +145,7 @@ impl Builtin {
     pub fn name(self) -> &'static str {
         match self {
             Builtin::Lock => "Lock",
+            Builtin::AtomicInt => "AtomicInt",
             Builtin::Abs => "abs",
             Builtin::Bool => "bool",
             Builtin::Dict => "dict",
@@ -181,6 +185,7 @@ impl Builtin {
     pub(crate) fn bounds(self) -> (usize, Option<usize>, &'static [&'static str]) {
         match self {
             Builtin::Lock => (0, Some(0), &[]),
+            Builtin::AtomicInt => (0, Some(1), &[]),
             Builtin::Abs => (1, Some(1), &[]),
             Builtin::Bool => (0, Some(1), &[]),
             Builtin::Dict => (0, Some(1), &[]),
@@ -434,6 +439,7 @@ pub(crate) fn call(
         Builtin::Lock => Ok(Value::Lock(Arc::new(Lock {
             mutex: SyncMutex::with_class((), class),
         }))),
+        Builtin::AtomicInt => crate::interp::atomic::make(&args, class).map_err(e),
         Builtin::Print => {
             print(it, &args);
             Ok(Value::None)

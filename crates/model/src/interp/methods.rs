@@ -29,6 +29,7 @@ pub(crate) fn method(obj: &Value, attr: &str) -> Option<&'static str> {
         Value::Dict(_) => DICT_METHODS,
         Value::Str(_) => STR_METHODS,
         Value::Future(_) => FUTURE_METHODS,
+        Value::Atomic(_) => crate::interp::atomic::METHODS,
         _ => return None,
     };
     table.iter().find(|m| **m == attr).copied()
@@ -59,6 +60,12 @@ pub(crate) fn call_method(
         Value::List(l) => c.list(l),
         Value::Dict(d) => c.dict(d),
         Value::Str(s) => c.str(s),
+        Value::Atomic(a) => {
+            let n = crate::interp::atomic::arity(name);
+            c.want(n, n)?;
+            let k = if n == 1 { c.int_arg(0, "argument")? } else { 0 };
+            crate::interp::atomic::call(a, name, k).ok_or_else(|| c.no_attribute("AtomicInt"))
+        }
         Value::Future(cell) => match name {
             "wait" => c.want(0, 0).and_then(|()| it.wait(recv, span)),
             "done" => c.want(0, 0).map(|()| Value::Bool(cell.fut.is_done())),

@@ -33,6 +33,7 @@
 
 pub(crate) mod access;
 mod assign;
+pub(crate) mod atomic;
 pub(crate) mod builtins;
 mod call;
 mod closures;

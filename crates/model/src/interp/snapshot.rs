@@ -90,6 +90,7 @@ pub(crate) fn snap(v: &Value, seen: &mut Vec<usize>) -> Snapshot {
         }
         Value::Future(_) => Snapshot::Other("<Future>".into()),
         Value::Lock(_) => Snapshot::Other("<Lock>".into()),
+        Value::Atomic(_) => Snapshot::Other("<AtomicInt>".into()),
         Value::Exception(e) => {
             let class = crate::interp::exceptions::class_name(e.class);
             match e.message.is_empty() {

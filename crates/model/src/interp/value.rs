@@ -111,6 +111,8 @@ pub enum Value {
     Future(Arc<FutureCell>),
     /// A lock made by `Lock()`, used as `with lock:`.
     Lock(Arc<Lock>),
+    /// An atomic integer made by `AtomicInt(v)` (see `interp/atomic.rs`).
+    Atomic(Arc<crate::interp::atomic::AtomicInt>),
     /// An exception: made by calling an exception class (`ValueError("bad")`), or the
     /// error an `except ... as e` clause caught.
     Exception(Arc<ExceptionValue>),
@@ -259,6 +261,7 @@ impl Value {
             Value::Builtin(_) | Value::BuiltinMethod(..) => "builtin_function_or_method",
             Value::Future(_) => "Future",
             Value::Lock(_) => "Lock",
+            Value::Atomic(_) => "AtomicInt",
             Value::Exception(e) => crate::interp::exceptions::class_name(e.class),
         }
     }
@@ -322,6 +325,7 @@ impl Value {
             (Value::Instance(a), Value::Instance(b)) => Arc::ptr_eq(a, b),
             (Value::Future(a), Value::Future(b)) => Arc::ptr_eq(a, b),
             (Value::Lock(a), Value::Lock(b)) => Arc::ptr_eq(a, b),
+            (Value::Atomic(a), Value::Atomic(b)) => Arc::ptr_eq(a, b),
             (Value::Exception(a), Value::Exception(b)) => Arc::ptr_eq(a, b),
             (Value::Function(a, _), Value::Function(b, _)) => a == b,
             (Value::Closure(a), Value::Closure(b)) => Arc::ptr_eq(a, b),
