@@ -443,6 +443,34 @@ impl Program {
         count_tasks(&self.root)
     }
 
+    /// The number of [`Stmt::Scope`]s and of [`Stmt::Atomic`] adds in the whole tree (what
+    /// the generated programs cover, for reports).
+    ///
+    /// ```
+    /// use forkwait::fuzz::{Program, Stmt, Task};
+    /// let root = Task { body: vec![Stmt::Scope(vec![Stmt::Atomic(2)]), Stmt::Atomic(1)] };
+    /// let p = Program { root: std::sync::Arc::new(root), plant: None };
+    /// assert_eq!(p.scopes_and_atomics(), (1, 2));
+    /// assert_eq!(p.run(), 3);
+    /// ```
+    pub fn scopes_and_atomics(&self) -> (usize, usize) {
+        fn count(body: &[Stmt]) -> (usize, usize) {
+            body.iter().fold((0, 0), |(s, a), st| {
+                let (ds, da) = match st {
+                    Stmt::Atomic(_) => (0, 1),
+                    Stmt::Fork { task, .. } | Stmt::Detach(task) => count(&task.body),
+                    Stmt::Scope(inner) => {
+                        let (s2, a2) = count(inner);
+                        (1 + s2, a2)
+                    }
+                    _ => (0, 0),
+                };
+                (s + ds, a + da)
+            })
+        }
+        count(&self.root.body)
+    }
+
     /// The number of statements in the whole tree (a measure of size for shrinking).
     ///
     /// ```

@@ -153,6 +153,8 @@ pub(super) fn command(a: &FuzzArgs) -> i32 {
     let mut rates = Rates::new();
     let mut failures = Vec::new();
     let mut run = 0u64;
+    // Programs with a scope, with the atomic counter.
+    let mut shapes = (0u64, 0u64);
     while run < programs && limit.is_none_or(|l| started.elapsed() < l) {
         let i = run;
         run += 1;
@@ -165,6 +167,9 @@ pub(super) fn command(a: &FuzzArgs) -> i32 {
             ..GenConfig::default()
         };
         let p = Program::generate(pseed, &cfg);
+        let (scopes, atomics) = p.scopes_and_atomics();
+        shapes.0 += u64::from(scopes > 0);
+        shapes.1 += u64::from(atomics > 0);
         let bad = discrepancy(&p, a.iterations, pseed);
         let name = plant.map_or("pure", Plant::name);
         let e = rates.entry(name).or_default();
@@ -197,6 +202,10 @@ pub(super) fn command(a: &FuzzArgs) -> i32 {
             100.0 * *ok as f64 / (*n).max(1) as f64
         ));
     }
+    text.push_str(&format!(
+        "  ({} with a scope, {} with the atomic counter)\n",
+        shapes.0, shapes.1
+    ));
     out(&text);
     for (k, (i, pseed, p, why)) in failures.iter().enumerate() {
         out(&format!(

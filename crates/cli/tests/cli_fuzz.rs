@@ -42,6 +42,33 @@ fn every_planted_bug_is_found() {
 }
 
 #[test]
+fn generated_programs_have_scopes_and_atomics_and_bugs_in_them_are_found() {
+    let o = forkwait(&[
+        "fuzz",
+        "--programs",
+        "24",
+        "--inject",
+        "race",
+        "--seed",
+        "2",
+        "--iterations",
+        "300",
+    ]);
+    let text = stdout(&o);
+    assert_eq!(o.status.code(), Some(0), "{text}");
+    assert!(text.contains("24/24 detected (100.0%)"), "{text}");
+    let shapes = text
+        .lines()
+        .find_map(|l| l.trim().strip_prefix('('))
+        .unwrap_or_else(|| panic!("no shapes line: {text}"));
+    let n: Vec<u64> = shapes
+        .split(|c: char| !c.is_ascii_digit())
+        .filter_map(|w| w.parse().ok())
+        .collect();
+    assert!(n.len() == 2 && n[0] > 0 && n[1] > 0, "{text}");
+}
+
+#[test]
 fn a_missed_bug_is_shrunk_and_written_as_a_model_that_check_reproduces() {
     let dir = std::env::temp_dir().join(format!("forkwait-fuzz-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
