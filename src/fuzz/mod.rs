@@ -2,8 +2,9 @@
 //! itself (and of anything else that runs fork/wait code).
 //!
 //! A [`Program`] is a value: a tree of [`Task`]s whose bodies are lists of [`Stmt`]s
-//! (add a constant, fork a child, wait a future, detach a task, take a lock, yield), over which at most
-//! one [`Plant`]ed bug is placed. The same value
+//! (add a constant, fork a child, wait a future, detach a task, take a lock, yield, open a
+//! [`scope`](crate::scope), add to an atomic counter), over which at most one
+//! [`Plant`]ed bug is placed. The same value
 //!
 //! * **runs through the Rust API** ([`Program::run`]: an interpreter calling
 //!   [`fork`](crate::fork), [`SharedFuture::wait`](crate::SharedFuture::wait) and
@@ -26,15 +27,35 @@
 //! * Each forking task waits every future it stored before it returns; a
 //!   [`Stmt::Detach`]ed task's future is dropped at once (legal: it still runs to the end,
 //!   an `UnwaitedFuture` warning), and its value is lost, so no gadget goes below one.
-//! * What is generated is only what both forms express identically. The model language
-//!   has no atomics and no `scope`, so neither is generated; its variables are all
-//!   instrumented (the Rust form's locals are plain), which adds scheduling points to the
-//!   model form but changes no verdict.
+//! * What is generated is only what both forms express identically. The model's
+//!   variables are all instrumented (the Rust form's locals are plain), which adds
+//!   scheduling points to the model form but changes no verdict.
+//! * **Scopes.** A [`Stmt::Scope`] runs its forks inside [`scope`](crate::scope)
+//!   (borrowing the statements and the shared context: no `Arc` clone); some are waited
+//!   inside (their values added to `acc`), the others are dropped unwaited and joined by
+//!   the scope's end, *their values lost* — as a detached task's, but deterministic,
+//!   since the join orders them before what follows. The model language has no scope:
+//!   the `.fw` form is the same program with an explicit `wait(s{n}_{slot})` (value
+//!   dropped) where the scope joins, so both forms have every task waited, and neither
+//!   reports an `UnwaitedFuture` (the simulator counts a scope's join as a wait). The
+//!   trace graph has a wait edge only for the explicit waits. Scoped forks are never
+//!   handed to a sibling and are waited at most once ([`ScopedFuture`](crate::ScopedFuture)
+//!   is not shared); no gadget is planted below one.
+//! * **Atomics.** One program-wide counter, an
+//!   [`AtomicI64::global`](crate::sync::atomic::AtomicI64::global) (the model's top-level
+//!   `counter = AtomicInt(0)`): tasks [`Stmt::Atomic`] `fetch_add` into it, the root
+//!   `load`s it at the end and adds it to its value. Addition commutes and every adding
+//!   task is joined before the load, so a pure program stays deterministic; for that, no
+//!   atomic is generated below a [`Stmt::Detach`] (and shrinking never drops the last
+//!   wait of a fork whose subtree adds). A forked add is an impure write through
+//!   synchronization: a warning by default (so no verdict changes), an error under
+//!   strict purity, in both forms.
 //! * Generation is seeded with `rand_chacha` only: a `(seed, index)` pair is the program.
-//! * Shrinking ([`Program::shrink_candidates`]) is greedy deletion, as in delta debugging
-//!   (Zeller and Hildebrandt, "Simplifying and Isolating Failure-Inducing Input", TSE
-//!   2002): each candidate is the program with one statement (a fork takes its whole
-//!   subtree) removed, with dangling waits of the removed futures dropped too.
+//! * Shrinking ([`Program::shrink_candidates`], `shrink.rs`) is greedy deletion, as in
+//!   delta debugging (Zeller and Hildebrandt, "Simplifying and Isolating Failure-Inducing
+//!   Input", TSE 2002): each candidate is the program with one statement (a fork takes its
+//!   whole subtree, a scope its forks) removed, with dangling waits of the removed
+//!   futures dropped too.
 
 mod print;
 mod run;

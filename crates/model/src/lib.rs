@@ -91,6 +91,13 @@
 //!   checked where TorchScript checks them: a `Future[T]` contradicting the forked
 //!   function's return annotation is a located error. The entry point is `main()` or
 //!   another function ([`Model::from_source_entry`], `--entry NAME`).
+//! * **Atomics:** `AtomicInt(v)` (`v` an int, 0 if omitted) is an atomic integer with
+//!   `a.fetch_add(k)` (returns the old value), `a.load()` and `a.store(v)`, over the
+//!   library's instrumented `AtomicI64` ([`AtomicInt`], `interp/atomic.rs`): each call is a
+//!   scheduling point and synchronizes, so atomics never race; `fetch_add` counts are
+//!   deterministic, a `load`/`store` lost update is nondeterministic, and a forked task's
+//!   write to an atomic it does not own is an impure write *through synchronization* (a
+//!   warning by default, so not the `impure` verdict; an error under strict purity).
 //! * **Rejected with a clear error** (naming the supported spelling where there is
 //!   one): `class` inside a function of a `.fw` file, `async`/`await`, `yield`, `del`,
 //!   sets, `**kwargs` and keyword-only parameters, `**kwargs` in calls, bitwise operators

@@ -130,7 +130,9 @@ fn bad_atomic_calls_are_errors_not_panics() {
     }
     // A wrong argument count is found when the model loads.
     let src = "def main():\n    return AtomicInt(1, 2)\n";
-    let d = Model::from_source("t.fw", src).err().expect("a load error");
+    let Err(d) = Model::from_source("t.fw", src) else {
+        panic!("no load error: {src}");
+    };
     assert!(
         d.render(src)
             .contains("AtomicInt() takes at most 1 argument")

@@ -17,6 +17,14 @@ use forkwait::sync::atomic::{AtomicI64, Ordering};
 use std::sync::Arc;
 
 /// A model atomic integer (`AtomicInt(v)`).
+///
+/// ```
+/// use forkwait_model::Model;
+/// let src = "c = AtomicInt(1)\n\ndef main():\n    old = c.fetch_add(2)\n    return (old, c.load())\n";
+/// let m = Model::from_source("t.fw", src).unwrap();
+/// let v = forkwait::Runtime::eager().run(|| m.try_run_main()).unwrap();
+/// assert_eq!(format!("{v:?}"), "(1, 3)");
+/// ```
 pub struct AtomicInt {
     pub(crate) cell: AtomicI64,
 }
