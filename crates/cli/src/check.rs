@@ -12,13 +12,13 @@ use std::sync::{Arc, Mutex};
 /// The most interleaving steps shown per finding (the replay command shows them all).
 const SHOWN_STEPS: usize = 40;
 
-/// Every `.fw` file below `dir`, recursively.
+/// Every `.fw` and `.py` file below `dir`, recursively.
 fn walk(dir: &Path, files: &mut Vec<PathBuf>) -> std::io::Result<()> {
     for entry in std::fs::read_dir(dir)? {
         let path = entry?.path();
         if path.is_dir() {
             walk(&path, files)?;
-        } else if path.extension().is_some_and(|e| e == "fw") {
+        } else if path.extension().is_some_and(|e| e == "fw" || e == "py") {
             files.push(path);
         }
     }
@@ -34,7 +34,7 @@ fn collect(paths: &[PathBuf]) -> Result<Vec<PathBuf>, String> {
             let before = files.len();
             walk(p, &mut files).map_err(|e| format!("cannot read {}: {e}", p.display()))?;
             if files.len() == before {
-                return Err(format!("no .fw model files in {}", p.display()));
+                return Err(format!("no .fw or .py model files in {}", p.display()));
             }
         } else if p.exists() {
             files.push(p.clone());
@@ -166,7 +166,7 @@ pub(super) fn command(a: &CheckArgs) -> i32 {
     let mut models = Vec::new();
     let mut failed: Vec<(usize, Failed)> = Vec::new();
     for (i, f) in files.iter().enumerate() {
-        match Model::load(f) {
+        match Model::load_entry(f, &a.entry) {
             Ok(m) => models.push(m),
             Err(e) => {
                 err(&format!("{}\n\n", e.render()));
@@ -199,7 +199,7 @@ pub(super) fn command(a: &CheckArgs) -> i32 {
                 Row::Failed(_) => None,
             })
             .collect();
-        out(&findings(&results, &opts));
+        out(&findings(&results, &opts, &a.entry));
     }
     // Bad input (2) wins over a verdict mismatch (1).
     if rows.iter().any(|r| matches!(r, Row::Failed(_))) {
@@ -377,8 +377,11 @@ fn table(rows: &[Row]) -> String {
     s
 }
 
-fn findings(results: &[ModelCheck], opts: &CheckOptions) -> String {
-    let flags = opts.replay_flags();
+fn findings(results: &[ModelCheck], opts: &CheckOptions, entry: &str) -> String {
+    let mut flags = opts.replay_flags();
+    if entry != "main" {
+        flags.push_str(&format!(" --entry {entry}"));
+    }
     let mut s = String::new();
     for r in results.iter().filter(|r| !r.report.findings().is_empty()) {
         let _ = writeln!(s, "\n== {} ==", r.path);

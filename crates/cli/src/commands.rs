@@ -17,7 +17,7 @@ fn runtime_error(model: &Model, d: &Diagnostic) -> i32 {
 }
 
 pub(super) fn run(a: &RunArgs) -> i32 {
-    let model = match load(&a.file) {
+    let model = match load(&a.file, &a.entry) {
         Ok(m) => m,
         Err(code) => return code,
     };
@@ -270,7 +270,7 @@ fn blocked_tasks(interleaving: &str, path: &str) -> Vec<(String, String, String)
 }
 
 pub(super) fn replay(a: &ReplayArgs) -> i32 {
-    let model = match load(&a.file) {
+    let model = match load(&a.file, &a.entry) {
         Ok(m) => m.with_print(Print::FirstRun),
         Err(code) => return code,
     };
@@ -317,7 +317,7 @@ fn tidy(text: &str) -> String {
 }
 
 pub(super) fn trace(a: &TraceArgs) -> i32 {
-    let model = match load(&a.file) {
+    let model = match load(&a.file, &a.entry) {
         Ok(m) => m.with_print(Print::Stderr),
         Err(code) => return code,
     };

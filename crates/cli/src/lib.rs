@@ -1,4 +1,4 @@
-//! The `forkwait` command line: check, replay, run and trace `.fw` models, and fuzz the
+//! The `forkwait` command line: check, replay, run and trace `.fw` and `.py` models, and fuzz the
 //! checker with generated programs.
 //!
 //! `src/main.rs` only calls [`main`]; [`run`] takes the arguments and returns the exit
@@ -89,9 +89,13 @@ struct SimArgs {
 
 #[derive(Args, Debug)]
 struct CheckArgs {
-    /// Model files, or directories (every `.fw` file below them, sorted by path).
+    /// Model files, or directories (every `.fw` and `.py` file below them, sorted by path).
     #[arg(required = true, value_name = "PATH")]
     paths: Vec<PathBuf>,
+    /// The entry point: the top-level function to run (default `main`), which must take
+    /// no arguments.
+    #[arg(long, default_value = "main", value_name = "NAME")]
+    entry: String,
     /// How to explore schedules: random, pct:D (PCT for bugs of depth D), exhaustive, or
     /// exhaustive:K (at most K preemptions).
     #[arg(long, default_value = "random", value_parser = parse_strategy)]
@@ -121,6 +125,10 @@ struct ReplayArgs {
     file: PathBuf,
     /// The replay token (`fw1:...`) printed by `check`.
     token: String,
+    /// The entry point: the top-level function to run (default `main`), which must take
+    /// no arguments.
+    #[arg(long, default_value = "main", value_name = "NAME")]
+    entry: String,
     /// Give the same --workers, --wait and --max-steps as the `check` that printed the
     /// token (`check` prints them in its replay commands).
     #[command(flatten)]
@@ -135,6 +143,10 @@ struct RunArgs {
     /// schedule (print output is shown for its first execution only).
     #[arg(long, value_enum, default_value = "eager")]
     mode: Mode,
+    /// The entry point: the top-level function to run (default `main`), which must take
+    /// no arguments.
+    #[arg(long, default_value = "main", value_name = "NAME")]
+    entry: String,
     /// Threads of the pool in parallel mode (default: the machine's parallelism).
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
     threads: Option<u32>,
@@ -163,6 +175,10 @@ struct TraceArgs {
     /// Output format.
     #[arg(long, value_enum, default_value = "ir")]
     format: Format,
+    /// The entry point: the top-level function to run (default `main`), which must take
+    /// no arguments.
+    #[arg(long, default_value = "main", value_name = "NAME")]
+    entry: String,
     #[command(flatten)]
     watch: WatchArgs,
 }
@@ -270,8 +286,8 @@ pub(crate) fn err(text: &str) {
 }
 
 /// Loads a model, printing the rendered error on failure.
-pub(crate) fn load(path: &std::path::Path) -> Result<Model, i32> {
-    Model::load(path).map_err(|e: LoadError| {
+pub(crate) fn load(path: &std::path::Path, entry: &str) -> Result<Model, i32> {
+    Model::load_entry(path, entry).map_err(|e: LoadError| {
         err(&format!("{}\n", e.render()));
         2
     })

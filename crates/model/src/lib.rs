@@ -28,15 +28,33 @@
 //! * **Header.** Among the comment and blank lines that open the file, a
 //!   `# expect: word, word` comment lists the expected verdicts, each one of
 //!   [`VERDICTS`]; it becomes [`Program::expect`].
-//! * **Definitions** (top level only): `def name(params):` with optional defaults
-//!   (`b=2`) and ignored annotations (`x: int`, `-> int`); `class Name:` (an optional
-//!   base list is ignored) whose body holds only methods, `pass` and docstrings.
-//!   Functions and classes are hoisted: all are visible from the start.
+//! * **Definitions:** `def name(params):` with optional defaults (`b=2`) and annotations
+//!   (`x: int`, `-> int`, kept in the tree: see below); `class Name(Base):` (top level;
+//!   the base is `torch.nn.Module`, `torch.jit.ScriptModule`, `object` or a model class)
+//!   whose body holds methods, `pass` and docstrings (and, in `.py` files, class
+//!   attributes). Top-level functions and classes are hoisted: all are visible from the
+//!   start.
+//! * **Nested functions and lambdas:** a `def` inside a function (or inside a block of
+//!   the module) and `lambda params: expr` make function values closing over the
+//!   enclosing function's variables with Python's scoping: reads see the variable's
+//!   current value (cells, late binding), `nonlocal x` writes it, defaults are
+//!   evaluated when the function is made. They are called and forked like any function.
 //! * **Statements:** assignment to a name, attribute, subscript or tuple of targets
-//!   (`a, b = ...`), `x: T = e` (annotation dropped), augmented assignment
+//!   (`a, b = ...`), `x: T = e` (annotation kept), augmented assignment
 //!   (`+= -= *= /= //= %= **=`), `if`/`elif`/`else`, `while`, `for t in e:`, `break`,
-//!   `continue`, `return [e]`, `assert e[, msg]`, `pass`, `global a, b`,
-//!   `with e [as t]:`, and expression statements.
+//!   `continue`, `return [e]`, `assert e[, msg]`, `pass`, `global a, b`, `nonlocal a, b`,
+//!   `with e [as t]:`, `try:` with `except [E [as e]]:` clauses (`E` a class or a tuple
+//!   of classes), `else:` and `finally:`, `raise [e [from c]]`, and expression
+//!   statements.
+//! * **Exceptions:** the classes of [`EXCEPTIONS`] (`Exception`, `RuntimeError`,
+//!   `ValueError`, `AssertionError`, `TypeError`, `IndexError`, `KeyError`,
+//!   `ZeroDivisionError`, ...) are builtins; `ValueError("msg")` makes an exception.
+//!   The interpreter's own errors have classes too (a failed `assert` is an
+//!   `AssertionError`, `1 // 0` a `ZeroDivisionError`, ...), so `except Exception`
+//!   catches every error of a model. An error raised in a forked task is raised again
+//!   by `wait` and can be caught there, as in PyTorch; a caught error is neither a panic
+//!   nor a lost error. Aborts of the checker itself (step limits, torn-down
+//!   executions) are never caught.
 //! * **Expressions**, loosest first: `a if c else b`; `or`; `and`; `not`; comparisons
 //!   `== != < <= > >= in, not in, is, is not` (chains such as `a < b < c` allowed);
 //!   `+ -`; `* / // %`; unary `- +`; `**`; calls `f(a, b=2)`, attributes `a.b`,
@@ -46,9 +64,32 @@
 //!   Builtins (`fork`, `wait`, `len`, `range`, `Lock`, ...) are ordinary names.
 //!   A chain of operators of one level (`1 + 2 + ... + n`, `a and b and ...`) may be of
 //!   any length: it is one flat node, so only true nesting counts against [`MAX_DEPTH`].
-//! * **Rejected with a clear error:** nested `def`/`class`, comprehensions, lambdas,
-//!   `*args`/`**kwargs`, set literals, bitwise operators, `try`/`raise`/`import`/...,
-//!   loop `else`, chained assignment `a = b = c`, nesting deeper than [`MAX_DEPTH`].
+//! * **Comprehensions:** `[e for t in it if c ...]`, `{k: v for ...}` and generator
+//!   expressions (`(e for ...)`, or `f(e for ...)` as a sole argument, evaluated eagerly
+//!   as a list); several `for` and `if` clauses; the variables are the
+//!   comprehension's own (a function made inside one cannot capture them: pass them as
+//!   defaults). Every target, here and in `for` and assignments, may unpack tuples
+//!   (`for i, (a, b) in enumerate(pairs)`).
+//! * **TorchScript as written (`.py` files):** `import torch`, `import torch.nn as nn`,
+//!   `from typing import List, ...`, `from torch.jit import Future`, `import operator`
+//!   (top level; [`Program::imports`]; no other module exists); decorators
+//!   `@torch.jit.script`, `script_method`, `export`, `ignore`, `unused` (calling it
+//!   raises), `_overload_method` ([`DecoratorKind`]); `if __name__ == "__main__":` is
+//!   skipped; `super().__init__()` and `super(Cls, self).m()` in methods; a class inside
+//!   a function is hoisted to the top level. The names of `torch`, `typing` and
+//!   `operator` are values ([`Builtin::Torch`]): `torch.jit.fork`/`_fork`/`wait`/`_wait`
+//!   are `fork`/`wait`, `torch.jit.annotate(T, v)` is `v`, `torch.jit.script`/`trace`
+//!   return what they wrap, grad mode (`torch.no_grad()`, `torch.set_grad_enabled(b)`,
+//!   ...) is thread-local state a forked task inherits, and the common tensor functions
+//!   work on ints (tensors are ints in models); see `interp/torch.rs`. Annotations are
+//!   checked where TorchScript checks them: a `Future[T]` contradicting the forked
+//!   function's return annotation is a located error. The entry point is `main()` or
+//!   another function ([`Model::from_source_entry`], `--entry NAME`).
+//! * **Rejected with a clear error** (naming the supported spelling where there is
+//!   one): `class` inside a function of a `.fw` file, `async`/`await`, `yield`, `del`,
+//!   sets, `*args`/`**kwargs`, bitwise operators and `@` as an operator, imports of
+//!   other modules than `torch`, `typing` and `operator`, loop `else`, chained
+//!   assignment `a = b = c`, nesting deeper than [`MAX_DEPTH`].
 //!
 //! Errors are [`Diagnostic`]s located at a line and column, rendered like rustc's:
 //!
@@ -110,9 +151,10 @@ pub(crate) use self::front::{lexer, parser, resolve};
 pub(crate) use self::interp::{builtins, ops, snapshot, stack, tasks, value};
 
 pub use self::ast::{
-    BinOp, Call, ClassDef, CmpOp, Comparison, Expr, ExprKind, FunctionDef, IfBranch, Keyword,
-    LogicOp, Operation, Param, Program, Slot, Span, Stmt, StmtKind, Target, TargetKind, UnaryOp,
-    VERDICTS,
+    BinOp, Call, ClassAttr, ClassDef, CmpOp, CompFor, CompKind, Comparison, Comprehension,
+    Decorator, DecoratorKind, Expr, ExprKind, FunctionDef, Handler, IfBranch, Import, Keyword,
+    LogicOp, Operation, Param, Program, Slot, Span, Stmt, StmtKind, Target, TargetKind, Try,
+    UnaryOp, VERDICTS,
 };
 pub use self::builtins::Builtin;
 pub use self::check::{
@@ -120,11 +162,12 @@ pub use self::check::{
     matches_expectation, verdict, verdicts,
 };
 pub use self::diag::Diagnostic;
+pub use self::interp::exceptions::EXCEPTIONS;
 pub use self::interp::{MAX_CALL_DEPTH, YIELD_EVERY};
 pub use self::load::{LoadError, Model, POOL_STACK_SIZE, Print, is_model_error};
 pub use self::parser::MAX_DEPTH;
 pub use self::snapshot::Snapshot;
-pub use self::value::{Dict, FutureCell, Instance, List, Lock, Value};
+pub use self::value::{Closure, Dict, ExceptionValue, FutureCell, Instance, List, Lock, Value};
 
 use self::lexer::{Kw, Tok};
 use self::parser::{PResult, Parser, bail};
@@ -154,6 +197,10 @@ pub fn parse(path: &str, source: &str) -> Result<Program, Diagnostic> {
         depth: 0,
         in_function: false,
         loops: 0,
+        imports: Vec::new(),
+        method: None,
+        hoisted: Vec::new(),
+        hoisted_names: Default::default(),
     };
     let (stmts, functions, classes) = if shallow {
         p.program()?
@@ -170,6 +217,7 @@ pub fn parse(path: &str, source: &str) -> Result<Program, Diagnostic> {
         stmts,
         functions,
         classes,
+        imports: p.imports,
     })
 }
 

@@ -3,7 +3,7 @@
 use super::ast::{Span, VERDICTS};
 use super::diag::Diagnostic;
 use super::interp::{Interp, Sink, raise};
-use super::resolve::{Code, resolve};
+use super::resolve::{Code, resolve_entry};
 use super::snapshot::Snapshot;
 use super::{Program, parse};
 use forkwait::hooks::{self, Mode};
@@ -228,9 +228,27 @@ impl Model {
     /// assert_eq!(err.to_string(), "m.fw:2:14: error: unsupported operand type(s) for +: 'int' and 'str'");
     /// ```
     pub fn from_source(path: &str, source: &str) -> Result<Model, Diagnostic> {
+        Model::from_source_entry(path, source, "main")
+    }
+
+    /// [`Model::from_source`] with another entry point than `main()`: the top-level
+    /// function `entry`, which must take no arguments (`forkwait check --entry NAME`).
+    ///
+    /// ```
+    /// let src = "import torch\n\ndef test_fork():\n    return torch.jit.wait(torch.jit.fork(abs, -2))\n";
+    /// let m = forkwait_model::Model::from_source_entry("t.py", src, "test_fork").unwrap();
+    /// let v = forkwait::Runtime::eager().run(|| m.try_run_main()).unwrap();
+    /// assert_eq!(format!("{v:?}"), "2");
+    /// assert!(forkwait_model::Model::from_source("t.py", src).is_err()); // no main()
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// As [`Model::from_source`]; also when there is no such function.
+    pub fn from_source_entry(path: &str, source: &str, entry: &str) -> Result<Model, Diagnostic> {
         check_header_spelling(path, source)?;
         let program = parse(path, source)?;
-        let code = resolve(program, intern(path))?;
+        let code = resolve_entry(program, intern(path), entry)?;
         Ok(Model {
             code: Arc::new(code),
             print: Print::Discard,
@@ -249,12 +267,26 @@ impl Model {
     /// println!("{:?}", model.run_main());
     /// ```
     pub fn load(path: impl AsRef<Path>) -> Result<Model, LoadError> {
+        Model::load_entry(path, "main")
+    }
+
+    /// [`Model::load`] with another entry point than `main()` (see
+    /// [`Model::from_source_entry`]).
+    ///
+    /// # Errors
+    ///
+    /// As [`Model::load`].
+    ///
+    /// ```no_run
+    /// let model = forkwait_model::Model::load_entry("models/torch_module.py", "main").unwrap();
+    /// ```
+    pub fn load_entry(path: impl AsRef<Path>, entry: &str) -> Result<Model, LoadError> {
         let shown = path.as_ref().to_string_lossy().replace('\\', "/");
         let source = std::fs::read_to_string(path.as_ref()).map_err(|error| LoadError::Io {
             path: shown.clone(),
             error,
         })?;
-        Model::from_source(&shown, &source)
+        Model::from_source_entry(&shown, &source, entry)
             .map_err(|diagnostic| LoadError::Invalid { diagnostic, source })
     }
 

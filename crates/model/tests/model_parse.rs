@@ -134,6 +134,25 @@ fn show(e: &Expr) -> String {
         ExprKind::IfExp { cond, then, orelse } => {
             format!("(if {} {} {})", show(cond), show(then), show(orelse))
         }
+        ExprKind::Comp(c) => {
+            let gens = join(
+                &c.generators,
+                |g| {
+                    let ifs = join(&g.ifs, |x| format!(" if {}", show(x)), "");
+                    format!(" for {} in {}{ifs}", show_target(&g.target), show(&g.iter))
+                },
+                "",
+            );
+            let value = c
+                .value
+                .as_ref()
+                .map_or(String::new(), |v| format!(": {}", show(v)));
+            format!("({:?} {}{value}{gens})", c.kind, show(&c.elt))
+        }
+        ExprKind::Lambda(def) => {
+            let params = join(&def.params, |p| p.name.clone(), " ");
+            format!("(lambda ({params}) {})", show_block(&def.body))
+        }
     }
 }
 
@@ -185,6 +204,28 @@ fn show_stmt(s: &Stmt) -> String {
         StmtKind::Return(v) => format!("return {}", opt(v.as_ref())),
         StmtKind::Assert { test, msg } => format!("assert {}, {}", show(test), opt(msg.as_ref())),
         StmtKind::Global(names) => format!("global {}", names.join(", ")),
+        StmtKind::Nonlocal(names) => format!("nonlocal {}", names.join(", ")),
+        StmtKind::Def(def) => format!("def {} {}", def.name, block(&def.body)),
+        StmtKind::Raise(e) => format!("raise {}", opt(e.as_ref())),
+        StmtKind::Try(t) => {
+            let handlers = join(
+                &t.handlers,
+                |h| {
+                    let name = h.name.as_ref().map_or("_".into(), show_target);
+                    format!(
+                        " except {} {name} {}",
+                        opt(h.class.as_ref()),
+                        block(&h.body)
+                    )
+                },
+                "",
+            );
+            let (orelse, finalbody) = (block(&t.orelse), block(&t.finalbody));
+            format!(
+                "try {}{handlers} else {orelse} finally {finalbody}",
+                block(&t.body)
+            )
+        }
         StmtKind::With { item, target, body } => {
             let target = target
                 .as_ref()
@@ -527,7 +568,7 @@ const ERRORS: &[(&str, u32, u32, &str)] = &[
     ("# expect: race\n#expect: panic\n", 2, 2, "a second `expect` comment"),
     ("break\n", 1, 1, "`break` outside a loop"),
     ("def f():\n    continue\n", 2, 5, "`continue` outside a loop"),
-    ("while x:\n    def g():\n        pass\n", 2, 5, "functions must be defined at the top level"),
+    ("while x:\n    class G:\n        pass\n", 2, 5, "a class inside a function or block is not supported"),
     ("return 1\n", 1, 1, "`return` outside a function"),
     ("global x\n", 1, 1, "`global` outside a function"),
     ("def f():\n    pass\ndef f():\n    pass\n", 3, 1, "`f` is already defined on line 1"),
@@ -540,8 +581,11 @@ const ERRORS: &[(&str, u32, u32, &str)] = &[
     ("f(a=1, a=2)\n", 1, 8, "keyword argument `a` repeated"),
     ("f(*xs)\n", 1, 3, "argument unpacking (`*args`, `**kwargs`) is not supported"),
     ("f(1 2)\n", 1, 5, "expected ',' or ')' in the argument list, found a number"),
-    ("x = [i for i in y]\n", 1, 8, "comprehensions are not supported (use a `for` loop)"),
-    ("x = {1, 2}\n", 1, 6, "set literals are not supported"),
+    ("x = [i for i y]\n", 1, 14, "expected `in` after the comprehension's variable"),
+    ("x = [1, i for i in y]\n", 1, 11, "a comprehension must be alone in its brackets"),
+    ("f(a, i for i in y)\n", 1, 6, "a generator expression must be parenthesized"),
+    ("x = {1, 2}\n", 1, 6, "sets are not supported (use a list, or a dict"),
+    ("x = {i for i in y}\n", 1, 6, "sets are not supported"),
     ("x = {1: 2, 3}\n", 1, 13, "expected ':' after the dict key, found `}`"),
     ("a = b = 1\n", 1, 7, "chained assignment (`a = b = c`) is not supported"),
     ("f() = 1\n", 1, 1, "cannot assign to a function call"),
@@ -551,9 +595,11 @@ const ERRORS: &[(&str, u32, u32, &str)] = &[
     ("a, b += 1\n", 1, 6, "`+=` cannot assign to a tuple"),
     ("x.1 = 2\n", 1, 2, "expected end of line after the statement, found a number"),
     ("x. = 2\n", 1, 4, "expected an attribute name after '.', found `=`"),
-    ("lambda x: x\n", 1, 1, "`lambda` is not supported in model files"),
+    ("f = lambda a b: 1\n", 1, 14, "expected ':' after the lambda's parameters, found identifier `b`"),
     ("import os\n", 1, 1, "`import` is not supported in model files"),
-    ("x = yield\n", 1, 5, "`yield` is not supported in model files"),
+    ("x = yield\n", 1, 5, "generator functions (`yield`) are not supported (return a list)"),
+    ("async def f():\n    pass\n", 1, 1, "`async def` is not supported (use a plain `def`"),
+    ("def f():\n    try:\n        pass\n", 4, 1, "expected `except` or `finally` after the `try` block"),
     ("else:\n    pass\n", 1, 1, "`else` without an `if` at this indentation"),
     ("if x: if y: pass\n", 1, 7, "`if` must start its own line"),
     ("x = 1 if y\n", 1, 11, "expected `else` in the conditional expression"),

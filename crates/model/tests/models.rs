@@ -36,7 +36,7 @@ fn corpus() -> Vec<PathBuf> {
             let p = e.expect("readable entry").path();
             if p.is_dir() {
                 walk(&p, out);
-            } else if p.extension().is_some_and(|x| x == "fw") {
+            } else if p.extension().is_some_and(|x| x == "fw" || x == "py") {
                 out.push(p);
             }
         }

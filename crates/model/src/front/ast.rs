@@ -9,6 +9,8 @@
 use crate::diag::Diagnostic;
 use std::fmt;
 
+pub use super::nodes::{CompFor, CompKind, Comprehension, Handler, Try};
+pub use super::pyast::{ClassAttr, Decorator, DecoratorKind, Import};
 pub use super::slot::Slot;
 
 /// A position in the source: 1-based line and 1-based column, counted in chars.
@@ -68,6 +70,8 @@ pub struct Program {
     pub functions: Vec<FunctionDef>,
     /// Classes in source order; names are unique among functions and classes.
     pub classes: Vec<ClassDef>,
+    /// The top-level imports (`.py` files), in source order.
+    pub imports: Vec<Import>,
 }
 
 impl Program {
@@ -97,8 +101,18 @@ pub struct FunctionDef {
     pub params: Vec<Param>,
     /// The body; never empty (a body of only `pass` is `[Pass]`).
     pub body: Vec<Stmt>,
-    /// Where the `def` keyword is.
+    /// Where the `def` keyword is (for a lambda, the `lambda` keyword).
     pub span: Span,
+    /// The return annotation (`-> int`), kept as written.
+    pub returns: Option<Expr>,
+    /// The decorators written above the `def` (`@torch.jit.script`), outermost first.
+    pub decorators: Vec<Decorator>,
+    /// For a nested function or a lambda: its index among the model's nested functions
+    /// (filled in when a model is loaded); 0 for a top-level function or a method.
+    pub id: u32,
+    /// For a nested `def`: the variable its name binds (filled in when a model is
+    /// loaded); [`Slot::Unresolved`] otherwise.
+    pub slot: Slot,
 }
 
 impl FunctionDef {
@@ -113,25 +127,14 @@ impl FunctionDef {
     pub fn globals(&self) -> Vec<&str> {
         fn walk<'a>(stmts: &'a [Stmt], out: &mut Vec<&'a str>) {
             for s in stmts {
-                match &s.kind {
-                    StmtKind::Global(names) => {
-                        for n in names {
-                            if !out.contains(&n.as_str()) {
-                                out.push(n);
-                            }
+                if let StmtKind::Global(names) = &s.kind {
+                    for n in names {
+                        if !out.contains(&n.as_str()) {
+                            out.push(n);
                         }
                     }
-                    StmtKind::If { branches, orelse } => {
-                        for b in branches {
-                            walk(&b.body, out);
-                        }
-                        walk(orelse, out);
-                    }
-                    StmtKind::While { body, .. }
-                    | StmtKind::For { body, .. }
-                    | StmtKind::With { body, .. } => walk(body, out),
-                    _ => {}
                 }
+                s.kind.blocks().for_each(|b| walk(b, out));
             }
         }
         let mut out = Vec::new();
@@ -140,25 +143,33 @@ impl FunctionDef {
     }
 }
 
-/// A function parameter, `name` or `name=default`. A type annotation (`x: int`) is
-/// accepted by the parser and dropped.
+/// A function parameter, `name` or `name=default`, with an optional type annotation
+/// (`x: int`).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Param {
     /// The parameter's name.
     pub name: String,
     /// The default value's expression (Python evaluates it once, at definition time).
     pub default: Option<Expr>,
+    /// The type annotation (`x: int`), kept as written.
+    pub annotation: Option<Expr>,
     /// Where the name is.
     pub span: Span,
 }
 
-/// `class Name: methods`. Base classes (`class X(Base):`) are accepted and ignored.
+/// `class Name(Base): methods`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ClassDef {
     /// The class's name.
     pub name: String,
     /// Methods in source order, names unique; each has at least one parameter (`self`).
+    /// A class with a model base class also gets the base's methods it does not define,
+    /// and each of the base's methods again as `Base.name` (what `super()` calls).
     pub methods: Vec<FunctionDef>,
+    /// The base classes as written (`torch.nn.Module`, a model class, ...).
+    pub bases: Vec<Expr>,
+    /// The class attributes (`x = 3` in the class body), in source order.
+    pub attrs: Vec<ClassAttr>,
     /// Where the `class` keyword is.
     pub span: Span,
 }
@@ -240,6 +251,18 @@ pub enum StmtKind {
     Pass,
     /// `global a, b` (only inside a function); see [`FunctionDef::globals`].
     Global(Vec<String>),
+    /// A `def` inside a function (or inside a block of the module): a function value
+    /// closing over the enclosing function's variables, bound to its name when the
+    /// statement runs.
+    Def(Box<FunctionDef>),
+    /// `nonlocal a, b` (only inside a nested function): the names are the enclosing
+    /// function's variables.
+    Nonlocal(Vec<String>),
+    /// `try: ... except E as e: ... else: ... finally: ...`.
+    Try(Box<Try>),
+    /// `raise [e]` (a `from` clause is parsed and dropped); bare, it re-raises the
+    /// exception being handled.
+    Raise(Option<Expr>),
     /// `with item [as target]: body`, e.g. `with lock:`.
     With {
         /// The context manager expression.
@@ -272,6 +295,9 @@ pub struct Target {
     /// For a [`TargetKind::Name`], the variable it stores to (filled in when a model is
     /// loaded); [`Slot::Unresolved`] otherwise.
     pub slot: Slot,
+    /// The annotation of an annotated assignment (`x: Future[int] = ...`), kept as
+    /// written.
+    pub annotation: Option<Box<Expr>>,
 }
 
 /// The kinds of assignment target.
@@ -393,6 +419,10 @@ pub enum ExprKind {
         /// Each operator with its right operand; never empty.
         rest: Vec<Comparison>,
     },
+    /// `lambda params: body`: a nested function whose body is `return body`.
+    Lambda(Box<FunctionDef>),
+    /// A list or dict comprehension or a generator expression.
+    Comp(Box<Comprehension>),
     /// `then if cond else orelse`.
     IfExp {
         /// The condition, evaluated first.
@@ -546,54 +576,5 @@ impl CmpOp {
             CmpOp::Is => "is",
             CmpOp::IsNot => "is not",
         }
-    }
-}
-
-impl Expr {
-    /// An expression of `kind` starting at `span`.
-    pub fn new(kind: ExprKind, span: Span) -> Expr {
-        Expr {
-            kind,
-            span,
-            slot: Slot::Unresolved,
-        }
-    }
-
-    /// The height of the expression tree (a leaf has height 1). Used by the parser to
-    /// bound nesting; recursive, so only call it on trees the parser built.
-    pub(crate) fn height(&self) -> u32 {
-        let max = |it: &mut dyn Iterator<Item = &Expr>| it.map(Expr::height).max().unwrap_or(0);
-        let sub = match &self.kind {
-            ExprKind::Int(_)
-            | ExprKind::Float(_)
-            | ExprKind::Str(_)
-            | ExprKind::Bool(_)
-            | ExprKind::None
-            | ExprKind::Name(_) => 0,
-            ExprKind::List(v) | ExprKind::Tuple(v) => max(&mut v.iter()),
-            ExprKind::Dict(v) => max(&mut v.iter().flat_map(|(k, v)| [k, v])),
-            ExprKind::Attribute { value, .. } => value.height(),
-            ExprKind::Subscript { value, index } => value.height().max(index.height()),
-            ExprKind::Slice { lower, upper, step } => {
-                max(&mut [lower, upper, step].into_iter().flatten().map(|b| &**b))
-            }
-            ExprKind::Call(c) => c.func.height().max(max(&mut c
-                .args
-                .iter()
-                .chain(c.kwargs.iter().map(|k| &k.value)))),
-            ExprKind::Unary { operand, .. } => operand.height(),
-            // A chain is one node: its height does not grow with its length.
-            ExprKind::Binary { left, rest } => {
-                left.height().max(max(&mut rest.iter().map(|o| &o.right)))
-            }
-            ExprKind::Logic { values, .. } => max(&mut values.iter()),
-            ExprKind::Compare { left, rest } => {
-                left.height().max(max(&mut rest.iter().map(|c| &c.right)))
-            }
-            ExprKind::IfExp { cond, then, orelse } => {
-                cond.height().max(then.height()).max(orelse.height())
-            }
-        };
-        sub.saturating_add(1)
     }
 }

@@ -13,32 +13,43 @@ use crate::diag::Diagnostic;
 use crate::ops;
 use crate::value::Value;
 use forkwait::sync::StateClass;
+use std::collections::BTreeMap;
 
 struct Checker<'a> {
     code: &'a Code,
 }
 
-pub(crate) fn check(code: &Code) -> Result<(), Diagnostic> {
+/// Runs the checks; returns the annotation errors of nested functions, which are raised
+/// when their `def` runs (see `annot.rs`).
+pub(crate) fn check(code: &Code) -> Result<BTreeMap<u32, Diagnostic>, Diagnostic> {
     let p = &code.program;
-    let Some((_, main)) = code.function("main") else {
+    let entry = code.entry.as_str();
+    let Some((_, main)) = code.function(entry) else {
         let at = p
             .expect_span
             .map_or(Span::new(1, 1), |s| Span::new(s.line, 1));
         return Err(p.error(
             at,
-            "no `main()` function: a model's entry point is `def main():`",
+            match entry {
+                "main" => "no `main()` function: a model's entry point is `def main():` (or another top-level function given with `--entry NAME`)".to_string(),
+                _ => format!("no top-level function `{entry}()`, the entry point given with `--entry`"),
+            },
         ));
     };
     if let Some(param) = main.params.iter().find(|p| p.default.is_none()) {
-        return Err(p.error(param.span, "`main()` must take no arguments"));
+        return Err(p.error(param.span, format!("`{entry}()` must take no arguments")));
     }
     let checker = Checker { code };
     checker.block(&p.stmts)?;
+    for a in p.classes.iter().flat_map(|c| c.attrs.iter()) {
+        checker.expr(&a.value)?;
+    }
     let all_methods = p.classes.iter().flat_map(|c| c.methods.iter());
     p.functions
         .iter()
         .chain(all_methods)
-        .try_for_each(|f| checker.function(f))
+        .try_for_each(|f| checker.function(f))?;
+    super::annot::check(p)
 }
 
 /// A literal's value, for the checks of operators on literals.
@@ -59,7 +70,7 @@ impl Checker<'_> {
     }
 
     fn function(&self, f: &FunctionDef) -> Result<(), Diagnostic> {
-        // Defaults are evaluated (and were resolved) in the module's scope.
+        // Defaults are evaluated (and were resolved) in the defining scope.
         for d in f.params.iter().filter_map(|p| p.default.as_ref()) {
             self.expr(d)?;
         }
@@ -124,17 +135,67 @@ impl Checker<'_> {
                 }
                 self.block(body)
             }
+            StmtKind::Def(def) => self.nested(def),
+            StmtKind::Try(t) => {
+                self.block(&t.body)?;
+                for h in &t.handlers {
+                    if let Some(c) = &h.class {
+                        self.expr(c)?;
+                    }
+                    self.block(&h.body)?;
+                }
+                self.block(&t.orelse)?;
+                self.block(&t.finalbody)
+            }
+            StmtKind::Raise(Some(e)) => self.expr(e),
             StmtKind::Return(None)
+            | StmtKind::Raise(None)
             | StmtKind::Break
             | StmtKind::Continue
             | StmtKind::Pass
+            | StmtKind::Nonlocal(_)
             | StmtKind::Global(_) => Ok(()),
+        }
+    }
+
+    /// `value.attr` where `value` certainly denotes a torch module: the member must
+    /// exist.
+    fn torch_attribute(&self, value: &Expr, attr: &str, span: Span) -> Result<(), Diagnostic> {
+        if let Some(Builtin::Torch(path)) = self.constant(value) {
+            crate::interp::torch::member(path, attr).map_err(|m| self.err(span, m))?;
+        }
+        Ok(())
+    }
+
+    /// The builtin a name or attribute chain certainly denotes, if any.
+    fn constant(&self, e: &Expr) -> Option<Builtin> {
+        match &e.kind {
+            ExprKind::Name(_) => match e.slot {
+                Slot::Builtin(b) => Some(b),
+                _ => None,
+            },
+            ExprKind::Attribute { value, attr } => match self.constant(value)? {
+                Builtin::Torch(path) => crate::interp::torch::member(path, attr).ok(),
+                _ => None,
+            },
+            _ => None,
         }
     }
 
     fn name(&self, n: &str, slot: Slot, span: Span) -> Result<(), Diagnostic> {
         if slot == Slot::Unresolved {
-            return Err(self.err(span, format!("name '{n}' is not defined")));
+            let hint = match n {
+                "torch" | "typing" | "operator" => format!(" (add `import {n}` at the top)"),
+                "nn" => " (add `import torch.nn as nn` at the top)".into(),
+                "List" | "Tuple" | "Optional" | "Any" | "Dict" | "Union" => {
+                    format!(" (add `from typing import {n}` at the top)")
+                }
+                "Tensor" => " (add `from torch import Tensor` at the top)".into(),
+                "Future" => " (add `from torch.jit import Future` at the top)".into(),
+                "super" => " (`super()` is supported only inside a method, called with no arguments or with the class and receiver: `super().__init__()`)".into(),
+                _ => String::new(),
+            };
+            return Err(self.err(span, format!("name '{n}' is not defined{hint}")));
         }
         Ok(())
     }
@@ -151,7 +212,7 @@ impl Checker<'_> {
     ) -> Result<(), String> {
         let p = &self.code.program;
         match slot {
-            Slot::Unresolved | Slot::Local(_) | Slot::Global(_) => Ok(()),
+            Slot::Unresolved | Slot::Local(_) | Slot::Cell(_) | Slot::Global(_) => Ok(()),
             Slot::Function(i) => match p.functions.get(i as usize) {
                 Some(f) => bind(callee, &f.params, 0, npos, kws).map(|_| ()),
                 None => Ok(()),
@@ -164,7 +225,7 @@ impl Checker<'_> {
             Slot::Builtin(Builtin::Fork) if npos == 0 => {
                 Err("fork() missing the function to fork".into())
             }
-            Slot::Builtin(Builtin::Fork) => Ok(()),
+            Slot::Builtin(Builtin::Fork | Builtin::Torch(_) | Builtin::Context { .. }) => Ok(()),
             Slot::Builtin(b) => {
                 let (min, max, allowed_kws) = b.bounds();
                 if let Some(k) = kws.iter().find(|k| !allowed_kws.contains(k)) {
@@ -195,7 +256,10 @@ impl Checker<'_> {
                 self.expr(k)?;
                 self.expr(v)
             }),
-            ExprKind::Attribute { value, .. } => self.expr(value),
+            ExprKind::Attribute { value, attr } => {
+                self.expr(value)?;
+                self.torch_attribute(value, attr, e.span)
+            }
             ExprKind::Subscript { value, index } => {
                 self.expr(value)?;
                 self.expr(index)
@@ -235,7 +299,23 @@ impl Checker<'_> {
                 self.expr(then)?;
                 self.expr(orelse)
             }
+            ExprKind::Lambda(def) => self.nested(def),
+            ExprKind::Comp(c) => {
+                for g in &c.generators {
+                    self.expr(&g.iter)?;
+                    self.target(&g.target)?;
+                    g.ifs.iter().try_for_each(|x| self.expr(x))?;
+                }
+                self.expr(&c.elt)?;
+                c.value.as_ref().map_or(Ok(()), |v| self.expr(v))
+            }
         }
+    }
+
+    /// A nested `def` or lambda: its defaults and body (its decorators were classified
+    /// by the parser).
+    fn nested(&self, def: &FunctionDef) -> Result<(), Diagnostic> {
+        self.function(def)
     }
 
     fn call(&self, c: &Call) -> Result<(), Diagnostic> {
@@ -257,24 +337,39 @@ impl Checker<'_> {
             return Err(self.err(c.span, format!("'{what}' object is not callable")));
         }
         let kws: Vec<&str> = c.kwargs.iter().map(|k| k.name.as_str()).collect();
+        // `torch.jit.fork(f, ...)` is checked as `fork(f, ...)`.
+        if matches!(c.func.kind, ExprKind::Attribute { .. })
+            && self.constant(&c.func) == Some(Builtin::Fork)
+        {
+            if c.args.is_empty() {
+                return Err(self.err(c.span, "fork() missing the function to fork"));
+            }
+            return self.forwarded(c, &kws);
+        }
         let ExprKind::Name(callee) = &c.func.kind else {
             return Ok(());
         };
         self.call_arity(callee, c.func.slot, c.args.len(), &kws)
             .map_err(|m| self.err(c.span, m))?;
-        // fork(f, args...) forwards the arguments to f.
         if c.func.slot == Slot::Builtin(Builtin::Fork) {
-            if let Some(
-                f @ Expr {
-                    kind: ExprKind::Name(name),
-                    ..
-                },
-            ) = c.args.first()
-            {
-                if name != "fork" {
-                    self.call_arity(name, f.slot, c.args.len() - 1, &kws)
-                        .map_err(|m| self.err(f.span, m))?;
-                }
+            self.forwarded(c, &kws)?;
+        }
+        Ok(())
+    }
+
+    /// `fork(f, args...)` forwards the arguments to `f`: their count is checked when `f`
+    /// names a top-level function, class or builtin.
+    fn forwarded(&self, c: &Call, kws: &[&str]) -> Result<(), Diagnostic> {
+        if let Some(
+            f @ Expr {
+                kind: ExprKind::Name(name),
+                ..
+            },
+        ) = c.args.first()
+        {
+            if name != "fork" {
+                self.call_arity(name, f.slot, c.args.len() - 1, kws)
+                    .map_err(|m| self.err(f.span, m))?;
             }
         }
         Ok(())

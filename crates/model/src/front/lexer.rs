@@ -13,10 +13,7 @@ use crate::diag::Diagnostic;
 mod literal;
 
 /// Python keywords that the model language reserves but does not support.
-const RESERVED: [&str; 12] = [
-    "async", "await", "del", "except", "finally", "from", "import", "lambda", "nonlocal", "raise",
-    "try", "yield",
-];
+const RESERVED: [&str; 6] = ["async", "await", "del", "from", "import", "yield"];
 
 /// Keywords.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -30,18 +27,24 @@ pub(crate) enum Kw {
     Def,
     Elif,
     Else,
+    Except,
     False,
+    Finally,
     For,
     Global,
     If,
     In,
     Is,
+    Lambda,
     None,
+    Nonlocal,
     Not,
     Or,
     Pass,
+    Raise,
     Return,
     True,
+    Try,
     While,
     With,
     /// A Python keyword the model language does not support, e.g. `import`.
@@ -61,18 +64,24 @@ impl Kw {
             Kw::Def => "def",
             Kw::Elif => "elif",
             Kw::Else => "else",
+            Kw::Except => "except",
             Kw::False => "False",
+            Kw::Finally => "finally",
             Kw::For => "for",
             Kw::Global => "global",
             Kw::If => "if",
             Kw::In => "in",
             Kw::Is => "is",
+            Kw::Lambda => "lambda",
             Kw::None => "None",
+            Kw::Nonlocal => "nonlocal",
             Kw::Not => "not",
             Kw::Or => "or",
             Kw::Pass => "pass",
+            Kw::Raise => "raise",
             Kw::Return => "return",
             Kw::True => "True",
+            Kw::Try => "try",
             Kw::While => "while",
             Kw::With => "with",
             Kw::Reserved(w) => w,
@@ -93,18 +102,24 @@ impl Kw {
             "def" => Kw::Def,
             "elif" => Kw::Elif,
             "else" => Kw::Else,
+            "except" => Kw::Except,
             "False" => Kw::False,
+            "finally" => Kw::Finally,
             "for" => Kw::For,
             "global" => Kw::Global,
             "if" => Kw::If,
             "in" => Kw::In,
             "is" => Kw::Is,
+            "lambda" => Kw::Lambda,
             "None" => Kw::None,
+            "nonlocal" => Kw::Nonlocal,
             "not" => Kw::Not,
             "or" => Kw::Or,
             "pass" => Kw::Pass,
+            "raise" => Kw::Raise,
             "return" => Kw::Return,
             "True" => Kw::True,
+            "try" => Kw::Try,
             "while" => Kw::While,
             "with" => Kw::With,
             _ => return RESERVED.iter().find(|r| **r == w).map(|r| Kw::Reserved(r)),
@@ -157,7 +172,7 @@ pub(crate) struct Token {
 }
 
 /// One-char operators and punctuation.
-const SHORT_OPS: &str = "()[]{},:;.+-*/%<>=";
+const SHORT_OPS: &str = "()[]{},:;.+-*/%<>=@";
 
 /// The chars that form a two-char operator with a following `=`, and those operators.
 const EQ_FIRST: &str = "=!<>+-*/%";
@@ -395,7 +410,7 @@ impl Lexer<'_> {
         };
         let short = || SHORT_OPS.find(c).and_then(|i| SHORT_OPS.get(i..i + 1));
         let Some(op) = long.or_else(short) else {
-            let message = if matches!(c, '|' | '&' | '^' | '~' | '@') {
+            let message = if matches!(c, '|' | '&' | '^' | '~') {
                 format!("the operator '{c}' is not supported")
             } else {
                 format!("unexpected character {c:?}")
@@ -456,7 +471,9 @@ pub(crate) fn nesting_bound(toks: &[Token]) -> u32 {
             Tok::Newline => line = 0,
             Tok::Op("-" | "+") if after_operand => {}
             Tok::Op("(" | "[" | "{" | "-" | "+" | "**" | ":") => line += 1,
-            Tok::Kw(Kw::Not | Kw::If | Kw::Else | Kw::Elif | Kw::Reserved(_)) => line += 1,
+            Tok::Kw(
+                Kw::Not | Kw::If | Kw::Else | Kw::Elif | Kw::Lambda | Kw::For | Kw::Reserved(_),
+            ) => line += 1,
             _ => {}
         }
         after_operand = matches!(

@@ -1,16 +1,26 @@
 //! The front end: source text to a checked tree. `lexer.rs` (tokens, indentation),
 //! `parser.rs` (expressions), `stmt.rs` (statements and the file structure), `ast.rs`
-//! (the tree), `resolve.rs` (name resolution: frame layouts and global numbering),
-//! `slot.rs` (what a resolved name denotes), `slots.rs` (writes each name's slot into the
+//! (the tree; `nodes.rs` its nodes' methods), `resolve.rs` (name resolution: frame layouts and global numbering),
+//! `scopes.rs` (nested functions: which variables are
+//! shared with them as cells), `slot.rs` (what a resolved name denotes), `slots.rs` (writes each name's slot into the
 //! tree), `checks.rs` (the static checks on the resolved tree), `diag.rs` (located errors
-//! rendered like rustc's).
+//! rendered like rustc's). For `.py` files: `pyast.rs` (imports, decorators, class
+//! attributes), `pyfile.rs` (their grammar, `super()`, hoisted classes), `classes.rs`
+//! (import checks, inheritance), `annot.rs` (the annotation checks).
 
+mod annot;
 pub mod ast;
 mod checks;
+pub(crate) mod classes;
+mod comp;
 pub mod diag;
 pub(crate) mod lexer;
+mod nodes;
 pub(crate) mod parser;
+mod pyast;
+pub(crate) mod pyfile;
 pub(crate) mod resolve;
+mod scopes;
 mod slot;
 mod slots;
 mod stmt;

@@ -29,7 +29,7 @@ pub(crate) use bail;
 
 // Binding powers of the binary levels (`not` is a prefix operator between `and` and the
 // comparisons; unary minus and `**` are handled in `unary`).
-const OR: u8 = 1;
+pub(crate) const OR: u8 = 1;
 const AND: u8 = 2;
 const NOT: u8 = 3;
 const CMP: u8 = 4;
@@ -57,6 +57,15 @@ pub(crate) struct Parser<'a> {
     pub(crate) in_function: bool,
     /// Loops enclosing the current statement in the current function.
     pub(crate) loops: u32,
+    /// The top-level imports read so far (see `pyfile.rs`).
+    pub(crate) imports: Vec<Import>,
+    /// Inside a method: its class's name and its receiver's (for `super()`).
+    pub(crate) method: Option<(String, String)>,
+    /// Classes defined inside functions of a `.py` file, hoisted to the top level (see
+    /// `pyfile.rs`).
+    pub(crate) hoisted: Vec<ClassDef>,
+    /// The names the classes hoisted out of the current top-level function use.
+    pub(crate) hoisted_names: std::collections::BTreeSet<String>,
 }
 
 impl Parser<'_> {
@@ -107,6 +116,12 @@ impl Parser<'_> {
         if t.tok == Tok::Newline && self.pos > 0 {
             return self.error(self.toks[self.pos - 1].end, format!("expected {what}"));
         }
+        if t.tok == Tok::Op("@") {
+            return self.error(
+                t.span,
+                "the matrix-multiplication operator `@` is not supported (tensors are ints in models: use `*`); a decorator must start its own line before a `def`",
+            );
+        }
         let found = t.tok.describe();
         self.error(t.span, format!("expected {what}, found {found}"))
     }
@@ -155,17 +170,10 @@ impl Parser<'_> {
         Ok(())
     }
 
-    pub(crate) fn no_comprehension(&self) -> PResult<()> {
-        if self.is_kw(Kw::For) {
-            bail!(self, self.span() => "comprehensions are not supported (use a `for` loop)");
-        }
-        Ok(())
-    }
-
     pub(crate) fn at_expr_start(&self) -> bool {
         match self.peek() {
             Tok::Name(_) | Tok::Int(_) | Tok::Float(_) | Tok::Str(_) => true,
-            Tok::Kw(kw) => matches!(kw, Kw::True | Kw::False | Kw::None | Kw::Not),
+            Tok::Kw(kw) => matches!(kw, Kw::True | Kw::False | Kw::None | Kw::Not | Kw::Lambda),
             Tok::Op(op) => matches!(*op, "(" | "[" | "{" | "-" | "+"),
             _ => false,
         }
@@ -199,9 +207,36 @@ impl Parser<'_> {
     /// A full expression, including `a if c else b`.
     pub(crate) fn expr(&mut self) -> PResult<Expr> {
         self.enter(self.span())?;
-        let e = self.ternary();
+        let e = if self.is_kw(Kw::Lambda) {
+            self.lambda()
+        } else {
+            self.ternary()
+        };
         self.depth -= 1;
         e
+    }
+
+    /// `lambda params: body`, a nested function returning `body`.
+    fn lambda(&mut self) -> PResult<Expr> {
+        let span = self.bump();
+        let params = self.params(":", false)?;
+        self.expect_op(":", "':' after the lambda's parameters")?;
+        let body = self.expr()?;
+        let ret = Stmt {
+            span: body.span,
+            kind: StmtKind::Return(Some(body)),
+        };
+        let def = FunctionDef {
+            name: "<lambda>".to_string(),
+            params,
+            body: vec![ret],
+            span,
+            returns: None,
+            decorators: Vec::new(),
+            id: 0,
+            slot: Slot::Unresolved,
+        };
+        Ok(Expr::new(ExprKind::Lambda(Box::new(def)), span))
     }
 
     fn ternary(&mut self) -> PResult<Expr> {
@@ -262,7 +297,7 @@ impl Parser<'_> {
     }
 
     /// Binary operators of binding power `min` and above, by precedence climbing.
-    fn binary(&mut self, min: u8) -> PResult<Expr> {
+    pub(crate) fn binary(&mut self, min: u8) -> PResult<Expr> {
         let mut left = if min <= NOT && self.is_kw(Kw::Not) {
             let span = self.bump();
             self.enter(span)?;
@@ -441,8 +476,14 @@ impl Parser<'_> {
                 let value = self.expr()?;
                 kwargs.push(Keyword { name, value, span });
             } else {
-                let value = self.expr()?;
-                self.no_comprehension()?;
+                let mut value = self.expr()?;
+                if self.is_kw(Kw::For) {
+                    let generator = self.comprehension(CompKind::Generator, value, None)?;
+                    if !args.is_empty() || !kwargs.is_empty() || !self.is_op(")") {
+                        bail!(self, span => "a generator expression must be parenthesized unless it is the only argument");
+                    }
+                    value = generator;
+                }
                 if !kwargs.is_empty() {
                     bail!(self, span => "positional argument follows keyword argument");
                 }
@@ -482,18 +523,32 @@ impl Parser<'_> {
         Ok(Expr::new(ExprKind::Slice { lower, upper, step }, span))
     }
 
-    /// The items of `(...)` or `[...]` after the opening bracket, and the closing one.
-    fn items(&mut self, close: &str) -> PResult<Vec<Expr>> {
+    /// The items of `(...)` or `[...]` after the opening bracket, and the closing one;
+    /// or a comprehension (then the only item, and `true`).
+    fn items(&mut self, close: &str) -> PResult<(Vec<Expr>, bool)> {
         let mut items = Vec::new();
         while !self.is_op(close) {
-            items.push(self.expr()?);
-            self.no_comprehension()?;
+            let e = self.expr()?;
+            if self.is_kw(Kw::For) {
+                if !items.is_empty() {
+                    bail!(self, self.span() => "a comprehension must be alone in its brackets");
+                }
+                let kind = if close == "]" {
+                    CompKind::List
+                } else {
+                    CompKind::Generator
+                };
+                let comp = self.comprehension(kind, e, None)?;
+                self.expect_op(close, &format!("'{close}' after the comprehension"))?;
+                return Ok((vec![comp], true));
+            }
+            items.push(e);
             if !self.eat_op(",") {
                 break;
             }
         }
         self.expect_op(close, &format!("',' or '{close}'"))?;
-        Ok(items)
+        Ok((items, false))
     }
 
     fn atom(&mut self) -> PResult<Expr> {
@@ -501,6 +556,9 @@ impl Parser<'_> {
         let tok = self.peek().clone();
         self.bump();
         let kind = match tok {
+            Tok::Name(n) if n == "super" && self.is_op("(") => {
+                return self.super_attribute(span);
+            }
             Tok::Name(n) => ExprKind::Name(n),
             Tok::Int(i) => ExprKind::Int(i),
             Tok::Float(f) => ExprKind::Float(f),
@@ -519,16 +577,22 @@ impl Parser<'_> {
                     let last = p.toks.get(p.pos.wrapping_sub(2));
                     last.is_some_and(|t| t.tok == Tok::Op(","))
                 };
-                let mut items = self.items(")")?;
-                if items.len() == 1 && !trailing_comma(self) {
+                let (mut items, comp) = self.items(")")?;
+                if comp || (items.len() == 1 && !trailing_comma(self)) {
                     return Ok(items.remove(0));
                 }
                 ExprKind::Tuple(items)
             }
-            Tok::Op("[") => ExprKind::List(self.items("]")?),
-            Tok::Op("{") => ExprKind::Dict(self.dict()?),
+            Tok::Op("[") => match self.items("]")? {
+                (mut items, true) => return Ok(items.remove(0)),
+                (items, false) => ExprKind::List(items),
+            },
+            Tok::Op("{") => match self.dict()? {
+                Ok(pairs) => ExprKind::Dict(pairs),
+                Err(comp) => return Ok(comp),
+            },
             Tok::Kw(Kw::Reserved(w)) => {
-                bail!(self, span => "`{w}` is not supported in model files")
+                bail!(self, span => "{}", super::stmt::reserved_message(w))
             }
             _ => {
                 self.pos = before;
@@ -539,23 +603,29 @@ impl Parser<'_> {
     }
 
     /// The rest of a dict display after `{`.
-    fn dict(&mut self) -> PResult<Vec<(Expr, Expr)>> {
+    fn dict(&mut self) -> PResult<Result<Vec<(Expr, Expr)>, Expr>> {
         let mut pairs = Vec::new();
         while !self.is_op("}") {
             let key = self.expr()?;
-            if pairs.is_empty() && (self.is_op(",") || self.is_op("}")) {
-                bail!(self, key.span => "set literals are not supported");
+            if pairs.is_empty() && (self.is_op(",") || self.is_op("}") || self.is_kw(Kw::For)) {
+                bail!(self, key.span => "sets are not supported (use a list, or a dict with `None` values)");
             }
-            self.no_comprehension()?;
             self.expect_op(":", "':' after the dict key")?;
             let value = self.expr()?;
-            self.no_comprehension()?;
+            if self.is_kw(Kw::For) {
+                if !pairs.is_empty() {
+                    bail!(self, self.span() => "a comprehension must be alone in its brackets");
+                }
+                let comp = self.comprehension(CompKind::Dict, key, Some(value))?;
+                self.expect_op("}", "'}' after the comprehension")?;
+                return Ok(Err(comp));
+            }
             pairs.push((key, value));
             if !self.eat_op(",") {
                 break;
             }
         }
         self.expect_op("}", "',' or '}'")?;
-        Ok(pairs)
+        Ok(Ok(pairs))
     }
 }

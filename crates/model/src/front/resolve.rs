@@ -5,9 +5,9 @@
 //! The global variables of a model are the names assigned by top-level statements and
 //! the names declared `global` in any function, so the set is known before the model
 //! runs; the interpreter gives each one an instrumented cell. A name that is no variable
-//! denotes the top-level function or class of that name, else the builtin. The language
-//! has no nested functions, lambdas or comprehensions, so there are no closures: a
-//! function sees its own frame and the module, nothing in between.
+//! denotes the top-level function or class of that name, else the builtin. A name a
+//! nested function (or lambda) uses from an enclosing function is a cell of both
+//! (`scopes.rs` decides which, and lays out every function's frame).
 //!
 //! # Design
 //!
@@ -28,7 +28,7 @@
 use crate::ast::*;
 use crate::builtins;
 use crate::diag::Diagnostic;
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 /// The frame layout of one function or method.
@@ -38,6 +38,20 @@ pub(crate) struct Scope {
     pub locals: Vec<String>,
     /// Name -> slot.
     index: BTreeMap<String, u32>,
+    /// The cells' names by index: the free variables, then the function's own variables
+    /// that nested functions capture (see `scopes.rs`). A captured name is a cell, never
+    /// a plain local (a captured parameter is bound to its local slot, then moved into
+    /// its cell when the call starts).
+    pub cells: Vec<String>,
+    /// Name -> cell index.
+    cell_index: BTreeMap<String, u32>,
+    /// How many of the cells are free variables.
+    pub nfree: usize,
+    /// For each own cell (after the free ones), the local slot of the parameter whose
+    /// argument it starts with, if it is a parameter.
+    pub cell_init: Vec<Option<u32>>,
+    /// For a nested function: the enclosing frame's cell index of each free variable.
+    pub capture: Vec<u32>,
 }
 
 impl Scope {
@@ -47,12 +61,44 @@ impl Scope {
             .enumerate()
             .map(|(i, n)| (n.clone(), slot_index(i)))
             .collect();
-        Scope { locals, index }
+        Scope {
+            locals,
+            index,
+            cells: Vec::new(),
+            cell_index: BTreeMap::new(),
+            nfree: 0,
+            cell_init: Vec::new(),
+            capture: Vec::new(),
+        }
+    }
+
+    /// Sets the cells: `free` variables, then `own` captured ones with their parameter
+    /// slots `init`.
+    pub(crate) fn set_cells(
+        &mut self,
+        free: Vec<String>,
+        own: Vec<String>,
+        init: Vec<Option<u32>>,
+    ) {
+        self.nfree = free.len();
+        self.cells = free.into_iter().chain(own).collect();
+        self.cell_index = self
+            .cells
+            .iter()
+            .enumerate()
+            .map(|(i, n)| (n.clone(), slot_index(i)))
+            .collect();
+        self.cell_init = init;
     }
 
     /// The slot of the local `name`.
     pub(crate) fn slot(&self, name: &str) -> Option<u32> {
         self.index.get(name).copied()
+    }
+
+    /// The cell index of `name`, if it is a cell of this frame.
+    pub(crate) fn cell(&self, name: &str) -> Option<u32> {
+        self.cell_index.get(name).copied()
     }
 }
 
@@ -86,6 +132,17 @@ pub(crate) struct Code {
     pub class_names: Vec<Arc<str>>,
     /// The names that are no variable: top-level functions, classes and builtins.
     pub names: Names,
+    /// The entry point's name: `main` unless `--entry` names another function.
+    pub entry: String,
+    /// The annotation errors of nested functions, by `id`: raised when the `def` runs,
+    /// as TorchScript raises them when it compiles the function (see `annot.rs`).
+    pub deferred: BTreeMap<u32, Diagnostic>,
+    /// The scope of each nested function and lambda, by its `id`.
+    pub nested: Vec<Scope>,
+    /// Each nested function and lambda (a resolved copy of the tree's node), by `id`.
+    pub nested_defs: Vec<FunctionDef>,
+    /// The module frame's layout: the hidden locals of its comprehensions.
+    pub module: Scope,
 }
 
 impl Code {
@@ -102,6 +159,8 @@ pub(crate) struct Names {
     pub functions: BTreeMap<String, usize>,
     /// Class name -> index in `program.classes`.
     pub classes: BTreeMap<String, usize>,
+    /// Imported name -> the module or member it denotes (see `pyfile.rs`).
+    pub imports: BTreeMap<String, builtins::Builtin>,
 }
 
 impl Names {
@@ -114,9 +173,16 @@ impl Names {
             }
             map
         };
+        // Import paths were checked by `check_imports`; a later import of a name wins.
+        let imports = program
+            .imports
+            .iter()
+            .filter_map(|i| Some((i.name.clone(), crate::interp::torch::lookup(&i.path)?)))
+            .collect();
         Names {
             functions: index(&mut program.functions.iter().map(|f| &f.name)),
             classes: index(&mut program.classes.iter().map(|c| &c.name)),
+            imports,
         }
     }
 
@@ -127,6 +193,8 @@ impl Names {
             Slot::Function(slot_index(i))
         } else if let Some(&i) = self.classes.get(name) {
             Slot::Class(slot_index(i))
+        } else if let Some(&b) = self.imports.get(name) {
+            Slot::Builtin(b)
         } else {
             builtins::lookup(name).map_or(Slot::Unresolved, Slot::Builtin)
         }
@@ -202,9 +270,9 @@ pub(crate) fn bind(
 }
 
 /// Every name assigned by `stmts` (assignment, augmented assignment, `for` and `with`
-/// targets, in nested blocks too) with the span of its target, in source order, repeats
-/// included.
-fn assigned_in<'a>(stmts: &'a [Stmt], out: &mut Vec<(&'a str, Span)>) {
+/// targets, nested `def`s, in nested blocks too) with the span of its target, in source
+/// order, repeats included.
+pub(crate) fn assigned_in<'a>(stmts: &'a [Stmt], out: &mut Vec<(&'a str, Span)>) {
     fn target<'a>(t: &'a Target, out: &mut Vec<(&'a str, Span)>) {
         match &t.kind {
             TargetKind::Name(n) => out.push((n, t.span)),
@@ -236,12 +304,25 @@ fn assigned_in<'a>(stmts: &'a [Stmt], out: &mut Vec<(&'a str, Span)>) {
                 assigned_in(orelse, out);
             }
             StmtKind::While { body, .. } => assigned_in(body, out),
+            StmtKind::Def(def) => out.push((&def.name, s.span)),
+            StmtKind::Try(t) => {
+                assigned_in(&t.body, out);
+                for h in &t.handlers {
+                    if let Some(n) = &h.name {
+                        target(n, out);
+                    }
+                    assigned_in(&h.body, out);
+                }
+                assigned_in(&t.orelse, out);
+                assigned_in(&t.finalbody, out);
+            }
             _ => {}
         }
     }
 }
 
-/// The `global` declarations of a function body, with the statement's span.
+/// The `global` declarations of a function body (and of the functions nested in it),
+/// with the statement's span.
 fn declarations(stmts: &[Stmt], out: &mut BTreeMap<String, Span>) {
     for s in stmts {
         match &s.kind {
@@ -250,39 +331,11 @@ fn declarations(stmts: &[Stmt], out: &mut BTreeMap<String, Span>) {
                     out.entry(n.clone()).or_insert(s.span);
                 }
             }
-            StmtKind::If { branches, orelse } => {
-                branches.iter().for_each(|b| declarations(&b.body, out));
-                declarations(orelse, out);
-            }
-            StmtKind::While { body, .. }
-            | StmtKind::For { body, .. }
-            | StmtKind::With { body, .. } => declarations(body, out),
+            StmtKind::Def(def) => declarations(&def.body, out),
             _ => {}
         }
+        s.kind.blocks().for_each(|b| declarations(b, out));
     }
-}
-
-/// The frame layout of `f`: its parameters, then the names it assigns and does not
-/// declare `global`.
-fn scope_of(f: &FunctionDef, path: &str) -> Result<Scope, Diagnostic> {
-    let globals = f.globals();
-    if let Some(p) = f.params.iter().find(|p| globals.contains(&p.name.as_str())) {
-        return Err(Diagnostic::new(
-            path,
-            p.span,
-            format!("name '{}' is a parameter and declared global", p.name),
-        ));
-    }
-    let mut locals: Vec<String> = f.params.iter().map(|p| p.name.clone()).collect();
-    let mut assigned = Vec::new();
-    assigned_in(&f.body, &mut assigned);
-    let mut seen: BTreeSet<&str> = f.params.iter().map(|p| p.name.as_str()).collect();
-    for (n, _) in assigned {
-        if !globals.contains(&n) && seen.insert(n) {
-            locals.push(n.to_string());
-        }
-    }
-    Ok(Scope::new(locals))
 }
 
 /// The global variables, sorted, each with where it is first defined: its first
@@ -298,29 +351,61 @@ fn globals_of(program: &Program) -> (Vec<String>, Vec<Span>) {
     for f in program.functions.iter().chain(all_methods) {
         declarations(&f.body, &mut defined);
     }
+    declarations(&program.stmts, &mut defined);
     defined.into_iter().unzip()
 }
 
 /// Resolves every name of `program`, then runs the static checks.
-pub(crate) fn resolve(mut program: Program, file: &'static str) -> Result<Code, Diagnostic> {
+#[cfg(test)]
+pub(crate) fn resolve(program: Program, file: &'static str) -> Result<Code, Diagnostic> {
+    resolve_entry(program, file, "main")
+}
+
+/// Resolves every name of `program`, then runs the static checks; `entry` names the
+/// function the model runs (`main`, or `--entry NAME`).
+pub(crate) fn resolve_entry(
+    mut program: Program,
+    file: &'static str,
+    entry: &str,
+) -> Result<Code, Diagnostic> {
     let path = program.path.clone();
+    super::classes::check_imports(&program)?;
+    super::classes::inherit(&mut program)?;
     let (globals, global_spans) = globals_of(&program);
+    let mut nested = Vec::new();
     let functions = program
         .functions
-        .iter()
-        .map(|f| scope_of(f, &path))
+        .iter_mut()
+        .map(|f| super::scopes::function(f, &mut nested, &path))
         .collect::<Result<Vec<_>, _>>()?;
     let methods = program
         .classes
-        .iter()
-        .map(|c| c.methods.iter().map(|m| scope_of(m, &path)).collect())
+        .iter_mut()
+        .map(|c| {
+            c.methods
+                .iter_mut()
+                .map(|m| super::scopes::function(m, &mut nested, &path))
+                .collect()
+        })
         .collect::<Result<Vec<_>, _>>()?;
+    let module = super::scopes::module(&mut program.stmts, &mut nested, &path)?;
+    let nested: Vec<Scope> = nested
+        .into_iter()
+        .map(|s| s.unwrap_or_else(|| Scope::new(Vec::new())))
+        .collect();
     let names = Names::new(&program);
     let global_fallbacks = globals.iter().map(|g| names.constant(g)).collect();
-    super::slots::assign(&mut program, &globals, &names, &functions, &methods);
+    let scopes = super::slots::Scopes {
+        module: &module,
+        functions: &functions,
+        methods: &methods,
+        nested: &nested,
+    };
+    let nested_defs = super::slots::assign(&mut program, &globals, &names, &scopes);
     let function_names = program.functions.iter().map(|f| Arc::from(&*f.name));
     let class_names = program.classes.iter().map(|c| Arc::from(&*c.name));
-    let code = Code {
+    let mut code = Code {
+        deferred: BTreeMap::new(),
         function_names: function_names.collect(),
         class_names: class_names.collect(),
         program,
@@ -330,7 +415,11 @@ pub(crate) fn resolve(mut program: Program, file: &'static str) -> Result<Code, 
         functions,
         methods,
         names,
+        entry: entry.to_string(),
+        nested,
+        nested_defs,
+        module,
     };
-    super::checks::check(&code)?;
+    code.deferred = super::checks::check(&code)?;
     Ok(code)
 }

@@ -8,11 +8,11 @@ use crate::builtins::Builtin;
 /// [`TargetKind::Name`](super::ast::TargetKind::Name)), so that the interpreter reads and
 /// writes variables by index instead of looking names up.
 ///
-/// The language's scoping is Python's without nesting (there are no nested functions,
-/// lambdas or comprehensions, so no closure cells): a name assigned in a function, or
-/// one of its parameters, is a local of the whole function unless the function declares
-/// it `global`; every other name is a module global, a top-level function or class, or a
-/// builtin, in that order.
+/// The language's scoping is Python's: a name assigned in a function, or one of its
+/// parameters, is a local of the whole function unless the function declares it
+/// `global` or `nonlocal`; a name shared with a nested function is a cell of both;
+/// every other name is a module global, a top-level function or class, or a builtin,
+/// in that order.
 ///
 /// ```
 /// use forkwait_model::{Builtin, Model, Slot, StmtKind};
@@ -38,6 +38,11 @@ pub enum Slot {
     /// The i-th local variable of the enclosing function's frame; the parameters are the
     /// first ones, in order.
     Local(u32),
+    /// The i-th cell of the enclosing function's frame: a variable shared between a
+    /// function and the functions nested in it (an instrumented cell). A frame's cells
+    /// are its free variables (captured from enclosing functions) first, then its own
+    /// variables that nested functions capture.
+    Cell(u32),
     /// The i-th global variable of the module (the globals sorted by name), an
     /// instrumented cell. Read before its first assignment, the name denotes the
     /// top-level function, class or builtin of that name, if there is one.

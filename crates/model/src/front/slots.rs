@@ -1,6 +1,7 @@
 //! Writes into every name of a program the [`Slot`] it denotes (see `resolve.rs`).
 //!
-//! A name inside a function is its local if the function's [`Scope`] has it, else a
+//! A name inside a function is its cell if the function shares it with a nested
+//! function (see `scopes.rs`), else its local if the function's [`Scope`] has it, else a
 //! global variable, else a top-level function, a class or a builtin; a name of a
 //! top-level statement or of a parameter's default (evaluated in the module's scope, as
 //! Python does at definition time) skips the first step. A name that denotes nothing
@@ -8,13 +9,33 @@
 
 use super::resolve::{Names, Scope, slot_index};
 use crate::ast::*;
+use std::cell::RefCell;
 
 /// What a name can denote in one scope.
+#[derive(Clone, Copy)]
 struct Env<'a> {
     globals: &'a [String],
     names: &'a Names,
     /// The function's frame layout; `None` in the module's scope.
     locals: Option<&'a Scope>,
+    /// The scopes of the nested functions, by id.
+    nested: &'a [Scope],
+    /// The resolved copies of the nested functions, by id, as they are finished.
+    done: &'a RefCell<Vec<Option<FunctionDef>>>,
+    /// The comprehension variables in scope, innermost last, with their hidden slots.
+    comp: &'a [(String, Slot)],
+}
+
+/// The frame layouts of a program.
+pub(crate) struct Scopes<'a> {
+    /// The module's (its comprehensions' hidden locals).
+    pub module: &'a Scope,
+    /// The top-level functions', in order.
+    pub functions: &'a [Scope],
+    /// The methods', per class.
+    pub methods: &'a [Vec<Scope>],
+    /// The nested functions', by id.
+    pub nested: &'a [Scope],
 }
 
 /// Resolves every name of `program`: top-level statements, then each function and
@@ -23,15 +44,23 @@ pub(crate) fn assign(
     program: &mut Program,
     globals: &[String],
     names: &Names,
-    functions: &[Scope],
-    methods: &[Vec<Scope>],
-) {
+    scopes: &Scopes<'_>,
+) -> Vec<FunctionDef> {
+    let (functions, methods, nested) = (scopes.functions, scopes.methods, scopes.nested);
+    let done = RefCell::new(vec![None; nested.len()]);
+    // The module's scope holds only hidden names: every name a program writes is global.
     let module = Env {
         globals,
         names,
-        locals: None,
+        locals: Some(scopes.module),
+        nested,
+        done: &done,
+        comp: &[],
     };
     module.block(&mut program.stmts);
+    for a in program.classes.iter_mut().flat_map(|c| c.attrs.iter_mut()) {
+        module.expr(&mut a.value);
+    }
     let all_methods = program
         .classes
         .iter_mut()
@@ -42,16 +71,42 @@ pub(crate) fn assign(
             module.expr(d);
         }
         let env = Env {
-            globals,
-            names,
             locals: Some(scope),
+            ..module
         };
         env.block(&mut f.body);
+    }
+    let done = done.into_inner().into_iter();
+    done.map(|d| d.unwrap_or_else(|| placeholder(program)))
+        .collect()
+}
+
+/// A stand-in for a nested function the walk did not reach (none: every id is given
+/// by a walk over the same tree).
+fn placeholder(program: &Program) -> FunctionDef {
+    FunctionDef {
+        name: "<unreachable>".into(),
+        params: Vec::new(),
+        body: vec![Stmt {
+            kind: StmtKind::Pass,
+            span: Span::default(),
+        }],
+        span: program.expect_span.unwrap_or_default(),
+        returns: None,
+        decorators: Vec::new(),
+        id: 0,
+        slot: Slot::Unresolved,
     }
 }
 
 impl Env<'_> {
     fn slot(&self, name: &str) -> Slot {
+        if let Some((_, slot)) = self.comp.iter().rev().find(|(n, _)| n == name) {
+            return *slot;
+        }
+        if let Some(i) = self.locals.and_then(|s| s.cell(name)) {
+            return Slot::Cell(i);
+        }
         if let Some(i) = self.locals.and_then(|s| s.slot(name)) {
             return Slot::Local(i);
         }
@@ -101,11 +156,52 @@ impl Env<'_> {
                 }
                 self.block(body);
             }
+            StmtKind::Def(def) => {
+                def.slot = self.slot(&def.name);
+                self.nested_function(def);
+            }
+            StmtKind::Try(t) => {
+                self.block(&mut t.body);
+                for h in &mut t.handlers {
+                    if let Some(c) = &mut h.class {
+                        self.expr(c);
+                    }
+                    if let Some(n) = &mut h.name {
+                        self.target(n);
+                    }
+                    self.block(&mut h.body);
+                }
+                self.block(&mut t.orelse);
+                self.block(&mut t.finalbody);
+            }
+            StmtKind::Raise(Some(e)) => self.expr(e),
             StmtKind::Return(None)
+            | StmtKind::Raise(None)
             | StmtKind::Break
             | StmtKind::Continue
             | StmtKind::Pass
+            | StmtKind::Nonlocal(_)
             | StmtKind::Global(_) => {}
+        }
+    }
+
+    /// A nested `def` or lambda: its decorators and defaults in this scope, its body in
+    /// its own; then its resolved copy for the interpreter.
+    fn nested_function(&self, def: &mut FunctionDef) {
+        for d in def.params.iter_mut().filter_map(|p| p.default.as_mut()) {
+            self.expr(d);
+        }
+        let Some(scope) = self.nested.get(def.id as usize) else {
+            return;
+        };
+        let env = Env {
+            locals: Some(scope),
+            comp: &[],
+            ..*self
+        };
+        env.block(&mut def.body);
+        if let Some(slot) = self.done.borrow_mut().get_mut(def.id as usize) {
+            *slot = Some(def.clone());
         }
     }
 
@@ -164,6 +260,54 @@ impl Env<'_> {
                 self.expr(cond);
                 self.expr(then);
                 self.expr(orelse);
+            }
+            ExprKind::Lambda(def) => self.nested_function(def),
+            ExprKind::Comp(c) => self.comprehension(c),
+        }
+    }
+
+    /// A comprehension: its variables are hidden locals (see `scopes.rs`), each in
+    /// scope from its clause on.
+    fn comprehension(&self, c: &mut Comprehension) {
+        let mut overlay: Vec<(String, Slot)> = self.comp.to_vec();
+        for g in &mut c.generators {
+            let env = Env {
+                comp: &overlay,
+                ..*self
+            };
+            env.expr(&mut g.iter);
+            self.comp_target(&mut g.target, &mut overlay);
+            let env = Env {
+                comp: &overlay,
+                ..*self
+            };
+            g.ifs.iter_mut().for_each(|x| env.expr(x));
+        }
+        let env = Env {
+            comp: &overlay,
+            ..*self
+        };
+        env.expr(&mut c.elt);
+        if let Some(v) = &mut c.value {
+            env.expr(v);
+        }
+    }
+
+    fn comp_target(&self, t: &mut Target, overlay: &mut Vec<(String, Slot)>) {
+        match &mut t.kind {
+            TargetKind::Name(n) => {
+                let hidden = super::scopes::hidden_name(n, t.span);
+                let local = self.locals.and_then(|s| s.slot(&hidden));
+                t.slot = local.map_or(Slot::Unresolved, Slot::Local);
+                overlay.push((n.clone(), t.slot));
+            }
+            TargetKind::Tuple(ts) => ts.iter_mut().for_each(|t| self.comp_target(t, overlay)),
+            TargetKind::Attribute { .. } | TargetKind::Subscript { .. } => {
+                let env = Env {
+                    comp: overlay,
+                    ..*self
+                };
+                env.target(t);
             }
         }
     }
@@ -445,7 +589,14 @@ def main(k=k):
         let mut program = crate::parse("t.fw", "def main():\n    return nowhere\n").unwrap();
         let names_ = super::super::resolve::Names::new(&program);
         let scope = super::super::resolve::Scope::new(Vec::new());
-        super::assign(&mut program, &[], &names_, &[scope], &[]);
+        let module = super::super::resolve::Scope::new(Vec::new());
+        let scopes = super::Scopes {
+            module: &module,
+            functions: &[scope],
+            methods: &[],
+            nested: &[],
+        };
+        super::assign(&mut program, &[], &names_, &scopes);
         assert_eq!(
             names(&program.functions[0].body),
             want(&[("nowhere", Unresolved)])

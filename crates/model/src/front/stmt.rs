@@ -29,18 +29,46 @@ impl Parser<'_> {
         // Name -> where it was first defined (a map: the check is linear in the file).
         let mut defined: std::collections::BTreeMap<String, Span> = Default::default();
         loop {
+            let decorators = self.decorators()?;
             let (name, span) = match self.peek() {
+                Tok::Eof if !self.hoisted.is_empty() => {
+                    let c = self.hoisted.remove(0);
+                    let named = (c.name.clone(), c.span);
+                    classes.push(c);
+                    Some(named)
+                }
                 Tok::Eof => return Ok((stmts, functions, classes)),
                 Tok::Kw(Kw::Def) => {
-                    functions.push(self.function()?);
+                    self.hoisted_names.clear();
+                    let f = self.function(decorators)?;
+                    for g in self.hoisted_functions(&f) {
+                        if !defined.contains_key(&g.name) {
+                            defined.insert(g.name.clone(), g.span);
+                            functions.push(g);
+                        }
+                    }
+                    if f.decorators
+                        .iter()
+                        .any(|d| d.kind == DecoratorKind::Overload)
+                    {
+                        continue; // a signature only: the plain definition is the one
+                    }
+                    functions.push(f);
                     functions.last().map(|f| (f.name.clone(), f.span))
                 }
                 Tok::Kw(Kw::Class) => {
                     classes.push(self.class()?);
                     classes.last().map(|c| (c.name.clone(), c.span))
                 }
+                Tok::Kw(Kw::Reserved("import" | "from")) => {
+                    self.import_line()?;
+                    continue;
+                }
                 _ => {
                     self.statement(&mut stmts)?;
+                    if stmts.last().is_some_and(super::pyfile::is_main_guard) {
+                        stmts.pop(); // `if __name__ == "__main__":` is skipped
+                    }
                     continue;
                 }
             }
@@ -52,36 +80,13 @@ impl Parser<'_> {
         }
     }
 
-    fn function(&mut self) -> PResult<FunctionDef> {
+    pub(crate) fn function(&mut self, decorators: Vec<Decorator>) -> PResult<FunctionDef> {
         let span = self.bump();
         let name = self.name("a function name after `def`")?;
         self.expect_op("(", "'(' after the function name")?;
-        let mut params: Vec<Param> = Vec::new();
-        while !self.is_op(")") {
-            let span = self.span();
-            if self.is_op("*") || self.is_op("**") || self.is_op("/") {
-                bail!(self, span => "`*`, `**` and `/` parameters are not supported");
-            }
-            let name = self.name("a parameter name")?;
-            self.opt_after(":", Parser::expr)?; // a type annotation, dropped
-            let default = self.opt_after("=", Parser::expr)?;
-            if params.iter().any(|p| p.name == name) {
-                bail!(self, span => "duplicate parameter `{name}`");
-            }
-            if default.is_none() && params.last().is_some_and(|p| p.default.is_some()) {
-                bail!(self, span => "a parameter without a default follows one with a default");
-            }
-            params.push(Param {
-                name,
-                default,
-                span,
-            });
-            if !self.eat_op(",") {
-                break;
-            }
-        }
+        let params = self.params(")", true)?;
         self.expect_op(")", "',' or ')' after the parameter")?;
-        self.opt_after("->", Parser::expr)?; // the return annotation, dropped
+        let returns = self.opt_after("->", Parser::expr)?;
         self.expect_op(":", "':' after the function signature")?;
         let saved = (self.in_function, self.loops);
         (self.in_function, self.loops) = (true, 0);
@@ -93,15 +98,54 @@ impl Parser<'_> {
             params,
             body,
             span,
+            returns,
+            decorators,
+            id: 0,
+            slot: Slot::Unresolved,
         })
     }
 
-    fn class(&mut self) -> PResult<ClassDef> {
+    /// A parameter list up to (not including) `close`: names with optional defaults and,
+    /// if `annotated`, optional annotations.
+    pub(crate) fn params(&mut self, close: &str, annotated: bool) -> PResult<Vec<Param>> {
+        let mut params: Vec<Param> = Vec::new();
+        while !self.is_op(close) {
+            let span = self.span();
+            if self.is_op("*") || self.is_op("**") || self.is_op("/") {
+                bail!(self, span => "`*`, `**` and `/` parameters are not supported");
+            }
+            let name = self.name("a parameter name")?;
+            let annotation = match annotated {
+                true => self.opt_after(":", Parser::expr)?,
+                false => None,
+            };
+            let default = self.opt_after("=", Parser::expr)?;
+            if params.iter().any(|p| p.name == name) {
+                bail!(self, span => "duplicate parameter `{name}`");
+            }
+            if default.is_none() && params.last().is_some_and(|p| p.default.is_some()) {
+                bail!(self, span => "a parameter without a default follows one with a default");
+            }
+            params.push(Param {
+                name,
+                default,
+                annotation,
+                span,
+            });
+            if !self.eat_op(",") {
+                break;
+            }
+        }
+        Ok(params)
+    }
+
+    pub(crate) fn class(&mut self) -> PResult<ClassDef> {
         let span = self.bump();
         let name = self.name("a class name after `class`")?;
+        let mut bases = Vec::new();
         if self.eat_op("(") {
             while !self.is_op(")") {
-                self.expr()?; // a base class, ignored
+                bases.push(self.expr()?);
                 if !self.eat_op(",") {
                     break;
                 }
@@ -111,12 +155,27 @@ impl Parser<'_> {
         self.expect_op(":", "':' after the class name")?;
         let mut methods: Vec<FunctionDef> = Vec::new();
         let other = self.suite_with(span, "class", |p, other| {
+            let decorators = p.decorators()?;
             if !p.is_kw(Kw::Def) {
                 return p.statement(other);
             }
-            let m = p.function()?;
+            // The receiver is the first parameter's name (`self` by convention).
+            let receiver = match (&p.tok(3).tok, &p.tok(2).tok) {
+                (Tok::Name(r), Tok::Op("(")) => r.clone(),
+                _ => String::new(),
+            };
+            let saved = p.method.replace((name.clone(), receiver));
+            let m = p.function(decorators);
+            p.method = saved;
+            let m = m?;
             if m.params.is_empty() {
                 bail!(p, m.span => "method `{}` must take `self` as its first parameter", m.name);
+            }
+            if m.decorators
+                .iter()
+                .any(|d| d.kind == DecoratorKind::Overload)
+            {
+                return Ok(()); // a signature only
             }
             if let Some(first) = methods.iter().find(|f| f.name == m.name) {
                 let line = first.span.line;
@@ -125,18 +184,40 @@ impl Parser<'_> {
             methods.push(m);
             Ok(())
         })?;
-        let allowed = |s: &&Stmt| match &s.kind {
-            StmtKind::Pass => true,
-            StmtKind::Expr(e) => matches!(e.kind, ExprKind::Str(_)),
-            _ => false,
-        };
-        if let Some(s) = other.iter().find(|s| !allowed(s)) {
-            bail!(self, s.span => "only methods, `pass` and docstrings may be in a class body");
+        let mut attrs: Vec<ClassAttr> = Vec::new();
+        for s in other {
+            match s.kind {
+                StmtKind::Pass => {}
+                StmtKind::Expr(e) if matches!(e.kind, ExprKind::Str(_)) => {}
+                // Class attributes are TorchScript's (`.py` files); a `.fw` class body
+                // holds methods only.
+                StmtKind::Assign {
+                    target:
+                        Target {
+                            kind: TargetKind::Name(n),
+                            span,
+                            ..
+                        },
+                    value,
+                } if self.path.ends_with(".py") => attrs.push(ClassAttr {
+                    name: n,
+                    value,
+                    span,
+                }),
+                _ if self.path.ends_with(".py") => {
+                    bail!(self, s.span => "only methods, class attributes (`x = 3`), `pass` and docstrings may be in a class body")
+                }
+                _ => {
+                    bail!(self, s.span => "only methods, `pass` and docstrings may be in a class body (class attributes are supported in `.py` files)")
+                }
+            }
         }
         Ok(ClassDef {
             name,
             methods,
             span,
+            bases,
+            attrs,
         })
     }
 
@@ -180,8 +261,26 @@ impl Parser<'_> {
                 let body = self.suite(span, "with")?;
                 StmtKind::With { item, target, body }
             }
-            Tok::Kw(Kw::Def) => bail!(self, span => "functions must be defined at the top level"),
-            Tok::Kw(Kw::Class) => bail!(self, span => "classes must be defined at the top level"),
+            Tok::Kw(Kw::Def) | Tok::Op("@") => {
+                let decorators = self.decorators()?;
+                if self.is_kw(Kw::Class) {
+                    return self.hoist_class();
+                }
+                let def = self.function(decorators)?;
+                if def
+                    .decorators
+                    .iter()
+                    .any(|d| d.kind == DecoratorKind::Overload)
+                {
+                    return Ok(()); // a signature only
+                }
+                StmtKind::Def(Box::new(def))
+            }
+            Tok::Kw(Kw::Reserved("import" | "from")) => {
+                bail!(self, span => "imports must be at the top level of the file")
+            }
+            Tok::Kw(Kw::Class) => return self.hoist_class(),
+            Tok::Kw(Kw::Try) => self.try_stmt()?,
             _ => return self.simple_line(out),
         };
         out.push(Stmt { kind, span });
@@ -207,6 +306,70 @@ impl Parser<'_> {
             }
             return Ok(StmtKind::If { branches, orelse });
         }
+    }
+
+    /// `try:` with its `except`, `else` and `finally` clauses.
+    fn try_stmt(&mut self) -> PResult<StmtKind> {
+        let span = self.bump();
+        self.expect_op(":", "':' after `try`")?;
+        let body = self.suite(span, "try")?;
+        let mut handlers: Vec<Handler> = Vec::new();
+        while self.is_kw(Kw::Except) {
+            let hspan = self.bump();
+            if handlers.last().is_some_and(|h| h.class.is_none()) {
+                bail!(self, hspan => "a bare `except:` must be the last `except` clause");
+            }
+            if self.is_op("*") {
+                bail!(self, self.span() => "`except*` (exception groups) is not supported");
+            }
+            let (mut class, mut name) = (None, None);
+            if !self.is_op(":") {
+                class = Some(self.expr()?);
+                if self.is_kw(Kw::As) {
+                    self.bump();
+                    let at = self.span();
+                    let n = self.name("a variable name after `as`")?;
+                    name = Some(Target {
+                        kind: TargetKind::Name(n),
+                        span: at,
+                        slot: Slot::Unresolved,
+                        annotation: None,
+                    });
+                }
+            }
+            self.expect_op(":", "':' after the `except` clause")?;
+            let body = self.suite(hspan, "except")?;
+            handlers.push(Handler {
+                class,
+                name,
+                body,
+                span: hspan,
+            });
+        }
+        let mut orelse = Vec::new();
+        if self.is_kw(Kw::Else) {
+            if handlers.is_empty() {
+                bail!(self, self.span() => "`else` after `try` needs an `except` clause first");
+            }
+            let at = self.bump();
+            self.expect_op(":", "':' after `else`")?;
+            orelse = self.suite(at, "else")?;
+        }
+        let mut finalbody = Vec::new();
+        if self.is_kw(Kw::Finally) {
+            let at = self.bump();
+            self.expect_op(":", "':' after `finally`")?;
+            finalbody = self.suite(at, "finally")?;
+        }
+        if handlers.is_empty() && finalbody.is_empty() {
+            return Err(self.unexpected("`except` or `finally` after the `try` block"));
+        }
+        Ok(StmtKind::Try(Box::new(Try {
+            body,
+            handlers,
+            orelse,
+            finalbody,
+        })))
     }
 
     fn loop_body(&mut self, header: Span, what: &str) -> PResult<Vec<Stmt>> {
@@ -285,6 +448,9 @@ impl Parser<'_> {
             Kw::Continue => StmtKind::Continue,
             Kw::Return if !self.in_function => bail!(self, span => "`return` outside a function"),
             Kw::Global if !self.in_function => bail!(self, span => "`global` outside a function"),
+            Kw::Nonlocal if !self.in_function => {
+                bail!(self, span => "`nonlocal` outside a function")
+            }
             Kw::Return => {
                 self.bump();
                 let value = if self.at_expr_start() {
@@ -294,13 +460,29 @@ impl Parser<'_> {
                 };
                 return Ok(StmtKind::Return(value));
             }
-            Kw::Global => {
+            Kw::Global | Kw::Nonlocal => {
                 self.bump();
-                let mut names = vec![self.name("a variable name after `global`")?];
+                let mut names = vec![self.name(&format!("a variable name after `{word}`"))?];
                 while self.eat_op(",") {
                     names.push(self.name("a variable name")?);
                 }
-                return Ok(StmtKind::Global(names));
+                return Ok(match kw {
+                    Kw::Global => StmtKind::Global(names),
+                    _ => StmtKind::Nonlocal(names),
+                });
+            }
+            Kw::Raise => {
+                self.bump();
+                let exc = if self.at_expr_start() {
+                    Some(self.expr()?)
+                } else {
+                    None
+                };
+                if exc.is_some() && matches!(self.peek(), Tok::Kw(k) if k.as_str() == "from") {
+                    self.bump();
+                    self.expr()?; // the cause, dropped
+                }
+                return Ok(StmtKind::Raise(exc));
             }
             Kw::Assert => {
                 self.bump();
@@ -308,8 +490,11 @@ impl Parser<'_> {
                 let msg = self.opt_after(",", Self::expr)?;
                 return Ok(StmtKind::Assert { test, msg });
             }
-            Kw::Reserved(_) => bail!(self, span => "`{word}` is not supported in model files"),
-            Kw::If | Kw::While | Kw::For | Kw::With | Kw::Def | Kw::Class => {
+            Kw::Reserved(_) => bail!(self, span => "{}", reserved_message(word)),
+            Kw::Except | Kw::Finally => {
+                bail!(self, span => "`{word}` without a `try` at this indentation")
+            }
+            Kw::If | Kw::While | Kw::For | Kw::With | Kw::Def | Kw::Class | Kw::Try => {
                 bail!(self, span => "`{word}` must start its own line")
             }
             Kw::Elif | Kw::Else => {
@@ -323,9 +508,10 @@ impl Parser<'_> {
 
     fn assign_or_expr(&mut self) -> PResult<StmtKind> {
         let lhs = self.expr_list()?;
+        let mut annotation = None;
         if self.is_op(":") && !matches!(lhs.kind, ExprKind::Tuple(_)) {
             self.bump();
-            self.expr()?; // a type annotation, dropped
+            annotation = Some(Box::new(self.expr()?));
             if !self.is_op("=") {
                 return Err(self.unexpected("'=' after the annotation"));
             }
@@ -342,7 +528,8 @@ impl Parser<'_> {
         if !self.eat_op("=") {
             return Ok(StmtKind::Expr(lhs));
         }
-        let target = self.target(lhs)?;
+        let mut target = self.target(lhs)?;
+        target.annotation = annotation;
         let value = self.expr_list()?;
         if self.is_op("=") {
             bail!(self, self.span() => "chained assignment (`a = b = c`) is not supported");
@@ -351,7 +538,7 @@ impl Parser<'_> {
     }
 
     /// Converts a parsed expression to an assignment target.
-    fn target(&self, e: Expr) -> PResult<Target> {
+    pub(crate) fn target(&self, e: Expr) -> PResult<Target> {
         let span = e.span;
         let kind = match e.kind {
             ExprKind::Name(n) => TargetKind::Name(n),
@@ -381,13 +568,32 @@ impl Parser<'_> {
             kind,
             span,
             slot: Slot::Unresolved,
+            annotation: None,
         })
     }
 
     /// `for`/`as` targets: primaries separated by commas (no operators, so that the `in`
     /// of a `for` is not read as a comparison).
-    fn target_list(&mut self) -> PResult<Expr> {
+    pub(crate) fn target_list(&mut self) -> PResult<Expr> {
         let first = self.postfix()?;
         self.tuple_of(first, Self::postfix, Self::at_expr_start)
+    }
+}
+
+/// The error for a Python keyword the language does not support, naming the supported
+/// spelling where there is one.
+pub(crate) fn reserved_message(word: &str) -> String {
+    let hint = match word {
+        "async" => {
+            ": `async def` is not supported (use a plain `def`; `fork`/`wait` give the parallelism)"
+        }
+        "await" => ": `await` is not supported (use `wait(fut)` or `fut.wait()`)",
+        "yield" => ": generator functions (`yield`) are not supported (return a list)",
+        "del" => ": `del` is not supported (assign `None`, or use `pop`)",
+        _ => " is not supported in model files",
+    };
+    match hint.strip_prefix(": ") {
+        Some(h) => h.to_string(),
+        None => format!("`{word}`{hint}"),
     }
 }

@@ -19,6 +19,13 @@ impl Interp {
             if let Some(i) = class.methods.iter().position(|m| m.name == attr) {
                 return Ok(Value::Method(inst.clone(), i));
             }
+            if let Some(v) = self.module_attr(inst, attr, span)? {
+                return Ok(v);
+            }
+        } else if let Value::Builtin(b) = obj {
+            if let Some(r) = crate::interp::torch::getattr(*b, attr) {
+                return r.map_err(|m| self.err(span, m));
+            }
         } else if let Some(m) = methods::method(obj, attr) {
             return Ok(Value::BuiltinMethod(Arc::new(obj.clone()), m));
         }
@@ -106,6 +113,9 @@ impl Interp {
     }
 
     pub(crate) fn subscript(&self, f: &mut Frame, obj: &Value, index: &Expr) -> Res<Value> {
+        if let Some(t) = crate::interp::torch::subscript_type(obj) {
+            return Ok(t); // `List[int]`: the type (annotations are checked statically)
+        }
         if matches!(index.kind, ExprKind::Slice { .. }) {
             let class = f.class();
             return match obj {

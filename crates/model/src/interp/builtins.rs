@@ -2,7 +2,8 @@
 //!
 //! Functions: `fork`, `wait`, `yield_now`, `Lock`, `print`, `len`, `range`, `min`, `max`,
 //! `abs`, `sum`, `sorted`, `enumerate`, `zip`, `str`, `int`, `float`, `bool`, `list`,
-//! `tuple`, `dict`. (`enumerate` and `zip` return tuples of tuples, not iterators.)
+//! `tuple`, `dict`, `any`, `all`, `isinstance`, and the exception classes (see
+//! `exceptions.rs`). (`enumerate` and `zip` return tuples of tuples, not iterators.)
 //!
 //! Methods (in `methods.rs`): lists `append`, `pop`, `extend`, `insert`, `index`, `count`, `clear`, `copy`;
 //! dicts `get`, `keys`, `values`, `items`, `pop`; strings `join`, `upper`, `lower`,
@@ -64,11 +65,34 @@ pub enum Builtin {
     YieldNow,
     /// `zip`
     Zip,
+    /// A name of the `torch`, `typing` or `operator` modules (or one of those modules),
+    /// by its dotted path, e.g. `"torch.jit.annotate"` (see `interp/torch.rs`); bound by an
+    /// import, never by its bare name.
+    Torch(&'static str),
+    /// A context manager of `torch` for `with`: grad mode (`torch.no_grad()`,
+    /// `torch.enable_grad()`, `torch.set_grad_enabled(b)`) or a no-op
+    /// (`torch.jit.optimized_execution(b)`).
+    Context {
+        /// The grad mode inside the context (`None`: the context changes nothing).
+        grad: Option<bool>,
+        /// The mode to restore at the exit, when it was already set by the call
+        /// (`set_grad_enabled`); otherwise the mode at the entry is restored.
+        prev: Option<bool>,
+    },
+    /// `any`
+    Any,
+    /// `all`
+    All,
+    /// `isinstance`
+    Isinstance,
+    /// An exception class: its index in [`EXCEPTIONS`](crate::EXCEPTIONS) (`Exception`,
+    /// `RuntimeError`, `ValueError`, ...). Called, it makes an exception to `raise`.
+    Exc(u8),
 }
 
 impl Builtin {
     /// Every builtin.
-    const ALL: [Builtin; 21] = [
+    const ALL: [Builtin; 24] = [
         Builtin::Lock,
         Builtin::Abs,
         Builtin::Bool,
@@ -90,6 +114,9 @@ impl Builtin {
         Builtin::Wait,
         Builtin::YieldNow,
         Builtin::Zip,
+        Builtin::Any,
+        Builtin::All,
+        Builtin::Isinstance,
     ];
 
     /// Its name in the language.
@@ -123,6 +150,18 @@ impl Builtin {
             Builtin::Wait => "wait",
             Builtin::YieldNow => "yield_now",
             Builtin::Zip => "zip",
+            Builtin::Torch(path) => path,
+            Builtin::Context { grad: None, .. } => "torch.jit.optimized_execution",
+            Builtin::Context {
+                grad: Some(false), ..
+            } => "torch.no_grad",
+            Builtin::Context {
+                grad: Some(true), ..
+            } => "torch.enable_grad",
+            Builtin::Any => "any",
+            Builtin::All => "all",
+            Builtin::Isinstance => "isinstance",
+            Builtin::Exc(i) => crate::interp::exceptions::class_name(usize::from(i)),
         }
     }
 
@@ -150,13 +189,19 @@ impl Builtin {
             Builtin::Wait => (1, Some(1), &[]),
             Builtin::YieldNow => (0, Some(0), &[]),
             Builtin::Zip => (0, None, &[]),
+            // Checked when called (see `interp/torch.rs`).
+            Builtin::Torch(_) | Builtin::Context { .. } => (0, None, &[]),
+            Builtin::Any | Builtin::All => (1, Some(1), &[]),
+            Builtin::Isinstance => (2, Some(2), &[]),
+            Builtin::Exc(_) => (0, None, &[]),
         }
     }
 }
 
 /// The builtin called `name`.
 pub(crate) fn lookup(name: &str) -> Option<Builtin> {
-    Builtin::ALL.iter().copied().find(|b| b.name() == name)
+    let exc = crate::interp::exceptions::lookup(name).map(Builtin::Exc);
+    exc.or_else(|| Builtin::ALL.iter().copied().find(|b| b.name() == name))
 }
 
 /// The error message of calling `name` with `n` positional arguments.
@@ -335,6 +380,13 @@ pub(crate) fn call(
             .ok_or_else(|| e("fork() missing the function to fork".into()))?;
         return it.fork(f, callee, args.collect(), kwargs, span);
     }
+    match b {
+        Builtin::Torch(path) => return it.call_torch(f, path, args, &kwargs, span),
+        Builtin::Context { .. } => {
+            return Err(e(format!("'{name}' context object is not callable")));
+        }
+        _ => {}
+    }
     {
         let (min, max, allowed) = b.bounds();
         if let Some((k, _)) = kwargs.iter().find(|(k, _)| !allowed.contains(k)) {
@@ -363,6 +415,8 @@ pub(crate) fn call(
             print(it, &args);
             Ok(Value::None)
         }
+        Builtin::Exc(i) => Ok(crate::interp::exceptions::instance(usize::from(i), &args)),
+        Builtin::Isinstance => isinstance(&args[0], &args[1]).map(Value::Bool).map_err(e),
         _ => value_builtin(b, args, &kwargs, class).map_err(e),
     }
 }
@@ -419,6 +473,8 @@ fn value_builtin(
             Value::tuple(pairs.collect())
         }),
         Builtin::Zip => zip(&args),
+        Builtin::Any => Ok(Value::Bool(iterate(&first)?.any(|x| x.truthy()))),
+        Builtin::All => Ok(Value::Bool(iterate(&first)?.all(|x| x.truthy()))),
         Builtin::Str => Ok(args
             .first()
             .map_or(Value::str(""), |v| Value::str(&v.to_str()))),
@@ -511,4 +567,39 @@ fn dict_from(arg: Option<&Value>, class: StateClass) -> Result<Value, String> {
         }
     }
     Ok(Value::Dict(Dict::new(out, class)))
+}
+
+/// `isinstance(v, t)`: `t` a builtin type (`int`, `str`, `list`, ...), an exception class,
+/// a model class, or a tuple of them. Model classes have no base classes.
+fn isinstance(v: &Value, t: &Value) -> Result<bool, String> {
+    use crate::interp::exceptions::is_subclass;
+    Ok(match t {
+        Value::Tuple(ts) => {
+            for t in ts.iter() {
+                if isinstance(v, t)? {
+                    return Ok(true);
+                }
+            }
+            false
+        }
+        Value::Class(i, _) => matches!(v, Value::Instance(inst) if inst.class == *i),
+        Value::Builtin(Builtin::Exc(c)) => {
+            matches!(v, Value::Exception(e) if is_subclass(e.class, usize::from(*c)))
+        }
+        Value::Builtin(b) => match (b, v) {
+            (Builtin::Int, Value::Int(_) | Value::Bool(_)) => true,
+            (Builtin::Bool, Value::Bool(_)) | (Builtin::Float, Value::Float(_)) => true,
+            (Builtin::Str, Value::Str(_)) | (Builtin::List, Value::List(_)) => true,
+            (Builtin::Dict, Value::Dict(_)) | (Builtin::Tuple, Value::Tuple(_)) => true,
+            (Builtin::Int | Builtin::Bool | Builtin::Float | Builtin::Str, _) => false,
+            (Builtin::List | Builtin::Dict | Builtin::Tuple, _) => false,
+            _ => return Err(format!("isinstance() arg 2 must be a type, not {b:?}")),
+        },
+        other => {
+            let t = other.type_name();
+            return Err(format!(
+                "isinstance() arg 2 must be a type or tuple of types, not '{t}'"
+            ));
+        }
+    })
 }

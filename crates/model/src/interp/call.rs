@@ -6,7 +6,7 @@ use super::{Flow, Frame, Interp, MAX_CALL_DEPTH, Res};
 use crate::ast::{Call, FunctionDef, Span};
 use crate::builtins;
 use crate::resolve::{Binding, Scope, bind};
-use crate::value::{Instance, Value};
+use crate::value::{Closure, Instance, Value};
 use forkwait::sync::Shared;
 use std::sync::Arc;
 
@@ -44,6 +44,14 @@ impl Interp {
                 let (def, scope) = (&p.functions[*i], &self.code.functions[*i]);
                 self.call_def(f, def, scope, None, args, kwargs, span)
             }
+            Value::Closure(c) => {
+                let code = &self.code;
+                let (def, scope) = match (code.nested_defs.get(c.id), code.nested.get(c.id)) {
+                    (Some(d), Some(s)) => (d, s),
+                    _ => return Err(self.err(span, "a nested function of another model")),
+                };
+                self.call_closure(f, def, scope, c, args, kwargs, span)
+            }
             Value::Class(i, name) => {
                 let inst = Value::Instance(Arc::new(Instance {
                     class: *i,
@@ -52,6 +60,11 @@ impl Interp {
                     shape: Shared::attribute(()),
                 }));
                 let class = &p.classes[*i];
+                for a in &class.attrs {
+                    let mut module = super::Frame::new(0, f.depth, false, f.limit);
+                    let v = self.eval(&mut module, &a.value)?;
+                    self.setattr(&inst, &a.name, v, a.span)?;
+                }
                 match class.methods.iter().position(|m| m.name == "__init__") {
                     Some(m) => {
                         let (def, scope) = (&class.methods[m], &self.code.methods[*i][m]);
@@ -104,6 +117,41 @@ impl Interp {
         kwargs: Vec<(&str, Value)>,
         span: Span,
     ) -> Res<Value> {
+        self.enter(f, def, scope, this, None, args, kwargs, span)
+    }
+
+    /// Calls a nested function or lambda: its free variables are its closure's cells,
+    /// its defaults those evaluated when it was made.
+    #[allow(clippy::too_many_arguments)]
+    fn call_closure(
+        &self,
+        f: &Frame,
+        def: &FunctionDef,
+        scope: &Scope,
+        closure: &Closure,
+        args: Vec<Value>,
+        kwargs: Vec<(&str, Value)>,
+        span: Span,
+    ) -> Res<Value> {
+        self.enter(f, def, scope, None, Some(closure), args, kwargs, span)
+    }
+
+    /// Enters a model function: binds its arguments, makes its cells, runs its body.
+    #[allow(clippy::too_many_arguments)]
+    fn enter(
+        &self,
+        f: &Frame,
+        def: &FunctionDef,
+        scope: &Scope,
+        this: Option<Value>,
+        closure: Option<&Closure>,
+        args: Vec<Value>,
+        kwargs: Vec<(&str, Value)>,
+        span: Span,
+    ) -> Res<Value> {
+        if !def.decorators.is_empty() {
+            self.decorated(def, span)?;
+        }
         if f.depth >= MAX_CALL_DEPTH {
             return Err(self.err(
                 span,
@@ -129,6 +177,7 @@ impl Interp {
             let mut locals: Vec<Option<Value>> = this.into_iter().chain(args).map(Some).collect();
             locals.resize(n, None);
             let mut frame = Frame::with_locals(locals, depth, false, f.limit);
+            self.make_cells(&mut frame, scope, closure);
             return self.run_body(&mut frame, def);
         }
         let mut pos: Vec<Option<Value>> = this.into_iter().chain(args).map(Some).collect();
@@ -137,18 +186,24 @@ impl Interp {
             bind(&def.name, &def.params, 0, pos.len(), &names).map_err(|m| self.err(span, m))?;
         let mut kwargs: Vec<Option<Value>> = kwargs.into_iter().map(|(_, v)| Some(v)).collect();
         let mut locals: Vec<Option<Value>> = vec![None; n];
-        for ((param, b), local) in def.params.iter().zip(bindings).zip(&mut locals) {
+        let params = def.params.iter().zip(bindings).zip(&mut locals).enumerate();
+        for (k, ((param, b), local)) in params {
             let v = match b {
                 Binding::Pos(i) => pos[i].take().unwrap_or(Value::None),
                 Binding::Kw(j) => kwargs[j].take().unwrap_or(Value::None),
-                Binding::Default => match &param.default {
-                    Some(d) => self.eval(&mut Frame::new(0, depth, false, f.limit), d)?,
-                    None => Value::None,
+                Binding::Default => match (closure, &param.default) {
+                    (Some(c), _) => c.defaults.get(k).cloned().flatten().unwrap_or(Value::None),
+                    (None, Some(d)) => {
+                        let n = self.code.module.locals.len();
+                        self.eval(&mut Frame::new(n, depth, false, f.limit), d)?
+                    }
+                    (None, None) => Value::None,
                 },
             };
             *local = Some(v);
         }
         let mut frame = Frame::with_locals(locals, depth, false, f.limit);
+        self.make_cells(&mut frame, scope, closure);
         self.run_body(&mut frame, def)
     }
 

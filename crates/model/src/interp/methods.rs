@@ -64,6 +64,12 @@ pub(crate) fn call_method(
             "done" => c.want(0, 0).map(|()| Value::Bool(cell.fut.is_done())),
             _ => Err(c.no_attribute("Future")),
         },
+        // `m.eval()`, `m.train()` and the library base's `__init__` (see `interp/torch.rs`).
+        Value::Instance(_) => match name {
+            "eval" | "train" => Ok(recv.clone()),
+            "__init__" => Ok(Value::None),
+            _ => Err(c.no_attribute(&recv.type_name())),
+        },
         other => Err(c.no_attribute(&other.type_name())),
     }
 }

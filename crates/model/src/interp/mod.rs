@@ -32,19 +32,24 @@
 //!   (a `livelock` verdict) instead of hanging the checker.
 
 pub(crate) mod access;
+mod assign;
 pub(crate) mod builtins;
 mod call;
+mod closures;
+mod comp;
+pub(crate) mod exceptions;
 pub(crate) mod methods;
 pub(crate) mod ops;
 pub(crate) mod snapshot;
 pub(crate) mod stack;
 pub(crate) mod tasks;
+pub(crate) mod torch;
 pub(crate) mod value;
 
 use crate::ast::*;
 use crate::diag::Diagnostic;
 use crate::resolve::Code;
-use crate::value::{Dict, List, Value, key_eq};
+use crate::value::{Cell, Dict, List, Value, key_eq};
 use forkwait::sync::{Shared, StateClass};
 use std::sync::{Arc, Weak};
 
@@ -75,6 +80,32 @@ pub(crate) struct Interp {
     globals: Vec<Shared<Option<Value>>>,
     pub(crate) sink: Sink,
     me: Weak<Interp>,
+    /// Each task's grad-mode flag, by the task's number ([`Limit::task`]; `main` is 0):
+    /// thread-local state, not shared (see `interp/torch.rs`). Locked only briefly.
+    pub(crate) grad: std::sync::Mutex<Vec<bool>>,
+}
+
+/// What every frame of a task shares: the lowest stack address its interpretation may
+/// reach (see `stack.rs`) and the task's number (for its thread-local state). A stack
+/// address compares with it as with the address.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Limit {
+    /// The lowest stack address.
+    pub(crate) addr: usize,
+    /// The task's number: 0 for `main`, then in order of `fork`.
+    pub(crate) task: u32,
+}
+
+impl PartialEq<Limit> for usize {
+    fn eq(&self, other: &Limit) -> bool {
+        *self == other.addr
+    }
+}
+
+impl PartialOrd<Limit> for usize {
+    fn partial_cmp(&self, other: &Limit) -> Option<std::cmp::Ordering> {
+        self.partial_cmp(&other.addr)
+    }
 }
 
 /// A function activation (or the module's top level).
@@ -82,24 +113,32 @@ pub(crate) struct Frame {
     /// The function's locals, indexed by [`Slot::Local`] (see the function's
     /// [`Scope`](crate::resolve::Scope)); empty at the top level, whose names are global.
     locals: Vec<Option<Value>>,
+    /// The function's cells, indexed by [`Slot::Cell`]: its free variables (from its
+    /// closure), then its own variables that nested functions capture.
+    cells: Vec<Arc<Cell>>,
     pub(crate) depth: u32,
-    /// The lowest stack address this task's interpretation may reach (see `stack.rs`).
-    pub(crate) limit: usize,
+    /// The lowest stack address this task's interpretation may reach (see `stack.rs`),
+    /// and the task's number.
+    pub(crate) limit: Limit,
     ticks: u32,
+    /// The error an enclosing `except` clause is handling (what a bare `raise` raises).
+    handling: Option<Box<Diagnostic>>,
     /// Running the module's top-level statements: new containers are global state.
     module: bool,
 }
 
 impl Frame {
     /// A frame of `n` locals, all unset.
-    fn new(n: usize, depth: u32, module: bool, limit: usize) -> Frame {
+    fn new(n: usize, depth: u32, module: bool, limit: Limit) -> Frame {
         Frame::with_locals(vec![None; n], depth, module, limit)
     }
 
     /// A frame whose locals (by slot) are `locals`.
-    fn with_locals(locals: Vec<Option<Value>>, depth: u32, module: bool, limit: usize) -> Frame {
+    fn with_locals(locals: Vec<Option<Value>>, depth: u32, module: bool, limit: Limit) -> Frame {
         Frame {
             locals,
+            cells: Vec::new(),
+            handling: None,
             depth,
             limit,
             ticks: 0,
@@ -107,15 +146,15 @@ impl Frame {
         }
     }
 
-    /// The frame of a task's entry (no locals of its own), with the stack limit of the
-    /// task starting here.
-    pub(crate) fn task() -> Frame {
-        let limit = if forkwait::hooks::mode() == forkwait::hooks::Mode::Simulator {
+    /// The frame of the entry of task number `task` (no locals of its own), with the
+    /// stack limit of the task starting here.
+    pub(crate) fn task(task: u32) -> Frame {
+        let addr = if forkwait::hooks::mode() == forkwait::hooks::Mode::Simulator {
             crate::stack::task_limit(super::MODEL_STACK_SIZE)
         } else {
             crate::stack::thread_limit()
         };
-        Frame::new(0, 0, false, limit)
+        Frame::new(0, 0, false, Limit { addr, task })
     }
 
     /// The purity class of containers created in this frame.
@@ -138,7 +177,7 @@ enum Miss {
     Undefined,
 }
 
-enum Flow {
+pub(crate) enum Flow {
     Next,
     Break,
     Continue,
@@ -168,6 +207,7 @@ impl Interp {
             code,
             sink,
             me: me.clone(),
+            grad: std::sync::Mutex::new(vec![true]),
         })
     }
 
@@ -188,18 +228,19 @@ impl Interp {
 
     /// Runs the top-level statements, then `main()`; returns what `main()` returned.
     pub(crate) fn run_main(&self) -> Res<Value> {
-        let entry = Frame::task();
-        let mut top = Frame::new(0, 0, true, entry.limit);
+        let entry = Frame::task(0);
+        let mut top = Frame::new(self.code.module.locals.len(), 0, true, entry.limit);
         self.block(&mut top, &self.code.program.stmts)?;
         let p = &self.code.program;
-        let i = self.code.function("main").map(|(i, _)| i);
-        let i = i.ok_or_else(|| self.err(Span::new(1, 1), "no `main()` function"))?;
+        let name = self.code.entry.as_str();
+        let i = self.code.function(name).map(|(i, _)| i);
+        let i = i.ok_or_else(|| self.err(Span::new(1, 1), format!("no `{name}()` function")))?;
         let main_span = p.functions[i].span;
         let main = Value::Function(i, self.code.function_names[i].clone());
         self.call(&entry, &main, Vec::new(), Vec::new(), main_span)
     }
 
-    fn block(&self, f: &mut Frame, stmts: &[Stmt]) -> Res<Flow> {
+    pub(crate) fn block(&self, f: &mut Frame, stmts: &[Stmt]) -> Res<Flow> {
         for s in stmts {
             match self.stmt(f, s)? {
                 Flow::Next => {}
@@ -209,7 +250,7 @@ impl Interp {
         Ok(Flow::Next)
     }
 
-    fn tick(&self, f: &mut Frame) {
+    pub(crate) fn tick(&self, f: &mut Frame) {
         f.ticks = f.ticks.wrapping_add(1);
         if f.ticks % YIELD_EVERY == 0 {
             forkwait::yield_now();
@@ -280,9 +321,30 @@ impl Interp {
                     return Err(self.err(s.span, text));
                 }
             }
-            StmtKind::Pass | StmtKind::Global(_) => {}
+            StmtKind::Pass | StmtKind::Global(_) | StmtKind::Nonlocal(_) => {}
+            StmtKind::Def(def) => {
+                if let Some(d) = self.code.deferred.get(&def.id) {
+                    return Err(Box::new(d.clone())); // refused when scripted
+                }
+                let v = self.closure(f, def)?;
+                self.store_slot(f, def.slot, v);
+            }
+            StmtKind::Try(t) => return self.exec_try(f, t),
+            StmtKind::Raise(e) => return Err(self.exec_raise(f, e.as_ref(), s.span)),
             StmtKind::With { item, target, body } => {
                 let v = self.eval(f, item)?;
+                if let Some(restore) = self.enter_context(f, &v) {
+                    let r = match target {
+                        Some(t) => self
+                            .store(f, t, v.clone())
+                            .and_then(|()| self.block(f, body)),
+                        None => self.block(f, body),
+                    };
+                    if let Some(prev) = restore {
+                        self.set_grad(f, prev);
+                    }
+                    return r;
+                }
                 let Value::Lock(lock) = &v else {
                     let t = v.type_name();
                     return Err(self.err(
@@ -306,86 +368,6 @@ impl Interp {
         Ok(Flow::Next)
     }
 
-    fn aug_assign(&self, f: &mut Frame, target: &Target, op: BinOp, value: &Expr) -> Res<()> {
-        let combine = |this: &Self, f: &mut Frame, old: Value| -> Res<Value> {
-            let rhs = this.eval(f, value)?;
-            if let (BinOp::Add, Value::List(l)) = (op, &old) {
-                // `xs += it` extends the list in place, as Python's `__iadd__`.
-                let items = builtins::iterate(&rhs).map_err(|m| this.err(value.span, m))?;
-                let items: Vec<Value> = items.collect();
-                this.at(target.span);
-                l.extend(items);
-                return Ok(old);
-            }
-            this.at(target.span);
-            ops::binary(op, &old, &rhs, f.class()).map_err(|m| this.err(target.span, m))
-        };
-        match &target.kind {
-            TargetKind::Name(n) => {
-                let old = self.load_name(f, target.slot, n, target.span)?;
-                let new = combine(self, f, old)?;
-                self.store_slot(f, target.slot, new);
-                Ok(())
-            }
-            TargetKind::Attribute { value: obj, attr } => {
-                let obj = self.eval(f, obj)?;
-                let old = self.getattr(&obj, attr, target.span)?;
-                let new = combine(self, f, old)?;
-                self.setattr(&obj, attr, new, target.span)
-            }
-            TargetKind::Subscript { value: obj, index } => {
-                let obj = self.eval(f, obj)?;
-                let key = self.eval(f, index)?;
-                let old = self.getitem(&obj, &key, target.span)?;
-                let new = combine(self, f, old)?;
-                self.setitem(&obj, key, new, target.span)
-            }
-            TargetKind::Tuple(_) => Err(self.err(target.span, "cannot augment-assign a tuple")),
-        }
-    }
-
-    fn store(&self, f: &mut Frame, target: &Target, v: Value) -> Res<()> {
-        match &target.kind {
-            TargetKind::Name(_) => {
-                self.store_slot(f, target.slot, v);
-                Ok(())
-            }
-            TargetKind::Attribute { value, attr } => {
-                let obj = self.eval(f, value)?;
-                self.at(target.span);
-                self.setattr(&obj, attr, v, target.span)
-            }
-            TargetKind::Subscript { value, index } => {
-                if matches!(index.kind, ExprKind::Slice { .. }) {
-                    return Err(self.err(index.span, "slice assignment is not supported"));
-                }
-                let obj = self.eval(f, value)?;
-                let key = self.eval(f, index)?;
-                self.at(target.span);
-                self.setitem(&obj, key, v, target.span)
-            }
-            TargetKind::Tuple(targets) => {
-                let items: Vec<Value> = builtins::iterate(&v)
-                    .map_err(|m| self.err(target.span, format!("cannot unpack: {m}")))?
-                    .collect();
-                if items.len() != targets.len() {
-                    return Err(self.err(
-                        target.span,
-                        format!(
-                            "cannot unpack {} values into {} targets",
-                            items.len(),
-                            targets.len()
-                        ),
-                    ));
-                }
-                for (t, item) in targets.iter().zip(items) {
-                    self.store(f, t, item)?;
-                }
-                Ok(())
-            }
-        }
-    }
-
     /// Stores `v` in the variable `slot` (a local of `f` or a global: the resolver gives
     /// every assigned name one of the two).
     fn store_slot(&self, f: &mut Frame, slot: Slot, v: Value) {
@@ -397,6 +379,11 @@ impl Interp {
             }
             Slot::Global(i) => {
                 if let Some(cell) = self.globals.get(i as usize) {
+                    cell.write(Some(v));
+                }
+            }
+            Slot::Cell(i) => {
+                if let Some(cell) = f.cells.get(i as usize) {
                     cell.write(Some(v));
                 }
             }
@@ -420,6 +407,13 @@ impl Interp {
                     _ => Err(Miss::Unbound),
                 };
             }
+            Slot::Cell(i) => {
+                return f
+                    .cells
+                    .get(i as usize)
+                    .and_then(|c| c.read())
+                    .ok_or(Miss::Unbound);
+            }
             Slot::Global(i) => {
                 let i = i as usize;
                 if let Some(v) = self.globals.get(i).and_then(|cell| cell.read()) {
@@ -440,7 +434,7 @@ impl Interp {
                 .get(i as usize)
                 .map(|n| Value::Class(i as usize, n.clone())),
             Slot::Builtin(b) => Some(Value::Builtin(b)),
-            Slot::Local(_) | Slot::Global(_) | Slot::Unresolved => None,
+            Slot::Local(_) | Slot::Cell(_) | Slot::Global(_) | Slot::Unresolved => None,
         }
         .ok_or(Miss::Undefined)
     }
@@ -564,6 +558,8 @@ impl Interp {
                     self.eval(f, orelse)?
                 }
             }
+            ExprKind::Lambda(def) => self.closure(f, def)?,
+            ExprKind::Comp(c) => self.comprehension(f, c)?,
         })
     }
 

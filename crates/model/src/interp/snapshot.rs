@@ -80,6 +80,7 @@ pub(crate) fn snap(v: &Value, seen: &mut Vec<usize>) -> Snapshot {
         Value::Range(a, b, 1) => Snapshot::Other(format!("range({a}, {b})")),
         Value::Range(a, b, s) => Snapshot::Other(format!("range({a}, {b}, {s})")),
         Value::Function(_, n) => Snapshot::Other(format!("<function {n}>")),
+        Value::Closure(c) => Snapshot::Other(format!("<function {}>", c.name)),
         Value::Class(_, n) => Snapshot::Other(format!("<class '{n}'>")),
         Value::Instance(i) => Snapshot::Other(format!("<{} object>", i.class_name)),
         Value::Method(i, _) => Snapshot::Other(format!("<bound method of {}>", i.class_name)),
@@ -89,6 +90,16 @@ pub(crate) fn snap(v: &Value, seen: &mut Vec<usize>) -> Snapshot {
         }
         Value::Future(_) => Snapshot::Other("<Future>".into()),
         Value::Lock(_) => Snapshot::Other("<Lock>".into()),
+        Value::Exception(e) => {
+            let class = crate::interp::exceptions::class_name(e.class);
+            match e.message.is_empty() {
+                true => Snapshot::Other(format!("{class}()")),
+                false => Snapshot::Other(format!(
+                    "{class}({:?})",
+                    snap(&Value::Str(e.message.clone()), seen)
+                )),
+            }
+        }
     }
 }
 

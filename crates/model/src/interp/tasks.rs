@@ -19,6 +19,7 @@ impl Interp {
     ) -> Res<Value> {
         let callable = match &callee {
             Value::Function(..)
+            | Value::Closure(_)
             | Value::Class(..)
             | Value::Method(..)
             | Value::Builtin(_)
@@ -37,7 +38,7 @@ impl Interp {
             .into_iter()
             .map(|(k, v)| (k.to_string(), v))
             .collect();
-        let _ = f;
+        let task = self.new_task(f);
         self.at(span);
         let fut = forkwait::fork(move || {
             me.at(span);
@@ -45,7 +46,7 @@ impl Interp {
                 .iter()
                 .map(|(k, v)| (k.as_str(), v.clone()))
                 .collect();
-            match me.call(&Frame::task(), &callee, args, kw, span) {
+            match me.call(&Frame::task(task), &callee, args, kw, span) {
                 Ok(v) => v,
                 Err(d) => raise(&d),
             }

@@ -95,6 +95,8 @@ pub enum Value {
     Range(i64, i64, i64),
     /// A top-level function: its index in [`Program::functions`](super::Program) and name.
     Function(usize, Arc<str>),
+    /// A nested function or lambda, with the cells it captured.
+    Closure(Arc<Closure>),
     /// A class: its index in [`Program::classes`](super::Program) and name.
     Class(usize, Arc<str>),
     /// An instance of a model class.
@@ -109,6 +111,17 @@ pub enum Value {
     Future(Arc<FutureCell>),
     /// A lock made by `Lock()`, used as `with lock:`.
     Lock(Arc<Lock>),
+    /// An exception: made by calling an exception class (`ValueError("bad")`), or the
+    /// error an `except ... as e` clause caught.
+    Exception(Arc<ExceptionValue>),
+}
+
+/// An exception value: its class and message.
+pub struct ExceptionValue {
+    /// Its class: an index in [`EXCEPTIONS`](crate::EXCEPTIONS).
+    pub(crate) class: usize,
+    /// The message (`str(e)`).
+    pub(crate) message: Arc<str>,
 }
 
 /// A model list: a structure location and one instrumented location per item (see
@@ -143,6 +156,22 @@ pub struct Instance {
     pub(crate) attrs: std::sync::Mutex<Attrs>,
     /// Written (as a module attribute) when an attribute is added.
     pub(crate) shape: Shared<()>,
+}
+
+/// A variable shared between a function and the functions nested in it: one
+/// instrumented location, unset until assigned.
+pub(crate) type Cell = Shared<Option<Value>>;
+
+/// A nested function or lambda, made when its `def` (or `lambda`) ran: which one, and
+/// the cells of the enclosing frame it captured (see `front/scopes.rs`).
+pub struct Closure {
+    /// Its index among the model's nested functions (its `id`).
+    pub(crate) id: usize,
+    pub(crate) name: Arc<str>,
+    /// The free variables' cells, in the order of the function's scope.
+    pub(crate) cells: Vec<Arc<Cell>>,
+    /// Each parameter's default, evaluated when the `def` ran.
+    pub(crate) defaults: Vec<Option<Value>>,
 }
 
 /// A model lock (`Lock()`).
@@ -223,13 +252,14 @@ impl Value {
             Value::List(_) => "list",
             Value::Dict(_) => "dict",
             Value::Range(..) => "range",
-            Value::Function(..) => "function",
+            Value::Function(..) | Value::Closure(_) => "function",
             Value::Class(..) => "type",
             Value::Instance(_) => "object",
             Value::Method(..) => "method",
             Value::Builtin(_) | Value::BuiltinMethod(..) => "builtin_function_or_method",
             Value::Future(_) => "Future",
             Value::Lock(_) => "Lock",
+            Value::Exception(e) => crate::interp::exceptions::class_name(e.class),
         }
     }
 
@@ -292,7 +322,9 @@ impl Value {
             (Value::Instance(a), Value::Instance(b)) => Arc::ptr_eq(a, b),
             (Value::Future(a), Value::Future(b)) => Arc::ptr_eq(a, b),
             (Value::Lock(a), Value::Lock(b)) => Arc::ptr_eq(a, b),
+            (Value::Exception(a), Value::Exception(b)) => Arc::ptr_eq(a, b),
             (Value::Function(a, _), Value::Function(b, _)) => a == b,
+            (Value::Closure(a), Value::Closure(b)) => Arc::ptr_eq(a, b),
             (Value::Class(a, _), Value::Class(b, _)) => a == b,
             (Value::Builtin(a), Value::Builtin(b)) => a == b,
             (Value::Range(a, b, c), Value::Range(d, e, f)) => (a, b, c) == (d, e, f),
@@ -327,6 +359,7 @@ impl Value {
     pub(crate) fn to_str(&self) -> String {
         match self {
             Value::Str(s) => s.to_string(),
+            Value::Exception(e) => e.message.to_string(),
             other => format!("{:?}", other.snapshot()),
         }
     }

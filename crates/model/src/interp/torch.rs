@@ -1,0 +1,428 @@
+//! The `torch`, `typing` and `operator` modules as values of the model language.
+//!
+//! Every name of these modules that models know is a [`Builtin::Torch`] carrying its
+//! dotted path (`"torch.jit.annotate"`), except those that *are* builtins already:
+//! `torch.jit.fork` and `torch.jit._fork` are [`Builtin::Fork`], `torch.jit.wait` and
+//! `torch.jit._wait` are [`Builtin::Wait`]. A module is a value too (`torch`, `torch.jit`,
+//! `nn`), whose attributes are looked up in [`NAMES`]; a name not there is a located
+//! error naming it (at load time where the resolver can see the path, else when run).
+//!
+//! # Tensors are ints
+//!
+//! Models replace tensors by ints, so the common tensor functions get an int meaning:
+//! `torch.neg(x)` is `-x`, `torch.add(a, b)` / `sub` / `mul` the operators, `torch.abs`
+//! and `torch.relu` (`max(x, 0)`) theirs, `torch.tensor(v)` is `v`, and the factories
+//! `torch.zeros(...)`/`torch.empty(...)` are `0` and `torch.ones(...)`, `torch.rand(...)`,
+//! `torch.randn(...)` are `1` whatever their sizes (keywords such as `requires_grad=True`
+//! are accepted and ignored). `torch.nn.Parameter(x)` is `x`, `torch.nn.ModuleList(xs)` a
+//! list of the modules.
+//!
+//! # Grad mode
+//!
+//! `torch.is_grad_enabled()` reads a flag of the running task (true in `main`); the
+//! contexts `torch.no_grad()` and `torch.enable_grad()` set it on entry and restore it on
+//! exit, and `torch.set_grad_enabled(b)` sets it at once (restoring it at the exit of a
+//! `with` over it). A forked task starts with its forking caller's flag, as PyTorch's
+//! `fork` carries the caller's thread-local state (grad mode among it) into the task,
+//! and changes in the task do not reach the caller. The flags live in the interpreter
+//! ([`Interp::grad`]), one per task, indexed by the task's number (`Frame::task`); they
+//! are not shared state: no other task reads them.
+
+use crate::ast::{BinOp, DecoratorKind, FunctionDef, Span, UnaryOp};
+use crate::builtins::Builtin;
+use crate::front::classes::user_base;
+use crate::front::pyfile::SUPER_PREFIX;
+use crate::interp::{Frame, Interp, Res};
+use crate::value::{Instance, List, Value};
+use std::sync::Arc;
+
+/// Every name the model language knows under `torch`, `typing` and `operator` (modules
+/// included), besides the fork and wait aliases of [`lookup`].
+pub(crate) const NAMES: [&str; 62] = [
+    "torch",
+    "torch.jit",
+    "torch.nn",
+    "torch.autograd",
+    "typing",
+    "operator",
+    // torch.jit
+    "torch.jit.annotate",
+    "torch.jit.script",
+    "torch.jit.trace",
+    "torch.jit.optimized_execution",
+    "torch.jit.is_scripting",
+    "torch.jit.Future",
+    "torch.jit.ScriptModule",
+    "torch.jit.Final",
+    // grad mode
+    "torch.no_grad",
+    "torch.enable_grad",
+    "torch.set_grad_enabled",
+    "torch.is_grad_enabled",
+    "torch.autograd.no_grad",
+    "torch.autograd.enable_grad",
+    "torch.autograd.set_grad_enabled",
+    // tensors as ints
+    "torch.neg",
+    "torch.add",
+    "torch.sub",
+    "torch.mul",
+    "torch.abs",
+    "torch.relu",
+    "torch.tensor",
+    "torch.zeros",
+    "torch.ones",
+    "torch.rand",
+    "torch.randn",
+    "torch.empty",
+    "torch.Tensor",
+    "torch.float",
+    "torch.int",
+    "torch.long",
+    // torch.nn
+    "torch.nn.Module",
+    "torch.nn.ModuleList",
+    "torch.nn.Parameter",
+    // typing
+    "typing.List",
+    "typing.Tuple",
+    "typing.Optional",
+    "typing.Any",
+    "typing.Dict",
+    "typing.Union",
+    "typing.Callable",
+    "typing.NamedTuple",
+    "typing.Final",
+    // operator
+    "operator.add",
+    "operator.sub",
+    "operator.mul",
+    "operator.neg",
+    "operator.floordiv",
+    "operator.truediv",
+    "operator.mod",
+    "operator.eq",
+    "operator.ne",
+    "operator.lt",
+    "operator.le",
+    "operator.gt",
+    "operator.ge",
+];
+
+/// The names that are types (subscripting one gives it back: `List[int]`).
+fn is_type(path: &str) -> bool {
+    matches!(
+        path,
+        "torch.jit.Future"
+            | "torch.jit.Final"
+            | "torch.Tensor"
+            | "torch.nn.Module"
+            | "torch.jit.ScriptModule"
+    ) || path.starts_with("typing.")
+}
+
+/// The modules (values whose attributes are names).
+fn is_module(path: &str) -> bool {
+    matches!(
+        path,
+        "torch" | "torch.jit" | "torch.nn" | "torch.autograd" | "typing" | "operator"
+    )
+}
+
+/// What the dotted `path` denotes, if models know it.
+pub(crate) fn lookup(path: &str) -> Option<Builtin> {
+    Some(match path {
+        "torch.jit.fork" | "torch.jit._fork" => Builtin::Fork,
+        "torch.jit.wait" | "torch.jit._wait" => Builtin::Wait,
+        _ => Builtin::Torch(NAMES.iter().find(|n| **n == path)?),
+    })
+}
+
+/// The attribute `attr` of the module `path`, or the error naming what is missing.
+pub(crate) fn member(path: &str, attr: &str) -> Result<Builtin, String> {
+    if !is_module(path) {
+        return Err(format!("'{path}' has no attribute '{attr}'"));
+    }
+    let full = format!("{path}.{attr}");
+    lookup(&full).ok_or_else(|| {
+        let prefix = format!("{path}.");
+        let mut known: Vec<&str> = NAMES
+            .iter()
+            .filter_map(|n| n.strip_prefix(&prefix))
+            .filter(|rest| !rest.contains('.'))
+            .collect();
+        if path == "torch.jit" {
+            known.splice(0..0, ["fork", "wait", "_fork", "_wait"]);
+        }
+        format!(
+            "`{full}` is not supported in models (known in `{path}`: {})",
+            known.join(", ")
+        )
+    })
+}
+
+/// The name of a model value's builtin, for `getattr` on a module value.
+pub(crate) fn getattr(b: Builtin, attr: &str) -> Option<Result<Value, String>> {
+    let Builtin::Torch(path) = b else {
+        return None;
+    };
+    Some(member(path, attr).map(Value::Builtin))
+}
+
+/// `T[...]` of a type name: the type itself (annotations are checked statically).
+pub(crate) fn subscript_type(v: &Value) -> Option<Value> {
+    match v {
+        Value::Builtin(Builtin::Torch(path)) if is_type(path) => Some(v.clone()),
+        _ => None,
+    }
+}
+
+impl Interp {
+    /// The attributes every module instance has besides its own: `eval` and `train`
+    /// (returning the module), and `super()`'s methods (see `front/pyfile.rs`): the
+    /// model base's method, or for a library base, an `__init__` that does nothing.
+    pub(crate) fn module_attr(
+        &self,
+        inst: &Arc<Instance>,
+        attr: &str,
+        span: Span,
+    ) -> Res<Option<Value>> {
+        let bound = |name: &'static str| {
+            Value::BuiltinMethod(Arc::new(Value::Instance(inst.clone())), name)
+        };
+        if attr == "eval" || attr == "train" {
+            return Ok(Some(bound(if attr == "eval" { "eval" } else { "train" })));
+        }
+        let Some(rest) = attr.strip_prefix(SUPER_PREFIX) else {
+            return Ok(None);
+        };
+        let rest = rest.strip_suffix('>').unwrap_or(rest);
+        let (class, method) = rest.split_once(':').unwrap_or((rest, ""));
+        let p = &self.code.program;
+        let base = p
+            .class(class)
+            .and_then(|c| user_base(p, c).ok().flatten())
+            .map(|b| p.classes[b].name.as_str());
+        if let Some(base) = base {
+            let alias = format!("{base}.{method}");
+            let methods = &p.classes[inst.class].methods;
+            if let Some(i) = methods.iter().position(|m| m.name == alias) {
+                return Ok(Some(Value::Method(inst.clone(), i)));
+            }
+        }
+        if method == "__init__" {
+            return Ok(Some(bound("__init__")));
+        }
+        let whose = base.unwrap_or("torch.nn.Module");
+        Err(self.err(
+            span,
+            format!(
+                "super(): the base class `{whose}` of `{class}` has no method '{method}' in models"
+            ),
+        ))
+    }
+
+    /// The error of calling `def`, if a decorator forbids it (`@torch.jit.unused`).
+    pub(crate) fn decorated(&self, def: &FunctionDef, span: Span) -> Res<()> {
+        if def
+            .decorators
+            .iter()
+            .any(|d| d.kind == DecoratorKind::Unused)
+        {
+            return Err(self.err(
+                span,
+                format!(
+                    "'{}' is decorated with @torch.jit.unused: calling it raises (TorchScript replaces its body with an exception)",
+                    def.name
+                ),
+            ));
+        }
+        Ok(())
+    }
+
+    /// The grad-mode flag of the task running `f`.
+    pub(crate) fn grad_enabled(&self, f: &Frame) -> bool {
+        let flags = self.grad.lock().unwrap_or_else(|e| e.into_inner());
+        flags.get(f.limit.task as usize).copied().unwrap_or(true)
+    }
+
+    /// Sets the grad-mode flag of the task running `f`; returns the previous one.
+    pub(crate) fn set_grad(&self, f: &Frame, on: bool) -> bool {
+        let mut flags = self.grad.lock().unwrap_or_else(|e| e.into_inner());
+        match flags.get_mut(f.limit.task as usize) {
+            Some(flag) => std::mem::replace(flag, on),
+            None => true,
+        }
+    }
+
+    /// A new task's number, its grad-mode flag that of the task running `f`.
+    pub(crate) fn new_task(&self, f: &Frame) -> u32 {
+        let on = self.grad_enabled(f);
+        let mut flags = self.grad.lock().unwrap_or_else(|e| e.into_inner());
+        flags.push(on);
+        u32::try_from(flags.len() - 1).unwrap_or(u32::MAX)
+    }
+
+    /// Enters the context manager `v` (a grad-mode context or a no-op one): returns the
+    /// grad flag to restore at the exit, if any.
+    pub(crate) fn enter_context(&self, f: &Frame, v: &Value) -> Option<Option<bool>> {
+        let Value::Builtin(Builtin::Context { grad, prev }) = *v else {
+            return None;
+        };
+        Some(match (grad, prev) {
+            (None, _) => None,
+            // `set_grad_enabled(b)` already set it when called.
+            (Some(_), Some(prev)) => Some(prev),
+            (Some(on), None) => Some(self.set_grad(f, on)),
+        })
+    }
+
+    /// Calls the module member `path` (a [`Builtin::Torch`]).
+    pub(crate) fn call_torch(
+        &self,
+        f: &Frame,
+        path: &'static str,
+        args: Vec<Value>,
+        kwargs: &[(&str, Value)],
+        span: Span,
+    ) -> Res<Value> {
+        let e = |m: String| self.err(span, m);
+        let arity = |min: usize, max: usize| -> Res<()> {
+            if args.len() < min || args.len() > max {
+                let m = crate::builtins::arity_message(path, min, Some(max), args.len());
+                return Err(self.err(span, m));
+            }
+            Ok(())
+        };
+        let no_kwargs = || -> Res<()> {
+            match kwargs.first() {
+                Some((k, _)) => Err(self.err(
+                    span,
+                    format!("{path}() got an unexpected keyword argument '{k}'"),
+                )),
+                None => Ok(()),
+            }
+        };
+        let arg = |i: usize| args.get(i).cloned().unwrap_or(Value::None);
+        let class = f.class();
+        let binop = |op: BinOp| -> Res<Value> {
+            arity(2, 2)?;
+            crate::ops::binary(op, &arg(0), &arg(1), class).map_err(e)
+        };
+        let name = path.rsplit('.').next().unwrap_or(path);
+        Ok(match path {
+            "torch.jit.annotate" => {
+                no_kwargs()?;
+                arity(2, 2)?;
+                arg(1)
+            }
+            // Wrappers that behave as what they wrap (a function, a module instance).
+            "torch.jit.script" | "torch.jit.trace" => {
+                arity(1, usize::MAX)?;
+                arg(0)
+            }
+            "torch.jit.optimized_execution" => {
+                arity(1, 1)?;
+                Value::Builtin(Builtin::Context {
+                    grad: None,
+                    prev: None,
+                })
+            }
+            "torch.jit.is_scripting" => Value::Bool(true),
+            "torch.no_grad" | "torch.autograd.no_grad" => {
+                arity(0, 0)?;
+                Value::Builtin(Builtin::Context {
+                    grad: Some(false),
+                    prev: None,
+                })
+            }
+            "torch.enable_grad" | "torch.autograd.enable_grad" => {
+                arity(0, 0)?;
+                Value::Builtin(Builtin::Context {
+                    grad: Some(true),
+                    prev: None,
+                })
+            }
+            "torch.set_grad_enabled" | "torch.autograd.set_grad_enabled" => {
+                no_kwargs()?;
+                arity(1, 1)?;
+                let on = arg(0).truthy();
+                let prev = self.set_grad(f, on);
+                Value::Builtin(Builtin::Context {
+                    grad: Some(on),
+                    prev: Some(prev),
+                })
+            }
+            "torch.is_grad_enabled" => {
+                arity(0, 0)?;
+                Value::Bool(self.grad_enabled(f))
+            }
+            "torch.neg" | "operator.neg" => {
+                arity(1, 1)?;
+                crate::ops::unary(UnaryOp::Neg, &arg(0)).map_err(e)?
+            }
+            "torch.add" | "operator.add" => binop(BinOp::Add)?,
+            "torch.sub" | "operator.sub" => binop(BinOp::Sub)?,
+            "torch.mul" | "operator.mul" => binop(BinOp::Mul)?,
+            "operator.floordiv" => binop(BinOp::FloorDiv)?,
+            "operator.truediv" => binop(BinOp::Div)?,
+            "operator.mod" => binop(BinOp::Mod)?,
+            "operator.eq" | "operator.ne" | "operator.lt" | "operator.le" | "operator.gt"
+            | "operator.ge" => {
+                arity(2, 2)?;
+                let (a, b) = (arg(0), arg(1));
+                let ord = || a.py_cmp(&b).map_err(e);
+                use std::cmp::Ordering::*;
+                Value::Bool(match name {
+                    "eq" => a.py_eq(&b).map_err(e)?,
+                    "ne" => !a.py_eq(&b).map_err(e)?,
+                    "lt" => ord()? == Less,
+                    "le" => ord()? != Greater,
+                    "gt" => ord()? == Greater,
+                    _ => ord()? != Less,
+                })
+            }
+            "torch.abs" => {
+                arity(1, 1)?;
+                let zero = Value::Int(0);
+                let x = arg(0);
+                if x.py_cmp(&zero).map_err(e)? == std::cmp::Ordering::Less {
+                    crate::ops::unary(UnaryOp::Neg, &x).map_err(e)?
+                } else {
+                    x
+                }
+            }
+            "torch.relu" => {
+                arity(1, 1)?;
+                let x = arg(0);
+                if x.py_cmp(&Value::Int(0)).map_err(e)? == std::cmp::Ordering::Less {
+                    Value::Int(0)
+                } else {
+                    x
+                }
+            }
+            "torch.tensor" | "torch.nn.Parameter" => {
+                arity(1, 1)?;
+                arg(0)
+            }
+            "torch.zeros" | "torch.empty" => Value::Int(0),
+            "torch.ones" | "torch.rand" | "torch.randn" => Value::Int(1),
+            "torch.nn.ModuleList" => {
+                no_kwargs()?;
+                arity(0, 1)?;
+                let items = match args.first() {
+                    Some(v) => crate::builtins::iterate(v).map_err(e)?.collect(),
+                    None => Vec::new(),
+                };
+                Value::List(List::new(items, class))
+            }
+            _ if is_module(path) => return Err(e(format!("module '{path}' is not callable"))),
+            _ if is_type(path) => {
+                return Err(e(format!(
+                    "`{path}` is a type: models use it only in annotations and `torch.jit.annotate`"
+                )));
+            }
+            _ => return Err(e(format!("`{path}` cannot be called in models"))),
+        })
+    }
+}
