@@ -61,7 +61,12 @@
 //!   subscripts `a[i]` and slices `a[i:j:k]`; literals: integers (decimal, `0x`, `0o`,
 //!   `0b`, `_` separators), floats, strings in `'` or `"` (or tripled) with escapes
 //!   `\n \t \r \0 \\ \' \"`, `True`, `False`, `None`, lists, tuples (`()`, `(x,)`), dicts.
-//!   Builtins (`fork`, `wait`, `len`, `range`, `Lock`, ...) are ordinary names.
+//!   f-strings (`f"{x!r:>8} {y:.2f}"`: conversions `!r !s`, format specs with the
+//!   types `s d f % x X o b`); `*seq` among a call's positional arguments; `lambda`;
+//!   comprehensions (below).
+//!   Builtins (`fork`, `wait`, `len`, `range`, `Lock`, `isinstance`, `any`, `all`,
+//!   `enumerate`, `zip`, `sorted`, `sum`, `min`, `max`, `abs`, ...) are ordinary names;
+//!   so is `operator`, the module's functions as attributes (`operator.add`).
 //!   A chain of operators of one level (`1 + 2 + ... + n`, `a and b and ...`) may be of
 //!   any length: it is one flat node, so only true nesting counts against [`MAX_DEPTH`].
 //! * **Comprehensions:** `[e for t in it if c ...]`, `{k: v for ...}` and generator
@@ -87,8 +92,9 @@
 //!   another function ([`Model::from_source_entry`], `--entry NAME`).
 //! * **Rejected with a clear error** (naming the supported spelling where there is
 //!   one): `class` inside a function of a `.fw` file, `async`/`await`, `yield`, `del`,
-//!   sets, `*args`/`**kwargs`, bitwise operators and `@` as an operator, imports of
-//!   other modules than `torch`, `typing` and `operator`, loop `else`, chained
+//!   sets, `*args`/`**kwargs` parameters, `**kwargs` in calls, bitwise operators and `@`
+//!   as an operator, imports of other modules than `torch`, `typing` and `operator`, loop
+//!   `else`, chained
 //!   assignment `a = b = c`, nesting deeper than [`MAX_DEPTH`].
 //!
 //! Errors are [`Diagnostic`]s located at a line and column, rendered like rustc's:

@@ -134,6 +134,7 @@ fn show(e: &Expr) -> String {
         ExprKind::IfExp { cond, then, orelse } => {
             format!("(if {} {} {})", show(cond), show(then), show(orelse))
         }
+        ExprKind::Starred(v) => format!("(* {})", show(v)),
         ExprKind::Comp(c) => {
             let gens = join(
                 &c.generators,
@@ -579,7 +580,8 @@ const ERRORS: &[(&str, u32, u32, &str)] = &[
     ("def f(1):\n    pass\n", 1, 7, "expected a parameter name, found a number"),
     ("f(a=1, 2)\n", 1, 8, "positional argument follows keyword argument"),
     ("f(a=1, a=2)\n", 1, 8, "keyword argument `a` repeated"),
-    ("f(*xs)\n", 1, 3, "argument unpacking (`*args`, `**kwargs`) is not supported"),
+    ("f(**kw)\n", 1, 3, "`**kwargs` unpacking is not supported (pass the keywords by name)"),
+    ("f(a=1, *xs)\n", 1, 8, "`*args` after a keyword argument is not supported"),
     ("f(1 2)\n", 1, 5, "expected ',' or ')' in the argument list, found a number"),
     ("x = [i for i y]\n", 1, 14, "expected `in` after the comprehension's variable"),
     ("x = [1, i for i in y]\n", 1, 11, "a comprehension must be alone in its brackets"),
@@ -612,6 +614,7 @@ const ERRORS: &[(&str, u32, u32, &str)] = &[
     ("class A:\n    def f(s): pass\n    def f(s): pass\n", 3, 5, "method `f` is already defined"),
     ("class A(B C):\n    pass\n", 1, 11, "expected ')' after the base classes, found"),
     ("class A(:):\n    pass\n", 1, 9, "expected an expression, found `:`"),
+    ("with a as (b, c):\n    pass\n", 1, 11, "`with ... as (a, b)` is not supported (bind one name"),
     ("def main():\n    with a, b: pass\n", 2, 11, "expected ':' after the `with` item (only one"),
     ("def f()\n    pass\n", 1, 8, "expected ':' after the function signature"),
     ("def (x):\n    pass\n", 1, 5, "expected a function name after `def`, found `(`"),
@@ -917,6 +920,8 @@ const SNIPPETS: &[&str] = &[
     "elif ", "def ", "class ", "for ", "while ", "return", "global ", "with ", "lambda", "'",
     "\"", "\"\"\"", "\\", "#", "\n", "\n    ", "    ", "\t", "1", "1.5e", "0x", "**", "//", "-",
     "fork(", "wait(", "self.", "é", "\u{feff}", "# expect: race\n", "pass", "$",
+    "try:", "except ", " as ", "finally:", "raise ", "nonlocal ", "f'{", "}'", "!r", " for ",
+    "*", "x = ", "\n        ",
 ];
 
 fn random_bytes(rng: &mut Rng) -> String {

@@ -423,6 +423,8 @@ pub enum ExprKind {
     Lambda(Box<FunctionDef>),
     /// A list or dict comprehension or a generator expression.
     Comp(Box<Comprehension>),
+    /// `*value`: only as a call's positional argument, whose items it passes.
+    Starred(Box<Expr>),
     /// `then if cond else orelse`.
     IfExp {
         /// The condition, evaluated first.

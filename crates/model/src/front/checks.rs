@@ -260,6 +260,7 @@ impl Checker<'_> {
                 self.expr(value)?;
                 self.torch_attribute(value, attr, e.span)
             }
+            ExprKind::Starred(value) => self.expr(value),
             ExprKind::Subscript { value, index } => {
                 self.expr(value)?;
                 self.expr(index)
@@ -349,6 +350,12 @@ impl Checker<'_> {
         let ExprKind::Name(callee) = &c.func.kind else {
             return Ok(());
         };
+        if c.args
+            .iter()
+            .any(|a| matches!(a.kind, ExprKind::Starred(_)))
+        {
+            return Ok(()); // the count is known at run time
+        }
         self.call_arity(callee, c.func.slot, c.args.len(), &kws)
             .map_err(|m| self.err(c.span, m))?;
         if c.func.slot == Slot::Builtin(Builtin::Fork) {

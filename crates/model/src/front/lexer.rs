@@ -134,6 +134,8 @@ pub(crate) enum Tok {
     Int(i64),
     Float(f64),
     Str(String),
+    /// An f-string's text (escapes resolved, braces as written).
+    FStr(String),
     Kw(Kw),
     /// A punctuation or operator token, as written (`"("`, `"//"`, `"=="`, ...).
     Op(&'static str),
@@ -151,7 +153,7 @@ impl Tok {
         match self {
             Tok::Name(n) => format!("identifier `{n}`"),
             Tok::Int(_) | Tok::Float(_) => "a number".to_string(),
-            Tok::Str(_) => "a string".to_string(),
+            Tok::Str(_) | Tok::FStr(_) => "a string".to_string(),
             Tok::Kw(k) => format!("`{}`", k.as_str()),
             Tok::Op(op) => format!("`{op}`"),
             Tok::AugAssign(op) => format!("`{}=`", op.symbol()),
@@ -307,6 +309,15 @@ impl Lexer<'_> {
                 let word: String = self.chars[self.pos..self.pos + len].iter().collect();
                 self.pos += len;
                 self.col = self.col.saturating_add(len as u32);
+                if let (Some(q @ ('"' | '\'')), "f" | "F" | "u" | "U") = (self.peek(0), &*word) {
+                    self.string(start, q)?;
+                    if let (Some(t), "f" | "F") = (self.tokens.last_mut(), &*word) {
+                        if let Tok::Str(s) = &mut t.tok {
+                            t.tok = Tok::FStr(std::mem::take(s));
+                        }
+                    }
+                    continue;
+                }
                 let tok = Kw::from_word(&word).map_or(Tok::Name(word), Tok::Kw);
                 self.push(tok, start);
             } else {
@@ -471,6 +482,11 @@ pub(crate) fn nesting_bound(toks: &[Token]) -> u32 {
             Tok::Newline => line = 0,
             Tok::Op("-" | "+") if after_operand => {}
             Tok::Op("(" | "[" | "{" | "-" | "+" | "**" | ":") => line += 1,
+            // An f-string's expressions are parsed from its text: count what they open.
+            Tok::FStr(s) => {
+                let opens = s.chars().filter(|c| "([{:-+".contains(*c)).count();
+                line = line.saturating_add(u32::try_from(opens).unwrap_or(u32::MAX));
+            }
             Tok::Kw(
                 Kw::Not | Kw::If | Kw::Else | Kw::Elif | Kw::Lambda | Kw::For | Kw::Reserved(_),
             ) => line += 1,
@@ -482,6 +498,7 @@ pub(crate) fn nesting_bound(toks: &[Token]) -> u32 {
                 | Tok::Int(_)
                 | Tok::Float(_)
                 | Tok::Str(_)
+                | Tok::FStr(_)
                 | Tok::Op(")" | "]" | "}")
                 | Tok::Kw(Kw::True | Kw::False | Kw::None)
         );

@@ -136,6 +136,7 @@ impl Expr {
             ExprKind::IfExp { cond, then, orelse } => {
                 cond.height().max(then.height()).max(orelse.height())
             }
+            ExprKind::Starred(value) => value.height(),
             ExprKind::Comp(c) => {
                 let gens = c.generators.iter();
                 let parts = gens.flat_map(|g| std::iter::once(&g.iter).chain(&g.ifs));

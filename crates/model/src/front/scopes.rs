@@ -388,9 +388,9 @@ impl Walk<'_> {
                 self.expr(k)?;
                 self.expr(v)
             }),
-            ExprKind::Attribute { value, .. } | ExprKind::Unary { operand: value, .. } => {
-                self.expr(value)
-            }
+            ExprKind::Attribute { value, .. }
+            | ExprKind::Unary { operand: value, .. }
+            | ExprKind::Starred(value) => self.expr(value),
             ExprKind::Subscript { value, index } => {
                 self.expr(value)?;
                 self.expr(index)

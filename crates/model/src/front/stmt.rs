@@ -255,6 +255,9 @@ impl Parser<'_> {
                 if self.is_kw(Kw::As) {
                     self.bump();
                     let t = self.target_list()?;
+                    if matches!(t.kind, ExprKind::Tuple(_) | ExprKind::List(_)) {
+                        bail!(self, t.span => "`with ... as (a, b)` is not supported (bind one name: `with lock as l:`)");
+                    }
                     target = Some(self.target(t)?);
                 }
                 self.expect_op(":", "':' after the `with` item (only one is supported)")?;

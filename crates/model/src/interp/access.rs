@@ -22,6 +22,10 @@ impl Interp {
             if let Some(v) = self.module_attr(inst, attr, span)? {
                 return Ok(v);
             }
+        } else if let Value::Builtin(crate::builtins::Builtin::OperatorModule) = obj {
+            if let Some(f) = crate::interp::operator::attribute(attr) {
+                return Ok(f);
+            }
         } else if let Value::Builtin(b) = obj {
             if let Some(r) = crate::interp::torch::getattr(*b, attr) {
                 return r.map_err(|m| self.err(span, m));

@@ -2,8 +2,9 @@
 //!
 //! Functions: `fork`, `wait`, `yield_now`, `Lock`, `print`, `len`, `range`, `min`, `max`,
 //! `abs`, `sum`, `sorted`, `enumerate`, `zip`, `str`, `int`, `float`, `bool`, `list`,
-//! `tuple`, `dict`, `any`, `all`, `isinstance`, and the exception classes (see
-//! `exceptions.rs`). (`enumerate` and `zip` return tuples of tuples, not iterators.)
+//! `tuple`, `dict`, `any`, `all`, `isinstance`, the exception classes (see
+//! `exceptions.rs`), the `operator` module (`operator.rs`) and the formatting an
+//! f-string calls (`format.rs`). (`enumerate` and `zip` return tuples of tuples, not iterators.)
 //!
 //! Methods (in `methods.rs`): lists `append`, `pop`, `extend`, `insert`, `index`, `count`, `clear`, `copy`;
 //! dicts `get`, `keys`, `values`, `items`, `pop`; strings `join`, `upper`, `lower`,
@@ -85,6 +86,12 @@ pub enum Builtin {
     All,
     /// `isinstance`
     Isinstance,
+    /// What an f-string calls (named `<fstring>`, which no program can write).
+    FString,
+    /// The `operator` module (its functions are attributes).
+    OperatorModule,
+    /// A function of the `operator` module (`operator.add`, ...): its index in its table.
+    Operator(u8),
     /// An exception class: its index in [`EXCEPTIONS`](crate::EXCEPTIONS) (`Exception`,
     /// `RuntimeError`, `ValueError`, ...). Called, it makes an exception to `raise`.
     Exc(u8),
@@ -92,7 +99,7 @@ pub enum Builtin {
 
 impl Builtin {
     /// Every builtin.
-    const ALL: [Builtin; 24] = [
+    const ALL: [Builtin; 26] = [
         Builtin::Lock,
         Builtin::Abs,
         Builtin::Bool,
@@ -117,6 +124,8 @@ impl Builtin {
         Builtin::Any,
         Builtin::All,
         Builtin::Isinstance,
+        Builtin::FString,
+        Builtin::OperatorModule,
     ];
 
     /// Its name in the language.
@@ -161,6 +170,12 @@ impl Builtin {
             Builtin::Any => "any",
             Builtin::All => "all",
             Builtin::Isinstance => "isinstance",
+            Builtin::FString => "<fstring>",
+            Builtin::OperatorModule => "operator",
+            Builtin::Operator(i) => crate::interp::operator::FUNCTIONS
+                .get(usize::from(i))
+                .copied()
+                .unwrap_or("operator"),
             Builtin::Exc(i) => crate::interp::exceptions::class_name(usize::from(i)),
         }
     }
@@ -193,6 +208,9 @@ impl Builtin {
             Builtin::Torch(_) | Builtin::Context { .. } => (0, None, &[]),
             Builtin::Any | Builtin::All => (1, Some(1), &[]),
             Builtin::Isinstance => (2, Some(2), &[]),
+            Builtin::FString => (1, None, &[]),
+            Builtin::OperatorModule => (0, Some(0), &[]),
+            Builtin::Operator(_) => (0, None, &[]),
             Builtin::Exc(_) => (0, None, &[]),
         }
     }
@@ -416,6 +434,8 @@ pub(crate) fn call(
             Ok(Value::None)
         }
         Builtin::Exc(i) => Ok(crate::interp::exceptions::instance(usize::from(i), &args)),
+        Builtin::Operator(i) => it.operator(f, i, &args, span),
+        Builtin::OperatorModule => Err(e("'module' object is not callable".into())),
         Builtin::Isinstance => isinstance(&args[0], &args[1]).map(Value::Bool).map_err(e),
         _ => value_builtin(b, args, &kwargs, class).map_err(e),
     }
@@ -473,6 +493,7 @@ fn value_builtin(
             Value::tuple(pairs.collect())
         }),
         Builtin::Zip => zip(&args),
+        Builtin::FString => crate::interp::format::fstring(&args),
         Builtin::Any => Ok(Value::Bool(iterate(&first)?.any(|x| x.truthy()))),
         Builtin::All => Ok(Value::Bool(iterate(&first)?.all(|x| x.truthy()))),
         Builtin::Str => Ok(args

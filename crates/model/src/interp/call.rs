@@ -3,7 +3,7 @@
 //! gives to the parameters in order). Part of the interpreter (see `interp/mod.rs`).
 
 use super::{Flow, Frame, Interp, MAX_CALL_DEPTH, Res};
-use crate::ast::{Call, FunctionDef, Span};
+use crate::ast::{Call, ExprKind, FunctionDef, Span};
 use crate::builtins;
 use crate::resolve::{Binding, Scope, bind};
 use crate::value::{Closure, Instance, Value};
@@ -17,6 +17,12 @@ impl Interp {
         let callee = self.eval(f, &c.func)?;
         let mut args = Vec::with_capacity(c.args.len());
         for a in &c.args {
+            if let ExprKind::Starred(v) = &a.kind {
+                let seq = self.eval(f, v)?;
+                let items = builtins::iterate(&seq).map_err(|m| self.err(v.span, m))?;
+                args.extend(items);
+                continue;
+            }
             args.push(self.eval(f, a)?);
         }
         let mut kwargs = Vec::with_capacity(c.kwargs.len());

@@ -38,7 +38,9 @@ mod call;
 mod closures;
 mod comp;
 pub(crate) mod exceptions;
+mod format;
 pub(crate) mod methods;
+mod operator;
 pub(crate) mod ops;
 pub(crate) mod snapshot;
 pub(crate) mod stack;
@@ -560,10 +562,16 @@ impl Interp {
             }
             ExprKind::Lambda(def) => self.closure(f, def)?,
             ExprKind::Comp(c) => self.comprehension(f, c)?,
+            ExprKind::Starred(_) => {
+                return Err(self.err(
+                    e.span,
+                    "`*` unpacking is only supported in a call's arguments",
+                ));
+            }
         })
     }
 
-    fn compare(&self, op: CmpOp, a: &Value, b: &Value, span: Span) -> Res<bool> {
+    pub(crate) fn compare(&self, op: CmpOp, a: &Value, b: &Value, span: Span) -> Res<bool> {
         use std::cmp::Ordering::*;
         let e = |m: String| self.err(span, m);
         Ok(match op {
