@@ -81,7 +81,8 @@
 //!   `@torch.jit.script`, `script_method`, `export`, `ignore`, `unused` (calling it
 //!   raises), `_overload_method` ([`DecoratorKind`]); `if __name__ == "__main__":` is
 //!   skipped; `super().__init__()` and `super(Cls, self).m()` in methods; a class inside
-//!   a function is hoisted to the top level. The names of `torch`, `typing` and
+//!   a function or block is a class value made when its statement runs, its methods
+//!   closing over the function's variables. The names of `torch`, `typing` and
 //!   `operator` are values ([`Builtin::Torch`]): `torch.jit.fork`/`_fork`/`wait`/`_wait`
 //!   are `fork`/`wait`, `torch.jit.annotate(T, v)` is `v`, `torch.jit.script`/`trace`
 //!   return what they wrap, grad mode (`torch.no_grad()`, `torch.set_grad_enabled(b)`,
@@ -173,7 +174,9 @@ pub use self::interp::{MAX_CALL_DEPTH, YIELD_EVERY};
 pub use self::load::{LoadError, Model, POOL_STACK_SIZE, Print, is_model_error};
 pub use self::parser::MAX_DEPTH;
 pub use self::snapshot::Snapshot;
-pub use self::value::{Closure, Dict, ExceptionValue, FutureCell, Instance, List, Lock, Value};
+pub use self::value::{
+    Closure, Dict, ExceptionValue, FutureCell, Instance, List, LocalClass, Lock, Value,
+};
 
 use self::lexer::{Kw, Tok};
 use self::parser::{PResult, Parser, bail};
@@ -205,8 +208,6 @@ pub fn parse(path: &str, source: &str) -> Result<Program, Diagnostic> {
         loops: 0,
         imports: Vec::new(),
         method: None,
-        hoisted: Vec::new(),
-        hoisted_names: Default::default(),
     };
     let (stmts, functions, classes) = if shallow {
         p.program()?

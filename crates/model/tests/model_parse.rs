@@ -207,6 +207,11 @@ fn show_stmt(s: &Stmt) -> String {
         StmtKind::Global(names) => format!("global {}", names.join(", ")),
         StmtKind::Nonlocal(names) => format!("nonlocal {}", names.join(", ")),
         StmtKind::Def(def) => format!("def {} {}", def.name, block(&def.body)),
+        StmtKind::Class(c) => {
+            let def =
+                |m: &forkwait_model::FunctionDef| format!("def {} {}", m.name, block(&m.body));
+            format!("class {} {{ {} }}", c.name, join(&c.methods, def, "; "))
+        }
         StmtKind::Raise(e) => format!("raise {}", opt(e.as_ref())),
         StmtKind::Try(t) => {
             let handlers = join(
@@ -569,7 +574,7 @@ const ERRORS: &[(&str, u32, u32, &str)] = &[
     ("# expect: race\n#expect: panic\n", 2, 2, "a second `expect` comment"),
     ("break\n", 1, 1, "`break` outside a loop"),
     ("def f():\n    continue\n", 2, 5, "`continue` outside a loop"),
-    ("while x:\n    class G:\n        pass\n", 2, 5, "a class inside a function or block is not supported"),
+    ("while x:\n    class G:\n        x += 1\n", 3, 9, "only methods, `pass` and docstrings may be in a class body"),
     ("return 1\n", 1, 1, "`return` outside a function"),
     ("global x\n", 1, 1, "`global` outside a function"),
     ("def f():\n    pass\ndef f():\n    pass\n", 3, 1, "`f` is already defined on line 1"),

@@ -136,6 +136,10 @@ impl Checker<'_> {
                 self.block(body)
             }
             StmtKind::Def(def) => self.nested(def),
+            StmtKind::Class(c) => {
+                c.attrs.iter().try_for_each(|a| self.expr(&a.value))?;
+                c.methods.iter().try_for_each(|m| self.nested(m))
+            }
             StmtKind::Try(t) => {
                 self.block(&t.body)?;
                 for h in &t.handlers {

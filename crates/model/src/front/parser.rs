@@ -61,11 +61,6 @@ pub(crate) struct Parser<'a> {
     pub(crate) imports: Vec<Import>,
     /// Inside a method: its class's name and its receiver's (for `super()`).
     pub(crate) method: Option<(String, String)>,
-    /// Classes defined inside functions of a `.py` file, hoisted to the top level (see
-    /// `pyfile.rs`).
-    pub(crate) hoisted: Vec<ClassDef>,
-    /// The names the classes hoisted out of the current top-level function use.
-    pub(crate) hoisted_names: std::collections::BTreeSet<String>,
 }
 
 impl Parser<'_> {

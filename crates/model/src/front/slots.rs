@@ -160,6 +160,11 @@ impl Env<'_> {
                 def.slot = self.slot(&def.name);
                 self.nested_function(def);
             }
+            StmtKind::Class(c) => {
+                c.slot = self.slot(&c.name);
+                c.attrs.iter_mut().for_each(|a| self.expr(&mut a.value));
+                c.methods.iter_mut().for_each(|m| self.nested_function(m));
+            }
             StmtKind::Try(t) => {
                 self.block(&mut t.body);
                 for h in &mut t.handlers {

@@ -15,8 +15,11 @@ impl Interp {
             if let Some(cell) = inst.attr(attr) {
                 return Ok(cell.read());
             }
-            let class = &self.code.program.classes[inst.class];
-            if let Some(i) = class.methods.iter().position(|m| m.name == attr) {
+            let methods = self
+                .code
+                .class(inst.class)
+                .map_or(&[][..], |c| &c.methods[..]);
+            if let Some(i) = methods.iter().position(|m| m.name == attr) {
                 return Ok(Value::Method(inst.clone(), i));
             }
             if let Some(v) = self.module_attr(inst, attr, span)? {

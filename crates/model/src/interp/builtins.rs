@@ -604,6 +604,10 @@ fn isinstance(v: &Value, t: &Value) -> Result<bool, String> {
             false
         }
         Value::Class(i, _) => matches!(v, Value::Instance(inst) if inst.class == *i),
+        Value::LocalClass(c) => matches!(
+            v,
+            Value::Instance(inst) if inst.env.as_ref().is_some_and(|e| Arc::ptr_eq(e, c))
+        ),
         Value::Builtin(Builtin::Exc(c)) => {
             matches!(v, Value::Exception(e) if is_subclass(e.class, usize::from(*c)))
         }

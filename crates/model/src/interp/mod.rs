@@ -39,6 +39,7 @@ mod closures;
 mod comp;
 pub(crate) mod exceptions;
 mod format;
+mod local_classes;
 pub(crate) mod methods;
 mod operator;
 pub(crate) mod ops;
@@ -330,6 +331,10 @@ impl Interp {
                 }
                 let v = self.closure(f, def)?;
                 self.store_slot(f, def.slot, v);
+            }
+            StmtKind::Class(c) => {
+                let v = self.local_class(f, c)?;
+                self.store_slot(f, c.slot, v);
             }
             StmtKind::Try(t) => return self.exec_try(f, t),
             StmtKind::Raise(e) => return Err(self.exec_raise(f, e.as_ref(), s.span)),

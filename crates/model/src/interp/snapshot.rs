@@ -82,6 +82,7 @@ pub(crate) fn snap(v: &Value, seen: &mut Vec<usize>) -> Snapshot {
         Value::Function(_, n) => Snapshot::Other(format!("<function {n}>")),
         Value::Closure(c) => Snapshot::Other(format!("<function {}>", c.name)),
         Value::Class(_, n) => Snapshot::Other(format!("<class '{n}'>")),
+        Value::LocalClass(c) => Snapshot::Other(format!("<class '{}'>", c.name)),
         Value::Instance(i) => Snapshot::Other(format!("<{} object>", i.class_name)),
         Value::Method(i, _) => Snapshot::Other(format!("<bound method of {}>", i.class_name)),
         Value::Builtin(b) => Snapshot::Other(format!("<built-in function {}>", b.name())),

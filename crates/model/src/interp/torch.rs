@@ -30,7 +30,6 @@
 
 use crate::ast::{BinOp, DecoratorKind, FunctionDef, Span, UnaryOp};
 use crate::builtins::Builtin;
-use crate::front::classes::user_base;
 use crate::front::pyfile::SUPER_PREFIX;
 use crate::interp::{Frame, Interp, Res};
 use crate::value::{Instance, List, Value};
@@ -198,14 +197,13 @@ impl Interp {
         };
         let rest = rest.strip_suffix('>').unwrap_or(rest);
         let (class, method) = rest.split_once(':').unwrap_or((rest, ""));
-        let p = &self.code.program;
-        let base = p
-            .class(class)
-            .and_then(|c| user_base(p, c).ok().flatten())
-            .map(|b| p.classes[b].name.as_str());
+        let base = self.super_base(inst.class, class);
         if let Some(base) = base {
             let alias = format!("{base}.{method}");
-            let methods = &p.classes[inst.class].methods;
+            let methods = self
+                .code
+                .class(inst.class)
+                .map_or(&[][..], |c| &c.methods[..]);
             if let Some(i) = methods.iter().position(|m| m.name == alias) {
                 return Ok(Some(Value::Method(inst.clone(), i)));
             }

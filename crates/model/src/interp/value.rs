@@ -99,6 +99,8 @@ pub enum Value {
     Closure(Arc<Closure>),
     /// A class: its index in [`Program::classes`](super::Program) and name.
     Class(usize, Arc<str>),
+    /// A class defined inside a function or block, made when its `class` statement ran.
+    LocalClass(Arc<LocalClass>),
     /// An instance of a model class.
     Instance(Arc<Instance>),
     /// A method bound to its instance (`self.helper`): the method's index in its class.
@@ -156,6 +158,22 @@ pub struct Instance {
     pub(crate) attrs: std::sync::Mutex<Attrs>,
     /// Written (as a module attribute) when an attribute is added.
     pub(crate) shape: Shared<()>,
+    /// For an instance of a class defined inside a function: that class value (its
+    /// methods' closures).
+    pub(crate) env: Option<Arc<LocalClass>>,
+}
+
+/// A class defined inside a function or block, made when its `class` statement ran (see
+/// `front/local_classes.rs`): its methods close over the enclosing function's variables.
+pub struct LocalClass {
+    /// Its class id (after the top-level classes).
+    pub(crate) class: usize,
+    pub(crate) name: Arc<str>,
+    /// Each method's closure, parallel to the class's methods.
+    pub(crate) methods: Vec<Arc<Closure>>,
+    /// Each class attribute's value, evaluated when the statement ran, parallel to the
+    /// class's attributes.
+    pub(crate) attrs: Vec<Value>,
 }
 
 /// A variable shared between a function and the functions nested in it: one
@@ -253,7 +271,7 @@ impl Value {
             Value::Dict(_) => "dict",
             Value::Range(..) => "range",
             Value::Function(..) | Value::Closure(_) => "function",
-            Value::Class(..) => "type",
+            Value::Class(..) | Value::LocalClass(_) => "type",
             Value::Instance(_) => "object",
             Value::Method(..) => "method",
             Value::Builtin(_) | Value::BuiltinMethod(..) => "builtin_function_or_method",
@@ -304,6 +322,7 @@ impl Value {
             Value::None | Value::Bool(_) | Value::Int(_) | Value::Float(_) | Value::Str(_) => true,
             Value::Tuple(t) => t.iter().all(Value::hashable),
             Value::Range(..) | Value::Function(..) | Value::Class(..) | Value::Builtin(_) => true,
+            Value::LocalClass(_) => true,
             _ => false,
         }
     }
@@ -326,6 +345,7 @@ impl Value {
             (Value::Function(a, _), Value::Function(b, _)) => a == b,
             (Value::Closure(a), Value::Closure(b)) => Arc::ptr_eq(a, b),
             (Value::Class(a, _), Value::Class(b, _)) => a == b,
+            (Value::LocalClass(a), Value::LocalClass(b)) => Arc::ptr_eq(a, b),
             (Value::Builtin(a), Value::Builtin(b)) => a == b,
             (Value::Range(a, b, c), Value::Range(d, e, f)) => (a, b, c) == (d, e, f),
             (Value::Method(a, i), Value::Method(b, j)) => Arc::ptr_eq(a, b) && i == j,
