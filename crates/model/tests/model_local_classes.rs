@@ -368,3 +368,33 @@ def main():
         "{v:?}"
     );
 }
+
+#[test]
+fn a_local_method_contradicting_its_future_annotation_is_refused_when_the_class_runs() {
+    let src = "\
+import torch
+from torch.jit import Future
+
+def main():
+    def returns_int(x: int) -> int:
+        return x
+    done = []
+    try:
+        class M(torch.nn.Module):
+            def forward(self, x: int) -> int:
+                fut: Future[str] = torch.jit.fork(returns_int, x)
+                return 1
+        done.append(M()(1))
+    except Exception as e:
+        done.append(str(e))
+    return done
+";
+    // TorchScript refuses the class when it compiles it; the program may catch that.
+    let v = eval(src);
+    assert!(
+        v.contains("`fut` is annotated as `Future[str]` but this value is of type `Future[int]`"),
+        "{v}"
+    );
+    let ok = src.replace("Future[str]", "Future[int]");
+    assert_eq!(eval(&ok), "[1]");
+}

@@ -333,6 +333,10 @@ impl Interp {
                 self.store_slot(f, def.slot, v);
             }
             StmtKind::Class(c) => {
+                let deferred = c.methods.iter().find_map(|m| self.code.deferred.get(&m.id));
+                if let Some(d) = deferred {
+                    return Err(Box::new(d.clone())); // refused when scripted
+                }
                 let v = self.local_class(f, c)?;
                 self.store_slot(f, c.slot, v);
             }
