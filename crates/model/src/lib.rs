@@ -39,6 +39,13 @@
 //!   enclosing function's variables with Python's scoping: reads see the variable's
 //!   current value (cells, late binding), `nonlocal x` writes it, defaults are
 //!   evaluated when the function is made. They are called and forked like any function.
+//! * **Classes inside functions:** a `class` statement inside a function (or a block)
+//!   makes a class value when it runs, bound to its name: its class attributes are
+//!   evaluated then, its methods close over the enclosing function's variables like
+//!   nested `def`s (so a module defined in a test function can fork a local helper or
+//!   instantiate another local class); its base is a library module class, a top-level
+//!   class or a local class defined before it. Each run of the statement makes a new
+//!   class.
 //! * **Statements:** assignment to a name, attribute, subscript or tuple of targets
 //!   (`a, b = ...`), `x: T = e` (annotation kept), augmented assignment
 //!   (`+= -= *= /= //= %= **=`), `if`/`elif`/`else`, `while`, `for t in e:`, `break`,
@@ -92,7 +99,7 @@
 //!   function's return annotation is a located error. The entry point is `main()` or
 //!   another function ([`Model::from_source_entry`], `--entry NAME`).
 //! * **Rejected with a clear error** (naming the supported spelling where there is
-//!   one): `class` inside a function of a `.fw` file, `async`/`await`, `yield`, `del`,
+//!   one): `async`/`await`, `yield`, `del`,
 //!   sets, `*args`/`**kwargs` parameters, `**kwargs` in calls, bitwise operators and `@`
 //!   as an operator, imports of other modules than `torch`, `typing` and `operator`, loop
 //!   `else`, chained
