@@ -101,8 +101,8 @@
 //! * **Rejected with a clear error** (naming the supported spelling where there is
 //!   one): `async`/`await`, `yield`, `del`,
 //!   sets, `*args`/`**kwargs` parameters, `**kwargs` in calls, bitwise operators and `@`
-//!   as an operator, imports of other modules than `torch`, `typing` and `operator`, loop
-//!   `else`, chained
+//!   as an operator, imports of other modules than `torch`, `typing` and `operator`,
+//!   loop `else`, chained
 //!   assignment `a = b = c`, nesting deeper than [`MAX_DEPTH`].
 //!
 //! Errors are [`Diagnostic`]s located at a line and column, rendered like rustc's:

@@ -177,6 +177,9 @@ def main():
     let v = verdict(bug);
     assert!(v.contains(&"race") && v.contains(&"impure"), "{v:?}");
     assert!(v.contains(&"nondeterministic"), "{v:?}");
+    // The cell is reported where the variable's function is defined, in the model.
+    let text = check(bug).report.to_string();
+    assert!(text.contains("state created at c.fw:1:1"), "{text}");
     // The same with each task returning its part and the parent adding: silent.
     let ok = "\
 def main():
@@ -207,6 +210,39 @@ def main():
         v.contains(&"race") && v.contains(&"nondeterministic"),
         "{v:?}"
     );
+}
+
+#[test]
+fn a_method_forks_nested_functions_capturing_self_and_parameters() {
+    // The TorchScript shape: `forward` defines helpers over `self` and its arguments
+    // and forks them.
+    let src = "\
+# expect: deterministic
+class Ensemble:
+    def __init__(self, scale):
+        self.scale = scale
+
+    def forward(self, xs):
+        def one(x):
+            return x * self.scale
+        def fib(n):
+            return n if n < 2 else fib(n - 1) + fib(n - 2)
+        futs = [fork(one, x) for x in xs]
+        futs.append(fork(fib, len(xs) + 3))
+        return [wait(f) for f in futs]
+
+def main():
+    return Ensemble(3)([1, 2])
+";
+    let c = check(src);
+    assert!(c.ok, "{}", c.report);
+    let outcomes: Vec<&str> = c
+        .report
+        .outcomes()
+        .iter()
+        .map(|o| o.value.as_str())
+        .collect();
+    assert_eq!(outcomes, ["[3, 6, 5]"]);
 }
 
 #[test]

@@ -55,7 +55,7 @@ def main():
             log.append('wrong handler')
         except (TypeError, ValueError) as e:
             log.append(str(e))
-            log.append(isinstance(e, ValueError))
+            log.append(isinstance(e, ValueError) and e.args == (str(e),))
         else:
             log.append(v)
         finally:
@@ -97,7 +97,7 @@ def main():
 ";
     assert_eq!(
         eval(src),
-        "['zero', 'lookup', 'assert assertion failed: no', 'lookup', 'value', 'other']"
+        "['zero', 'lookup', 'assert no', 'lookup', 'value', 'other']"
     );
 }
 

@@ -206,3 +206,32 @@ def main():
         .unwrap();
     assert_eq!(format!("{v:?}"), "<class 'C'>");
 }
+
+#[test]
+fn every_prefix_and_every_line_drop_of_a_torch_model_loads_or_errs_without_panicking() {
+    let src = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../models/torch_module.py"
+    ))
+    .unwrap();
+    let extra = "\nfrom torch.jit import (fork,\n    wait,)\n@torch.jit.ignore(drop=False)\ndef g(x: List[Future[int]]) -> Optional[int]:\n    class H(AddMod):\n        def forward(self, a, b):\n            return super(H, self).forward(a, b)\n    return H()(1, 2)\n";
+    let src = format!("{src}{extra}");
+    let chars: Vec<char> = src.chars().collect();
+    for n in 0..chars.len() {
+        let prefix: String = chars[..n].iter().collect();
+        let _ = Model::from_source("p.py", &prefix);
+    }
+    let lines: Vec<&str> = src.lines().collect();
+    for skip in 0..lines.len() {
+        let text: Vec<&str> = lines
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| *i != skip)
+            .map(|(_, l)| *l)
+            .collect();
+        let _ = Model::from_source("p.py", &text.join("\n"));
+    }
+    // The whole file loads and runs.
+    let m = Model::from_source("p.py", &src).unwrap_or_else(|d| panic!("{}", d.render(&src)));
+    assert_eq!(run(&m).unwrap(), "10");
+}

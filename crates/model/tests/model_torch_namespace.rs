@@ -195,3 +195,13 @@ fn torch_jit_fork_arguments_are_checked_at_load_like_forks() {
     let err = load("import torch\n\ndef main():\n    return torch.jit._fork()\n").unwrap_err();
     assert_eq!(err, "4:12: fork() missing the function to fork");
 }
+
+#[test]
+fn tensor_methods_on_ints_say_that_tensors_are_ints() {
+    let err = run("import torch\n\ndef main():\n    x = torch.rand(3, 4)\n    return x.t()\n")
+        .unwrap_err();
+    assert!(
+        err.starts_with("5:12: 'int' object has no attribute 't' (tensors are ints in models"),
+        "{err}"
+    );
+}

@@ -165,9 +165,12 @@ impl Checker<'_> {
     /// `value.attr` where `value` certainly denotes a torch module: the member must
     /// exist.
     fn torch_attribute(&self, value: &Expr, attr: &str, span: Span) -> Result<(), Diagnostic> {
-        if let Some(Builtin::Torch(path)) = self.constant(value) {
-            crate::interp::torch::member(path, attr).map_err(|m| self.err(span, m))?;
-        }
+        let module = match self.constant(value) {
+            Some(Builtin::Torch(path)) => path,
+            Some(Builtin::OperatorModule) => "operator",
+            _ => return Ok(()),
+        };
+        crate::interp::torch::member(module, attr).map_err(|m| self.err(span, m))?;
         Ok(())
     }
 
@@ -180,6 +183,7 @@ impl Checker<'_> {
             },
             ExprKind::Attribute { value, attr } => match self.constant(value)? {
                 Builtin::Torch(path) => crate::interp::torch::member(path, attr).ok(),
+                Builtin::OperatorModule => crate::interp::torch::member("operator", attr).ok(),
                 _ => None,
             },
             _ => None,
@@ -342,6 +346,12 @@ impl Checker<'_> {
             return Err(self.err(c.span, format!("'{what}' object is not callable")));
         }
         let kws: Vec<&str> = c.kwargs.iter().map(|k| k.name.as_str()).collect();
+        if c.args
+            .iter()
+            .any(|a| matches!(a.kind, ExprKind::Starred(_)))
+        {
+            return Ok(()); // the count is known at run time
+        }
         // `torch.jit.fork(f, ...)` is checked as `fork(f, ...)`.
         if matches!(c.func.kind, ExprKind::Attribute { .. })
             && self.constant(&c.func) == Some(Builtin::Fork)
@@ -354,12 +364,6 @@ impl Checker<'_> {
         let ExprKind::Name(callee) = &c.func.kind else {
             return Ok(());
         };
-        if c.args
-            .iter()
-            .any(|a| matches!(a.kind, ExprKind::Starred(_)))
-        {
-            return Ok(()); // the count is known at run time
-        }
         self.call_arity(callee, c.func.slot, c.args.len(), &kws)
             .map_err(|m| self.err(c.span, m))?;
         if c.func.slot == Slot::Builtin(Builtin::Fork) {

@@ -25,19 +25,35 @@ impl Interp {
             if let Some(v) = self.module_attr(inst, attr, span)? {
                 return Ok(v);
             }
+        } else if let Value::Builtin(b @ crate::builtins::Builtin::Torch(_)) = obj {
+            if let Some(r) = crate::interp::torch::getattr(*b, attr) {
+                return r.map_err(|m| self.err(span, m));
+            }
+        } else if let (Value::Exception(e), "args") = (obj, attr) {
+            let args = match e.message.is_empty() {
+                true => Vec::new(),
+                false => vec![Value::Str(e.message.clone())],
+            };
+            return Ok(Value::tuple(args));
         } else if let Value::Builtin(crate::builtins::Builtin::OperatorModule) = obj {
             if let Some(f) = crate::interp::operator::attribute(attr) {
                 return Ok(f);
-            }
-        } else if let Value::Builtin(b) = obj {
-            if let Some(r) = crate::interp::torch::getattr(*b, attr) {
-                return r.map_err(|m| self.err(span, m));
             }
         } else if let Some(m) = methods::method(obj, attr) {
             return Ok(Value::BuiltinMethod(Arc::new(obj.clone()), m));
         }
         let t = obj.type_name();
-        Err(self.err(span, format!("'{t}' object has no attribute '{attr}'")))
+        let hint = match obj {
+            // `x.t()`, `x.requires_grad`, ...: a tensor method on a model's int.
+            Value::Int(_) | Value::Float(_) | Value::Bool(_) => {
+                " (tensors are ints in models: tensor methods and attributes do not exist; use the torch functions, e.g. `torch.neg(x)`, or plain operators)"
+            }
+            _ => "",
+        };
+        Err(self.err(
+            span,
+            format!("'{t}' object has no attribute '{attr}'{hint}"),
+        ))
     }
 
     pub(crate) fn setattr(&self, obj: &Value, attr: &str, v: Value, span: Span) -> Res<()> {

@@ -223,7 +223,7 @@ impl Interp {
             let mut locals: Vec<Option<Value>> = this.into_iter().chain(args).map(Some).collect();
             locals.resize(n, None);
             let mut frame = Frame::with_locals(locals, depth, false, f.limit);
-            self.make_cells(&mut frame, scope, closure);
+            self.make_cells(&mut frame, def, scope, closure);
             return self.run_body(&mut frame, def);
         }
         let mut pos: Vec<Option<Value>> = this.into_iter().chain(args).map(Some).collect();
@@ -249,7 +249,7 @@ impl Interp {
             *local = Some(v);
         }
         let mut frame = Frame::with_locals(locals, depth, false, f.limit);
-        self.make_cells(&mut frame, scope, closure);
+        self.make_cells(&mut frame, def, scope, closure);
         self.run_body(&mut frame, def)
     }
 

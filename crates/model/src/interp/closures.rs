@@ -39,11 +39,25 @@ impl Interp {
 
     /// Gives a new frame its cells: the closure's, then a fresh instrumented cell for
     /// each of its own captured variables (a parameter's starting with the argument,
-    /// moved out of its local slot), created by the task making the call.
-    pub(super) fn make_cells(&self, frame: &mut Frame, scope: &Scope, closure: Option<&Closure>) {
+    /// moved out of its local slot), created by the task making the call "at" the
+    /// function's `def` (where reports say the state was created).
+    pub(super) fn make_cells(
+        &self,
+        frame: &mut Frame,
+        def: &FunctionDef,
+        scope: &Scope,
+        closure: Option<&Closure>,
+    ) {
+        if scope.cells.len() == scope.nfree && closure.is_some() {
+            if let Some(c) = closure {
+                frame.cells = c.cells.clone();
+            }
+            return;
+        }
         if scope.cells.is_empty() {
             return;
         }
+        self.at(def.span);
         let mut cells = Vec::with_capacity(scope.cells.len());
         if let Some(c) = closure {
             cells.extend(c.cells.iter().cloned());

@@ -86,10 +86,12 @@ pub(crate) fn class_of(message: &str) -> (usize, &str) {
     if let Some(i) = lookup(message) {
         return (usize::from(i), "");
     }
+    if let Some(rest) = message.strip_prefix("assertion failed") {
+        let class = lookup("AssertionError").map_or(RUNTIME_ERROR, usize::from);
+        return (class, rest.strip_prefix(": ").unwrap_or(rest));
+    }
     let has = |words: &[&str]| words.iter().any(|w| message.contains(w));
-    let class = if message.starts_with("assertion failed") {
-        "AssertionError"
-    } else if has(&["by zero"]) {
+    let class = if has(&["by zero"]) {
         "ZeroDivisionError"
     } else if has(&["index out of range", "pop from empty"]) {
         "IndexError"

@@ -35,15 +35,15 @@ use crate::interp::{Frame, Interp, Res};
 use crate::value::{Instance, List, Value};
 use std::sync::Arc;
 
-/// Every name the model language knows under `torch`, `typing` and `operator` (modules
-/// included), besides the fork and wait aliases of [`lookup`].
-pub(crate) const NAMES: [&str; 62] = [
+/// Every name the model language knows under `torch` and `typing` (modules included),
+/// besides the fork and wait aliases of [`lookup`] and the `operator` module (its own
+/// builtin, `interp/operator.rs`).
+pub(crate) const NAMES: [&str; 48] = [
     "torch",
     "torch.jit",
     "torch.nn",
     "torch.autograd",
     "typing",
-    "operator",
     // torch.jit
     "torch.jit.annotate",
     "torch.jit.script",
@@ -92,20 +92,6 @@ pub(crate) const NAMES: [&str; 62] = [
     "typing.Callable",
     "typing.NamedTuple",
     "typing.Final",
-    // operator
-    "operator.add",
-    "operator.sub",
-    "operator.mul",
-    "operator.neg",
-    "operator.floordiv",
-    "operator.truediv",
-    "operator.mod",
-    "operator.eq",
-    "operator.ne",
-    "operator.lt",
-    "operator.le",
-    "operator.gt",
-    "operator.ge",
 ];
 
 /// The names that are types (subscripting one gives it back: `List[int]`).
@@ -124,21 +110,34 @@ fn is_type(path: &str) -> bool {
 fn is_module(path: &str) -> bool {
     matches!(
         path,
-        "torch" | "torch.jit" | "torch.nn" | "torch.autograd" | "typing" | "operator"
+        "torch" | "torch.jit" | "torch.nn" | "torch.autograd" | "typing"
     )
 }
 
 /// What the dotted `path` denotes, if models know it.
 pub(crate) fn lookup(path: &str) -> Option<Builtin> {
+    if let Some(name) = path.strip_prefix("operator.") {
+        return match crate::interp::operator::attribute(name)? {
+            Value::Builtin(b) => Some(b),
+            _ => None,
+        };
+    }
     Some(match path {
         "torch.jit.fork" | "torch.jit._fork" => Builtin::Fork,
         "torch.jit.wait" | "torch.jit._wait" => Builtin::Wait,
+        "operator" => Builtin::OperatorModule,
         _ => Builtin::Torch(NAMES.iter().find(|n| **n == path)?),
     })
 }
 
 /// The attribute `attr` of the module `path`, or the error naming what is missing.
 pub(crate) fn member(path: &str, attr: &str) -> Result<Builtin, String> {
+    if path == "operator" {
+        return lookup(&format!("operator.{attr}")).ok_or_else(|| {
+            let known = crate::interp::operator::FUNCTIONS.join(", ");
+            format!("`operator.{attr}` is not supported in models (known in `operator`: {known})")
+        });
+    }
     if !is_module(path) {
         return Err(format!("'{path}' has no attribute '{attr}'"));
     }
@@ -307,7 +306,6 @@ impl Interp {
             arity(2, 2)?;
             crate::ops::binary(op, &arg(0), &arg(1), class).map_err(e)
         };
-        let name = path.rsplit('.').next().unwrap_or(path);
         Ok(match path {
             "torch.jit.annotate" => {
                 no_kwargs()?;
@@ -355,31 +353,13 @@ impl Interp {
                 arity(0, 0)?;
                 Value::Bool(self.grad_enabled(f))
             }
-            "torch.neg" | "operator.neg" => {
+            "torch.neg" => {
                 arity(1, 1)?;
                 crate::ops::unary(UnaryOp::Neg, &arg(0)).map_err(e)?
             }
-            "torch.add" | "operator.add" => binop(BinOp::Add)?,
-            "torch.sub" | "operator.sub" => binop(BinOp::Sub)?,
-            "torch.mul" | "operator.mul" => binop(BinOp::Mul)?,
-            "operator.floordiv" => binop(BinOp::FloorDiv)?,
-            "operator.truediv" => binop(BinOp::Div)?,
-            "operator.mod" => binop(BinOp::Mod)?,
-            "operator.eq" | "operator.ne" | "operator.lt" | "operator.le" | "operator.gt"
-            | "operator.ge" => {
-                arity(2, 2)?;
-                let (a, b) = (arg(0), arg(1));
-                let ord = || a.py_cmp(&b).map_err(e);
-                use std::cmp::Ordering::*;
-                Value::Bool(match name {
-                    "eq" => a.py_eq(&b).map_err(e)?,
-                    "ne" => !a.py_eq(&b).map_err(e)?,
-                    "lt" => ord()? == Less,
-                    "le" => ord()? != Greater,
-                    "gt" => ord()? == Greater,
-                    _ => ord()? != Less,
-                })
-            }
+            "torch.add" => binop(BinOp::Add)?,
+            "torch.sub" => binop(BinOp::Sub)?,
+            "torch.mul" => binop(BinOp::Mul)?,
             "torch.abs" => {
                 arity(1, 1)?;
                 let zero = Value::Int(0);
