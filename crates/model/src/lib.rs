@@ -28,12 +28,12 @@
 //! * **Header.** Among the comment and blank lines that open the file, a
 //!   `# expect: word, word` comment lists the expected verdicts, each one of
 //!   [`VERDICTS`]; it becomes [`Program::expect`].
-//! * **Definitions:** `def name(params):` with optional defaults (`b=2`) and annotations
-//!   (`x: int`, `-> int`, kept in the tree: see below); `class Name(Base):` (top level;
-//!   the base is `torch.nn.Module`, `torch.jit.ScriptModule`, `object` or a model class)
-//!   whose body holds methods, `pass` and docstrings (and, in `.py` files, class
-//!   attributes). Top-level functions and classes are hoisted: all are visible from the
-//!   start.
+//! * **Definitions:** `def name(params):` with optional defaults (`b=2`), a last
+//!   `*args` parameter (a tuple of the extra positional arguments), and annotations
+//!   (`x: int`, `-> int`, kept in the tree: see below); `class Name(Base):` (the base is
+//!   `torch.nn.Module`, `torch.jit.ScriptModule`, `object` or a model class) whose body
+//!   holds methods, `pass` and docstrings (and, in `.py` files, class attributes).
+//!   Top-level functions and classes are hoisted: all are visible from the start.
 //! * **Nested functions and lambdas:** a `def` inside a function (or inside a block of
 //!   the module) and `lambda params: expr` make function values closing over the
 //!   enclosing function's variables with Python's scoping: reads see the variable's
@@ -99,10 +99,9 @@
 //!   function's return annotation is a located error. The entry point is `main()` or
 //!   another function ([`Model::from_source_entry`], `--entry NAME`).
 //! * **Rejected with a clear error** (naming the supported spelling where there is
-//!   one): `async`/`await`, `yield`, `del`,
-//!   sets, `*args`/`**kwargs` parameters, `**kwargs` in calls, bitwise operators and `@`
-//!   as an operator, imports of other modules than `torch`, `typing` and `operator`,
-//!   loop `else`, chained
+//!   one): `async`/`await`, `yield`, `del`, sets, `**kwargs` and keyword-only
+//!   parameters, `**kwargs` in calls, bitwise operators and `@` as an operator, imports
+//!   of other modules than `torch`, `typing` and `operator`, loop `else`, chained
 //!   assignment `a = b = c`, nesting deeper than [`MAX_DEPTH`].
 //!
 //! Errors are [`Diagnostic`]s located at a line and column, rendered like rustc's:

@@ -115,6 +115,27 @@ def main():
 }
 
 #[test]
+fn star_args_parameters_collect_the_extra_positionals() {
+    let src = "\
+def total(first, *rest):
+    return first + sum(rest)
+
+def main():
+    show = lambda *a: a
+    return [total(1), total(1, 2, 3), total(*[4, 5]), show(), show(1, 2), wait(fork(total, 1, 2))]
+";
+    assert_eq!(eval(src), "[1, 6, 9, (), (1, 2), 3]");
+    assert_eq!(
+        load_error("def f(a, *r):\n    return a\n\ndef main():\n    return f()\n"),
+        "5:12: f() missing 1 required positional argument: 'a'"
+    );
+    assert_eq!(
+        load_error("def f(*r):\n    return r\n\ndef main():\n    return f(r=1)\n"),
+        "5:12: f() got an unexpected keyword argument 'r'"
+    );
+}
+
+#[test]
 fn the_operator_module_is_a_builtin_object() {
     assert_eq!(
         expr(

@@ -155,6 +155,8 @@ pub struct Param {
     pub annotation: Option<Expr>,
     /// Where the name is.
     pub span: Span,
+    /// `*name`: the last parameter, bound to a tuple of the extra positional arguments.
+    pub star: bool,
 }
 
 /// `class Name(Base): methods`.

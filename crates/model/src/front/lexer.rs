@@ -127,6 +127,13 @@ impl Kw {
     }
 }
 
+impl Tok {
+    /// Whether the token is a name.
+    pub(crate) fn is_name(&self) -> bool {
+        matches!(self, Tok::Name(_))
+    }
+}
+
 /// Token kinds.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) enum Tok {

@@ -226,6 +226,8 @@ pub(crate) enum Binding {
     Kw(usize),
     /// The parameter's default.
     Default,
+    /// A `*args` parameter: the positional arguments from the i-th on, as a tuple.
+    Rest(usize),
 }
 
 /// Binds `npos` positional and the keyword arguments `kws` to `params` (skipping the
@@ -238,6 +240,19 @@ pub(crate) fn bind(
     kws: &[&str],
 ) -> Result<Vec<Binding>, String> {
     let params = params.get(skip..).unwrap_or(&[]);
+    let rest = params.last().filter(|p| p.star).map(|_| params.len() - 1);
+    if let Some(r) = rest {
+        // The `*args` parameter takes the extra positionals; bind the others.
+        let mut out = bind(name, &params[..r], 0, npos.min(r), kws)?;
+        if kws.contains(&params[r].name.as_str()) {
+            let kw = &params[r].name;
+            return Err(format!(
+                "{name}() got an unexpected keyword argument '{kw}'"
+            ));
+        }
+        out.push(Binding::Rest(r));
+        return Ok(out);
+    }
     if npos > params.len() {
         let required = params.iter().filter(|p| p.default.is_none()).count();
         let takes = if required == params.len() {

@@ -98,19 +98,29 @@ impl Parser<'_> {
         let mut params: Vec<Param> = Vec::new();
         while !self.is_op(close) {
             let span = self.span();
-            if self.is_op("*") || self.is_op("**") || self.is_op("/") {
-                bail!(self, span => "`*`, `**` and `/` parameters are not supported");
+            if self.is_op("**")
+                || self.is_op("/")
+                || (self.is_op("*") && !self.tok(1).tok.is_name())
+            {
+                bail!(self, span => "`**kwargs`, `/` and keyword-only parameters are not supported");
             }
+            if params.last().is_some_and(|p| p.star) {
+                bail!(self, span => "parameters after `*args` (keyword-only) are not supported");
+            }
+            let star = self.eat_op("*");
             let name = self.name("a parameter name")?;
             let annotation = match annotated {
                 true => self.opt_after(":", Parser::expr)?,
                 false => None,
             };
             let default = self.opt_after("=", Parser::expr)?;
+            if star && default.is_some() {
+                bail!(self, span => "`*{name}` cannot have a default");
+            }
             if params.iter().any(|p| p.name == name) {
                 bail!(self, span => "duplicate parameter `{name}`");
             }
-            if default.is_none() && params.last().is_some_and(|p| p.default.is_some()) {
+            if !star && default.is_none() && params.last().is_some_and(|p| p.default.is_some()) {
                 bail!(self, span => "a parameter without a default follows one with a default");
             }
             params.push(Param {
@@ -118,6 +128,7 @@ impl Parser<'_> {
                 default,
                 annotation,
                 span,
+                star,
             });
             if !self.eat_op(",") {
                 break;

@@ -218,7 +218,8 @@ impl Interp {
         let n = scope.locals.len();
         let depth = f.depth + 1;
         let npos = args.len() + usize::from(this.is_some());
-        if kwargs.is_empty() && npos == def.params.len() {
+        let varargs = def.params.last().is_some_and(|p| p.star);
+        if kwargs.is_empty() && npos == def.params.len() && !varargs {
             // Every parameter gets its positional argument: they are the first slots.
             let mut locals: Vec<Option<Value>> = this.into_iter().chain(args).map(Some).collect();
             locals.resize(n, None);
@@ -236,6 +237,10 @@ impl Interp {
         for (k, ((param, b), local)) in params {
             let v = match b {
                 Binding::Pos(i) => pos[i].take().unwrap_or(Value::None),
+                Binding::Rest(i) => {
+                    let rest = pos.get_mut(i..).unwrap_or(&mut []);
+                    Value::tuple(rest.iter_mut().filter_map(Option::take).collect())
+                }
                 Binding::Kw(j) => kwargs[j].take().unwrap_or(Value::None),
                 Binding::Default => match (closure, &param.default) {
                     (Some(c), _) => c.defaults.get(k).cloned().flatten().unwrap_or(Value::None),
