@@ -119,3 +119,19 @@ fn a_nested_functions_error_is_raised_when_its_def_runs() {
         err.message
     );
 }
+
+#[test]
+fn arguments_are_checked_against_parameter_annotations() {
+    let src = format!(
+        "{HEAD}def waits(f: Future[str]) -> str:\n    return f.wait()\n\ndef main():\n    return waits(torch.jit.fork(returns_int, 1))\n"
+    );
+    let err = load(&src).unwrap_err();
+    assert!(
+        err.starts_with("13:18: argument `f` of `waits` is annotated as `Future[str]` but this value is of type `Future[int]` (the forked `returns_int` is annotated `-> int` on line 6)"),
+        "{err}"
+    );
+    let ok = format!(
+        "{HEAD}def waits(f: Future[int], k: int = 0) -> int:\n    return f.wait() + k\n\ndef main():\n    return waits(torch.jit.fork(returns_int, 1), 2)\n"
+    );
+    load(&ok).unwrap();
+}

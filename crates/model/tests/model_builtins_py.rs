@@ -163,6 +163,22 @@ def main():
 }
 
 #[test]
+fn sorted_min_and_max_take_a_key_function() {
+    assert_eq!(
+        expr(
+            "[sorted([3, -1, 2], key=abs), sorted(['bb', 'a', 'cc'], key=len, reverse=True), min([3, -4, 2], key=lambda v: v * v), max('ab', 'c', key=len), sorted([2, 1], key=None)]"
+        ),
+        "[[-1, 2, 3], ['bb', 'cc', 'a'], 2, 'ab', [1, 2]]"
+    );
+    assert_eq!(expr("enumerate('ab', 1)"), "((1, 'a'), (2, 'b'))");
+    let m = model("def main():\n    return sorted([1, 'a'], key=lambda v: v)\n");
+    let d = Runtime::eager()
+        .run(|| m.try_run_main())
+        .expect_err("mixed keys");
+    assert!(d.message.contains("not supported between"), "{}", d.message);
+}
+
+#[test]
 fn isinstance_any_and_all() {
     assert_eq!(
         expr(

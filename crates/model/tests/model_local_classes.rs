@@ -172,10 +172,11 @@ def main():
         def forward(self, x):
             return super().forward(x) + 1
     c = Child()
-    return [c(1), Base(0)(1), c.r, isinstance(c, Child)]
+    return [c(1), Base(0)(1), c.r, isinstance(c, Child), isinstance(c, Base),
+            isinstance(c, Root), isinstance(Base(0), Child)]
 ";
     // Child: ((1 + 100) * 3 + 7) + 1; Base: (1 + 100) * 3 + 0.
-    assert_eq!(eval(src), "[311, 303, 100, True]");
+    assert_eq!(eval(src), "[311, 303, 100, True, True, True, False]");
 }
 
 #[test]

@@ -587,6 +587,7 @@ const ERRORS: &[(&str, u32, u32, &str)] = &[
     ("def f(1):\n    pass\n", 1, 7, "expected a parameter name, found a number"),
     ("f(a=1, 2)\n", 1, 8, "positional argument follows keyword argument"),
     ("f(a=1, a=2)\n", 1, 8, "keyword argument `a` repeated"),
+    ("a, *b = xs\n", 1, 4, "`*` unpacking is only supported among a call's arguments"),
     ("f(**kw)\n", 1, 3, "`**kwargs` unpacking is not supported (pass the keywords by name)"),
     ("f(a=1, *xs)\n", 1, 8, "`*args` after a keyword argument is not supported"),
     ("f(1 2)\n", 1, 5, "expected ',' or ')' in the argument list, found a number"),

@@ -19,6 +19,7 @@ fn run(m: &Model) -> Result<String, String> {
 #[test]
 fn imports_of_torch_typing_and_operator_bind_their_names() {
     let src = "\
+from __future__ import annotations
 import torch
 import torch.nn as nn
 import typing, operator

@@ -81,10 +81,14 @@ class Leaf(Mid):
 
 def main():
     m = Leaf(1)
-    return m(1), m.name(), m.k, Mid(0)(1), torch.jit.wait(torch.jit.fork(m, 2))
+    return (m(1), m.name(), m.k, Mid(0)(1), torch.jit.wait(torch.jit.fork(m, 2)),
+            isinstance(m, Base), isinstance(m, Mid), isinstance(Mid(0), Leaf), isinstance(m, Leaf))
 ";
     // Leaf(1): k = 2, scale 3: 1*3+2 = 5, +100, +1000.
-    assert_eq!(run(src).unwrap(), "(1105, 'base', 2, 103, 1108)");
+    assert_eq!(
+        run(src).unwrap(),
+        "(1105, 'base', 2, 103, 1108, True, True, False, True)"
+    );
 }
 
 #[test]

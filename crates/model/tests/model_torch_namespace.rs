@@ -205,3 +205,68 @@ fn tensor_methods_on_ints_say_that_tensors_are_ints() {
         "{err}"
     );
 }
+
+#[test]
+fn training_flags_seeds_profiling_ranges_and_tensor_types() {
+    let src = "\
+import torch
+import torch.nn as nn
+from typing import Dict, Optional, Tuple
+from torch.jit import Future
+
+class M(nn.Module):
+    @torch.jit.export
+    def helper(self, x: int) -> int:
+        return x + 1
+
+    def forward(self, x: int) -> Tuple[int, bool]:
+        futs: Dict[str, Future[int]] = {}
+        futs['a'] = torch.jit.fork(self.helper, x)
+        maybe: Optional[Future[int]] = None
+        if x > 0:
+            maybe = torch.jit.fork(self.helper, x + 1)
+        r = futs['a'].wait()
+        if maybe is not None:
+            r += maybe.wait()
+        return r, self.training
+
+def main():
+    torch.manual_seed(0)
+    m = M()
+    a = m(1)
+    m.eval()
+    with torch.autograd.profiler.record_function('fork'):
+        b = m(1)
+    m.train()
+    fut = torch.jit.fork(m, 0)
+    return (a, b, m.training, isinstance(torch.tensor(1), torch.Tensor),
+            isinstance(fut, torch.jit.Future), isinstance(m, nn.Module),
+            isinstance([], torch.Tensor), torch.jit.is_tracing(), fut.wait())
+";
+    assert_eq!(
+        run(src).unwrap(),
+        "((5, True), (5, False), True, True, True, True, False, False, (1, True))"
+    );
+}
+
+#[test]
+fn member_chains_are_resolved_once_at_load() {
+    use forkwait_model::{Builtin, ExprKind, Slot, StmtKind};
+    let src = "import torch\nimport torch.nn as nn\n\ndef main():\n    return torch.jit.fork(abs, 1), nn.ModuleList\n";
+    let m = load(src).unwrap();
+    let StmtKind::Return(Some(e)) = &m.program().function("main").unwrap().body[0].kind else {
+        panic!()
+    };
+    let ExprKind::Tuple(items) = &e.kind else {
+        panic!()
+    };
+    let ExprKind::Call(c) = &items[0].kind else {
+        panic!()
+    };
+    assert_eq!(c.func.kind, ExprKind::Name("torch.jit.fork".into()));
+    assert_eq!(c.func.slot, Slot::Builtin(Builtin::Fork));
+    assert_eq!(
+        items[1].slot,
+        Slot::Builtin(Builtin::Torch("torch.nn.ModuleList"))
+    );
+}

@@ -13,7 +13,8 @@
 //!   from a typed expression). Everything else is [`Ty::Unknown`], which fits anything:
 //!   the check never refuses what it cannot see.
 //! * **Where.** An annotated assignment (`x: T = e`), a `return e` in a function with a
-//!   return annotation, and `torch.jit.annotate(T, e)`. `Future` is covariant, as in
+//!   return annotation, `torch.jit.annotate(T, e)`, and the positional arguments of a
+//!   call of a function (or of a method through `self`) with parameter annotations. `Future` is covariant, as in
 //!   TorchScript (`Future[int]` fits `Future[Any]`, not `Future[float]`); tensors are
 //!   ints in models, so `Tensor` fits the numbers both ways. `Future` without an element
 //!   type is itself an error (TorchScript: "Future without a contained type").
@@ -375,10 +376,18 @@ impl<'a> Env<'a> {
     /// The return annotation of the function `callee` certainly denotes, with where the
     /// function is.
     fn returns_of(&self, callee: &Expr) -> Option<(Ty, Span)> {
-        let def = match &callee.kind {
+        let (def, _) = self.def_of(callee)?;
+        let r = def.returns.as_ref()?;
+        Some((self.annotation(r).ok()?, def.span))
+    }
+
+    /// The function `callee` certainly denotes, and whether it is a method called through
+    /// the receiver (its first parameter is then bound).
+    fn def_of(&self, callee: &Expr) -> Option<(&'a FunctionDef, bool)> {
+        Some(match &callee.kind {
             ExprKind::Name(n) => match callee.slot {
-                Slot::Function(i) => self.program.functions.get(i as usize)?,
-                _ => self.defs.get(n.as_str())?,
+                Slot::Function(i) => (self.program.functions.get(i as usize)?, false),
+                _ => (*self.defs.get(n.as_str())?, false),
             },
             ExprKind::Attribute { value, attr } => {
                 let is_self =
@@ -386,12 +395,35 @@ impl<'a> Env<'a> {
                 if !is_self {
                     return None;
                 }
-                self.class?.method(attr)?
+                (self.class?.method(attr)?, true)
             }
             _ => return None,
+        })
+    }
+
+    /// A call's positional arguments against the callee's parameter annotations, as
+    /// TorchScript checks them (only where both types are known and contradict).
+    fn check_arguments(&self, c: &Call, args: &[Ty]) -> Result<(), Diagnostic> {
+        let Some((def, bound)) = self.def_of(&c.func) else {
+            return Ok(());
         };
-        let r = def.returns.as_ref()?;
-        Some((self.annotation(r).ok()?, def.span))
+        let params = def.params.get(usize::from(bound)..).unwrap_or(&[]);
+        for ((p, actual), arg) in params.iter().zip(args).zip(&c.args) {
+            let Some(a) = &p.annotation else { continue };
+            let declared = self.annotation(a)?;
+            if !fits(actual, &declared) {
+                return Err(self.err(
+                    arg.span,
+                    format!(
+                        "argument `{}` of `{}` is annotated as `{declared}` but this value is of type `{actual}`{}",
+                        p.name,
+                        def.name,
+                        self.why(arg)
+                    ),
+                ));
+            }
+        }
+        Ok(())
     }
 
     /// The type of `e` where certain (see the module's design note); checks the
@@ -461,6 +493,13 @@ impl<'a> Env<'a> {
                     ));
                 }
             }
+        }
+        if !c
+            .args
+            .iter()
+            .any(|a| matches!(a.kind, ExprKind::Starred(_)))
+        {
+            self.check_arguments(c, args)?;
         }
         Ok(self.returns_of(&c.func).map_or(Ty::Unknown, |(t, _)| t))
     }

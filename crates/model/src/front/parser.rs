@@ -169,7 +169,7 @@ impl Parser<'_> {
         match self.peek() {
             Tok::Name(_) | Tok::Int(_) | Tok::Float(_) | Tok::Str(_) | Tok::FStr(_) => true,
             Tok::Kw(kw) => matches!(kw, Kw::True | Kw::False | Kw::None | Kw::Not | Kw::Lambda),
-            Tok::Op(op) => matches!(*op, "(" | "[" | "{" | "-" | "+"),
+            Tok::Op(op) => matches!(*op, "(" | "[" | "{" | "-" | "+" | "*"),
             _ => false,
         }
     }
@@ -521,6 +521,9 @@ impl Parser<'_> {
                 Ok(pairs) => ExprKind::Dict(pairs),
                 Err(comp) => return Ok(comp),
             },
+            Tok::Op("*") => {
+                bail!(self, span => "`*` unpacking is only supported among a call's arguments (`f(*args)`)")
+            }
             Tok::Kw(Kw::Reserved(w)) => {
                 bail!(self, span => "{}", super::stmt::reserved_message(w))
             }

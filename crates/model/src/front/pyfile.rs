@@ -57,7 +57,10 @@ impl Parser<'_> {
         let at = self.bump();
         if from {
             let (module, _) = self.dotted("a module name after `from`")?;
-            self.known_module(&module, at)?;
+            let future = module == "__future__";
+            if !future {
+                self.known_module(&module, at)?;
+            }
             if !self.is_kw(Kw::Reserved("import")) {
                 return Err(self.unexpected("`import` after the module name"));
             }
@@ -71,7 +74,10 @@ impl Parser<'_> {
                 let member = self.name("a name to import")?;
                 let name = self.alias()?.unwrap_or_else(|| member.clone());
                 let path = format!("{module}.{member}");
-                self.imports.push(Import { name, path, span });
+                if !future {
+                    // `from __future__ import annotations` changes nothing here.
+                    self.imports.push(Import { name, path, span });
+                }
                 if !self.eat_op(",") || (paren && self.is_op(")")) {
                     break;
                 }
@@ -152,6 +158,41 @@ impl Parser<'_> {
             return Err(self.unexpected("`def` after the decorator"));
         }
         Ok(out)
+    }
+
+    /// The statements of a class body other than its methods, as class attributes: in a
+    /// `.py` file `name = value` assignments (besides `pass` and docstrings); in a `.fw`
+    /// file none.
+    pub(crate) fn class_attrs(&self, other: Vec<Stmt>) -> PResult<Vec<ClassAttr>> {
+        let mut attrs: Vec<ClassAttr> = Vec::new();
+        for s in other {
+            match s.kind {
+                StmtKind::Pass => {}
+                StmtKind::Expr(e) if matches!(e.kind, ExprKind::Str(_)) => {}
+                // Class attributes are TorchScript's (`.py` files); a `.fw` class body
+                // holds methods only.
+                StmtKind::Assign {
+                    target:
+                        Target {
+                            kind: TargetKind::Name(n),
+                            span,
+                            ..
+                        },
+                    value,
+                } if self.path.ends_with(".py") => attrs.push(ClassAttr {
+                    name: n,
+                    value,
+                    span,
+                }),
+                _ if self.path.ends_with(".py") => {
+                    bail!(self, s.span => "only methods, class attributes (`x = 3`), `pass` and docstrings may be in a class body")
+                }
+                _ => {
+                    bail!(self, s.span => "only methods, `pass` and docstrings may be in a class body (class attributes are supported in `.py` files)")
+                }
+            }
+        }
+        Ok(attrs)
     }
 
     /// After the name `super` (at `span`), with `(` next: the call's arguments and the

@@ -223,6 +223,14 @@ impl Env<'_> {
     }
 
     fn expr(&self, e: &mut Expr) {
+        if let ExprKind::Attribute { value, attr } = &mut e.kind {
+            // `torch.jit.fork` denotes a builtin: folded into a name (see `torch.rs`).
+            self.expr(value);
+            if let Some((name, b)) = crate::interp::torch::fold(value, attr) {
+                (e.kind, e.slot) = (ExprKind::Name(name), Slot::Builtin(b));
+            }
+            return;
+        }
         match &mut e.kind {
             ExprKind::Int(_)
             | ExprKind::Float(_)

@@ -182,34 +182,7 @@ impl Parser<'_> {
             methods.push(m);
             Ok(())
         })?;
-        let mut attrs: Vec<ClassAttr> = Vec::new();
-        for s in other {
-            match s.kind {
-                StmtKind::Pass => {}
-                StmtKind::Expr(e) if matches!(e.kind, ExprKind::Str(_)) => {}
-                // Class attributes are TorchScript's (`.py` files); a `.fw` class body
-                // holds methods only.
-                StmtKind::Assign {
-                    target:
-                        Target {
-                            kind: TargetKind::Name(n),
-                            span,
-                            ..
-                        },
-                    value,
-                } if self.path.ends_with(".py") => attrs.push(ClassAttr {
-                    name: n,
-                    value,
-                    span,
-                }),
-                _ if self.path.ends_with(".py") => {
-                    bail!(self, s.span => "only methods, class attributes (`x = 3`), `pass` and docstrings may be in a class body")
-                }
-                _ => {
-                    bail!(self, s.span => "only methods, `pass` and docstrings may be in a class body (class attributes are supported in `.py` files)")
-                }
-            }
-        }
+        let attrs = self.class_attrs(other)?;
         Ok(ClassDef {
             name,
             methods,

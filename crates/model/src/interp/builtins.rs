@@ -4,7 +4,8 @@
 //! `abs`, `sum`, `sorted`, `enumerate`, `zip`, `str`, `int`, `float`, `bool`, `list`,
 //! `tuple`, `dict`, `any`, `all`, `isinstance`, the exception classes (see
 //! `exceptions.rs`), the `operator` module (`operator.rs`) and the formatting an
-//! f-string calls (`format.rs`). (`enumerate` and `zip` return tuples of tuples, not iterators.)
+//! f-string calls (`format.rs`). `sorted`, `min` and `max` take `key=` (`keyed.rs`),
+//! `enumerate` a start. (`enumerate` and `zip` return tuples of tuples, not iterators.)
 //!
 //! Methods (in `methods.rs`): lists `append`, `pop`, `extend`, `insert`, `index`, `count`, `clear`, `copy`;
 //! dicts `get`, `keys`, `values`, `items`, `pop`; strings `join`, `upper`, `lower`,
@@ -160,13 +161,7 @@ impl Builtin {
             Builtin::YieldNow => "yield_now",
             Builtin::Zip => "zip",
             Builtin::Torch(path) => path,
-            Builtin::Context { grad: None, .. } => "torch.jit.optimized_execution",
-            Builtin::Context {
-                grad: Some(false), ..
-            } => "torch.no_grad",
-            Builtin::Context {
-                grad: Some(true), ..
-            } => "torch.enable_grad",
+            Builtin::Context { grad, .. } => crate::interp::torch::context_name(grad),
             Builtin::Any => "any",
             Builtin::All => "all",
             Builtin::Isinstance => "isinstance",
@@ -187,17 +182,17 @@ impl Builtin {
             Builtin::Abs => (1, Some(1), &[]),
             Builtin::Bool => (0, Some(1), &[]),
             Builtin::Dict => (0, Some(1), &[]),
-            Builtin::Enumerate => (1, Some(1), &[]),
+            Builtin::Enumerate => (1, Some(2), &[]),
             Builtin::Float => (0, Some(1), &[]),
             Builtin::Fork => (1, None, &[]),
             Builtin::Int => (0, Some(1), &[]),
             Builtin::Len => (1, Some(1), &[]),
             Builtin::List => (0, Some(1), &[]),
-            Builtin::Max => (1, None, &[]),
-            Builtin::Min => (1, None, &[]),
+            Builtin::Max => (1, None, &["key"]),
+            Builtin::Min => (1, None, &["key"]),
             Builtin::Print => (0, None, &[]),
             Builtin::Range => (1, Some(3), &[]),
-            Builtin::Sorted => (1, Some(1), &["reverse"]),
+            Builtin::Sorted => (1, Some(1), &["reverse", "key"]),
             Builtin::Str => (0, Some(1), &[]),
             Builtin::Sum => (1, Some(2), &[]),
             Builtin::Tuple => (0, Some(1), &[]),
@@ -417,6 +412,9 @@ pub(crate) fn call(
         }
     }
     let class = f.class();
+    if let Some((_, key)) = kwargs.iter().find(|(k, _)| *k == "key") {
+        return it.keyed(f, b, args, key, &kwargs, span);
+    }
     match b {
         // Dispatched before the table (its keywords are the forked call's).
         Builtin::Fork => Err(e("fork() could not be called".into())),
@@ -436,7 +434,22 @@ pub(crate) fn call(
         Builtin::Exc(i) => Ok(crate::interp::exceptions::instance(usize::from(i), &args)),
         Builtin::Operator(i) => it.operator(f, i, &args, span),
         Builtin::OperatorModule => Err(e("'module' object is not callable".into())),
-        Builtin::Isinstance => isinstance(&args[0], &args[1]).map(Value::Bool).map_err(e),
+        Builtin::Isinstance => match (&args[0], &args[1]) {
+            // A model class's instances include its subclasses' (see `classes.rs`).
+            (Value::Instance(inst), Value::Class(c, _)) => {
+                Ok(Value::Bool(it.derives(inst.class, *c)))
+            }
+            // A local class: its subclasses' instances, or its own made by this run of
+            // its class statement.
+            (Value::Instance(inst), Value::LocalClass(c)) => {
+                let run =
+                    inst.class != c.class || inst.env.as_ref().is_some_and(|e| Arc::ptr_eq(e, c));
+                Ok(Value::Bool(run && it.derives(inst.class, c.class)))
+            }
+            _ => crate::interp::types::isinstance(&args[0], &args[1])
+                .map(Value::Bool)
+                .map_err(e),
+        },
         _ => value_builtin(b, args, &kwargs, class).map_err(e),
     }
 }
@@ -481,17 +494,23 @@ fn value_builtin(
         Builtin::Sorted => {
             let mut items: Vec<Value> = iterate(&first)?.collect();
             sort_values(&mut items)?;
-            if kwargs.first().is_some_and(|(_, v)| v.truthy()) {
+            if kwargs.iter().any(|(k, v)| *k == "reverse" && v.truthy()) {
                 items.reverse();
             }
             Ok(Value::List(List::new(items, class)))
         }
-        Builtin::Enumerate => iterate(&first).map(|items| {
-            let pairs = items
-                .enumerate()
-                .map(|(i, x)| Value::tuple(vec![Value::Int(i as i64), x]));
-            Value::tuple(pairs.collect())
-        }),
+        Builtin::Enumerate => {
+            let start = match args.get(1) {
+                Some(s) => s.as_int().ok_or("enumerate() start must be an integer")?,
+                None => 0,
+            };
+            iterate(&first).map(|items| {
+                let pairs = (start..)
+                    .zip(items)
+                    .map(|(i, x)| Value::tuple(vec![Value::Int(i), x]));
+                Value::tuple(pairs.collect())
+            })
+        }
         Builtin::Zip => zip(&args),
         Builtin::FString => crate::interp::format::fstring(&args),
         Builtin::Any => Ok(Value::Bool(iterate(&first)?.any(|x| x.truthy()))),
@@ -588,43 +607,4 @@ fn dict_from(arg: Option<&Value>, class: StateClass) -> Result<Value, String> {
         }
     }
     Ok(Value::Dict(Dict::new(out, class)))
-}
-
-/// `isinstance(v, t)`: `t` a builtin type (`int`, `str`, `list`, ...), an exception class,
-/// a model class, or a tuple of them. Model classes have no base classes.
-fn isinstance(v: &Value, t: &Value) -> Result<bool, String> {
-    use crate::interp::exceptions::is_subclass;
-    Ok(match t {
-        Value::Tuple(ts) => {
-            for t in ts.iter() {
-                if isinstance(v, t)? {
-                    return Ok(true);
-                }
-            }
-            false
-        }
-        Value::Class(i, _) => matches!(v, Value::Instance(inst) if inst.class == *i),
-        Value::LocalClass(c) => matches!(
-            v,
-            Value::Instance(inst) if inst.env.as_ref().is_some_and(|e| Arc::ptr_eq(e, c))
-        ),
-        Value::Builtin(Builtin::Exc(c)) => {
-            matches!(v, Value::Exception(e) if is_subclass(e.class, usize::from(*c)))
-        }
-        Value::Builtin(b) => match (b, v) {
-            (Builtin::Int, Value::Int(_) | Value::Bool(_)) => true,
-            (Builtin::Bool, Value::Bool(_)) | (Builtin::Float, Value::Float(_)) => true,
-            (Builtin::Str, Value::Str(_)) | (Builtin::List, Value::List(_)) => true,
-            (Builtin::Dict, Value::Dict(_)) | (Builtin::Tuple, Value::Tuple(_)) => true,
-            (Builtin::Int | Builtin::Bool | Builtin::Float | Builtin::Str, _) => false,
-            (Builtin::List | Builtin::Dict | Builtin::Tuple, _) => false,
-            _ => return Err(format!("isinstance() arg 2 must be a type, not {b:?}")),
-        },
-        other => {
-            let t = other.type_name();
-            return Err(format!(
-                "isinstance() arg 2 must be a type or tuple of types, not '{t}'"
-            ));
-        }
-    })
 }

@@ -24,7 +24,7 @@ impl Interp {
         let capture = scope.map_or(&[][..], |s| &s.capture[..]);
         let mut cells = Vec::with_capacity(capture.len());
         for &i in capture {
-            match f.cells.get(i as usize) {
+            match f.cells().get(i as usize) {
                 Some(c) => cells.push(c.clone()),
                 None => return Err(self.err(def.span, "a captured variable has no cell")),
             }
@@ -41,6 +41,7 @@ impl Interp {
     /// each of its own captured variables (a parameter's starting with the argument,
     /// moved out of its local slot), created by the task making the call "at" the
     /// function's `def` (where reports say the state was created).
+    #[inline]
     pub(super) fn make_cells(
         &self,
         frame: &mut Frame,
@@ -48,13 +49,21 @@ impl Interp {
         scope: &Scope,
         closure: Option<&Closure>,
     ) {
-        if scope.cells.len() == scope.nfree && closure.is_some() {
-            if let Some(c) = closure {
-                frame.cells = c.cells.clone();
-            }
-            return;
+        if !scope.cells.is_empty() {
+            self.fill_cells(frame, def, scope, closure);
         }
-        if scope.cells.is_empty() {
+    }
+
+    #[inline(never)]
+    fn fill_cells(
+        &self,
+        frame: &mut Frame,
+        def: &FunctionDef,
+        scope: &Scope,
+        closure: Option<&Closure>,
+    ) {
+        if let (true, Some(c)) = (scope.cells.len() == scope.nfree, closure) {
+            frame.extra().cells = c.cells.clone();
             return;
         }
         self.at(def.span);
@@ -66,6 +75,6 @@ impl Interp {
             let v = init.and_then(|p| frame.locals.get_mut(p as usize)?.take());
             cells.push(Arc::new(Shared::with_class(v, frame.class())));
         }
-        frame.cells = cells;
+        frame.extra().cells = cells;
     }
 }

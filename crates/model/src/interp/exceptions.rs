@@ -194,9 +194,9 @@ impl Interp {
             if let Some(name) = &h.name {
                 self.store(f, name, exception(class, &message))?;
             }
-            let outer = f.handling.replace(d);
+            let outer = f.extra().handling.replace(d);
             let r = self.block(f, &h.body);
-            f.handling = outer;
+            f.extra().handling = outer;
             return r;
         }
         Err(d)
@@ -233,7 +233,7 @@ impl Interp {
         span: Span,
     ) -> Box<Diagnostic> {
         let Some(e) = e else {
-            return match &f.handling {
+            return match f.extra.as_ref().and_then(|x| x.handling.as_ref()) {
                 Some(d) => d.clone(),
                 None => self.err(span, "RuntimeError: no active exception to re-raise"),
             };

@@ -66,7 +66,11 @@ pub(crate) fn call_method(
         },
         // `m.eval()`, `m.train()` and the library base's `__init__` (see `interp/torch.rs`).
         Value::Instance(_) => match name {
-            "eval" | "train" => Ok(recv.clone()),
+            "eval" | "train" => {
+                let on = name == "train" && c.args.first().is_none_or(Value::truthy);
+                it.setattr(recv, "training", Value::Bool(on), span)?;
+                Ok(recv.clone())
+            }
             "__init__" => Ok(Value::None),
             _ => Err(c.no_attribute(&recv.type_name())),
         },

@@ -39,6 +39,7 @@ mod closures;
 mod comp;
 pub(crate) mod exceptions;
 mod format;
+mod keyed;
 mod local_classes;
 pub(crate) mod methods;
 mod operator;
@@ -47,11 +48,13 @@ pub(crate) mod snapshot;
 pub(crate) mod stack;
 pub(crate) mod tasks;
 pub(crate) mod torch;
+mod types;
 pub(crate) mod value;
 
 use crate::ast::*;
 use crate::diag::Diagnostic;
 use crate::resolve::Code;
+pub(crate) use crate::stack::Limit;
 use crate::value::{Cell, Dict, List, Value, key_eq};
 use forkwait::sync::{Shared, StateClass};
 use std::sync::{Arc, Weak};
@@ -88,49 +91,44 @@ pub(crate) struct Interp {
     pub(crate) grad: std::sync::Mutex<Vec<bool>>,
 }
 
-/// What every frame of a task shares: the lowest stack address its interpretation may
-/// reach (see `stack.rs`) and the task's number (for its thread-local state). A stack
-/// address compares with it as with the address.
-#[derive(Clone, Copy, Debug)]
-pub(crate) struct Limit {
-    /// The lowest stack address.
-    pub(crate) addr: usize,
-    /// The task's number: 0 for `main`, then in order of `fork`.
-    pub(crate) task: u32,
-}
-
-impl PartialEq<Limit> for usize {
-    fn eq(&self, other: &Limit) -> bool {
-        *self == other.addr
-    }
-}
-
-impl PartialOrd<Limit> for usize {
-    fn partial_cmp(&self, other: &Limit) -> Option<std::cmp::Ordering> {
-        self.partial_cmp(&other.addr)
-    }
-}
-
 /// A function activation (or the module's top level).
 pub(crate) struct Frame {
     /// The function's locals, indexed by [`Slot::Local`] (see the function's
     /// [`Scope`](crate::resolve::Scope)); empty at the top level, whose names are global.
     locals: Vec<Option<Value>>,
-    /// The function's cells, indexed by [`Slot::Cell`]: its free variables (from its
-    /// closure), then its own variables that nested functions capture.
-    cells: Vec<Arc<Cell>>,
+    /// What only some frames need (cells, a handled error), boxed so that a plain
+    /// frame stays small and cheap to drop.
+    extra: Option<Box<FrameExtra>>,
     pub(crate) depth: u32,
     /// The lowest stack address this task's interpretation may reach (see `stack.rs`),
     /// and the task's number.
     pub(crate) limit: Limit,
     ticks: u32,
-    /// The error an enclosing `except` clause is handling (what a bare `raise` raises).
-    handling: Option<Box<Diagnostic>>,
     /// Running the module's top-level statements: new containers are global state.
     module: bool,
 }
 
+/// The parts of a [`Frame`] only closures and exception handlers use.
+#[derive(Default)]
+pub(crate) struct FrameExtra {
+    /// The function's cells, indexed by [`Slot::Cell`]: its free variables (from its
+    /// closure), then its own variables that nested functions capture.
+    cells: Vec<Arc<Cell>>,
+    /// The error an enclosing `except` clause is handling (what a bare `raise` raises).
+    handling: Option<Box<Diagnostic>>,
+}
+
 impl Frame {
+    /// The frame's cells (see [`FrameExtra::cells`]).
+    fn cells(&self) -> &[Arc<Cell>] {
+        self.extra.as_ref().map_or(&[], |e| &e.cells)
+    }
+
+    /// The frame's extra parts, made on first use.
+    fn extra(&mut self) -> &mut FrameExtra {
+        self.extra.get_or_insert_with(Default::default)
+    }
+
     /// A frame of `n` locals, all unset.
     fn new(n: usize, depth: u32, module: bool, limit: Limit) -> Frame {
         Frame::with_locals(vec![None; n], depth, module, limit)
@@ -140,8 +138,7 @@ impl Frame {
     fn with_locals(locals: Vec<Option<Value>>, depth: u32, module: bool, limit: Limit) -> Frame {
         Frame {
             locals,
-            cells: Vec::new(),
-            handling: None,
+            extra: None,
             depth,
             limit,
             ticks: 0,
@@ -394,7 +391,7 @@ impl Interp {
                 }
             }
             Slot::Cell(i) => {
-                if let Some(cell) = f.cells.get(i as usize) {
+                if let Some(cell) = f.cells().get(i as usize) {
                     cell.write(Some(v));
                 }
             }
@@ -420,7 +417,7 @@ impl Interp {
             }
             Slot::Cell(i) => {
                 return f
-                    .cells
+                    .cells()
                     .get(i as usize)
                     .and_then(|c| c.read())
                     .ok_or(Miss::Unbound);

@@ -68,3 +68,26 @@ pub(crate) fn thread_limit() -> usize {
 pub(crate) fn task_limit(size: usize) -> usize {
     sp().saturating_sub(size.saturating_sub(RED_ZONE + (64 << 10)))
 }
+
+/// What every frame of a task shares: the lowest stack address its interpretation may
+/// reach (see the functions above) and the task's number (for its thread-local state). A stack
+/// address compares with it as with the address.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Limit {
+    /// The lowest stack address.
+    pub(crate) addr: usize,
+    /// The task's number: 0 for `main`, then in order of `fork`.
+    pub(crate) task: u32,
+}
+
+impl PartialEq<Limit> for usize {
+    fn eq(&self, other: &Limit) -> bool {
+        *self == other.addr
+    }
+}
+
+impl PartialOrd<Limit> for usize {
+    fn partial_cmp(&self, other: &Limit) -> Option<std::cmp::Ordering> {
+        self.partial_cmp(&other.addr)
+    }
+}

@@ -15,7 +15,10 @@
 //! `torch.zeros(...)`/`torch.empty(...)` are `0` and `torch.ones(...)`, `torch.rand(...)`,
 //! `torch.randn(...)` are `1` whatever their sizes (keywords such as `requires_grad=True`
 //! are accepted and ignored). `torch.nn.Parameter(x)` is `x`, `torch.nn.ModuleList(xs)` a
-//! list of the modules.
+//! list of the modules. `torch.manual_seed(n)` does nothing, `torch.jit.is_scripting()` is
+//! true and `torch.jit.is_tracing()` false; `torch.autograd.profiler.record_function(name)`
+//! is a no-op context. A module's `training` is true until `m.eval()` (or `m.train(False)`)
+//! sets it; `isinstance(x, torch.Tensor)` holds for ints, floats and bools.
 //!
 //! # Grad mode
 //!
@@ -38,11 +41,12 @@ use std::sync::Arc;
 /// Every name the model language knows under `torch` and `typing` (modules included),
 /// besides the fork and wait aliases of [`lookup`] and the `operator` module (its own
 /// builtin, `interp/operator.rs`).
-pub(crate) const NAMES: [&str; 48] = [
+pub(crate) const NAMES: [&str; 52] = [
     "torch",
     "torch.jit",
     "torch.nn",
     "torch.autograd",
+    "torch.autograd.profiler",
     "typing",
     // torch.jit
     "torch.jit.annotate",
@@ -50,6 +54,9 @@ pub(crate) const NAMES: [&str; 48] = [
     "torch.jit.trace",
     "torch.jit.optimized_execution",
     "torch.jit.is_scripting",
+    "torch.jit.is_tracing",
+    "torch.autograd.profiler.record_function",
+    "torch.manual_seed",
     "torch.jit.Future",
     "torch.jit.ScriptModule",
     "torch.jit.Final",
@@ -94,6 +101,26 @@ pub(crate) const NAMES: [&str; 48] = [
     "typing.Final",
 ];
 
+/// `isinstance(v, t)` for the type `t` of these modules, if it is one: a tensor is an int
+/// (or a float or bool), a future a future, a module an instance of a model class.
+pub(crate) fn isinstance(v: &Value, path: &str) -> Option<bool> {
+    Some(match path {
+        "torch.Tensor" => matches!(v, Value::Int(_) | Value::Float(_) | Value::Bool(_)),
+        "torch.jit.Future" => matches!(v, Value::Future(_)),
+        "torch.nn.Module" | "torch.jit.ScriptModule" => matches!(v, Value::Instance(_)),
+        _ => return None,
+    })
+}
+
+/// The name of a [`Builtin::Context`] with grad mode `grad` inside.
+pub(crate) fn context_name(grad: Option<bool>) -> &'static str {
+    match grad {
+        None => "torch.jit.optimized_execution",
+        Some(false) => "torch.no_grad",
+        Some(true) => "torch.enable_grad",
+    }
+}
+
 /// The names that are types (subscripting one gives it back: `List[int]`).
 fn is_type(path: &str) -> bool {
     matches!(
@@ -110,7 +137,12 @@ fn is_type(path: &str) -> bool {
 fn is_module(path: &str) -> bool {
     matches!(
         path,
-        "torch" | "torch.jit" | "torch.nn" | "torch.autograd" | "typing"
+        "torch"
+            | "torch.jit"
+            | "torch.nn"
+            | "torch.autograd"
+            | "torch.autograd.profiler"
+            | "typing"
     )
 }
 
@@ -141,6 +173,20 @@ pub(crate) fn member(path: &str, attr: &str) -> Result<Builtin, String> {
     if !is_module(path) {
         return Err(format!("'{path}' has no attribute '{attr}'"));
     }
+    // Found without allocating: this runs for every `torch.jit.fork` evaluated.
+    match (path, attr) {
+        ("torch.jit", "fork" | "_fork") => return Ok(Builtin::Fork),
+        ("torch.jit", "wait" | "_wait") => return Ok(Builtin::Wait),
+        _ => {}
+    }
+    let found = NAMES.iter().find(|n| {
+        n.strip_prefix(path)
+            .and_then(|rest| rest.strip_prefix('.'))
+            .is_some_and(|rest| rest == attr)
+    });
+    if let Some(n) = found {
+        return Ok(Builtin::Torch(n));
+    }
     let full = format!("{path}.{attr}");
     lookup(&full).ok_or_else(|| {
         let prefix = format!("{path}.");
@@ -157,6 +203,25 @@ pub(crate) fn member(path: &str, attr: &str) -> Result<Builtin, String> {
             known.join(", ")
         )
     })
+}
+
+/// `module.attr` where `module` certainly denotes one of these modules (a name bound by
+/// an import, or such a chain already folded): the dotted name and the member it
+/// denotes, so that the resolver replaces the chain by a name of a builtin (no lookup
+/// when the model runs). An unknown member is left for the checks to report.
+pub(crate) fn fold(module: &crate::ast::Expr, attr: &str) -> Option<(String, Builtin)> {
+    let (crate::ast::ExprKind::Name(text), crate::ast::Slot::Builtin(b)) =
+        (&module.kind, module.slot)
+    else {
+        return None;
+    };
+    let path = match b {
+        Builtin::Torch(path) => path,
+        Builtin::OperatorModule => "operator",
+        _ => return None,
+    };
+    let member = member(path, attr).ok()?;
+    Some((format!("{text}.{attr}"), member))
 }
 
 /// The name of a model value's builtin, for `getattr` on a module value.
@@ -191,6 +256,9 @@ impl Interp {
         if attr == "eval" || attr == "train" {
             return Ok(Some(bound(if attr == "eval" { "eval" } else { "train" })));
         }
+        if attr == "training" {
+            return Ok(Some(Value::Bool(true))); // until `eval()` sets it
+        }
         let Some(rest) = attr.strip_prefix(SUPER_PREFIX) else {
             return Ok(None);
         };
@@ -217,6 +285,21 @@ impl Interp {
                 "super(): the base class `{whose}` of `{class}` has no method '{method}' in models"
             ),
         ))
+    }
+
+    /// Whether the model class `class` (top-level or local) is `base` or derives from it.
+    pub(crate) fn derives(&self, class: usize, base: usize) -> bool {
+        let bases = &self.code.bases;
+        let mut at = Some(class);
+        // The chain is acyclic (checked at load); bounded anyway.
+        for _ in 0..=bases.len() {
+            match at {
+                Some(c) if c == base => return true,
+                Some(c) => at = bases.get(c).copied().flatten(),
+                None => return false,
+            }
+        }
+        false
     }
 
     /// The error of calling `def`, if a decorator forbids it (`@torch.jit.unused`).
@@ -325,6 +408,16 @@ impl Interp {
                 })
             }
             "torch.jit.is_scripting" => Value::Bool(true),
+            "torch.jit.is_tracing" => Value::Bool(false),
+            "torch.manual_seed" => Value::None,
+            // A profiling range: a no-op context.
+            "torch.autograd.profiler.record_function" => {
+                arity(1, 2)?;
+                Value::Builtin(Builtin::Context {
+                    grad: None,
+                    prev: None,
+                })
+            }
             "torch.no_grad" | "torch.autograd.no_grad" => {
                 arity(0, 0)?;
                 Value::Builtin(Builtin::Context {
