@@ -412,8 +412,10 @@ pub(crate) fn call(
         }
     }
     let class = f.class();
-    if let Some((_, key)) = kwargs.iter().find(|(k, _)| *k == "key") {
-        return it.keyed(f, b, args, key, &kwargs, span);
+    if !kwargs.is_empty() && matches!(b, Builtin::Sorted | Builtin::Min | Builtin::Max) {
+        if let Some((_, key)) = kwargs.iter().find(|(k, _)| *k == "key") {
+            return it.keyed(f, b, args, key, &kwargs, span);
+        }
     }
     match b {
         // Dispatched before the table (its keywords are the forked call's).
