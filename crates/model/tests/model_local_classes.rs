@@ -429,3 +429,26 @@ fn every_line_drop_of_local_modules_loads_or_errs_and_runs_without_panicking() {
     // Dropping a blank line, a comment or an import keeps most variants loadable.
     assert!(loaded > 20, "{loaded}");
 }
+
+#[test]
+fn a_method_inherited_from_a_top_level_class_keeps_its_top_level_names() {
+    let src = "\
+g = 'global'
+
+class Root:
+    def which(self):
+        return g
+
+def main():
+    g = 'local'
+    class Mid(Root):
+        def mine(self):
+            return g
+    class Leaf(Mid):
+        pass
+    return [Mid().which(), Leaf().which(), Leaf().mine()]
+";
+    // Python: `Root.which` reads the module's `g` whoever inherits it; the local
+    // classes' own methods read `main`'s.
+    assert_eq!(eval_at("c.fw", src), "['global', 'global', 'local']");
+}

@@ -22,13 +22,23 @@
 //!   to it (`interp/local_classes.rs`), so late binding and purity instrumentation are
 //!   those of nested `def`s.
 //!
-//! A method copied from a top-level base into a local class is resolved in the local
-//! class's position, like the class's own methods: a name it reads that the enclosing
-//! function also binds is that function's variable (Python would read the global).
+//! A method a local class inherits from a top-level class (directly or through a local
+//! base) is that top-level method, no closure: its copy keeps the class's method table
+//! whole (names and indices), and [`Prepared::origins`] sends calls to the original, so
+//! its names mean what they mean at the top level, as in Python.
 
 use super::classes::{dotted, torch_path};
 use crate::ast::*;
 use crate::diag::Diagnostic;
+
+/// What the numbering of local classes found, by local class (`id - ntop`).
+pub(crate) struct Prepared {
+    /// Each local class's model base class (a class id).
+    pub bases: Vec<Option<usize>>,
+    /// For each method of each local class, the top-level class and method index it was
+    /// inherited from, if it was (see the module's design note).
+    pub origins: Vec<Vec<Option<(usize, usize)>>>,
+}
 
 /// The walk that numbers local classes and copies what they inherit.
 struct Prepare<'a> {
@@ -38,14 +48,15 @@ struct Prepare<'a> {
     done: Vec<ClassDef>,
     /// Each local class's model base class (a class id), by `id - ntop`.
     bases: Vec<Option<usize>>,
+    /// Each local class's methods' top-level origins, by `id - ntop`.
+    origins: Vec<Vec<Option<(usize, usize)>>>,
     /// The local classes visible at this point of the walk: name and id, innermost last.
     visible: Vec<(String, usize)>,
 }
 
 /// Numbers every class statement of `program`, resolves its base and copies the base's
-/// methods and attributes into it (see the module's design note). Returns each local
-/// class's model base class (a class id), in id order.
-pub(crate) fn prepare(program: &mut Program) -> Result<Vec<Option<usize>>, Diagnostic> {
+/// methods and attributes into it (see the module's design note).
+pub(crate) fn prepare(program: &mut Program) -> Result<Prepared, Diagnostic> {
     let view = Program {
         path: program.path.clone(),
         source: String::new(),
@@ -60,6 +71,7 @@ pub(crate) fn prepare(program: &mut Program) -> Result<Vec<Option<usize>>, Diagn
         view: &view,
         done: Vec::new(),
         bases: Vec::new(),
+        origins: Vec::new(),
         visible: Vec::new(),
     };
     for f in &mut program.functions {
@@ -73,7 +85,10 @@ pub(crate) fn prepare(program: &mut Program) -> Result<Vec<Option<usize>>, Diagn
         w.function(m)?;
     }
     w.block(&mut program.stmts)?;
-    Ok(w.bases)
+    Ok(Prepared {
+        bases: w.bases,
+        origins: w.origins,
+    })
 }
 
 impl Prepare<'_> {
@@ -115,19 +130,32 @@ impl Prepare<'_> {
     fn class(&mut self, c: &mut ClassDef) -> Result<(), Diagnostic> {
         let ntop = self.view.classes.len();
         let base = self.base(c)?;
+        let mut origins = vec![None; c.methods.len()];
         if let Some(b) = base {
             let def = match b.checked_sub(ntop) {
                 Some(k) => self.done.get(k),
                 None => self.view.classes.get(b),
             };
-            if let Some(def) = def {
-                copy_inherited(&def.clone(), c);
+            if let Some(def) = def.cloned() {
+                for j in copy_inherited(&def, c) {
+                    // A top-level base's method is itself; a local base's keeps its origin.
+                    origins.push(match b.checked_sub(ntop) {
+                        Some(k) => self
+                            .origins
+                            .get(k)
+                            .and_then(|o| o.get(j))
+                            .copied()
+                            .flatten(),
+                        None => Some((b, j)),
+                    });
+                }
             }
         }
         let id = ntop + self.done.len();
         c.id = super::resolve::slot_index(id);
         self.done.push(c.clone());
         self.bases.push(base);
+        self.origins.push(origins);
         for m in &mut c.methods {
             self.function(m)?;
         }
@@ -179,19 +207,23 @@ impl Prepare<'_> {
 
 /// Copies into `class` the methods of `base` it does not define, each of `base`'s own
 /// methods again as `Base.name` (what `super()` calls), and `base`'s class attributes it
-/// does not define (the rules of `classes.rs` for top-level classes).
-fn copy_inherited(base: &ClassDef, class: &mut ClassDef) {
+/// does not define (the rules of `classes.rs` for top-level classes). Returns the index
+/// in `base` of each method appended, in order.
+fn copy_inherited(base: &ClassDef, class: &mut ClassDef) -> Vec<usize> {
     let mut extra = Vec::new();
-    for m in &base.methods {
+    let mut from = Vec::new();
+    for (j, m) in base.methods.iter().enumerate() {
         let own = |name: &str| class.methods.iter().any(|k| k.name == name);
         if !own(&m.name) {
             extra.push(m.clone());
+            from.push(j);
         }
         if !m.name.contains('.') {
             let mut alias = m.clone();
             alias.name = format!("{}.{}", base.name, m.name);
             if !own(&alias.name) {
                 extra.push(alias);
+                from.push(j);
             }
         }
     }
@@ -204,6 +236,7 @@ fn copy_inherited(base: &ClassDef, class: &mut ClassDef) {
         .collect();
     attrs.append(&mut class.attrs);
     class.attrs = attrs;
+    from
 }
 
 /// The resolved local classes of `program`, in id order (`ntop` top-level classes come

@@ -149,6 +149,9 @@ pub(crate) struct Code {
     pub local_classes: Vec<ClassDef>,
     /// Each class's model base class, by class id (top-level classes, then local ones).
     pub bases: Vec<Option<usize>>,
+    /// For each method of each local class (by `id` minus the number of top-level
+    /// classes), the top-level class and method it was inherited from, if it was.
+    pub local_origins: Vec<Vec<Option<(usize, usize)>>>,
 }
 
 impl Code {
@@ -408,7 +411,9 @@ pub(crate) fn resolve_entry(
     for c in &program.classes {
         bases.push(super::classes::user_base(&program, c)?);
     }
-    bases.extend(super::local_classes::prepare(&mut program)?);
+    let prepared = super::local_classes::prepare(&mut program)?;
+    bases.extend(prepared.bases);
+    let local_origins = prepared.origins;
     let (globals, global_spans) = globals_of(&program);
     let mut nested = Vec::new();
     let functions = program
@@ -461,6 +466,7 @@ pub(crate) fn resolve_entry(
         module,
         local_classes,
         bases,
+        local_origins,
     };
     code.deferred = super::checks::check(&code)?;
     Ok(code)

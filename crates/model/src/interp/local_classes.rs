@@ -40,13 +40,29 @@ impl Interp {
     }
 
     /// Method `m` of `inst`'s class: its definition, its frame layout and, for a class
-    /// defined inside a function, the closure its class statement made.
+    /// defined inside a function, the closure its class statement made (none for a
+    /// method inherited from a top-level class: see `front/local_classes.rs`).
     pub(crate) fn method_of<'a>(
         &'a self,
         inst: &'a Instance,
         m: usize,
     ) -> Option<(&'a FunctionDef, &'a Scope, Option<&'a Closure>)> {
         let code = &self.code;
+        let ntop = code.program.classes.len();
+        let origin = match inst.class.checked_sub(ntop) {
+            Some(k) => code
+                .local_origins
+                .get(k)
+                .and_then(|o| o.get(m))
+                .copied()
+                .flatten(),
+            None => None,
+        };
+        if let Some((class, j)) = origin {
+            // Inherited from a top-level class: that method itself, no closure.
+            let def = code.program.classes.get(class)?.methods.get(j)?;
+            return Some((def, code.methods.get(class)?.get(j)?, None));
+        }
         match &inst.env {
             Some(env) => {
                 let c = env.methods.get(m)?;
