@@ -2,12 +2,23 @@
 //!
 //! A generated schedule is [relative](Schedule::relative): up to three preemptions
 //! `(task, step, jump)`, at one of the first `g.size()` choices of one of the first eight
-//! tasks, to one of the next three tasks (see the module notes of `schedule.rs` for why
-//! preemptions are keyed by task and step). quickcheck takes the first shrink candidate
-//! that still fails and shrinks it again, so the candidates come simplest first:
+//! tasks, to one of the next three other tasks (see the module notes of `schedule.rs` for
+//! why preemptions are keyed by task and step). quickcheck takes the first shrink
+//! candidate that still fails and shrinks it again, so the candidates come simplest first:
 //! truncations (no preemption, the first half, all but the last), then each preemption
 //! removed (moved to the default), then, for each preemption, its jump moved to 1, its
 //! step to 0 or one lower, its task one lower.
+//!
+//! quickcheck shrinks a property's arguments in order, trying every shrink of the first
+//! before any of the second, and again after each success. So put the schedule first:
+//! with the input first, its elements shrink (toward zero) under a preemption of a late
+//! task before the schedule moves, and then no earlier task's preemption fails on them.
+//! On the lost-update sum of `tests/props.rs` over 200 seeds: two elements and one
+//! preemption in 198 runs with the schedule first, 50 with the input first. (Unlike
+//! `forkwait::proptest`, generation keeps to one-task preemptions, whose task bound
+//! this module's tests hold it to. A preemption for
+//! [every forked task](Schedule::EVERY_FORKED_TASK), as in a token from proptest, shrinks
+//! to one task, 1 to 7, instead of one lower.)
 //!
 //! An absolute schedule (a recorded one) shrinks by truncation only: its choices have no
 //! default to move toward without running the program.
@@ -73,7 +84,11 @@ impl Arbitrary for Schedule {
             if t[1] > 1 {
                 with(i, 1, t[1] - 1);
             }
-            if t[0] > 0 {
+            if t[0] == Schedule::EVERY_FORKED_TASK {
+                for task in 1..8 {
+                    with(i, 0, task);
+                }
+            } else if t[0] > 0 {
                 with(i, 0, t[0] - 1);
             }
         }
@@ -117,6 +132,14 @@ mod tests {
             .map(|s| s.choices().to_vec())
             .collect();
         assert_eq!(a, vec![vec![], vec![1, 0], vec![1, 0, 2]]);
+    }
+
+    #[test]
+    fn an_every_task_preemption_shrinks_to_one_task() {
+        let every = Schedule::EVERY_FORKED_TASK;
+        let s = Schedule::relative(vec![every, 0, 1]);
+        let tasks: Vec<u32> = s.shrink().skip(1).map(|s| s.choices()[0]).collect();
+        assert_eq!(tasks, (1..8).collect::<Vec<_>>());
     }
 
     #[test]

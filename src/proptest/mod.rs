@@ -1,19 +1,55 @@
 //! Schedules as proptest inputs (feature `proptest`).
 //!
 //! [`schedule()`] is a [`Strategy`] whose values are [relative](Schedule::relative)
-//! schedules: a few preemptions, each "at the `step`-th choice of task number `task`, run
-//! the `jump`-th runnable task after it", the default (keep running) everywhere else.
-//! Composed with any input strategy in `proptest!` (put the schedule first: proptest
-//! shrinks a tuple's parts in order, so the interleaving is simplified first and the input
-//! then shrinks under it), a failing property shrinks its input *and* its interleaving, and the shrunk schedule's `Debug` form is its replay token (so
+//! schedules: a few preemptions, each "at the `step`-th choice of a task, run the
+//! `jump`-th other runnable task after it", the default (keep running) everywhere else.
+//! The task of a generated preemption is, by default, *every forked task*
+//! ([`Schedule::EVERY_FORKED_TASK`]) or, for 8% of them, the main task. Composed with any
+//! input strategy in `proptest!`, in either order, a failing property shrinks its input
+//! *and* its interleaving, and the shrunk schedule's `Debug` form is its replay token (so
 //! proptest's failure report and its regression file's comment carry a token that
 //! [`replay`](crate::replay) and [`Schedule::from_token`] take).
 //!
-//! Preemptions are keyed by task and step rather than by their position in the whole
-//! execution because proptest shrinks the parts of a tuple one after the other, never
-//! together: while it shrinks the input (one task fewer), the schedule stays fixed, and a
-//! positional schedule would then point every later choice somewhere else. "Task 1,
-//! between its read and its write" keeps its meaning when task 5 disappears.
+//! # Why every forked task
+//!
+//! proptest shrinks the parts of a tuple one after the other, never together: its
+//! `TupleValueTree` simplifies part 0 until that part gives up, then part 1, and it never
+//! goes back to an earlier part. So with the input first (`(vec(..), schedule())`, the
+//! natural way to write it) the schedule stays fixed while the input shrinks, and only
+//! then is simplified itself; no value tree of schedules can change that. A fixed
+//! schedule must therefore keep failing while the input loses elements, and tasks with
+//! them:
+//!
+//! - Preemptions are keyed by task and step rather than by their position in the whole
+//!   execution, so that one keeps its meaning when another task disappears.
+//! - "Task 5 at its step 2" is gone once the input has fewer than five elements, so the
+//!   input could not shrink below that (minimal in 3 of 20 runner seeds, with a
+//!   lost-update sum). "Every forked task at its step 2" is there as long as two tasks
+//!   are; the schedule's own shrink narrows it to the one task that matters.
+//! - A jump counts the *other* runnable tasks, wrapping among them, so it preempts
+//!   whenever another task can run however few there are; and an every-task preemption
+//!   never switches to a task that one stopped (until that one ran again), so on two
+//!   tasks it is one preemption, not a back and forth that a shrinking input could come
+//!   to need (the values shrink too).
+//! - The main task is not among "every forked task": its steps are the program's
+//!   skeleton (one fork per element) and move when the input shrinks. Its preemptions are
+//!   still generated ([`ScheduleConfig::main_task`]), since only they let a forked task
+//!   run before the main one goes on; such a preemption can pin a shrinking input above
+//!   its minimum, which is why they are few.
+//! - [`with_schedule`]`(input)` is the same pair with a shrink of three phases (the
+//!   schedule's removals, the input, the rest of the schedule's shrink), which a tuple
+//!   cannot do: no preemption that plays no part stays while the input shrinks. Plain
+//!   tuples work without it; it only closes the last gap.
+//!
+//! Measured with the lost-update sum of `tests/props.rs` (`shrink_quality_over_seeds`,
+//! 200 runner seeds, 256 cases): shrunk to two elements and one preemption of one task in
+//! 200/200 runs with the schedule first and 196/200 with the input first (200/200 with
+//! `main_task(0)`, 193/200 with `main_task(12)`), and 200/200 by [`with_schedule`] (also
+//! with `main_task(12)`); with one-task preemptions only (`every_task(0)`), 199/200 and
+//! 53/200. The bug is found after about 18 cases (32 with one-task preemptions). And a
+//! bug that needs the main task preempted
+//! (`main_task_bug_over_seeds`) is found in 98 of 100 runs (88 with `main_task(6)`, 99
+//! with `main_task(12)`, none with `main_task(0)`).
 //!
 //! # Shrinking
 //!
@@ -21,8 +57,10 @@
 //! failing (restarting from the first kind after each success):
 //!
 //! 1. **fewer preemptions**: each preemption is removed (moved to the default);
-//! 2. **nearer jumps**: each jump above 1 becomes 1 (the next task);
-//! 3. **earlier**: each step goes to 0, then one lower; each task to the one before.
+//! 2. **one task**: a preemption for every forked task becomes one for task 1, else 2,
+//!    and so on (the first that still fails);
+//! 3. **nearer jumps**: each jump above 1 becomes 1 (the next task);
+//! 4. **earlier**: each step goes to 0, then one lower; each task to the one before.
 //!
 //! This is the order of Musuvathi and Qadeer's context bounding (*Iterative Context
 //! Bounding for Systematic Testing of Multithreaded Programs*, PLDI 2007): most bugs need
@@ -35,8 +73,8 @@
 //! proptest! {
 //!     #![proptest_config(ProptestConfig::with_cases(16))]
 //!     // #[test]
-//!     fn fork_wait_sums(s in forkwait::proptest::schedule(),
-//!                       xs in proptest::collection::vec(0u64..100, 0..4)) {
+//!     fn fork_wait_sums(xs in proptest::collection::vec(0u64..100, 0..4),
+//!                       s in forkwait::proptest::schedule()) {
 //!         let got = s.run(|| {
 //!             let tasks: Vec<_> = xs.iter().map(|&x| forkwait::fork(move || x)).collect();
 //!             tasks.into_iter().map(forkwait::wait).sum::<u64>()
@@ -47,15 +85,22 @@
 //! # fork_wait_sums();
 //! ```
 
+mod with_schedule;
+
+pub use self::with_schedule::{WithSchedule, WithScheduleTree, with_schedule};
+
 use crate::Schedule;
 use ::proptest::prelude::RngCore as _;
 use ::proptest::strategy::{NewTree, Strategy, ValueTree};
 use ::proptest::test_runner::TestRunner;
 
 /// How [`schedule_with`] generates schedules: up to `max_preemptions` preemptions (the
-/// schedule's length), each at a step drawn in `0..max_step` of a task drawn in
-/// `0..max_task`, jumping to one of the next `max_jump` runnable tasks. The density of
-/// preemptions is thus about `max_preemptions / 2` per `max_step` choices of a task.
+/// schedule's length), each at a step drawn in `0..max_step`, jumping to one of the next
+/// `max_jump` other runnable tasks, and for a task chosen so: the main task (task 0) for
+/// `main_task` percent of them; of the others, `every_task` percent are for
+/// [every forked task](Schedule::EVERY_FORKED_TASK), the rest for one forked task drawn in
+/// `1..max_task`. The density of preemptions is thus about `max_preemptions / 2` per
+/// `max_step` choices of a task.
 ///
 /// ```
 /// let config = forkwait::proptest::ScheduleConfig::default()
@@ -70,11 +115,14 @@ pub struct ScheduleConfig {
     max_task: u32,
     max_step: u32,
     max_jump: u32,
+    every_task: u32,
+    main_task: u32,
 }
 
 impl Default for ScheduleConfig {
-    /// At most 3 preemptions, among the first 16 choices of the first 8 tasks, to one of
-    /// the next 3 tasks.
+    /// At most 3 preemptions, among the first 16 choices of a task, to one of the next 3
+    /// tasks; 8% of them the main task's, the others for every forked task (narrowed, when
+    /// shrinking, to one of the tasks `1..8`).
     ///
     /// ```
     /// let c = forkwait::proptest::ScheduleConfig::default();
@@ -86,6 +134,8 @@ impl Default for ScheduleConfig {
             max_task: 8,
             max_step: 16,
             max_jump: 3,
+            every_task: 100,
+            main_task: 8,
         }
     }
 }
@@ -102,7 +152,9 @@ impl ScheduleConfig {
         self
     }
 
-    /// Preemptions go to tasks `0..n` (0 is the main task; at least 1).
+    /// Preemptions of one task go to tasks `0..n` (0 is the main task; at least 1; with 1,
+    /// every preemption is the main task's), and a preemption for every forked task
+    /// narrows, when shrinking, to one of the tasks `1..n`.
     ///
     /// ```
     /// let c = forkwait::proptest::ScheduleConfig::default().max_task(0);
@@ -125,7 +177,7 @@ impl ScheduleConfig {
         self
     }
 
-    /// A preemption switches to one of the next `k` runnable tasks (at least 1).
+    /// A preemption switches to one of the next `k` other runnable tasks (at least 1).
     ///
     /// ```
     /// let c = forkwait::proptest::ScheduleConfig::default().max_jump(0);
@@ -134,6 +186,54 @@ impl ScheduleConfig {
     pub fn max_jump(mut self, k: u32) -> Self {
         self.max_jump = k.max(1);
         self
+    }
+
+    /// The share, in percent (at most 100), of the generated preemptions of forked tasks
+    /// that are for [every forked task](Schedule::EVERY_FORKED_TASK) rather than for one
+    /// drawn in `1..max_task`. Those survive the input's shrinking (see the
+    /// [module notes](self)); the shrink narrows each to one task.
+    ///
+    /// ```
+    /// let c = forkwait::proptest::ScheduleConfig::default().every_task(150);
+    /// assert_eq!(c.get_every_task(), 100);
+    /// ```
+    pub fn every_task(mut self, percent: u32) -> Self {
+        self.every_task = percent.min(100);
+        self
+    }
+
+    /// The share, in percent (at most 100), of generated preemptions that are the main
+    /// task's (task 0). Those are what lets a forked task run before the main one goes
+    /// on; but the main task's steps move when the input shrinks (one fork per element),
+    /// so a preemption of it can pin a shrinking input at a larger size (see the
+    /// [module notes](self)).
+    ///
+    /// ```
+    /// let c = forkwait::proptest::ScheduleConfig::default().main_task(0);
+    /// assert_eq!(c.get_main_task(), 0);
+    /// ```
+    pub fn main_task(mut self, percent: u32) -> Self {
+        self.main_task = percent.min(100);
+        self
+    }
+
+    /// The share, in percent, of generated preemptions that are the main task's.
+    ///
+    /// ```
+    /// assert_eq!(forkwait::proptest::ScheduleConfig::default().get_main_task(), 8);
+    /// ```
+    pub fn get_main_task(&self) -> u32 {
+        self.main_task
+    }
+
+    /// The share, in percent, of the generated preemptions of forked tasks that are for
+    /// every forked task.
+    ///
+    /// ```
+    /// assert_eq!(forkwait::proptest::ScheduleConfig::default().get_every_task(), 100);
+    /// ```
+    pub fn get_every_task(&self) -> u32 {
+        self.every_task
     }
 
     /// The maximum number of preemptions.
@@ -221,19 +321,28 @@ impl Strategy for ScheduleStrategy {
         let count = below(c.max_preemptions as u64 + 1) as usize;
         let preemptions = (0..count)
             .map(|_| {
+                let task = if below(100) < c.main_task as u64 || c.max_task < 2 {
+                    0
+                } else if below(100) < c.every_task as u64 {
+                    Schedule::EVERY_FORKED_TASK
+                } else {
+                    1 + below(c.max_task as u64 - 1) as u32
+                };
                 [
-                    below(c.max_task as u64) as u32,
+                    task,
                     below(c.max_step as u64) as u32,
                     1 + below(c.max_jump as u64) as u32,
                 ]
             })
             .collect();
-        Ok(ScheduleTree::new(preemptions))
+        let mut tree = ScheduleTree::new(preemptions);
+        tree.max_task = c.max_task;
+        Ok(tree)
     }
 }
 
 /// The value tree of [`ScheduleStrategy`]: shrinks toward fewer preemptions, then
-/// nearer, then earlier ones (see the module notes).
+/// preemptions of one task, then nearer, then earlier ones (see the module notes).
 ///
 /// ```
 /// use forkwait::proptest::ScheduleTree;
@@ -253,6 +362,10 @@ pub struct ScheduleTree {
     candidates: Vec<Vec<[u32; 3]>>,
     /// The next candidate to try.
     next: usize,
+    /// An every-task preemption narrows to one of the tasks `1..max_task`.
+    max_task: u32,
+    /// Only removals are candidates (the first phase of [`with_schedule`]'s shrink).
+    removals_only: bool,
 }
 
 impl ScheduleTree {
@@ -266,12 +379,25 @@ impl ScheduleTree {
     /// ```
     pub fn new(mut preemptions: Vec<[u32; 3]>) -> Self {
         preemptions.retain(|p| p[2] != 0);
+        let max_task = ScheduleConfig::default().max_task;
         ScheduleTree {
-            candidates: candidates(&preemptions),
+            candidates: candidates(&preemptions, max_task, false),
             current: preemptions.clone(),
             base: preemptions,
             next: 0,
+            max_task,
+            removals_only: false,
         }
+    }
+
+    /// From now on, only removals (`true`) or every kind of candidate (`false`), counted
+    /// from the last failing value. Called between two shrinks of the tree, when its
+    /// current value is that failing one.
+    fn set_removals_only(&mut self, on: bool) {
+        self.removals_only = on;
+        self.current = self.base.clone();
+        self.candidates = candidates(&self.base, self.max_task, on);
+        self.next = 0;
     }
 
     /// Moves `current` to the next untried candidate, if any.
@@ -291,19 +417,30 @@ impl ScheduleTree {
 }
 
 /// The schedules simpler than `base`, simplest kind first. Each lowers, lexicographically,
-/// (number of preemptions, sum of jumps, sum of steps, sum of tasks): shrinking ends.
-fn candidates(base: &[[u32; 3]]) -> Vec<Vec<[u32; 3]>> {
+/// (number of preemptions, number of every-task ones, sum of jumps, sum of steps, sum of
+/// tasks): shrinking ends.
+fn candidates(base: &[[u32; 3]], max_task: u32, removals_only: bool) -> Vec<Vec<[u32; 3]>> {
     let mut out = Vec::new();
     for i in 0..base.len() {
         let mut c = base.to_vec();
         c.remove(i);
         out.push(c);
     }
+    if removals_only {
+        return out;
+    }
     let mut with = |i: usize, field: usize, v: u32| {
         let mut c = base.to_vec();
         c[i][field] = v;
         out.push(c);
     };
+    for (i, p) in base.iter().enumerate() {
+        if p[0] == Schedule::EVERY_FORKED_TASK {
+            for task in 1..max_task {
+                with(i, 0, task);
+            }
+        }
+    }
     for (i, p) in base.iter().enumerate() {
         if p[2] > 1 {
             with(i, 2, 1);
@@ -318,7 +455,7 @@ fn candidates(base: &[[u32; 3]]) -> Vec<Vec<[u32; 3]>> {
         }
     }
     for (i, p) in base.iter().enumerate() {
-        if p[0] > 0 {
+        if p[0] > 0 && p[0] != Schedule::EVERY_FORKED_TASK {
             with(i, 0, p[0] - 1);
         }
     }
@@ -336,7 +473,7 @@ impl ValueTree for ScheduleTree {
     fn simplify(&mut self) -> bool {
         if self.current != self.base {
             self.base = self.current.clone();
-            self.candidates = candidates(&self.base);
+            self.candidates = candidates(&self.base, self.max_task, self.removals_only);
             self.next = 0;
         }
         self.advance()
@@ -401,11 +538,13 @@ mod tests {
     #[test]
     fn generation_respects_the_config() {
         let mut runner = TestRunner::deterministic();
+        // One task per preemption (every-task ones are tested below).
         let config = ScheduleConfig::default()
             .max_preemptions(4)
             .max_task(3)
             .max_step(5)
-            .max_jump(2);
+            .max_jump(2)
+            .every_task(0);
         let strategy = schedule_with(config);
         let mut total = 0;
         for _ in 0..200 {
@@ -417,5 +556,63 @@ mod tests {
             total += s.preemptions();
         }
         assert!(total > 200, "about two preemptions a schedule: {total}");
+    }
+
+    #[test]
+    fn by_default_a_forked_task_preemption_is_for_every_forked_task() {
+        let mut runner = TestRunner::deterministic();
+        let (mut every, mut main) = (0, 0);
+        for _ in 0..200 {
+            let s = schedule().new_tree(&mut runner).unwrap().current();
+            for p in s.choices().chunks(3) {
+                match p[0] {
+                    Schedule::EVERY_FORKED_TASK => every += 1,
+                    0 => main += 1,
+                    t => panic!("one forked task, {t}, in a generated schedule"),
+                }
+            }
+        }
+        // About one in twelve preemptions is the main task's (8%).
+        assert!(
+            every > 200 && main > 8 && main < every / 4,
+            "{every} {main}"
+        );
+        // Half and half.
+        let half = schedule_with(ScheduleConfig::default().every_task(50));
+        let forked: Vec<u32> = (0..200)
+            .flat_map(|_| {
+                half.new_tree(&mut runner)
+                    .unwrap()
+                    .current()
+                    .choices()
+                    .to_vec()
+            })
+            .step_by(3)
+            .filter(|&t| t != 0)
+            .collect();
+        let every = forked
+            .iter()
+            .filter(|&&t| t == Schedule::EVERY_FORKED_TASK)
+            .count();
+        assert!(
+            every * 3 > forked.len() && every * 3 < 2 * forked.len(),
+            "{every}"
+        );
+    }
+
+    #[test]
+    fn an_every_task_preemption_narrows_to_the_first_task_that_still_fails() {
+        let every = Schedule::EVERY_FORKED_TASK;
+        // Fails when task 3 or every task is preempted at step 2.
+        let fails = |c: &[u32]| {
+            c.chunks(3)
+                .any(|p| (p[0] == 3 || p[0] == every) && p[1] == 2)
+        };
+        let got = shrink(vec![[0, 5, 1], [every, 4, 2], [every, 2, 3]], fails);
+        assert_eq!(got, vec![3, 2, 1]);
+        // Nothing narrower fails: it stays for every task.
+        let only_every = |c: &[u32]| c.chunks(3).any(|p| p[0] == every);
+        let got = shrink(vec![[every, 7, 3], [1, 1, 1]], only_every);
+        assert_eq!(got, vec![every, 0, 1]);
     }
 }
