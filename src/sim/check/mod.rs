@@ -7,6 +7,7 @@
 //! minimizes a failing schedule; `render.rs` prints interleavings and task trees; the
 //! regression files are `../persist.rs`.
 
+mod covered;
 mod env;
 mod findings;
 mod panic;

@@ -12,7 +12,11 @@ pub(crate) fn point(op: Op, site: Site) {
 }
 
 /// [`point`], with the operation computed from the state inside the same borrow (an
-/// access resolves its object there). `op` is not called while tearing down.
+/// access resolves its object there). `op` is not called while tearing down. Always
+/// inlined: it is the body of every scheduling point (`ObjCell::access` above all), and
+/// LLVM's choice to inline it or not otherwise flips with unrelated changes (±1k
+/// instructions per W3 execution).
+#[inline(always)]
 pub(crate) fn point_with(op: impl FnOnce(&mut ExecState) -> Op, site: Site) {
     let y = with(|s| {
         if s.tearing_down {

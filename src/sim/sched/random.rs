@@ -1,7 +1,7 @@
 //! Random: uniform among the runnable tasks at each choice.
 
 use super::{Scheduler, below, iteration_rng};
-use crate::sim::exec::TaskId;
+use crate::sim::exec::{ExecState, TaskId};
 use rand_chacha::ChaCha8Rng;
 
 /// Uniform random choices, seeded per iteration.
@@ -25,6 +25,17 @@ impl Scheduler for RandomSched {
         true
     }
     fn choose(&mut self, runnable: &[TaskId], _: Option<u32>, _: usize) -> Result<usize, String> {
+        Ok(below(&mut self.rng, runnable.len()))
+    }
+    // The same as the default, without its second call (this is every scheduling point's
+    // decision).
+    fn choose_in(
+        &mut self,
+        _: &ExecState,
+        runnable: &[TaskId],
+        _: Option<u32>,
+        _: usize,
+    ) -> Result<usize, String> {
         Ok(below(&mut self.rng, runnable.len()))
     }
 }
