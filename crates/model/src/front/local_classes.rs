@@ -23,9 +23,10 @@
 //!   those of nested `def`s.
 //!
 //! A method a local class inherits from a top-level class (directly or through a local
-//! base) is that top-level method, no closure: its copy keeps the class's method table
-//! whole (names and indices), and [`Prepared::origins`] sends calls to the original, so
-//! its names mean what they mean at the top level, as in Python.
+//! base) is that top-level method, no closure: its copy (its signature only, the body
+//! dropped) keeps the class's method table whole (names and indices), and
+//! [`Prepared::origins`] sends calls to the original, so its names mean what they mean
+//! at the top level, as in Python.
 
 use super::classes::{dotted, torch_path};
 use crate::ast::*;
@@ -149,6 +150,16 @@ impl Prepare<'_> {
                         None => Some((b, j)),
                     });
                 }
+            }
+        }
+        // A method run as its top-level original keeps only its signature here: its
+        // body is not walked (nor resolved) in this class's position.
+        for (m, o) in c.methods.iter_mut().zip(&origins) {
+            if o.is_some() {
+                m.body = vec![Stmt {
+                    kind: StmtKind::Pass,
+                    span: m.span,
+                }];
             }
         }
         let id = ntop + self.done.len();
