@@ -366,7 +366,9 @@ impl<'a> Env<'a> {
                 _ => None,
             },
             ExprKind::Attribute { value, attr } => match self.builtin(value)? {
-                Builtin::Torch(path) => crate::interp::torch::member(path, attr).ok(),
+                Builtin::Torch(i) => {
+                    crate::interp::torch::member(crate::interp::torch::path_of(i), attr).ok()
+                }
                 _ => None,
             },
             _ => None,
@@ -468,7 +470,7 @@ impl<'a> Env<'a> {
                 return Ok(r.map_or(Ty::Unknown, |(t, _)| Ty::Future(Box::new(t))));
             }
             Some(Builtin::Wait) => return Ok(waited(first)),
-            Some(Builtin::Torch("torch.jit.annotate")) => {
+            Some(Builtin::Torch(i)) if crate::interp::torch::path_of(i) == "torch.jit.annotate" => {
                 let (Some(t), Some(v)) = (c.args.first(), c.args.get(1)) else {
                     return Ok(Ty::Unknown);
                 };

@@ -166,7 +166,7 @@ impl Checker<'_> {
     /// exist.
     fn torch_attribute(&self, value: &Expr, attr: &str, span: Span) -> Result<(), Diagnostic> {
         let module = match self.constant(value) {
-            Some(Builtin::Torch(path)) => path,
+            Some(Builtin::Torch(i)) => crate::interp::torch::path_of(i),
             Some(Builtin::OperatorModule) => "operator",
             _ => return Ok(()),
         };
@@ -182,7 +182,9 @@ impl Checker<'_> {
                 _ => None,
             },
             ExprKind::Attribute { value, attr } => match self.constant(value)? {
-                Builtin::Torch(path) => crate::interp::torch::member(path, attr).ok(),
+                Builtin::Torch(i) => {
+                    crate::interp::torch::member(crate::interp::torch::path_of(i), attr).ok()
+                }
                 Builtin::OperatorModule => crate::interp::torch::member("operator", attr).ok(),
                 _ => None,
             },

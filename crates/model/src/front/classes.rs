@@ -55,7 +55,7 @@ pub(crate) fn torch_path(program: &Program, text: &str) -> Option<&'static str> 
         None => import.path.clone(),
     };
     match torch::lookup(&full)? {
-        Builtin::Torch(p) => Some(p),
+        Builtin::Torch(i) => Some(torch::path_of(i)),
         _ => None,
     }
 }

@@ -134,6 +134,10 @@ pub(crate) struct Code {
     pub names: Names,
     /// The entry point's name: `main` unless `--entry` names another function.
     pub entry: String,
+    /// Whether the source mentions `grad` at all: a model that does not cannot reach the
+    /// grad-mode functions (`no_grad`, `set_grad_enabled`, ...: every way to them spells
+    /// the word), so its tasks need no grad-mode flags (see `interp/torch.rs`).
+    pub uses_grad: bool,
     /// The annotation errors of nested functions, by `id`: raised when the `def` runs,
     /// as TorchScript raises them when it compiles the function (see `annot.rs`).
     pub deferred: BTreeMap<u32, Diagnostic>,
@@ -449,6 +453,7 @@ pub(crate) fn resolve_entry(
     let function_names = program.functions.iter().map(|f| Arc::from(&*f.name));
     let all_classes = program.classes.iter().chain(&local_classes);
     let class_names = all_classes.map(|c| Arc::from(&*c.name));
+    let uses_grad = program.source.contains("grad");
     let mut code = Code {
         deferred: BTreeMap::new(),
         function_names: function_names.collect(),
@@ -461,6 +466,7 @@ pub(crate) fn resolve_entry(
         methods,
         names,
         entry: entry.to_string(),
+        uses_grad,
         nested,
         nested_defs,
         module,

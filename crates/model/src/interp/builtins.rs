@@ -67,10 +67,12 @@ pub enum Builtin {
     YieldNow,
     /// `zip`
     Zip,
-    /// A name of the `torch`, `typing` or `operator` modules (or one of those modules),
-    /// by its dotted path, e.g. `"torch.jit.annotate"` (see `interp/torch.rs`); bound by an
-    /// import, never by its bare name.
-    Torch(&'static str),
+    /// A name of the `torch` or `typing` modules (or one of those modules), by its index
+    /// in the table of `interp/torch.rs`; [`Builtin::name`] is its dotted path, e.g.
+    /// `"torch.jit.annotate"`. Bound by an import, never by its bare name. (An index, not
+    /// the path: a builtin is part of every [`Slot`](crate::Slot) of the tree, which
+    /// stays small.)
+    Torch(u16),
     /// A context manager of `torch` for `with`: grad mode (`torch.no_grad()`,
     /// `torch.enable_grad()`, `torch.set_grad_enabled(b)`) or a no-op
     /// (`torch.jit.optimized_execution(b)`).
@@ -160,7 +162,7 @@ impl Builtin {
             Builtin::Wait => "wait",
             Builtin::YieldNow => "yield_now",
             Builtin::Zip => "zip",
-            Builtin::Torch(path) => path,
+            Builtin::Torch(i) => crate::interp::torch::path_of(i),
             Builtin::Context { grad, .. } => crate::interp::torch::context_name(grad),
             Builtin::Any => "any",
             Builtin::All => "all",
@@ -394,7 +396,10 @@ pub(crate) fn call(
         return it.fork(f, callee, args.collect(), kwargs, span);
     }
     match b {
-        Builtin::Torch(path) => return it.call_torch(f, path, args, &kwargs, span),
+        Builtin::Torch(i) => {
+            let path = crate::interp::torch::path_of(i);
+            return it.call_torch(f, path, args, &kwargs, span);
+        }
         Builtin::Context { .. } => {
             return Err(e(format!("'{name}' context object is not callable")));
         }

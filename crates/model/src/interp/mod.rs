@@ -88,7 +88,9 @@ pub(crate) struct Interp {
     me: Weak<Interp>,
     /// Each task's grad-mode flag, by the task's number ([`Limit::task`]; `main` is 0):
     /// thread-local state, not shared (see `interp/torch.rs`). Locked only briefly.
-    pub(crate) grad: std::sync::Mutex<Vec<bool>>,
+    /// `None` for a model that never mentions grad mode (`Code::uses_grad`); boxed, so
+    /// that it costs such a model nothing.
+    pub(crate) grad: Option<Box<std::sync::Mutex<Vec<bool>>>>,
 }
 
 /// A function activation (or the module's top level).
@@ -202,12 +204,13 @@ impl Interp {
                 Shared::global(None)
             })
             .collect();
+        let code_uses_grad = code.uses_grad;
         Arc::new_cyclic(|me| Interp {
             globals,
             code,
             sink,
             me: me.clone(),
-            grad: std::sync::Mutex::new(vec![true]),
+            grad: code_uses_grad.then(|| Box::new(std::sync::Mutex::new(vec![true]))),
         })
     }
 

@@ -1,7 +1,8 @@
 //! The `torch`, `typing` and `operator` modules as values of the model language.
 //!
-//! Every name of these modules that models know is a [`Builtin::Torch`] carrying its
-//! dotted path (`"torch.jit.annotate"`), except those that *are* builtins already:
+//! Every name of these modules that models know is a [`Builtin::Torch`] (the index of its
+//! dotted path, `"torch.jit.annotate"`, in [`NAMES`]), except those that *are* builtins
+//! already:
 //! `torch.jit.fork` and `torch.jit._fork` are [`Builtin::Fork`], `torch.jit.wait` and
 //! `torch.jit._wait` are [`Builtin::Wait`]. A module is a value too (`torch`, `torch.jit`,
 //! `nn`), whose attributes are looked up in [`NAMES`]; a name not there is a located
@@ -146,6 +147,16 @@ fn is_module(path: &str) -> bool {
     )
 }
 
+/// The dotted path of [`Builtin::Torch`]`(i)`.
+pub(crate) fn path_of(i: u16) -> &'static str {
+    NAMES.get(usize::from(i)).copied().unwrap_or("torch")
+}
+
+/// A [`NAMES`] index as a [`Builtin::Torch`]'s.
+fn index(i: usize) -> u16 {
+    u16::try_from(i).unwrap_or(0)
+}
+
 /// What the dotted `path` denotes, if models know it.
 pub(crate) fn lookup(path: &str) -> Option<Builtin> {
     if let Some(name) = path.strip_prefix("operator.") {
@@ -158,7 +169,7 @@ pub(crate) fn lookup(path: &str) -> Option<Builtin> {
         "torch.jit.fork" | "torch.jit._fork" => Builtin::Fork,
         "torch.jit.wait" | "torch.jit._wait" => Builtin::Wait,
         "operator" => Builtin::OperatorModule,
-        _ => Builtin::Torch(NAMES.iter().find(|n| **n == path)?),
+        _ => Builtin::Torch(index(NAMES.iter().position(|n| *n == path)?)),
     })
 }
 
@@ -179,13 +190,13 @@ pub(crate) fn member(path: &str, attr: &str) -> Result<Builtin, String> {
         ("torch.jit", "wait" | "_wait") => return Ok(Builtin::Wait),
         _ => {}
     }
-    let found = NAMES.iter().find(|n| {
+    let found = NAMES.iter().position(|n| {
         n.strip_prefix(path)
             .and_then(|rest| rest.strip_prefix('.'))
             .is_some_and(|rest| rest == attr)
     });
-    if let Some(n) = found {
-        return Ok(Builtin::Torch(n));
+    if let Some(i) = found {
+        return Ok(Builtin::Torch(index(i)));
     }
     let full = format!("{path}.{attr}");
     lookup(&full).ok_or_else(|| {
@@ -216,7 +227,7 @@ pub(crate) fn fold(module: &crate::ast::Expr, attr: &str) -> Option<(String, Bui
         return None;
     };
     let path = match b {
-        Builtin::Torch(path) => path,
+        Builtin::Torch(i) => path_of(i),
         Builtin::OperatorModule => "operator",
         _ => return None,
     };
@@ -226,16 +237,17 @@ pub(crate) fn fold(module: &crate::ast::Expr, attr: &str) -> Option<(String, Bui
 
 /// The name of a model value's builtin, for `getattr` on a module value.
 pub(crate) fn getattr(b: Builtin, attr: &str) -> Option<Result<Value, String>> {
-    let Builtin::Torch(path) = b else {
+    let Builtin::Torch(i) = b else {
         return None;
     };
+    let path = path_of(i);
     Some(member(path, attr).map(Value::Builtin))
 }
 
 /// `T[...]` of a type name: the type itself (annotations are checked statically).
 pub(crate) fn subscript_type(v: &Value) -> Option<Value> {
     match v {
-        Value::Builtin(Builtin::Torch(path)) if is_type(path) => Some(v.clone()),
+        Value::Builtin(Builtin::Torch(i)) if is_type(path_of(*i)) => Some(v.clone()),
         _ => None,
     }
 }
@@ -322,23 +334,36 @@ impl Interp {
 
     /// The grad-mode flag of the task running `f`.
     pub(crate) fn grad_enabled(&self, f: &Frame) -> bool {
-        let flags = self.grad.lock().unwrap_or_else(|e| e.into_inner());
+        let Some(grad) = &self.grad else {
+            return true;
+        };
+        let flags = grad.lock().unwrap_or_else(|e| e.into_inner());
         flags.get(f.limit.task as usize).copied().unwrap_or(true)
     }
 
     /// Sets the grad-mode flag of the task running `f`; returns the previous one.
     pub(crate) fn set_grad(&self, f: &Frame, on: bool) -> bool {
-        let mut flags = self.grad.lock().unwrap_or_else(|e| e.into_inner());
+        let Some(grad) = &self.grad else {
+            return true; // unreachable: no grad function in the model
+        };
+        let mut flags = grad.lock().unwrap_or_else(|e| e.into_inner());
         match flags.get_mut(f.limit.task as usize) {
             Some(flag) => std::mem::replace(flag, on),
             None => true,
         }
     }
 
-    /// A new task's number, its grad-mode flag that of the task running `f`.
+    /// A new task's number, its grad-mode flag that of the task running `f`. A model
+    /// whose source never mentions grad mode (see [`Code::uses_grad`]) keeps no flags:
+    /// every task is number 0, whose mode (enabled) nothing can change.
+    ///
+    /// [`Code::uses_grad`]: crate::resolve::Code::uses_grad
     pub(crate) fn new_task(&self, f: &Frame) -> u32 {
+        let Some(grad) = &self.grad else {
+            return 0;
+        };
         let on = self.grad_enabled(f);
-        let mut flags = self.grad.lock().unwrap_or_else(|e| e.into_inner());
+        let mut flags = grad.lock().unwrap_or_else(|e| e.into_inner());
         flags.push(on);
         u32::try_from(flags.len() - 1).unwrap_or(u32::MAX)
     }

@@ -26,10 +26,13 @@ pub(crate) fn isinstance(v: &Value, t: &Value) -> Result<bool, String> {
         Value::Builtin(Builtin::Exc(c)) => {
             matches!(v, Value::Exception(e) if is_subclass(e.class, usize::from(*c)))
         }
-        Value::Builtin(Builtin::Torch(path)) => match crate::interp::torch::isinstance(v, path) {
-            Some(yes) => yes,
-            None => return Err(format!("isinstance() arg 2 must be a type, not `{path}`")),
-        },
+        Value::Builtin(Builtin::Torch(i)) => {
+            let path = crate::interp::torch::path_of(*i);
+            match crate::interp::torch::isinstance(v, path) {
+                Some(yes) => yes,
+                None => return Err(format!("isinstance() arg 2 must be a type, not `{path}`")),
+            }
+        }
         Value::Builtin(b) => match (b, v) {
             (Builtin::Int, Value::Int(_) | Value::Bool(_)) => true,
             (Builtin::Bool, Value::Bool(_)) | (Builtin::Float, Value::Float(_)) => true,
