@@ -48,47 +48,55 @@ fn executions(report: &str) -> u64 {
         .unwrap_or(u64::MAX)
 }
 
+/// Each port: the finding expected, and the most executions its search may take to show
+/// it (the count measured when it was last improved, see BENCHMARKS.md: a change of the
+/// search that needs more fails here).
 macro_rules! finds {
-    ($($(#[$m:meta])* $name:ident: $kind:literal;)*) => {$(
+    ($($(#[$m:meta])* $name:ident: $kind:literal, $most:literal;)*) => {$(
         $(#[$m])*
         #[test]
         fn $name() {
             let report = first_bug(stringify!($name))
                 .unwrap_or_else(|| panic!("no bug found within {CAP} executions"));
             assert!(report.contains(concat!("error[", $kind, "]")), "{report}");
-            assert!(executions(&report) <= CAP, "{report}");
+            assert!(executions(&report) <= $most.min(CAP), "{report}");
         }
     )*};
 }
 
+// The four misses: with a bound of 2 the search runs every schedule without preemption
+// first (round 0), and for these ports that alone is more than the cap (the setters' or
+// incrementers' conflicting accesses in every order: 9!, 19! and 8! orders for
+// reorder_10, reorder_20 and wronglock, 99! lock orders for twostage_100), while each
+// bug needs a preemption.
 finds! {
-    account: "Panic";
-    arithmetic_prog: "Panic";
-    bluetooth_driver: "Panic";
-    carter01: "Deadlock";
-    circular_buffer: "Panic";
-    deadlock01: "Deadlock";
-    fsbench: "Panic";
-    lazy01: "Panic";
-    phase01: "Deadlock";
-    queue: "Panic";
-    reorder_3: "Panic";
-    reorder_4: "Panic";
-    reorder_5: "Panic";
-    #[ignore = "missed within the cap, with the reduction too (issue 11): run with --ignored"]
-    reorder_10: "Panic";
-    #[ignore = "missed within the cap, with the reduction too (issue 11): run with --ignored"]
-    reorder_20: "Panic";
-    stack: "Panic";
-    sync01: "Deadlock";
-    sync02: "Deadlock";
-    token_ring: "Panic";
-    twostage: "Panic";
-    #[ignore = "missed within the cap, with the reduction too (issue 11): run with --ignored"]
-    twostage_100: "Panic";
-    #[ignore = "missed within the cap, with the reduction too (issue 11): run with --ignored"]
-    wronglock: "Panic";
-    wronglock_3: "Panic";
+    account: "Panic", 5;
+    arithmetic_prog: "Panic", 1;
+    bluetooth_driver: "Panic", 3;
+    carter01: "Deadlock", 3;
+    circular_buffer: "Panic", 3;
+    deadlock01: "Deadlock", 3;
+    fsbench: "Panic", 1;
+    lazy01: "Panic", 1;
+    phase01: "Deadlock", 1;
+    queue: "Panic", 3;
+    reorder_3: "Panic", 14;
+    reorder_4: "Panic", 56;
+    reorder_5: "Panic", 272;
+    #[ignore = "missed within the cap: round 0 alone is larger (issue 11): run with --ignored"]
+    reorder_10: "Panic", 10_000;
+    #[ignore = "missed within the cap: round 0 alone is larger (issue 11): run with --ignored"]
+    reorder_20: "Panic", 10_000;
+    stack: "Panic", 4;
+    sync01: "Deadlock", 1;
+    sync02: "Deadlock", 1;
+    token_ring: "Panic", 18;
+    twostage: "Panic", 4;
+    #[ignore = "missed within the cap: round 0 alone is larger (issue 11): run with --ignored"]
+    twostage_100: "Panic", 10_000;
+    #[ignore = "missed within the cap: round 0 alone is larger (issue 11): run with --ignored"]
+    wronglock: "Panic", 10_000;
+    wronglock_3: "Panic", 35;
 }
 
 #[test]

@@ -47,9 +47,12 @@
 //! costs no preemption, or it was preempted). Coons et al. and loom add it at the latest
 //! such node; here at every one, which the property test showed necessary (two tasks
 //! whose blocking and wakeups made one outcome reachable within a bound of 2 only
-//! through an earlier switch). With `max_preemptions = Some(k)` whole searches run with bounds 0, 1,
-//! …, k, so that a bug one preemption deep is found before any two-preemption schedule
-//! runs; a round in which the bound pruned nothing was complete, and ends the search.
+//! through an earlier switch). With `max_preemptions = Some(k)` the search runs in
+//! rounds with bounds 0, 1, …, k, so that a bug one preemption deep is found before any
+//! two-preemption schedule runs; a round in which the bound pruned nothing was complete,
+//! and ends the search. A round does not run the earlier rounds' schedules again: it
+//! starts from the alternatives the round before pruned, over the tree that round kept
+//! (`tree.rs`, "Rounds that do not repeat themselves").
 //! Two parts of the unbounded algorithm are not used with a bound, because each
 //! assumes that an alternative explored once is explored with everything below it, which
 //! a bound breaks (an alternative explored with one preemption spent may reach a reversal
@@ -62,81 +65,56 @@
 //! # The default schedule
 //!
 //! A new node runs the current task on (no preemption). Where the current task blocked
-//! or ended, the unbounded search and the bounded search's round 0 take the lowest id
-//! (the seeded strategies' default), rounds 1, 2, … the runnable task with the
-//! *highest* id (the newest fork). The algorithm is correct with any choice (line 2
-//! picks "some" `p`), but the choice decides which races the first executions show and
-//! so how soon a bug is reached. With the lowest id, a checker forked after `n` writers
-//! runs after all of them: its reads race only with the last writer's writes, and the
-//! schedule that puts the check between the *first* writer's two writes (SCTBench's
-//! `reorder_N`, one preemption) is reached only after the writers' own races have been
-//! reversed. With the newest first, the checker runs first and its reads race with
-//! the first writer directly. Round 0 keeps the lowest id: there the newest-first order
-//! found some non-preemptive bugs later (`lazy01` 1 → 4 executions). Measured
-//! (executions to the first bug, bound 2; `cargo bench --bench exhaustive --
-//! sctbench`), lowest id everywhere → this: reorder_4 201 → 87, reorder_5 2,045 → 613,
-//! queue 25 → 4, circular_buffer 12 → 4, wronglock_3 125 → 49, stack 4 → 15.
+//! or ended, the unbounded search and the bounded search's first execution take the
+//! lowest id (the seeded strategies' default), every later execution of the bounded
+//! search the runnable task with the *highest* id (the newest fork). The algorithm is
+//! correct with any choice (line 2 picks "some" `p`), but the choice decides which
+//! races the first executions show and so how soon a bug is reached. With the lowest
+//! id, a checker forked after `n` writers runs after all of them: its reads race only
+//! with the last writer's writes, and the schedule that puts the check between the
+//! *first* writer's two writes (SCTBench's `reorder_N`, one preemption) is reached only
+//! after the writers' own races have been reversed. With the newest first, the checker
+//! runs first and its reads race with the first writer directly. The first execution
+//! keeps the lowest id: a bug that the most ordinary schedule shows is found at once
+//! (`lazy01`: with the newest first everywhere, 1 → 4 executions). Since the rounds
+//! keep their tree (`tree.rs`), a node keeps the default it was made with in every
+//! later round. Measured (executions to the first bug, bound 2, cap 10,000; `cargo
+//! bench --bench exhaustive -- sctbench`; before the order of a round in `tree.rs`
+//! took its deepest starting points once each first), against the lowest id in all of
+//! round 0 and the newest in the nodes of later rounds: account 6 → 5, reorder_4 67 → 55,
+//! reorder_5 419 → 271, token_ring 21 → 18, wronglock_3 50 → 38, the others equal;
+//! W3 (4 tasks × 3 racy increments) with bound 2: 22,834 → 22,318 executions. The
+//! newest first everywhere runs fewer on W3 (20,732) and finds `stack` sooner (14 → 3),
+//! but `lazy01` (1 → 4), `queue` (3 → 24) and `circular_buffer` (3 → 11) later.
 //!
 //! The execution's choices stay the simulator's (every point with several runnable
 //! tasks): the reduction only decides which alternatives to run, so every execution's
 //! token replays under [`Strategy::Replay`](crate::Strategy::Replay) as any other.
 
 mod events;
+mod tree;
 
 use self::events::{Access, Events, Loc, Race, independent};
+use self::tree::{DONE, NO_NODE, NONE, Node, PENDING, Tree, WANTED, Wanted};
 use super::{Scheduler, default_choice};
-use crate::sim::exec::{Block, ExecState, ObjId, Phase, TaskId};
+use crate::sim::exec::{Block, ExecState, Phase, TaskId};
 use crate::sim::report::Coverage;
-
-/// An option of a node not to be explored (yet).
-const NONE: u8 = 0;
-/// An option to be explored.
-const PENDING: u8 = 1;
-/// An option explored or being explored.
-const DONE: u8 = 2;
-
-/// One choice of the current execution: a node of the exploration tree.
-struct Node {
-    options: Vec<TaskId>,
-    current: Option<u32>,
-    /// A `notify_one` choice (which waiter wakes), not a scheduling one.
-    woken: bool,
-    chosen: u32,
-    /// Preemptions of the choices before this one.
-    pre_before: u32,
-    /// Per option: `NONE`, `PENDING` or `DONE` (the backtrack set is PENDING ∪ DONE).
-    state: Vec<u8>,
-    /// Tasks whose next event needs no exploring here, with that event's footprint.
-    sleep: Vec<(TaskId, Vec<Access>)>,
-    /// Options explored before the chosen one, with the footprint of their event.
-    explored: Vec<(TaskId, Vec<Access>)>,
-    /// The footprint of the chosen option's event in this execution.
-    chosen_fp: Vec<Access>,
-    /// Blocked tasks that could wake here unnotified, with the object they wait on.
-    wakeables: Vec<(TaskId, ObjId)>,
-}
-
-impl Node {
-    fn is_preemption(&self) -> bool {
-        !self.woken && self.current.is_some_and(|c| c != self.chosen)
-    }
-
-    fn chosen_task(&self) -> TaskId {
-        self.options[self.chosen as usize]
-    }
-}
 
 /// Exhaustive search with Source-DPOR and sleep sets, optionally preemption bounded.
 pub(crate) struct DporSched {
     max: Option<u32>,
     /// This round's bound (`None`: unbounded).
     bound: Option<u32>,
-    nodes: Vec<Node>,
+    /// The exploration tree: the current execution's path, and the nodes later rounds
+    /// need (`tree.rs`).
+    t: Tree,
     ev: Events,
     /// The node whose interval the last processed event is in, and the interval's first
     /// event.
     interval: Option<(usize, usize)>,
     started: bool,
+    /// Executions begun.
+    runs: u64,
     exhausted: bool,
     /// The bound pruned some schedule in this round.
     pruned: bool,
@@ -147,10 +125,11 @@ impl DporSched {
         DporSched {
             max: max_preemptions,
             bound: max_preemptions.map(|_| 0),
-            nodes: Vec::new(),
+            t: Tree::default(),
             ev: Events::default(),
             interval: None,
             started: false,
+            runs: 0,
             exhausted: false,
             pruned: false,
         }
@@ -164,7 +143,14 @@ impl DporSched {
     /// line 4's loop, unwound); false when the tree is exhausted.
     fn advance(&mut self) -> bool {
         let sleep_sets = self.sleep_sets();
-        while let Some(node) = self.nodes.last_mut() {
+        if self.t.fresh {
+            return self.t.next_start();
+        }
+        loop {
+            let Some(&id) = self.t.path.last() else {
+                return self.t.next_start();
+            };
+            let node = &mut self.t.arena[id as usize];
             if sleep_sets && !node.woken {
                 let fp = std::mem::take(&mut node.chosen_fp);
                 node.explored.push((node.chosen_task(), fp));
@@ -178,9 +164,12 @@ impl DporSched {
                 node.chosen = x as u32;
                 return true;
             }
-            self.nodes.pop();
+            self.t.leave();
         }
-        false
+    }
+
+    fn node(&self, i: usize) -> &Node {
+        &self.t.arena[self.t.path[i] as usize]
     }
 
     /// Adds task `q` to node `i`'s backtrack set if the bound allows; with a bound, also
@@ -197,12 +186,12 @@ impl DporSched {
             let mut prev: Option<usize> = None;
             let mut switches = Vec::new();
             for j in 0..i {
-                let n = &self.nodes[j];
+                let n = self.node(j);
                 if n.woken {
                     continue;
                 }
                 if n.current.is_none_or(|c| c != n.chosen)
-                    || prev.is_none_or(|p| self.nodes[p].chosen_task() != n.chosen_task())
+                    || prev.is_none_or(|p| self.node(p).chosen_task() != n.chosen_task())
                 {
                     switches.push(j);
                 }
@@ -218,19 +207,32 @@ impl DporSched {
 
     /// Adds `q` at node `i` if the bound allows; false if the bound prevented it.
     fn add_one(&mut self, i: usize, q: TaskId) -> bool {
-        let bound = self.bound;
-        let node = &mut self.nodes[i];
+        let (bound, last) = (self.bound, self.bound == self.max);
+        let id = self.t.path[i];
+        let node = &mut self.t.arena[id as usize];
         let Ok(x) = node.options.binary_search(&q) else {
             return true;
         };
+        if node.state[x] == WANTED {
+            return false;
+        }
         if node.state[x] != NONE {
             return true;
         }
         let cost = node.pre_before + u32::from(node.current.is_some_and(|c| c as usize != x));
         if bound.is_some_and(|b| cost > b) {
+            if !last {
+                node.state[x] = WANTED;
+                self.t.wanted.push(Wanted {
+                    id,
+                    x: x as u32,
+                    depth: i as u32,
+                });
+            }
             return false;
         }
         node.state[x] = PENDING;
+        self.t.added(id, x, i);
         true
     }
 
@@ -240,7 +242,7 @@ impl DporSched {
             return; // nothing else could run there: not reversible
         };
         let i = i as usize;
-        if i >= self.nodes.len() || self.nodes[i].woken {
+        if i >= self.t.path.len() || self.node(i).woken {
             return;
         }
         // v = notdep(e, E).e'; its initials: the tasks whose first event in v has no
@@ -267,7 +269,7 @@ impl DporSched {
             // built on: the racing task if it can run there, else every task that can.
             // Any one initial (a source set) is not enough: the one already chosen may
             // lead to the reversal only through schedules beyond the bound.
-            let node = &self.nodes[i];
+            let node = self.node(i);
             let all: Vec<TaskId> = if node.options.binary_search(&second).is_ok() {
                 vec![second]
             } else {
@@ -278,7 +280,7 @@ impl DporSched {
             }
             return;
         }
-        let node = &self.nodes[i];
+        let node = self.node(i);
         let mut cands: Vec<TaskId> = initials
             .iter()
             .copied()
@@ -319,14 +321,16 @@ impl DporSched {
                 self.interval = Some((i, k));
                 // The chosen event is the same in every execution through this node (the
                 // program is deterministic): kept once, for the sleep sets.
-                if let Some(n) = self.nodes.get_mut(i) {
+                if i < self.t.path.len() {
+                    let n = &mut self.t.arena[self.t.path[i] as usize];
                     if sleep_sets && n.chosen_task() == task && n.chosen_fp.is_empty() {
                         n.chosen_fp = self.ev.fp(k).to_vec();
                     }
                 }
             }
             if let Some((i, _)) = self.interval {
-                let hits: Vec<TaskId> = self.nodes.get(i).map_or(Vec::new(), |n| {
+                let hits: Vec<TaskId> = self.t.path.get(i).map_or(Vec::new(), |&id| {
+                    let n = &self.t.arena[id as usize];
                     n.wakeables
                         .iter()
                         .filter(|(q, o)| {
@@ -349,13 +353,14 @@ impl DporSched {
     /// parent's sleeping and explored tasks that did not run since and whose next event
     /// commutes with everything that ran since.
     fn sleep_for_new(&self, runnable: &[TaskId]) -> Vec<(TaskId, Vec<Access>)> {
-        let Some(parent) = self.nodes.last() else {
+        let Some(&parent) = self.t.path.last() else {
             return Vec::new();
         };
+        let parent = &self.t.arena[parent as usize];
         let Some((i, start)) = self.interval else {
             return Vec::new();
         };
-        if parent.woken || i + 1 != self.nodes.len() {
+        if parent.woken || i + 1 != self.t.path.len() {
             return Vec::new();
         }
         let since = start..self.ev.events.len();
@@ -374,13 +379,27 @@ impl DporSched {
     }
 
     fn new_node(&mut self, options: &[TaskId], current: Option<u32>, woken: bool, chosen: u32) {
-        let pre_before = self
-            .nodes
+        let parent = self
+            .t
+            .path
             .last()
-            .map_or(0, |p| p.pre_before + u32::from(p.is_preemption()));
+            .map_or((NO_NODE, 0), |&p| (p, self.t.arena[p as usize].chosen));
+        let pre_before = self.t.path.last().map_or(0, |&p| {
+            let p = &self.t.arena[p as usize];
+            p.pre_before + u32::from(p.is_preemption())
+        });
         let mut state = vec![if woken { PENDING } else { NONE }; options.len()];
         state[chosen as usize] = DONE;
-        self.nodes.push(Node {
+        let (id, depth) = (self.t.arena.len() as u32, self.t.path.len());
+        if woken {
+            // A data choice: every waiter is explored.
+            for x in (0..options.len()).filter(|&x| x != chosen as usize) {
+                self.t.added(id, x, depth);
+            }
+        }
+        self.t.path.push(id);
+        self.t.arena.push(Node {
+            parent,
             options: options.to_vec(),
             current,
             woken,
@@ -401,7 +420,7 @@ impl DporSched {
         current: Option<u32>,
         woken: bool,
     ) -> Option<Result<usize, String>> {
-        let n = self.nodes.get(nth)?;
+        let n = &self.t.arena[*self.t.path.get(nth)? as usize];
         Some(
             if n.woken == woken && n.options == options && n.current == current {
                 Ok(n.chosen as usize)
@@ -432,8 +451,8 @@ impl Scheduler for DporSched {
                 (Some(max), Some(b)) if self.pruned && b < max => {
                     self.bound = Some(b + 1);
                     self.pruned = false;
-                    self.nodes.clear();
-                    true
+                    self.t.next_round();
+                    self.advance()
                 }
                 _ => false,
             }
@@ -441,6 +460,7 @@ impl Scheduler for DporSched {
         self.ev.reset();
         self.interval = None;
         self.exhausted = !go;
+        self.runs += u64::from(go);
         go
     }
 
@@ -472,9 +492,9 @@ impl Scheduler for DporSched {
         };
         let asleep = |q: TaskId| sleep.iter().any(|(x, _)| *x == q);
         // The default: keep running the current task (no preemption), else the lowest id
-        // (round 0, unbounded) or the newest runnable task (rounds 1.., see "The default
-        // schedule" above).
-        let hi = self.bound.is_some_and(|b| b >= 1);
+        // (unbounded, and the first execution) or the newest runnable task (see "The
+        // default schedule" above).
+        let hi = self.bound.is_some() && self.runs > 1;
         let def = if hi {
             current.map_or(runnable.len() - 1, |c| c as usize)
         } else {
@@ -488,7 +508,8 @@ impl Scheduler for DporSched {
                 .unwrap_or(def)
         };
         self.new_node(runnable, current, false, chosen as u32);
-        let node = self.nodes.last_mut().expect("just pushed");
+        let id = *self.t.path.last().expect("just pushed");
+        let node = &mut self.t.arena[id as usize];
         node.sleep = sleep;
         node.wakeables = runnable
             .iter()
@@ -525,8 +546,14 @@ impl Scheduler for DporSched {
         // rough); with a bound, this round's share of the rounds still possible.
         let mut done = 0.0;
         let mut weight = 1.0;
-        for n in &self.nodes {
-            let known = n.state.iter().filter(|&&x| x != NONE).count().max(1);
+        for &id in &self.t.path {
+            let n = &self.t.arena[id as usize];
+            let known = n
+                .state
+                .iter()
+                .filter(|&&x| x == PENDING || x == DONE)
+                .count()
+                .max(1);
             let finished = n.state.iter().filter(|&&x| x == DONE).count().max(1) - 1;
             done += weight * finished as f64 / known as f64;
             weight /= known as f64;

@@ -8,7 +8,25 @@ use std::panic::Location;
 
 /// Runs the search over `f` to its end (or `cap` executions); returns each
 /// execution's preemptions and the scheduler.
-fn explore(mut s: DporSched, cap: u64, f: fn()) -> (Vec<u32>, DporSched) {
+fn explore(s: DporSched, cap: u64, f: fn()) -> (Vec<u32>, DporSched) {
+    let (runs, s) = explore_schedules(s, cap, f);
+    let pre = runs
+        .iter()
+        .map(|c| {
+            c.iter()
+                .filter(|&&(i, cur)| cur.is_some_and(|c| c != i))
+                .count() as u32
+        })
+        .collect();
+    (pre, s)
+}
+
+/// One execution's choices: the option taken, and the running task's option.
+type Schedule = Vec<(u32, Option<u32>)>;
+
+/// Runs the search over `f` to its end (or `cap` executions); returns each
+/// execution's choices and the scheduler.
+fn explore_schedules(mut s: DporSched, cap: u64, f: fn()) -> (Vec<Schedule>, DporSched) {
     let cfg = Config {
         max_steps: 10_000,
         workers: None,
@@ -28,8 +46,8 @@ fn explore(mut s: DporSched, cap: u64, f: fn()) -> (Vec<u32>, DporSched) {
             fin.state
                 .choices
                 .iter()
-                .filter(|c| c.is_preemption())
-                .count() as u32,
+                .map(|c| (c.index, c.current))
+                .collect(),
         );
     }
     (pre, s)
@@ -85,6 +103,48 @@ fn bounds_rise_one_round_at_a_time_and_say_what_they_covered() {
     });
     assert_eq!(runs, [0]);
     assert_eq!(s.coverage(false), Coverage::Complete);
+}
+
+/// Three tasks, each reading then writing one shared cell: many schedules per bound.
+fn three_updates() {
+    let here = Location::caller();
+    let cell = exec::with(|s| {
+        s.new_object(
+            ObjKind::Shared,
+            here,
+            false,
+            crate::state_class::StateClass::Input,
+        )
+    });
+    let ts: Vec<_> = (0..3)
+        .map(|_| {
+            crate::fork(move || {
+                exec::access(cell, AccessKind::Read, Location::caller());
+                exec::access(cell, AccessKind::Write, Location::caller());
+            })
+        })
+        .collect();
+    ts.into_iter().for_each(crate::wait);
+}
+
+#[test]
+fn later_rounds_never_run_a_schedule_again() {
+    // Round k starts from what round k-1 pruned, over the tree it kept: no schedule runs
+    // twice, and (on these programs) every execution after round 0's preempts (a round
+    // that started again from the root would begin with round 0's first schedule).
+    for f in [lost_update as fn(), three_updates] {
+        let (runs, s) = explore_schedules(DporSched::new(Some(2)), 100_000, f);
+        assert_eq!(s.coverage(false), Coverage::CompleteWithinBound(2));
+        let mut seen = runs.clone();
+        seen.sort();
+        seen.dedup();
+        assert_eq!(seen.len(), runs.len(), "a schedule ran twice");
+        let (zero, _) = explore(DporSched::new(Some(0)), 100_000, f);
+        let (all, _) = explore(DporSched::new(Some(2)), 100_000, f);
+        assert_eq!(all[..zero.len()], zero[..]);
+        assert!(all[zero.len()..].iter().all(|&p| p >= 1), "{all:?}");
+        assert!(all.len() > zero.len() + 1);
+    }
 }
 
 #[test]
