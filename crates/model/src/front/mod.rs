@@ -6,11 +6,11 @@
 //! (nested functions and comprehensions: which variables are cells shared with nested
 //! functions, and the hidden slots of comprehension variables), `local_classes.rs`
 //! (classes defined inside functions and blocks: numbering, bases, resolved copies),
-//! `slot.rs` (what a
-//! resolved name denotes), `slots.rs` (writes each name's slot into the tree; its tests
-//! in `slots_tests.rs`), `checks.rs` (the static checks on the resolved tree), `diag.rs`
-//! (located errors rendered like rustc's). For `.py` files: `pyast.rs` (imports,
-//! decorators, class attributes), `pyfile.rs` (their grammar, `super()`), `classes.rs` (import checks, inheritance), `annot.rs` (the annotation
+//! `slot.rs` (what a resolved name denotes), `slots.rs` (writes each name's slot into
+//! the tree; its tests in `slots_tests.rs`), `checks.rs` (the static checks on the
+//! resolved tree), `diag.rs` (located errors rendered like rustc's). For `.py` files:
+//! `pyast.rs` (imports, decorators, class attributes), `pyfile.rs` (their grammar,
+//! `super()`), `classes.rs` (import checks, inheritance), `annot.rs` (the annotation
 //! checks).
 
 mod annot;
