@@ -94,7 +94,9 @@
 //!   are `fork`/`wait`, `torch.jit.annotate(T, v)` is `v`, `torch.jit.script`/`trace`
 //!   return what they wrap, grad mode (`torch.no_grad()`, `torch.set_grad_enabled(b)`,
 //!   ...) is thread-local state a forked task inherits, and the common tensor functions
-//!   work on ints (tensors are ints in models); see `interp/torch.rs`. Annotations are
+//!   work on ints (tensors are ints in models); see `interp/torch.rs`. So do the tensor
+//!   methods with a plain int meaning (`x.t()`, `x.neg()`, `x.item()`, ...), and an
+//!   int's `requires_grad` is the reading task's grad mode; see `interp/tensor.rs`. Annotations are
 //!   checked where TorchScript checks them: a `Future[T]` contradicting the forked
 //!   function's return annotation is a located error. The entry point is `main()` or
 //!   another function ([`Model::from_source_entry`], `--entry NAME`).

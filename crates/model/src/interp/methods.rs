@@ -29,7 +29,7 @@ pub(crate) fn method(obj: &Value, attr: &str) -> Option<&'static str> {
         Value::Dict(_) => DICT_METHODS,
         Value::Str(_) => STR_METHODS,
         Value::Future(_) => FUTURE_METHODS,
-        _ => return None,
+        _ => return crate::interp::tensor::method(obj, attr),
     };
     table.iter().find(|m| **m == attr).copied()
 }
@@ -59,6 +59,9 @@ pub(crate) fn call_method(
         Value::List(l) => c.list(l),
         Value::Dict(d) => c.dict(d),
         Value::Str(s) => c.str(s),
+        Value::Int(_) | Value::Float(_) if crate::interp::tensor::method(recv, name).is_some() => {
+            crate::interp::tensor::call(it, recv, name, &c.args, span)
+        }
         Value::Future(cell) => match name {
             "wait" => c.want(0, 0).and_then(|()| it.wait(recv, span)),
             "done" => c.want(0, 0).map(|()| Value::Bool(cell.fut.is_done())),

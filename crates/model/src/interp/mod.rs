@@ -47,6 +47,7 @@ pub(crate) mod ops;
 pub(crate) mod snapshot;
 pub(crate) mod stack;
 pub(crate) mod tasks;
+mod tensor;
 pub(crate) mod torch;
 mod types;
 pub(crate) mod value;
@@ -467,6 +468,9 @@ impl Interp {
             return Err(self.err(e.span, "not an attribute"));
         };
         let obj = self.eval(f, value)?;
+        if let Some(v) = self.number_attribute(f, &obj, attr) {
+            return Ok(v);
+        }
         self.getattr(&obj, attr, e.span)
     }
 
