@@ -28,7 +28,7 @@
 //! [`Prepared::origins`] sends calls to the original, so its names mean what they mean
 //! at the top level, as in Python.
 
-use super::classes::{dotted, torch_path};
+use super::classes::base_of;
 use crate::ast::*;
 use crate::diag::Diagnostic;
 
@@ -179,40 +179,12 @@ impl Prepare<'_> {
     /// located error, as for top-level classes.
     fn base(&self, c: &ClassDef) -> Result<Option<usize>, Diagnostic> {
         let p = self.view;
-        let mut found = None;
-        for b in &c.bases {
-            let text = dotted(b);
-            let local = text.as_deref().and_then(|t| {
-                let hit = self.visible.iter().rev().find(|(n, _)| n == t);
-                hit.map(|&(_, id)| id)
-            });
-            let user = local.or_else(|| {
-                let t = text.as_deref()?;
-                p.classes.iter().position(|k| k.name == t)
-            });
-            if let Some(i) = user {
-                if found.is_some() {
-                    return Err(p.error(b.span, "multiple inheritance is not supported"));
-                }
-                found = Some(i);
-                continue;
-            }
-            let library = text.as_deref().is_some_and(|t| {
-                t == "object"
-                    || matches!(
-                        torch_path(p, t),
-                        Some("torch.nn.Module" | "torch.jit.ScriptModule")
-                    )
-            });
-            if !library {
-                let shown = text.unwrap_or_else(|| "this expression".into());
-                return Err(p.error(
-                    b.span,
-                    format!("unsupported base class `{shown}`: a model class derives from `torch.nn.Module`, `torch.jit.ScriptModule` or another class of the model defined before it"),
-                ));
-            }
-        }
-        Ok(found)
+        base_of(p, c, " defined before it", |t| {
+            let local = self.visible.iter().rev().find(|(n, _)| n == t);
+            local
+                .map(|&(_, id)| id)
+                .or_else(|| p.classes.iter().position(|k| k.name == t))
+        })
     }
 }
 
