@@ -44,6 +44,7 @@ mod local_classes;
 pub(crate) mod methods;
 mod operator;
 pub(crate) mod ops;
+pub(crate) mod sets;
 pub(crate) mod snapshot;
 pub(crate) mod stack;
 pub(crate) mod tasks;
@@ -523,6 +524,15 @@ impl Interp {
                     }
                 }
                 Value::Dict(Dict::new(out, f.class()))
+            }
+            ExprKind::Set(items) => {
+                let mut out = Vec::with_capacity(items.len());
+                for i in items {
+                    let v = self.eval(f, i)?;
+                    sets::check_hashable(&v).map_err(|m| self.err(i.span, m))?;
+                    out.push(v);
+                }
+                sets::new(out, f.class())
             }
             ExprKind::Attribute { .. } => self.eval_attribute(f, e)?,
             ExprKind::Subscript { value, index } => {
