@@ -2,7 +2,7 @@
 //!
 //! Functions: `fork`, `wait`, `yield_now`, `Lock`, `print`, `len`, `range`, `min`, `max`,
 //! `abs`, `sum`, `sorted`, `enumerate`, `zip`, `str`, `int`, `float`, `bool`, `list`,
-//! `tuple`, `dict`, `any`, `all`, `isinstance`, the exception classes (see
+//! `tuple`, `dict`, `set` (`sets.rs`), `any`, `all`, `isinstance`, the exception classes (see
 //! `exceptions.rs`), the `operator` module (`operator.rs`) and the formatting an
 //! f-string calls (`format.rs`). `sorted`, `min` and `max` take `key=` (`keyed.rs`),
 //! `enumerate` a start. (`enumerate` and `zip` return tuples of tuples, not iterators.)

@@ -525,15 +525,7 @@ impl Interp {
                 }
                 Value::Dict(Dict::new(out, f.class()))
             }
-            ExprKind::Set(items) => {
-                let mut out = Vec::with_capacity(items.len());
-                for i in items {
-                    let v = self.eval(f, i)?;
-                    sets::check_hashable(&v).map_err(|m| self.err(i.span, m))?;
-                    out.push(v);
-                }
-                sets::new(out, f.class())
-            }
+            ExprKind::Set(items) => self.set_display(f, items)?,
             ExprKind::Attribute { .. } => self.eval_attribute(f, e)?,
             ExprKind::Subscript { value, index } => {
                 let obj = self.eval(f, value)?;

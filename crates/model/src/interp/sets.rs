@@ -34,7 +34,7 @@
 
 use super::builtins::iterate;
 use super::{Frame, Interp, Res};
-use crate::ast::{BinOp, Span};
+use crate::ast::{BinOp, Expr, Span};
 use crate::value::{Dict, Value, key_eq};
 use forkwait::sync::StateClass;
 use std::cmp::Ordering;
@@ -214,6 +214,17 @@ fn add(s: &Dict, k: &Value) {
 }
 
 impl Interp {
+    /// The set display `{items...}` in frame `f`.
+    pub(crate) fn set_display(&self, f: &mut Frame, items: &[Expr]) -> Res<Value> {
+        let mut out = Vec::with_capacity(items.len());
+        for i in items {
+            let v = self.eval(f, i)?;
+            check_hashable(&v).map_err(|m| self.err(i.span, m))?;
+            out.push(v);
+        }
+        Ok(new(out, f.class()))
+    }
+
     /// Calls method `name` of set `s` (`recv`) with `args`.
     pub(crate) fn set_method(
         &self,

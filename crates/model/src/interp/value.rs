@@ -9,7 +9,8 @@
 //!   [`Shared`] cell, created with the item by the task that inserts it, with the
 //!   container's purity class), plus one **structure** location (a `Shared<()>`) standing
 //!   for the container's shape: its length, its order, its set of keys. See
-//!   [Element locations](#element-locations) below;
+//!   [Element locations](#element-locations) below. A **set** is a dict whose values are
+//!   all `None` (see `interp/sets.rs`);
 //! * an **instance** of a model class has one [`Shared::attribute`] cell per attribute
 //!   (class `module-attribute` for the purity analysis), plus a `shape` cell written when
 //!   an attribute is added after construction;
