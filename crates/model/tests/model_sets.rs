@@ -285,3 +285,42 @@ def main():
     let v = Runtime::eager().run(|| m.try_run_main()).unwrap();
     assert_eq!(format!("{v:?}"), "([17, 33], {1, 2, 3, 9})");
 }
+
+#[test]
+fn set_adds_race_exactly_where_dict_stores_do() {
+    // Each case: the set's initial elements, and the two tasks' elements. A new element
+    // changes the structure (a race with any other access); an element already present
+    // is written in its own entry, as `d[k] = None` writes an existing key's entry.
+    for (init, a, b) in [("", 1, 2), ("1, 2", 1, 2), ("1, 2", 1, 1), ("1", 1, 2)] {
+        let program = |make: &str, add: &str| {
+            format!(
+                "\
+def work(c, x):
+    {add}
+
+def main():
+    c = {make}
+    f = fork(work, c, {a})
+    g = fork(work, c, {b})
+    wait(f)
+    wait(g)
+    return len(c)
+"
+            )
+        };
+        let dict_init: Vec<String> = (init.split(", ").filter(|k| !k.is_empty()))
+            .map(|k| format!("{k}: None"))
+            .collect();
+        let set = program(&format!("set([{init}])"), "c.add(x)");
+        let dict = program(&format!("{{{}}}", dict_init.join(", ")), "c[x] = None");
+        let (vs, vd) = (verdict(&set), verdict(&dict));
+        assert_eq!(vs, vd, "{init} / {a}, {b}");
+        let racy = vs.contains(&"race");
+        assert_eq!(
+            racy,
+            !(init.contains('1') && init.contains('2') && a != b),
+            "{init} / {a}, {b}: {vs:?}"
+        );
+        assert!(vs.contains(&"impure"), "{vs:?}");
+    }
+}
