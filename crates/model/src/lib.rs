@@ -64,10 +64,12 @@
 //!   executions) are never caught.
 //! * **Expressions**, loosest first: `a if c else b`; `or`; `and`; `not`; comparisons
 //!   `== != < <= > >= in, not in, is, is not` (chains such as `a < b < c` allowed);
-//!   `+ -`; `* / // %`; unary `- +`; `**`; calls `f(a, b=2)`, attributes `a.b`,
+//!   `|`; `^`; `&` (bitwise on ints and bools; union, symmetric difference and
+//!   intersection on sets); `+ -`; `* / // %`; unary `- +`; `**`; calls `f(a, b=2)`, attributes `a.b`,
 //!   subscripts `a[i]` and slices `a[i:j:k]`; literals: integers (decimal, `0x`, `0o`,
 //!   `0b`, `_` separators), floats, strings in `'` or `"` (or tripled) with escapes
-//!   `\n \t \r \0 \\ \' \"`, `True`, `False`, `None`, lists, tuples (`()`, `(x,)`), dicts.
+//!   `\n \t \r \0 \\ \' \"`, `True`, `False`, `None`, lists, tuples (`()`, `(x,)`), dicts,
+//!   sets (`{a, b}`; `set()` is the empty one).
 //!   f-strings (`f"{x!r:>8} {y:.2f}"`: conversions `!r !s`, format specs with the
 //!   types `s d f % x X o b`); `*seq` among a call's positional arguments; `lambda`;
 //!   comprehensions (below).
@@ -76,6 +78,18 @@
 //!   so is `operator`, the module's functions as attributes (`operator.add`).
 //!   A chain of operators of one level (`1 + 2 + ... + n`, `a and b and ...`) may be of
 //!   any length: it is one flat node, so only true nesting counts against [`MAX_DEPTH`].
+//! * **Sets:** `{1, 2}`, `set()`, `set(iterable)`, `{e for ...}`; `x in s`, `len`,
+//!   iteration, `==`, `s | t`, `s & t`, `s - t`, `s ^ t` and `|= &= -= ^=` (in place);
+//!   methods `add`, `discard`, `remove` (a `KeyError`), `pop`, `clear`, `update`,
+//!   `union`, `intersection`, `difference`, `symmetric_difference`, `issubset`,
+//!   `issuperset`, `isdisjoint`, `copy`. Elements must be hashable (ints, floats,
+//!   strings, bools, `None`, tuples of those): anything else is a located
+//!   `TypeError: unhashable type`. A set iterates, pops and prints (`{1, 2}`, `set()`)
+//!   in a canonical order of its elements (`None`, numbers ascending, strings, tuples),
+//!   not Python's hash order, so its behaviour depends only on its contents. Its
+//!   elements are instrumented as a dict's keys (`interp/sets.rs`): adding or removing
+//!   is a write of the set's structure, so a forked task adding to a set it was handed
+//!   is an impure `input` write, and two tasks adding to one set race.
 //! * **Comprehensions:** `[e for t in it if c ...]`, `{k: v for ...}` and generator
 //!   expressions (`(e for ...)`, or `f(e for ...)` as a sole argument, evaluated eagerly
 //!   as a list); several `for` and `if` clauses; the variables are the
@@ -101,8 +115,8 @@
 //!   function's return annotation is a located error. The entry point is `main()` or
 //!   another function ([`Model::from_source_entry`], `--entry NAME`).
 //! * **Rejected with a clear error** (naming the supported spelling where there is
-//!   one): `async`/`await`, `yield`, `del`, sets, `**kwargs` and keyword-only
-//!   parameters, `**kwargs` in calls, bitwise operators and `@` as an operator, imports
+//!   one): `async`/`await`, `yield`, `del`, `**kwargs` and keyword-only
+//!   parameters, `**kwargs` in calls, `~`, shifts and `@` as an operator, imports
 //!   of other modules than `torch`, `typing` and `operator`, loop `else`, chained
 //!   assignment `a = b = c`, nesting deeper than [`MAX_DEPTH`].
 //!
@@ -123,8 +137,8 @@
 //!
 //! [`Model`] loads a file (parse, then static checks: unknown names, argument counts of
 //! direct calls, operators on literals), and [`Model::run_main`] runs it on the library:
-//! `fork` is [`forkwait::fork`], and every global variable, instance attribute, list and dict
-//! is [`forkwait::sync`] state, so a model runs in every mode and the simulator classifies its
+//! `fork` is [`forkwait::fork`], and every global variable, instance attribute, list, dict
+//! and set is [`forkwait::sync`] state, so a model runs in every mode and the simulator classifies its
 //! impure writes as `input`, `module-attribute` or `global`. [`check_model`] is what
 //! `forkwait check` runs: it explores a model with [`CheckOptions`] and compares the
 //! [`verdicts`] with the `# expect:` header.

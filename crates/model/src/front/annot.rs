@@ -448,7 +448,7 @@ impl<'a> Env<'a> {
                 }
                 self.call_type(c, &args)?
             }
-            ExprKind::List(items) | ExprKind::Tuple(items) => {
+            ExprKind::List(items) | ExprKind::Tuple(items) | ExprKind::Set(items) => {
                 for i in items {
                     self.expr(i)?;
                 }

@@ -369,6 +369,8 @@ pub enum ExprKind {
     Tuple(Vec<Expr>),
     /// `{k: v, ...}` as key/value pairs in source order.
     Dict(Vec<(Expr, Expr)>),
+    /// `{a, b}` (never empty: `{}` is a dict).
+    Set(Vec<Expr>),
     /// `value.attr`.
     Attribute {
         /// The object.
@@ -525,6 +527,12 @@ pub enum BinOp {
     Mod,
     /// `**` (right-associative, binds tighter than unary minus on its left)
     Pow,
+    /// `|` (integers: bitwise or; sets: union)
+    BitOr,
+    /// `&` (integers: bitwise and; sets: intersection)
+    BitAnd,
+    /// `^` (integers: bitwise xor; sets: symmetric difference)
+    BitXor,
 }
 
 /// Short-circuit boolean operators.
@@ -572,6 +580,9 @@ impl BinOp {
             BinOp::FloorDiv => "//",
             BinOp::Mod => "%",
             BinOp::Pow => "**",
+            BinOp::BitOr => "|",
+            BinOp::BitAnd => "&",
+            BinOp::BitXor => "^",
         }
     }
 }

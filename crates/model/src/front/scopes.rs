@@ -390,6 +390,7 @@ impl Walk<'_> {
             }
             ExprKind::List(items)
             | ExprKind::Tuple(items)
+            | ExprKind::Set(items)
             | ExprKind::Logic { values: items, .. } => {
                 items.iter_mut().try_for_each(|i| self.expr(i))
             }

@@ -240,6 +240,7 @@ impl Env<'_> {
             ExprKind::Name(n) => e.slot = self.slot(n),
             ExprKind::List(items)
             | ExprKind::Tuple(items)
+            | ExprKind::Set(items)
             | ExprKind::Logic { values: items, .. } => items.iter_mut().for_each(|i| self.expr(i)),
             ExprKind::Dict(entries) => entries.iter_mut().for_each(|(k, v)| {
                 self.expr(k);

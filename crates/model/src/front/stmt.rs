@@ -534,7 +534,11 @@ impl Parser<'_> {
                 TargetKind::Tuple(items.collect::<PResult<_>>()?)
             }
             ExprKind::Call(_) => bail!(self, span => "cannot assign to a function call"),
-            ExprKind::Int(_) | ExprKind::Float(_) | ExprKind::Str(_) | ExprKind::Dict(_) => {
+            ExprKind::Int(_)
+            | ExprKind::Float(_)
+            | ExprKind::Str(_)
+            | ExprKind::Dict(_)
+            | ExprKind::Set(_) => {
                 bail!(self, span => "cannot assign to a literal")
             }
             ExprKind::Bool(_) | ExprKind::None => {

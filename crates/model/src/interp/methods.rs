@@ -27,6 +27,7 @@ pub(crate) fn method(obj: &Value, attr: &str) -> Option<&'static str> {
     let table = match obj {
         Value::List(_) => LIST_METHODS,
         Value::Dict(_) => DICT_METHODS,
+        Value::Set(_) => crate::interp::sets::METHODS,
         Value::Str(_) => STR_METHODS,
         Value::Future(_) => FUTURE_METHODS,
         _ => return crate::interp::tensor::method(obj, attr),
@@ -58,6 +59,7 @@ pub(crate) fn call_method(
     match recv {
         Value::List(l) => c.list(l),
         Value::Dict(d) => c.dict(d),
+        Value::Set(s) => it.set_method(f, s, name, &c.args, span),
         Value::Str(s) => c.str(s),
         Value::Int(_) | Value::Float(_) if crate::interp::tensor::method(recv, name).is_some() => {
             crate::interp::tensor::call(it, recv, name, &c.args, span)

@@ -44,6 +44,7 @@ mod local_classes;
 pub(crate) mod methods;
 mod operator;
 pub(crate) mod ops;
+pub(crate) mod sets;
 pub(crate) mod snapshot;
 pub(crate) mod stack;
 pub(crate) mod tasks;
@@ -524,6 +525,7 @@ impl Interp {
                 }
                 Value::Dict(Dict::new(out, f.class()))
             }
+            ExprKind::Set(items) => self.set_display(f, items)?,
             ExprKind::Attribute { .. } => self.eval_attribute(f, e)?,
             ExprKind::Subscript { value, index } => {
                 let obj = self.eval(f, value)?;

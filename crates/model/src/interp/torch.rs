@@ -42,7 +42,7 @@ use std::sync::Arc;
 /// Every name the model language knows under `torch` and `typing` (modules included),
 /// besides the fork and wait aliases of [`lookup`] and the `operator` module (its own
 /// builtin, `interp/operator.rs`).
-pub(crate) const NAMES: [&str; 52] = [
+pub(crate) const NAMES: [&str; 53] = [
     "torch",
     "torch.jit",
     "torch.nn",
@@ -100,6 +100,7 @@ pub(crate) const NAMES: [&str; 52] = [
     "typing.Callable",
     "typing.NamedTuple",
     "typing.Final",
+    "typing.Set",
 ];
 
 /// `isinstance(v, t)` for the type `t` of these modules, if it is one: a tensor is an int

@@ -38,8 +38,9 @@ pub(crate) fn isinstance(v: &Value, t: &Value) -> Result<bool, String> {
             (Builtin::Bool, Value::Bool(_)) | (Builtin::Float, Value::Float(_)) => true,
             (Builtin::Str, Value::Str(_)) | (Builtin::List, Value::List(_)) => true,
             (Builtin::Dict, Value::Dict(_)) | (Builtin::Tuple, Value::Tuple(_)) => true,
+            (Builtin::Set, Value::Set(_)) => true,
             (Builtin::Int | Builtin::Bool | Builtin::Float | Builtin::Str, _) => false,
-            (Builtin::List | Builtin::Dict | Builtin::Tuple, _) => false,
+            (Builtin::List | Builtin::Dict | Builtin::Tuple | Builtin::Set, _) => false,
             _ => return Err(format!("isinstance() arg 2 must be a type, not {b:?}")),
         },
         other => {

@@ -9,7 +9,8 @@
 //!   [`Shared`] cell, created with the item by the task that inserts it, with the
 //!   container's purity class), plus one **structure** location (a `Shared<()>`) standing
 //!   for the container's shape: its length, its order, its set of keys. See
-//!   [Element locations](#element-locations) below;
+//!   [Element locations](#element-locations) below. A **set** is a dict whose values are
+//!   all `None` (see `interp/sets.rs`);
 //! * an **instance** of a model class has one [`Shared::attribute`] cell per attribute
 //!   (class `module-attribute` for the purity analysis), plus a `shape` cell written when
 //!   an attribute is added after construction;
@@ -57,6 +58,7 @@ use std::fmt;
 use std::sync::Arc;
 
 mod containers;
+mod sets;
 
 /// How deep [`Value::snapshot`], equality and ordering recurse into nested containers.
 pub(crate) const MAX_NESTING: usize = 100;
@@ -91,6 +93,9 @@ pub enum Value {
     List(Arc<List>),
     /// A dict (mutable, instrumented, insertion-ordered).
     Dict(Arc<Dict>),
+    /// A set: a dict whose values are all `None` (so instrumented as a dict's keys are;
+    /// see `interp/sets.rs`), iterated and printed in a canonical order of its elements.
+    Set(Arc<Dict>),
     /// `range(start, stop, step)`, a lazy sequence of integers.
     Range(i64, i64, i64),
     /// A top-level function: its index in [`Program::functions`](super::Program) and name.
@@ -269,6 +274,7 @@ impl Value {
             Value::Tuple(_) => "tuple",
             Value::List(_) => "list",
             Value::Dict(_) => "dict",
+            Value::Set(_) => "set",
             Value::Range(..) => "range",
             Value::Function(..) | Value::Closure(_) => "function",
             Value::Class(..) | Value::LocalClass(_) => "type",
@@ -291,7 +297,7 @@ impl Value {
             Value::Str(s) => !s.is_empty(),
             Value::Tuple(t) => !t.is_empty(),
             Value::List(l) => l.len() > 0,
-            Value::Dict(d) => d.len() > 0,
+            Value::Dict(d) | Value::Set(d) => d.len() > 0,
             Value::Range(a, b, s) => range_len(*a, *b, *s) > 0,
             _ => true,
         }
@@ -337,7 +343,7 @@ impl Value {
             (Value::Str(a), Value::Str(b)) => a == b,
             (Value::Tuple(a), Value::Tuple(b)) => Arc::ptr_eq(a, b),
             (Value::List(a), Value::List(b)) => Arc::ptr_eq(a, b),
-            (Value::Dict(a), Value::Dict(b)) => Arc::ptr_eq(a, b),
+            (Value::Dict(a), Value::Dict(b)) | (Value::Set(a), Value::Set(b)) => Arc::ptr_eq(a, b),
             (Value::Instance(a), Value::Instance(b)) => Arc::ptr_eq(a, b),
             (Value::Future(a), Value::Future(b)) => Arc::ptr_eq(a, b),
             (Value::Lock(a), Value::Lock(b)) => Arc::ptr_eq(a, b),
@@ -460,6 +466,7 @@ fn eq_depth(a: &Value, b: &Value, depth: usize) -> Result<bool, String> {
             }
             true
         }
+        (Value::Set(x), Value::Set(y)) => Arc::ptr_eq(x, y) || crate::interp::sets::same(x, y),
         _ => a.is(b),
     })
 }
