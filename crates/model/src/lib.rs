@@ -30,16 +30,22 @@
 //!   [`VERDICTS`]; it becomes [`Program::expect`].
 //! * **Definitions:** `def name(params):` with optional defaults (`b=2`), a last
 //!   `*args` parameter (a tuple of the extra positional arguments), and annotations
-//!   (`x: int`, `-> int`, kept in the tree: see below); `class Name(Base):` (top level;
-//!   the base is `torch.nn.Module`, `torch.jit.ScriptModule`, `object` or a model class)
-//!   whose body holds methods, `pass` and docstrings (and, in `.py` files, class
-//!   attributes). Top-level functions and classes are hoisted: all are visible from the
-//!   start.
+//!   (`x: int`, `-> int`, kept in the tree: see below); `class Name(Base):` (the base is
+//!   `torch.nn.Module`, `torch.jit.ScriptModule`, `object` or a model class) whose body
+//!   holds methods, `pass` and docstrings (and, in `.py` files, class attributes).
+//!   Top-level functions and classes are hoisted: all are visible from the start.
 //! * **Nested functions and lambdas:** a `def` inside a function (or inside a block of
 //!   the module) and `lambda params: expr` make function values closing over the
 //!   enclosing function's variables with Python's scoping: reads see the variable's
 //!   current value (cells, late binding), `nonlocal x` writes it, defaults are
 //!   evaluated when the function is made. They are called and forked like any function.
+//! * **Classes inside functions:** a `class` statement inside a function (or a block)
+//!   makes a class value when it runs, bound to its name: its class attributes are
+//!   evaluated then, its methods close over the enclosing function's variables like
+//!   nested `def`s (so a module defined in a test function can fork a local helper or
+//!   instantiate another local class); its base is a library module class, a top-level
+//!   class or a local class defined before it. Each run of the statement makes a new
+//!   class.
 //! * **Statements:** assignment to a name, attribute, subscript or tuple of targets
 //!   (`a, b = ...`), `x: T = e` (annotation kept), augmented assignment
 //!   (`+= -= *= /= //= %= **=`), `if`/`elif`/`else`, `while`, `for t in e:`, `break`,
@@ -58,10 +64,12 @@
 //!   executions) are never caught.
 //! * **Expressions**, loosest first: `a if c else b`; `or`; `and`; `not`; comparisons
 //!   `== != < <= > >= in, not in, is, is not` (chains such as `a < b < c` allowed);
-//!   `+ -`; `* / // %`; unary `- +`; `**`; calls `f(a, b=2)`, attributes `a.b`,
+//!   `|`; `^`; `&` (bitwise on ints and bools; union, symmetric difference and
+//!   intersection on sets); `+ -`; `* / // %`; unary `- +`; `**`; calls `f(a, b=2)`, attributes `a.b`,
 //!   subscripts `a[i]` and slices `a[i:j:k]`; literals: integers (decimal, `0x`, `0o`,
 //!   `0b`, `_` separators), floats, strings in `'` or `"` (or tripled) with escapes
-//!   `\n \t \r \0 \\ \' \"`, `True`, `False`, `None`, lists, tuples (`()`, `(x,)`), dicts.
+//!   `\n \t \r \0 \\ \' \"`, `True`, `False`, `None`, lists, tuples (`()`, `(x,)`), dicts,
+//!   sets (`{a, b}`; `set()` is the empty one).
 //!   f-strings (`f"{x!r:>8} {y:.2f}"`: conversions `!r !s`, format specs with the
 //!   types `s d f % x X o b`); `*seq` among a call's positional arguments; `lambda`;
 //!   comprehensions (below).
@@ -70,6 +78,18 @@
 //!   so is `operator`, the module's functions as attributes (`operator.add`).
 //!   A chain of operators of one level (`1 + 2 + ... + n`, `a and b and ...`) may be of
 //!   any length: it is one flat node, so only true nesting counts against [`MAX_DEPTH`].
+//! * **Sets:** `{1, 2}`, `set()`, `set(iterable)`, `{e for ...}`; `x in s`, `len`,
+//!   iteration, `==`, `s | t`, `s & t`, `s - t`, `s ^ t` and `|= &= -= ^=` (in place);
+//!   methods `add`, `discard`, `remove` (a `KeyError`), `pop`, `clear`, `update`,
+//!   `union`, `intersection`, `difference`, `symmetric_difference`, `issubset`,
+//!   `issuperset`, `isdisjoint`, `copy`. Elements must be hashable (ints, floats,
+//!   strings, bools, `None`, tuples of those): anything else is a located
+//!   `TypeError: unhashable type`. A set iterates, pops and prints (`{1, 2}`, `set()`)
+//!   in a canonical order of its elements (`None`, numbers ascending, strings, tuples),
+//!   not Python's hash order, so its behaviour depends only on its contents. Its
+//!   elements are instrumented as a dict's keys (`interp/sets.rs`): adding or removing
+//!   is a write of the set's structure, so a forked task adding to a set it was handed
+//!   is an impure `input` write, and two tasks adding to one set race.
 //! * **Comprehensions:** `[e for t in it if c ...]`, `{k: v for ...}` and generator
 //!   expressions (`(e for ...)`, or `f(e for ...)` as a sole argument, evaluated eagerly
 //!   as a list); several `for` and `if` clauses; the variables are the
@@ -82,12 +102,15 @@
 //!   `@torch.jit.script`, `script_method`, `export`, `ignore`, `unused` (calling it
 //!   raises), `_overload_method` ([`DecoratorKind`]); `if __name__ == "__main__":` is
 //!   skipped; `super().__init__()` and `super(Cls, self).m()` in methods; a class inside
-//!   a function is hoisted to the top level. The names of `torch`, `typing` and
+//!   a function or block is a class value made when its statement runs, its methods
+//!   closing over the function's variables. The names of `torch`, `typing` and
 //!   `operator` are values ([`Builtin::Torch`]): `torch.jit.fork`/`_fork`/`wait`/`_wait`
 //!   are `fork`/`wait`, `torch.jit.annotate(T, v)` is `v`, `torch.jit.script`/`trace`
 //!   return what they wrap, grad mode (`torch.no_grad()`, `torch.set_grad_enabled(b)`,
 //!   ...) is thread-local state a forked task inherits, and the common tensor functions
-//!   work on ints (tensors are ints in models); see `interp/torch.rs`. Annotations are
+//!   work on ints (tensors are ints in models); see `interp/torch.rs`. So do the tensor
+//!   methods with a plain int meaning (`x.t()`, `x.neg()`, `x.item()`, ...), and an
+//!   int's `requires_grad` is the reading task's grad mode; see `interp/tensor.rs`. Annotations are
 //!   checked where TorchScript checks them: a `Future[T]` contradicting the forked
 //!   function's return annotation is a located error. The entry point is `main()` or
 //!   another function ([`Model::from_source_entry`], `--entry NAME`).
@@ -99,10 +122,9 @@
 //!   write to an atomic it does not own is an impure write *through synchronization* (a
 //!   warning by default, so not the `impure` verdict; an error under strict purity).
 //! * **Rejected with a clear error** (naming the supported spelling where there is
-//!   one): `class` inside a function of a `.fw` file, `async`/`await`, `yield`, `del`,
-//!   sets, `**kwargs` and keyword-only parameters, `**kwargs` in calls, bitwise operators
-//!   and `@` as an operator, imports of other modules than `torch`, `typing` and
-//!   `operator`, loop `else`, chained
+//!   one): `async`/`await`, `yield`, `del`, `**kwargs` and keyword-only
+//!   parameters, `**kwargs` in calls, `~`, shifts and `@` as an operator, imports
+//!   of other modules than `torch`, `typing` and `operator`, loop `else`, chained
 //!   assignment `a = b = c`, nesting deeper than [`MAX_DEPTH`].
 //!
 //! Errors are [`Diagnostic`]s located at a line and column, rendered like rustc's:
@@ -122,8 +144,8 @@
 //!
 //! [`Model`] loads a file (parse, then static checks: unknown names, argument counts of
 //! direct calls, operators on literals), and [`Model::run_main`] runs it on the library:
-//! `fork` is [`forkwait::fork`], and every global variable, instance attribute, list and dict
-//! is [`forkwait::sync`] state, so a model runs in every mode and the simulator classifies its
+//! `fork` is [`forkwait::fork`], and every global variable, instance attribute, list, dict
+//! and set is [`forkwait::sync`] state, so a model runs in every mode and the simulator classifies its
 //! impure writes as `input`, `module-attribute` or `global`. [`check_model`] is what
 //! `forkwait check` runs: it explores a model with [`CheckOptions`] and compares the
 //! [`verdicts`] with the `# expect:` header.
@@ -182,7 +204,9 @@ pub use self::interp::{MAX_CALL_DEPTH, YIELD_EVERY};
 pub use self::load::{LoadError, Model, POOL_STACK_SIZE, Print, is_model_error};
 pub use self::parser::MAX_DEPTH;
 pub use self::snapshot::Snapshot;
-pub use self::value::{Closure, Dict, ExceptionValue, FutureCell, Instance, List, Lock, Value};
+pub use self::value::{
+    Closure, Dict, ExceptionValue, FutureCell, Instance, List, LocalClass, Lock, Value,
+};
 
 use self::lexer::{Kw, Tok};
 use self::parser::{PResult, Parser, bail};
@@ -214,8 +238,6 @@ pub fn parse(path: &str, source: &str) -> Result<Program, Diagnostic> {
         loops: 0,
         imports: Vec::new(),
         method: None,
-        hoisted: Vec::new(),
-        hoisted_names: Default::default(),
     };
     let (stmts, functions, classes) = if shallow {
         p.program()?

@@ -77,6 +77,7 @@ fn show(e: &Expr) -> String {
         ExprKind::Name(n) => n.clone(),
         ExprKind::List(v) => format!("[{}]", join(v, show, ", ")),
         ExprKind::Tuple(v) => format!("(tuple {})", join(v, show, " ")),
+        ExprKind::Set(v) => format!("(set {})", join(v, show, " ")),
         ExprKind::Dict(v) => format!(
             "{{{}}}",
             join(v, |(k, v)| format!("{}: {}", show(k), show(v)), ", ")
@@ -207,6 +208,11 @@ fn show_stmt(s: &Stmt) -> String {
         StmtKind::Global(names) => format!("global {}", names.join(", ")),
         StmtKind::Nonlocal(names) => format!("nonlocal {}", names.join(", ")),
         StmtKind::Def(def) => format!("def {} {}", def.name, block(&def.body)),
+        StmtKind::Class(c) => {
+            let def =
+                |m: &forkwait_model::FunctionDef| format!("def {} {}", m.name, block(&m.body));
+            format!("class {} {{ {} }}", c.name, join(&c.methods, def, "; "))
+        }
         StmtKind::Raise(e) => format!("raise {}", opt(e.as_ref())),
         StmtKind::Try(t) => {
             let handlers = join(
@@ -402,6 +408,9 @@ const EXPRESSIONS: &[(&str, &str)] = &[
     ("1 if c else 2", "(if c 1 2)"),
     ("a if b else c if d else e", "(if b a (if d c e))"),
     ("a or b if c and d else e", "(if (and c d) (or a b) e)"),
+    ("a | b ^ c & d + e", "(| a (^ b (& c (+ d e))))"),
+    ("a & b | c ^ d", "(| (& a b) (^ c d))"),
+    ("a | b == c | d", "(cmp (| a b) == (| c d))"),
     // tuples, lists, dicts
     ("()", "(tuple )"),
     ("(1,)", "(tuple 1)"),
@@ -411,6 +420,8 @@ const EXPRESSIONS: &[(&str, &str)] = &[
     ("[1, [2,],]", "[1, [2]]"),
     ("{}", "{}"),
     ("{'a': 1, 'b': [2],}", r#"{"a": 1, "b": [2]}"#),
+    ("{1, [2],}", "(set 1 [2])"),
+    ("{a}", "(set a)"),
     // literals
     ("1_000", "1000"),
     ("0x1F + 0b101 + 0o17", "(+ (+ 31 5) 15)"),
@@ -555,7 +566,7 @@ const ERRORS: &[(&str, u32, u32, &str)] = &[
     ("x = 1 +\n", 1, 8, "expected an expression"),
     ("x = 1 2\n", 1, 7, "expected end of line after the statement, found a number"),
     ("x = $\n", 1, 5, "unexpected character '$'"),
-    ("x = a | b\n", 1, 7, "the operator '|' is not supported"),
+    ("x = ~a\n", 1, 5, "the operator '~' is not supported"),
     ("x = é\u{7}\n", 1, 6, "unexpected character '\\u{7}'"),
     ("y = 1 \\ 2\n", 1, 7, "a line continuation '\\' must end its line"),
     ("x = 99999999999999999999\n", 1, 5, "integer literal is too large (the limit is 2**63 - 1)"),
@@ -569,7 +580,7 @@ const ERRORS: &[(&str, u32, u32, &str)] = &[
     ("# expect: race\n#expect: panic\n", 2, 2, "a second `expect` comment"),
     ("break\n", 1, 1, "`break` outside a loop"),
     ("def f():\n    continue\n", 2, 5, "`continue` outside a loop"),
-    ("while x:\n    class G:\n        pass\n", 2, 5, "a class inside a function or block is not supported"),
+    ("while x:\n    class G:\n        x += 1\n", 3, 9, "only methods, `pass` and docstrings may be in a class body"),
     ("return 1\n", 1, 1, "`return` outside a function"),
     ("global x\n", 1, 1, "`global` outside a function"),
     ("def f():\n    pass\ndef f():\n    pass\n", 3, 1, "`f` is already defined on line 1"),
@@ -589,8 +600,8 @@ const ERRORS: &[(&str, u32, u32, &str)] = &[
     ("x = [i for i y]\n", 1, 14, "expected `in` after the comprehension's variable"),
     ("x = [1, i for i in y]\n", 1, 11, "a comprehension must be alone in its brackets"),
     ("f(a, i for i in y)\n", 1, 6, "a generator expression must be parenthesized"),
-    ("x = {1, 2}\n", 1, 6, "sets are not supported (use a list, or a dict"),
-    ("x = {i for i in y}\n", 1, 6, "sets are not supported"),
+    ("x = {1, 2 for i in y}\n", 1, 11, "a comprehension must be alone in its brackets"),
+    ("x = {i for i y}\n", 1, 14, "expected `in` after the comprehension's variable"),
     ("x = {1: 2, 3}\n", 1, 13, "expected ':' after the dict key, found `}`"),
     ("a = b = 1\n", 1, 7, "chained assignment (`a = b = c`) is not supported"),
     ("f() = 1\n", 1, 1, "cannot assign to a function call"),
@@ -726,7 +737,7 @@ fn depth(stmts: &[Stmt]) -> u32 {
     fn e(x: &Expr) -> u32 {
         let all = |xs: &mut dyn Iterator<Item = &Expr>| xs.map(e).max().unwrap_or(0);
         1 + match &x.kind {
-            ExprKind::List(v) | ExprKind::Tuple(v) => all(&mut v.iter()),
+            ExprKind::List(v) | ExprKind::Tuple(v) | ExprKind::Set(v) => all(&mut v.iter()),
             ExprKind::Dict(v) => all(&mut v.iter().flat_map(|(k, v)| [k, v])),
             ExprKind::Attribute { value, .. } => e(value),
             ExprKind::Subscript { value, index } => e(value).max(e(index)),

@@ -161,7 +161,7 @@ fn another_entry_point() {
 }
 
 #[test]
-fn classes_inside_functions_are_hoisted_in_py_files_only() {
+fn classes_inside_functions_are_class_values_in_py_and_fw_files() {
     let src = "\
 import torch
 
@@ -184,15 +184,28 @@ def main():
     return Top()(4)
 ";
     let m = load(src).unwrap();
-    assert_eq!(m.program().classes.len(), 2);
-    assert_eq!(run(&m).unwrap(), "41");
-    let fw = Model::from_source("t.fw", "def main():\n    class C:\n        pass\n");
-    assert!(
-        fw.err()
-            .unwrap()
-            .message
-            .starts_with("a class inside a function")
+    // The classes stay where they are written (class statements of `main`), their
+    // methods closing over `main`'s `helper` and `Sub` (model_local_classes.rs).
+    assert_eq!(m.program().classes.len(), 0);
+    let local = |s: &forkwait_model::Stmt| matches!(s.kind, forkwait_model::StmtKind::Class(_));
+    assert_eq!(
+        m.program().functions[0]
+            .body
+            .iter()
+            .filter(|s| local(s))
+            .count(),
+        2
     );
+    assert_eq!(run(&m).unwrap(), "41");
+    let fw = Model::from_source(
+        "t.fw",
+        "def main():\n    class C:\n        pass\n    return C\n",
+    );
+    let fw = fw.unwrap_or_else(|d| panic!("{d}"));
+    let v = forkwait::Runtime::eager()
+        .run(|| fw.try_run_main())
+        .unwrap();
+    assert_eq!(format!("{v:?}"), "<class 'C'>");
 }
 
 #[test]

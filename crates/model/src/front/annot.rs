@@ -308,6 +308,29 @@ impl<'a> Env<'a> {
                 }
                 self.deferred = deferred;
             }
+            StmtKind::Class(c) => {
+                // A class inside a function: each method is checked like a nested
+                // function (seeing the enclosing variables) with its own receiver; an
+                // error is raised when the class statement runs.
+                for m in &c.methods {
+                    let mut deferred = std::mem::take(&mut self.deferred);
+                    let mut env = Env {
+                        program: self.program,
+                        class: Some(c),
+                        receiver: m.params.first().map(|p| p.name.as_str()),
+                        vars: self.vars.clone(),
+                        deferred: std::mem::take(&mut deferred),
+                        defs: self.defs.clone(),
+                    };
+                    nested_defs(&m.body, &mut env.defs);
+                    let r = env.function(m);
+                    deferred = std::mem::take(&mut env.deferred);
+                    if let Err(d) = r {
+                        deferred.entry(m.id).or_insert(d);
+                    }
+                    self.deferred = deferred;
+                }
+            }
             _ => {}
         }
         Ok(())
@@ -425,7 +448,7 @@ impl<'a> Env<'a> {
                 }
                 self.call_type(c, &args)?
             }
-            ExprKind::List(items) | ExprKind::Tuple(items) => {
+            ExprKind::List(items) | ExprKind::Tuple(items) | ExprKind::Set(items) => {
                 for i in items {
                     self.expr(i)?;
                 }

@@ -174,6 +174,13 @@ pub struct ClassDef {
     pub attrs: Vec<ClassAttr>,
     /// Where the `class` keyword is.
     pub span: Span,
+    /// For a class defined inside a function or block ([`StmtKind::Class`]): its index
+    /// among the model's classes, after the top-level ones (filled in when a model is
+    /// loaded); 0 for a top-level class.
+    pub id: u32,
+    /// For a class defined inside a function or block: the variable its name binds
+    /// (filled in when a model is loaded); [`Slot::Unresolved`] otherwise.
+    pub slot: Slot,
 }
 
 impl ClassDef {
@@ -260,6 +267,10 @@ pub enum StmtKind {
     /// `nonlocal a, b` (only inside a nested function): the names are the enclosing
     /// function's variables.
     Nonlocal(Vec<String>),
+    /// A `class` inside a function (or inside a block of the module): a class value made
+    /// when the statement runs (its class attributes evaluated then, its methods closing
+    /// over the enclosing function's variables like nested `def`s), bound to its name.
+    Class(Box<ClassDef>),
     /// `try: ... except E as e: ... else: ... finally: ...`.
     Try(Box<Try>),
     /// `raise [e]` (a `from` clause is parsed and dropped); bare, it re-raises the
@@ -358,6 +369,8 @@ pub enum ExprKind {
     Tuple(Vec<Expr>),
     /// `{k: v, ...}` as key/value pairs in source order.
     Dict(Vec<(Expr, Expr)>),
+    /// `{a, b}` (never empty: `{}` is a dict).
+    Set(Vec<Expr>),
     /// `value.attr`.
     Attribute {
         /// The object.
@@ -514,6 +527,12 @@ pub enum BinOp {
     Mod,
     /// `**` (right-associative, binds tighter than unary minus on its left)
     Pow,
+    /// `|` (integers: bitwise or; sets: union)
+    BitOr,
+    /// `&` (integers: bitwise and; sets: intersection)
+    BitAnd,
+    /// `^` (integers: bitwise xor; sets: symmetric difference)
+    BitXor,
 }
 
 /// Short-circuit boolean operators.
@@ -561,6 +580,9 @@ impl BinOp {
             BinOp::FloorDiv => "//",
             BinOp::Mod => "%",
             BinOp::Pow => "**",
+            BinOp::BitOr => "|",
+            BinOp::BitAnd => "&",
+            BinOp::BitXor => "^",
         }
     }
 }

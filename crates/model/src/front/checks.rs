@@ -136,6 +136,10 @@ impl Checker<'_> {
                 self.block(body)
             }
             StmtKind::Def(def) => self.nested(def),
+            StmtKind::Class(c) => {
+                c.attrs.iter().try_for_each(|a| self.expr(&a.value))?;
+                c.methods.iter().try_for_each(|m| self.nested(m))
+            }
             StmtKind::Try(t) => {
                 self.block(&t.body)?;
                 for h in &t.handlers {
@@ -255,7 +259,7 @@ impl Checker<'_> {
             | ExprKind::Bool(_)
             | ExprKind::None => Ok(()),
             ExprKind::Name(n) => self.name(n, e.slot, e.span),
-            ExprKind::List(items) | ExprKind::Tuple(items) => {
+            ExprKind::List(items) | ExprKind::Tuple(items) | ExprKind::Set(items) => {
                 items.iter().try_for_each(|i| self.expr(i))
             }
             ExprKind::Dict(entries) => entries.iter().try_for_each(|(k, v)| {
@@ -338,6 +342,7 @@ impl Checker<'_> {
             ExprKind::List(_) => Some("list"),
             ExprKind::Tuple(_) => Some("tuple"),
             ExprKind::Dict(_) => Some("dict"),
+            ExprKind::Set(_) => Some("set"),
             _ => None,
         };
         if let Some(what) = literal_callee {

@@ -62,13 +62,25 @@ pub(crate) fn torch_path(program: &Program, text: &str) -> Option<&'static str> 
 
 /// The model class that `c` derives from, by index, if any.
 pub(crate) fn user_base(program: &Program, c: &ClassDef) -> Result<Option<usize>, Diagnostic> {
+    base_of(program, c, "", |t| {
+        program.classes.iter().position(|k| k.name == t)
+    })
+}
+
+/// The model class that `c` derives from, by index, if any: a base named `t` is the
+/// model class `class(t)`, else one of the library's (`object`, `torch.nn.Module`,
+/// `torch.jit.ScriptModule`), else a located error (`where_defined` ends its hint). One
+/// base at most.
+pub(crate) fn base_of(
+    program: &Program,
+    c: &ClassDef,
+    where_defined: &str,
+    class: impl Fn(&str) -> Option<usize>,
+) -> Result<Option<usize>, Diagnostic> {
     let mut found = None;
     for b in &c.bases {
         let text = dotted(b);
-        let user = text
-            .as_deref()
-            .and_then(|t| program.classes.iter().position(|k| k.name == t));
-        if let Some(i) = user {
+        if let Some(i) = text.as_deref().and_then(&class) {
             if found.is_some() {
                 return Err(program.error(b.span, "multiple inheritance is not supported"));
             }
@@ -86,7 +98,7 @@ pub(crate) fn user_base(program: &Program, c: &ClassDef) -> Result<Option<usize>
             let shown = text.unwrap_or_else(|| "this expression".into());
             return Err(program.error(
                 b.span,
-                format!("unsupported base class `{shown}`: a model class derives from `torch.nn.Module`, `torch.jit.ScriptModule` or another class of the model"),
+                format!("unsupported base class `{shown}`: a model class derives from `torch.nn.Module`, `torch.jit.ScriptModule` or another class of the model{where_defined}"),
             ));
         }
     }

@@ -105,8 +105,6 @@ impl Parser<'_> {
             loops: self.loops,
             imports: Vec::new(),
             method: self.method.clone(),
-            hoisted: Vec::new(),
-            hoisted_names: Default::default(),
         };
         let e = sub.expr_list()?;
         if !matches!(sub.peek(), Tok::Newline | Tok::Eof) {

@@ -181,11 +181,13 @@ pub(crate) struct Token {
 }
 
 /// One-char operators and punctuation.
-const SHORT_OPS: &str = "()[]{},:;.+-*/%<>=@";
+const SHORT_OPS: &str = "()[]{},:;.+-*/%<>=@|&^";
 
 /// The chars that form a two-char operator with a following `=`, and those operators.
-const EQ_FIRST: &str = "=!<>+-*/%";
-const EQ_OPS: [&str; 9] = ["==", "!=", "<=", ">=", "+=", "-=", "*=", "/=", "%="];
+const EQ_FIRST: &str = "=!<>+-*/%|&^";
+const EQ_OPS: [&str; 12] = [
+    "==", "!=", "<=", ">=", "+=", "-=", "*=", "/=", "%=", "|=", "&=", "^=",
+];
 
 /// Whether `c` may continue an identifier.
 fn is_ident(c: char) -> bool {
@@ -428,7 +430,7 @@ impl Lexer<'_> {
         };
         let short = || SHORT_OPS.find(c).and_then(|i| SHORT_OPS.get(i..i + 1));
         let Some(op) = long.or_else(short) else {
-            let message = if matches!(c, '|' | '&' | '^' | '~') {
+            let message = if c == '~' {
                 format!("the operator '{c}' is not supported")
             } else {
                 format!("unexpected character {c:?}")
@@ -467,6 +469,9 @@ impl Lexer<'_> {
             "//=" => Tok::AugAssign(BinOp::FloorDiv),
             "%=" => Tok::AugAssign(BinOp::Mod),
             "**=" => Tok::AugAssign(BinOp::Pow),
+            "|=" => Tok::AugAssign(BinOp::BitOr),
+            "&=" => Tok::AugAssign(BinOp::BitAnd),
+            "^=" => Tok::AugAssign(BinOp::BitXor),
             _ => Tok::Op(op),
         };
         self.push(tok, start);

@@ -4,12 +4,13 @@
 //! structure), `ast.rs` (the tree; `nodes.rs` its nodes' methods and newer node types),
 //! `resolve.rs` (name resolution: frame layouts and global numbering), `scopes.rs`
 //! (nested functions and comprehensions: which variables are cells shared with nested
-//! functions, and the hidden slots of comprehension variables), `slot.rs` (what a
-//! resolved name denotes), `slots.rs` (writes each name's slot into the tree; its tests
-//! in `slots_tests.rs`), `checks.rs` (the static checks on the resolved tree), `diag.rs`
-//! (located errors rendered like rustc's). For `.py` files: `pyast.rs` (imports,
-//! decorators, class attributes), `pyfile.rs` (their grammar, `super()`, hoisted
-//! classes), `classes.rs` (import checks, inheritance), `annot.rs` (the annotation
+//! functions, and the hidden slots of comprehension variables), `local_classes.rs`
+//! (classes defined inside functions and blocks: numbering, bases, resolved copies),
+//! `slot.rs` (what a resolved name denotes), `slots.rs` (writes each name's slot into
+//! the tree; its tests in `slots_tests.rs`), `checks.rs` (the static checks on the
+//! resolved tree), `diag.rs` (located errors rendered like rustc's). For `.py` files:
+//! `pyast.rs` (imports, decorators, class attributes), `pyfile.rs` (their grammar,
+//! `super()`), `classes.rs` (import checks, inheritance), `annot.rs` (the annotation
 //! checks).
 
 mod annot;
@@ -21,6 +22,7 @@ mod comp;
 pub mod diag;
 mod fstring;
 pub(crate) mod lexer;
+mod local_classes;
 mod nodes;
 pub(crate) mod parser;
 mod pyast;

@@ -10,6 +10,8 @@ pub enum CompKind {
     List,
     /// `{key: value for ...}`
     Dict,
+    /// `{elt for ...}`
+    Set,
     /// `(elt for ...)` or a call's sole argument `f(elt for ...)`: evaluated eagerly,
     /// as a list (the language has no lazy iterators).
     Generator,
@@ -113,7 +115,7 @@ impl Expr {
             | ExprKind::Bool(_)
             | ExprKind::None
             | ExprKind::Name(_) => 0,
-            ExprKind::List(v) | ExprKind::Tuple(v) => max(&mut v.iter()),
+            ExprKind::List(v) | ExprKind::Tuple(v) | ExprKind::Set(v) => max(&mut v.iter()),
             ExprKind::Dict(v) => max(&mut v.iter().flat_map(|(k, v)| [k, v])),
             ExprKind::Attribute { value, .. } => value.height(),
             ExprKind::Subscript { value, index } => value.height().max(index.height()),

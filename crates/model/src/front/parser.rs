@@ -33,8 +33,11 @@ pub(crate) const OR: u8 = 1;
 const AND: u8 = 2;
 const NOT: u8 = 3;
 const CMP: u8 = 4;
-const ADD: u8 = 5;
-const MUL: u8 = 6;
+const BIT_OR: u8 = 5;
+const BIT_XOR: u8 = 6;
+const BIT_AND: u8 = 7;
+const ADD: u8 = 8;
+const MUL: u8 = 9;
 
 enum Infix {
     Logic(LogicOp),
@@ -61,11 +64,6 @@ pub(crate) struct Parser<'a> {
     pub(crate) imports: Vec<Import>,
     /// Inside a method: its class's name and its receiver's (for `super()`).
     pub(crate) method: Option<(String, String)>,
-    /// Classes defined inside functions of a `.py` file, hoisted to the top level (see
-    /// `pyfile.rs`).
-    pub(crate) hoisted: Vec<ClassDef>,
-    /// The names the classes hoisted out of the current top-level function use.
-    pub(crate) hoisted_names: std::collections::BTreeSet<String>,
 }
 
 impl Parser<'_> {
@@ -262,6 +260,9 @@ impl Parser<'_> {
             Tok::Kw(Kw::In | Kw::Is) => (CMP, Infix::Cmp),
             Tok::Kw(Kw::Not) if self.tok(1).tok == Tok::Kw(Kw::In) => (CMP, Infix::Cmp),
             Tok::Op("==" | "!=" | "<" | "<=" | ">" | ">=") => (CMP, Infix::Cmp),
+            Tok::Op("|") => (BIT_OR, Infix::Arith(BinOp::BitOr)),
+            Tok::Op("^") => (BIT_XOR, Infix::Arith(BinOp::BitXor)),
+            Tok::Op("&") => (BIT_AND, Infix::Arith(BinOp::BitAnd)),
             Tok::Op("+") => (ADD, Infix::Arith(BinOp::Add)),
             Tok::Op("-") => (ADD, Infix::Arith(BinOp::Sub)),
             Tok::Op("*") => (MUL, Infix::Arith(BinOp::Mul)),
@@ -523,7 +524,7 @@ impl Parser<'_> {
                 (items, false) => ExprKind::List(items),
             },
             Tok::Op("{") => match self.dict()? {
-                Ok(pairs) => ExprKind::Dict(pairs),
+                Ok(kind) => kind,
                 Err(comp) => return Ok(comp),
             },
             Tok::Op("*") => {
@@ -540,13 +541,14 @@ impl Parser<'_> {
         Ok(Expr::new(kind, span))
     }
 
-    /// The rest of a dict display after `{`.
-    fn dict(&mut self) -> PResult<Result<Vec<(Expr, Expr)>, Expr>> {
+    /// The rest of a dict or set display after `{`: a dict or set literal, or (`Err`) a
+    /// comprehension.
+    fn dict(&mut self) -> PResult<Result<ExprKind, Expr>> {
         let mut pairs = Vec::new();
         while !self.is_op("}") {
             let key = self.expr()?;
             if pairs.is_empty() && (self.is_op(",") || self.is_op("}") || self.is_kw(Kw::For)) {
-                bail!(self, key.span => "sets are not supported (use a list, or a dict with `None` values)");
+                return self.set(key);
             }
             self.expect_op(":", "':' after the dict key")?;
             let value = self.expr()?;
@@ -564,6 +566,24 @@ impl Parser<'_> {
             }
         }
         self.expect_op("}", "',' or '}'")?;
-        Ok(Ok(pairs))
+        Ok(Ok(ExprKind::Dict(pairs)))
+    }
+
+    /// The rest of a set display after its first element `first`.
+    fn set(&mut self, first: Expr) -> PResult<Result<ExprKind, Expr>> {
+        if self.is_kw(Kw::For) {
+            let comp = self.comprehension(CompKind::Set, first, None)?;
+            self.expect_op("}", "'}' after the comprehension")?;
+            return Ok(Err(comp));
+        }
+        let mut items = vec![first];
+        while self.eat_op(",") && !self.is_op("}") {
+            items.push(self.expr()?);
+            if self.is_kw(Kw::For) {
+                bail!(self, self.span() => "a comprehension must be alone in its brackets");
+            }
+        }
+        self.expect_op("}", "',' or '}'")?;
+        Ok(Ok(ExprKind::Set(items)))
     }
 }

@@ -195,55 +195,6 @@ impl Parser<'_> {
         Ok(attrs)
     }
 
-    /// A class inside a function: in a `.py` file it is hoisted to the top level (defined
-    /// once, visible from the start, as if written there; it may not use the function's
-    /// variables); in a `.fw` file it is an error.
-    pub(crate) fn hoist_class(&mut self) -> PResult<()> {
-        if !self.path.ends_with(".py") {
-            bail!(self, self.span() => "a class inside a function or block is not supported: define it at the top level");
-        }
-        let saved = (self.in_function, self.loops, self.method.take());
-        (self.in_function, self.loops) = (false, 0);
-        let start = self.pos;
-        let c = self.class();
-        (self.in_function, self.loops, self.method) = saved;
-        self.hoisted.push(c?);
-        for t in &self.toks[start..self.pos] {
-            if let Tok::Name(n) = &t.tok {
-                self.hoisted_names.insert(n.clone());
-            }
-        }
-        Ok(())
-    }
-
-    /// The nested functions of `f` that a class hoisted out of it uses, copied to be
-    /// top-level functions too (so the class's methods can call and fork them; such a
-    /// function may not use `f`'s variables).
-    pub(crate) fn hoisted_functions(&mut self, f: &FunctionDef) -> Vec<FunctionDef> {
-        fn walk(
-            stmts: &[Stmt],
-            names: &std::collections::BTreeSet<String>,
-            out: &mut Vec<FunctionDef>,
-        ) {
-            for s in stmts {
-                if let StmtKind::Def(d) = &s.kind {
-                    if names.contains(&d.name) {
-                        out.push((**d).clone());
-                    }
-                }
-                for b in s.kind.blocks() {
-                    walk(b, names, out);
-                }
-            }
-        }
-        let mut out = Vec::new();
-        if !self.hoisted_names.is_empty() {
-            walk(&f.body, &self.hoisted_names, &mut out);
-            self.hoisted_names.clear();
-        }
-        out
-    }
-
     /// After the name `super` (at `span`), with `(` next: the call's arguments and the
     /// attribute that must follow, rewritten as described in the module's design note.
     pub(crate) fn super_attribute(&mut self, span: Span) -> PResult<Expr> {

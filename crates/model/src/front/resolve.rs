@@ -147,6 +147,15 @@ pub(crate) struct Code {
     pub nested_defs: Vec<FunctionDef>,
     /// The module frame's layout: the hidden locals of its comprehensions.
     pub module: Scope,
+    /// The classes defined inside functions and blocks (resolved copies of the tree's
+    /// [`StmtKind::Class`] nodes), by `id` minus the number of top-level classes (see
+    /// `local_classes.rs`).
+    pub local_classes: Vec<ClassDef>,
+    /// Each class's model base class, by class id (top-level classes, then local ones).
+    pub bases: Vec<Option<usize>>,
+    /// For each method of each local class (by `id` minus the number of top-level
+    /// classes), the top-level class and method it was inherited from, if it was.
+    pub local_origins: Vec<Vec<Option<(usize, usize)>>>,
 }
 
 impl Code {
@@ -154,6 +163,16 @@ impl Code {
     pub(crate) fn function(&self, name: &str) -> Option<(usize, &FunctionDef)> {
         let i = *self.names.functions.get(name)?;
         Some((i, &self.program.functions[i]))
+    }
+
+    /// The class with id `i`: a top-level class, or a class defined inside a function or
+    /// block.
+    pub(crate) fn class(&self, i: usize) -> Option<&ClassDef> {
+        let top = &self.program.classes;
+        match i.checked_sub(top.len()) {
+            Some(k) => self.local_classes.get(k),
+            None => top.get(i),
+        }
     }
 }
 
@@ -324,6 +343,7 @@ pub(crate) fn assigned_in<'a>(stmts: &'a [Stmt], out: &mut Vec<(&'a str, Span)>)
             }
             StmtKind::While { body, .. } => assigned_in(body, out),
             StmtKind::Def(def) => out.push((&def.name, s.span)),
+            StmtKind::Class(c) => out.push((&c.name, s.span)),
             StmtKind::Try(t) => {
                 assigned_in(&t.body, out);
                 for h in &t.handlers {
@@ -351,6 +371,7 @@ fn declarations(stmts: &[Stmt], out: &mut BTreeMap<String, Span>) {
                 }
             }
             StmtKind::Def(def) => declarations(&def.body, out),
+            StmtKind::Class(c) => c.methods.iter().for_each(|m| declarations(&m.body, out)),
             _ => {}
         }
         s.kind.blocks().for_each(|b| declarations(b, out));
@@ -390,6 +411,13 @@ pub(crate) fn resolve_entry(
     let path = program.path.clone();
     super::classes::check_imports(&program)?;
     super::classes::inherit(&mut program)?;
+    let mut bases = Vec::with_capacity(program.classes.len());
+    for c in &program.classes {
+        bases.push(super::classes::user_base(&program, c)?);
+    }
+    let prepared = super::local_classes::prepare(&mut program)?;
+    bases.extend(prepared.bases);
+    let local_origins = prepared.origins;
     let (globals, global_spans) = globals_of(&program);
     let mut nested = Vec::new();
     let functions = program
@@ -421,8 +449,10 @@ pub(crate) fn resolve_entry(
         nested: &nested,
     };
     let nested_defs = super::slots::assign(&mut program, &globals, &names, &scopes);
+    let local_classes = super::local_classes::collect(&program);
     let function_names = program.functions.iter().map(|f| Arc::from(&*f.name));
-    let class_names = program.classes.iter().map(|c| Arc::from(&*c.name));
+    let all_classes = program.classes.iter().chain(&local_classes);
+    let class_names = all_classes.map(|c| Arc::from(&*c.name));
     let uses_grad = program.source.contains("grad");
     let mut code = Code {
         deferred: BTreeMap::new(),
@@ -440,6 +470,9 @@ pub(crate) fn resolve_entry(
         nested,
         nested_defs,
         module,
+        local_classes,
+        bases,
+        local_origins,
     };
     code.deferred = super::checks::check(&code)?;
     Ok(code)

@@ -323,6 +323,15 @@ impl Walk<'_> {
                 self.name(&def.name.clone(), def.span)?;
                 self.nested(def)
             }
+            StmtKind::Class(c) => {
+                // The class body is no scope: its attributes are evaluated in the
+                // enclosing function, its methods are functions nested in it.
+                self.name(&c.name.clone(), c.span)?;
+                for a in &mut c.attrs {
+                    self.expr(&mut a.value)?;
+                }
+                c.methods.iter_mut().try_for_each(|m| self.nested(m))
+            }
             StmtKind::Try(t) => {
                 self.block(&mut t.body)?;
                 for h in &mut t.handlers {
@@ -381,6 +390,7 @@ impl Walk<'_> {
             }
             ExprKind::List(items)
             | ExprKind::Tuple(items)
+            | ExprKind::Set(items)
             | ExprKind::Logic { values: items, .. } => {
                 items.iter_mut().try_for_each(|i| self.expr(i))
             }

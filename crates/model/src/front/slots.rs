@@ -160,6 +160,11 @@ impl Env<'_> {
                 def.slot = self.slot(&def.name);
                 self.nested_function(def);
             }
+            StmtKind::Class(c) => {
+                c.slot = self.slot(&c.name);
+                c.attrs.iter_mut().for_each(|a| self.expr(&mut a.value));
+                c.methods.iter_mut().for_each(|m| self.nested_function(m));
+            }
             StmtKind::Try(t) => {
                 self.block(&mut t.body);
                 for h in &mut t.handlers {
@@ -235,6 +240,7 @@ impl Env<'_> {
             ExprKind::Name(n) => e.slot = self.slot(n),
             ExprKind::List(items)
             | ExprKind::Tuple(items)
+            | ExprKind::Set(items)
             | ExprKind::Logic { values: items, .. } => items.iter_mut().for_each(|i| self.expr(i)),
             ExprKind::Dict(entries) => entries.iter_mut().for_each(|(k, v)| {
                 self.expr(k);

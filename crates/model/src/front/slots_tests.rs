@@ -75,7 +75,9 @@ fn target(t: &Target, out: &mut Vec<(String, Slot)>) {
 fn expr(e: &Expr, out: &mut Vec<(String, Slot)>) {
     match &e.kind {
         ExprKind::Name(n) => out.push((n.clone(), e.slot)),
-        ExprKind::List(v) | ExprKind::Tuple(v) => v.iter().for_each(|e| expr(e, out)),
+        ExprKind::List(v) | ExprKind::Tuple(v) | ExprKind::Set(v) => {
+            v.iter().for_each(|e| expr(e, out))
+        }
         ExprKind::Attribute { value, .. } => expr(value, out),
         ExprKind::Subscript { value, index } => {
             expr(value, out);

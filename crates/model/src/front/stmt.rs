@@ -31,22 +31,9 @@ impl Parser<'_> {
         loop {
             let decorators = self.decorators()?;
             let (name, span) = match self.peek() {
-                Tok::Eof if !self.hoisted.is_empty() => {
-                    let c = self.hoisted.remove(0);
-                    let named = (c.name.clone(), c.span);
-                    classes.push(c);
-                    Some(named)
-                }
                 Tok::Eof => return Ok((stmts, functions, classes)),
                 Tok::Kw(Kw::Def) => {
-                    self.hoisted_names.clear();
                     let f = self.function(decorators)?;
-                    for g in self.hoisted_functions(&f) {
-                        if !defined.contains_key(&g.name) {
-                            defined.insert(g.name.clone(), g.span);
-                            functions.push(g);
-                        }
-                    }
                     if f.decorators
                         .iter()
                         .any(|d| d.kind == DecoratorKind::Overload)
@@ -202,6 +189,8 @@ impl Parser<'_> {
             span,
             bases,
             attrs,
+            id: 0,
+            slot: Slot::Unresolved,
         })
     }
 
@@ -251,7 +240,10 @@ impl Parser<'_> {
             Tok::Kw(Kw::Def) | Tok::Op("@") => {
                 let decorators = self.decorators()?;
                 if self.is_kw(Kw::Class) {
-                    return self.hoist_class();
+                    // Accepted and ignored, as on a top-level class.
+                    let kind = StmtKind::Class(Box::new(self.class()?));
+                    out.push(Stmt { kind, span });
+                    return Ok(());
                 }
                 let def = self.function(decorators)?;
                 if def
@@ -266,7 +258,7 @@ impl Parser<'_> {
             Tok::Kw(Kw::Reserved("import" | "from")) => {
                 bail!(self, span => "imports must be at the top level of the file")
             }
-            Tok::Kw(Kw::Class) => return self.hoist_class(),
+            Tok::Kw(Kw::Class) => StmtKind::Class(Box::new(self.class()?)),
             Tok::Kw(Kw::Try) => self.try_stmt()?,
             _ => return self.simple_line(out),
         };
@@ -542,7 +534,11 @@ impl Parser<'_> {
                 TargetKind::Tuple(items.collect::<PResult<_>>()?)
             }
             ExprKind::Call(_) => bail!(self, span => "cannot assign to a function call"),
-            ExprKind::Int(_) | ExprKind::Float(_) | ExprKind::Str(_) | ExprKind::Dict(_) => {
+            ExprKind::Int(_)
+            | ExprKind::Float(_)
+            | ExprKind::Str(_)
+            | ExprKind::Dict(_)
+            | ExprKind::Set(_) => {
                 bail!(self, span => "cannot assign to a literal")
             }
             ExprKind::Bool(_) | ExprKind::None => {

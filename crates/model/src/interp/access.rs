@@ -15,8 +15,11 @@ impl Interp {
             if let Some(cell) = inst.attr(attr) {
                 return Ok(cell.read());
             }
-            let class = &self.code.program.classes[inst.class];
-            if let Some(i) = class.methods.iter().position(|m| m.name == attr) {
+            let methods = self
+                .code
+                .class(inst.class)
+                .map_or(&[][..], |c| &c.methods[..]);
+            if let Some(i) = methods.iter().position(|m| m.name == attr) {
                 return Ok(Value::Method(inst.clone(), i));
             }
             if let Some(v) = self.module_attr(inst, attr, span)? {
@@ -43,7 +46,7 @@ impl Interp {
         let hint = match obj {
             // `x.t()`, `x.requires_grad`, ...: a tensor method on a model's int.
             Value::Int(_) | Value::Float(_) | Value::Bool(_) => {
-                " (tensors are ints in models: tensor methods and attributes do not exist; use the torch functions, e.g. `torch.neg(x)`, or plain operators)"
+                " (tensors are ints in models: only the tensor methods with a plain int meaning exist (`t`, `neg`, `clone`, `item`, `requires_grad`, ...; see the language docs); use the torch functions, e.g. `torch.neg(x)`, or plain operators)"
             }
             _ => "",
         };

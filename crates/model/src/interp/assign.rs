@@ -23,6 +23,14 @@ impl Interp {
                 l.extend(items);
                 return Ok(old);
             }
+            if let (Value::Set(s), Value::Set(r)) = (&old, &rhs) {
+                // `s |= t` (and `&=`, `-=`, `^=`) changes the set in place, as Python's.
+                let items = r.keys();
+                this.at(target.span);
+                if crate::interp::sets::in_place(op, s, &items).is_some() {
+                    return Ok(old);
+                }
+            }
             this.at(target.span);
             ops::binary(op, &old, &rhs, f.class()).map_err(|m| this.err(target.span, m))
         };

@@ -2,7 +2,7 @@
 //!
 //! Functions: `fork`, `wait`, `yield_now`, `Lock`, `AtomicInt` (`atomic.rs`), `print`, `len`, `range`, `min`, `max`,
 //! `abs`, `sum`, `sorted`, `enumerate`, `zip`, `str`, `int`, `float`, `bool`, `list`,
-//! `tuple`, `dict`, `any`, `all`, `isinstance`, the exception classes (see
+//! `tuple`, `dict`, `set` (`sets.rs`), `any`, `all`, `isinstance`, the exception classes (see
 //! `exceptions.rs`), the `operator` module (`operator.rs`) and the formatting an
 //! f-string calls (`format.rs`). `sorted`, `min` and `max` take `key=` (`keyed.rs`),
 //! `enumerate` a start. (`enumerate` and `zip` return tuples of tuples, not iterators.)
@@ -69,6 +69,8 @@ pub enum Builtin {
     YieldNow,
     /// `zip`
     Zip,
+    /// `set` (see `sets.rs`)
+    Set,
     /// A name of the `torch` or `typing` modules (or one of those modules), by its index
     /// in the table of `interp/torch.rs`; [`Builtin::name`] is its dotted path, e.g.
     /// `"torch.jit.annotate"`. Bound by an import, never by its bare name. (An index, not
@@ -166,6 +168,7 @@ impl Builtin {
             Builtin::Wait => "wait",
             Builtin::YieldNow => "yield_now",
             Builtin::Zip => "zip",
+            Builtin::Set => "set",
             Builtin::Torch(i) => crate::interp::torch::path_of(i),
             Builtin::Context { grad, .. } => crate::interp::torch::context_name(grad),
             Builtin::Any => "any",
@@ -206,6 +209,7 @@ impl Builtin {
             Builtin::Wait => (1, Some(1), &[]),
             Builtin::YieldNow => (0, Some(0), &[]),
             Builtin::Zip => (0, None, &[]),
+            Builtin::Set => (0, Some(1), &[]),
             // Checked when called (see `interp/torch.rs`).
             Builtin::Torch(_) | Builtin::Context { .. } => (0, None, &[]),
             Builtin::Any | Builtin::All => (1, Some(1), &[]),
@@ -221,7 +225,9 @@ impl Builtin {
 /// The builtin called `name`.
 pub(crate) fn lookup(name: &str) -> Option<Builtin> {
     let exc = crate::interp::exceptions::lookup(name).map(Builtin::Exc);
-    exc.or_else(|| Builtin::ALL.iter().copied().find(|b| b.name() == name))
+    let set = (name == "set").then_some(Builtin::Set);
+    exc.or(set)
+        .or_else(|| Builtin::ALL.iter().copied().find(|b| b.name() == name))
 }
 
 /// The error message of calling `name` with `n` positional arguments.
@@ -274,6 +280,7 @@ pub(crate) fn iterate(v: &Value) -> Result<Items, String> {
             .collect::<Vec<_>>()
             .into_iter(),
         Value::Dict(d) => d.keys().into_iter(),
+        Value::Set(s) => crate::interp::sets::elements(s).into_iter(),
         Value::Range(a, b, s) => return Ok(Items::Range(*a, *b, *s)),
         other => return Err(format!("'{}' object is not iterable", other.type_name())),
     }))
@@ -289,7 +296,7 @@ pub(crate) fn contains(container: &Value, item: &Value) -> Result<bool, String> 
                 other.type_name()
             )),
         },
-        Value::Dict(d) => {
+        Value::Dict(d) | Value::Set(d) => {
             if !item.hashable() {
                 return Err(format!("unhashable type: '{}'", item.type_name()));
             }
@@ -452,6 +459,13 @@ pub(crate) fn call(
             (Value::Instance(inst), Value::Class(c, _)) => {
                 Ok(Value::Bool(it.derives(inst.class, *c)))
             }
+            // A local class: its subclasses' instances, or its own made by this run of
+            // its class statement.
+            (Value::Instance(inst), Value::LocalClass(c)) => {
+                let run =
+                    inst.class != c.class || inst.env.as_ref().is_some_and(|e| Arc::ptr_eq(e, c));
+                Ok(Value::Bool(run && it.derives(inst.class, c.class)))
+            }
             _ => crate::interp::types::isinstance(&args[0], &args[1])
                 .map(Value::Bool)
                 .map_err(e),
@@ -536,6 +550,7 @@ fn value_builtin(
             Some(v) => iterate(v).map(|i| Value::tuple(i.collect())),
         },
         Builtin::Dict => dict_from(args.first(), class),
+        Builtin::Set => crate::interp::sets::from(args.first(), class),
         other => Err(format!("{}() could not be called", other.name())),
     }
 }
@@ -544,7 +559,7 @@ fn len(v: &Value) -> Result<Value, String> {
     match v {
         Value::Str(s) => Ok(Value::Int(s.chars().count() as i64)),
         Value::List(l) => Ok(Value::Int(l.len() as i64)),
-        Value::Dict(d) => Ok(Value::Int(d.len() as i64)),
+        Value::Dict(d) | Value::Set(d) => Ok(Value::Int(d.len() as i64)),
         Value::Tuple(t) => Ok(Value::Int(t.len() as i64)),
         Value::Range(a, b, s) => Ok(Value::Int(range_len(*a, *b, *s))),
         v => Err(format!("object of type '{}' has no len()", v.type_name())),

@@ -6,7 +6,7 @@ use super::{Flow, Frame, Interp, MAX_CALL_DEPTH, Res};
 use crate::ast::{Call, ExprKind, FunctionDef, Span};
 use crate::builtins;
 use crate::resolve::{Binding, Scope, bind};
-use crate::value::{Closure, Instance, Value};
+use crate::value::{Closure, Instance, LocalClass, Value};
 use forkwait::sync::Shared;
 use std::sync::Arc;
 
@@ -58,49 +58,25 @@ impl Interp {
                 };
                 self.call_closure(f, def, scope, c, args, kwargs, span)
             }
-            Value::Class(i, name) => {
-                let inst = Value::Instance(Arc::new(Instance {
-                    class: *i,
-                    class_name: name.clone(),
-                    attrs: std::sync::Mutex::new(Vec::new()),
-                    shape: Shared::attribute(()),
-                }));
-                let class = &p.classes[*i];
-                for a in &class.attrs {
-                    let mut module = super::Frame::new(0, f.depth, false, f.limit);
-                    let v = self.eval(&mut module, &a.value)?;
-                    self.setattr(&inst, &a.name, v, a.span)?;
-                }
-                match class.methods.iter().position(|m| m.name == "__init__") {
-                    Some(m) => {
-                        let (def, scope) = (&class.methods[m], &self.code.methods[*i][m]);
-                        self.call_def(f, def, scope, Some(inst.clone()), args, kwargs, span)?;
-                    }
-                    None if !args.is_empty() || !kwargs.is_empty() => {
-                        return Err(self.err(span, format!("{name}() takes no arguments")));
-                    }
-                    None => {}
-                }
-                Ok(inst)
+            Value::Class(i, name) => self.instantiate(f, *i, name, None, args, kwargs, span),
+            Value::LocalClass(c) => {
+                self.instantiate(f, c.class, &c.name, Some(c), args, kwargs, span)
             }
             Value::Instance(inst) => {
-                let class = &p.classes[inst.class];
-                let Some(m) = class.methods.iter().position(|m| m.name == "forward") else {
+                let methods = self
+                    .code
+                    .class(inst.class)
+                    .map_or(&[][..], |c| &c.methods[..]);
+                let Some(m) = methods.iter().position(|m| m.name == "forward") else {
                     let t = &inst.class_name;
                     return Err(self.err(
                         span,
                         format!("'{t}' object is not callable (it has no `forward` method)"),
                     ));
                 };
-                let (def, scope) = (&class.methods[m], &self.code.methods[inst.class][m]);
-                self.call_def(f, def, scope, Some(callee.clone()), args, kwargs, span)
+                self.call_method(f, inst, m, args, kwargs, span)
             }
-            Value::Method(inst, m) => {
-                let class = &p.classes[inst.class];
-                let (def, scope) = (&class.methods[*m], &self.code.methods[inst.class][*m]);
-                let this = Some(Value::Instance(inst.clone()));
-                self.call_def(f, def, scope, this, args, kwargs, span)
-            }
+            Value::Method(inst, m) => self.call_method(f, inst, *m, args, kwargs, span),
             Value::Builtin(b) => builtins::call(self, f, *b, args, kwargs, span),
             Value::BuiltinMethod(recv, name) => {
                 crate::interp::methods::call_method(self, f, recv, name, args, kwargs, span)
@@ -110,6 +86,70 @@ impl Interp {
                 format!("'{}' object is not callable", other.type_name()),
             )),
         }
+    }
+
+    /// Makes an instance of class `class` (for a local class, of the class value `env`):
+    /// its class attributes set, then `__init__` run.
+    #[allow(clippy::too_many_arguments)]
+    fn instantiate(
+        &self,
+        f: &Frame,
+        class: usize,
+        name: &Arc<str>,
+        env: Option<&Arc<LocalClass>>,
+        args: Vec<Value>,
+        kwargs: Vec<(&str, Value)>,
+        span: Span,
+    ) -> Res<Value> {
+        let Some(def) = self.code.class(class) else {
+            return Err(self.err(span, "a class of another model"));
+        };
+        let inst = Arc::new(Instance {
+            class,
+            class_name: name.clone(),
+            attrs: std::sync::Mutex::new(Vec::new()),
+            shape: Shared::attribute(()),
+            env: env.cloned(),
+        });
+        let this = Value::Instance(inst.clone());
+        for (k, a) in def.attrs.iter().enumerate() {
+            let v = match env {
+                // Evaluated when the class statement ran.
+                Some(env) => env.attrs.get(k).cloned().unwrap_or(Value::None),
+                None => {
+                    let mut module = super::Frame::new(0, f.depth, false, f.limit);
+                    self.eval(&mut module, &a.value)?
+                }
+            };
+            self.setattr(&this, &a.name, v, a.span)?;
+        }
+        match def.methods.iter().position(|m| m.name == "__init__") {
+            Some(m) => {
+                self.call_method(f, &inst, m, args, kwargs, span)?;
+            }
+            None if !args.is_empty() || !kwargs.is_empty() => {
+                return Err(self.err(span, format!("{name}() takes no arguments")));
+            }
+            None => {}
+        }
+        Ok(this)
+    }
+
+    /// Calls method `m` of `inst`'s class with `inst` as its receiver.
+    fn call_method(
+        &self,
+        f: &Frame,
+        inst: &Arc<Instance>,
+        m: usize,
+        args: Vec<Value>,
+        kwargs: Vec<(&str, Value)>,
+        span: Span,
+    ) -> Res<Value> {
+        let Some((def, scope, closure)) = self.method_of(inst, m) else {
+            return Err(self.err(span, "a method of another model"));
+        };
+        let this = Some(Value::Instance(inst.clone()));
+        self.enter(f, def, scope, this, closure, args, kwargs, span)
     }
 
     #[allow(clippy::too_many_arguments)]

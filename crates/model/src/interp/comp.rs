@@ -8,7 +8,7 @@ use crate::ast::{CompKind, Comprehension};
 use crate::value::{Dict, List, Value, key_eq};
 
 impl Interp {
-    /// The list (or dict) comprehension `c` builds in frame `f`.
+    /// The list (or dict, or set) comprehension `c` builds in frame `f`.
     pub(super) fn comprehension(&self, f: &mut Frame, c: &Comprehension) -> Res<Value> {
         let mut out = Vec::new();
         self.clauses(f, c, 0, &mut out)?;
@@ -16,6 +16,10 @@ impl Interp {
             CompKind::List | CompKind::Generator => {
                 let items = out.into_iter().map(|(k, _)| k).collect();
                 Value::List(List::new(items, f.class()))
+            }
+            CompKind::Set => {
+                let items = out.into_iter().map(|(k, _)| k);
+                super::sets::new(items.collect(), f.class())
             }
             CompKind::Dict => {
                 let mut entries: Vec<(Value, Value)> = Vec::with_capacity(out.len());
@@ -41,7 +45,7 @@ impl Interp {
     ) -> Res<()> {
         let Some(g) = c.generators.get(i) else {
             let k = self.eval(f, &c.elt)?;
-            if c.kind == CompKind::Dict && !k.hashable() {
+            if matches!(c.kind, CompKind::Dict | CompKind::Set) && !k.hashable() {
                 let t = k.type_name();
                 return Err(self.err(c.elt.span, format!("unhashable type: '{t}'")));
             }

@@ -27,10 +27,11 @@ pub(crate) fn method(obj: &Value, attr: &str) -> Option<&'static str> {
     let table = match obj {
         Value::List(_) => LIST_METHODS,
         Value::Dict(_) => DICT_METHODS,
+        Value::Set(_) => crate::interp::sets::METHODS,
         Value::Str(_) => STR_METHODS,
         Value::Future(_) => FUTURE_METHODS,
         Value::Atomic(_) => crate::interp::atomic::METHODS,
-        _ => return None,
+        _ => return crate::interp::tensor::method(obj, attr),
     };
     table.iter().find(|m| **m == attr).copied()
 }
@@ -59,12 +60,16 @@ pub(crate) fn call_method(
     match recv {
         Value::List(l) => c.list(l),
         Value::Dict(d) => c.dict(d),
+        Value::Set(s) => it.set_method(f, s, name, &c.args, span),
         Value::Str(s) => c.str(s),
         Value::Atomic(a) => {
             let n = crate::interp::atomic::arity(name);
             c.want(n, n)?;
             let k = if n == 1 { c.int_arg(0, "argument")? } else { 0 };
             crate::interp::atomic::call(a, name, k).ok_or_else(|| c.no_attribute("AtomicInt"))
+        }
+        Value::Int(_) | Value::Float(_) if crate::interp::tensor::method(recv, name).is_some() => {
+            crate::interp::tensor::call(it, recv, name, &c.args, span)
         }
         Value::Future(cell) => match name {
             "wait" => c.want(0, 0).and_then(|()| it.wait(recv, span)),

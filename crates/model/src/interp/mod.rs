@@ -41,12 +41,15 @@ mod comp;
 pub(crate) mod exceptions;
 mod format;
 mod keyed;
+mod local_classes;
 pub(crate) mod methods;
 mod operator;
 pub(crate) mod ops;
+pub(crate) mod sets;
 pub(crate) mod snapshot;
 pub(crate) mod stack;
 pub(crate) mod tasks;
+mod tensor;
 pub(crate) mod torch;
 mod types;
 pub(crate) mod value;
@@ -332,6 +335,14 @@ impl Interp {
                 let v = self.closure(f, def)?;
                 self.store_slot(f, def.slot, v);
             }
+            StmtKind::Class(c) => {
+                let deferred = c.methods.iter().find_map(|m| self.code.deferred.get(&m.id));
+                if let Some(d) = deferred {
+                    return Err(Box::new(d.clone())); // refused when scripted
+                }
+                let v = self.local_class(f, c)?;
+                self.store_slot(f, c.slot, v);
+            }
             StmtKind::Try(t) => return self.exec_try(f, t),
             StmtKind::Raise(e) => return Err(self.exec_raise(f, e.as_ref(), s.span)),
             StmtKind::With { item, target, body } => {
@@ -459,6 +470,9 @@ impl Interp {
             return Err(self.err(e.span, "not an attribute"));
         };
         let obj = self.eval(f, value)?;
+        if let Some(v) = self.number_attribute(f, &obj, attr) {
+            return Ok(v);
+        }
         self.getattr(&obj, attr, e.span)
     }
 
@@ -512,6 +526,7 @@ impl Interp {
                 }
                 Value::Dict(Dict::new(out, f.class()))
             }
+            ExprKind::Set(items) => self.set_display(f, items)?,
             ExprKind::Attribute { .. } => self.eval_attribute(f, e)?,
             ExprKind::Subscript { value, index } => {
                 let obj = self.eval(f, value)?;

@@ -26,11 +26,20 @@ fn unsupported(op: BinOp, a: &Value, b: &Value) -> String {
 
 /// `a op b`. New lists are created with purity class `class`.
 pub(crate) fn binary(op: BinOp, a: &Value, b: &Value, class: StateClass) -> Result<Value, String> {
+    if let (Value::Bool(x), Value::Bool(y), BinOp::BitOr | BinOp::BitAnd | BinOp::BitXor) =
+        (a, b, op)
+    {
+        return Ok(Value::Bool(match op {
+            BinOp::BitOr => x | y,
+            BinOp::BitAnd => x & y,
+            _ => x ^ y,
+        }));
+    }
     if let (Some(x), Some(y)) = (a.as_int(), b.as_int()) {
         return int_op(op, x, y);
     }
     if let (Some(x), Some(y)) = (a.as_f64(), b.as_f64()) {
-        return float_op(op, x, y);
+        return float_op(op, x, y).ok_or_else(|| unsupported(op, a, b))?;
     }
     let repeat = |n: i64, len: usize| -> Result<usize, String> {
         let n = usize::try_from(n.max(0)).unwrap_or(0);
@@ -80,6 +89,9 @@ pub(crate) fn binary(op: BinOp, a: &Value, b: &Value, class: StateClass) -> Resu
             Ok(Value::tuple(out))
         }
         (BinOp::Mod, Value::Str(_), _) => Err("string formatting with `%` is not supported".into()),
+        (op, Value::Set(x), Value::Set(y)) => {
+            crate::interp::sets::combine(op, x, y, class).ok_or_else(|| unsupported(op, a, b))
+        }
         _ => Err(unsupported(op, a, b)),
     }
 }
@@ -113,13 +125,17 @@ fn int_op(op: BinOp, x: i64, y: i64) -> Result<Value, String> {
             }
             u32::try_from(y).ok().and_then(|e| x.checked_pow(e))
         }
+        BinOp::BitOr => Some(x | y),
+        BinOp::BitAnd => Some(x & y),
+        BinOp::BitXor => Some(x ^ y),
     };
     r.map(Value::Int).ok_or_else(overflow)
 }
 
-fn float_op(op: BinOp, x: f64, y: f64) -> Result<Value, String> {
-    let zero = || Err("float division by zero".to_string());
-    Ok(Value::Float(match op {
+/// `x op y` on floats; `None` for the bitwise operators, which floats lack.
+fn float_op(op: BinOp, x: f64, y: f64) -> Option<Result<Value, String>> {
+    let zero = || Some(Err("float division by zero".to_string()));
+    Some(Ok(Value::Float(match op {
         BinOp::Add => x + y,
         BinOp::Sub => x - y,
         BinOp::Mul => x * y,
@@ -127,7 +143,7 @@ fn float_op(op: BinOp, x: f64, y: f64) -> Result<Value, String> {
         BinOp::Div => x / y,
         BinOp::FloorDiv if y == 0.0 => return zero(),
         BinOp::FloorDiv => (x / y).floor(),
-        BinOp::Mod if y == 0.0 => return Err("float modulo by zero".into()),
+        BinOp::Mod if y == 0.0 => return Some(Err("float modulo by zero".into())),
         BinOp::Mod => {
             let r = x % y;
             if r != 0.0 && ((r < 0.0) != (y < 0.0)) {
@@ -137,7 +153,8 @@ fn float_op(op: BinOp, x: f64, y: f64) -> Result<Value, String> {
             }
         }
         BinOp::Pow => x.powf(y),
-    }))
+        BinOp::BitOr | BinOp::BitAnd | BinOp::BitXor => return None,
+    })))
 }
 
 /// `op v`.

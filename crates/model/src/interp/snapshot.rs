@@ -32,6 +32,8 @@ pub enum Snapshot {
     Tuple(Vec<Snapshot>),
     /// A dict's entries in insertion order.
     Dict(Vec<(Snapshot, Snapshot)>),
+    /// A set's elements in its canonical order (see `interp/sets.rs`): `{1, 2}`, `set()`.
+    Set(Vec<Snapshot>),
     /// Anything else, by its repr (`<AddMod object>`, `<function foo>`, `range(0, 3)`),
     /// or `[...]` / `{...}` for a container inside itself.
     Other(String),
@@ -77,11 +79,19 @@ pub(crate) fn snap(v: &Value, seen: &mut Vec<usize>) -> Snapshot {
             seen.pop();
             Snapshot::Dict(items)
         }
+        Value::Set(d) => {
+            seen.push(0);
+            let items = crate::interp::sets::elements(d);
+            let items = items.iter().map(|x| snap(x, seen)).collect();
+            seen.pop();
+            Snapshot::Set(items)
+        }
         Value::Range(a, b, 1) => Snapshot::Other(format!("range({a}, {b})")),
         Value::Range(a, b, s) => Snapshot::Other(format!("range({a}, {b}, {s})")),
         Value::Function(_, n) => Snapshot::Other(format!("<function {n}>")),
         Value::Closure(c) => Snapshot::Other(format!("<function {}>", c.name)),
         Value::Class(_, n) => Snapshot::Other(format!("<class '{n}'>")),
+        Value::LocalClass(c) => Snapshot::Other(format!("<class '{}'>", c.name)),
         Value::Instance(i) => Snapshot::Other(format!("<{} object>", i.class_name)),
         Value::Method(i, _) => Snapshot::Other(format!("<bound method of {}>", i.class_name)),
         Value::Builtin(b) => Snapshot::Other(format!("<built-in function {}>", b.name())),
@@ -195,6 +205,12 @@ impl fmt::Debug for Snapshot {
                     }
                     write!(f, "{k:?}: {v:?}")?;
                 }
+                f.write_str("}")
+            }
+            Snapshot::Set(items) if items.is_empty() => f.write_str("set()"),
+            Snapshot::Set(items) => {
+                f.write_str("{")?;
+                list(f, items)?;
                 f.write_str("}")
             }
             Snapshot::Other(s) => f.write_str(s),

@@ -21,12 +21,14 @@ impl Interp {
             Value::Function(..)
             | Value::Closure(_)
             | Value::Class(..)
+            | Value::LocalClass(_)
             | Value::Method(..)
             | Value::Builtin(_)
             | Value::BuiltinMethod(..) => true,
-            Value::Instance(inst) => self.code.program.classes[inst.class]
-                .method("forward")
-                .is_some(),
+            Value::Instance(inst) => self
+                .code
+                .class(inst.class)
+                .is_some_and(|c| c.method("forward").is_some()),
             _ => false,
         };
         if !callable {

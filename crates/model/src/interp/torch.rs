@@ -34,7 +34,6 @@
 
 use crate::ast::{BinOp, DecoratorKind, FunctionDef, Span, UnaryOp};
 use crate::builtins::Builtin;
-use crate::front::classes::user_base;
 use crate::front::pyfile::SUPER_PREFIX;
 use crate::interp::{Frame, Interp, Res};
 use crate::value::{Instance, List, Value};
@@ -43,7 +42,7 @@ use std::sync::Arc;
 /// Every name the model language knows under `torch` and `typing` (modules included),
 /// besides the fork and wait aliases of [`lookup`] and the `operator` module (its own
 /// builtin, `interp/operator.rs`).
-pub(crate) const NAMES: [&str; 52] = [
+pub(crate) const NAMES: [&str; 53] = [
     "torch",
     "torch.jit",
     "torch.nn",
@@ -101,6 +100,7 @@ pub(crate) const NAMES: [&str; 52] = [
     "typing.Callable",
     "typing.NamedTuple",
     "typing.Final",
+    "typing.Set",
 ];
 
 /// `isinstance(v, t)` for the type `t` of these modules, if it is one: a tensor is an int
@@ -277,14 +277,13 @@ impl Interp {
         };
         let rest = rest.strip_suffix('>').unwrap_or(rest);
         let (class, method) = rest.split_once(':').unwrap_or((rest, ""));
-        let p = &self.code.program;
-        let base = p
-            .class(class)
-            .and_then(|c| user_base(p, c).ok().flatten())
-            .map(|b| p.classes[b].name.as_str());
+        let base = self.super_base(inst.class, class);
         if let Some(base) = base {
             let alias = format!("{base}.{method}");
-            let methods = &p.classes[inst.class].methods;
+            let methods = self
+                .code
+                .class(inst.class)
+                .map_or(&[][..], |c| &c.methods[..]);
             if let Some(i) = methods.iter().position(|m| m.name == alias) {
                 return Ok(Some(Value::Method(inst.clone(), i)));
             }
@@ -301,19 +300,15 @@ impl Interp {
         ))
     }
 
-    /// Whether the model class `class` is `base` or derives from it.
+    /// Whether the model class `class` (top-level or local) is `base` or derives from it.
     pub(crate) fn derives(&self, class: usize, base: usize) -> bool {
-        let p = &self.code.program;
+        let bases = &self.code.bases;
         let mut at = Some(class);
-        for _ in 0..=p.classes.len() {
+        // The chain is acyclic (checked at load); bounded anyway.
+        for _ in 0..=bases.len() {
             match at {
                 Some(c) if c == base => return true,
-                Some(c) => {
-                    at = p
-                        .classes
-                        .get(c)
-                        .and_then(|k| user_base(p, k).ok().flatten())
-                }
+                Some(c) => at = bases.get(c).copied().flatten(),
                 None => return false,
             }
         }

@@ -18,6 +18,11 @@ pub(crate) fn isinstance(v: &Value, t: &Value) -> Result<bool, String> {
             false
         }
         Value::Class(i, _) => matches!(v, Value::Instance(inst) if inst.class == *i),
+        // A class made by a class statement inside a function: each run makes another.
+        Value::LocalClass(c) => matches!(
+            v,
+            Value::Instance(inst) if inst.env.as_ref().is_some_and(|e| std::sync::Arc::ptr_eq(e, c))
+        ),
         Value::Builtin(Builtin::Exc(c)) => {
             matches!(v, Value::Exception(e) if is_subclass(e.class, usize::from(*c)))
         }
@@ -33,8 +38,9 @@ pub(crate) fn isinstance(v: &Value, t: &Value) -> Result<bool, String> {
             (Builtin::Bool, Value::Bool(_)) | (Builtin::Float, Value::Float(_)) => true,
             (Builtin::Str, Value::Str(_)) | (Builtin::List, Value::List(_)) => true,
             (Builtin::Dict, Value::Dict(_)) | (Builtin::Tuple, Value::Tuple(_)) => true,
+            (Builtin::Set, Value::Set(_)) => true,
             (Builtin::Int | Builtin::Bool | Builtin::Float | Builtin::Str, _) => false,
-            (Builtin::List | Builtin::Dict | Builtin::Tuple, _) => false,
+            (Builtin::List | Builtin::Dict | Builtin::Tuple | Builtin::Set, _) => false,
             _ => return Err(format!("isinstance() arg 2 must be a type, not {b:?}")),
         },
         other => {

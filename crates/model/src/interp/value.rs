@@ -9,7 +9,8 @@
 //!   [`Shared`] cell, created with the item by the task that inserts it, with the
 //!   container's purity class), plus one **structure** location (a `Shared<()>`) standing
 //!   for the container's shape: its length, its order, its set of keys. See
-//!   [Element locations](#element-locations) below;
+//!   [Element locations](#element-locations) below. A **set** is a dict whose values are
+//!   all `None` (see `interp/sets.rs`);
 //! * an **instance** of a model class has one [`Shared::attribute`] cell per attribute
 //!   (class `module-attribute` for the purity analysis), plus a `shape` cell written when
 //!   an attribute is added after construction;
@@ -57,6 +58,7 @@ use std::fmt;
 use std::sync::Arc;
 
 mod containers;
+mod sets;
 
 /// How deep [`Value::snapshot`], equality and ordering recurse into nested containers.
 pub(crate) const MAX_NESTING: usize = 100;
@@ -91,6 +93,9 @@ pub enum Value {
     List(Arc<List>),
     /// A dict (mutable, instrumented, insertion-ordered).
     Dict(Arc<Dict>),
+    /// A set: a dict whose values are all `None` (so instrumented as a dict's keys are;
+    /// see `interp/sets.rs`), iterated and printed in a canonical order of its elements.
+    Set(Arc<Dict>),
     /// `range(start, stop, step)`, a lazy sequence of integers.
     Range(i64, i64, i64),
     /// A top-level function: its index in [`Program::functions`](super::Program) and name.
@@ -99,6 +104,8 @@ pub enum Value {
     Closure(Arc<Closure>),
     /// A class: its index in [`Program::classes`](super::Program) and name.
     Class(usize, Arc<str>),
+    /// A class defined inside a function or block, made when its `class` statement ran.
+    LocalClass(Arc<LocalClass>),
     /// An instance of a model class.
     Instance(Arc<Instance>),
     /// A method bound to its instance (`self.helper`): the method's index in its class.
@@ -158,6 +165,22 @@ pub struct Instance {
     pub(crate) attrs: std::sync::Mutex<Attrs>,
     /// Written (as a module attribute) when an attribute is added.
     pub(crate) shape: Shared<()>,
+    /// For an instance of a class defined inside a function: that class value (its
+    /// methods' closures).
+    pub(crate) env: Option<Arc<LocalClass>>,
+}
+
+/// A class defined inside a function or block, made when its `class` statement ran (see
+/// `front/local_classes.rs`): its methods close over the enclosing function's variables.
+pub struct LocalClass {
+    /// Its class id (after the top-level classes).
+    pub(crate) class: usize,
+    pub(crate) name: Arc<str>,
+    /// Each method's closure, parallel to the class's methods.
+    pub(crate) methods: Vec<Arc<Closure>>,
+    /// Each class attribute's value, evaluated when the statement ran, parallel to the
+    /// class's attributes.
+    pub(crate) attrs: Vec<Value>,
 }
 
 /// A variable shared between a function and the functions nested in it: one
@@ -253,9 +276,10 @@ impl Value {
             Value::Tuple(_) => "tuple",
             Value::List(_) => "list",
             Value::Dict(_) => "dict",
+            Value::Set(_) => "set",
             Value::Range(..) => "range",
             Value::Function(..) | Value::Closure(_) => "function",
-            Value::Class(..) => "type",
+            Value::Class(..) | Value::LocalClass(_) => "type",
             Value::Instance(_) => "object",
             Value::Method(..) => "method",
             Value::Builtin(_) | Value::BuiltinMethod(..) => "builtin_function_or_method",
@@ -276,7 +300,7 @@ impl Value {
             Value::Str(s) => !s.is_empty(),
             Value::Tuple(t) => !t.is_empty(),
             Value::List(l) => l.len() > 0,
-            Value::Dict(d) => d.len() > 0,
+            Value::Dict(d) | Value::Set(d) => d.len() > 0,
             Value::Range(a, b, s) => range_len(*a, *b, *s) > 0,
             _ => true,
         }
@@ -307,6 +331,7 @@ impl Value {
             Value::None | Value::Bool(_) | Value::Int(_) | Value::Float(_) | Value::Str(_) => true,
             Value::Tuple(t) => t.iter().all(Value::hashable),
             Value::Range(..) | Value::Function(..) | Value::Class(..) | Value::Builtin(_) => true,
+            Value::LocalClass(_) => true,
             _ => false,
         }
     }
@@ -321,7 +346,7 @@ impl Value {
             (Value::Str(a), Value::Str(b)) => a == b,
             (Value::Tuple(a), Value::Tuple(b)) => Arc::ptr_eq(a, b),
             (Value::List(a), Value::List(b)) => Arc::ptr_eq(a, b),
-            (Value::Dict(a), Value::Dict(b)) => Arc::ptr_eq(a, b),
+            (Value::Dict(a), Value::Dict(b)) | (Value::Set(a), Value::Set(b)) => Arc::ptr_eq(a, b),
             (Value::Instance(a), Value::Instance(b)) => Arc::ptr_eq(a, b),
             (Value::Future(a), Value::Future(b)) => Arc::ptr_eq(a, b),
             (Value::Lock(a), Value::Lock(b)) => Arc::ptr_eq(a, b),
@@ -330,6 +355,7 @@ impl Value {
             (Value::Function(a, _), Value::Function(b, _)) => a == b,
             (Value::Closure(a), Value::Closure(b)) => Arc::ptr_eq(a, b),
             (Value::Class(a, _), Value::Class(b, _)) => a == b,
+            (Value::LocalClass(a), Value::LocalClass(b)) => Arc::ptr_eq(a, b),
             (Value::Builtin(a), Value::Builtin(b)) => a == b,
             (Value::Range(a, b, c), Value::Range(d, e, f)) => (a, b, c) == (d, e, f),
             (Value::Method(a, i), Value::Method(b, j)) => Arc::ptr_eq(a, b) && i == j,
@@ -444,6 +470,7 @@ fn eq_depth(a: &Value, b: &Value, depth: usize) -> Result<bool, String> {
             }
             true
         }
+        (Value::Set(x), Value::Set(y)) => Arc::ptr_eq(x, y) || crate::interp::sets::same(x, y),
         _ => a.is(b),
     })
 }
