@@ -2,48 +2,30 @@
 //! (Python's cells: late binding, `nonlocal` writes), callable and forkable, and
 //! instrumented like every other state so purity and race verdicts stay exact.
 
-use forkwait::{FindingKind, Runtime};
-use forkwait_model::{CheckOptions, Model, ModelCheck, check_model};
+use forkwait::Runtime;
+use forkwait_model::{Model, ModelCheck};
+
+mod common;
 
 fn model(src: &str) -> Model {
-    Model::from_source("c.fw", src).unwrap_or_else(|d| panic!("{}", d.render(src)))
+    common::model("c.fw", src)
 }
 
-/// `main()`'s result in eager mode, as its repr.
 fn eval(src: &str) -> String {
-    let m = model(src);
-    match Runtime::eager().run(|| m.try_run_main()) {
-        Ok(v) => format!("{v:?}"),
-        Err(d) => panic!("{}", d.render(src)),
-    }
+    common::eval("c.fw", src)
 }
 
-/// The load error, as `line:col: message`.
 fn load_error(src: &str) -> String {
-    let Err(d) = Model::from_source("c.fw", src) else {
-        panic!("expected a load error");
-    };
-    format!("{}:{}: {}", d.line, d.col, d.message)
+    common::load_error("c.fw", src)
 }
 
 fn check(src: &str) -> ModelCheck {
-    let opts = CheckOptions {
-        iterations: 200,
-        ..CheckOptions::default()
-    };
-    check_model(&model(src), &opts)
+    common::check("c.fw", src, 200)
 }
 
 /// The verdicts, asserting no panic was found.
 fn verdict(src: &str) -> Vec<&'static str> {
-    let c = check(src);
-    let panics = c
-        .report
-        .findings()
-        .iter()
-        .any(|f| f.kind() == FindingKind::Panic);
-    assert!(!panics, "{}", c.report);
-    c.verdict
+    common::verdict("c.fw", src, 200)
 }
 
 #[test]

@@ -2,19 +2,12 @@
 //! unpacking in every target, and the builtins that consume them; comprehension
 //! targets are instrumented like any local, so verdicts stay exact.
 
-use forkwait::{FindingKind, Runtime};
-use forkwait_model::{CheckOptions, Model, check_model};
+use forkwait_model::Model;
 
-fn model(src: &str) -> Model {
-    Model::from_source("q.fw", src).unwrap_or_else(|d| panic!("{}", d.render(src)))
-}
+mod common;
 
 fn eval(src: &str) -> String {
-    let m = model(src);
-    match Runtime::eager().run(|| m.try_run_main()) {
-        Ok(v) => format!("{v:?}"),
-        Err(d) => panic!("{}", d.render(src)),
-    }
+    common::eval("q.fw", src)
 }
 
 fn expr(e: &str) -> String {
@@ -24,18 +17,7 @@ fn expr(e: &str) -> String {
 }
 
 fn verdict(src: &str) -> Vec<&'static str> {
-    let opts = CheckOptions {
-        iterations: 200,
-        ..CheckOptions::default()
-    };
-    let c = check_model(&model(src), &opts);
-    let panics = c
-        .report
-        .findings()
-        .iter()
-        .any(|f| f.kind() == FindingKind::Panic);
-    assert!(!panics, "{}", c.report);
-    c.verdict
+    common::verdict("q.fw", src, 200)
 }
 
 #[test]

@@ -2,36 +2,22 @@
 //! own errors caught by class, an error raised in a forked task caught at `wait` (and
 //! then neither a panic nor a lost error), and uncaught errors keeping their verdicts.
 
-use forkwait::{FindingKind, Runtime};
-use forkwait_model::{CheckOptions, Model, ModelCheck, check_model};
+use forkwait::FindingKind;
+use forkwait_model::{Model, ModelCheck};
 
-fn model(src: &str) -> Model {
-    Model::from_source("e.fw", src).unwrap_or_else(|d| panic!("{}", d.render(src)))
-}
+mod common;
 
 fn eval(src: &str) -> String {
-    let m = model(src);
-    match Runtime::eager().run(|| m.try_run_main()) {
-        Ok(v) => format!("{v:?}"),
-        Err(d) => panic!("{}", d.render(src)),
-    }
+    common::eval("e.fw", src)
 }
 
 /// The runtime error of `main()` in eager mode, as `line:col: message`.
 fn error(src: &str) -> String {
-    let m = model(src);
-    let d = Runtime::eager()
-        .run(|| m.try_run_main())
-        .expect_err("a runtime error");
-    format!("{}:{}: {}", d.line, d.col, d.message)
+    common::run_error("e.fw", src)
 }
 
 fn check(src: &str) -> ModelCheck {
-    let opts = CheckOptions {
-        iterations: 200,
-        ..CheckOptions::default()
-    };
-    check_model(&model(src), &opts)
+    common::check("e.fw", src, 200)
 }
 
 fn kinds(c: &ModelCheck) -> Vec<FindingKind> {
