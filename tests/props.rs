@@ -70,6 +70,21 @@ fn inputs() -> impl Strategy<Value = (Schedule, Vec<u64>)> {
     )
 }
 
+/// Checks a shrunk failure of `racy_sum` is the minimal one — the smallest input that can
+/// lose an update (two elements) and the one preemption that does it (task 1, between its
+/// read and its write, lets task 2 run: the earliest such point) — and returns the lost sum.
+fn assert_minimal_lost_update(xs: &[u64], s: &Schedule, why: &dyn std::fmt::Display) -> u64 {
+    assert_eq!(xs.len(), 2, "shrunk to {xs:?} under {s:?} ({why})");
+    assert!(s.is_relative());
+    assert_eq!(s.preemptions(), 1, "shrunk to {xs:?} under {s:?}");
+    assert_eq!(s.choices()[..2], [1, 2], "{s:?}");
+    let lost = s.run(|| racy_sum(xs));
+    assert_ne!(lost, expected(xs));
+    // The shrunk schedule is minimal: without its preemption nothing is lost.
+    assert_eq!(Schedule::default().run(|| racy_sum(xs)), expected(xs));
+    lost
+}
+
 #[test]
 fn proptest_finds_the_lost_update_and_shrinks_input_and_schedule_together() {
     let result = runner(256).run(&inputs(), |(s, xs)| {
@@ -79,16 +94,7 @@ fn proptest_finds_the_lost_update_and_shrinks_input_and_schedule_together() {
     let Err(TestError::Fail(why, (s, xs))) = result else {
         panic!("proptest did not find the lost update: {result:?}");
     };
-    // The smallest input that can lose an update, and the one preemption that does it.
-    assert_eq!(xs.len(), 2, "shrunk to {xs:?} under {s:?} ({why})");
-    assert!(s.is_relative());
-    assert_eq!(s.preemptions(), 1, "shrunk to {xs:?} under {s:?}");
-    // Task 1, between its read and its write, lets task 2 run: the earliest such point.
-    assert_eq!(s.choices()[..2], [1, 2], "{s:?}");
-    let lost = s.run(|| racy_sum(&xs));
-    assert_ne!(lost, expected(&xs));
-    // The shrunk schedule is minimal: without its preemption nothing is lost.
-    assert_eq!(Schedule::default().run(|| racy_sum(&xs)), expected(&xs));
+    let lost = assert_minimal_lost_update(&xs, &s, &why);
 
     // Its token (the `Debug` form proptest prints and persists) replays the same failure.
     let token = s.to_token();
@@ -130,15 +136,8 @@ fn proptest_shrinks_input_and_schedule_together_with_the_input_first() {
     let Err(TestError::Fail(why, (xs, s))) = result else {
         panic!("proptest did not find the lost update: {result:?}");
     };
-    // The input shrank first, under a schedule that kept failing: two elements, and then
-    // the schedule to one preemption of task 1 between its read and its write.
-    assert_eq!(xs.len(), 2, "shrunk to {xs:?} under {s:?} ({why})");
-    assert!(s.is_relative());
-    assert_eq!(s.preemptions(), 1, "shrunk to {xs:?} under {s:?}");
-    assert_eq!(s.choices()[..2], [1, 2], "{s:?}");
-    let lost = s.run(|| racy_sum(&xs));
-    assert_ne!(lost, expected(&xs));
-    assert_eq!(Schedule::default().run(|| racy_sum(&xs)), expected(&xs));
+    // The input shrank first, under a schedule that kept failing.
+    let lost = assert_minimal_lost_update(&xs, &s, &why);
     // Its token replays the same failure.
     let token = s.to_token();
     assert_eq!(Schedule::from_token(&token).unwrap(), s);

@@ -106,12 +106,7 @@ def main():
     let c = check(src);
     assert!(c.ok, "{}", c.report);
     assert_eq!(c.verdict, ["deterministic"]);
-    let outcomes: Vec<&str> = c
-        .report
-        .outcomes()
-        .iter()
-        .map(|o| o.value.as_str())
-        .collect();
+    let outcomes = common::outcomes(&c);
     assert_eq!(outcomes, ["[11, 12, 20]"]);
 }
 
@@ -218,12 +213,7 @@ def main():
 ";
     let c = check(src);
     assert!(c.ok, "{}", c.report);
-    let outcomes: Vec<&str> = c
-        .report
-        .outcomes()
-        .iter()
-        .map(|o| o.value.as_str())
-        .collect();
+    let outcomes = common::outcomes(&c);
     assert_eq!(outcomes, ["[3, 6, 5]"]);
 }
 

@@ -166,12 +166,7 @@ fn an_error_raised_in_a_task_is_caught_at_wait_and_is_no_finding() {
     assert!(c.ok, "{}", c.report);
     assert_eq!(c.verdict, ["deterministic"]);
     assert!(kinds(&c).is_empty(), "{}", c.report);
-    let outcomes: Vec<&str> = c
-        .report
-        .outcomes()
-        .iter()
-        .map(|o| o.value.as_str())
-        .collect();
+    let outcomes = common::outcomes(&c);
     assert_eq!(outcomes, ["[10, 'bad input 2', 30]"]);
 }
 

@@ -7,6 +7,8 @@
 use forkwait::Runtime;
 use forkwait_model::{CheckOptions, Model, check_model};
 
+mod common;
+
 fn model(src: &str) -> Model {
     Model::from_source("t.py", src).unwrap_or_else(|d| panic!("{}", d.render(src)))
 }
@@ -72,12 +74,7 @@ fn a_forked_task_inherits_its_callers_mode_and_keeps_its_changes() {
         },
     );
     assert!(c.ok, "{}", c.report);
-    let outcomes: Vec<&str> = c
-        .report
-        .outcomes()
-        .iter()
-        .map(|o| o.value.as_str())
-        .collect();
+    let outcomes = common::outcomes(&c);
     assert_eq!(outcomes, ["(False, False, True, True)"]);
 }
 

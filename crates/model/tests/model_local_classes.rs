@@ -7,6 +7,8 @@
 use forkwait::{FindingKind, Runtime};
 use forkwait_model::{CheckOptions, Model, ModelCheck, check_model};
 
+mod common;
+
 fn model(path: &str, src: &str) -> Model {
     Model::from_source(path, src).unwrap_or_else(|d| panic!("{}", d.render(src)))
 }
@@ -99,12 +101,7 @@ fn local_modules_close_over_main_and_fork_their_bound_methods() {
     let c = check(SUBMODULES);
     assert!(c.ok, "{}", c.report);
     assert_eq!(c.verdict, ["deterministic"]);
-    let outcomes: Vec<&str> = c
-        .report
-        .outcomes()
-        .iter()
-        .map(|o| o.value.as_str())
-        .collect();
+    let outcomes = common::outcomes(&c);
     assert_eq!(outcomes, ["10"]);
 }
 

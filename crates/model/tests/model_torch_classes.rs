@@ -5,6 +5,8 @@
 use forkwait::Runtime;
 use forkwait_model::{CheckOptions, Model, check_model};
 
+mod common;
+
 fn load(src: &str) -> Result<Model, String> {
     Model::from_source("t.py", src).map_err(|d| format!("{}:{}: {}", d.line, d.col, d.message))
 }
@@ -184,11 +186,6 @@ fn submodules_and_bound_methods_fork_and_their_writes_are_module_attributes() {
         "{}",
         c.report
     );
-    let outcomes: Vec<&str> = c
-        .report
-        .outcomes()
-        .iter()
-        .map(|o| o.value.as_str())
-        .collect();
+    let outcomes = common::outcomes(&c);
     assert!(outcomes.contains(&"(4, 2)"), "{outcomes:?}");
 }

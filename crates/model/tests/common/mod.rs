@@ -59,3 +59,12 @@ pub fn verdict(file: &str, src: &str, iterations: u64) -> Vec<&'static str> {
     assert!(!panics, "{}", c.report);
     c.verdict
 }
+
+/// The distinct outcomes (`main()`'s values) a check saw, in the report's order.
+pub fn outcomes(c: &ModelCheck) -> Vec<&str> {
+    c.report
+        .outcomes()
+        .iter()
+        .map(|o| o.value.as_str())
+        .collect()
+}
