@@ -38,8 +38,8 @@ fn a_bound_that_prunes_gives_complete_within_bound() {
         "{r}"
     );
     // A bound too large to prune anything claims the whole space, with the same
-    // outcomes. (Not the same count: a bounded search runs its bounds 0, 1, 2, ... in
-    // turn until one prunes nothing, and without the sleep sets of the unbounded one.)
+    // outcomes. (Not the same count: a bounded search runs in another order, and without
+    // the sleep sets of the unbounded one.)
     let all = exhaustive(None).run(lost_update);
     let wide = exhaustive(Some(1000)).run(lost_update);
     assert_eq!(wide.coverage(), Coverage::Complete);

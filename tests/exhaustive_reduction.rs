@@ -393,8 +393,9 @@ fn findings_of_the_reduced_search_replay() {
     assert!(failed.is_err());
 }
 
-/// A bug one preemption deep is found in the bound-0 and bound-1 rounds, before any
-/// schedule with two preemptions runs, however high the bound.
+/// A bug one preemption deep is found as soon however high the bound: the levels with
+/// fewer preemptions get most of the executions (the same first failing schedule with
+/// bounds 1 and 3).
 #[test]
 fn a_shallow_bug_is_found_first_whatever_the_bound() {
     // Task 1 checks an invariant that main breaks for a moment (one preemption of main

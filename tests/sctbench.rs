@@ -64,39 +64,35 @@ macro_rules! finds {
     )*};
 }
 
-// The four misses: with a bound of 2 the search runs every schedule without preemption
-// first (round 0), and for these ports that alone is more than the cap (the setters' or
-// incrementers' conflicting accesses in every order: 9!, 19! and 8! orders for
-// reorder_10, reorder_20 and wronglock, 99! lock orders for twostage_100), while each
-// bug needs a preemption.
+// The one miss: twostage_100 (99 writers, one reader; the reader must run between the
+// first writer's two critical sections). The preemption bound's conservative additions at
+// every earlier context switch give its 100 switch points up to 100 options each, so the
+// levels hold tens of thousands of alternatives before the one that shows the bug.
 finds! {
-    account: "Panic", 5;
+    account: "Panic", 2;
     arithmetic_prog: "Panic", 1;
-    bluetooth_driver: "Panic", 3;
-    carter01: "Deadlock", 3;
-    circular_buffer: "Panic", 3;
-    deadlock01: "Deadlock", 3;
+    bluetooth_driver: "Panic", 7;
+    carter01: "Deadlock", 2;
+    circular_buffer: "Panic", 6;
+    deadlock01: "Deadlock", 2;
     fsbench: "Panic", 1;
     lazy01: "Panic", 1;
     phase01: "Deadlock", 1;
-    queue: "Panic", 3;
-    reorder_3: "Panic", 14;
-    reorder_4: "Panic", 56;
-    reorder_5: "Panic", 272;
-    #[ignore = "missed within the cap: round 0 alone is larger (issue 11): run with --ignored"]
-    reorder_10: "Panic", 10_000;
-    #[ignore = "missed within the cap: round 0 alone is larger (issue 11): run with --ignored"]
-    reorder_20: "Panic", 10_000;
-    stack: "Panic", 4;
+    queue: "Panic", 4;
+    reorder_3: "Panic", 8;
+    reorder_4: "Panic", 8;
+    reorder_5: "Panic", 8;
+    reorder_10: "Panic", 8;
+    reorder_20: "Panic", 8;
+    stack: "Panic", 2;
     sync01: "Deadlock", 1;
     sync02: "Deadlock", 1;
-    token_ring: "Panic", 18;
-    twostage: "Panic", 4;
-    #[ignore = "missed within the cap: round 0 alone is larger (issue 11): run with --ignored"]
+    token_ring: "Panic", 48;
+    twostage: "Panic", 9;
+    #[ignore = "missed within the cap (issue 11): run with --ignored"]
     twostage_100: "Panic", 10_000;
-    #[ignore = "missed within the cap: round 0 alone is larger (issue 11): run with --ignored"]
-    wronglock: "Panic", 10_000;
-    wronglock_3: "Panic", 35;
+    wronglock: "Panic", 2;
+    wronglock_3: "Panic", 2;
 }
 
 #[test]

@@ -63,8 +63,10 @@ pub enum Strategy {
     /// Depth-first over the schedules, with dynamic partial-order reduction: schedules
     /// that only reorder independent operations (accesses to different locations, two
     /// reads, forks and ends of tasks that share nothing) run once. With a bound, the
-    /// search runs with bounds 0, 1, … up to it in turn, so that a bug needing fewer
-    /// preemptions is found first. It runs to its end unless
+    /// schedules with fewer preemptions get most of the executions (those with none
+    /// every other one, those with one every fourth, …), so that a bug needing fewer
+    /// preemptions is found first, and a bug needing one is not hidden behind every
+    /// order of the tasks that needs none. It runs to its end unless
     /// [`Checker::iterations`] or [`Checker::max_time`] was set. (With
     /// [`Checker::workers`] it is a plain depth-first search over every schedule.)
     Exhaustive {

@@ -13,10 +13,12 @@
 //!   on (seed, i) alone).
 //! * **Exhaustive** (`dpor/`): depth-first over the tree of choices with dynamic
 //!   partial-order reduction (Source-DPOR with sleep sets, Abdulla et al., POPL 2014),
-//!   so that each Mazurkiewicz trace runs about once; with a preemption bound, searched
-//!   with bounds 0, 1, …, k in turn (Coons et al., OOPSLA 2013). Each execution replays a
-//!   prefix of the previous one with its deepest pending alternative, then follows the
-//!   default (no preemption) below it. The reduction only decides which alternatives to
+//!   so that each Mazurkiewicz trace runs about once; with a preemption bound (Coons et
+//!   al., OOPSLA 2013), its alternatives filed by the preemptions they spend, and the
+//!   levels sharing the executions (the fewest preemptions every other one, ...). Each
+//!   execution replays a prefix (of the previous one, unbounded, with its deepest
+//!   pending alternative; bounded, of the alternative's node), takes the alternative,
+//!   then follows the default (no preemption) below it. The reduction only decides which alternatives to
 //!   run: the choices an execution records (its token) are the simulator's, the same as
 //!   under every other strategy, so random and PCT schedules, pinned tokens and replay
 //!   are unchanged by it.

@@ -1,5 +1,5 @@
 //! Exhaustive search with dynamic partial-order reduction: source sets and sleep sets,
-//! under an iteratively raised preemption bound.
+//! optionally under a preemption bound whose levels share the executions.
 //!
 //! # The algorithm
 //!
@@ -47,12 +47,7 @@
 //! costs no preemption, or it was preempted). Coons et al. and loom add it at the latest
 //! such node; here at every one, which the property test showed necessary (two tasks
 //! whose blocking and wakeups made one outcome reachable within a bound of 2 only
-//! through an earlier switch). With `max_preemptions = Some(k)` the search runs in
-//! rounds with bounds 0, 1, …, k, so that a bug one preemption deep is found before any
-//! two-preemption schedule runs; a round in which the bound pruned nothing was complete,
-//! and ends the search. A round does not run the earlier rounds' schedules again: it
-//! starts from the alternatives the round before pruned, over the tree that round kept
-//! (`tree.rs`, "Rounds that do not repeat themselves").
+//! through an earlier switch). A bound that pruned nothing leaves the search complete.
 //! Two parts of the unbounded algorithm are not used with a bound, because each
 //! assumes that an alternative explored once is explored with everything below it, which
 //! a bound breaks (an alternative explored with one preemption spent may reach a reversal
@@ -61,6 +56,20 @@
 //! it can run at `E'`, else every task that can, as Flanagan & Godefroid's DPOR (which
 //! bounded POR extends) does. The property test found the second: three tasks, a
 //! `try_lock` and a nested fork, one outcome missed within a bound of 1.
+//!
+//! Without sleep sets the bounded search's result does not depend on the order in which
+//! its alternatives run, and the order is chosen for finding bugs soon: iterative
+//! context bounding (Musuvathi & Qadeer, PLDI 2007) with the levels sharing the
+//! executions instead of running one after the other. Every alternative is filed in the
+//! level of the preemptions its schedule spends; the lowest level with work gets every
+//! other execution, the next every fourth, and so on, and each level runs its
+//! alternatives in the order they were found (`tree.rs`, "Bounded: levels,
+//! interleaved"). Strict rounds (all of level 0 first) would let a program whose tasks
+//! can be ordered in many ways without preemptions hide a one-preemption bug behind
+//! thousands of executions (SCTBench's `reorder_10`: 9! orders of its setters; found
+//! in 8 executions now, missed within 10,000 by rounds); a depth-first order inside a
+//! level explores every reversal below the first alternative before trying the second
+//! (`reorder_10` again: missed within 10,000 with the levels shared but each a stack).
 //!
 //! # The default schedule
 //!
@@ -76,16 +85,12 @@
 //! after the writers' own races have been reversed. With the newest first, the checker
 //! runs first and its reads race with the first writer directly. The first execution
 //! keeps the lowest id: a bug that the most ordinary schedule shows is found at once
-//! (`lazy01`: with the newest first everywhere, 1 → 4 executions). Since the rounds
-//! keep their tree (`tree.rs`), a node keeps the default it was made with in every
-//! later round. Measured (executions to the first bug, bound 2, cap 10,000; `cargo
-//! bench --bench exhaustive -- sctbench`; before the order of a round in `tree.rs`
-//! took its deepest starting points once each first), against the lowest id in all of
-//! round 0 and the newest in the nodes of later rounds: account 6 → 5, reorder_4 67 → 55,
-//! reorder_5 419 → 271, token_ring 21 → 18, wronglock_3 50 → 38, the others equal;
-//! W3 (4 tasks × 3 racy increments) with bound 2: 22,834 → 22,318 executions. The
-//! newest first everywhere runs fewer on W3 (20,732) and finds `stack` sooner (14 → 3),
-//! but `lazy01` (1 → 4), `queue` (3 → 24) and `circular_buffer` (3 → 11) later.
+//! (`lazy01`: with the newest first everywhere, 1 → 7 executions). Measured with the
+//! levels shared (executions to the first bug, bound 2, cap 10,000; `cargo bench
+//! --bench exhaustive -- sctbench`), the lowest id everywhere against this default:
+//! account 11 → 2, reorder_3 22 → 8, reorder_5 124 → 8, reorder_10 484 → 8,
+//! reorder_20 1,804 → 8, token_ring 2 → 48, the others equal; W3 (4 tasks × 3 racy
+//! increments) with bound 2: 37,950 → 22,318 executions.
 //!
 //! The execution's choices stay the simulator's (every point with several runnable
 //! tasks): the reduction only decides which alternatives to run, so every execution's
@@ -95,18 +100,17 @@ mod events;
 mod tree;
 
 use self::events::{Access, Events, Loc, Race, independent};
-use self::tree::{DONE, NO_NODE, NONE, Node, PENDING, Tree, WANTED, Wanted};
+use self::tree::{DONE, NO_NODE, NONE, Node, PENDING, Tree};
 use super::{Scheduler, default_choice};
 use crate::sim::exec::{Block, ExecState, Phase, TaskId};
 use crate::sim::report::Coverage;
 
 /// Exhaustive search with Source-DPOR and sleep sets, optionally preemption bounded.
 pub(crate) struct DporSched {
-    max: Option<u32>,
-    /// This round's bound (`None`: unbounded).
+    /// The preemption bound (`None`: unbounded).
     bound: Option<u32>,
-    /// The exploration tree: the current execution's path, and the nodes later rounds
-    /// need (`tree.rs`).
+    /// The exploration tree: the current execution's path, and (bounded) the pending
+    /// options by level (`tree.rs`).
     t: Tree,
     ev: Events,
     /// The node whose interval the last processed event is in, and the interval's first
@@ -116,15 +120,14 @@ pub(crate) struct DporSched {
     /// Executions begun.
     runs: u64,
     exhausted: bool,
-    /// The bound pruned some schedule in this round.
+    /// The bound pruned some schedule.
     pruned: bool,
 }
 
 impl DporSched {
     pub(crate) fn new(max_preemptions: Option<u32>) -> Self {
         DporSched {
-            max: max_preemptions,
-            bound: max_preemptions.map(|_| 0),
+            bound: max_preemptions,
             t: Tree::default(),
             ev: Events::default(),
             interval: None,
@@ -139,25 +142,25 @@ impl DporSched {
         self.bound.is_none()
     }
 
-    /// Moves to the next pending option of the deepest node that has one (Algorithm 1,
-    /// line 4's loop, unwound); false when the tree is exhausted.
+    /// Moves to the next execution's path (false when the search is exhausted): the
+    /// next pending option of the deepest node that has one (Algorithm 1, line 4's
+    /// loop, unwound), or with a bound the one the levels' interleaving gives
+    /// (`tree.rs`).
     fn advance(&mut self) -> bool {
-        let sleep_sets = self.sleep_sets();
-        if self.t.fresh {
-            return self.t.next_start();
+        if self.bound.is_some() {
+            return self.t.next_bounded(self.runs + 1);
         }
         loop {
             let Some(&id) = self.t.path.last() else {
-                return self.t.next_start();
+                return false;
             };
             let node = &mut self.t.arena[id as usize];
-            if sleep_sets && !node.woken {
+            if !node.woken {
                 let fp = std::mem::take(&mut node.chosen_fp);
                 node.explored.push((node.chosen_task(), fp));
             }
             let next = (0..node.options.len()).find(|&x| {
-                node.state[x] == PENDING
-                    && !(sleep_sets && node.sleep.iter().any(|(q, _)| *q == node.options[x]))
+                node.state[x] == PENDING && !node.sleep.iter().any(|(q, _)| *q == node.options[x])
             });
             if let Some(x) = next {
                 node.state[x] = DONE;
@@ -207,32 +210,21 @@ impl DporSched {
 
     /// Adds `q` at node `i` if the bound allows; false if the bound prevented it.
     fn add_one(&mut self, i: usize, q: TaskId) -> bool {
-        let (bound, last) = (self.bound, self.bound == self.max);
         let id = self.t.path[i];
         let node = &mut self.t.arena[id as usize];
         let Ok(x) = node.options.binary_search(&q) else {
             return true;
         };
-        if node.state[x] == WANTED {
-            return false;
-        }
         if node.state[x] != NONE {
             return true;
         }
-        let cost = node.pre_before + u32::from(node.current.is_some_and(|c| c as usize != x));
-        if bound.is_some_and(|b| cost > b) {
-            if !last {
-                node.state[x] = WANTED;
-                self.t.wanted.push(Wanted {
-                    id,
-                    x: x as u32,
-                    depth: i as u32,
-                });
-            }
+        if self.bound.is_some_and(|b| node.cost(x) > b) {
             return false;
         }
         node.state[x] = PENDING;
-        self.t.added(id, x, i);
+        if self.bound.is_some() {
+            self.t.add(id, x, i);
+        }
         true
     }
 
@@ -391,12 +383,6 @@ impl DporSched {
         let mut state = vec![if woken { PENDING } else { NONE }; options.len()];
         state[chosen as usize] = DONE;
         let (id, depth) = (self.t.arena.len() as u32, self.t.path.len());
-        if woken {
-            // A data choice: every waiter is explored.
-            for x in (0..options.len()).filter(|&x| x != chosen as usize) {
-                self.t.added(id, x, depth);
-            }
-        }
         self.t.path.push(id);
         self.t.arena.push(Node {
             parent,
@@ -411,6 +397,12 @@ impl DporSched {
             chosen_fp: Vec::new(),
             wakeables: Vec::new(),
         });
+        if woken && self.bound.is_some() {
+            // A data choice: every waiter is explored.
+            for x in (0..options.len()).filter(|&x| x != chosen as usize) {
+                self.t.add(id, x, depth);
+            }
+        }
     }
 
     fn replayed(
@@ -443,19 +435,8 @@ impl Scheduler for DporSched {
         let go = if !self.started {
             self.started = true;
             true
-        } else if self.advance() {
-            true
         } else {
-            match (self.max, self.bound) {
-                // The next round, unless this one was complete.
-                (Some(max), Some(b)) if self.pruned && b < max => {
-                    self.bound = Some(b + 1);
-                    self.pruned = false;
-                    self.t.next_round();
-                    self.advance()
-                }
-                _ => false,
-            }
+            self.advance()
         };
         self.ev.reset();
         self.interval = None;
@@ -541,9 +522,16 @@ impl Scheduler for DporSched {
     }
 
     fn done_fraction(&self) -> Option<f64> {
+        if self.bound.is_some() {
+            // Bounded: each pending option is at least one more execution (rough: the
+            // options grow as races show up).
+            let pending = self.t.pending() as f64;
+            let runs = self.runs as f64;
+            return Some((runs / (runs + pending)).clamp(f64::MIN_POSITIVE, 1.0));
+        }
         // As the plain search's estimate (Knuth's path estimate, see `dfs.rs`), over the
         // backtrack sets known so far (they grow as races show up, so the estimate is
-        // rough); with a bound, this round's share of the rounds still possible.
+        // rough).
         let mut done = 0.0;
         let mut weight = 1.0;
         for &id in &self.t.path {
@@ -558,11 +546,7 @@ impl Scheduler for DporSched {
             done += weight * finished as f64 / known as f64;
             weight /= known as f64;
         }
-        let here = (done + weight).clamp(f64::MIN_POSITIVE, 1.0);
-        Some(match (self.max, self.bound) {
-            (Some(max), Some(b)) => (f64::from(b) + here) / f64::from(max + 1),
-            _ => here,
-        })
+        Some((done + weight).clamp(f64::MIN_POSITIVE, 1.0))
     }
 
     fn coverage(&self, cut: bool) -> Coverage {

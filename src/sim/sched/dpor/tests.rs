@@ -84,18 +84,16 @@ fn an_unbounded_search_is_complete() {
 }
 
 #[test]
-fn bounds_rise_one_round_at_a_time_and_say_what_they_covered() {
+fn a_bound_says_what_it_covered() {
     let (zero, s) = explore(DporSched::new(Some(0)), 1000, lost_update);
     assert!(zero.iter().all(|&p| p == 0));
     assert_eq!(s.coverage(false), Coverage::CompleteWithinBound(0));
     let (runs, s) = explore(DporSched::new(Some(3)), 1000, lost_update);
-    // Round 0's executions come first, then round 1's: no schedule with two
-    // preemptions runs before every one-preemption schedule has.
-    let first = |k: u32| runs.iter().position(|&p| p >= k);
-    assert!(first(1) < first(2) || first(2).is_none(), "{runs:?}");
-    assert_eq!(runs[..zero.len()], zero[..]);
+    assert_eq!(runs[0], 0, "the first execution preempts nobody");
+    assert!(runs.iter().all(|&p| p <= 3), "{runs:?}");
+    assert!(runs.iter().any(|&p| p >= 1), "{runs:?}");
     assert_eq!(s.coverage(false), Coverage::CompleteWithinBound(3));
-    // Where nothing races, no bound prunes anything: complete after round 0.
+    // Where nothing races, no bound prunes anything: one execution, complete.
     let (runs, s) = explore(DporSched::new(Some(3)), 1000, || {
         let (a, b) = (crate::fork(|| 1), crate::fork(|| 2));
         crate::wait(a);
@@ -128,10 +126,9 @@ fn three_updates() {
 }
 
 #[test]
-fn later_rounds_never_run_a_schedule_again() {
-    // Round k starts from what round k-1 pruned, over the tree it kept: no schedule runs
-    // twice, and (on these programs) every execution after round 0's preempts (a round
-    // that started again from the root would begin with round 0's first schedule).
+fn no_schedule_runs_twice() {
+    // Every option is taken once, from whichever level: no schedule runs twice, and the
+    // bounded search reaches every schedule within the bound that a race asks for.
     for f in [lost_update as fn(), three_updates] {
         let (runs, s) = explore_schedules(DporSched::new(Some(2)), 100_000, f);
         assert_eq!(s.coverage(false), Coverage::CompleteWithinBound(2));
@@ -139,12 +136,66 @@ fn later_rounds_never_run_a_schedule_again() {
         seen.sort();
         seen.dedup();
         assert_eq!(seen.len(), runs.len(), "a schedule ran twice");
-        let (zero, _) = explore(DporSched::new(Some(0)), 100_000, f);
-        let (all, _) = explore(DporSched::new(Some(2)), 100_000, f);
-        assert_eq!(all[..zero.len()], zero[..]);
-        assert!(all[zero.len()..].iter().all(|&p| p >= 1), "{all:?}");
-        assert!(all.len() > zero.len() + 1);
+        let (one, _) = explore(DporSched::new(Some(1)), 100_000, f);
+        let (two, _) = explore(DporSched::new(Some(2)), 100_000, f);
+        assert!(two.len() > one.len(), "{one:?} {two:?}");
+        assert!(two.contains(&2) && !one.contains(&2));
     }
+}
+
+/// A tree of one path whose nodes each have options pending in `levels`: node `i`
+/// (a choice between tasks 0 and 1, task 0 running) has its option 1 pending at cost
+/// `pre_before + 1`; the levels are filled by giving each node `pre_before = i % 3`.
+fn tree_with_levels(nodes: usize) -> Tree {
+    let mut t = Tree::default();
+    for i in 0..nodes {
+        let parent = if i == 0 {
+            (NO_NODE, 0)
+        } else {
+            (i as u32 - 1, 0)
+        };
+        t.arena.push(Node {
+            parent,
+            options: vec![0, 1],
+            current: Some(0),
+            woken: false,
+            chosen: 0,
+            pre_before: (i % 3) as u32,
+            state: vec![DONE, PENDING],
+            sleep: Vec::new(),
+            explored: Vec::new(),
+            chosen_fp: Vec::new(),
+            wakeables: Vec::new(),
+        });
+        t.add(i as u32, 1, i);
+    }
+    t
+}
+
+#[test]
+fn levels_share_the_executions_geometrically() {
+    // Levels 1, 2 and 3 have work (costs 1..=3); execution n goes to the z-th level with
+    // work, z = trailing zeros of n, the top one if there are fewer.
+    let mut t = tree_with_levels(30);
+    let mut got = Vec::new();
+    for n in 2..=9u64 {
+        assert!(t.next_bounded(n));
+        let last = *t.path.last().expect("a path");
+        got.push(t.arena[last as usize].cost(1));
+    }
+    assert_eq!(got, [2, 1, 3, 1, 2, 1, 3, 1]);
+    // Within a level, the options are taken in the order they were found.
+    let mut t = tree_with_levels(9);
+    let mut firsts = Vec::new();
+    for n in [3u64, 5, 7] {
+        assert!(t.next_bounded(n));
+        firsts.push(*t.path.last().expect("a path"));
+    }
+    assert_eq!(firsts, [0, 3, 6]);
+    // Every option is taken once: then the search is over.
+    let mut t = tree_with_levels(6);
+    let taken = (2..).take_while(|&n| t.next_bounded(n)).count();
+    assert_eq!(taken, 6);
 }
 
 #[test]

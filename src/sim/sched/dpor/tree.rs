@@ -1,40 +1,64 @@
 //! The exploration tree of the exhaustive search: the nodes (choices) of the current
-//! execution, and, with a preemption bound, the nodes that later rounds start from.
+//! execution and, with a preemption bound, every node that still has an option to
+//! explore, with those options filed by the preemptions their schedules spend.
 //!
-//! # Rounds that do not repeat themselves
+//! # Unbounded: a stack
 //!
-//! A stateless search keeps only the current execution's path: a node is dropped when
-//! every alternative below it has run. With a bound `k`, the rounds run bounds 0, 1, …,
-//! k in turn; restarting each round from the root would run again every schedule of
-//! the rounds before (round k's search contains round k−1's). Instead, a round keeps
-//! the nodes at which its bound pruned an alternative that a race asked for (`WANTED`),
-//! with their ancestors, and the next round starts from exactly those alternatives,
-//! deepest first, as a depth-first search would reach them. A node whose alternatives
-//! were explored keeps them `DONE`: an alternative explored with a lower bound is never
-//! run again, and what its subtree pruned was recorded there and is run now. So the
-//! set of executions at the end of round k is closed under the rule of the bounded
-//! search (every race's alternative within the bound explored), as a fresh round k's
-//! would be: only the order, and the defaults of the nodes made in earlier rounds,
-//! differ, and the algorithm allows any. The last round records nothing.
+//! Without a bound the search is the paper's depth-first recursion, run statelessly:
+//! the tree is the current execution's path, a node is dropped when every option below
+//! it has run, and the next execution takes the deepest pending option of the path
+//! (sleep sets rely on that order: a sibling joins a node's sleep set only once
+//! everything below it is explored).
 //!
-//! # The order of a round
+//! # Bounded: levels, interleaved
 //!
-//! Deepest first, with one exception: the round's first group (its entries at the
-//! deepest choice, often one per execution of the round before that met the same race)
-//! each run one execution before anything below any of them is explored (`fresh`);
-//! then the alternatives those executions added, deepest first, then the other entries,
-//! each of these with everything below it as in any depth-first search. Equally deep
-//! entries are equally good guesses, and a plain depth-first order would explore all of
-//! the first one's subtree before trying the second: SCTBench's `stack` and `queue` are
-//! mirror images (a pusher and a popper), whose bug is below one or the other of the
-//! two such entries of round 1 (`stack` 14 → 4 executions, `queue` 3 either way; the
-//! other ports one execution more at most). While the round is fresh, what a race adds
-//! is recorded in `later` as well as marked pending, since the path is left at once.
+//! With a bound `k`, the set of schedules the search must run is closed under one rule
+//! (every race's alternative that stays within `k` preemptions is explored, see
+//! `mod.rs`), and the order in which they run is free. Each pending option is filed in
+//! the *level* of the preemptions its schedule has spent when it is taken (`cost`:
+//! its node's preemptions before it, plus one if taking it preempts the running task),
+//! and each execution starts from one option of one level (its node's ancestors
+//! replayed, the option taken, defaults after it). An option is taken once and never
+//! again, so no schedule runs twice.
 //!
-//! Memory: a node of the current round is dropped when it is left, unless it or a node
-//! below it holds a wanted alternative (or, once a round's first group has run, it was
-//! made before: `later` names such nodes); between rounds the tree is compacted to the
-//! wanted nodes and their ancestors.
+//! **Within a level, first found, first run**: a level is a queue, and the options one
+//! execution adds join it the shallowest first. So, within a level, every alternative
+//! that the first execution's races asked for runs before any that the executions they
+//! led to asked for: a breadth-first order over "reversals away from the first
+//! schedule". A
+//! depth-first order (a stack) explores everything below the first alternative before
+//! the second, and below the first alternative of `reorder_10` lie the 9! orders of its
+//! setters.
+//!
+//! **Which level.** Strict rounds (every schedule of level 0, then of level 1, …) find
+//! a bug with the fewest preemptions first, but a program whose tasks' conflicting
+//! accesses can be ordered in many ways without preempting anyone has a level 0 larger
+//! than any budget (SCTBench's `reorder_10`: the 9 setters' stores in every order, 9!
+//! schedules) while its bug needs one preemption. So the levels share the executions
+//! geometrically, as iterative deepening with a budget does: execution `n` (1-based)
+//! goes to the `z`-th level that has work, `z` the number of trailing zeros of `n`
+//! (the last one that has work if there are fewer), so the lowest level with work gets
+//! every other execution, the next every fourth, and so on; a level with no work gives
+//! its share to the levels above. A bug `p` executions deep in level 1 is reached within
+//! about `4p` executions whatever the size of level 0, and a bug of level 0 within about
+//! `2p`: the shallow levels still get most of the search, which is what the iterative
+//! bound was for (a bound of 2 must not hide a one-preemption bug that a bound of 1
+//! finds), without the cliff of a level 0 that never ends.
+//! Measured on the SCTBench ports (executions to the first bug, bound 2, cap 10,000,
+//! `FW_BENCH_TOOLS=fw,loom cargo bench --bench exhaustive -- sctbench`), in
+//! `BENCHMARKS.md`.
+//!
+//! **Memory.** Nodes live in an arena; with a bound a node is kept while it or a node
+//! below it has a pending option, and the arena is compacted to those (with their
+//! ancestors) when it has doubled since the last compaction. A queue keeps the nodes of
+//! every execution whose alternatives wait in it, a stack only those of the path it
+//! is working below: on a large program (SCTBench's `twostage_100`, 101 tasks, each of
+//! whose 100 context switches gets up to 100 alternatives) queues alone held 2.7 GB
+//! after 10,000 executions (`examples/sct_one.rs`; the depth-first rounds before them
+//! 21 MB). So the levels are queues while the tree holds fewer than [`QUEUE_NODES`]
+//! nodes (2^17), and stacks after (`twostage_100`: 131 MB after 10,000 executions; W3
+//! with a bound of 2 stays below the limit, 24 MB): the order changes, not what a
+//! search run to its end guarantees.
 
 use super::events::Access;
 use crate::sim::exec::{ObjId, TaskId};
@@ -45,15 +69,16 @@ pub(super) const NONE: u8 = 0;
 pub(super) const PENDING: u8 = 1;
 /// An option explored or being explored.
 pub(super) const DONE: u8 = 2;
-/// An option a race asked for that this round's bound pruned: the next round's work.
-pub(super) const WANTED: u8 = 3;
 /// No node (the root's parent).
 pub(super) const NO_NODE: u32 = u32::MAX;
+/// Bounded: the levels are queues while the tree has fewer nodes than this, stacks
+/// after (module docs, "Memory").
+const QUEUE_NODES: usize = 1 << 17;
 
-/// An option that a round's bound pruned: node `id`'s option `x`, the node being choice
+/// A pending option of a bounded search: node `id`'s option `x`, the node being choice
 /// number `depth` of its executions.
 #[derive(Clone, Copy)]
-pub(super) struct Wanted {
+pub(super) struct Entry {
     pub id: u32,
     pub x: u32,
     pub depth: u32,
@@ -71,8 +96,7 @@ pub(super) struct Node {
     pub chosen: u32,
     /// Preemptions of the choices before this one.
     pub pre_before: u32,
-    /// Per option: `NONE`, `PENDING`, `DONE` or `WANTED` (the backtrack set is PENDING ∪
-    /// DONE).
+    /// Per option: `NONE`, `PENDING` or `DONE` (the backtrack set is PENDING ∪ DONE).
     pub state: Vec<u8>,
     /// Tasks whose next event needs no exploring here, with that event's footprint.
     pub sleep: Vec<(TaskId, Vec<Access>)>,
@@ -92,122 +116,132 @@ impl Node {
     pub fn chosen_task(&self) -> TaskId {
         self.options[self.chosen as usize]
     }
+
+    /// The preemptions of a schedule that takes option `x` here.
+    pub fn cost(&self, x: usize) -> u32 {
+        self.pre_before + u32::from(!self.woken && self.current.is_some_and(|c| c as usize != x))
+    }
 }
 
 /// The exploration tree: nodes in an arena, the current execution's path through them,
-/// and the alternatives pruned for the next round.
+/// and (bounded) the pending options by level.
 #[derive(Default)]
 pub(super) struct Tree {
-    /// The nodes: the current execution's and, with a bound, those kept for later rounds.
+    /// The nodes: the current execution's and, with a bound, every one that has a
+    /// pending option, or a descendant that has.
     pub arena: Vec<Node>,
     /// The current execution's nodes (ids in `arena`), one per choice, in order.
     pub path: Vec<u32>,
-    /// The alternatives this round's bound pruned, recorded for the next round (not in
-    /// the last round).
-    pub wanted: Vec<Wanted>,
-    /// This round's entries of `wanted` still to start from (the last one first).
-    pub todo: Vec<Wanted>,
-    /// The nodes kept from earlier rounds (`arena[..kept]`: `todo` names them).
-    pub kept: usize,
-    /// The round is running one execution from each entry of its first group (the
-    /// entries of `todo` at the deepest choice), before exploring below any of them.
-    pub fresh: bool,
-    /// The alternatives added while `fresh`, for after it.
-    pub later: Vec<Wanted>,
-    /// The alternatives the first group's executions added, still to explore (the last
-    /// first).
-    pub below: Vec<Wanted>,
-    /// The depth of the round's first group.
-    pub group: Option<u32>,
+    /// Bounded: the pending options, by level, each in the order they were found.
+    levels: Vec<std::collections::VecDeque<Entry>>,
+    /// Bounded: the options the current execution made pending, filed at its end.
+    added: Vec<(u32, Entry)>,
+    /// Bounded: the arena's size after its last compaction.
+    live: usize,
 }
 
 impl Tree {
-    /// Leaves the current path's last node, every alternative below it explored.
+    /// Unbounded: leaves the current path's last node, every option below it explored.
     pub(super) fn leave(&mut self) {
         let Some(id) = self.path.pop() else {
             return;
         };
-        // A node of this round made after every other one has no descendant left: unless
-        // a later round needs it, drop it (the unbounded search always does: a stack).
-        // The nodes kept from earlier rounds stay until the next round.
-        let i = id as usize;
-        if i + 1 == self.arena.len() && i >= self.kept && !self.arena[i].state.contains(&WANTED) {
+        if id as usize + 1 == self.arena.len() {
             self.arena.pop();
         }
     }
 
-    /// The next execution when no option on the current path is pending: while the round
-    /// is fresh, one from each entry of its first group; then the alternatives those
-    /// executions added, deepest first; then the other entries of `todo`, deepest first
-    /// (each of these two with everything below it, as the path's own options are).
-    pub(super) fn next_start(&mut self) -> bool {
-        self.path.clear();
-        if self.fresh {
-            while self
-                .todo
-                .last()
-                .is_some_and(|w| Some(w.depth) == self.group)
-            {
-                let mut one = vec![self.todo.pop().expect("checked")];
-                if Self::start_from(&mut one, &mut self.arena, &mut self.path) {
-                    return true;
-                }
-            }
-            self.fresh = false;
-            // The nodes named in `below`: never dropped in this round.
-            self.kept = self.arena.len();
-            self.below = std::mem::take(&mut self.later);
-            self.below.sort_by_key(|w| w.depth);
-        }
-        Self::start_from(&mut self.below, &mut self.arena, &mut self.path)
-            || Self::start_from(&mut self.todo, &mut self.arena, &mut self.path)
-    }
-
-    /// Records an alternative added while the round is fresh.
-    pub(super) fn added(&mut self, id: u32, x: usize, depth: usize) {
-        if self.fresh {
-            self.later.push(Wanted {
+    /// Bounded: files node `id`'s option `x` (choice number `depth`), now pending, in
+    /// the level of its cost.
+    pub(super) fn add(&mut self, id: u32, x: usize, depth: usize) {
+        let level = self.arena[id as usize].cost(x);
+        self.added.push((
+            level,
+            Entry {
                 id,
                 x: x as u32,
                 depth: depth as u32,
-            });
+            },
+        ));
+    }
+
+    /// Bounded: the options the last execution made pending join their levels, the
+    /// shallowest first.
+    fn file(&mut self) {
+        self.added.sort_by_key(|(_, e)| e.depth);
+        for (level, e) in self.added.drain(..) {
+            let level = level as usize;
+            if self.levels.len() <= level {
+                self.levels.resize_with(level + 1, Default::default);
+            }
+            self.levels[level].push_back(e);
         }
     }
 
-    /// The last entry of `list` that is still to explore, made the current path (its
-    /// ancestors, each choosing the option that leads to it); false if none.
-    fn start_from(list: &mut Vec<Wanted>, arena: &mut [Node], path: &mut Vec<u32>) -> bool {
-        while let Some(Wanted { id, x, .. }) = list.pop() {
-            if arena[id as usize].state[x as usize] != PENDING {
-                continue; // explored since, from another entry
-            }
-            arena[id as usize].state[x as usize] = DONE;
-            let mut at = (id, x);
-            loop {
-                path.push(at.0);
-                let n = &mut arena[at.0 as usize];
-                n.chosen = at.1;
-                if n.parent.0 == NO_NODE {
-                    break;
-                }
-                at = n.parent;
-            }
-            path.reverse();
-            return true;
-        }
-        false
-    }
-
-    /// Starts the next round: keeps only the nodes on the way to a wanted
-    /// option, renumbered, and makes every wanted option pending.
-    pub(super) fn next_round(&mut self) {
+    /// Bounded: makes the path of execution number `n` (1-based, `n ≥ 2`): the oldest
+    /// pending option of the level the interleaving gives `n` (module docs); false if no
+    /// option is pending anywhere.
+    pub(super) fn next_bounded(&mut self, n: u64) -> bool {
         self.path.clear();
+        self.file();
+        if self.arena.len() > 2 * self.live.max(2048) {
+            self.compact();
+        }
+        let with_work: Vec<usize> = (0..self.levels.len())
+            .filter(|&l| !self.levels[l].is_empty())
+            .collect();
+        let Some(&top) = with_work.last() else {
+            return false;
+        };
+        let z = n.trailing_zeros() as usize;
+        let level = with_work.get(z).copied().unwrap_or(top);
+        // A queue while the tree is small; a stack once it is large (module docs).
+        let e = if self.arena.len() < QUEUE_NODES {
+            self.levels[level].pop_front()
+        } else {
+            self.levels[level].pop_back()
+        }
+        .expect("a level with work");
+        self.start_from(e);
+        true
+    }
+
+    /// Makes option `e` the current path: its node's ancestors, each choosing the option
+    /// that leads to it, and the option taken.
+    fn start_from(&mut self, e: Entry) {
+        self.arena[e.id as usize].state[e.x as usize] = DONE;
+        let mut at = (e.id, e.x);
+        loop {
+            self.path.push(at.0);
+            let n = &mut self.arena[at.0 as usize];
+            n.chosen = at.1;
+            if n.parent.0 == NO_NODE {
+                break;
+            }
+            at = n.parent;
+        }
+        self.path.reverse();
+    }
+
+    /// Bounded: the pending options, all levels.
+    pub(super) fn pending(&self) -> usize {
+        self.levels.iter().map(|l| l.len()).sum::<usize>() + self.added.len()
+    }
+
+    /// Bounded, between executions: keeps only the nodes that have a pending option and
+    /// their ancestors, renumbered.
+    fn compact(&mut self) {
         let mut keep = vec![false; self.arena.len()];
-        for &Wanted { id, .. } in &self.wanted {
-            let mut at = id;
-            while at != NO_NODE && !keep[at as usize] {
-                keep[at as usize] = true;
-                at = self.arena[at as usize].parent.0;
+        for l in &self.levels {
+            for e in l {
+                if self.arena[e.id as usize].state[e.x as usize] != PENDING {
+                    continue;
+                }
+                let mut at = e.id;
+                while at != NO_NODE && !keep[at as usize] {
+                    keep[at as usize] = true;
+                    at = self.arena[at as usize].parent.0;
+                }
             }
         }
         let mut map = vec![NO_NODE; self.arena.len()];
@@ -228,16 +262,12 @@ impl Tree {
             }
         }
         self.arena = kept;
-        self.kept = self.arena.len();
-        self.todo = std::mem::take(&mut self.wanted);
-        for w in &mut self.todo {
-            w.id = map[w.id as usize];
-            self.arena[w.id as usize].state[w.x as usize] = PENDING;
+        self.live = self.arena.len();
+        for l in &mut self.levels {
+            l.retain_mut(|e| {
+                e.id = map[e.id as usize];
+                e.id != NO_NODE
+            });
         }
-        // The deepest first (as a depth-first search backtracks; among equals, the last
-        // one met): `pop` takes the last.
-        self.todo.sort_by_key(|w| w.depth);
-        self.fresh = true;
-        self.group = self.todo.last().map(|w| w.depth);
     }
 }
