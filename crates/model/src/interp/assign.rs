@@ -1,7 +1,7 @@
 //! Assignment: storing to a target (a name, attribute, item, or a tuple of targets,
 //! unpacked) and augmented assignment. Part of the interpreter (see `interp/mod.rs`).
 
-use super::{Frame, Interp, Res, builtins, ops};
+use super::{Frame, Interp, Res, items, ops};
 use crate::ast::*;
 use crate::value::Value;
 
@@ -17,7 +17,7 @@ impl Interp {
             let rhs = this.eval(f, value)?;
             if let (BinOp::Add, Value::List(l)) = (op, &old) {
                 // `xs += it` extends the list in place, as Python's `__iadd__`.
-                let items = builtins::iterate(&rhs).map_err(|m| this.err(value.span, m))?;
+                let items = items::iterate(&rhs).map_err(|m| this.err(value.span, m))?;
                 let items: Vec<Value> = items.collect();
                 this.at(target.span);
                 l.extend(items);
@@ -79,7 +79,7 @@ impl Interp {
                 self.setitem(&obj, key, v, target.span)
             }
             TargetKind::Tuple(targets) => {
-                let items: Vec<Value> = builtins::iterate(&v)
+                let items: Vec<Value> = items::iterate(&v)
                     .map_err(|m| self.err(target.span, format!("cannot unpack: {m}")))?
                     .collect();
                 if items.len() != targets.len() {

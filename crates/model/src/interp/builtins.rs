@@ -7,6 +7,11 @@
 //! f-string calls (`format.rs`). `sorted`, `min` and `max` take `key=` (`keyed.rs`),
 //! `enumerate` a start. (`enumerate` and `zip` return tuples of tuples, not iterators.)
 //!
+//! This file holds the [`Builtin`] enum (names, arities) and [`call`], which checks a
+//! call's arguments and runs the builtins with an effect (`fork`, `wait`, `yield_now`,
+//! `Lock`, `print`, ...); those that compute a value from their arguments alone are in
+//! `value_builtins.rs`, iteration and `in` in `items.rs`.
+//!
 //! Methods (in `methods.rs`): lists `append`, `pop`, `extend`, `insert`, `index`, `count`, `clear`, `copy`;
 //! dicts `get`, `keys`, `values`, `items`, `pop`; strings `join`, `upper`, `lower`,
 //! `strip`, `split`, `startswith`, `endswith`. A list or dict method accesses the
@@ -17,8 +22,8 @@
 
 use crate::ast::Span;
 use crate::interp::{Frame, Interp, Res, Sink};
-use crate::value::{Dict, List, Lock, Value, key_eq, range_len};
-use forkwait::sync::{Mutex as SyncMutex, StateClass};
+use crate::value::{Lock, Value};
+use forkwait::sync::Mutex as SyncMutex;
 use std::sync::Arc;
 
 /// A builtin function: resolved from its name once (when the name is looked up), then
@@ -243,152 +248,6 @@ pub(crate) fn arity_message(name: &str, min: usize, max: Option<usize>, n: usize
     }
 }
 
-/// The items of an iterable value.
-pub(crate) enum Items {
-    Vec(std::vec::IntoIter<Value>),
-    Range(i64, i64, i64),
-}
-
-impl Iterator for Items {
-    type Item = Value;
-    fn next(&mut self) -> Option<Value> {
-        match self {
-            Items::Vec(it) => it.next(),
-            Items::Range(cur, stop, step) => {
-                if range_len(*cur, *stop, *step) == 0 {
-                    return None;
-                }
-                let v = *cur;
-                *cur = cur.saturating_add(*step);
-                if *cur == v {
-                    *stop = v; // saturated: end
-                }
-                Some(Value::Int(v))
-            }
-        }
-    }
-}
-
-/// Iterates a value: a list is read once (a snapshot of its items), a dict gives its keys.
-pub(crate) fn iterate(v: &Value) -> Result<Items, String> {
-    Ok(Items::Vec(match v {
-        Value::List(l) => l.items().into_iter(),
-        Value::Tuple(t) => t.iter().cloned().collect::<Vec<_>>().into_iter(),
-        Value::Str(s) => s
-            .chars()
-            .map(|c| Value::str(&c.to_string()))
-            .collect::<Vec<_>>()
-            .into_iter(),
-        Value::Dict(d) => d.keys().into_iter(),
-        Value::Set(s) => crate::interp::sets::elements(s).into_iter(),
-        Value::Range(a, b, s) => return Ok(Items::Range(*a, *b, *s)),
-        other => return Err(format!("'{}' object is not iterable", other.type_name())),
-    }))
-}
-
-/// `item in container`.
-pub(crate) fn contains(container: &Value, item: &Value) -> Result<bool, String> {
-    match container {
-        Value::Str(s) => match item {
-            Value::Str(sub) => Ok(s.contains(&**sub)),
-            other => Err(format!(
-                "'in <string>' requires string as left operand, not {}",
-                other.type_name()
-            )),
-        },
-        Value::Dict(d) | Value::Set(d) => {
-            if !item.hashable() {
-                return Err(format!("unhashable type: '{}'", item.type_name()));
-            }
-            Ok(d.contains(item))
-        }
-        Value::Range(a, b, s) => Ok(item.as_int().is_some_and(|i| {
-            let n = range_len(*a, *b, *s);
-            let off = i128::from(i) - i128::from(*a);
-            off % i128::from(*s) == 0 && (0..i128::from(n)).contains(&(off / i128::from(*s)))
-        })),
-        other => {
-            for x in iterate(other)
-                .map_err(|_| format!("argument of type '{}' is not iterable", other.type_name()))?
-            {
-                if x.py_eq(item)? {
-                    return Ok(true);
-                }
-            }
-            Ok(false)
-        }
-    }
-}
-
-fn sort_values(items: &mut [Value]) -> Result<(), String> {
-    let mut error = None;
-    items.sort_by(|a, b| {
-        a.py_cmp(b).unwrap_or_else(|e| {
-            error.get_or_insert(e);
-            std::cmp::Ordering::Equal
-        })
-    });
-    error.map_or(Ok(()), Err)
-}
-
-fn extreme(name: &str, args: Vec<Value>, want: std::cmp::Ordering) -> Result<Value, String> {
-    let items: Vec<Value> = if args.len() == 1 {
-        iterate(&args[0])?.collect()
-    } else {
-        args
-    };
-    let mut best: Option<Value> = None;
-    for x in items {
-        best = Some(match best {
-            Some(b) if x.py_cmp(&b)? != want => b,
-            _ => x,
-        });
-    }
-    best.ok_or_else(|| format!("{name}() arg is an empty sequence"))
-}
-
-fn to_int(v: &Value) -> Result<Value, String> {
-    match v {
-        Value::Float(f) if f.is_finite() && f.abs() < 9.2e18 => Ok(Value::Int(f.trunc() as i64)),
-        Value::Float(_) => Err("cannot convert float infinity or nan to integer".into()),
-        Value::Str(s) => s
-            .trim()
-            .replace('_', "")
-            .parse::<i64>()
-            .map(Value::Int)
-            .map_err(|_| format!("invalid literal for int() with base 10: {v:?}")),
-        v => v.as_int().map(Value::Int).ok_or_else(|| {
-            format!(
-                "int() argument must be a number or string, not '{}'",
-                v.type_name()
-            )
-        }),
-    }
-}
-
-fn to_float(v: &Value) -> Result<Value, String> {
-    match v {
-        Value::Str(s) => {
-            let t = s.trim().to_ascii_lowercase();
-            let f = match t.as_str() {
-                "inf" | "+inf" | "infinity" => f64::INFINITY,
-                "-inf" | "-infinity" => f64::NEG_INFINITY,
-                "nan" => f64::NAN,
-                _ => t
-                    .parse::<f64>()
-                    .map_err(|_| format!("could not convert string to float: {v:?}"))?,
-            };
-            Ok(Value::Float(f))
-        }
-        v => v.as_f64().map(Value::Float).ok_or_else(|| {
-            format!(
-                "float() argument must be a number or string, not '{}'",
-                v.type_name()
-            )
-        }),
-    }
-}
-
 /// Calls builtin `b`.
 pub(crate) fn call(
     it: &Interp,
@@ -470,7 +329,7 @@ pub(crate) fn call(
                 .map(Value::Bool)
                 .map_err(e),
         },
-        _ => value_builtin(b, args, &kwargs, class).map_err(e),
+        _ => super::value_builtins::value_builtin(b, args, &kwargs, class).map_err(e),
     }
 }
 
@@ -488,144 +347,4 @@ fn print(it: &Interp, args: &[Value]) {
             }
         }
     }
-}
-
-/// The builtins that compute a value from their arguments alone (no task, no output).
-fn value_builtin(
-    b: Builtin,
-    args: Vec<Value>,
-    kwargs: &[(&str, Value)],
-    class: StateClass,
-) -> Result<Value, String> {
-    let first = args.first().cloned().unwrap_or(Value::None);
-    match b {
-        Builtin::Len => len(&first),
-        Builtin::Range => range(&args),
-        Builtin::Min => extreme(b.name(), args, std::cmp::Ordering::Less),
-        Builtin::Max => extreme(b.name(), args, std::cmp::Ordering::Greater),
-        Builtin::Abs => abs(&first),
-        Builtin::Sum => {
-            let mut acc = args.get(1).cloned().unwrap_or(Value::Int(0));
-            for x in iterate(&first)? {
-                acc = crate::ops::binary(crate::ast::BinOp::Add, &acc, &x, class)?;
-            }
-            Ok(acc)
-        }
-        Builtin::Sorted => {
-            let mut items: Vec<Value> = iterate(&first)?.collect();
-            sort_values(&mut items)?;
-            if kwargs.iter().any(|(k, v)| *k == "reverse" && v.truthy()) {
-                items.reverse();
-            }
-            Ok(Value::List(List::new(items, class)))
-        }
-        Builtin::Enumerate => {
-            let start = match args.get(1) {
-                Some(s) => s.as_int().ok_or("enumerate() start must be an integer")?,
-                None => 0,
-            };
-            iterate(&first).map(|items| {
-                let pairs = (start..)
-                    .zip(items)
-                    .map(|(i, x)| Value::tuple(vec![Value::Int(i), x]));
-                Value::tuple(pairs.collect())
-            })
-        }
-        Builtin::Zip => zip(&args),
-        Builtin::FString => crate::interp::format::fstring(&args),
-        Builtin::Any => Ok(Value::Bool(iterate(&first)?.any(|x| x.truthy()))),
-        Builtin::All => Ok(Value::Bool(iterate(&first)?.all(|x| x.truthy()))),
-        Builtin::Str => Ok(args
-            .first()
-            .map_or(Value::str(""), |v| Value::str(&v.to_str()))),
-        Builtin::Int => args.first().map_or(Ok(Value::Int(0)), to_int),
-        Builtin::Float => args.first().map_or(Ok(Value::Float(0.0)), to_float),
-        Builtin::Bool => Ok(Value::Bool(args.first().is_some_and(Value::truthy))),
-        Builtin::List => match args.first() {
-            None => Ok(Value::List(List::new(Vec::new(), class))),
-            Some(v) => iterate(v).map(|i| Value::List(List::new(i.collect(), class))),
-        },
-        Builtin::Tuple => match args.first() {
-            None => Ok(Value::tuple(Vec::new())),
-            Some(v) => iterate(v).map(|i| Value::tuple(i.collect())),
-        },
-        Builtin::Dict => dict_from(args.first(), class),
-        Builtin::Set => crate::interp::sets::from(args.first(), class),
-        other => Err(format!("{}() could not be called", other.name())),
-    }
-}
-
-fn len(v: &Value) -> Result<Value, String> {
-    match v {
-        Value::Str(s) => Ok(Value::Int(s.chars().count() as i64)),
-        Value::List(l) => Ok(Value::Int(l.len() as i64)),
-        Value::Dict(d) | Value::Set(d) => Ok(Value::Int(d.len() as i64)),
-        Value::Tuple(t) => Ok(Value::Int(t.len() as i64)),
-        Value::Range(a, b, s) => Ok(Value::Int(range_len(*a, *b, *s))),
-        v => Err(format!("object of type '{}' has no len()", v.type_name())),
-    }
-}
-
-fn range(args: &[Value]) -> Result<Value, String> {
-    let mut n = Vec::new();
-    for a in args {
-        n.push(a.as_int().ok_or_else(|| {
-            format!(
-                "'{}' object cannot be interpreted as an integer",
-                a.type_name()
-            )
-        })?);
-    }
-    match n[..] {
-        [stop] => Ok(Value::Range(0, stop, 1)),
-        [start, stop] => Ok(Value::Range(start, stop, 1)),
-        [_, _, 0] => Err("range() arg 3 must not be zero".into()),
-        [start, stop, step] => Ok(Value::Range(start, stop, step)),
-        _ => Err("range() takes 1 to 3 arguments".into()),
-    }
-}
-
-fn abs(v: &Value) -> Result<Value, String> {
-    match v {
-        Value::Float(x) => Ok(Value::Float(x.abs())),
-        v => match v.as_int() {
-            Some(i) => i
-                .checked_abs()
-                .map(Value::Int)
-                .ok_or_else(|| "integer overflow (model integers are 64-bit)".into()),
-            None => Err(format!("bad operand type for abs(): '{}'", v.type_name())),
-        },
-    }
-}
-
-fn zip(args: &[Value]) -> Result<Value, String> {
-    let cols: Vec<Vec<Value>> = args
-        .iter()
-        .map(|a| iterate(a).map(Iterator::collect))
-        .collect::<Result<_, _>>()?;
-    let n = cols.iter().map(Vec::len).min().unwrap_or(0);
-    let rows = (0..n).map(|i| Value::tuple(cols.iter().map(|c| c[i].clone()).collect()));
-    Ok(Value::tuple(rows.collect()))
-}
-
-/// `dict()`, `dict(a_dict)` or `dict(pairs)`.
-fn dict_from(arg: Option<&Value>, class: StateClass) -> Result<Value, String> {
-    let mut out: Vec<(Value, Value)> = Vec::new();
-    if let Some(Value::Dict(d)) = arg {
-        out = d.entries();
-    } else if let Some(v) = arg {
-        for pair in iterate(v)? {
-            let kv: Vec<Value> = iterate(&pair)?.collect();
-            let [k, v] = <[Value; 2]>::try_from(kv)
-                .map_err(|_| "dict() needs pairs of (key, value)".to_string())?;
-            if !k.hashable() {
-                return Err(format!("unhashable type: '{}'", k.type_name()));
-            }
-            match out.iter_mut().find(|(k2, _)| key_eq(k2, &k)) {
-                Some((_, slot)) => *slot = v,
-                None => out.push((k, v)),
-            }
-        }
-    }
-    Ok(Value::Dict(Dict::new(out, class)))
 }

@@ -2,6 +2,7 @@
 //! function (binding its arguments into the new frame's first slots, which the resolver
 //! gives to the parameters in order). Part of the interpreter (see `interp/mod.rs`).
 
+use super::items;
 use super::{Flow, Frame, Interp, MAX_CALL_DEPTH, Res};
 use crate::ast::{Call, ExprKind, FunctionDef, Span};
 use crate::builtins;
@@ -19,7 +20,7 @@ impl Interp {
         for a in &c.args {
             if let ExprKind::Starred(v) = &a.kind {
                 let seq = self.eval(f, v)?;
-                let items = builtins::iterate(&seq).map_err(|m| self.err(v.span, m))?;
+                let items = items::iterate(&seq).map_err(|m| self.err(v.span, m))?;
                 args.extend(items);
                 continue;
             }

@@ -3,7 +3,7 @@
 //! A generator expression is evaluated eagerly, as a list. Part of the interpreter (see
 //! `interp/mod.rs`).
 
-use super::{Frame, Interp, Res, builtins};
+use super::{Frame, Interp, Res, items};
 use crate::ast::{CompKind, Comprehension};
 use crate::value::{Dict, List, Value, key_eq};
 
@@ -57,7 +57,7 @@ impl Interp {
             return Ok(());
         };
         let seq = self.eval(f, &g.iter)?;
-        let items = builtins::iterate(&seq).map_err(|m| self.err(g.iter.span, m))?;
+        let items = items::iterate(&seq).map_err(|m| self.err(g.iter.span, m))?;
         'items: for item in items {
             self.store(f, &g.target, item)?;
             self.tick(f);

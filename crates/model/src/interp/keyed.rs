@@ -4,7 +4,8 @@
 
 use super::{Frame, Interp, Res};
 use crate::ast::Span;
-use crate::builtins::{Builtin, iterate};
+use crate::builtins::Builtin;
+use crate::interp::items::iterate;
 use crate::value::{List, Value};
 use std::cmp::Ordering;
 

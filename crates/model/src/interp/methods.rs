@@ -2,7 +2,8 @@
 //! calling them (see `builtins.rs` for how they access a container's locations).
 
 use crate::ast::Span;
-use crate::interp::builtins::{arity_message, iterate};
+use crate::interp::builtins::arity_message;
+use crate::interp::items::iterate;
 use crate::interp::{Frame, Interp, Res};
 use crate::value::{Dict, List, Value};
 

@@ -40,6 +40,7 @@ mod closures;
 mod comp;
 pub(crate) mod exceptions;
 mod format;
+pub(crate) mod items;
 mod keyed;
 mod local_classes;
 pub(crate) mod methods;
@@ -53,6 +54,7 @@ mod tensor;
 pub(crate) mod torch;
 mod types;
 pub(crate) mod value;
+mod value_builtins;
 
 use crate::ast::*;
 use crate::diag::Diagnostic;
@@ -297,7 +299,7 @@ impl Interp {
             },
             StmtKind::For { target, iter, body } => {
                 let seq = self.eval(f, iter)?;
-                let items = builtins::iterate(&seq).map_err(|m| self.err(iter.span, m))?;
+                let items = items::iterate(&seq).map_err(|m| self.err(iter.span, m))?;
                 for item in items {
                     self.at(s.span);
                     self.store(f, target, item)?;
@@ -595,8 +597,8 @@ impl Interp {
             CmpOp::Ne => !a.py_eq(b).map_err(e)?,
             CmpOp::Is => a.is(b),
             CmpOp::IsNot => !a.is(b),
-            CmpOp::In => builtins::contains(b, a).map_err(e)?,
-            CmpOp::NotIn => !builtins::contains(b, a).map_err(e)?,
+            CmpOp::In => items::contains(b, a).map_err(e)?,
+            CmpOp::NotIn => !items::contains(b, a).map_err(e)?,
             CmpOp::Lt => a.py_cmp(b).map_err(e)? == Less,
             CmpOp::Le => a.py_cmp(b).map_err(e)? != Greater,
             CmpOp::Gt => a.py_cmp(b).map_err(e)? == Greater,

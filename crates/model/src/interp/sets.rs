@@ -32,7 +32,7 @@
 //! elements in different (race-free) orders print the same outcome, and small ints come
 //! out ascending, as CPython happens to print them too.
 
-use super::builtins::iterate;
+use super::items::iterate;
 use super::{Frame, Interp, Res};
 use crate::ast::{BinOp, Expr, Span};
 use crate::value::{Dict, Value, key_eq};

@@ -508,7 +508,7 @@ impl Interp {
                 no_kwargs()?;
                 arity(0, 1)?;
                 let items = match args.first() {
-                    Some(v) => crate::builtins::iterate(v).map_err(e)?.collect(),
+                    Some(v) => crate::interp::items::iterate(v).map_err(e)?.collect(),
                     None => Vec::new(),
                 };
                 Value::List(List::new(items, class))
