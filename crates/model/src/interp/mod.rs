@@ -39,7 +39,9 @@ mod call;
 mod closures;
 mod comp;
 pub(crate) mod exceptions;
+mod exec;
 mod format;
+mod frame;
 pub(crate) mod items;
 mod keyed;
 mod local_classes;
@@ -56,12 +58,13 @@ mod types;
 pub(crate) mod value;
 mod value_builtins;
 
+pub(crate) use self::exec::Flow;
+pub(crate) use self::frame::Frame;
 use crate::ast::*;
 use crate::diag::Diagnostic;
 use crate::resolve::Code;
-pub(crate) use crate::stack::Limit;
-use crate::value::{Cell, Dict, List, Value, key_eq};
-use forkwait::sync::{Shared, StateClass};
+use crate::value::{Dict, List, Value, key_eq};
+use forkwait::sync::Shared;
 use std::sync::{Arc, Weak};
 
 /// The deepest nesting of model calls within one task, Python's default recursion limit
@@ -91,104 +94,11 @@ pub(crate) struct Interp {
     globals: Vec<Shared<Option<Value>>>,
     pub(crate) sink: Sink,
     me: Weak<Interp>,
-    /// Each task's grad-mode flag, by the task's number ([`Limit::task`]; `main` is 0):
+    /// Each task's grad-mode flag, by the task's number ([`Limit::task`](crate::stack::Limit::task); `main` is 0):
     /// thread-local state, not shared (see `interp/torch.rs`). Locked only briefly.
     /// `None` for a model that never mentions grad mode (`Code::uses_grad`); boxed, so
     /// that it costs such a model nothing.
     pub(crate) grad: Option<Box<std::sync::Mutex<Vec<bool>>>>,
-}
-
-/// A function activation (or the module's top level).
-pub(crate) struct Frame {
-    /// The function's locals, indexed by [`Slot::Local`] (see the function's
-    /// [`Scope`](crate::resolve::Scope)); empty at the top level, whose names are global.
-    locals: Vec<Option<Value>>,
-    /// What only some frames need (cells, a handled error), boxed so that a plain
-    /// frame stays small and cheap to drop.
-    extra: Option<Box<FrameExtra>>,
-    pub(crate) depth: u32,
-    /// The lowest stack address this task's interpretation may reach (see `stack.rs`),
-    /// and the task's number.
-    pub(crate) limit: Limit,
-    ticks: u32,
-    /// Running the module's top-level statements: new containers are global state.
-    module: bool,
-}
-
-/// The parts of a [`Frame`] only closures and exception handlers use.
-#[derive(Default)]
-pub(crate) struct FrameExtra {
-    /// The function's cells, indexed by [`Slot::Cell`]: its free variables (from its
-    /// closure), then its own variables that nested functions capture.
-    cells: Vec<Arc<Cell>>,
-    /// The error an enclosing `except` clause is handling (what a bare `raise` raises).
-    handling: Option<Box<Diagnostic>>,
-}
-
-impl Frame {
-    /// The frame's cells (see [`FrameExtra::cells`]).
-    fn cells(&self) -> &[Arc<Cell>] {
-        self.extra.as_ref().map_or(&[], |e| &e.cells)
-    }
-
-    /// The frame's extra parts, made on first use.
-    fn extra(&mut self) -> &mut FrameExtra {
-        self.extra.get_or_insert_with(Default::default)
-    }
-
-    /// A frame of `n` locals, all unset.
-    fn new(n: usize, depth: u32, module: bool, limit: Limit) -> Frame {
-        Frame::with_locals(vec![None; n], depth, module, limit)
-    }
-
-    /// A frame whose locals (by slot) are `locals`.
-    fn with_locals(locals: Vec<Option<Value>>, depth: u32, module: bool, limit: Limit) -> Frame {
-        Frame {
-            locals,
-            extra: None,
-            depth,
-            limit,
-            ticks: 0,
-            module,
-        }
-    }
-
-    /// The frame of the entry of task number `task` (no locals of its own), with the
-    /// stack limit of the task starting here.
-    pub(crate) fn task(task: u32) -> Frame {
-        let addr = if forkwait::hooks::mode() == forkwait::hooks::Mode::Simulator {
-            crate::stack::task_limit(super::MODEL_STACK_SIZE)
-        } else {
-            crate::stack::thread_limit()
-        };
-        Frame::new(0, 0, false, Limit { addr, task })
-    }
-
-    /// The purity class of containers created in this frame.
-    pub(crate) fn class(&self) -> StateClass {
-        if self.module {
-            StateClass::Global
-        } else {
-            StateClass::Input
-        }
-    }
-}
-
-/// Why a name has no value.
-#[derive(Clone, Copy)]
-enum Miss {
-    /// A local read before its assignment.
-    Unbound,
-    /// A global read before its assignment, with no function, class or builtin of its
-    /// name.
-    Undefined,
-}
-
-pub(crate) enum Flow {
-    Next,
-    Break,
-    Continue,
-    Return(Value),
 }
 
 /// Raises a model error as a panic whose message is the located error.
@@ -246,223 +156,6 @@ impl Interp {
         let main_span = p.functions[i].span;
         let main = Value::Function(i, self.code.function_names[i].clone());
         self.call(&entry, &main, Vec::new(), Vec::new(), main_span)
-    }
-
-    pub(crate) fn block(&self, f: &mut Frame, stmts: &[Stmt]) -> Res<Flow> {
-        for s in stmts {
-            match self.stmt(f, s)? {
-                Flow::Next => {}
-                other => return Ok(other),
-            }
-        }
-        Ok(Flow::Next)
-    }
-
-    pub(crate) fn tick(&self, f: &mut Frame) {
-        f.ticks = f.ticks.wrapping_add(1);
-        if f.ticks % YIELD_EVERY == 0 {
-            forkwait::yield_now();
-        }
-    }
-
-    fn stmt(&self, f: &mut Frame, s: &Stmt) -> Res<Flow> {
-        self.at(s.span);
-        match &s.kind {
-            StmtKind::Expr(e) => {
-                self.eval(f, e)?;
-            }
-            StmtKind::Assign { target, value } => {
-                let v = self.eval(f, value)?;
-                self.store(f, target, v)?;
-            }
-            StmtKind::AugAssign { target, op, value } => self.aug_assign(f, target, *op, value)?,
-            StmtKind::If { branches, orelse } => {
-                for b in branches {
-                    self.at(b.span);
-                    if self.eval(f, &b.cond)?.truthy() {
-                        return self.block(f, &b.body);
-                    }
-                }
-                return self.block(f, orelse);
-            }
-            StmtKind::While { cond, body } => loop {
-                self.at(s.span);
-                if !self.eval(f, cond)?.truthy() {
-                    break;
-                }
-                self.tick(f);
-                match self.block(f, body)? {
-                    Flow::Break => break,
-                    Flow::Next | Flow::Continue => {}
-                    ret => return Ok(ret),
-                }
-            },
-            StmtKind::For { target, iter, body } => {
-                let seq = self.eval(f, iter)?;
-                let items = items::iterate(&seq).map_err(|m| self.err(iter.span, m))?;
-                for item in items {
-                    self.at(s.span);
-                    self.store(f, target, item)?;
-                    self.tick(f);
-                    match self.block(f, body)? {
-                        Flow::Break => break,
-                        Flow::Next | Flow::Continue => {}
-                        ret => return Ok(ret),
-                    }
-                }
-            }
-            StmtKind::Break => return Ok(Flow::Break),
-            StmtKind::Continue => return Ok(Flow::Continue),
-            StmtKind::Return(e) => {
-                let v = match e {
-                    Some(e) => self.eval(f, e)?,
-                    None => Value::None,
-                };
-                return Ok(Flow::Return(v));
-            }
-            StmtKind::Assert { test, msg } => {
-                if !self.eval(f, test)?.truthy() {
-                    let text = match msg {
-                        Some(m) => format!("assertion failed: {}", self.eval(f, m)?.to_str()),
-                        None => "assertion failed".to_string(),
-                    };
-                    return Err(self.err(s.span, text));
-                }
-            }
-            StmtKind::Pass | StmtKind::Global(_) | StmtKind::Nonlocal(_) => {}
-            StmtKind::Def(def) => {
-                if let Some(d) = self.code.deferred.get(&def.id) {
-                    return Err(Box::new(d.clone())); // refused when scripted
-                }
-                let v = self.closure(f, def)?;
-                self.store_slot(f, def.slot, v);
-            }
-            StmtKind::Class(c) => {
-                let deferred = c.methods.iter().find_map(|m| self.code.deferred.get(&m.id));
-                if let Some(d) = deferred {
-                    return Err(Box::new(d.clone())); // refused when scripted
-                }
-                let v = self.local_class(f, c)?;
-                self.store_slot(f, c.slot, v);
-            }
-            StmtKind::Try(t) => return self.exec_try(f, t),
-            StmtKind::Raise(e) => return Err(self.exec_raise(f, e.as_ref(), s.span)),
-            StmtKind::With { item, target, body } => {
-                let v = self.eval(f, item)?;
-                if let Some(restore) = self.enter_context(f, &v) {
-                    let r = match target {
-                        Some(t) => self
-                            .store(f, t, v.clone())
-                            .and_then(|()| self.block(f, body)),
-                        None => self.block(f, body),
-                    };
-                    if let Some(prev) = restore {
-                        self.set_grad(f, prev);
-                    }
-                    return r;
-                }
-                let Value::Lock(lock) = &v else {
-                    let t = v.type_name();
-                    return Err(self.err(
-                        item.span,
-                        format!("'{t}' object cannot be used in `with` (only a Lock() can)"),
-                    ));
-                };
-                self.at(s.span);
-                // A model's lock does not poison (Python's don't).
-                let guard = lock.mutex.lock().unwrap_or_else(|p| p.into_inner());
-                let r = match target {
-                    Some(t) => self
-                        .store(f, t, v.clone())
-                        .and_then(|()| self.block(f, body)),
-                    None => self.block(f, body),
-                };
-                drop(guard);
-                return r;
-            }
-        }
-        Ok(Flow::Next)
-    }
-
-    /// Stores `v` in the variable `slot` (a local of `f` or a global: the resolver gives
-    /// every assigned name one of the two).
-    fn store_slot(&self, f: &mut Frame, slot: Slot, v: Value) {
-        match slot {
-            Slot::Local(i) => {
-                if let Some(local) = f.locals.get_mut(i as usize) {
-                    *local = Some(v);
-                }
-            }
-            Slot::Global(i) => {
-                if let Some(cell) = self.globals.get(i as usize) {
-                    cell.write(Some(v));
-                }
-            }
-            Slot::Cell(i) => {
-                if let Some(cell) = f.cells().get(i as usize) {
-                    cell.write(Some(v));
-                }
-            }
-            _ => {}
-        }
-    }
-
-    /// The value of the name `name`, which denotes `slot`, read at `span`.
-    fn load_name(&self, f: &Frame, slot: Slot, name: &str, span: Span) -> Res<Value> {
-        self.load(f, slot).map_err(|m| self.miss(m, name, span))
-    }
-
-    /// The value of what `slot` denotes: a local of `f`, a global variable (if set,
-    /// else what its name denotes when it is no variable), a function, class or builtin.
-    fn load(&self, f: &Frame, slot: Slot) -> Result<Value, Miss> {
-        let code = &self.code;
-        let slot = match slot {
-            Slot::Local(i) => {
-                return match f.locals.get(i as usize) {
-                    Some(Some(v)) => Ok(v.clone()),
-                    _ => Err(Miss::Unbound),
-                };
-            }
-            Slot::Cell(i) => {
-                return f
-                    .cells()
-                    .get(i as usize)
-                    .and_then(|c| c.read())
-                    .ok_or(Miss::Unbound);
-            }
-            Slot::Global(i) => {
-                let i = i as usize;
-                if let Some(v) = self.globals.get(i).and_then(|cell| cell.read()) {
-                    return Ok(v);
-                }
-                let fallback = code.global_fallbacks.get(i).copied();
-                fallback.unwrap_or(Slot::Unresolved)
-            }
-            other => other,
-        };
-        match slot {
-            Slot::Function(i) => code
-                .function_names
-                .get(i as usize)
-                .map(|n| Value::Function(i as usize, n.clone())),
-            Slot::Class(i) => code
-                .class_names
-                .get(i as usize)
-                .map(|n| Value::Class(i as usize, n.clone())),
-            Slot::Builtin(b) => Some(Value::Builtin(b)),
-            Slot::Local(_) | Slot::Cell(_) | Slot::Global(_) | Slot::Unresolved => None,
-        }
-        .ok_or(Miss::Undefined)
-    }
-
-    /// The error of reading the name `name` at `span`, which has no value.
-    #[cold]
-    fn miss(&self, m: Miss, name: &str, span: Span) -> Box<Diagnostic> {
-        let msg = match m {
-            Miss::Unbound => format!("local variable '{name}' referenced before assignment"),
-            Miss::Undefined => format!("name '{name}' is not defined"),
-        };
-        self.err(span, msg)
     }
 
     /// The value of `e`, an attribute `value.attr` (out of line: see [`Interp::eval`]).

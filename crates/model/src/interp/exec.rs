@@ -1,0 +1,152 @@
+//! Statement execution: a block, each kind of statement, and the [`Flow`] a statement
+//! hands back to the block around it (go on, `break`, `continue`, `return`).
+
+use super::{Frame, Interp, Res, YIELD_EVERY, items};
+use crate::ast::{Stmt, StmtKind};
+use crate::value::Value;
+
+/// What a statement tells the block around it to do next.
+pub(crate) enum Flow {
+    Next,
+    Break,
+    Continue,
+    Return(Value),
+}
+
+impl Interp {
+    pub(crate) fn block(&self, f: &mut Frame, stmts: &[Stmt]) -> Res<Flow> {
+        for s in stmts {
+            match self.stmt(f, s)? {
+                Flow::Next => {}
+                other => return Ok(other),
+            }
+        }
+        Ok(Flow::Next)
+    }
+
+    pub(crate) fn tick(&self, f: &mut Frame) {
+        f.ticks = f.ticks.wrapping_add(1);
+        if f.ticks % YIELD_EVERY == 0 {
+            forkwait::yield_now();
+        }
+    }
+
+    fn stmt(&self, f: &mut Frame, s: &Stmt) -> Res<Flow> {
+        self.at(s.span);
+        match &s.kind {
+            StmtKind::Expr(e) => {
+                self.eval(f, e)?;
+            }
+            StmtKind::Assign { target, value } => {
+                let v = self.eval(f, value)?;
+                self.store(f, target, v)?;
+            }
+            StmtKind::AugAssign { target, op, value } => self.aug_assign(f, target, *op, value)?,
+            StmtKind::If { branches, orelse } => {
+                for b in branches {
+                    self.at(b.span);
+                    if self.eval(f, &b.cond)?.truthy() {
+                        return self.block(f, &b.body);
+                    }
+                }
+                return self.block(f, orelse);
+            }
+            StmtKind::While { cond, body } => loop {
+                self.at(s.span);
+                if !self.eval(f, cond)?.truthy() {
+                    break;
+                }
+                self.tick(f);
+                match self.block(f, body)? {
+                    Flow::Break => break,
+                    Flow::Next | Flow::Continue => {}
+                    ret => return Ok(ret),
+                }
+            },
+            StmtKind::For { target, iter, body } => {
+                let seq = self.eval(f, iter)?;
+                let items = items::iterate(&seq).map_err(|m| self.err(iter.span, m))?;
+                for item in items {
+                    self.at(s.span);
+                    self.store(f, target, item)?;
+                    self.tick(f);
+                    match self.block(f, body)? {
+                        Flow::Break => break,
+                        Flow::Next | Flow::Continue => {}
+                        ret => return Ok(ret),
+                    }
+                }
+            }
+            StmtKind::Break => return Ok(Flow::Break),
+            StmtKind::Continue => return Ok(Flow::Continue),
+            StmtKind::Return(e) => {
+                let v = match e {
+                    Some(e) => self.eval(f, e)?,
+                    None => Value::None,
+                };
+                return Ok(Flow::Return(v));
+            }
+            StmtKind::Assert { test, msg } => {
+                if !self.eval(f, test)?.truthy() {
+                    let text = match msg {
+                        Some(m) => format!("assertion failed: {}", self.eval(f, m)?.to_str()),
+                        None => "assertion failed".to_string(),
+                    };
+                    return Err(self.err(s.span, text));
+                }
+            }
+            StmtKind::Pass | StmtKind::Global(_) | StmtKind::Nonlocal(_) => {}
+            StmtKind::Def(def) => {
+                if let Some(d) = self.code.deferred.get(&def.id) {
+                    return Err(Box::new(d.clone())); // refused when scripted
+                }
+                let v = self.closure(f, def)?;
+                self.store_slot(f, def.slot, v);
+            }
+            StmtKind::Class(c) => {
+                let deferred = c.methods.iter().find_map(|m| self.code.deferred.get(&m.id));
+                if let Some(d) = deferred {
+                    return Err(Box::new(d.clone())); // refused when scripted
+                }
+                let v = self.local_class(f, c)?;
+                self.store_slot(f, c.slot, v);
+            }
+            StmtKind::Try(t) => return self.exec_try(f, t),
+            StmtKind::Raise(e) => return Err(self.exec_raise(f, e.as_ref(), s.span)),
+            StmtKind::With { item, target, body } => {
+                let v = self.eval(f, item)?;
+                if let Some(restore) = self.enter_context(f, &v) {
+                    let r = match target {
+                        Some(t) => self
+                            .store(f, t, v.clone())
+                            .and_then(|()| self.block(f, body)),
+                        None => self.block(f, body),
+                    };
+                    if let Some(prev) = restore {
+                        self.set_grad(f, prev);
+                    }
+                    return r;
+                }
+                let Value::Lock(lock) = &v else {
+                    let t = v.type_name();
+                    return Err(self.err(
+                        item.span,
+                        format!("'{t}' object cannot be used in `with` (only a Lock() can)"),
+                    ));
+                };
+                self.at(s.span);
+                // A model's lock does not poison (Python's don't).
+                let guard = lock.mutex.lock().unwrap_or_else(|p| p.into_inner());
+                let r = match target {
+                    Some(t) => self
+                        .store(f, t, v.clone())
+                        .and_then(|()| self.block(f, body)),
+                    None => self.block(f, body),
+                };
+                drop(guard);
+                return r;
+            }
+        }
+        Ok(Flow::Next)
+    }
+}
