@@ -1,7 +1,8 @@
 //! The front end: source text to a checked tree. `lexer.rs` (tokens, indentation),
 //! `parser.rs` (expressions; `args.rs` call arguments and subscripts, `comp.rs`
 //! comprehension clauses, `fstring.rs` f-strings), `stmt.rs` (statements and the file
-//! structure), `ast.rs` (the tree; `nodes.rs` its nodes' methods and newer node types),
+//! structure), `ast.rs` (the tree: program, definitions, statements; `ast_expr.rs` its
+//! expressions and operators, `nodes.rs` its nodes' methods and newer node types),
 //! `resolve.rs` (name resolution: frame layouts and global numbering), `scopes.rs`
 //! (nested functions and comprehensions: which variables are cells shared with nested
 //! functions, and the hidden slots of comprehension variables), `local_classes.rs`
@@ -16,6 +17,7 @@
 mod annot;
 mod args;
 pub mod ast;
+mod ast_expr;
 mod checks;
 pub(crate) mod classes;
 mod comp;

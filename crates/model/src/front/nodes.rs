@@ -1,5 +1,5 @@
-//! Methods of the tree's nodes (`ast.rs` holds the types): an expression's height, a
-//! statement's nested blocks.
+//! Methods of the tree's nodes (`ast.rs` and `ast_expr.rs` hold the types): an
+//! expression's height, a statement's nested blocks.
 
 use super::ast::*;
 
