@@ -6,8 +6,9 @@ use super::ScheduleConfig;
 use crate::Schedule;
 use ::proptest::strategy::ValueTree;
 
-/// The value tree of [`ScheduleStrategy`]: shrinks toward fewer preemptions, then
-/// preemptions of one task, then nearer, then earlier ones (see the module notes).
+/// The value tree of [`ScheduleStrategy`](super::ScheduleStrategy): shrinks toward fewer
+/// preemptions, then preemptions of one task, then nearer, then earlier ones (see the
+/// module notes).
 ///
 /// ```
 /// use forkwait::proptest::ScheduleTree;
