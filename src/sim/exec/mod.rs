@@ -74,7 +74,6 @@ pub(crate) struct ExecState {
     pub accessed: bool,
     pub objects: Vec<ObjInfo>,
     pub abort: Option<Abort>,
-    pub path_hash: u64,
     pub epoch: u32,
     busy: u32,
     cfg: Config,
@@ -322,27 +321,37 @@ impl ExecState {
                 site
             );
         }
-        let code = match op {
-            Op::Start => 1,
-            Op::Fork(t) => 2 | (t as u64) << 8,
-            Op::Wait(t) => 3 | (t as u64) << 8,
-            Op::End => 4,
-            Op::Access(o, k) => 5 | (k as u64) << 4 | (o as u64) << 8,
-            Op::Yield => 6,
-            Op::Joined(t) => 7 | (t as u64) << 8,
-            Op::Acquired(o) => 8 | (o as u64) << 8,
-        };
-        // Start and End are identified by the task (whose fork site the Fork step hashed);
-        // task 0's site is wherever the checker was called, which must not matter.
-        let (line, col) = match op {
-            Op::Start | Op::End => (0, 0),
-            _ => site.line_col(),
-        };
-        self.path_hash = mix(
-            self.path_hash,
-            code ^ (self.current as u64) << 40 ^ (line as u64) << 20 ^ col as u64,
-        );
         self.steps.push(step);
+    }
+
+    /// The execution's path fingerprint: a hash of every step's task, operation and
+    /// source line and column, in order (what a schedule's token carries, so that a replay
+    /// can tell a stale schedule). Computed from the step log when asked (rarely: a new
+    /// outcome or finding, a replay), not at every step.
+    pub(crate) fn path_hash(&self) -> u64 {
+        self.steps.iter().fold(0xcbf2_9ce4_8422_2325, |h, step| {
+            let code = match step.op {
+                Op::Start => 1,
+                Op::Fork(t) => 2 | (t as u64) << 8,
+                Op::Wait(t) => 3 | (t as u64) << 8,
+                Op::End => 4,
+                Op::Access(o, k) => 5 | (k as u64) << 4 | (o as u64) << 8,
+                Op::Yield => 6,
+                Op::Joined(t) => 7 | (t as u64) << 8,
+                Op::Acquired(o) => 8 | (o as u64) << 8,
+            };
+            // Start and End are identified by the task (whose fork site the Fork step
+            // hashed); task 0's site is wherever the checker was called, which must not
+            // matter.
+            let (line, col) = match step.op {
+                Op::Start | Op::End => (0, 0),
+                _ => step.site.line_col(),
+            };
+            mix(
+                h,
+                code ^ (step.task as u64) << 40 ^ (line as u64) << 20 ^ col as u64,
+            )
+        })
     }
 
     fn set_ready(&mut self, t: TaskId) {

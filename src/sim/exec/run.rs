@@ -40,7 +40,6 @@ impl ExecState {
             accessed: false,
             objects: Vec::new(),
             abort: None,
-            path_hash: 0,
             epoch: 0,
             busy: 0,
             cfg: cfg.clone(),
@@ -88,7 +87,6 @@ impl ExecState {
         self.next = Some(0);
         self.accessed = false;
         self.abort = None;
-        self.path_hash = 0xcbf2_9ce4_8422_2325;
         self.epoch = epoch;
         self.busy = 0;
         self.cfg = cfg.clone();
