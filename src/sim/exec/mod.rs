@@ -301,7 +301,8 @@ impl ExecState {
             .map(|i| i as TaskId)
     }
 
-    #[inline]
+    // Always inlined: the body of every scheduling point, and small without the log.
+    #[inline(always)]
     fn record(&mut self, op: Op, site: Where) {
         if matches!(op, Op::Access(..)) {
             self.accessed = true;
@@ -313,15 +314,21 @@ impl ExecState {
         };
         self.watch.note(self.current, &site);
         if self.cfg.log {
-            eprintln!(
-                "forkwait: step {:>5}  task {:>3}  {:<22} {}",
-                self.steps.len() + 1,
-                step.task,
-                op_text(&step.op),
-                site
-            );
+            self.log_step(&step);
         }
         self.steps.push(step);
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn log_step(&self, step: &Step) {
+        eprintln!(
+            "forkwait: step {:>5}  task {:>3}  {:<22} {}",
+            self.steps.len() + 1,
+            step.task,
+            op_text(&step.op),
+            step.site
+        );
     }
 
     /// The execution's path fingerprint: a hash of every step's task, operation and
