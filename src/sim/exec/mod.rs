@@ -77,7 +77,13 @@ pub(crate) struct ExecState {
     pub epoch: u32,
     busy: u32,
     cfg: Config,
+    /// The configuration allows the plain-point fast path of `choose` (no worker limit,
+    /// no tracking, no deadline): set at the start of each execution.
+    plain_cfg: bool,
     sched: *mut dyn Scheduler,
+    /// The scheduler's generator if its every choice is a uniform draw from it
+    /// ([`Scheduler::uniform_rng`]), else null: a plain point then draws directly.
+    rng: *mut crate::sim::sched::SchedRng,
     tearing_down: bool,
     scratch: Vec<TaskId>,
     /// Blocked tasks that may wake without a notification (timeouts, spurious wakeups).

@@ -43,7 +43,9 @@ impl ExecState {
             epoch: 0,
             busy: 0,
             cfg: cfg.clone(),
+            plain_cfg: false,
             sched,
+            rng: std::ptr::null_mut(),
             tearing_down: false,
             scratch: Vec::new(),
             wakeable: Vec::new(),
@@ -90,7 +92,11 @@ impl ExecState {
         self.epoch = epoch;
         self.busy = 0;
         self.cfg = cfg.clone();
+        self.plain_cfg = cfg.workers.is_none() && !cfg.track && cfg.deadline.is_none();
         self.sched = sched;
+        // SAFETY: the scheduler outlives the execution and is used only from this thread;
+        // the generator it hands out is one of its fields, valid as long as it is.
+        self.rng = unsafe { (*sched).uniform_rng() }.unwrap_or(std::ptr::null_mut());
         self.tearing_down = false;
         self.watch = crate::sim::watchdog::begin(cfg.watchdog);
     }
