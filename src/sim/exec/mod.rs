@@ -117,13 +117,12 @@ pub(crate) struct Exec {
 
 thread_local! {
     static CURRENT: Cell<*const Exec> = const { Cell::new(std::ptr::null()) };
-    /// Whether a simulated task's coroutine is running (its panics are the program's).
-    static IN_TASK: Cell<bool> = const { Cell::new(false) };
 }
 
-/// Whether the current code runs inside a simulated task (not in the harness).
+/// Whether the current code runs inside a simulated task (not in the harness): its panics
+/// are the program's. The execution loop notes it around every resume (`overflow.rs`).
 pub(crate) fn in_task() -> bool {
-    IN_TASK.with(|c| c.get())
+    crate::sim::overflow::in_task()
 }
 
 static EPOCH: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(1);

@@ -203,11 +203,9 @@ fn drive(exec: &Exec, coros: &mut Vec<Option<Coro>>) {
         let Some(co) = coros[t as usize].as_mut() else {
             break;
         };
-        IN_TASK.with(|c| c.set(true));
         overflow::enter(co, limit);
         let finished = coro::resume(co);
         let overflowed = overflow::leave();
-        IN_TASK.with(|c| c.set(false));
         let mut s = exec.state.borrow_mut();
         if overflowed {
             if let Some(co) = coros[t as usize].take() {
