@@ -406,7 +406,9 @@ impl ExecState {
     }
 
     /// After `op` by the current task: picks who runs next. Returns the yielder to
-    /// suspend through if the current task must stop running now.
+    /// suspend through if the current task must stop running now. Always inlined into
+    /// the points (with `record` and `choose`'s fast path: one short path per point).
+    #[inline(always)]
     fn after_point(&mut self) -> Option<*const TaskYielder> {
         let cur = self.current;
         self.note_point();
