@@ -36,16 +36,24 @@ const MAX_SITES: usize = 32;
 /// The pass's buffers, kept between executions.
 #[derive(Default)]
 pub(super) struct Candidates {
-    /// The distinct accesses seen: (object, site identity, a write, the task). Each is
-    /// examined once, however often it recurs.
-    seen: Vec<(ObjId, u64, bool, TaskId)>,
+    /// The distinct accesses seen, packed (see [`pack`]). Each is examined once, however
+    /// often it recurs.
+    seen: Vec<(u64, u64)>,
     /// Distinct accesses to non-synchronizing objects: (object, site key, a write, the
     /// task that made them, or [`MANY`] if several did).
     sites: Vec<(ObjId, u64, bool, TaskId)>,
 }
 
-/// The size of `covered_by_findings`'s cache of recent accesses.
-const RECENT: usize = 16;
+/// The size of `covered_by_findings`'s cache of recent accesses (a power of two).
+const RECENT: usize = 32;
+
+/// An access (object `o`, site identity `site`, a write, task `t`) as two words, compared
+/// exactly; `None` for a task id too large to pack (the pass then gives up). The words
+/// are never `(u64::MAX, u64::MAX)`, the cache's empty slot.
+#[inline]
+fn pack(o: ObjId, site: u64, write: bool, t: TaskId) -> Option<(u64, u64)> {
+    (t < (1 << 31) - 1).then(|| (site, (o as u64) << 32 | (t as u64) << 1 | write as u64))
+}
 
 /// In [`Candidates::sites`]: the accesses were made by more than one task.
 const MANY: TaskId = TaskId::MAX;
@@ -84,7 +92,7 @@ impl Acc {
     fn covered_by_findings(&self, s: &ExecState, cand: &mut Candidates) -> bool {
         cand.seen.clear();
         cand.sites.clear();
-        let mut recent = [None; RECENT];
+        let mut recent = [(u64::MAX, u64::MAX); RECENT];
         for step in &s.steps {
             let Op::Access(o, kind) = step.op else {
                 continue;
@@ -100,13 +108,15 @@ impl Acc {
                 continue;
             }
             let write = kind.is_write();
-            let e = (o, site_id(&step.site), write, step.task);
+            let Some(e) = pack(o, site_id(&step.site), write, step.task) else {
+                return false;
+            };
             // A direct-mapped cache of recent entries spares most scans of `seen`.
-            let slot = (e.1 >> 3 ^ e.3 as u64 ^ (write as u64) << 3) as usize % RECENT;
-            if recent[slot] == Some(e) {
+            let slot = ((e.0 ^ e.1).wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 59) as usize;
+            if recent[slot % RECENT] == e {
                 continue;
             }
-            recent[slot] = Some(e);
+            recent[slot % RECENT] = e;
             if cand.seen.contains(&e) {
                 continue;
             }
