@@ -430,10 +430,14 @@ impl ExecState {
             rec.has_worker = false;
             self.busy -= 1;
         }
-        let waiters = std::mem::take(&mut self.tasks[t as usize].waiters);
-        for w in waiters {
+        // The list goes back to the task emptied, its buffer kept (reused by a later
+        // execution's task: see `clear` in `run.rs`).
+        let mut waiters = std::mem::take(&mut self.tasks[t as usize].waiters);
+        for &w in &waiters {
             self.wake(w);
         }
+        waiters.clear();
+        self.tasks[t as usize].waiters = waiters;
         let at = match self.tasks[t as usize].span {
             Some(span) => Where::Model(span),
             None => self.tasks[t as usize].site,
