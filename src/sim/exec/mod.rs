@@ -38,11 +38,13 @@
 //! coroutines, which unwinds their stacks; while that happens every simulator operation is
 //! a no-op (`tearing_down`), so destructors of user state run without scheduling.
 
+mod accesses;
 mod decide;
 mod ops;
 mod run;
 mod types;
 
+pub(crate) use self::accesses::AccessEntry;
 pub(crate) use self::ops::*;
 pub(crate) use self::run::{Finished, op_text, run};
 pub(crate) use self::types::*;
@@ -72,6 +74,8 @@ pub(crate) struct ExecState {
     pub choices: Vec<Choice>,
     /// Whether any instrumented state was accessed (else the analyses are skipped).
     pub accessed: bool,
+    /// The distinct plain accesses so far, for the analysis-skip test (`accesses.rs`).
+    pub(crate) accesses: accesses::AccessSet,
     pub objects: Vec<ObjInfo>,
     pub abort: Option<Abort>,
     pub epoch: u32,
@@ -309,8 +313,9 @@ impl ExecState {
     // Always inlined: the body of every scheduling point, and small without the log.
     #[inline(always)]
     fn record(&mut self, op: Op, site: Where) {
-        if matches!(op, Op::Access(..)) {
+        if let Op::Access(o, kind) = op {
             self.accessed = true;
+            self.accesses.note(o, kind, &site, self.current);
         }
         let step = Step {
             task: self.current,

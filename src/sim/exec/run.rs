@@ -38,6 +38,7 @@ impl ExecState {
             steps: Vec::new(),
             choices: Vec::new(),
             accessed: false,
+            accesses: Default::default(),
             objects: Vec::new(),
             abort: None,
             epoch: 0,
@@ -72,6 +73,7 @@ impl ExecState {
         self.tasks.clear();
         self.ready.clear();
         self.steps.clear();
+        self.accesses.clear();
         self.choices.clear();
         self.objects.clear();
         self.scratch.clear();
