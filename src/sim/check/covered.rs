@@ -99,6 +99,8 @@ impl Acc {
                 }
             }
             if e.write {
+                // The tasks of one write site mostly share a class: each key once.
+                let mut checked = None;
                 for t in tasks_of(e.tasks) {
                     let class = if info.inferred_creator {
                         (t != 0 && !info.allowed).then_some(info.class)
@@ -106,9 +108,11 @@ impl Acc {
                         crate::sim::hb::impure_class(s, o, info.creator, t)
                     };
                     if let Some(class) = class {
-                        if !self.has(FindingKind::ImpureWrite, impure_key(site, class)) {
+                        let key = impure_key(site, class);
+                        if checked != Some(key) && !self.has(FindingKind::ImpureWrite, key) {
                             return false;
                         }
+                        checked = Some(key);
                     }
                 }
             }

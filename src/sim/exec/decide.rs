@@ -68,7 +68,7 @@ impl ExecState {
         let plain = n > 0
             && self.plain_cfg
             && self.wakeable.is_empty()
-            && (self.cfg.max_steps == 0 || self.steps.len() as u64 <= self.cfg.max_steps);
+            && self.steps.len() <= self.step_cap;
         if !plain {
             return self.choose_full();
         }

@@ -84,6 +84,8 @@ pub(crate) struct ExecState {
     /// The configuration allows the plain-point fast path of `choose` (no worker limit,
     /// no tracking, no deadline): set at the start of each execution.
     plain_cfg: bool,
+    /// The most steps before the step limit ends the execution (`usize::MAX`: none).
+    step_cap: usize,
     sched: *mut dyn Scheduler,
     /// The scheduler's generator if its every choice is a uniform draw from it
     /// ([`Scheduler::uniform_rng`]), else null: a plain point then draws directly.

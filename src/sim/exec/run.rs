@@ -45,6 +45,7 @@ impl ExecState {
             busy: 0,
             cfg: cfg.clone(),
             plain_cfg: false,
+            step_cap: usize::MAX,
             sched,
             rng: std::ptr::null_mut(),
             tearing_down: false,
@@ -95,6 +96,10 @@ impl ExecState {
         self.busy = 0;
         self.cfg = cfg.clone();
         self.plain_cfg = cfg.workers.is_none() && !cfg.track && cfg.deadline.is_none();
+        self.step_cap = match cfg.max_steps {
+            0 => usize::MAX,
+            n => usize::try_from(n).unwrap_or(usize::MAX),
+        };
         self.sched = sched;
         // SAFETY: the scheduler outlives the execution and is used only from this thread;
         // the generator it hands out is one of its fields, valid as long as it is.
