@@ -347,11 +347,12 @@ impl<T> SimFuture<T> {
     }
 
     pub(crate) fn join(self, site: &'static Location<'static>) -> std::thread::Result<T> {
+        // `live`, with the epoch checked inside the wait's own borrow of the state.
         assert!(
-            self.live(),
+            crate::mode::current() == crate::mode::Context::Sim
+                && exec::wait_in(self.task, self.epoch, site),
             "forkwait: a future of a simulated execution was waited outside it"
         );
-        exec::wait(self.task, site);
         self.slot.take().unwrap_or_else(|| {
             // Only while tearing down an aborted execution.
             std::panic::resume_unwind(Box::new("forkwait: execution aborted"))
