@@ -98,3 +98,33 @@ fn waiter_sleeps_while_the_task_runs_elsewhere_and_is_woken() {
     }
     assert_eq!(f.wait(), 99);
 }
+
+#[test]
+fn a_future_kept_from_an_earlier_execution_cannot_be_waited_in_a_later_one() {
+    use forkwait::{Checker, FindingKind};
+    use std::cell::RefCell;
+    thread_local! {
+        static KEPT: RefCell<Option<Future<u32>>> = const { RefCell::new(None) };
+    }
+    let report = Checker::new().iterations(2).run(|| {
+        if let Some(old) = KEPT.with(|k| k.borrow_mut().take()) {
+            old.wait();
+        }
+        let f = fork(|| 1u32);
+        KEPT.with(|k| *k.borrow_mut() = Some(f));
+    });
+    // The second execution's future, dropped outside any execution: nothing happens.
+    drop(KEPT.with(|k| k.borrow_mut().take()));
+    let panic = report
+        .findings()
+        .iter()
+        .find(|f| f.kind() == FindingKind::Panic)
+        .expect("the second execution panics");
+    assert!(
+        panic
+            .message()
+            .contains("a future of a simulated execution was waited outside it"),
+        "{}",
+        panic.message()
+    );
+}

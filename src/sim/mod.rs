@@ -41,7 +41,7 @@ pub use self::schedule::{Schedule, TOKEN_PREFIX, TokenError};
 
 use std::fmt;
 use std::panic::Location;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 /// How the checker explores schedules.
 ///
@@ -166,54 +166,115 @@ pub fn check<T: fmt::Debug>(f: impl Fn() -> T) {
 
 /// A forked task's body until it runs, then its result: one allocation per fork, shared
 /// by the task (its body in the execution's task table) and its future.
+///
+/// Who may touch `slot` is decided by `state` alone: a side moves the state out of
+/// [`BODY`](cell::BODY) or [`DONE`](cell::DONE) by one compare-and-swap, and then owns the
+/// slot until it stores the next state (release). No lock, no poisoning: the cell changes
+/// hands three times per task (run, finish, take), on the simulator's one thread in
+/// practice, but soundly from any.
 struct TaskCell<F, T> {
-    state: Mutex<CellState<F, T>>,
+    state: std::sync::atomic::AtomicU8,
+    slot: std::cell::UnsafeCell<CellState<F, T>>,
 }
+
+mod cell {
+    /// The slot holds the body, not started.
+    pub(super) const BODY: u8 = 0;
+    /// The body is running (the runner owns the slot, which is empty).
+    pub(super) const RUNNING: u8 = 1;
+    /// The slot holds the result.
+    pub(super) const DONE: u8 = 2;
+    /// One side is moving the contents out (it owns the slot).
+    pub(super) const BUSY: u8 = 3;
+    /// The result was taken or the body discarded: nothing left.
+    pub(super) const EMPTY: u8 = 4;
+}
+
+// SAFETY: the slot is only touched by the side that moved `state` away from `BODY` or
+// `DONE` (a compare-and-swap, acquire) until it publishes the next state (release), so
+// at most one thread uses it at a time; what moves between threads is `F` and the
+// result, hence the bounds (a `Mutex<CellState<F, T>>` has the same ones).
+unsafe impl<F: Send, T: Send> Sync for TaskCell<F, T> {}
+// SAFETY: as above: the cell owns an `F` or a result, both `Send`.
+unsafe impl<F: Send, T: Send> Send for TaskCell<F, T> {}
 
 enum CellState<F, T> {
     /// Not started.
     Body(F),
-    Running,
     Done(std::thread::Result<T>),
-    /// The result was taken, or the body discarded.
+    /// Running, taken or discarded.
     Taken,
 }
 
 impl<F, T> TaskCell<F, T> {
-    fn lock(&self) -> std::sync::MutexGuard<'_, CellState<F, T>> {
-        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    fn new(f: F) -> Self {
+        TaskCell {
+            state: std::sync::atomic::AtomicU8::new(cell::BODY),
+            slot: std::cell::UnsafeCell::new(CellState::Body(f)),
+        }
+    }
+
+    /// Moves the state from `from` to `to` if it is `from`: then the caller owns the slot.
+    #[inline]
+    fn claim(&self, from: u8, to: u8) -> bool {
+        use std::sync::atomic::Ordering;
+        self.state
+            .compare_exchange(from, to, Ordering::Acquire, Ordering::Relaxed)
+            .is_ok()
+    }
+
+    /// Takes the slot's contents (the caller owns the slot: see [`claim`](Self::claim)).
+    ///
+    /// # Safety
+    ///
+    /// The caller moved the state to `RUNNING` or `BUSY` and has not published another.
+    #[inline]
+    unsafe fn take_slot(&self) -> CellState<F, T> {
+        // SAFETY: forwarded: the caller owns the slot.
+        unsafe { std::mem::replace(&mut *self.slot.get(), CellState::Taken) }
+    }
+
+    /// Publishes `state` after the owner filled or emptied the slot.
+    #[inline]
+    fn publish(&self, state: u8) {
+        self.state
+            .store(state, std::sync::atomic::Ordering::Release);
     }
 }
 
 impl<F: FnOnce() -> T, T> exec::TaskBody for TaskCell<F, T> {
     fn run(&self) {
-        let CellState::Body(f) = std::mem::replace(&mut *self.lock(), CellState::Running) else {
+        if !self.claim(cell::BODY, cell::RUNNING) {
+            return;
+        }
+        // SAFETY: we moved the state to `RUNNING`; nobody else moves it from there.
+        let CellState::Body(f) = (unsafe { self.take_slot() }) else {
             return;
         };
         let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(f));
-        if let Err(p) = r {
+        if let Err(p) = &r {
             // The harness unwinding an aborted execution's task: not the program's panic,
             // and the unwind must reach the coroutine's base.
             if exec::tearing_down_now() {
+                let Err(p) = r else { unreachable!() };
                 std::panic::resume_unwind(p);
             }
-            let (msg, at) = check::take_last_panic(&*p);
+            let (msg, at) = check::take_last_panic(&**p);
             exec::note_panic(msg, at);
-            *self.lock() = CellState::Done(Err(p));
-            return;
         }
-        *self.lock() = CellState::Done(r);
+        // SAFETY: the state is still `RUNNING` (ours): the slot is ours to fill.
+        unsafe { *self.slot.get() = CellState::Done(r) };
+        self.publish(cell::DONE);
     }
 
     fn discard(&self) {
-        let old = {
-            let mut g = self.lock();
-            if !matches!(*g, CellState::Body(_)) {
-                return;
-            }
-            std::mem::replace(&mut *g, CellState::Taken)
-        };
-        drop(old); // the body's captures, outside the lock
+        if !self.claim(cell::BODY, cell::BUSY) {
+            return;
+        }
+        // SAFETY: we moved the state to `BUSY`.
+        let old = unsafe { self.take_slot() };
+        self.publish(cell::EMPTY);
+        drop(old); // the body's captures, after the cell is consistent again
     }
 }
 
@@ -225,11 +286,13 @@ trait ResultSlot<T>: Send + Sync {
 
 impl<F: Send, T: Send> ResultSlot<T> for TaskCell<F, T> {
     fn take(&self) -> Option<std::thread::Result<T>> {
-        let mut g = self.lock();
-        if !matches!(*g, CellState::Done(_)) {
+        if !self.claim(cell::DONE, cell::BUSY) {
             return None;
         }
-        match std::mem::replace(&mut *g, CellState::Taken) {
+        // SAFETY: we moved the state to `BUSY`.
+        let old = unsafe { self.take_slot() };
+        self.publish(cell::EMPTY);
+        match old {
             CellState::Done(r) => Some(r),
             _ => None,
         }
@@ -249,9 +312,7 @@ where
     F: FnOnce() -> T + Send + 'a,
     T: Send + 'a,
 {
-    let cell = Arc::new(TaskCell {
-        state: Mutex::new(CellState::Body(f)),
-    });
+    let cell = Arc::new(TaskCell::new(f));
     let body: Arc<dyn exec::TaskBody + 'a> = cell.clone();
     let slot: Arc<dyn ResultSlot<T> + 'a> = cell;
     // SAFETY: a simulated task never outlives its execution: `exec::run` drives every task
@@ -288,11 +349,12 @@ impl<T> SimFuture<T> {
     }
 
     pub(crate) fn join(self, site: &'static Location<'static>) -> std::thread::Result<T> {
+        // `live`, with the epoch checked inside the wait's own borrow of the state.
         assert!(
-            self.live(),
+            crate::mode::current() == crate::mode::Context::Sim
+                && exec::wait_in(self.task, self.epoch, site),
             "forkwait: a future of a simulated execution was waited outside it"
         );
-        exec::wait(self.task, site);
         self.slot.take().unwrap_or_else(|| {
             // Only while tearing down an aborted execution.
             std::panic::resume_unwind(Box::new("forkwait: execution aborted"))

@@ -33,17 +33,46 @@ const MARGIN: usize = if cfg!(debug_assertions) {
 /// The smallest task stack the checker uses: the margin plus room to run.
 pub(crate) const MIN_STACK: usize = MARGIN + 64 * 1024;
 
-thread_local! {
-    /// The running task's stack limit (lowest usable address), 0 when none.
-    static LIMIT: Cell<usize> = const { Cell::new(0) };
+/// What this thread knows of the task it is running, in one thread-local (the execution
+/// loop sets it around every resume: one access each way).
+struct Running {
+    /// The running task's stack limit (lowest usable address), 0 when no task runs.
+    limit: Cell<usize>,
     /// Set by the trap path: the running task overflowed.
-    static OVERFLOWED: Cell<bool> = const { Cell::new(false) };
+    overflowed: Cell<bool>,
+    /// The running task's trap handler (read by the signal handler).
+    #[cfg(all(
+        target_os = "linux",
+        any(target_arch = "x86_64", target_arch = "aarch64")
+    ))]
+    handler: Cell<Option<corosensei::trap::CoroutineTrapHandler<()>>>,
+}
+
+thread_local! {
+    static RUNNING: Running = const {
+        Running {
+            limit: Cell::new(0),
+            overflowed: Cell::new(false),
+            #[cfg(all(
+                target_os = "linux",
+                any(target_arch = "x86_64", target_arch = "aarch64")
+            ))]
+            handler: Cell::new(None),
+        }
+    };
+}
+
+/// Whether a simulated task's coroutine is running on this thread (between [`enter`]
+/// and [`leave`]).
+#[inline]
+pub(crate) fn in_task() -> bool {
+    RUNNING.with(|r| r.limit.get() != 0)
 }
 
 /// Whether the current task is within `MARGIN` bytes of its stack limit.
 #[inline]
 pub(crate) fn near_limit() -> bool {
-    let limit = LIMIT.with(|l| l.get());
+    let limit = RUNNING.with(|r| r.limit.get());
     if limit == 0 {
         return false;
     }
@@ -52,17 +81,24 @@ pub(crate) fn near_limit() -> bool {
 }
 
 /// Called by the execution loop before each resume of a task's coroutine, with the
-/// lowest usable address of the task's stack.
+/// lowest usable address of the task's stack (never 0).
+#[inline]
 pub(crate) fn enter(co: &Coro, limit: usize) {
-    LIMIT.with(|l| l.set(limit));
-    arm(co);
+    install();
+    RUNNING.with(|r| {
+        r.limit.set(limit);
+        arm(r, co);
+    });
 }
 
 /// After a resume: whether the task overflowed (trap path), clearing the state.
+#[inline]
 pub(crate) fn leave() -> bool {
-    LIMIT.with(|l| l.set(0));
-    disarm();
-    OVERFLOWED.with(|o| o.replace(false))
+    RUNNING.with(|r| {
+        r.limit.set(0);
+        disarm(r);
+        r.overflowed.replace(false)
+    })
 }
 
 #[cfg(all(
@@ -71,27 +107,24 @@ pub(crate) fn leave() -> bool {
 ))]
 mod trap {
     use super::super::coro::Coro;
-    use corosensei::trap::CoroutineTrapHandler;
-    use std::cell::Cell;
+    use super::{RUNNING, Running};
     use std::sync::Once;
-
-    thread_local! {
-        static HANDLER: Cell<Option<CoroutineTrapHandler<()>>> = const { Cell::new(None) };
-    }
 
     static mut OLD_SEGV: std::mem::MaybeUninit<libc::sigaction> = std::mem::MaybeUninit::uninit();
     static mut OLD_BUS: std::mem::MaybeUninit<libc::sigaction> = std::mem::MaybeUninit::uninit();
 
-    pub(super) fn arm(co: &Coro) {
-        install();
-        HANDLER.with(|h| h.set(Some(co.trap_handler())));
+    #[inline]
+    pub(super) fn arm(r: &Running, co: &Coro) {
+        r.handler.set(Some(co.trap_handler()));
     }
 
-    pub(super) fn disarm() {
-        HANDLER.with(|h| h.set(None));
+    #[inline]
+    pub(super) fn disarm(r: &Running) {
+        r.handler.set(None);
     }
 
-    fn install() {
+    #[inline]
+    pub(super) fn install() {
         static ONCE: Once = Once::new();
         ONCE.call_once(|| {
             // SAFETY: plain sigaction calls with a zeroed, then filled, struct; the old
@@ -127,14 +160,14 @@ mod trap {
         #[cfg(target_arch = "aarch64")]
         let sp = ctx.uc_mcontext.sp as usize;
         // A const-initialized `Cell` thread-local: no lazy initialization, no allocation.
-        let h = HANDLER.with(|h| h.get());
+        let h = RUNNING.with(|r| r.handler.get());
         match h {
             Some(h) if h.stack_ptr_in_bounds(sp) => {
                 // SAFETY: the faulting stack pointer is inside the running task's
                 // coroutine (checked above); the registers are updated below exactly as
                 // `TrapHandlerRegs` requires. The closure only sets a thread-local flag.
                 let regs =
-                    unsafe { h.setup_trap_handler(|| super::OVERFLOWED.with(|o| o.set(true))) };
+                    unsafe { h.setup_trap_handler(|| RUNNING.with(|r| r.overflowed.set(true))) };
                 #[cfg(target_arch = "x86_64")]
                 {
                     let corosensei::trap::TrapHandlerRegs {
@@ -192,15 +225,20 @@ mod trap {
     target_os = "linux",
     any(target_arch = "x86_64", target_arch = "aarch64")
 ))]
-use trap::{arm, disarm};
+use trap::{arm, disarm, install};
 
 #[cfg(not(all(
     target_os = "linux",
     any(target_arch = "x86_64", target_arch = "aarch64")
 )))]
-fn arm(_: &Coro) {}
+fn arm(_: &Running, _: &Coro) {}
 #[cfg(not(all(
     target_os = "linux",
     any(target_arch = "x86_64", target_arch = "aarch64")
 )))]
-fn disarm() {}
+fn disarm(_: &Running) {}
+#[cfg(not(all(
+    target_os = "linux",
+    any(target_arch = "x86_64", target_arch = "aarch64")
+)))]
+fn install() {}

@@ -26,7 +26,7 @@ use std::panic::Location;
 /// ```
 pub struct Shared<T> {
     obj: ObjCell,
-    value: std::sync::Mutex<T>,
+    value: Locked<T>,
 }
 
 impl<T> Shared<T> {
@@ -81,7 +81,7 @@ impl<T> Shared<T> {
     pub fn with_class(v: T, class: StateClass) -> Self {
         Shared {
             obj: ObjCell::new(ObjKind::Shared, Location::caller(), class),
-            value: std::sync::Mutex::new(v),
+            value: Locked::new(v),
         }
     }
 
@@ -122,7 +122,7 @@ impl<T> Shared<T> {
     pub const fn new_static(v: T) -> Self {
         Shared {
             obj: ObjCell::new_const(),
-            value: std::sync::Mutex::new(v),
+            value: Locked::new(v),
         }
     }
 
@@ -133,8 +133,8 @@ impl<T> Shared<T> {
         }
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, T> {
-        self.value.lock().unwrap_or_else(|e| e.into_inner())
+    fn lock(&self) -> LockedGuard<'_, T> {
+        self.value.lock()
     }
 
     /// Reads the value (a clone).
@@ -184,5 +184,122 @@ impl<T> Shared<T> {
 impl<T: fmt::Debug> fmt::Debug for Shared<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_tuple("Shared").field(&*self.lock()).finish()
+    }
+}
+
+/// The value of a [`Shared`]: a minimal lock around it, held only while the value is
+/// cloned, replaced or updated. Not a synchronization the program sees (the simulator
+/// orders nothing by it): it keeps a racy program memory-safe on the real runtime.
+/// Cheaper than a `std::sync::Mutex` (no poisoning, which `Shared` ignored anyway); a
+/// contended acquisition (only on the real runtime) spins, then yields its thread.
+struct Locked<T> {
+    locked: std::sync::atomic::AtomicBool,
+    value: std::cell::UnsafeCell<T>,
+}
+
+// SAFETY: the value is only reached through a `LockedGuard`, and at most one guard exists
+// at a time (`lock` sets `locked` by compare-and-swap, acquire; the guard clears it,
+// release): the bounds of `std::sync::Mutex<T>`.
+unsafe impl<T: Send> Sync for Locked<T> {}
+
+// As `std::sync::Mutex`: a panic while the value is borrowed leaves it as the panicking
+// code left it, which `Shared` always accepted (it ignored poisoning).
+impl<T> std::panic::RefUnwindSafe for Locked<T> {}
+impl<T> std::panic::UnwindSafe for Locked<T> {}
+
+impl<T> Locked<T> {
+    const fn new(v: T) -> Self {
+        Locked {
+            locked: std::sync::atomic::AtomicBool::new(false),
+            value: std::cell::UnsafeCell::new(v),
+        }
+    }
+
+    #[inline]
+    fn lock(&self) -> LockedGuard<'_, T> {
+        use std::sync::atomic::Ordering;
+        let mut spins = 0u32;
+        while self
+            .locked
+            .compare_exchange_weak(false, true, Ordering::Acquire, Ordering::Relaxed)
+            .is_err()
+        {
+            spins += 1;
+            if spins < 64 {
+                std::hint::spin_loop();
+            } else {
+                std::thread::yield_now();
+            }
+        }
+        LockedGuard { cell: self }
+    }
+}
+
+/// The one borrow of a [`Locked`] value.
+struct LockedGuard<'a, T> {
+    cell: &'a Locked<T>,
+}
+
+impl<T> std::ops::Deref for LockedGuard<'_, T> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        // SAFETY: this guard is the only one (see `Locked`).
+        unsafe { &*self.cell.value.get() }
+    }
+}
+
+impl<T> std::ops::DerefMut for LockedGuard<'_, T> {
+    fn deref_mut(&mut self) -> &mut T {
+        // SAFETY: this guard is the only one (see `Locked`).
+        unsafe { &mut *self.cell.value.get() }
+    }
+}
+
+impl<T> Drop for LockedGuard<'_, T> {
+    #[inline]
+    fn drop(&mut self) {
+        self.cell
+            .locked
+            .store(false, std::sync::atomic::Ordering::Release);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Shared;
+
+    #[test]
+    fn updates_from_real_threads_are_not_lost() {
+        // Outside a simulation `Shared` is a plain locked cell: its lock alone must keep
+        // concurrent read-modify-writes whole.
+        let s = std::sync::Arc::new(Shared::new(0u64));
+        let threads: Vec<_> = (0..4)
+            .map(|_| {
+                let s = s.clone();
+                std::thread::spawn(move || {
+                    for _ in 0..20_000 {
+                        s.update(|v| *v += 1);
+                    }
+                })
+            })
+            .collect();
+        for t in threads {
+            t.join().unwrap();
+        }
+        assert_eq!(s.read(), 80_000);
+    }
+
+    #[test]
+    fn a_panic_while_updating_leaves_the_cell_usable() {
+        let s = Shared::new(vec![1]);
+        let r = std::panic::catch_unwind(|| {
+            s.update(|v| {
+                v.push(2);
+                panic!("boom");
+            })
+        });
+        assert!(r.is_err());
+        s.update(|v| v.push(3));
+        assert_eq!(s.read(), vec![1, 2, 3]);
     }
 }

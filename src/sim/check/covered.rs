@@ -8,8 +8,10 @@
 //! write the analysis finds is already reported, and the analysis (vector clocks over the
 //! whole step log, `hb.rs`) is pure cost.
 //!
-//! This pass over the step log lists, without clocks, every key the analysis *could*
-//! report for the execution — an over-approximation:
+//! This test lists, without clocks, every key the analysis *could* report for the
+//! execution — an over-approximation — from the execution's distinct accesses (each
+//! (object, site, write) with the set of tasks that made it, collected as the accesses
+//! were recorded: `exec/accesses.rs`), not from the step log:
 //!
 //! * a race needs two accesses by different tasks to one non-synchronizing object, one of
 //!   them a write: every pair (write site, any site of an access to the same object) is a
@@ -22,46 +24,35 @@
 //!
 //! If every candidate is already a finding of this run, the analysis could only push
 //! findings that `Acc::push` would drop as duplicates, so it is skipped: the findings are
-//! exactly the same, with or without this pass. A program with many distinct sites on one
-//! run (more than [`MAX_SITES`] distinct accesses) is always analysed.
+//! exactly the same, with or without this test. An execution whose accesses the table
+//! could not hold (many distinct sites, task ids of 64 and more) is always analysed.
 
 use super::findings::Acc;
-use crate::sim::AccessKind;
-use crate::sim::exec::{self, ExecState, ObjId, Op, TaskId, Where};
+use crate::sim::exec::{self, AccessEntry, ExecState, ObjId};
 use crate::sim::report::FindingKind;
 
-/// The most distinct accesses (object, site, kind, task) the pass tracks before giving up.
-const MAX_SITES: usize = 32;
-
-/// The pass's buffers, kept between executions.
+/// The test's buffer, kept between executions.
 #[derive(Default)]
 pub(super) struct Candidates {
-    /// The distinct accesses seen: (object, site identity, a write, the task). Each is
-    /// examined once, however often it recurs.
-    seen: Vec<(ObjId, u64, bool, TaskId)>,
     /// Distinct accesses to non-synchronizing objects: (object, site key, a write, the
-    /// task that made them, or [`MANY`] if several did).
-    sites: Vec<(ObjId, u64, bool, TaskId)>,
-}
-
-/// The size of `covered_by_findings`'s cache of recent accesses.
-const RECENT: usize = 16;
-
-/// In [`Candidates::sites`]: the accesses were made by more than one task.
-const MANY: TaskId = TaskId::MAX;
-
-/// A cheap identity of a site: a Rust site's address (one `Location` per call site), an
-/// interpreted position's key. Two identities may denote one site (the key decides).
-fn site_id(w: &Where) -> u64 {
-    match w {
-        Where::Rust(l) => *l as *const std::panic::Location<'static> as u64,
-        Where::Model(_) => w.key(),
-    }
+    /// tasks that made them as a bit set).
+    sites: Vec<(ObjId, u64, bool, u64)>,
 }
 
 /// The key of an impure-write finding at the site with key `site_key`, of class `class`.
 pub(super) fn impure_key(site_key: u64, class: crate::state_class::StateClass) -> u64 {
     exec::mix(site_key, class as u64)
+}
+
+/// The tasks of a bit set, in increasing order.
+fn tasks_of(mut set: u64) -> impl Iterator<Item = u32> {
+    std::iter::from_fn(move || {
+        (set != 0).then(|| {
+            let t = set.trailing_zeros();
+            set &= set - 1;
+            t
+        })
+    })
 }
 
 impl Acc {
@@ -71,8 +62,11 @@ impl Acc {
         if self.findings.is_empty() {
             return false;
         }
+        let Some(entries) = s.accesses.entries() else {
+            return false;
+        };
         let mut cand = std::mem::take(&mut self.candidates);
-        let covered = self.covered_by_findings(s, &mut cand);
+        let covered = self.covered_by_findings(s, entries, &mut cand);
         self.candidates = cand;
         covered
     }
@@ -81,61 +75,44 @@ impl Acc {
         self.findings.iter().any(|f| f.kind == kind && f.key == key)
     }
 
-    fn covered_by_findings(&self, s: &ExecState, cand: &mut Candidates) -> bool {
-        cand.seen.clear();
+    fn covered_by_findings(
+        &self,
+        s: &ExecState,
+        entries: &[AccessEntry],
+        cand: &mut Candidates,
+    ) -> bool {
         cand.sites.clear();
-        let mut recent = [None; RECENT];
-        for step in &s.steps {
-            let Op::Access(o, kind) = step.op else {
-                continue;
-            };
-            // Lock operations synchronize and are never written to (see `hb::analyze`).
-            if matches!(
-                kind,
-                AccessKind::Lock
-                    | AccessKind::LockShared
-                    | AccessKind::Unlock
-                    | AccessKind::UnlockShared
-            ) {
-                continue;
-            }
-            let write = kind.is_write();
-            let e = (o, site_id(&step.site), write, step.task);
-            // A direct-mapped cache of recent entries spares most scans of `seen`.
-            let slot = (e.1 >> 3 ^ e.3 as u64 ^ (write as u64) << 3) as usize % RECENT;
-            if recent[slot] == Some(e) {
-                continue;
-            }
-            recent[slot] = Some(e);
-            if cand.seen.contains(&e) {
-                continue;
-            }
-            if cand.seen.len() == MAX_SITES {
-                return false;
-            }
-            cand.seen.push(e);
+        for e in entries {
+            let o = e.obj;
             let info = &s.objects[o as usize];
-            let site = step.site.key();
+            let site = e.site.key();
             if !info.kind.synchronizes() {
+                // Two identities may denote one site: merged by key, as the analysis
+                // keys its races.
                 match cand
                     .sites
                     .iter_mut()
-                    .find(|x| (x.0, x.1, x.2) == (o, site, write))
+                    .find(|x| (x.0, x.1, x.2) == (o, site, e.write))
                 {
-                    Some(x) if x.3 != step.task => x.3 = MANY,
-                    Some(_) => {}
-                    None => cand.sites.push((o, site, write, step.task)),
+                    Some(x) => x.3 |= e.tasks,
+                    None => cand.sites.push((o, site, e.write, e.tasks)),
                 }
             }
-            if write {
-                let class = if info.inferred_creator {
-                    (step.task != 0 && !info.allowed).then_some(info.class)
-                } else {
-                    crate::sim::hb::impure_class(s, o, info.creator, step.task)
-                };
-                if let Some(class) = class {
-                    if !self.has(FindingKind::ImpureWrite, impure_key(site, class)) {
-                        return false;
+            if e.write {
+                // The tasks of one write site mostly share a class: each key once.
+                let mut checked = None;
+                for t in tasks_of(e.tasks) {
+                    let class = if info.inferred_creator {
+                        (t != 0 && !info.allowed).then_some(info.class)
+                    } else {
+                        crate::sim::hb::impure_class(s, o, info.creator, t)
+                    };
+                    if let Some(class) = class {
+                        let key = impure_key(site, class);
+                        if checked != Some(key) && !self.has(FindingKind::ImpureWrite, key) {
+                            return false;
+                        }
+                        checked = Some(key);
                     }
                 }
             }
@@ -148,11 +125,8 @@ impl Acc {
                 continue;
             }
             for (j, &(o2, x, _, t2)) in cand.sites.iter().enumerate() {
-                let one_task = if i == j {
-                    t != MANY
-                } else {
-                    t == t2 && t != MANY
-                };
+                let one = t.count_ones() == 1;
+                let one_task = if i == j { one } else { t == t2 && one };
                 if o2 != o || one_task {
                     continue;
                 }
@@ -162,5 +136,17 @@ impl Acc {
             }
         }
         true
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::tasks_of;
+
+    #[test]
+    fn a_task_set_lists_its_tasks_in_order() {
+        assert_eq!(tasks_of(0b1011_0000).collect::<Vec<_>>(), vec![4, 5, 7]);
+        assert_eq!(tasks_of(1 << 63).collect::<Vec<_>>(), vec![63]);
+        assert_eq!(tasks_of(0).count(), 0);
     }
 }

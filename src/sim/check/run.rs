@@ -140,7 +140,7 @@ impl Checker {
             let mut sched = ReplaySched::of(&s, true);
             sched.begin(0);
             let r = self.run_once(&f, &mut sched);
-            if r.fin.state.path_hash == s.fingerprint() {
+            if r.fin.state.path_hash() == s.fingerprint() {
                 acc.absorb(&r, self);
             } else {
                 eprintln!(
@@ -178,7 +178,7 @@ impl Checker {
         let mut again = ReplaySched::new(choices_of(&r.fin), true);
         again.begin(0);
         let r2 = self.run_once(&f, &mut again);
-        if r2.fin.state.path_hash != r.fin.state.path_hash
+        if r2.fin.state.path_hash() != r.fin.state.path_hash()
             || r2.fin.state.choices != r.fin.state.choices
         {
             acc.push(
@@ -475,7 +475,7 @@ impl Checker {
                 r.fin.state.choices.len()
             )));
         }
-        if s.fingerprint() != 0 && s.fingerprint() != r.fin.state.path_hash {
+        if s.fingerprint() != 0 && s.fingerprint() != r.fin.state.path_hash() {
             return Err(TokenError::new(
                 "stale replay token: the program took a different path than when the token \
                  was made (it changed, it is nondeterministic outside the harness, or it is \
@@ -542,5 +542,5 @@ pub(super) fn choices_of(fin: &Finished) -> Vec<u32> {
 }
 
 pub(super) fn schedule_of(fin: &Finished) -> Schedule {
-    Schedule::with_fingerprint(choices_of(fin), fin.state.path_hash)
+    Schedule::with_fingerprint(choices_of(fin), fin.state.path_hash())
 }

@@ -66,11 +66,9 @@ impl ExecState {
     pub(super) fn choose(&mut self) -> Option<TaskId> {
         let n = self.ready.len();
         let plain = n > 0
-            && self.cfg.workers.is_none()
+            && self.plain_cfg
             && self.wakeable.is_empty()
-            && !self.cfg.track
-            && self.cfg.deadline.is_none()
-            && (self.cfg.max_steps == 0 || self.steps.len() as u64 <= self.cfg.max_steps);
+            && self.steps.len() <= self.step_cap;
         if !plain {
             return self.choose_full();
         }
@@ -83,6 +81,18 @@ impl ExecState {
             self.ready.binary_search(&self.current).ok()
         };
         let current = found.map(|i| i as u32);
+        if !self.rng.is_null() {
+            // A uniform strategy (Random): the draw its `choose_in` would make.
+            // SAFETY: `rng` is a field of the scheduler, which outlives the execution and
+            // is not in use while a task decides (see `begin` in `run.rs`).
+            let i = crate::sim::sched::below(unsafe { &mut *self.rng }, n);
+            self.choices.push(Choice {
+                index: i as u32,
+                options: n as u32,
+                current,
+            });
+            return Some(self.ready[i]);
+        }
         // SAFETY: as in `choose_full`.
         let sched = unsafe { &mut *self.sched };
         match sched.choose_in(self, &self.ready, current, self.choices.len()) {

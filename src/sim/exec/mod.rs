@@ -38,11 +38,13 @@
 //! coroutines, which unwinds their stacks; while that happens every simulator operation is
 //! a no-op (`tearing_down`), so destructors of user state run without scheduling.
 
+mod accesses;
 mod decide;
 mod ops;
 mod run;
 mod types;
 
+pub(crate) use self::accesses::AccessEntry;
 pub(crate) use self::ops::*;
 pub(crate) use self::run::{Finished, op_text, run};
 pub(crate) use self::types::*;
@@ -72,13 +74,22 @@ pub(crate) struct ExecState {
     pub choices: Vec<Choice>,
     /// Whether any instrumented state was accessed (else the analyses are skipped).
     pub accessed: bool,
+    /// The distinct plain accesses so far, for the analysis-skip test (`accesses.rs`).
+    pub(crate) accesses: accesses::AccessSet,
     pub objects: Vec<ObjInfo>,
     pub abort: Option<Abort>,
-    pub path_hash: u64,
     pub epoch: u32,
     busy: u32,
     cfg: Config,
+    /// The configuration allows the plain-point fast path of `choose` (no worker limit,
+    /// no tracking, no deadline): set at the start of each execution.
+    plain_cfg: bool,
+    /// The most steps before the step limit ends the execution (`usize::MAX`: none).
+    step_cap: usize,
     sched: *mut dyn Scheduler,
+    /// The scheduler's generator if its every choice is a uniform draw from it
+    /// ([`Scheduler::uniform_rng`]), else null: a plain point then draws directly.
+    rng: *mut crate::sim::sched::SchedRng,
     tearing_down: bool,
     scratch: Vec<TaskId>,
     /// Blocked tasks that may wake without a notification (timeouts, spurious wakeups).
@@ -112,13 +123,12 @@ pub(crate) struct Exec {
 
 thread_local! {
     static CURRENT: Cell<*const Exec> = const { Cell::new(std::ptr::null()) };
-    /// Whether a simulated task's coroutine is running (its panics are the program's).
-    static IN_TASK: Cell<bool> = const { Cell::new(false) };
 }
 
-/// Whether the current code runs inside a simulated task (not in the harness).
+/// Whether the current code runs inside a simulated task (not in the harness): its panics
+/// are the program's. The execution loop notes it around every resume (`overflow.rs`).
 pub(crate) fn in_task() -> bool {
-    IN_TASK.with(|c| c.get())
+    crate::sim::overflow::in_task()
 }
 
 static EPOCH: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(1);
@@ -302,10 +312,12 @@ impl ExecState {
             .map(|i| i as TaskId)
     }
 
-    #[inline]
+    // Always inlined: the body of every scheduling point, and small without the log.
+    #[inline(always)]
     fn record(&mut self, op: Op, site: Where) {
-        if matches!(op, Op::Access(..)) {
+        if let Op::Access(o, kind) = op {
             self.accessed = true;
+            self.accesses.note(o, kind, &site, self.current);
         }
         let step = Step {
             task: self.current,
@@ -314,35 +326,51 @@ impl ExecState {
         };
         self.watch.note(self.current, &site);
         if self.cfg.log {
-            eprintln!(
-                "forkwait: step {:>5}  task {:>3}  {:<22} {}",
-                self.steps.len() + 1,
-                step.task,
-                op_text(&step.op),
-                site
-            );
+            self.log_step(&step);
         }
-        let code = match op {
-            Op::Start => 1,
-            Op::Fork(t) => 2 | (t as u64) << 8,
-            Op::Wait(t) => 3 | (t as u64) << 8,
-            Op::End => 4,
-            Op::Access(o, k) => 5 | (k as u64) << 4 | (o as u64) << 8,
-            Op::Yield => 6,
-            Op::Joined(t) => 7 | (t as u64) << 8,
-            Op::Acquired(o) => 8 | (o as u64) << 8,
-        };
-        // Start and End are identified by the task (whose fork site the Fork step hashed);
-        // task 0's site is wherever the checker was called, which must not matter.
-        let (line, col) = match op {
-            Op::Start | Op::End => (0, 0),
-            _ => site.line_col(),
-        };
-        self.path_hash = mix(
-            self.path_hash,
-            code ^ (self.current as u64) << 40 ^ (line as u64) << 20 ^ col as u64,
-        );
         self.steps.push(step);
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn log_step(&self, step: &Step) {
+        eprintln!(
+            "forkwait: step {:>5}  task {:>3}  {:<22} {}",
+            self.steps.len() + 1,
+            step.task,
+            op_text(&step.op),
+            step.site
+        );
+    }
+
+    /// The execution's path fingerprint: a hash of every step's task, operation and
+    /// source line and column, in order (what a schedule's token carries, so that a replay
+    /// can tell a stale schedule). Computed from the step log when asked (rarely: a new
+    /// outcome or finding, a replay), not at every step.
+    pub(crate) fn path_hash(&self) -> u64 {
+        self.steps.iter().fold(0xcbf2_9ce4_8422_2325, |h, step| {
+            let code = match step.op {
+                Op::Start => 1,
+                Op::Fork(t) => 2 | (t as u64) << 8,
+                Op::Wait(t) => 3 | (t as u64) << 8,
+                Op::End => 4,
+                Op::Access(o, k) => 5 | (k as u64) << 4 | (o as u64) << 8,
+                Op::Yield => 6,
+                Op::Joined(t) => 7 | (t as u64) << 8,
+                Op::Acquired(o) => 8 | (o as u64) << 8,
+            };
+            // Start and End are identified by the task (whose fork site the Fork step
+            // hashed); task 0's site is wherever the checker was called, which must not
+            // matter.
+            let (line, col) = match step.op {
+                Op::Start | Op::End => (0, 0),
+                _ => step.site.line_col(),
+            };
+            mix(
+                h,
+                code ^ (step.task as u64) << 40 ^ (line as u64) << 20 ^ col as u64,
+            )
+        })
     }
 
     fn set_ready(&mut self, t: TaskId) {
@@ -385,7 +413,9 @@ impl ExecState {
     }
 
     /// After `op` by the current task: picks who runs next. Returns the yielder to
-    /// suspend through if the current task must stop running now.
+    /// suspend through if the current task must stop running now. Always inlined into
+    /// the points (with `record` and `choose`'s fast path: one short path per point).
+    #[inline(always)]
     fn after_point(&mut self) -> Option<*const TaskYielder> {
         let cur = self.current;
         self.note_point();
@@ -407,10 +437,14 @@ impl ExecState {
             rec.has_worker = false;
             self.busy -= 1;
         }
-        let waiters = std::mem::take(&mut self.tasks[t as usize].waiters);
-        for w in waiters {
+        // The list goes back to the task emptied, its buffer kept (reused by a later
+        // execution's task: see `clear` in `run.rs`).
+        let mut waiters = std::mem::take(&mut self.tasks[t as usize].waiters);
+        for &w in &waiters {
             self.wake(w);
         }
+        waiters.clear();
+        self.tasks[t as usize].waiters = waiters;
         let at = match self.tasks[t as usize].span {
             Some(span) => Where::Model(span),
             None => self.tasks[t as usize].site,

@@ -18,20 +18,32 @@ pub(crate) fn point(op: Op, site: Site) {
 /// instructions per W3 execution).
 #[inline(always)]
 pub(crate) fn point_with(op: impl FnOnce(&mut ExecState) -> Op, site: Site) {
-    let y = with(|s| {
-        if s.tearing_down {
+    let y = with(|s| s.at_point(op, site));
+    if let Some(y) = y {
+        suspend(y);
+    }
+}
+
+impl ExecState {
+    /// A scheduling point's work inside its borrow of the state: records `op` (computed
+    /// here, not while tearing down) and decides who runs next; the yielder to suspend
+    /// through if another task does.
+    #[inline(always)]
+    fn at_point(
+        &mut self,
+        op: impl FnOnce(&mut ExecState) -> Op,
+        site: Site,
+    ) -> Option<*const TaskYielder> {
+        if self.tearing_down {
             return None;
         }
         if overflow::near_limit() {
-            return Some(s.stack_exhausted());
+            return Some(self.stack_exhausted());
         }
-        let op = op(s);
-        let at = s.here(site);
-        s.record(op, at);
-        s.after_point()
-    });
-    if let Some(y) = y {
-        suspend(y);
+        let op = op(self);
+        let at = self.here(site);
+        self.record(op, at);
+        self.after_point()
     }
 }
 
@@ -85,6 +97,31 @@ pub(crate) fn fork(body: std::sync::Arc<dyn TaskBody>, site: Site) -> (TaskId, u
 /// Waits until task `t` is done. A scheduling point.
 pub(crate) fn wait(t: TaskId, site: Site) {
     point(Op::Wait(t), site);
+    joined(t, site);
+}
+
+/// [`wait`] for task `t` of the execution numbered `epoch` (a future's): `false`, having
+/// done nothing, if the current execution is another one. The check and the point share
+/// one borrow of the state.
+pub(crate) fn wait_in(t: TaskId, epoch: u32, site: Site) -> bool {
+    let y = with(|s| {
+        if s.epoch != epoch {
+            return Err(());
+        }
+        Ok(s.at_point(|_| Op::Wait(t), site))
+    });
+    match y {
+        Err(()) => return false,
+        Ok(Some(y)) => suspend(y),
+        Ok(None) => {}
+    }
+    joined(t, site);
+    true
+}
+
+/// The rest of a wait on task `t` after its scheduling point: blocks until `t` is done,
+/// then logs the join.
+fn joined(t: TaskId, site: Site) {
     loop {
         // Done: the join is logged (not a scheduling point) in the same borrow.
         let done = with(|s| {

@@ -38,13 +38,16 @@ impl ExecState {
             steps: Vec::new(),
             choices: Vec::new(),
             accessed: false,
+            accesses: Default::default(),
             objects: Vec::new(),
             abort: None,
-            path_hash: 0,
             epoch: 0,
             busy: 0,
             cfg: cfg.clone(),
+            plain_cfg: false,
+            step_cap: usize::MAX,
             sched,
+            rng: std::ptr::null_mut(),
             tearing_down: false,
             scratch: Vec::new(),
             wakeable: Vec::new(),
@@ -71,6 +74,7 @@ impl ExecState {
         self.tasks.clear();
         self.ready.clear();
         self.steps.clear();
+        self.accesses.clear();
         self.choices.clear();
         self.objects.clear();
         self.scratch.clear();
@@ -88,11 +92,18 @@ impl ExecState {
         self.next = Some(0);
         self.accessed = false;
         self.abort = None;
-        self.path_hash = 0xcbf2_9ce4_8422_2325;
         self.epoch = epoch;
         self.busy = 0;
         self.cfg = cfg.clone();
+        self.plain_cfg = cfg.workers.is_none() && !cfg.track && cfg.deadline.is_none();
+        self.step_cap = match cfg.max_steps {
+            0 => usize::MAX,
+            n => usize::try_from(n).unwrap_or(usize::MAX),
+        };
         self.sched = sched;
+        // SAFETY: the scheduler outlives the execution and is used only from this thread;
+        // the generator it hands out is one of its fields, valid as long as it is.
+        self.rng = unsafe { (*sched).uniform_rng() }.unwrap_or(std::ptr::null_mut());
         self.tearing_down = false;
         self.watch = crate::sim::watchdog::begin(cfg.watchdog);
     }
@@ -199,11 +210,9 @@ fn drive(exec: &Exec, coros: &mut Vec<Option<Coro>>) {
         let Some(co) = coros[t as usize].as_mut() else {
             break;
         };
-        IN_TASK.with(|c| c.set(true));
         overflow::enter(co, limit);
         let finished = coro::resume(co);
         let overflowed = overflow::leave();
-        IN_TASK.with(|c| c.set(false));
         let mut s = exec.state.borrow_mut();
         if overflowed {
             if let Some(co) = coros[t as usize].take() {

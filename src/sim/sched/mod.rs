@@ -43,6 +43,7 @@ pub(crate) use self::dpor::DporSched;
 pub(crate) use self::pct::PctSched;
 pub(crate) use self::random::RandomSched;
 pub(crate) use self::replay::ReplaySched;
+pub(crate) use rand_chacha::ChaCha8Rng as SchedRng;
 
 use super::exec::{ExecState, TaskId};
 use super::report::Coverage;
@@ -83,6 +84,15 @@ pub(crate) trait Scheduler {
         nth: usize,
     ) -> Result<usize, String> {
         self.choose(waiting, None, nth)
+    }
+
+    /// For a strategy whose every choice is uniform among the runnable tasks, drawn from
+    /// one generator and nothing else (Random): that generator, so that an execution
+    /// draws a plain point's choice itself, as `choose_in` would (`below(rng, n)`),
+    /// without a call through the trait. `None` (the default): every choice goes
+    /// through `choose_in`.
+    fn uniform_rng(&mut self) -> Option<*mut ChaCha8Rng> {
+        None
     }
 
     /// The execution begun by the last `begin` is over (`state` is its final state).
@@ -126,8 +136,8 @@ pub(crate) fn iteration_rng(seed: u64, i: u64) -> ChaCha8Rng {
 }
 
 /// Uniform in `0..n` (Lemire's multiply-shift; bias below 2^-32 for small n).
-#[inline]
-pub(super) fn below(rng: &mut ChaCha8Rng, n: usize) -> usize {
+#[inline(always)]
+pub(crate) fn below(rng: &mut ChaCha8Rng, n: usize) -> usize {
     (((rng.next_u64() >> 32) * n as u64) >> 32) as usize
 }
 

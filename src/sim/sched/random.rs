@@ -38,6 +38,9 @@ impl Scheduler for RandomSched {
     ) -> Result<usize, String> {
         Ok(below(&mut self.rng, runnable.len()))
     }
+    fn uniform_rng(&mut self) -> Option<*mut ChaCha8Rng> {
+        Some(&mut self.rng)
+    }
 }
 
 #[cfg(test)]
