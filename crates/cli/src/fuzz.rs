@@ -93,26 +93,7 @@ fn discrepancy(p: &Program, iterations: u64, seed: u64) -> Option<String> {
         (false, false) => {}
     }
     if let Some(plant) = p.plant {
-        let tag = match plant {
-            Plant::ImpureWrite(c) => format!("impure write ({})", c.name()),
-            _ => String::new(),
-        };
-        let found = rust
-            .findings()
-            .iter()
-            .any(|f| !f.is_warning() && f.kind() == plant.expected() && f.message().contains(&tag));
-        if !found {
-            return Some(format!(
-                "Rust form: no {:?} finding{}",
-                plant.expected(),
-                if tag.is_empty() {
-                    String::new()
-                } else {
-                    format!(" \"{tag}\"")
-                }
-            ));
-        }
-        return None;
+        return missing_finding(&rust, plant);
     }
     let outs = |r: &forkwait::Report| -> Vec<String> {
         r.outcomes().iter().map(|o| o.value.clone()).collect()
@@ -125,6 +106,31 @@ fn discrepancy(p: &Program, iterations: u64, seed: u64) -> Option<String> {
         ));
     }
     None
+}
+
+/// What is wrong with the Rust form's report `rust` of a program with `plant`: no error
+/// finding of the plant's kind (for an impure write, of its class), if so.
+fn missing_finding(rust: &forkwait::Report, plant: Plant) -> Option<String> {
+    let tag = match plant {
+        Plant::ImpureWrite(c) => format!("impure write ({})", c.name()),
+        _ => String::new(),
+    };
+    let found = rust
+        .findings()
+        .iter()
+        .any(|f| !f.is_warning() && f.kind() == plant.expected() && f.message().contains(&tag));
+    if found {
+        return None;
+    }
+    Some(format!(
+        "Rust form: no {:?} finding{}",
+        plant.expected(),
+        if tag.is_empty() {
+            String::new()
+        } else {
+            format!(" \"{tag}\"")
+        }
+    ))
 }
 
 /// Per plant name: (programs, detected).
