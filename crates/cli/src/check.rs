@@ -272,6 +272,8 @@ fn list(words: &[impl AsRef<str>]) -> String {
         .join(", ")
 }
 
+/// The results table: a line per model (its verdicts, executions, outcomes, coverage,
+/// time and result), then the notes and the summary line.
 fn table(rows: &[Row]) -> String {
     let w = rows
         .iter()
@@ -295,40 +297,54 @@ fn table(rows: &[Row]) -> String {
         "model", "verdicts", "executions", "outcomes", "coverage", "time"
     );
     for r in rows {
-        let r = match r {
-            Row::Checked(c) => c,
-            Row::Failed(f) => {
-                // The full error is printed above the table and in the JSON.
-                let at = f.error.split_once(": error: ").map_or("", |(at, _)| at);
-                let status = if at.is_empty() {
-                    "FAILED TO LOAD: cannot read the file".to_string()
-                } else {
-                    format!("FAILED TO LOAD: error at {at}")
-                };
-                let _ = writeln!(
-                    s,
-                    "{:<w$}  {:<vw$}  {:>10}  {:>8}  {:<10}  {:>7}  {status}",
-                    f.path, "-", "-", "-", "-", "-"
-                );
-                continue;
-            }
-        };
-        let status = match (&r.expected, r.ok) {
-            (_, true) => "ok".to_string(),
-            (Some(e), false) => format!("MISMATCH: expected {}", list(e)),
-            (None, false) => "FAILED: no `# expect:` header, but findings".to_string(),
-        };
-        let _ = writeln!(
-            s,
-            "{:<w$}  {:<vw$}  {:>10}  {:>8}  {:<10}  {:>6.2}s  {status}",
-            r.path,
-            list(&r.verdict),
-            r.report.executions(),
-            r.report.outcomes().len(),
-            coverage_word(r.report.coverage()),
-            r.elapsed.as_secs_f64(),
-        );
+        match r {
+            Row::Checked(c) => checked_line(&mut s, c, w, vw),
+            Row::Failed(f) => failed_line(&mut s, f, w, vw),
+        }
     }
+    table_footer(&mut s, rows);
+    s
+}
+
+/// The table's line of a model that failed to load (columns `w` and `vw` wide): where
+/// the error is (the full error is printed above the table and in the JSON).
+fn failed_line(s: &mut String, f: &Failed, w: usize, vw: usize) {
+    let at = f.error.split_once(": error: ").map_or("", |(at, _)| at);
+    let status = if at.is_empty() {
+        "FAILED TO LOAD: cannot read the file".to_string()
+    } else {
+        format!("FAILED TO LOAD: error at {at}")
+    };
+    let _ = writeln!(
+        s,
+        "{:<w$}  {:<vw$}  {:>10}  {:>8}  {:<10}  {:>7}  {status}",
+        f.path, "-", "-", "-", "-", "-"
+    );
+}
+
+/// The table's line of a checked model (columns `w` and `vw` wide).
+fn checked_line(s: &mut String, r: &ModelCheck, w: usize, vw: usize) {
+    let status = match (&r.expected, r.ok) {
+        (_, true) => "ok".to_string(),
+        (Some(e), false) => format!("MISMATCH: expected {}", list(e)),
+        (None, false) => "FAILED: no `# expect:` header, but findings".to_string(),
+    };
+    let _ = writeln!(
+        s,
+        "{:<w$}  {:<vw$}  {:>10}  {:>8}  {:<10}  {:>6.2}s  {status}",
+        r.path,
+        list(&r.verdict),
+        r.report.executions(),
+        r.report.outcomes().len(),
+        coverage_word(r.report.coverage()),
+        r.elapsed.as_secs_f64(),
+    );
+}
+
+/// The end of the table: a note naming the models whose search was cut short, and the
+/// summary line (every model as expected, or those that failed to load or did not get
+/// their verdicts).
+fn table_footer(s: &mut String, rows: &[Row]) {
     let unloaded: Vec<&str> = rows
         .iter()
         .filter(|r| matches!(r, Row::Failed(_)))
@@ -374,7 +390,6 @@ fn table(rows: &[Row]) -> String {
         }
         let _ = writeln!(s, "\n{n} {models}: {}", parts.join("; "));
     }
-    s
 }
 
 fn findings(results: &[ModelCheck], opts: &CheckOptions, entry: &str) -> String {

@@ -93,26 +93,7 @@ fn discrepancy(p: &Program, iterations: u64, seed: u64) -> Option<String> {
         (false, false) => {}
     }
     if let Some(plant) = p.plant {
-        let tag = match plant {
-            Plant::ImpureWrite(c) => format!("impure write ({})", c.name()),
-            _ => String::new(),
-        };
-        let found = rust
-            .findings()
-            .iter()
-            .any(|f| !f.is_warning() && f.kind() == plant.expected() && f.message().contains(&tag));
-        if !found {
-            return Some(format!(
-                "Rust form: no {:?} finding{}",
-                plant.expected(),
-                if tag.is_empty() {
-                    String::new()
-                } else {
-                    format!(" \"{tag}\"")
-                }
-            ));
-        }
-        return None;
+        return missing_finding(&rust, plant);
     }
     let outs = |r: &forkwait::Report| -> Vec<String> {
         r.outcomes().iter().map(|o| o.value.clone()).collect()
@@ -127,9 +108,37 @@ fn discrepancy(p: &Program, iterations: u64, seed: u64) -> Option<String> {
     None
 }
 
+/// What is wrong with the Rust form's report `rust` of a program with `plant`: no error
+/// finding of the plant's kind (for an impure write, of its class), if so.
+fn missing_finding(rust: &forkwait::Report, plant: Plant) -> Option<String> {
+    let tag = match plant {
+        Plant::ImpureWrite(c) => format!("impure write ({})", c.name()),
+        _ => String::new(),
+    };
+    let found = rust
+        .findings()
+        .iter()
+        .any(|f| !f.is_warning() && f.kind() == plant.expected() && f.message().contains(&tag));
+    if found {
+        return None;
+    }
+    Some(format!(
+        "Rust form: no {:?} finding{}",
+        plant.expected(),
+        if tag.is_empty() {
+            String::new()
+        } else {
+            format!(" \"{tag}\"")
+        }
+    ))
+}
+
 /// Per plant name: (programs, detected).
 type Rates = BTreeMap<&'static str, (u64, u64)>;
 
+/// Runs `forkwait fuzz`: checks the programs, prints the rates, then each discrepancy
+/// (the first [`MAX_SHRUNK`] shrunk, and written to `--out` if given). Exit code 1 if
+/// there was a discrepancy, 2 if `--out` cannot be created.
 pub(super) fn command(a: &FuzzArgs) -> i32 {
     let plants = plants(a.inject);
     if let Some(dir) = &a.out {
@@ -138,6 +147,32 @@ pub(super) fn command(a: &FuzzArgs) -> i32 {
             return 2;
         }
     }
+    let tally = run_programs(a, &plants);
+    out(&summary(a, &tally));
+    for (k, failure) in tally.failures.iter().enumerate() {
+        report_discrepancy(a, k, failure);
+    }
+    i32::from(!tally.failures.is_empty())
+}
+
+/// One discrepancy: the program's number, its seed, the program, and what is wrong.
+type Failure = (u64, u64, Program, String);
+
+/// What a run of programs found.
+struct Tally {
+    /// Programs run.
+    run: u64,
+    /// Their run time, in seconds.
+    secs: f64,
+    rates: Rates,
+    failures: Vec<Failure>,
+    /// Programs with a scope, with the atomic counter.
+    shapes: (u64, u64),
+}
+
+/// Generates and checks programs (`--programs` of them, or as many as `--time` allows),
+/// the plants taken in turn, with a progress bar on a terminal.
+fn run_programs(a: &FuzzArgs, plants: &[Option<Plant>]) -> Tally {
     let limit = a.time.map(Duration::from_secs);
     let programs = if limit.is_some() {
         u64::MAX
@@ -150,52 +185,64 @@ pub(super) fn command(a: &FuzzArgs) -> i32 {
         Some(programs)
     });
     let started = Instant::now();
-    let mut rates = Rates::new();
-    let mut failures = Vec::new();
-    let mut run = 0u64;
-    // Programs with a scope, with the atomic counter.
-    let mut shapes = (0u64, 0u64);
-    while run < programs && limit.is_none_or(|l| started.elapsed() < l) {
-        let i = run;
-        run += 1;
-        let plant = plants[(i % plants.len() as u64) as usize];
-        let pseed = program_seed(a.seed, i);
-        let cfg = GenConfig {
-            plant,
-            max_tasks: a.max_tasks as usize,
-            max_depth: a.max_depth as usize,
-            ..GenConfig::default()
-        };
-        let p = Program::generate(pseed, &cfg);
-        let (scopes, atomics) = p.scopes_and_atomics();
-        shapes.0 += u64::from(scopes > 0);
-        shapes.1 += u64::from(atomics > 0);
-        let bad = discrepancy(&p, a.iterations, pseed);
-        let name = plant.map_or("pure", Plant::name);
-        let e = rates.entry(name).or_default();
-        e.0 += 1;
-        if bad.is_none() {
-            e.1 += 1;
-        }
-        if let Some(why) = bad {
-            failures.push((i, pseed, p, why));
-        }
+    let mut t = Tally {
+        run: 0,
+        secs: 0.0,
+        rates: Rates::new(),
+        failures: Vec::new(),
+        shapes: (0, 0),
+    };
+    while t.run < programs && limit.is_none_or(|l| started.elapsed() < l) {
+        let i = t.run;
+        t.run += 1;
+        check_program(a, plants[(i % plants.len() as u64) as usize], i, &mut t);
         if let Some(b) = &bar {
-            b.set_position(run);
-            b.set_message(format!("{} discrepancies", failures.len()));
+            b.set_position(t.run);
+            b.set_message(format!("{} discrepancies", t.failures.len()));
         }
     }
     if let Some(b) = &bar {
         b.finish_and_clear();
     }
-    let secs = started.elapsed().as_secs_f64();
+    t.secs = started.elapsed().as_secs_f64();
+    t
+}
+
+/// Generates program `i` (with `plant`) and checks it, counting it in `t`.
+fn check_program(a: &FuzzArgs, plant: Option<Plant>, i: u64, t: &mut Tally) {
+    let pseed = program_seed(a.seed, i);
+    let cfg = GenConfig {
+        plant,
+        max_tasks: a.max_tasks as usize,
+        max_depth: a.max_depth as usize,
+        ..GenConfig::default()
+    };
+    let p = Program::generate(pseed, &cfg);
+    let (scopes, atomics) = p.scopes_and_atomics();
+    t.shapes.0 += u64::from(scopes > 0);
+    t.shapes.1 += u64::from(atomics > 0);
+    let bad = discrepancy(&p, a.iterations, pseed);
+    let name = plant.map_or("pure", Plant::name);
+    let e = t.rates.entry(name).or_default();
+    e.0 += 1;
+    if bad.is_none() {
+        e.1 += 1;
+    }
+    if let Some(why) = bad {
+        t.failures.push((i, pseed, p, why));
+    }
+}
+
+/// The summary of a run: programs and speed, the rate per plant, the shapes.
+fn summary(a: &FuzzArgs, t: &Tally) -> String {
     let mut text = format!(
-        "fuzz: {run} programs (seed {}, {} executions per form), {:.1} programs/s\n",
+        "fuzz: {} programs (seed {}, {} executions per form), {:.1} programs/s\n",
+        t.run,
         a.seed,
         a.iterations,
-        run as f64 / secs.max(1e-9)
+        t.run as f64 / t.secs.max(1e-9)
     );
-    for (name, (n, ok)) in &rates {
+    for (name, (n, ok)) in &t.rates {
         let what = if *name == "pure" { "clean" } else { "detected" };
         text.push_str(&format!(
             "  {name:<24} {ok}/{n} {what} ({:.1}%)\n",
@@ -204,52 +251,54 @@ pub(super) fn command(a: &FuzzArgs) -> i32 {
     }
     text.push_str(&format!(
         "  ({} with a scope, {} with the atomic counter)\n",
-        shapes.0, shapes.1
+        t.shapes.0, t.shapes.1
     ));
-    out(&text);
-    for (k, (i, pseed, p, why)) in failures.iter().enumerate() {
-        out(&format!(
-            "discrepancy in program {i} (seed {pseed}): {why}\n"
-        ));
-        if k >= MAX_SHRUNK {
-            continue;
-        }
-        let small = shrink(p, why, a.iterations, *pseed);
-        let why = discrepancy(&small, a.iterations, *pseed).unwrap_or_else(|| why.clone());
-        let note = if why.starts_with("Rust form") {
-            "\n# (the model form gets the expected verdicts: only the Rust form shows this)"
-        } else {
-            ""
-        };
-        let model = format!(
-            "{}# discrepancy: {why}{note}\n# (forkwait fuzz --seed {} program {i}, shrunk from {} to {} statements)\n{}",
-            header_line(&small),
-            a.seed,
-            p.size(),
-            small.size(),
-            body_after_header(&small)
-        );
-        match &a.out {
-            Some(dir) => {
-                let path = dir.join(format!("fuzz-{}-{i}.fw", a.seed));
-                match std::fs::write(&path, &model) {
-                    Ok(()) => out(&format!(
-                        "  shrunk to {} statements: {}\n  reproduce: forkwait check {} --seed {pseed} --iterations {}\n",
-                        small.size(),
-                        path.display(),
-                        path.display(),
-                        a.iterations
-                    )),
-                    Err(e) => err(&format!("error: cannot write {}: {e}\n", path.display())),
-                }
-            }
-            None => out(&format!(
-                "  shrunk to {} statements:\n{model}\n",
-                small.size()
-            )),
-        }
+    text
+}
+
+/// Prints discrepancy number `k`; the first [`MAX_SHRUNK`] also shrunk, as a model
+/// printed or written to `--out`.
+fn report_discrepancy(a: &FuzzArgs, k: usize, (i, pseed, p, why): &Failure) {
+    out(&format!(
+        "discrepancy in program {i} (seed {pseed}): {why}\n"
+    ));
+    if k >= MAX_SHRUNK {
+        return;
     }
-    i32::from(!failures.is_empty())
+    let small = shrink(p, why, a.iterations, *pseed);
+    let why = discrepancy(&small, a.iterations, *pseed).unwrap_or_else(|| why.clone());
+    let note = if why.starts_with("Rust form") {
+        "\n# (the model form gets the expected verdicts: only the Rust form shows this)"
+    } else {
+        ""
+    };
+    let model = format!(
+        "{}# discrepancy: {why}{note}\n# (forkwait fuzz --seed {} program {i}, shrunk from {} to {} statements)\n{}",
+        header_line(&small),
+        a.seed,
+        p.size(),
+        small.size(),
+        body_after_header(&small)
+    );
+    match &a.out {
+        Some(dir) => {
+            let path = dir.join(format!("fuzz-{}-{i}.fw", a.seed));
+            match std::fs::write(&path, &model) {
+                Ok(()) => out(&format!(
+                    "  shrunk to {} statements: {}\n  reproduce: forkwait check {} --seed {pseed} --iterations {}\n",
+                    small.size(),
+                    path.display(),
+                    path.display(),
+                    a.iterations
+                )),
+                Err(e) => err(&format!("error: cannot write {}: {e}\n", path.display())),
+            }
+        }
+        None => out(&format!(
+            "  shrunk to {} statements:\n{model}\n",
+            small.size()
+        )),
+    }
 }
 
 /// The model's `# expect:` line (the first line of [`Program::to_model`]).

@@ -233,6 +233,8 @@ impl<'a> Env<'a> {
         Ok(())
     }
 
+    /// Checks statement `s` of function `f` (which returns `returns`, if annotated) and
+    /// the blocks inside it, recording the types of the variables it assigns.
     fn stmt(
         &mut self,
         s: &'a Stmt,
@@ -240,27 +242,7 @@ impl<'a> Env<'a> {
         returns: Option<&Ty>,
     ) -> Result<(), Diagnostic> {
         match &s.kind {
-            StmtKind::Assign { target, value } => {
-                let actual = self.expr(value)?;
-                if let TargetKind::Name(n) = &target.kind {
-                    match &target.annotation {
-                        Some(a) => {
-                            let declared = self.annotation(a)?;
-                            if !fits(&actual, &declared) {
-                                return Err(self.err(value.span, format!(
-                                    "`{n}` is annotated as `{declared}` but this value is of type `{actual}`{}",
-                                    self.why(value)
-                                )));
-                            }
-                            self.vars.insert(n, declared);
-                        }
-                        None if actual != Ty::Unknown => {
-                            self.vars.entry(n).or_insert(actual);
-                        }
-                        None => {}
-                    }
-                }
-            }
+            StmtKind::Assign { target, value } => self.assign(target, value)?,
             StmtKind::Return(Some(value)) => {
                 let actual = self.expr(value)?;
                 if let Some(declared) = returns {
@@ -300,40 +282,71 @@ impl<'a> Env<'a> {
                     self.block(b, f, returns)?;
                 }
             }
-            StmtKind::Def(def) => {
-                let mut deferred = std::mem::take(&mut self.deferred);
-                let r = check_function(self.program, self.class, def, Some(self), &mut deferred);
-                if let Err(d) = r {
-                    deferred.entry(def.id).or_insert(d);
-                }
-                self.deferred = deferred;
-            }
-            StmtKind::Class(c) => {
-                // A class inside a function: each method is checked like a nested
-                // function (seeing the enclosing variables) with its own receiver; an
-                // error is raised when the class statement runs.
-                for m in &c.methods {
-                    let mut deferred = std::mem::take(&mut self.deferred);
-                    let mut env = Env {
-                        program: self.program,
-                        class: Some(c),
-                        receiver: m.params.first().map(|p| p.name.as_str()),
-                        vars: self.vars.clone(),
-                        deferred: std::mem::take(&mut deferred),
-                        defs: self.defs.clone(),
-                    };
-                    nested_defs(&m.body, &mut env.defs);
-                    let r = env.function(m);
-                    deferred = std::mem::take(&mut env.deferred);
-                    if let Err(d) = r {
-                        deferred.entry(m.id).or_insert(d);
-                    }
-                    self.deferred = deferred;
-                }
-            }
+            StmtKind::Def(def) => self.nested_def(def),
+            StmtKind::Class(c) => self.local_class(c),
             _ => {}
         }
         Ok(())
+    }
+
+    /// Checks `target = value`: the value against the target's annotation, if any; a
+    /// name's type is then the annotation's, else (the first time) the value's if known.
+    fn assign(&mut self, target: &'a Target, value: &'a Expr) -> Result<(), Diagnostic> {
+        let actual = self.expr(value)?;
+        if let TargetKind::Name(n) = &target.kind {
+            match &target.annotation {
+                Some(a) => {
+                    let declared = self.annotation(a)?;
+                    if !fits(&actual, &declared) {
+                        return Err(self.err(value.span, format!(
+                            "`{n}` is annotated as `{declared}` but this value is of type `{actual}`{}",
+                            self.why(value)
+                        )));
+                    }
+                    self.vars.insert(n, declared);
+                }
+                None if actual != Ty::Unknown => {
+                    self.vars.entry(n).or_insert(actual);
+                }
+                None => {}
+            }
+        }
+        Ok(())
+    }
+
+    /// Checks a nested function like a top-level one (seeing the enclosing variables);
+    /// its error is deferred to when the `def` runs.
+    fn nested_def(&mut self, def: &'a FunctionDef) {
+        let mut deferred = std::mem::take(&mut self.deferred);
+        let r = check_function(self.program, self.class, def, Some(self), &mut deferred);
+        if let Err(d) = r {
+            deferred.entry(def.id).or_insert(d);
+        }
+        self.deferred = deferred;
+    }
+
+    /// A class inside a function: each method is checked like a nested function (seeing
+    /// the enclosing variables) with its own receiver; an error is raised when the class
+    /// statement runs.
+    fn local_class(&mut self, c: &'a ClassDef) {
+        for m in &c.methods {
+            let mut deferred = std::mem::take(&mut self.deferred);
+            let mut env = Env {
+                program: self.program,
+                class: Some(c),
+                receiver: m.params.first().map(|p| p.name.as_str()),
+                vars: self.vars.clone(),
+                deferred: std::mem::take(&mut deferred),
+                defs: self.defs.clone(),
+            };
+            nested_defs(&m.body, &mut env.defs);
+            let r = env.function(m);
+            deferred = std::mem::take(&mut env.deferred);
+            if let Err(d) = r {
+                deferred.entry(m.id).or_insert(d);
+            }
+            self.deferred = deferred;
+        }
     }
 
     /// Why `value` has the type it has, when it is a fork: the forked function's

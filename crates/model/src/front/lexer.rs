@@ -255,6 +255,8 @@ impl Lexer<'_> {
         self.tokens.push(Token { tok, span, end });
     }
 
+    /// Tokenizes the whole input: layout (newlines, indentation) here, each token by
+    /// [`Lexer::token`], then the tokens that close the file.
     fn run(&mut self) -> Result<(), Diagnostic> {
         let mut line_start = true;
         let mut line_has_code = false;
@@ -265,97 +267,113 @@ impl Lexer<'_> {
             }
             let start = self.here();
             let Some(c) = self.peek(0) else { break };
-            match c {
-                '\n' => {
-                    self.bump();
-                    if self.brackets.is_empty() {
-                        if line_has_code {
-                            self.tokens.push(Token {
-                                tok: Tok::Newline,
-                                span: start,
-                                end: start,
-                            });
-                        }
-                        line_has_code = false;
-                        line_start = true;
+            if c == '\n' {
+                self.bump();
+                if self.brackets.is_empty() {
+                    if line_has_code {
+                        self.mark(Tok::Newline, start);
                     }
-                    continue;
+                    line_has_code = false;
+                    line_start = true;
                 }
-                ' ' | '\t' | '\r' | '\x0c' => {
-                    self.bump();
-                    continue;
-                }
-                '#' => {
-                    while self.peek(0).is_some_and(|c| c != '\n') {
-                        self.bump();
-                    }
-                    continue;
-                }
-                '\\' => {
-                    self.bump();
-                    if self.peek(0) == Some('\r') {
-                        self.bump();
-                    }
-                    if self.bump() != Some('\n') {
-                        let msg = "a line continuation '\\' must end its line";
-                        return Err(self.error(start, msg));
-                    }
-                    continue;
-                }
-                _ => {}
+                continue;
+            }
+            if self.skip_blank(c, start)? {
+                continue;
             }
             line_has_code = true;
-            if c.is_ascii_digit() || (c == '.' && self.peek(1).is_some_and(|d| d.is_ascii_digit()))
-            {
-                self.number(start)?;
-            } else if c == '"' || c == '\'' {
-                self.string(start, c)?;
-            } else if c == '_' || c.is_alphabetic() {
-                let len = self.chars[self.pos..]
-                    .iter()
-                    .take_while(|c| is_ident(**c))
-                    .count();
-                let word: String = self.chars[self.pos..self.pos + len].iter().collect();
-                self.pos += len;
-                self.col = self.col.saturating_add(len as u32);
-                if let (Some(q @ ('"' | '\'')), "f" | "F" | "u" | "U") = (self.peek(0), &*word) {
-                    self.string(start, q)?;
-                    if let (Some(t), "f" | "F") = (self.tokens.last_mut(), &*word) {
-                        if let Tok::Str(s) = &mut t.tok {
-                            t.tok = Tok::FStr(std::mem::take(s));
-                        }
-                    }
-                    continue;
-                }
-                let tok = Kw::from_word(&word).map_or(Tok::Name(word), Tok::Kw);
-                self.push(tok, start);
-            } else {
-                self.operator(start, c)?;
-            }
+            self.token(c, start)?;
         }
+        self.finish(line_has_code)
+    }
+
+    /// Pushes the empty token `tok` (a layout token or the end) at `at`.
+    fn mark(&mut self, tok: Tok, at: Span) {
+        self.tokens.push(Token {
+            tok,
+            span: at,
+            end: at,
+        });
+    }
+
+    /// Skips whitespace, a comment or a line continuation starting with `c` (at
+    /// `start`), if it is one: whether it was.
+    fn skip_blank(&mut self, c: char, start: Span) -> Result<bool, Diagnostic> {
+        match c {
+            ' ' | '\t' | '\r' | '\x0c' => {
+                self.bump();
+            }
+            '#' => {
+                while self.peek(0).is_some_and(|c| c != '\n') {
+                    self.bump();
+                }
+            }
+            '\\' => {
+                self.bump();
+                if self.peek(0) == Some('\r') {
+                    self.bump();
+                }
+                if self.bump() != Some('\n') {
+                    let msg = "a line continuation '\\' must end its line";
+                    return Err(self.error(start, msg));
+                }
+            }
+            _ => return Ok(false),
+        }
+        Ok(true)
+    }
+
+    /// The token starting with `c` at `start`: a number, a string, a word or an operator.
+    fn token(&mut self, c: char, start: Span) -> Result<(), Diagnostic> {
+        if c.is_ascii_digit() || (c == '.' && self.peek(1).is_some_and(|d| d.is_ascii_digit())) {
+            self.number(start)
+        } else if c == '"' || c == '\'' {
+            self.string(start, c)
+        } else if c == '_' || c.is_alphabetic() {
+            self.word(start)
+        } else {
+            self.operator(start, c)
+        }
+    }
+
+    /// A word at `start`: a name, a keyword, or the prefix of a string (`f"..."` an
+    /// f-string, `u"..."` a plain one).
+    fn word(&mut self, start: Span) -> Result<(), Diagnostic> {
+        let len = self.chars[self.pos..]
+            .iter()
+            .take_while(|c| is_ident(**c))
+            .count();
+        let word: String = self.chars[self.pos..self.pos + len].iter().collect();
+        self.pos += len;
+        self.col = self.col.saturating_add(len as u32);
+        if let (Some(q @ ('"' | '\'')), "f" | "F" | "u" | "U") = (self.peek(0), &*word) {
+            self.string(start, q)?;
+            if let (Some(t), "f" | "F") = (self.tokens.last_mut(), &*word) {
+                if let Tok::Str(s) = &mut t.tok {
+                    t.tok = Tok::FStr(std::mem::take(s));
+                }
+            }
+            return Ok(());
+        }
+        let tok = Kw::from_word(&word).map_or(Tok::Name(word), Tok::Kw);
+        self.push(tok, start);
+        Ok(())
+    }
+
+    /// At the end of the input: an error if a bracket is still open, else the last
+    /// line's `Newline` (if it had code), a `Dedent` per open level, and `Eof`.
+    fn finish(&mut self, line_has_code: bool) -> Result<(), Diagnostic> {
         let eof = self.here();
         if let Some((open, span)) = self.brackets.last() {
             return Err(self.error(*span, format!("'{open}' was never closed")));
         }
         if line_has_code {
-            self.tokens.push(Token {
-                tok: Tok::Newline,
-                span: eof,
-                end: eof,
-            });
+            self.mark(Tok::Newline, eof);
         }
         for _ in 1..self.indents.len() {
-            self.tokens.push(Token {
-                tok: Tok::Dedent,
-                span: eof,
-                end: eof,
-            });
+            self.mark(Tok::Dedent, eof);
         }
-        self.tokens.push(Token {
-            tok: Tok::Eof,
-            span: eof,
-            end: eof,
-        });
+        self.mark(Tok::Eof, eof);
         Ok(())
     }
 

@@ -2,7 +2,7 @@
 //! hands back to the block around it (go on, `break`, `continue`, `return`).
 
 use super::{Frame, Interp, Res, YIELD_EVERY, items};
-use crate::ast::{Stmt, StmtKind};
+use crate::ast::{Expr, Stmt, StmtKind, Target};
 use crate::value::Value;
 
 /// What a statement tells the block around it to do next.
@@ -31,6 +31,7 @@ impl Interp {
         }
     }
 
+    /// Runs one statement.
     fn stmt(&self, f: &mut Frame, s: &Stmt) -> Res<Flow> {
         self.at(s.span);
         match &s.kind {
@@ -51,31 +52,9 @@ impl Interp {
                 }
                 return self.block(f, orelse);
             }
-            StmtKind::While { cond, body } => loop {
-                self.at(s.span);
-                if !self.eval(f, cond)?.truthy() {
-                    break;
-                }
-                self.tick(f);
-                match self.block(f, body)? {
-                    Flow::Break => break,
-                    Flow::Next | Flow::Continue => {}
-                    ret => return Ok(ret),
-                }
-            },
+            StmtKind::While { cond, body } => return self.exec_while(f, s, cond, body),
             StmtKind::For { target, iter, body } => {
-                let seq = self.eval(f, iter)?;
-                let items = items::iterate(&seq).map_err(|m| self.err(iter.span, m))?;
-                for item in items {
-                    self.at(s.span);
-                    self.store(f, target, item)?;
-                    self.tick(f);
-                    match self.block(f, body)? {
-                        Flow::Break => break,
-                        Flow::Next | Flow::Continue => {}
-                        ret => return Ok(ret),
-                    }
-                }
+                return self.exec_for(f, s, target, iter, body);
             }
             StmtKind::Break => return Ok(Flow::Break),
             StmtKind::Continue => return Ok(Flow::Continue),
@@ -86,15 +65,7 @@ impl Interp {
                 };
                 return Ok(Flow::Return(v));
             }
-            StmtKind::Assert { test, msg } => {
-                if !self.eval(f, test)?.truthy() {
-                    let text = match msg {
-                        Some(m) => format!("assertion failed: {}", self.eval(f, m)?.to_str()),
-                        None => "assertion failed".to_string(),
-                    };
-                    return Err(self.err(s.span, text));
-                }
-            }
+            StmtKind::Assert { test, msg } => self.exec_assert(f, s, test, msg.as_ref())?,
             StmtKind::Pass | StmtKind::Global(_) | StmtKind::Nonlocal(_) => {}
             StmtKind::Def(def) => {
                 if let Some(d) = self.code.deferred.get(&def.id) {
@@ -114,39 +85,114 @@ impl Interp {
             StmtKind::Try(t) => return self.exec_try(f, t),
             StmtKind::Raise(e) => return Err(self.exec_raise(f, e.as_ref(), s.span)),
             StmtKind::With { item, target, body } => {
-                let v = self.eval(f, item)?;
-                if let Some(restore) = self.enter_context(f, &v) {
-                    let r = match target {
-                        Some(t) => self
-                            .store(f, t, v.clone())
-                            .and_then(|()| self.block(f, body)),
-                        None => self.block(f, body),
-                    };
-                    if let Some(prev) = restore {
-                        self.set_grad(f, prev);
-                    }
-                    return r;
-                }
-                let Value::Lock(lock) = &v else {
-                    let t = v.type_name();
-                    return Err(self.err(
-                        item.span,
-                        format!("'{t}' object cannot be used in `with` (only a Lock() can)"),
-                    ));
-                };
-                self.at(s.span);
-                // A model's lock does not poison (Python's don't).
-                let guard = lock.mutex.lock().unwrap_or_else(|p| p.into_inner());
-                let r = match target {
-                    Some(t) => self
-                        .store(f, t, v.clone())
-                        .and_then(|()| self.block(f, body)),
-                    None => self.block(f, body),
-                };
-                drop(guard);
-                return r;
+                return self.exec_with(f, s, item, target.as_ref(), body);
             }
         }
         Ok(Flow::Next)
+    }
+
+    /// Runs the loop `s`, `while cond: body`.
+    #[inline]
+    fn exec_while(&self, f: &mut Frame, s: &Stmt, cond: &Expr, body: &[Stmt]) -> Res<Flow> {
+        loop {
+            self.at(s.span);
+            if !self.eval(f, cond)?.truthy() {
+                break;
+            }
+            self.tick(f);
+            match self.block(f, body)? {
+                Flow::Break => break,
+                Flow::Next | Flow::Continue => {}
+                ret => return Ok(ret),
+            }
+        }
+        Ok(Flow::Next)
+    }
+
+    /// Runs the loop `s`, `for target in iter: body`.
+    #[inline]
+    fn exec_for(
+        &self,
+        f: &mut Frame,
+        s: &Stmt,
+        target: &Target,
+        iter: &Expr,
+        body: &[Stmt],
+    ) -> Res<Flow> {
+        let seq = self.eval(f, iter)?;
+        let items = items::iterate(&seq).map_err(|m| self.err(iter.span, m))?;
+        for item in items {
+            self.at(s.span);
+            self.store(f, target, item)?;
+            self.tick(f);
+            match self.block(f, body)? {
+                Flow::Break => break,
+                Flow::Next | Flow::Continue => {}
+                ret => return Ok(ret),
+            }
+        }
+        Ok(Flow::Next)
+    }
+
+    /// Runs `s`, `assert test[, msg]`: an error located at `s` if `test` is false (`msg`
+    /// evaluated only then).
+    fn exec_assert(&self, f: &mut Frame, s: &Stmt, test: &Expr, msg: Option<&Expr>) -> Res<()> {
+        if !self.eval(f, test)?.truthy() {
+            let text = match msg {
+                Some(m) => format!("assertion failed: {}", self.eval(f, m)?.to_str()),
+                None => "assertion failed".to_string(),
+            };
+            return Err(self.err(s.span, text));
+        }
+        Ok(())
+    }
+
+    /// Runs `s`, `with item [as target]: body`: over a grad-mode context (restored after
+    /// the body) or a lock (held during the body).
+    fn exec_with(
+        &self,
+        f: &mut Frame,
+        s: &Stmt,
+        item: &Expr,
+        target: Option<&Target>,
+        body: &[Stmt],
+    ) -> Res<Flow> {
+        let v = self.eval(f, item)?;
+        if let Some(restore) = self.enter_context(f, &v) {
+            let r = self.with_body(f, &v, target, body);
+            if let Some(prev) = restore {
+                self.set_grad(f, prev);
+            }
+            return r;
+        }
+        let Value::Lock(lock) = &v else {
+            let t = v.type_name();
+            return Err(self.err(
+                item.span,
+                format!("'{t}' object cannot be used in `with` (only a Lock() can)"),
+            ));
+        };
+        self.at(s.span);
+        // A model's lock does not poison (Python's don't).
+        let guard = lock.mutex.lock().unwrap_or_else(|p| p.into_inner());
+        let r = self.with_body(f, &v, target, body);
+        drop(guard);
+        r
+    }
+
+    /// The body of a `with` over `v`: stores `v` in `target`, if any, then runs `body`.
+    fn with_body(
+        &self,
+        f: &mut Frame,
+        v: &Value,
+        target: Option<&Target>,
+        body: &[Stmt],
+    ) -> Res<Flow> {
+        match target {
+            Some(t) => self
+                .store(f, t, v.clone())
+                .and_then(|()| self.block(f, body)),
+            None => self.block(f, body),
+        }
     }
 }

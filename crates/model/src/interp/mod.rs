@@ -191,36 +191,9 @@ impl Interp {
                 Ok(v) => v,
                 Err(m) => return Err(self.miss(m, n, e.span)),
             },
-            ExprKind::List(items) => {
-                let mut out = Vec::with_capacity(items.len());
-                for i in items {
-                    out.push(self.eval(f, i)?);
-                }
-                Value::List(List::new(out, f.class()))
-            }
-            ExprKind::Tuple(items) => {
-                let mut out = Vec::with_capacity(items.len());
-                for i in items {
-                    out.push(self.eval(f, i)?);
-                }
-                Value::tuple(out)
-            }
-            ExprKind::Dict(entries) => {
-                let mut out: Vec<(Value, Value)> = Vec::with_capacity(entries.len());
-                for (k, v) in entries {
-                    let key = self.eval(f, k)?;
-                    if !key.hashable() {
-                        let t = key.type_name();
-                        return Err(self.err(k.span, format!("unhashable type: '{t}'")));
-                    }
-                    let val = self.eval(f, v)?;
-                    match out.iter_mut().find(|(k2, _)| key_eq(k2, &key)) {
-                        Some((_, slot)) => *slot = val,
-                        None => out.push((key, val)),
-                    }
-                }
-                Value::Dict(Dict::new(out, f.class()))
-            }
+            ExprKind::List(items) => Value::List(List::new(self.eval_items(f, items)?, f.class())),
+            ExprKind::Tuple(items) => Value::tuple(self.eval_items(f, items)?),
+            ExprKind::Dict(entries) => self.eval_dict(f, entries)?,
             ExprKind::Set(items) => self.set_display(f, items)?,
             ExprKind::Attribute { .. } => self.eval_attribute(f, e)?,
             ExprKind::Subscript { value, index } => {
@@ -233,37 +206,9 @@ impl Interp {
                 let v = self.eval(f, operand)?;
                 ops::unary(*op, &v).map_err(|m| self.err(e.span, m))?
             }
-            // Chains are flat: a loop, not a recursion per operator.
-            ExprKind::Binary { left, rest } => {
-                let mut a = self.eval(f, left)?;
-                for link in rest {
-                    let b = self.eval(f, &link.right)?;
-                    a = ops::binary(link.op, &a, &b, f.class())
-                        .map_err(|m| self.err(link.span, m))?;
-                }
-                a
-            }
-            ExprKind::Logic { op, values } => {
-                let mut a = Value::None;
-                for v in values {
-                    a = self.eval(f, v)?;
-                    if let (LogicOp::And, false) | (LogicOp::Or, true) = (op, a.truthy()) {
-                        break;
-                    }
-                }
-                a
-            }
-            ExprKind::Compare { left, rest } => {
-                let mut a = self.eval(f, left)?;
-                for c in rest {
-                    let b = self.eval(f, &c.right)?;
-                    if !self.compare(c.op, &a, &b, c.span)? {
-                        return Ok(Value::Bool(false));
-                    }
-                    a = b;
-                }
-                Value::Bool(true)
-            }
+            ExprKind::Binary { left, rest } => self.eval_binary(f, left, rest)?,
+            ExprKind::Logic { op, values } => self.eval_logic(f, *op, values)?,
+            ExprKind::Compare { left, rest } => self.eval_compare(f, left, rest)?,
             ExprKind::IfExp { cond, then, orelse } => {
                 if self.eval(f, cond)?.truthy() {
                     self.eval(f, then)?
@@ -280,6 +225,80 @@ impl Interp {
                 ));
             }
         })
+    }
+
+    // The helpers of `eval` below are `#[inline(always)]`: inlined, `eval` is compiled
+    // as when they were its match arms (its frame and unwind table, see its doc).
+
+    /// The values of `items`, evaluated in order (a list or tuple display's).
+    #[inline(always)]
+    fn eval_items(&self, f: &mut Frame, items: &[Expr]) -> Res<Vec<Value>> {
+        let mut out = Vec::with_capacity(items.len());
+        for i in items {
+            out.push(self.eval(f, i)?);
+        }
+        Ok(out)
+    }
+
+    /// The value of a dict display: its keys and values evaluated in order, a key that
+    /// comes again replacing the value of the first.
+    #[inline(always)]
+    fn eval_dict(&self, f: &mut Frame, entries: &[(Expr, Expr)]) -> Res<Value> {
+        let mut out: Vec<(Value, Value)> = Vec::with_capacity(entries.len());
+        for (k, v) in entries {
+            let key = self.eval(f, k)?;
+            if !key.hashable() {
+                let t = key.type_name();
+                return Err(self.err(k.span, format!("unhashable type: '{t}'")));
+            }
+            let val = self.eval(f, v)?;
+            match out.iter_mut().find(|(k2, _)| key_eq(k2, &key)) {
+                Some((_, slot)) => *slot = val,
+                None => out.push((key, val)),
+            }
+        }
+        Ok(Value::Dict(Dict::new(out, f.class())))
+    }
+
+    /// The value of an operator chain `left op b op c ...`, from the left. Chains are
+    /// flat: a loop, not a recursion per operator.
+    #[inline(always)]
+    fn eval_binary(&self, f: &mut Frame, left: &Expr, rest: &[Operation]) -> Res<Value> {
+        let mut a = self.eval(f, left)?;
+        for link in rest {
+            let b = self.eval(f, &link.right)?;
+            a = ops::binary(link.op, &a, &b, f.class()).map_err(|m| self.err(link.span, m))?;
+        }
+        Ok(a)
+    }
+
+    /// The value of `v1 and v2 ...` / `v1 or v2 ...`: the first operand that decides
+    /// the result, else the last.
+    #[inline(always)]
+    fn eval_logic(&self, f: &mut Frame, op: LogicOp, values: &[Expr]) -> Res<Value> {
+        let mut a = Value::None;
+        for v in values {
+            a = self.eval(f, v)?;
+            if let (LogicOp::And, false) | (LogicOp::Or, true) = (op, a.truthy()) {
+                break;
+            }
+        }
+        Ok(a)
+    }
+
+    /// The value of a comparison chain `left < b <= c ...`: true if every link holds
+    /// (evaluated from the left, stopping at the first that does not).
+    #[inline(always)]
+    fn eval_compare(&self, f: &mut Frame, left: &Expr, rest: &[Comparison]) -> Res<Value> {
+        let mut a = self.eval(f, left)?;
+        for c in rest {
+            let b = self.eval(f, &c.right)?;
+            if !self.compare(c.op, &a, &b, c.span)? {
+                return Ok(Value::Bool(false));
+            }
+            a = b;
+        }
+        Ok(Value::Bool(true))
     }
 
     pub(crate) fn compare(&self, op: CmpOp, a: &Value, b: &Value, span: Span) -> Res<bool> {

@@ -392,97 +392,161 @@ impl Interp {
         kwargs: &[(&str, Value)],
         span: Span,
     ) -> Res<Value> {
-        let e = |m: String| self.err(span, m);
-        let arity = |min: usize, max: usize| -> Res<()> {
-            if args.len() < min || args.len() > max {
-                let m = crate::builtins::arity_message(path, min, Some(max), args.len());
-                return Err(self.err(span, m));
-            }
-            Ok(())
+        let c = TorchCall {
+            it: self,
+            f,
+            path,
+            args,
+            kwargs,
+            span,
         };
-        let no_kwargs = || -> Res<()> {
-            match kwargs.first() {
-                Some((k, _)) => Err(self.err(
-                    span,
-                    format!("{path}() got an unexpected keyword argument '{k}'"),
-                )),
-                None => Ok(()),
-            }
-        };
-        let arg = |i: usize| args.get(i).cloned().unwrap_or(Value::None);
-        let class = f.class();
-        let binop = |op: BinOp| -> Res<Value> {
-            arity(2, 2)?;
-            crate::ops::binary(op, &arg(0), &arg(1), class).map_err(e)
-        };
-        Ok(match path {
+        if let Some(v) = c.jit_member()? {
+            return Ok(v);
+        }
+        if let Some(v) = c.grad_member()? {
+            return Ok(v);
+        }
+        if let Some(v) = c.tensor_member()? {
+            return Ok(v);
+        }
+        Err(c.err(if is_module(path) {
+            format!("module '{path}' is not callable")
+        } else if is_type(path) {
+            format!(
+                "`{path}` is a type: models use it only in annotations and `torch.jit.annotate`"
+            )
+        } else {
+            format!("`{path}` cannot be called in models")
+        }))
+    }
+}
+
+/// One call of a module member: the interpreter, the caller's frame, the member's path,
+/// the arguments and where the call is.
+struct TorchCall<'a> {
+    it: &'a Interp,
+    f: &'a Frame,
+    path: &'static str,
+    args: Vec<Value>,
+    kwargs: &'a [(&'a str, Value)],
+    span: Span,
+}
+
+/// A grad-mode context: `grad` the mode it sets on entry (`None`: it does nothing),
+/// `prev` the mode to restore on exit if it was set already.
+fn context(grad: Option<bool>, prev: Option<bool>) -> Value {
+    Value::Builtin(Builtin::Context { grad, prev })
+}
+
+impl TorchCall<'_> {
+    /// An error located at the call.
+    fn err(&self, m: String) -> Box<crate::diag::Diagnostic> {
+        self.it.err(self.span, m)
+    }
+
+    /// Checks that the call has `min..=max` arguments.
+    fn arity(&self, min: usize, max: usize) -> Res<()> {
+        let n = self.args.len();
+        if n < min || n > max {
+            let m = crate::builtins::arity_message(self.path, min, Some(max), n);
+            return Err(self.err(m));
+        }
+        Ok(())
+    }
+
+    /// Checks that the call has no keyword arguments.
+    fn no_kwargs(&self) -> Res<()> {
+        match self.kwargs.first() {
+            Some((k, _)) => Err(self.err(format!(
+                "{}() got an unexpected keyword argument '{k}'",
+                self.path
+            ))),
+            None => Ok(()),
+        }
+    }
+
+    /// Argument `i` (`None` if absent).
+    fn arg(&self, i: usize) -> Value {
+        self.args.get(i).cloned().unwrap_or(Value::None)
+    }
+
+    /// The members of `torch.jit`, `torch.manual_seed` and the profiler's
+    /// `record_function`; `None` if the member is none of them.
+    fn jit_member(&self) -> Res<Option<Value>> {
+        Ok(Some(match self.path {
             "torch.jit.annotate" => {
-                no_kwargs()?;
-                arity(2, 2)?;
-                arg(1)
+                self.no_kwargs()?;
+                self.arity(2, 2)?;
+                self.arg(1)
             }
             // Wrappers that behave as what they wrap (a function, a module instance).
             "torch.jit.script" | "torch.jit.trace" => {
-                arity(1, usize::MAX)?;
-                arg(0)
+                self.arity(1, usize::MAX)?;
+                self.arg(0)
             }
             "torch.jit.optimized_execution" => {
-                arity(1, 1)?;
-                Value::Builtin(Builtin::Context {
-                    grad: None,
-                    prev: None,
-                })
+                self.arity(1, 1)?;
+                context(None, None)
             }
             "torch.jit.is_scripting" => Value::Bool(true),
             "torch.jit.is_tracing" => Value::Bool(false),
             "torch.manual_seed" => Value::None,
             // A profiling range: a no-op context.
             "torch.autograd.profiler.record_function" => {
-                arity(1, 2)?;
-                Value::Builtin(Builtin::Context {
-                    grad: None,
-                    prev: None,
-                })
+                self.arity(1, 2)?;
+                context(None, None)
             }
+            _ => return Ok(None),
+        }))
+    }
+
+    /// The grad-mode members: the contexts `no_grad`, `enable_grad`, `set_grad_enabled`
+    /// and `is_grad_enabled`; `None` if the member is none of them.
+    fn grad_member(&self) -> Res<Option<Value>> {
+        Ok(Some(match self.path {
             "torch.no_grad" | "torch.autograd.no_grad" => {
-                arity(0, 0)?;
-                Value::Builtin(Builtin::Context {
-                    grad: Some(false),
-                    prev: None,
-                })
+                self.arity(0, 0)?;
+                context(Some(false), None)
             }
             "torch.enable_grad" | "torch.autograd.enable_grad" => {
-                arity(0, 0)?;
-                Value::Builtin(Builtin::Context {
-                    grad: Some(true),
-                    prev: None,
-                })
+                self.arity(0, 0)?;
+                context(Some(true), None)
             }
             "torch.set_grad_enabled" | "torch.autograd.set_grad_enabled" => {
-                no_kwargs()?;
-                arity(1, 1)?;
-                let on = arg(0).truthy();
-                let prev = self.set_grad(f, on);
-                Value::Builtin(Builtin::Context {
-                    grad: Some(on),
-                    prev: Some(prev),
-                })
+                self.no_kwargs()?;
+                self.arity(1, 1)?;
+                let on = self.arg(0).truthy();
+                let prev = self.it.set_grad(self.f, on);
+                context(Some(on), Some(prev))
             }
             "torch.is_grad_enabled" => {
-                arity(0, 0)?;
-                Value::Bool(self.grad_enabled(f))
+                self.arity(0, 0)?;
+                Value::Bool(self.it.grad_enabled(self.f))
             }
+            _ => return Ok(None),
+        }))
+    }
+
+    /// The tensor functions on ints (see "Tensors are ints" above) and
+    /// `torch.nn.ModuleList`; `None` if the member is none of them.
+    fn tensor_member(&self) -> Res<Option<Value>> {
+        let e = |m: String| self.err(m);
+        let binop = |op: BinOp| -> Res<Value> {
+            self.arity(2, 2)?;
+            crate::ops::binary(op, &self.arg(0), &self.arg(1), self.f.class()).map_err(e)
+        };
+        Ok(Some(match self.path {
             "torch.neg" => {
-                arity(1, 1)?;
-                crate::ops::unary(UnaryOp::Neg, &arg(0)).map_err(e)?
+                self.arity(1, 1)?;
+                crate::ops::unary(UnaryOp::Neg, &self.arg(0)).map_err(e)?
             }
             "torch.add" => binop(BinOp::Add)?,
             "torch.sub" => binop(BinOp::Sub)?,
             "torch.mul" => binop(BinOp::Mul)?,
             "torch.abs" => {
-                arity(1, 1)?;
+                self.arity(1, 1)?;
                 let zero = Value::Int(0);
-                let x = arg(0);
+                let x = self.arg(0);
                 if x.py_cmp(&zero).map_err(e)? == std::cmp::Ordering::Less {
                     crate::ops::unary(UnaryOp::Neg, &x).map_err(e)?
                 } else {
@@ -490,8 +554,8 @@ impl Interp {
                 }
             }
             "torch.relu" => {
-                arity(1, 1)?;
-                let x = arg(0);
+                self.arity(1, 1)?;
+                let x = self.arg(0);
                 if x.py_cmp(&Value::Int(0)).map_err(e)? == std::cmp::Ordering::Less {
                     Value::Int(0)
                 } else {
@@ -499,27 +563,21 @@ impl Interp {
                 }
             }
             "torch.tensor" | "torch.nn.Parameter" => {
-                arity(1, 1)?;
-                arg(0)
+                self.arity(1, 1)?;
+                self.arg(0)
             }
             "torch.zeros" | "torch.empty" => Value::Int(0),
             "torch.ones" | "torch.rand" | "torch.randn" => Value::Int(1),
             "torch.nn.ModuleList" => {
-                no_kwargs()?;
-                arity(0, 1)?;
-                let items = match args.first() {
+                self.no_kwargs()?;
+                self.arity(0, 1)?;
+                let items = match self.args.first() {
                     Some(v) => crate::interp::items::iterate(v).map_err(e)?.collect(),
                     None => Vec::new(),
                 };
-                Value::List(List::new(items, class))
+                Value::List(List::new(items, self.f.class()))
             }
-            _ if is_module(path) => return Err(e(format!("module '{path}' is not callable"))),
-            _ if is_type(path) => {
-                return Err(e(format!(
-                    "`{path}` is a type: models use it only in annotations and `torch.jit.annotate`"
-                )));
-            }
-            _ => return Err(e(format!("`{path}` cannot be called in models"))),
-        })
+            _ => return Ok(None),
+        }))
     }
 }

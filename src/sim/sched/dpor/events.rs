@@ -192,24 +192,14 @@ impl Events {
         }
     }
 
+    /// Turns segment `k` of `s` into the next event: its clock, its footprint, the races
+    /// it completes and the dependencies its clock joins.
     fn process(&mut self, s: &ExecState, k: usize) {
         let seg = s.segs[k];
         let t = seg.task;
         let me = k as u32;
-        let first = seg.first_step as usize;
-        let end = s
-            .segs
-            .get(k + 1)
-            .map_or(s.steps.len(), |n| n.first_step as usize);
-        let body_end = if seg.ends_at_point && end > first {
-            end - 1
-        } else {
-            end
-        };
-        let mut clock = match self.task_last[t as usize].or(self.creator[t as usize]) {
-            Some(e) => self.events[e as usize].clock.clone(),
-            None => Vec::new(),
-        };
+        let (first, body_end, end) = seg_bounds(s, k);
+        let mut clock = self.start_clock(t);
         let seq = get(&clock, t) + 1;
         set(&mut clock, t, seq);
         // Races are checked against `clock` as it is now (program order and creation);
@@ -220,147 +210,15 @@ impl Events {
         // The footprint, at the end of the arena.
         let fp_start = self.fps.len();
         let mut fp = std::mem::take(&mut self.fps);
-        let acquired = |o: ObjId| (first..body_end).any(|i| s.steps[i].op == Op::Acquired(o));
-        // A `try_lock`'s touch: its attempt is a probe (whether it succeeded or not).
-        let probed = |o: ObjId| {
-            s.touches[self.touch_cursor..]
-                .iter()
-                .take_while(|x| x.0 as usize <= k)
-                .any(|x| x.0 as usize == k && x.1 == o && x.2)
+        self.add_steps(s, k, (first, body_end), fp_start, &mut fp, &mut joins);
+        self.record_forks(s, me, first, end);
+        self.add_touches(s, k, fp_start, &mut fp);
+        let now = Building {
+            task: t,
+            me,
+            clock: &clock,
         };
-        let add = |op: Op, fp: &mut Vec<Access>, joins: &mut Vec<u32>| {
-            let (loc, mode) = match op {
-                Op::Access(o, kind) => {
-                    let mode = match (s.objects[o as usize].kind, kind) {
-                        (ObjKind::Shared, AccessKind::Read) => Mode::Read,
-                        (ObjKind::Shared, _) => Mode::Write,
-                        (
-                            ObjKind::Mutex | ObjKind::RwLock,
-                            AccessKind::Lock | AccessKind::LockShared,
-                        ) => {
-                            if probed(o) {
-                                Mode::Probe
-                            } else if acquired(o) || seg.blocked {
-                                Mode::Acquire
-                            } else {
-                                Mode::Probe
-                            }
-                        }
-                        (
-                            ObjKind::Mutex | ObjKind::RwLock,
-                            AccessKind::Unlock | AccessKind::UnlockShared,
-                        ) => Mode::Release,
-                        // A guard's mutable borrow: ordered by the lock.
-                        (ObjKind::Mutex | ObjKind::RwLock, _) => return,
-                        _ => Mode::Write,
-                    };
-                    (Loc::Obj(o), mode)
-                }
-                Op::Acquired(o) => (Loc::Obj(o), Mode::Acquire),
-                Op::Wait(u) => (Loc::Done(u), Mode::Read),
-                Op::Joined(u) => {
-                    if let Some(e) = self.task_last.get(u as usize).copied().flatten() {
-                        joins.push(e);
-                    }
-                    (Loc::Done(u), Mode::Read)
-                }
-                Op::End => (Loc::Done(t), Mode::Write),
-                Op::Start | Op::Fork(_) | Op::Yield => return,
-            };
-            let a = Access { loc, mode };
-            if !fp[fp_start..].contains(&a) {
-                fp.push(a);
-            }
-        };
-        if let Some(p) = seg.pending {
-            add(s.steps[p as usize].op, &mut fp, &mut joins);
-        }
-        for i in first..body_end {
-            add(s.steps[i].op, &mut fp, &mut joins);
-        }
-        for step in &s.steps[first..end] {
-            if let Op::Fork(c) = step.op {
-                if let Some(slot) = self.creator.get_mut(c as usize) {
-                    *slot = Some(me);
-                }
-            }
-        }
-        while let Some(&(sg, o, probe)) = s.touches.get(self.touch_cursor) {
-            if sg as usize > k {
-                break;
-            }
-            self.touch_cursor += 1;
-            if probe {
-                continue; // the attempt's own mode
-            }
-            let a = Access {
-                loc: Loc::Obj(o),
-                mode: Mode::Write,
-            };
-            if !fp[fp_start..].contains(&a) {
-                fp.push(a);
-            }
-        }
-        // Races and dependencies, location by location.
-        for a in &fp[fp_start..] {
-            let Loc::Obj(o) = a.loc else { continue };
-            let mut st = std::mem::take(&mut self.locs[o as usize]);
-            let check = |e: u32, races: &mut Vec<Race>, joins: &mut Vec<u32>| {
-                let Some(ev) = self.events.get(e as usize) else {
-                    return; // this event itself
-                };
-                if ev.task != t {
-                    if get(&clock, ev.task) < ev.seq {
-                        races.push(Race {
-                            first: e,
-                            second: me,
-                        });
-                    }
-                    joins.push(e);
-                }
-            };
-            let races = &mut self.races;
-            match a.mode {
-                Mode::Read => {
-                    if let Some((w, _)) = st.last_w {
-                        check(w, races, &mut joins);
-                    }
-                    st.reads
-                        .retain(|&r| self.events.get(r as usize).is_some_and(|e| e.task != t));
-                    st.reads.push(me);
-                }
-                Mode::Write => {
-                    for &r in &st.reads {
-                        check(r, races, &mut joins);
-                    }
-                    if let Some((w, _)) = st.last_w {
-                        check(w, races, &mut joins);
-                    }
-                    st.last_w = Some((me, Mode::Write));
-                    st.reads.clear();
-                }
-                Mode::Acquire | Mode::Probe => {
-                    if let Some((w, _)) = st.last_w {
-                        check(w, races, &mut joins);
-                    }
-                    if let Some(r) = st.last_rel {
-                        if a.mode == Mode::Probe {
-                            check(r, races, &mut joins);
-                        } else if self.events.get(r as usize).is_some_and(|e| e.task != t) {
-                            joins.push(r);
-                        }
-                    }
-                    st.last_w = Some((me, a.mode));
-                }
-                Mode::Release => {
-                    if let Some((w, Mode::Probe)) = st.last_w {
-                        check(w, races, &mut joins);
-                    }
-                    st.last_rel = Some(me);
-                }
-            }
-            self.locs[o as usize] = st;
-        }
+        self.find_races(&fp[fp_start..], &now, &mut joins);
         for &e in &joins {
             join(&mut clock, &self.events[e as usize].clock);
         }
@@ -375,6 +233,164 @@ impl Events {
             clock,
         });
         self.task_last[t as usize] = Some(me);
+        self.take_wakes(s, k);
+    }
+
+    /// The clock task `t`'s next event starts from: that of its last event, else that of
+    /// the event that forked it, else empty.
+    #[inline]
+    fn start_clock(&self, t: TaskId) -> Vec<(TaskId, u32)> {
+        match self.task_last[t as usize].or(self.creator[t as usize]) {
+            Some(e) => self.events[e as usize].clock.clone(),
+            None => Vec::new(),
+        }
+    }
+
+    /// Adds to the footprint `fp[fp_start..]` the new accesses of segment `k`'s steps:
+    /// the operation it performs first (announced at its task's last scheduling point),
+    /// then those of its body `body.0..body.1`.
+    #[inline]
+    fn add_steps(
+        &self,
+        s: &ExecState,
+        k: usize,
+        body: (usize, usize),
+        fp_start: usize,
+        fp: &mut Vec<Access>,
+        joins: &mut Vec<u32>,
+    ) {
+        if let Some(p) = s.segs[k].pending {
+            if let Some(a) = self.access_of(s, k, body, s.steps[p as usize].op, joins) {
+                push_new(fp, fp_start, a);
+            }
+        }
+        for i in body.0..body.1 {
+            if let Some(a) = self.access_of(s, k, body, s.steps[i].op, joins) {
+                push_new(fp, fp_start, a);
+            }
+        }
+    }
+
+    /// The access step `op` of segment `k` adds to its footprint (none for a start, a
+    /// fork, a yield, or a guard's borrow). A join also records the joined task's last
+    /// event in `joins`.
+    #[inline]
+    fn access_of(
+        &self,
+        s: &ExecState,
+        k: usize,
+        body: (usize, usize),
+        op: Op,
+        joins: &mut Vec<u32>,
+    ) -> Option<Access> {
+        let (loc, mode) = match op {
+            Op::Access(o, kind) => (Loc::Obj(o), self.object_mode(s, k, body, o, kind)?),
+            Op::Acquired(o) => (Loc::Obj(o), Mode::Acquire),
+            Op::Wait(u) => (Loc::Done(u), Mode::Read),
+            Op::Joined(u) => {
+                if let Some(e) = self.task_last.get(u as usize).copied().flatten() {
+                    joins.push(e);
+                }
+                (Loc::Done(u), Mode::Read)
+            }
+            Op::End => (Loc::Done(s.segs[k].task), Mode::Write),
+            Op::Start | Op::Fork(_) | Op::Yield => return None,
+        };
+        Some(Access { loc, mode })
+    }
+
+    /// How an access of `kind` to object `o` by segment `k` touches it (none for a lock
+    /// guard's mutable borrow: the lock orders it).
+    #[inline]
+    fn object_mode(
+        &self,
+        s: &ExecState,
+        k: usize,
+        body: (usize, usize),
+        o: ObjId,
+        kind: AccessKind,
+    ) -> Option<Mode> {
+        Some(match (s.objects[o as usize].kind, kind) {
+            (ObjKind::Shared, AccessKind::Read) => Mode::Read,
+            (ObjKind::Shared, _) => Mode::Write,
+            (ObjKind::Mutex | ObjKind::RwLock, AccessKind::Lock | AccessKind::LockShared) => {
+                self.lock_mode(s, k, body, o)
+            }
+            (ObjKind::Mutex | ObjKind::RwLock, AccessKind::Unlock | AccessKind::UnlockShared) => {
+                Mode::Release
+            }
+            // A guard's mutable borrow: ordered by the lock.
+            (ObjKind::Mutex | ObjKind::RwLock, _) => return None,
+            _ => Mode::Write,
+        })
+    }
+
+    /// The mode of segment `k`'s lock attempt on `o`: a probe if it was a `try_lock` (its
+    /// touch says so, whether it succeeded or not), an acquisition if the segment
+    /// acquired `o` in its body or blocked, else a probe.
+    fn lock_mode(&self, s: &ExecState, k: usize, body: (usize, usize), o: ObjId) -> Mode {
+        let probed = s.touches[self.touch_cursor..]
+            .iter()
+            .take_while(|x| x.0 as usize <= k)
+            .any(|x| x.0 as usize == k && x.1 == o && x.2);
+        if probed {
+            Mode::Probe
+        } else if (body.0..body.1).any(|i| s.steps[i].op == Op::Acquired(o)) || s.segs[k].blocked {
+            Mode::Acquire
+        } else {
+            Mode::Probe
+        }
+    }
+
+    /// Records event `me` as the creator of the tasks forked by its steps `first..end`.
+    #[inline]
+    fn record_forks(&mut self, s: &ExecState, me: u32, first: usize, end: usize) {
+        for step in &s.steps[first..end] {
+            if let Op::Fork(c) = step.op {
+                if let Some(slot) = self.creator.get_mut(c as usize) {
+                    *slot = Some(me);
+                }
+            }
+        }
+    }
+
+    /// Takes the silent touches of segments up to `k` (all of `k`'s: earlier ones were
+    /// taken by their segments) and adds each as a write to the footprint `fp[fp_start..]`,
+    /// except a `try_lock`'s (its attempt already has its mode).
+    #[inline]
+    fn add_touches(&mut self, s: &ExecState, k: usize, fp_start: usize, fp: &mut Vec<Access>) {
+        while let Some(&(sg, o, probe)) = s.touches.get(self.touch_cursor) {
+            if sg as usize > k {
+                break;
+            }
+            self.touch_cursor += 1;
+            if probe {
+                continue; // the attempt's own mode
+            }
+            let a = Access {
+                loc: Loc::Obj(o),
+                mode: Mode::Write,
+            };
+            push_new(fp, fp_start, a);
+        }
+    }
+
+    /// Races and dependencies of the event being built, location by location of its
+    /// footprint `fp`: races go to `self.races`, dependencies to `joins`, and each
+    /// location's state records the new event.
+    #[inline]
+    fn find_races(&mut self, fp: &[Access], now: &Building<'_>, joins: &mut Vec<u32>) {
+        for a in fp {
+            let Loc::Obj(o) = a.loc else { continue };
+            let mut st = std::mem::take(&mut self.locs[o as usize]);
+            at_location(&self.events, &mut st, a.mode, now, &mut self.races, joins);
+            self.locs[o as usize] = st;
+        }
+    }
+
+    /// Takes the wakeups made by segments up to `k` into the woken tasks' `woken_by`.
+    #[inline]
+    fn take_wakes(&mut self, s: &ExecState, k: usize) {
         while let Some(&(sg, w)) = s.wakes.get(self.wake_cursor) {
             if sg as usize > k {
                 break;
@@ -383,6 +399,118 @@ impl Events {
             if let Some(v) = self.woken_by.get_mut(w as usize) {
                 v.push(sg);
             }
+        }
+    }
+}
+
+/// The event being built: its task, its number, and its clock before wakeups and
+/// dependencies (what races are checked against).
+struct Building<'a> {
+    task: TaskId,
+    me: u32,
+    clock: &'a [(TaskId, u32)],
+}
+
+/// Segment `k`'s steps: `(first, body_end, end)`, where the body `first..body_end` leaves
+/// out an announcement that ends the segment (its next segment performs it).
+#[inline]
+fn seg_bounds(s: &ExecState, k: usize) -> (usize, usize, usize) {
+    let seg = s.segs[k];
+    let first = seg.first_step as usize;
+    let end = s
+        .segs
+        .get(k + 1)
+        .map_or(s.steps.len(), |n| n.first_step as usize);
+    let body_end = if seg.ends_at_point && end > first {
+        end - 1
+    } else {
+        end
+    };
+    (first, body_end, end)
+}
+
+/// Pushes `a` onto the footprint `fp[from..]` unless it is already there.
+#[inline]
+fn push_new(fp: &mut Vec<Access>, from: usize, a: Access) {
+    if !fp[from..].contains(&a) {
+        fp.push(a);
+    }
+}
+
+/// Checks the event being built against an earlier access `e` to the same location: an
+/// event of another task is a dependency, and a race if `now`'s clock has not seen it.
+/// (`e` past the end of `events` is the event being built itself.)
+#[inline]
+fn check(
+    events: &[Event],
+    now: &Building<'_>,
+    e: u32,
+    races: &mut Vec<Race>,
+    joins: &mut Vec<u32>,
+) {
+    let Some(ev) = events.get(e as usize) else {
+        return; // this event itself
+    };
+    if ev.task != now.task {
+        if get(now.clock, ev.task) < ev.seq {
+            races.push(Race {
+                first: e,
+                second: now.me,
+            });
+        }
+        joins.push(e);
+    }
+}
+
+/// One access of mode `mode` by the event being built to a location in state `st`: checks
+/// it against the location's earlier accesses that it depends on (see the dependence
+/// rules above) and records it in `st`.
+#[inline]
+fn at_location(
+    events: &[Event],
+    st: &mut LocState,
+    mode: Mode,
+    now: &Building<'_>,
+    races: &mut Vec<Race>,
+    joins: &mut Vec<u32>,
+) {
+    let other = |e: u32| events.get(e as usize).is_some_and(|ev| ev.task != now.task);
+    match mode {
+        Mode::Read => {
+            if let Some((w, _)) = st.last_w {
+                check(events, now, w, races, joins);
+            }
+            st.reads.retain(|&r| other(r));
+            st.reads.push(now.me);
+        }
+        Mode::Write => {
+            for &r in &st.reads {
+                check(events, now, r, races, joins);
+            }
+            if let Some((w, _)) = st.last_w {
+                check(events, now, w, races, joins);
+            }
+            st.last_w = Some((now.me, Mode::Write));
+            st.reads.clear();
+        }
+        Mode::Acquire | Mode::Probe => {
+            if let Some((w, _)) = st.last_w {
+                check(events, now, w, races, joins);
+            }
+            if let Some(r) = st.last_rel {
+                if mode == Mode::Probe {
+                    check(events, now, r, races, joins);
+                } else if other(r) {
+                    joins.push(r);
+                }
+            }
+            st.last_w = Some((now.me, mode));
+        }
+        Mode::Release => {
+            if let Some((w, Mode::Probe)) = st.last_w {
+                check(events, now, w, races, joins);
+            }
+            st.last_rel = Some(now.me);
         }
     }
 }
