@@ -40,7 +40,10 @@ macro_rules! reorder {
             hs.push($spawn(move || {
                 let x = *a.lock().unwrap();
                 let y = *b.lock().unwrap();
-                assert!((x == 0 && y == 0) || (x == 1 && y == -1), "a = {x}, b = {y}");
+                assert!(
+                    (x == 0 && y == 0) || (x == 1 && y == -1),
+                    "a = {x}, b = {y}"
+                );
             }));
             for h in hs {
                 h.join().unwrap();
@@ -72,7 +75,10 @@ fn main() {
             })
             .is_err();
             let n = LOOM_RUNS.load(Relaxed);
-            println!("loom: {} after {n} executions", if found { "found" } else { "missed" });
+            println!(
+                "loom: {} after {n} executions",
+                if found { "found" } else { "missed" }
+            );
         }
         _ => {
             let c = forkwait::Checker::new()
@@ -84,7 +90,10 @@ fn main() {
             let r = std::panic::catch_unwind(move || c.check(move || on_forkwait(setters)));
             let report = r.err().and_then(|e| e.downcast_ref::<String>().cloned());
             let line = report.as_deref().and_then(|t| t.lines().nth(1));
-            println!("forkwait: {}", line.unwrap_or("missed within 10,000 executions"));
+            println!(
+                "forkwait: {}",
+                line.unwrap_or("missed within 10,000 executions")
+            );
         }
     }
 }
