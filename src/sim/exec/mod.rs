@@ -187,6 +187,15 @@ fn suspend(y: *const TaskYielder) {
     unsafe { (*y).suspend(()) }
 }
 
+/// [`suspend`], always inlined into its caller: for a yielder a point returned
+/// ([`point_decide`]), the current task's own.
+#[inline(always)]
+pub(crate) fn suspend_task(y: *const TaskYielder) {
+    // SAFETY: as in `suspend`: `y` is the running task's yielder (a point returns no
+    // other), which lives on this coroutine's stack while it runs.
+    unsafe { (*y).suspend(()) }
+}
+
 #[inline]
 pub(crate) fn mix(h: u64, v: u64) -> u64 {
     (h ^ v).wrapping_mul(0x0100_0000_01b3).rotate_left(23)

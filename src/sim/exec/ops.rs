@@ -18,10 +18,20 @@ pub(crate) fn point(op: Op, site: Site) {
 /// instructions per W3 execution).
 #[inline(always)]
 pub(crate) fn point_with(op: impl FnOnce(&mut ExecState) -> Op, site: Site) {
-    let y = with(|s| s.at_point(op, site));
-    if let Some(y) = y {
+    if let Some(y) = point_decide(op, site) {
         suspend(y);
     }
+}
+
+/// [`point_with`] without the suspension: the yielder to suspend through (with
+/// [`suspend_task`](super::suspend_task)) if another task runs next. For a point whose
+/// work is out of line but whose switch is inlined into its caller (`ObjCell::access`).
+#[inline(always)]
+pub(crate) fn point_decide(
+    op: impl FnOnce(&mut ExecState) -> Op,
+    site: Site,
+) -> Option<*const TaskYielder> {
+    with(|s| s.at_point(op, site))
 }
 
 impl ExecState {
