@@ -307,6 +307,7 @@ pub(crate) struct SimFuture<T> {
 }
 
 /// Forks `f` as a simulated task.
+#[inline]
 pub(crate) fn fork<'a, F, T>(f: F, site: &'static Location<'static>) -> SimFuture<T>
 where
     F: FnOnce() -> T + Send + 'a,
@@ -348,6 +349,7 @@ impl<T> SimFuture<T> {
         self.live() && exec::is_done(self.task)
     }
 
+    #[inline]
     pub(crate) fn join(self, site: &'static Location<'static>) -> std::thread::Result<T> {
         // `live`, with the epoch checked inside the wait's own borrow of the state.
         assert!(

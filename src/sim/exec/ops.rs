@@ -57,17 +57,16 @@ impl ExecState {
     }
 }
 
-/// The first step of a task, attributed to its fork site; `y` is its yielder.
-pub(super) fn start_point(t: TaskId, y: *const TaskYielder) {
-    let y = with(|s| {
+/// The first step of a task, attributed to its fork site; `y` is its yielder. Returns
+/// the yielder to suspend through if another task runs next (the task's entry suspends
+/// in its own frame: see `coro.rs`).
+pub(super) fn start_point(t: TaskId, y: *const TaskYielder) -> Option<*const TaskYielder> {
+    with(|s| {
         s.tasks[t as usize].yielder = y;
         let at = s.tasks[t as usize].site;
         s.record(Op::Start, at);
         s.after_point()
-    });
-    if let Some(y) = y {
-        suspend(y);
-    }
+    })
 }
 
 /// Records an access to instrumented state, as a scheduling point.
@@ -78,30 +77,51 @@ pub(crate) fn access(obj: ObjId, kind: AccessKind, site: Site) {
 
 /// Blocks the current task on `b` until it is woken and scheduled again.
 fn block(b: Block) {
-    let y = with(|s| {
-        let cur = s.current;
-        if let Some(seg) = s.segs.last_mut() {
-            seg.blocked = true;
-        }
-        s.set_blocked(cur, b);
-        if let Block::Wait(t) = b {
-            s.tasks[t as usize].waiters.push(cur);
-        }
-        s.next = s.choose();
-        s.tasks[cur as usize].yielder
-    });
+    let y = with(|s| s.block_current(b));
     suspend(y);
 }
 
+impl ExecState {
+    /// [`block`]'s work: blocks the current task on `b`, picks who runs next; the current
+    /// task's yielder, to suspend through.
+    fn block_current(&mut self, b: Block) -> *const TaskYielder {
+        let cur = self.current;
+        if let Some(seg) = self.segs.last_mut() {
+            seg.blocked = true;
+        }
+        self.set_blocked(cur, b);
+        if let Block::Wait(t) = b {
+            self.tasks[t as usize].waiters.push(cur);
+        }
+        self.next = self.choose();
+        self.tasks[cur as usize].yielder
+    }
+}
+
 /// Forks a simulated task running `body`; returns its id and the execution's epoch. A
-/// scheduling point.
+/// scheduling point (its work out of line, its switch in the caller's frame).
+#[inline(always)]
 pub(crate) fn fork(body: std::sync::Arc<dyn TaskBody>, site: Site) -> (TaskId, u32) {
+    let (id, epoch, y) = fork_point(body, site);
+    if let Some(y) = y {
+        suspend(y);
+    }
+    (id, epoch)
+}
+
+/// [`fork`]'s work: the new task, the epoch, and the yielder to suspend through if
+/// another task runs next.
+#[inline(never)]
+fn fork_point(
+    body: std::sync::Arc<dyn TaskBody>,
+    site: Site,
+) -> (TaskId, u32, Option<*const TaskYielder>) {
     let (id, epoch) = with(|s| {
         let parent = s.current;
         (s.new_task(Some(parent), site, Some(body)), s.epoch)
     });
-    point(Op::Fork(id), site);
-    (id, epoch)
+    let y = point_decide(|_| Op::Fork(id), site);
+    (id, epoch, y)
 }
 
 /// Waits until task `t` is done. A scheduling point.
@@ -112,43 +132,57 @@ pub(crate) fn wait(t: TaskId, site: Site) {
 
 /// [`wait`] for task `t` of the execution numbered `epoch` (a future's): `false`, having
 /// done nothing, if the current execution is another one. The check and the point share
-/// one borrow of the state.
+/// one borrow of the state. The work is out of line ([`wait_point`], [`join_or_block`]),
+/// the switches in the caller's frame (see `coro.rs`).
+#[inline(always)]
 pub(crate) fn wait_in(t: TaskId, epoch: u32, site: Site) -> bool {
-    let y = with(|s| {
-        if s.epoch != epoch {
-            return Err(());
-        }
-        Ok(s.at_point(|_| Op::Wait(t), site))
-    });
-    match y {
+    match wait_point(t, epoch, site) {
         Err(()) => return false,
         Ok(Some(y)) => suspend(y),
         Ok(None) => {}
     }
-    joined(t, site);
+    // `joined`, inlined.
+    while let Some(y) = join_or_block(t, site) {
+        suspend(y);
+    }
     true
 }
 
-/// The rest of a wait on task `t` after its scheduling point: blocks until `t` is done,
-/// then logs the join.
-fn joined(t: TaskId, site: Site) {
-    loop {
-        // Done: the join is logged (not a scheduling point) in the same borrow.
-        let done = with(|s| {
-            if !s.tearing_down {
-                if s.tasks[t as usize].phase != Phase::Done {
-                    return false;
-                }
-                let at = s.here(site);
-                s.record(Op::Joined(t), at);
-            }
-            s.tasks[t as usize].waited = true;
-            true
-        });
-        if done {
-            break;
+/// [`wait_in`]'s point: `Err` if the current execution is not `epoch`, else the yielder
+/// to suspend through if another task runs next.
+#[inline(never)]
+fn wait_point(t: TaskId, epoch: u32, site: Site) -> Result<Option<*const TaskYielder>, ()> {
+    with(|s| {
+        if s.epoch != epoch {
+            return Err(());
         }
-        block(Block::Wait(t));
+        Ok(s.at_point(|_| Op::Wait(t), site))
+    })
+}
+
+/// One round of [`joined`] in one borrow of the state: `None` if task `t` is done (the
+/// join logged), else blocks the current task on it ([`block`]'s work) and returns the
+/// yielder to suspend through.
+#[inline(never)]
+fn join_or_block(t: TaskId, site: Site) -> Option<*const TaskYielder> {
+    with(|s| {
+        if !s.tearing_down {
+            if s.tasks[t as usize].phase != Phase::Done {
+                return Some(s.block_current(Block::Wait(t)));
+            }
+            let at = s.here(site);
+            s.record(Op::Joined(t), at);
+        }
+        s.tasks[t as usize].waited = true;
+        None
+    })
+}
+
+/// The rest of a wait on task `t` after its scheduling point: blocks until `t` is done,
+/// then logs the join (not a scheduling point, in the same borrow as the test).
+fn joined(t: TaskId, site: Site) {
+    while let Some(y) = join_or_block(t, site) {
+        suspend(y);
     }
 }
 

@@ -247,8 +247,9 @@ fn task_entry(t: TaskId, body: Body) -> impl FnOnce(&TaskYielder) {
         let y = y as *const TaskYielder;
         if t == 0 {
             with(|s| s.tasks[0].yielder = y);
-        } else {
-            start_point(t, y);
+        } else if let Some(y) = start_point(t, y) {
+            // In this frame, not `start_point`'s (see `coro.rs`).
+            suspend(y);
         }
         match body {
             // SAFETY: `run` keeps the closure under test alive and unaliased for the
