@@ -47,6 +47,7 @@ impl<'a, T> Repr<'a, T> {
     }
 
     /// Forces completion and takes the result; `site` is where the program waits.
+    #[inline]
     pub(crate) fn join(self, site: &'static Location<'static>) -> std::thread::Result<T> {
         match self {
             Repr::Ready {
@@ -106,6 +107,9 @@ impl<T> Future<T> {
     /// let f = forkwait::fork(|| "hello".len());
     /// assert_eq!(f.wait(), 5);
     /// ```
+    // Inlined (as are `try_wait` and `Repr::join`): a simulated wait then switches tasks
+    // in the caller's frame (see `sim/coro.rs`).
+    #[inline]
     #[track_caller]
     pub fn wait(self) -> T {
         match self.try_wait() {
@@ -121,6 +125,7 @@ impl<T> Future<T> {
     /// let err = f.try_wait().unwrap_err();
     /// assert_eq!(err.message(), Some("boom"));
     /// ```
+    #[inline]
     #[track_caller]
     pub fn try_wait(self) -> Result<T, TaskPanic> {
         let site = Location::caller();

@@ -145,6 +145,7 @@ where
 /// let err = std::panic::catch_unwind(move || forkwait::wait(g)).unwrap_err();
 /// assert_eq!(*err.downcast::<&str>().unwrap(), "bad input");
 /// ```
+#[inline]
 #[track_caller]
 pub fn wait<T>(fut: Future<T>) -> T {
     fut.wait()
