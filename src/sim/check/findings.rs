@@ -53,6 +53,9 @@ pub(super) struct Acc {
     pub(super) coverage: Coverage,
     /// For an incomplete run: what stopped it.
     pub(super) stopped_by: Option<String>,
+    /// A probe (shrinking's test of a replay, `shrink.rs`): only the kinds and keys of
+    /// the findings matter, so no message, location, schedule or outcome is built.
+    pub(super) keys_only: bool,
 }
 
 pub(super) fn str_key(s: &str) -> u64 {
@@ -61,6 +64,14 @@ pub(super) fn str_key(s: &str) -> u64 {
 }
 
 impl Acc {
+    /// An empty accumulator for a probe (see `keys_only`).
+    pub(super) fn probe() -> Acc {
+        Acc {
+            keys_only: true,
+            ..Acc::default()
+        }
+    }
+
     /// Records a finding unless one of the same kind and key exists. The message,
     /// locations and schedule are built only for a new finding: the same finding shows
     /// up in most executions, and formatting it each time would dominate the run.
@@ -102,6 +113,22 @@ impl Acc {
         make: impl FnOnce() -> (String, Vec<String>),
     ) {
         if self.findings.iter().any(|f| f.kind == kind && f.key == key) {
+            return;
+        }
+        if self.keys_only {
+            self.findings.push(PendingFinding {
+                kind,
+                cap: None,
+                warning,
+                key,
+                message: String::new(),
+                locations: Vec::new(),
+                schedule: None,
+                other: None,
+                replay: None,
+                interleaving: String::new(),
+                task_tree: String::new(),
+            });
             return;
         }
         let (message, locations) = make();
@@ -342,6 +369,9 @@ impl Acc {
             }
             None => return,
         };
+        if self.keys_only {
+            return; // outcomes, and the nondeterminism they show, are not probed
+        }
         let is_panic = matches!(r.outcome, Some(Err(_)));
         match self.outcomes.iter_mut().find(|o| o.value == *value) {
             Some(o) => o.count += 1,

@@ -75,7 +75,7 @@ pub(super) fn finding_matches(
     acc: &Acc,
     checker: &Checker,
 ) -> bool {
-    let mut probe = Acc::default();
+    let mut probe = Acc::probe();
     if target.kind == FindingKind::Nondeterminism {
         // It must give an outcome other than the first one seen.
         let first = acc
