@@ -19,19 +19,45 @@ pub(super) fn render_steps(r: &RunResult) -> String {
     if skip > 0 {
         let _ = writeln!(out, "... {skip} earlier steps not shown ...");
     }
-    for (i, st) in steps.iter().enumerate().skip(skip) {
-        let site = if st.task == 0 && st.op == Op::End {
-            main_end.clone()
+    // Each line as `writeln!(out, "{:>5}  task {:<3} {:<24} {site}", i + 1, st.task,
+    // op_text(&st.op))` would write it, without the formatting machinery (a finding's
+    // interleaving is rendered once per run, at the cost of a few executions).
+    let mut field = String::new();
+    let pad = |out: &mut String, field: &str, width: usize, right: bool| {
+        let fill = width.saturating_sub(field.chars().count());
+        if right {
+            out.extend(std::iter::repeat_n(' ', fill));
+            out.push_str(field);
         } else {
-            st.site.to_string()
-        };
-        let _ = writeln!(
-            out,
-            "{:>5}  task {:<3} {:<24} {site}",
-            i + 1,
-            st.task,
-            exec::op_text(&st.op),
-        );
+            out.push_str(field);
+            out.extend(std::iter::repeat_n(' ', fill));
+        }
+    };
+    for (i, st) in steps.iter().enumerate().skip(skip) {
+        field.clear();
+        exec::push_decimal(&mut field, i as u64 + 1);
+        pad(&mut out, &field, 5, true);
+        out.push_str("  task ");
+        field.clear();
+        exec::push_decimal(&mut field, st.task as u64);
+        pad(&mut out, &field, 3, false);
+        out.push(' ');
+        field.clear();
+        exec::push_op_text(&mut field, &st.op);
+        pad(&mut out, &field, 24, false);
+        out.push(' ');
+        if st.task == 0 && st.op == Op::End {
+            out.push_str(&main_end);
+        } else if let exec::Where::Rust(l) = st.site {
+            out.push_str(l.file());
+            out.push(':');
+            exec::push_decimal(&mut out, l.line() as u64);
+            out.push(':');
+            exec::push_decimal(&mut out, l.column() as u64);
+        } else {
+            let _ = write!(out, "{}", st.site);
+        }
+        out.push('\n');
     }
     let _ = match &fin.state.abort {
         Some(Abort::Deadlock { .. }) => writeln!(out, "  --  deadlock: no task can run"),

@@ -46,7 +46,7 @@ mod types;
 
 pub(crate) use self::accesses::AccessEntry;
 pub(crate) use self::ops::*;
-pub(crate) use self::run::{Finished, op_text, run};
+pub(crate) use self::run::{Finished, op_text, push_decimal, push_op_text, run};
 pub(crate) use self::types::*;
 
 use super::coro::{Coro, TaskYielder};

@@ -285,15 +285,50 @@ fn teardown(exec: &Exec, coros: &mut [Option<Coro>]) {
 
 /// A short text for a step's operation.
 pub(crate) fn op_text(op: &Op) -> String {
-    match *op {
-        Op::Start => "start".into(),
-        Op::Fork(t) => format!("fork -> task {t}"),
-        Op::Wait(t) => format!("wait task {t}"),
-        Op::End => "end".into(),
-        Op::Access(o, k) => format!("{} #{o}", access_text(k)),
-        Op::Yield => "yield_now".into(),
-        Op::Joined(t) => format!("  (joined task {t})"),
-        Op::Acquired(o) => format!("  (acquired #{o})"),
+    let mut out = String::new();
+    push_op_text(&mut out, op);
+    out
+}
+
+/// Appends [`op_text`]'s text to `out` (no formatting machinery: an interleaving renders
+/// one per step).
+pub(crate) fn push_op_text(out: &mut String, op: &Op) {
+    let (text, n) = match *op {
+        Op::Start => ("start", None),
+        Op::Fork(t) => ("fork -> task ", Some(t)),
+        Op::Wait(t) => ("wait task ", Some(t)),
+        Op::End => ("end", None),
+        Op::Access(o, k) => {
+            out.push_str(access_text(k));
+            (" #", Some(o))
+        }
+        Op::Yield => ("yield_now", None),
+        Op::Joined(t) => ("  (joined task ", Some(t)),
+        Op::Acquired(o) => ("  (acquired #", Some(o)),
+    };
+    out.push_str(text);
+    if let Some(n) = n {
+        push_decimal(out, n as u64);
+    }
+    if matches!(op, Op::Joined(_) | Op::Acquired(_)) {
+        out.push(')');
+    }
+}
+
+/// Appends `n` in decimal (as `{n}` would).
+pub(crate) fn push_decimal(out: &mut String, mut n: u64) {
+    let mut digits = [0u8; 20];
+    let mut i = digits.len();
+    loop {
+        i -= 1;
+        digits[i] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    for &d in &digits[i..] {
+        out.push(d as char);
     }
 }
 
