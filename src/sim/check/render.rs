@@ -23,14 +23,15 @@ pub(super) fn render_steps(r: &RunResult) -> String {
     // op_text(&st.op))` would write it, without the formatting machinery (a finding's
     // interleaving is rendered once per run, at the cost of a few executions).
     let mut field = String::new();
+    const SPACES: &str = "                        "; // the widest field's width
     let pad = |out: &mut String, field: &str, width: usize, right: bool| {
         let fill = width.saturating_sub(field.chars().count());
+        if !right {
+            out.push_str(field);
+        }
+        out.push_str(&SPACES[..fill]);
         if right {
-            out.extend(std::iter::repeat_n(' ', fill));
             out.push_str(field);
-        } else {
-            out.push_str(field);
-            out.extend(std::iter::repeat_n(' ', fill));
         }
     };
     for (i, st) in steps.iter().enumerate().skip(skip) {
