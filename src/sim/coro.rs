@@ -15,7 +15,8 @@
 //! resume, and the next suspension's return to the loop, are both mispredicted
 //! (a ping-pong microbenchmark on this guest: ≈ 4 ns per resume with the switch in the
 //! task's own frame, ≈ 20–25 ns with it one call deeper). So the hot points
-//! (`ObjCell::access`) do their work out of line but switch in their caller's frame
+//! (`ObjCell::access_inline`, `Shared`'s, and fork, wait and a task's start) do their
+//! work out of line but switch in their caller's frame
 //! (`exec::suspend_task`, always inlined, after a call that is not `#[cold]`: LLVM does
 //! not inline the switch after a cold call).
 

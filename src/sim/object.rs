@@ -150,15 +150,29 @@ impl ObjCell {
 
     /// An access to this object as a scheduling point: the object is resolved inside the
     /// point's own borrow of the execution state (one borrow per access, not two).
-    ///
-    /// Only the switch to the execution loop is inlined into the caller; the point's work
-    /// is [`access_point`](Self::access_point), out of line. A task resumed here then
-    /// returns from no frame older than its suspension before it next suspends: its
-    /// returns stay paired with its calls, which the CPU's return predictor needs (a
-    /// suspension inside a callee costs two mispredicted returns per resume, ≈ 15–20 ns;
-    /// see `coro.rs`).
-    #[inline(always)]
+    // The simulator's path: kept out of line so that the real runtime's fast paths,
+    // which only test `simulated()`, stay small enough to inline.
+    #[cold]
+    #[inline(never)]
     pub(crate) fn access(&self, obj: ObjKind, kind: AccessKind, site: &'static Location<'static>) {
+        self.access_inline(obj, kind, site);
+    }
+
+    /// [`access`](Self::access) with only the switch to the execution loop inlined into
+    /// the caller; the point's work is [`access_point`](Self::access_point), out of line.
+    /// A task resumed here then returns from no frame older than its suspension before it
+    /// next suspends: its returns stay paired with its calls, which the CPU's return
+    /// predictor needs (a suspension inside a callee costs two mispredicted returns per
+    /// resume, ≈ 15–20 ns; see `coro.rs`). For `Shared`, whose accesses are most of a
+    /// racy program's points; the other primitives keep their real-runtime fast paths
+    /// small with [`access`](Self::access).
+    #[inline(always)]
+    pub(crate) fn access_inline(
+        &self,
+        obj: ObjKind,
+        kind: AccessKind,
+        site: &'static Location<'static>,
+    ) {
         if let Some(y) = self.access_point(obj, kind, site) {
             exec::suspend_task(y);
         }

@@ -129,7 +129,7 @@ impl<T> Shared<T> {
     #[inline]
     fn touch(&self, kind: AccessKind, site: &'static Location<'static>) {
         if simulated() {
-            self.obj.access(ObjKind::Shared, kind, site);
+            self.obj.access_inline(ObjKind::Shared, kind, site);
         }
     }
 
