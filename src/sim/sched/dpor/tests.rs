@@ -53,9 +53,9 @@ fn explore_schedules(mut s: DporSched, cap: u64, f: fn()) -> (Vec<Schedule>, Dpo
     (pre, s)
 }
 
-/// Two tasks each read, then write, one shared cell (made and accessed through the
+/// `n` tasks each read, then write, one shared cell (made and accessed through the
 /// execution directly: the simulator's tests do not name `sync`).
-fn lost_update() {
+fn updates(n: usize) {
     let here = Location::caller();
     let cell = exec::with(|s| {
         s.new_object(
@@ -65,7 +65,7 @@ fn lost_update() {
             crate::state_class::StateClass::Input,
         )
     });
-    let ts: Vec<_> = (0..2)
+    let ts: Vec<_> = (0..n)
         .map(|_| {
             crate::fork(move || {
                 exec::access(cell, AccessKind::Read, Location::caller());
@@ -74,6 +74,11 @@ fn lost_update() {
         })
         .collect();
     ts.into_iter().for_each(crate::wait);
+}
+
+/// Two tasks each read, then write, one shared cell.
+fn lost_update() {
+    updates(2)
 }
 
 #[test]
@@ -105,24 +110,7 @@ fn a_bound_says_what_it_covered() {
 
 /// Three tasks, each reading then writing one shared cell: many schedules per bound.
 fn three_updates() {
-    let here = Location::caller();
-    let cell = exec::with(|s| {
-        s.new_object(
-            ObjKind::Shared,
-            here,
-            false,
-            crate::state_class::StateClass::Input,
-        )
-    });
-    let ts: Vec<_> = (0..3)
-        .map(|_| {
-            crate::fork(move || {
-                exec::access(cell, AccessKind::Read, Location::caller());
-                exec::access(cell, AccessKind::Write, Location::caller());
-            })
-        })
-        .collect();
-    ts.into_iter().for_each(crate::wait);
+    updates(3)
 }
 
 #[test]
