@@ -1,4 +1,4 @@
-//! Unit tests of the exhaustive strategy's rounds and coverage.
+//! Unit tests of the exhaustive strategy: its levels, bounds and coverage.
 
 use super::*;
 use crate::sim::WaitPolicy;
