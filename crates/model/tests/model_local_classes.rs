@@ -4,63 +4,35 @@
 //! instances instrumented like those of top-level classes so purity and race verdicts
 //! stay exact.
 
-use forkwait::{FindingKind, Runtime};
-use forkwait_model::{CheckOptions, Model, ModelCheck, check_model};
+use forkwait::Runtime;
+use forkwait_model::{Model, ModelCheck};
 
 mod common;
 
-fn model(path: &str, src: &str) -> Model {
-    Model::from_source(path, src).unwrap_or_else(|d| panic!("{}", d.render(src)))
-}
-
 /// `main()`'s result in eager mode, as its repr (`path` decides `.py` or `.fw` rules).
 fn eval_at(path: &str, src: &str) -> String {
-    let m = model(path, src);
-    match Runtime::eager().run(|| m.try_run_main()) {
-        Ok(v) => format!("{v:?}"),
-        Err(d) => panic!("{}", d.render(src)),
-    }
+    common::eval(path, src)
 }
 
 fn eval(src: &str) -> String {
-    eval_at("c.py", src)
+    common::eval("c.py", src)
 }
 
-/// The load error, as `line:col: message`.
 fn load_error(src: &str) -> String {
-    let Err(d) = Model::from_source("c.py", src) else {
-        panic!("expected a load error");
-    };
-    format!("{}:{}: {}", d.line, d.col, d.message)
+    common::load_error("c.py", src)
 }
 
-/// The run-time error of `main()` in eager mode, as `line:col: message`.
 fn run_error(src: &str) -> String {
-    let m = model("c.py", src);
-    let d = Runtime::eager()
-        .run(|| m.try_run_main())
-        .expect_err("a run-time error");
-    format!("{}:{}: {}", d.line, d.col, d.message)
+    common::run_error("c.py", src)
 }
 
 fn check(src: &str) -> ModelCheck {
-    let opts = CheckOptions {
-        iterations: 200,
-        ..CheckOptions::default()
-    };
-    check_model(&model("c.py", src), &opts)
+    common::check("c.py", src, 200)
 }
 
 /// The verdicts, asserting no panic was found.
 fn verdict(src: &str) -> Vec<&'static str> {
-    let c = check(src);
-    let panics = c
-        .report
-        .findings()
-        .iter()
-        .any(|f| f.kind() == FindingKind::Panic);
-    assert!(!panics, "{}", c.report);
-    c.verdict
+    common::verdict("c.py", src, 200)
 }
 
 /// The modules of `test_async.py`'s style, kept as written: a local function and a local
@@ -406,15 +378,7 @@ fn every_line_drop_of_local_modules_loads_or_errs_and_runs_without_panicking() {
     .unwrap();
     let mut loaded = 0;
     for src in [SUBMODULES, model.as_str()] {
-        let lines: Vec<&str> = src.lines().collect();
-        for skip in 0..lines.len() {
-            let text: Vec<&str> = lines
-                .iter()
-                .enumerate()
-                .filter(|(i, _)| *i != skip)
-                .map(|(_, l)| *l)
-                .collect();
-            let text = text.join("\n");
+        for text in common::line_drops(src) {
             let Ok(m) = Model::from_source("p.py", &text) else {
                 continue;
             };

@@ -5,6 +5,8 @@
 use forkwait::Runtime;
 use forkwait_model::{DecoratorKind, Model};
 
+mod common;
+
 fn load(src: &str) -> Result<Model, String> {
     Model::from_source("t.py", src).map_err(|d| format!("{}:{}: {}", d.line, d.col, d.message))
 }
@@ -222,15 +224,8 @@ fn every_prefix_and_every_line_drop_of_a_torch_model_loads_or_errs_without_panic
         let prefix: String = chars[..n].iter().collect();
         let _ = Model::from_source("p.py", &prefix);
     }
-    let lines: Vec<&str> = src.lines().collect();
-    for skip in 0..lines.len() {
-        let text: Vec<&str> = lines
-            .iter()
-            .enumerate()
-            .filter(|(i, _)| *i != skip)
-            .map(|(_, l)| *l)
-            .collect();
-        let _ = Model::from_source("p.py", &text.join("\n"));
+    for text in common::line_drops(&src) {
+        let _ = Model::from_source("p.py", &text);
     }
     // The whole file loads and runs.
     let m = Model::from_source("p.py", &src).unwrap_or_else(|d| panic!("{}", d.render(&src)));

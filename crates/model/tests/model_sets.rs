@@ -2,11 +2,13 @@
 //! their canonical order, their errors, and their instrumentation (a set's elements are
 //! located as a dict's keys are, so the race and purity detectors see set mutations).
 
-use forkwait::{FindingKind, Runtime};
-use forkwait_model::{CheckOptions, Model, check_model};
+use forkwait::Runtime;
+use forkwait_model::Model;
+
+mod common;
 
 fn model(src: &str) -> Model {
-    Model::from_source("s.fw", src).unwrap_or_else(|d| panic!("{}", d.render(src)))
+    common::model("s.fw", src)
 }
 
 /// What `main()` returns, or the error (at load or at run time) as `line:col: message`.
@@ -33,19 +35,9 @@ fn error(body: &str) -> String {
     }
 }
 
+/// The verdicts, asserting no panic was found.
 fn verdict(src: &str) -> Vec<&'static str> {
-    let opts = CheckOptions {
-        iterations: 300,
-        ..CheckOptions::default()
-    };
-    let c = check_model(&model(src), &opts);
-    let panics = c
-        .report
-        .findings()
-        .iter()
-        .any(|f| f.kind() == FindingKind::Panic);
-    assert!(!panics, "{}", c.report);
-    c.verdict
+    common::verdict("s.fw", src, 300)
 }
 
 #[test]

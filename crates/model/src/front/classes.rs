@@ -138,33 +138,42 @@ fn visit(
     if let Some(b) = bases[i] {
         visit(program, bases, state, b)?;
         let base = program.classes[b].clone();
-        let class = &mut program.classes[i];
-        let mut extra = Vec::new();
-        for m in &base.methods {
-            let own = |name: &str| class.methods.iter().any(|k| k.name == name);
-            if m.name.contains('.') {
-                if !own(&m.name) {
-                    extra.push(m.clone());
-                }
-                continue;
-            }
-            if !own(&m.name) {
-                extra.push(m.clone());
-            }
-            let mut alias = m.clone();
-            alias.name = format!("{}.{}", base.name, m.name);
-            extra.push(alias);
-        }
-        class.methods.extend(extra);
-        let mut attrs: Vec<ClassAttr> = base
-            .attrs
-            .iter()
-            .filter(|a| !class.attrs.iter().any(|k| k.name == a.name))
-            .cloned()
-            .collect();
-        attrs.append(&mut class.attrs);
-        class.attrs = attrs;
+        copy_inherited(&base, &mut program.classes[i]);
     }
     state[i] = 2;
     Ok(())
+}
+
+/// Copies into `class` the methods of `base` it does not define, each of `base`'s own
+/// methods again as `Base.name` (what `super()` calls), and `base`'s class attributes it
+/// does not define (for top-level and local classes alike). Returns the index
+/// in `base` of each method appended, in order.
+pub(super) fn copy_inherited(base: &ClassDef, class: &mut ClassDef) -> Vec<usize> {
+    let mut extra = Vec::new();
+    let mut from = Vec::new();
+    for (j, m) in base.methods.iter().enumerate() {
+        let own = |name: &str| class.methods.iter().any(|k| k.name == name);
+        if !own(&m.name) {
+            extra.push(m.clone());
+            from.push(j);
+        }
+        if !m.name.contains('.') {
+            let mut alias = m.clone();
+            alias.name = format!("{}.{}", base.name, m.name);
+            if !own(&alias.name) {
+                extra.push(alias);
+                from.push(j);
+            }
+        }
+    }
+    class.methods.extend(extra);
+    let mut attrs: Vec<ClassAttr> = base
+        .attrs
+        .iter()
+        .filter(|a| !class.attrs.iter().any(|k| k.name == a.name))
+        .cloned()
+        .collect();
+    attrs.append(&mut class.attrs);
+    class.attrs = attrs;
+    from
 }

@@ -28,7 +28,7 @@
 //! [`Prepared::origins`] sends calls to the original, so its names mean what they mean
 //! at the top level, as in Python.
 
-use super::classes::base_of;
+use super::classes::{base_of, copy_inherited};
 use crate::ast::*;
 use crate::diag::Diagnostic;
 
@@ -186,40 +186,6 @@ impl Prepare<'_> {
                 .or_else(|| p.classes.iter().position(|k| k.name == t))
         })
     }
-}
-
-/// Copies into `class` the methods of `base` it does not define, each of `base`'s own
-/// methods again as `Base.name` (what `super()` calls), and `base`'s class attributes it
-/// does not define (the rules of `classes.rs` for top-level classes). Returns the index
-/// in `base` of each method appended, in order.
-fn copy_inherited(base: &ClassDef, class: &mut ClassDef) -> Vec<usize> {
-    let mut extra = Vec::new();
-    let mut from = Vec::new();
-    for (j, m) in base.methods.iter().enumerate() {
-        let own = |name: &str| class.methods.iter().any(|k| k.name == name);
-        if !own(&m.name) {
-            extra.push(m.clone());
-            from.push(j);
-        }
-        if !m.name.contains('.') {
-            let mut alias = m.clone();
-            alias.name = format!("{}.{}", base.name, m.name);
-            if !own(&alias.name) {
-                extra.push(alias);
-                from.push(j);
-            }
-        }
-    }
-    class.methods.extend(extra);
-    let mut attrs: Vec<ClassAttr> = base
-        .attrs
-        .iter()
-        .filter(|a| !class.attrs.iter().any(|k| k.name == a.name))
-        .cloned()
-        .collect();
-    attrs.append(&mut class.attrs);
-    class.attrs = attrs;
-    from
 }
 
 /// The resolved local classes of `program`, in id order (`ntop` top-level classes come

@@ -91,6 +91,17 @@ impl Interp {
         Ok(Flow::Next)
     }
 
+    /// One pass of a loop's `body`: `None` to go on; else the loop is over, with the flow
+    /// it leaves by (`Next` after a `break`, or a `return`'s).
+    #[inline]
+    fn pass(&self, f: &mut Frame, body: &[Stmt]) -> Res<Option<Flow>> {
+        Ok(match self.block(f, body)? {
+            Flow::Break => Some(Flow::Next),
+            Flow::Next | Flow::Continue => None,
+            ret => Some(ret),
+        })
+    }
+
     /// Runs the loop `s`, `while cond: body`.
     #[inline]
     fn exec_while(&self, f: &mut Frame, s: &Stmt, cond: &Expr, body: &[Stmt]) -> Res<Flow> {
@@ -100,10 +111,8 @@ impl Interp {
                 break;
             }
             self.tick(f);
-            match self.block(f, body)? {
-                Flow::Break => break,
-                Flow::Next | Flow::Continue => {}
-                ret => return Ok(ret),
+            if let Some(flow) = self.pass(f, body)? {
+                return Ok(flow);
             }
         }
         Ok(Flow::Next)
@@ -125,10 +134,8 @@ impl Interp {
             self.at(s.span);
             self.store(f, target, item)?;
             self.tick(f);
-            match self.block(f, body)? {
-                Flow::Break => break,
-                Flow::Next | Flow::Continue => {}
-                ret => return Ok(ret),
+            if let Some(flow) = self.pass(f, body)? {
+                return Ok(flow);
             }
         }
         Ok(Flow::Next)

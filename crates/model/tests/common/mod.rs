@@ -68,3 +68,18 @@ pub fn outcomes(c: &ModelCheck) -> Vec<&str> {
         .map(|o| o.value.as_str())
         .collect()
 }
+
+/// `src` with each of its lines left out in turn (for "malformed input is an error, never
+/// a panic" tests).
+pub fn line_drops(src: &str) -> impl Iterator<Item = String> + '_ {
+    let lines: Vec<&str> = src.lines().collect();
+    (0..lines.len()).map(move |skip| {
+        let kept: Vec<&str> = lines
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| *i != skip)
+            .map(|(_, l)| *l)
+            .collect();
+        kept.join("\n")
+    })
+}
