@@ -85,6 +85,17 @@ fn assert_minimal_lost_update(xs: &[u64], s: &Schedule, why: &dyn std::fmt::Disp
     lost
 }
 
+/// `s`'s token parses back to `s`, and replaying it on `xs` gives the one outcome `lost`;
+/// returns the replay's report.
+fn assert_token_replays(s: &Schedule, xs: &[u64], lost: u64) -> forkwait::Report {
+    let token = s.to_token();
+    assert_eq!(&Schedule::from_token(&token).unwrap(), s);
+    let report = forkwait::replay(&token, || racy_sum(xs)).unwrap();
+    assert_eq!(report.outcomes().len(), 1);
+    assert_eq!(report.outcomes()[0].value, lost.to_string());
+    report
+}
+
 #[test]
 fn proptest_finds_the_lost_update_and_shrinks_input_and_schedule_together() {
     let result = runner(256).run(&inputs(), |(s, xs)| {
@@ -99,12 +110,11 @@ fn proptest_finds_the_lost_update_and_shrinks_input_and_schedule_together() {
     // Its token (the `Debug` form proptest prints and persists) replays the same failure.
     let token = s.to_token();
     assert_eq!(format!("{s:?}"), format!("Schedule({token:?})"));
-    let parsed = Schedule::from_token(&token).unwrap();
-    assert_eq!(parsed, s);
-    assert_eq!(parsed.run(|| racy_sum(&xs)), lost);
-    let report = forkwait::replay(&token, || racy_sum(&xs)).unwrap();
-    assert_eq!(report.outcomes().len(), 1);
-    assert_eq!(report.outcomes()[0].value, lost.to_string());
+    assert_eq!(
+        Schedule::from_token(&token).unwrap().run(|| racy_sum(&xs)),
+        lost
+    );
+    let report = assert_token_replays(&s, &xs, lost);
     // And the replayed execution's own (absolute) token replays it again, strictly.
     let again = forkwait::replay(&report.outcomes()[0].replay, || racy_sum(&xs)).unwrap();
     assert_eq!(again.outcomes()[0].value, lost.to_string());
@@ -139,10 +149,7 @@ fn proptest_shrinks_input_and_schedule_together_with_the_input_first() {
     // The input shrank first, under a schedule that kept failing.
     let lost = assert_minimal_lost_update(&xs, &s, &why);
     // Its token replays the same failure.
-    let token = s.to_token();
-    assert_eq!(Schedule::from_token(&token).unwrap(), s);
-    let report = forkwait::replay(&token, || racy_sum(&xs)).unwrap();
-    assert_eq!(report.outcomes()[0].value, lost.to_string());
+    assert_token_replays(&s, &xs, lost);
 }
 
 #[test]
