@@ -187,14 +187,12 @@ impl Tree {
         if self.arena.len() > 2 * self.live.max(2048) {
             self.compact();
         }
-        let with_work: Vec<usize> = (0..self.levels.len())
-            .filter(|&l| !self.levels[l].is_empty())
-            .collect();
-        let Some(&top) = with_work.last() else {
+        let levels = &self.levels;
+        let with_work = || (0..levels.len()).filter(|&l| !levels[l].is_empty());
+        let z = n.trailing_zeros() as usize;
+        let Some(level) = with_work().nth(z).or_else(|| with_work().next_back()) else {
             return false;
         };
-        let z = n.trailing_zeros() as usize;
-        let level = with_work.get(z).copied().unwrap_or(top);
         // A queue while the tree is small; a stack once it is large (module docs).
         let e = if self.arena.len() < QUEUE_NODES {
             self.levels[level].pop_front()
